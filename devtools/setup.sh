@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs what the tests and the local run need, into the repo (idempotent):
+#   .venv/          moto[server], aws-sam-cli, cargo-lambda, ziglang,
+#                   tls-sig-api-v2 (Tencent's reference UserSig library)
+#   .local/cfn-lint/  cfn-lint 1.51 on its own: SAM CLI pins a newer one, and
+#                   1.51 catches broken references that newer releases let through
+#   .local/node/    npm tls-sig-api-v2 (Tencent's Node reference library)
+# Rust toolchain components (rustfmt, clippy) via rustup when missing.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# Versions pinned so a fresh machine gets what was tested.
+PY_PACKAGES=(
+  "moto[server]==5.2.5"
+  "aws-sam-cli==1.170.0"
+  "cargo-lambda==1.9.2"
+  "ziglang==0.15.2"
+  "tls-sig-api-v2==1.1"
+)
+NODE_PACKAGES=("tls-sig-api-v2@1.0.2")
+
+stamp=".venv/.setup-$(printf '%s\n' "${PY_PACKAGES[@]}" | sha256sum | cut -c1-12)"
+if [[ ! -f "$stamp" ]]; then
+  say "creating .venv with ${PY_PACKAGES[*]}"
+  python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
+  rm -f .venv/.setup-*
+  touch "$stamp"
+fi
+
+CFN_LINT="cfn-lint==1.51.0"
+if [[ ! -f ".local/cfn-lint/.setup-$CFN_LINT" ]]; then
+  say "creating .local/cfn-lint with $CFN_LINT"
+  python3 -m venv .local/cfn-lint
+  .local/cfn-lint/bin/python -m pip install --quiet --disable-pip-version-check "$CFN_LINT"
+  touch ".local/cfn-lint/.setup-$CFN_LINT"
+fi
+
+if command -v npm >/dev/null 2>&1; then
+  nstamp=".local/node/.setup-$(printf '%s\n' "${NODE_PACKAGES[@]}" | sha256sum | cut -c1-12)"
+  if [[ ! -f "$nstamp" ]]; then
+    say "installing ${NODE_PACKAGES[*]} into .local/node"
+    mkdir -p .local/node
+    (cd .local/node && npm install --silent --no-audit --no-fund --prefix . "${NODE_PACKAGES[@]}" >/dev/null)
+    rm -f .local/node/.setup-*
+    touch "$nstamp"
+  fi
+else
+  say "npm not found: the Node interop check will be skipped"
+fi
+
+for component in rustfmt clippy; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+    say "rustup component add $component"
+    rustup component add "$component"
+  fi
+done
+say "ready"

@@ -1,0 +1,237 @@
+//! `v4/openconfigsvr/getappinfo`: the app's operations data, one row a day.
+//!
+//! Tencent sends every value as a JSON string. Known numeric fields are
+//! exposed as numbers; a value that should be numeric but is not stays as its
+//! text and is flagged [`OpsValue::Malformed`], never dropped. Unknown fields
+//! are kept: numbers if their text is an integer, text otherwise.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Fields Tencent documents as text (the rest are counts).
+pub const TEXT_FIELDS: &[&str] = &["AppName", "Company"];
+
+/// Every numeric field Tencent documents (newest page plus older pages).
+pub const NUMERIC_FIELDS: &[&str] = &[
+    "AppId",
+    "ActiveUserNum",
+    "RegistUserNumOneDay",
+    "RegistUserNumTotal",
+    "LoginTimes",
+    "LoginUserNum",
+    "UpMsgNum",
+    "SendMsgUserNum",
+    "APNSMsgNum",
+    "C2CUpMsgNum",
+    "C2CDownMsgNum",
+    "C2CSendMsgUserNum",
+    "C2CAPNSMsgNum",
+    "MaxOnlineNum",
+    "DownMsgNum",
+    "ChainIncrease",
+    "ChainDecrease",
+    "GroupUpMsgNum",
+    "GroupDownMsgNum",
+    "GroupSendMsgUserNum",
+    "GroupAPNSMsgNum",
+    "GroupSendMsgGroupNum",
+    "GroupJoinGroupTimes",
+    "GroupQuitGroupTimes",
+    "GroupNewGroupNum",
+    "GroupAllGroupNum",
+    "GroupDestroyGroupNum",
+    "CallBackReq",
+    "CallBackRsp",
+    "QQ",
+    "TextMsgInNum",
+    "TextMsgOutNum",
+    "VoiceMsgInNum",
+    "VoiceMsgOutNum",
+];
+
+/// The `Date` field, `YYYYMMDD`.
+pub const DATE_FIELD: &str = "Date";
+
+/// Request body: `{}` for all fields, or `{"RequestField": [...]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppInfoRequest {
+    #[serde(rename = "RequestField", skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
+}
+
+impl AppInfoRequest {
+    pub fn all_fields() -> Self {
+        Self { fields: None }
+    }
+
+    pub fn only(fields: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self {
+            fields: Some(fields.into_iter().map(Into::into).collect()),
+        }
+    }
+}
+
+/// One value of a day's row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpsValue {
+    /// A count (Tencent's string parsed as an integer).
+    Number(i64),
+    /// A text field (AppName, Company, or an unknown non-numeric field).
+    Text(String),
+    /// A field that should be numeric but is not: its text, kept as is.
+    Malformed(String),
+}
+
+impl OpsValue {
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            OpsValue::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// As JSON: numbers as numbers, everything else as strings.
+    pub fn to_json(&self) -> Value {
+        match self {
+            OpsValue::Number(n) => Value::from(*n),
+            OpsValue::Text(s) | OpsValue::Malformed(s) => Value::from(s.as_str()),
+        }
+    }
+}
+
+/// One day of operations data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppInfoDay {
+    /// `Date` parsed; `Err(raw text)` when it is missing or not `YYYYMMDD`.
+    pub date: Result<NaiveDate, String>,
+    /// Every field but `Date`, in name order.
+    pub values: BTreeMap<String, OpsValue>,
+}
+
+impl AppInfoDay {
+    /// Builds a day from one element of `Result` (an object of strings).
+    pub fn from_json(row: &serde_json::Map<String, Value>) -> Self {
+        let date = match row.get(DATE_FIELD) {
+            Some(Value::String(s)) => NaiveDate::parse_from_str(s, "%Y%m%d").map_err(|_| s.clone()),
+            Some(other) => Err(other.to_string()),
+            None => Err(String::new()),
+        };
+        let values = row
+            .iter()
+            .filter(|(name, _)| name.as_str() != DATE_FIELD)
+            .map(|(name, value)| (name.clone(), classify(name, value)))
+            .collect();
+        Self { date, values }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&OpsValue> {
+        self.values.get(field)
+    }
+
+    pub fn number(&self, field: &str) -> Option<i64> {
+        self.get(field).and_then(OpsValue::as_i64)
+    }
+
+    /// Names of fields whose value should be numeric but is not.
+    pub fn malformed_fields(&self) -> impl Iterator<Item = &str> {
+        self.values
+            .iter()
+            .filter(|(_, v)| matches!(v, OpsValue::Malformed(_)))
+            .map(|(k, _)| k.as_str())
+    }
+
+    /// The row is sound: a valid date and no malformed value.
+    pub fn is_well_formed(&self) -> bool {
+        self.date.is_ok() && self.malformed_fields().next().is_none()
+    }
+}
+
+fn classify(name: &str, value: &Value) -> OpsValue {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        // Tolerate Tencent sending a real number some day.
+        Value::Number(n) => n.to_string(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let as_int = text.trim().parse::<i64>().ok();
+    if TEXT_FIELDS.contains(&name) {
+        OpsValue::Text(text)
+    } else if NUMERIC_FIELDS.contains(&name) {
+        as_int.map_or(OpsValue::Malformed(text), OpsValue::Number)
+    } else {
+        as_int.map_or(OpsValue::Text(text), OpsValue::Number)
+    }
+}
+
+/// The whole answer: the parsed days plus the exact body Tencent sent.
+#[derive(Debug, Clone)]
+pub struct AppInfo {
+    pub days: Vec<AppInfoDay>,
+    /// The response body as received, for the raw archive.
+    pub raw: bytes::Bytes,
+}
+
+impl AppInfo {
+    /// Parses a successful envelope's `Result` array. Elements that are not
+    /// objects become days with a malformed date and no values, so the caller
+    /// counts them instead of losing them silently.
+    pub fn from_body(raw: bytes::Bytes, envelope: &serde_json::Map<String, Value>) -> Self {
+        let days = match envelope.get("Result") {
+            Some(Value::Array(rows)) => rows
+                .iter()
+                .map(|row| match row {
+                    Value::Object(obj) => AppInfoDay::from_json(obj),
+                    other => AppInfoDay {
+                        date: Err(other.to_string()),
+                        values: BTreeMap::new(),
+                    },
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        Self { days, raw }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_become_numbers_text_stays_text_and_bad_values_are_flagged() {
+        let row = serde_json::json!({
+            "AppName": "12345", "ActiveUserNum": "2014", "UpMsgNum": "n/a",
+            "BrandNewNum": "7", "BrandNewText": "hello", "Date": "20160607"
+        });
+        let day = AppInfoDay::from_json(row.as_object().unwrap());
+        assert_eq!(day.date, Ok(NaiveDate::from_ymd_opt(2016, 6, 7).unwrap()));
+        assert_eq!(day.get("AppName"), Some(&OpsValue::Text("12345".into())));
+        assert_eq!(day.number("ActiveUserNum"), Some(2014));
+        assert_eq!(day.get("UpMsgNum"), Some(&OpsValue::Malformed("n/a".into())));
+        assert_eq!(day.number("BrandNewNum"), Some(7));
+        assert_eq!(day.get("BrandNewText"), Some(&OpsValue::Text("hello".into())));
+        assert_eq!(day.malformed_fields().collect::<Vec<_>>(), ["UpMsgNum"]);
+        assert!(!day.is_well_formed());
+    }
+
+    #[test]
+    fn a_bad_date_is_kept_as_its_text() {
+        let row = serde_json::json!({"Date": "2016-06-07", "LoginTimes": "1"});
+        let day = AppInfoDay::from_json(row.as_object().unwrap());
+        assert_eq!(day.date, Err("2016-06-07".into()));
+        assert!(!day.is_well_formed());
+    }
+
+    #[test]
+    fn request_body_is_empty_object_or_field_list() {
+        assert_eq!(serde_json::to_string(&AppInfoRequest::all_fields()).unwrap(), "{}");
+        assert_eq!(
+            serde_json::to_string(&AppInfoRequest::only(["Date"])).unwrap(),
+            r#"{"RequestField":["Date"]}"#
+        );
+    }
+}

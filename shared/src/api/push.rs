@@ -1,0 +1,229 @@
+//! `v4/timpush/all_member_push_statistics`: push statistics per task or overall.
+
+use serde::{Deserialize, Serialize};
+
+/// Request body. `task_ids` empty asks for the overall statistics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushStatsRequest {
+    #[serde(rename = "StartTime")]
+    pub start_time: i64,
+    #[serde(rename = "EndTime")]
+    pub end_time: i64,
+    #[serde(rename = "TaskID", default, skip_serializing_if = "Vec::is_empty")]
+    pub task_ids: Vec<String>,
+}
+
+/// Tencent's limits on a request.
+pub const MAX_TASK_IDS: usize = 5;
+pub const MAX_WINDOW_SECS: i64 = 30 * 24 * 60 * 60;
+
+/// `EventType`: 1 offline push, 2 online push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    Offline,
+    Online,
+    Unknown(i64),
+}
+
+impl EventType {
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            1 => Self::Offline,
+            2 => Self::Online,
+            n => Self::Unknown(n),
+        }
+    }
+
+    pub fn code(self) -> i64 {
+        match self {
+            Self::Offline => 1,
+            Self::Online => 2,
+            Self::Unknown(n) => n,
+        }
+    }
+
+    /// `offline`, `online` or `unknown`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Offline => "offline",
+            Self::Online => "online",
+            Self::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// `PushPlatform`: the vendor channel. 0 is Tencent's "unknown vendor"
+/// (always so for online push); codes beyond 8 are `Unknown(n)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PushPlatform {
+    Unspecified,
+    Apns,
+    Mi,
+    Huawei,
+    Fcm,
+    Meizu,
+    Oppo,
+    Vivo,
+    Honor,
+    Unknown(i64),
+}
+
+impl PushPlatform {
+    pub fn from_code(code: i64) -> Self {
+        match code {
+            0 => Self::Unspecified,
+            1 => Self::Apns,
+            2 => Self::Mi,
+            3 => Self::Huawei,
+            4 => Self::Fcm,
+            5 => Self::Meizu,
+            6 => Self::Oppo,
+            7 => Self::Vivo,
+            8 => Self::Honor,
+            n => Self::Unknown(n),
+        }
+    }
+
+    pub fn code(self) -> i64 {
+        match self {
+            Self::Unspecified => 0,
+            Self::Apns => 1,
+            Self::Mi => 2,
+            Self::Huawei => 3,
+            Self::Fcm => 4,
+            Self::Meizu => 5,
+            Self::Oppo => 6,
+            Self::Vivo => 7,
+            Self::Honor => 8,
+            Self::Unknown(n) => n,
+        }
+    }
+
+    /// `apns`, `mi`, `huawei`, `fcm`, `meizu`, `oppo`, `vivo`, `honor`, `unknown`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Apns => "apns",
+            Self::Mi => "mi",
+            Self::Huawei => "huawei",
+            Self::Fcm => "fcm",
+            Self::Meizu => "meizu",
+            Self::Oppo => "oppo",
+            Self::Vivo => "vivo",
+            Self::Honor => "honor",
+            Self::Unspecified | Self::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// The four counts Tencent reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct PushCounts {
+    /// Could be sent.
+    #[serde(rename = "TotalCount", default)]
+    pub total: u64,
+    #[serde(rename = "SentCount", default)]
+    pub sent: u64,
+    /// Reached the device.
+    #[serde(rename = "DeliveredCount", default)]
+    pub delivered: u64,
+    #[serde(rename = "ClickCount", default)]
+    pub clicked: u64,
+}
+
+/// Counts of one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformPushStats {
+    pub event: EventType,
+    pub platform: PushPlatform,
+    pub counts: PushCounts,
+}
+
+/// Counts of one task (`task_id` empty: the overall statistics).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskPushStats {
+    pub task_id: String,
+    pub counts: PushCounts,
+    pub platforms: Vec<PlatformPushStats>,
+}
+
+/// The answer's `Results`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushStatistics {
+    pub results: Vec<TaskPushStats>,
+}
+
+#[derive(Deserialize)]
+struct WirePlatform {
+    #[serde(rename = "EventType", default)]
+    event_type: i64,
+    #[serde(rename = "PushPlatform", default)]
+    push_platform: i64,
+    #[serde(flatten)]
+    counts: PushCounts,
+}
+
+#[derive(Deserialize)]
+struct WireTask {
+    #[serde(rename = "TaskID", default)]
+    task_id: Option<String>,
+    #[serde(flatten)]
+    counts: PushCounts,
+    #[serde(rename = "PlatformStatistics", default)]
+    platforms: Vec<WirePlatform>,
+}
+
+#[derive(Deserialize)]
+struct WireResults {
+    #[serde(rename = "Results", default)]
+    results: Vec<WireTask>,
+}
+
+impl PushStatistics {
+    /// Parses a successful envelope (`ErrorCode` already checked).
+    pub fn from_envelope(envelope: &serde_json::Value) -> Result<Self, serde_json::Error> {
+        let wire = WireResults::deserialize(envelope)?;
+        Ok(Self {
+            results: wire
+                .results
+                .into_iter()
+                .map(|task| TaskPushStats {
+                    task_id: task.task_id.unwrap_or_default(),
+                    counts: task.counts,
+                    platforms: task
+                        .platforms
+                        .into_iter()
+                        .map(|p| PlatformPushStats {
+                            event: EventType::from_code(p.event_type),
+                            platform: PushPlatform::from_code(p.push_platform),
+                            counts: p.counts,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let body = serde_json::json!({"ActionStatus": "OK","ErrorCode": 0,"ErrorInfo": "sucess","Results": [{"TaskID": "xxx-yyy-zzz","TotalCount": 2670,"SentCount": 2213,"DeliveredCount": 532,"ClickCount": 206,"PlatformStatistics": [{"EventType":1,"PushPlatform": 1,"TotalCount": 532,"SentCount": 391,"DeliveredCount": 0,"ClickCount": 27}]},{"TaskID": "aaa-bbb-ccc","TotalCount": 2941,"SentCount": 2430,"DeliveredCount": 546,"ClickCount": 300,"PlatformStatistics": [{"EventType":2,"PushPlatform": 12,"TotalCount": 266,"SentCount": 236,"DeliveredCount": 162,"ClickCount": 24}]}]});
+        let stats = PushStatistics::from_envelope(&body).unwrap();
+        assert_eq!(stats.results.len(), 2);
+        assert_eq!(stats.results[0].task_id, "xxx-yyy-zzz");
+        assert_eq!(stats.results[0].counts.delivered, 532);
+        assert_eq!(stats.results[0].platforms[0].platform, PushPlatform::Apns);
+        assert_eq!(stats.results[0].platforms[0].event, EventType::Offline);
+        assert_eq!(stats.results[1].platforms[0].platform, PushPlatform::Unknown(12));
+        assert_eq!(stats.results[1].platforms[0].event.name(), "online");
+    }
+
+    #[test]
+    fn request_omits_task_ids_when_empty() {
+        let req = PushStatsRequest { start_time: 1, end_time: 2, task_ids: vec![] };
+        assert_eq!(serde_json::to_string(&req).unwrap(), r#"{"StartTime":1,"EndTime":2}"#);
+    }
+}
