@@ -1,0 +1,844 @@
+#!/usr/bin/env python3
+"""Wiring checks of infra/template.yaml, offline.
+
+Linters validate each resource against its schema; they do not know what this
+stack is meant to wire together (and cfn-lint releases have let a broken
+`ApiId` reference and an undefined authorizer through). This script expands
+the SAM template with samtranslator exactly as CloudFormation's transform
+would (no AWS calls: an explicit region, an empty managed-policy map), then
+asserts the resources, policies and references we expect. It finally breaks
+the template on purpose (mutations) and asserts that the checks notice.
+
+Facts that live in the Rust code (region names, the key secret's fields, the
+getappinfo field list) are read from the shared crate's sources, so the
+template cannot silently drift from them.
+
+Run with the repo's venv: .venv/bin/python devtools/infra-check/check_template.py
+Prints one line per failure and ends with `infra: N passed, M failed`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any, Callable
+
+import logging
+
+import boto3
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+from samtranslator.yaml_helper import yaml_parse
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "infra" / "template.yaml"
+
+# What each function is, as the issues specify.
+FUNCTIONS = {
+    "OpsPullFunction": {
+        "binary": "ops-pull",
+        "timeout": 60,
+        "role": "OpsPullRole",
+        "log_group": "OpsPullLogGroup",
+        "env": {
+            "OPS_BUCKET": {"Ref": "ArchiveBucket"},
+            "OPS_PREFIX": {"Ref": "OpsPrefix"},
+            "TIM_USERSIG_SECRET_ID": {"Ref": "UserSigSecret"},
+        },
+    },
+    "PushStatsFunction": {
+        "binary": "push-stats",
+        "timeout": 10,
+        "role": "PushStatsRole",
+        "log_group": "PushStatsLogGroup",
+        "env": {"TIM_USERSIG_SECRET_ID": {"Ref": "UserSigSecret"}},
+    },
+    "UsersigRefresherFunction": {
+        "binary": "usersig-refresher",
+        "timeout": 30,
+        "role": "UsersigRefresherRole",
+        "log_group": "UsersigRefresherLogGroup",
+        "env": {
+            "TIM_KEY_SECRET_ID": {"Ref": "KeySecret"},
+            "USERSIG_VALIDITY_DAYS": {"Ref": "UserSigValidityDays"},
+            "MIN_VALIDITY_HOURS": {
+                "Fn::FindInMap": ["RotationInterval", {"Ref": "RotationIntervalDays"}, "MinValidityHours"]
+            },
+            "LIVE_CHECK": "true",
+        },
+    },
+}
+
+# Least privilege, resource by resource: the exact (actions, resource) pairs
+# each role may hold. Anything else in a role policy is a failure.
+ARCHIVE_OBJECTS = {"Fn::Sub": "${ArchiveBucket.Arn}/${OpsPrefix}/*"}
+EXPECTED_GRANTS = {
+    "OpsPullRole": [
+        ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["OpsPullLogGroup", "Arn"]}),
+        ({"s3:PutObject", "s3:GetObject"}, ARCHIVE_OBJECTS),
+        ({"s3:ListBucket"}, {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}),
+        ({"secretsmanager:GetSecretValue"}, {"Ref": "UserSigSecret"}),
+        ({"sqs:SendMessage"}, {"Fn::GetAtt": ["OpsPullDeadLetterQueue", "Arn"]}),
+    ],
+    "PushStatsRole": [
+        ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["PushStatsLogGroup", "Arn"]}),
+        ({"secretsmanager:GetSecretValue"}, {"Ref": "UserSigSecret"}),
+    ],
+    "UsersigRefresherRole": [
+        ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["UsersigRefresherLogGroup", "Arn"]}),
+        ({"secretsmanager:GetSecretValue"}, {"Ref": "KeySecret"}),
+        (
+            {
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecretVersionStage",
+            },
+            {"Ref": "UserSigSecret"},
+        ),
+    ],
+}
+
+PSEUDO_PARAMETERS = {
+    "AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition",
+    "AWS::Region", "AWS::StackId", "AWS::StackName", "AWS::URLSuffix",
+}
+
+# Deploy-time values used when rendering Fn::Sub strings for comparison.
+SAMPLE = {
+    "SDKAppID": "1400000000",
+    "ArchiveBucket": "archive-bucket",
+    "AWS::Region": "eu-west-1",
+    "AWS::URLSuffix": "amazonaws.com",
+    "KeySecret": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:KeySecret-abc",
+    "UserSigSecret": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:UserSigSecret-def",
+    "PushStatsApi": "abc123",
+}
+
+
+class Checks:
+    """Counts assertions; records failures instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failures: list[str] = []
+
+    def check(self, condition: bool, what: str) -> bool:
+        if condition:
+            self.passed += 1
+        else:
+            self.failures.append(what)
+        return bool(condition)
+
+    def equal(self, actual: Any, expected: Any, what: str) -> bool:
+        return self.check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def load_template() -> dict[str, Any]:
+    return yaml_parse(TEMPLATE.read_text())
+
+
+def translate(sam: dict[str, Any], parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """SAM -> CloudFormation, offline. Local CodeUris become placeholder S3
+    URIs, as `sam validate` does before calling the translator."""
+    sam = copy.deepcopy(sam)
+    for resource in sam.get("Resources", {}).values():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            resource.setdefault("Properties", {})["CodeUri"] = "s3://placeholder-bucket/placeholder.zip"
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name="us-east-1"))
+    values = {"SDKAppID": SAMPLE["SDKAppID"], **(parameters or {})}
+    return translator.translate(sam, values, get_managed_policy_map=lambda: {})
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def resources_of_type(cfn: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in cfn["Resources"].items() if v.get("Type") == type_name}
+
+
+def walk(node: Any):
+    """Yields every dict in a JSON-like tree."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+def sub_variables(sub: Any) -> tuple[str, set[str]]:
+    """The template string of an Fn::Sub and its local variable names."""
+    if isinstance(sub, list):
+        return sub[0], set(sub[1].keys()) if len(sub) > 1 and isinstance(sub[1], dict) else set()
+    return sub, set()
+
+
+def render_sub(sub: Any, values: dict[str, str]) -> str:
+    """Renders an Fn::Sub string with sample values; `${!x}` stays `${x}`."""
+    text, _ = sub_variables(sub)
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("!"):
+            return "${" + name[1:] + "}"
+        if name not in values:
+            raise KeyError(f"no sample value for ${{{name}}}")
+        return values[name]
+
+    return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+
+def statements(policy_document: dict[str, Any]) -> list[dict[str, Any]]:
+    return as_list(policy_document.get("Statement", []))
+
+
+def rust_string_consts(path: Path, const: str) -> list[str]:
+    """The string literals of `pub const NAME: &[&str] = &[...]` in a Rust file."""
+    source = path.read_text()
+    match = re.search(rf"const {const}: &\[&str\] = &\[(.*?)\];", source, re.S)
+    return re.findall(r'"([^"]+)"', match.group(1)) if match else []
+
+
+def rust_region_names() -> list[str]:
+    source = (ROOT / "shared" / "src" / "region.rs").read_text()
+    body = re.search(r"pub fn name\(self\).*?\{(.*?)\n    \}", source, re.S)
+    return re.findall(r'=> "([a-z-]+)"', body.group(1)) if body else []
+
+
+def rust_struct_fields(path: Path, struct: str) -> list[str]:
+    source = path.read_text()
+    body = re.search(rf"pub struct {struct} \{{(.*?)\n\}}", source, re.S)
+    return re.findall(r"pub (\w+):", body.group(1)) if body else []
+
+
+# --------------------------------------------------------------------------- source-level checks
+
+
+def check_sources(c: Checks, sam: dict[str, Any]) -> None:
+    """What `sam build` needs: each CodeUri is a workspace member whose
+    package builds the named binary."""
+    workspace = tomllib.loads((ROOT / "Cargo.toml").read_text())["workspace"]["members"]
+    for logical_id, spec in FUNCTIONS.items():
+        function = sam["Resources"].get(logical_id, {})
+        c.equal(function.get("Type"), "AWS::Serverless::Function", f"{logical_id} type")
+        metadata = function.get("Metadata", {})
+        c.equal(metadata.get("BuildMethod"), "rust-cargolambda", f"{logical_id} BuildMethod")
+        c.equal(metadata.get("BuildProperties", {}).get("Binary"), spec["binary"], f"{logical_id} Binary")
+        code_uri = function.get("Properties", {}).get("CodeUri", "")
+        crate = (TEMPLATE.parent / str(code_uri)).resolve()
+        manifest = crate / "Cargo.toml"
+        if c.check(manifest.is_file(), f"{logical_id} CodeUri {code_uri!r} is not a crate folder"):
+            package = tomllib.loads(manifest.read_text()).get("package", {}).get("name")
+            c.equal(package, spec["binary"], f"{logical_id} crate name at {code_uri}")
+            member = crate.relative_to(ROOT).as_posix() if crate.is_relative_to(ROOT) else str(crate)
+            c.check(member in workspace, f"{logical_id} CodeUri {member} is not a workspace member")
+
+
+def check_parameters(c: Checks, sam: dict[str, Any]) -> None:
+    params = sam["Parameters"]
+    for name in [
+        "SDKAppID", "TencentRegion", "AdminIdentifier", "ScheduleExpression", "RotationIntervalDays",
+        "UserSigValidityDays", "Architecture", "LogRetentionDays", "OpsPrefix", "AlarmEmail",
+    ]:
+        c.check(name in params, f"parameter {name} missing")
+    c.check("Default" not in params.get("SDKAppID", {}), "SDKAppID must be asked for, not defaulted")
+    c.equal(params["Architecture"].get("Default"), "arm64", "Architecture default")
+    c.equal(sorted(params["Architecture"].get("AllowedValues", [])), ["arm64", "x86_64"], "Architecture values")
+    regions = rust_region_names()
+    c.check(len(regions) == 8, f"could not read the 8 region names from shared/src/region.rs: {regions}")
+    c.equal(sorted(params["TencentRegion"].get("AllowedValues", [])), sorted(regions),
+            "TencentRegion values vs tim::Region names")
+    c.check(params["TencentRegion"].get("Default") in regions, "TencentRegion default is a region")
+    c.equal(params["AdminIdentifier"].get("Default"), "administrator", "AdminIdentifier default")
+    c.equal(params["OpsPrefix"].get("Default"), "tencent-chat/operations", "OpsPrefix default (ops-pull's default)")
+    prefix_pattern = re.compile(params["OpsPrefix"]["AllowedPattern"])
+    for good in ["tencent-chat/operations", "ops", "a/b/c"]:
+        c.check(prefix_pattern.fullmatch(good) is not None, f"OpsPrefix pattern rejects {good!r}")
+    for bad in ["/ops", "ops/", "a//b", ""]:
+        c.check(prefix_pattern.fullmatch(bad) is None, f"OpsPrefix pattern accepts {bad!r}")
+    c.check(re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", params["ScheduleExpression"].get("Default", "")) is not None,
+            "ScheduleExpression default is a daily cron")
+    c.check(params["AlarmEmail"].get("Default") == "", "AlarmEmail is optional (empty default)")
+    c.check(
+        not any("key" in name.lower() and name != "KeySecret" for name in params),
+        "no parameter may carry the app key",
+    )
+
+
+def evaluate_rule_fn(node: Any, params: dict[str, str]) -> Any:
+    """Minimal evaluator of the CloudFormation rule functions this template uses."""
+    if isinstance(node, dict) and len(node) == 1:
+        (fn, arg), = node.items()
+        if fn == "Ref":
+            return params[arg]
+        if fn == "Fn::Equals":
+            return evaluate_rule_fn(arg[0], params) == evaluate_rule_fn(arg[1], params)
+        if fn == "Fn::Contains":
+            return evaluate_rule_fn(arg[1], params) in [evaluate_rule_fn(v, params) for v in arg[0]]
+        if fn == "Fn::Not":
+            return not evaluate_rule_fn(arg[0], params)
+        if fn == "Fn::And":
+            return all(evaluate_rule_fn(v, params) for v in arg)
+        if fn == "Fn::Or":
+            return any(evaluate_rule_fn(v, params) for v in arg)
+        raise ValueError(f"unsupported rule function {fn}")
+    return node
+
+
+def check_rules_and_mappings(c: Checks, sam: dict[str, Any]) -> None:
+    """validity > interval (the template asks for >= 2x): evaluate the rules
+    for every allowed pair; every interval has its mapping entry."""
+    params = sam["Parameters"]
+    intervals = params["RotationIntervalDays"]["AllowedValues"]
+    validities = params["UserSigValidityDays"]["AllowedValues"]
+    defaults = {"RotationIntervalDays": params["RotationIntervalDays"]["Default"],
+                "UserSigValidityDays": params["UserSigValidityDays"]["Default"]}
+    wrong = []
+    for interval in intervals:
+        for validity in validities:
+            values = {"RotationIntervalDays": interval, "UserSigValidityDays": validity}
+            accepted = all(
+                evaluate_rule_fn(assertion["Assert"], values)
+                for rule in sam.get("Rules", {}).values()
+                if evaluate_rule_fn(rule.get("RuleCondition", True), values)
+                for assertion in rule["Assertions"]
+            )
+            if accepted != (int(validity) >= 2 * int(interval)):
+                wrong.append((interval, validity, accepted))
+    c.check(not wrong, f"rules accept/reject the wrong (interval, validity) pairs: {wrong}")
+    c.check(int(defaults["UserSigValidityDays"]) >= 2 * int(defaults["RotationIntervalDays"]),
+            "default validity is at least twice the default interval")
+    mapping = sam["Mappings"]["RotationInterval"]
+    c.equal(sorted(mapping, key=int), sorted(intervals, key=int), "RotationInterval mapping keys")
+    for interval in intervals:
+        entry = mapping.get(interval, {})
+        c.equal(entry.get("Days"), int(interval), f"RotationInterval[{interval}].Days")
+        c.equal(entry.get("MinValidityHours"), str((int(interval) + 1) * 24),
+                f"RotationInterval[{interval}].MinValidityHours")
+        # A fresh UserSig of the smallest accepted validity passes testSecret.
+        smallest = min(int(v) for v in validities if int(v) >= 2 * int(interval))
+        c.check(smallest * 24 > int(entry.get("MinValidityHours", 0)),
+                f"interval {interval}: a fresh {smallest}-day UserSig would fail MIN_VALIDITY_HOURS")
+
+
+# --------------------------------------------------------------------------- transformed-template checks
+
+
+def check_references(c: Checks, cfn: dict[str, Any]) -> None:
+    """Every Ref, GetAtt, Sub variable, DependsOn, Condition and FindInMap
+    resolves: a broken ApiId or a typo anywhere fails here."""
+    resources = cfn["Resources"]
+    params = set(cfn.get("Parameters", {}))
+    conditions = set(cfn.get("Conditions", {}))
+    mappings = cfn.get("Mappings", {})
+    known = set(resources) | params | PSEUDO_PARAMETERS
+    broken: list[str] = []
+    for node in walk({"Resources": resources, "Outputs": cfn.get("Outputs", {})}):
+        if "Ref" in node and len(node) == 1 and node["Ref"] not in known:
+            broken.append(f"Ref {node['Ref']}")
+        if "Fn::GetAtt" in node and len(node) == 1:
+            target = node["Fn::GetAtt"]
+            name = target[0] if isinstance(target, list) else str(target).split(".")[0]
+            if name not in resources:
+                broken.append(f"GetAtt {name}")
+        if "Fn::Sub" in node and len(node) == 1:
+            text, local = sub_variables(node["Fn::Sub"])
+            for var in re.findall(r"\$\{([^}!][^}]*)\}", text):
+                base = var.split(".")[0]
+                if var not in local and base not in known:
+                    broken.append(f"Sub ${{{var}}}")
+                if "." in var and base not in resources and var not in local:
+                    broken.append(f"Sub ${{{var}}} (attribute of a non-resource)")
+        if "Fn::FindInMap" in node and len(node) == 1:
+            if node["Fn::FindInMap"][0] not in mappings:
+                broken.append(f"FindInMap {node['Fn::FindInMap'][0]}")
+        if "Fn::If" in node and len(node) == 1 and node["Fn::If"][0] not in conditions:
+            broken.append(f"If {node['Fn::If'][0]}")
+    for logical_id, resource in resources.items():
+        for dep in as_list(resource.get("DependsOn", [])):
+            if dep not in resources:
+                broken.append(f"{logical_id} DependsOn {dep}")
+        if "Condition" in resource and resource["Condition"] not in conditions:
+            broken.append(f"{logical_id} Condition {resource['Condition']}")
+    c.check(not broken, f"unresolved references: {broken}")
+
+
+def check_functions(c: Checks, cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    functions = resources_of_type(cfn, "AWS::Lambda::Function")
+    c.equal(sorted(functions), sorted(FUNCTIONS), "Lambda functions")
+    for logical_id, spec in FUNCTIONS.items():
+        props = functions.get(logical_id, {}).get("Properties", {})
+        c.equal(props.get("Runtime"), "provided.al2023", f"{logical_id} Runtime")
+        c.equal(props.get("Handler"), "bootstrap", f"{logical_id} Handler")
+        c.equal(props.get("Architectures"), [{"Ref": "Architecture"}], f"{logical_id} Architectures")
+        c.equal(props.get("Timeout"), spec["timeout"], f"{logical_id} Timeout")
+        c.check(128 <= props.get("MemorySize", 0) <= 512, f"{logical_id} MemorySize sensible")
+        c.equal(props.get("Role"), {"Fn::GetAtt": [spec["role"], "Arn"]}, f"{logical_id} Role")
+        c.equal(props.get("Environment", {}).get("Variables"), spec["env"], f"{logical_id} environment")
+        logging = props.get("LoggingConfig", {})
+        c.equal(logging.get("LogFormat"), "JSON", f"{logical_id} LogFormat")
+        c.equal(logging.get("LogGroup"), {"Ref": spec["log_group"]}, f"{logical_id} LogGroup")
+        group = resources.get(spec["log_group"], {})
+        c.equal(group.get("Type"), "AWS::Logs::LogGroup", f"{spec['log_group']} type")
+        c.equal(group.get("Properties", {}).get("RetentionInDays"), {"Ref": "LogRetentionDays"},
+                f"{spec['log_group']} retention")
+        name = group.get("Properties", {}).get("LogGroupName", {})
+        c.check(isinstance(name, dict) and spec["binary"] in str(name.get("Fn::Sub", "")),
+                f"{spec['log_group']} name names the function")
+    # No secret in any environment: only ids of secrets and plain settings.
+    env_values = json.dumps([f.get("Properties", {}).get("Environment") for f in functions.values()])
+    c.check("PASTE" not in env_values and "usersig\":" not in env_values.lower(), "no secret values in env")
+
+
+def check_iam(c: Checks, cfn: dict[str, Any]) -> None:
+    roles = resources_of_type(cfn, "AWS::IAM::Role")
+    c.equal(sorted(roles), sorted(EXPECTED_GRANTS), "IAM roles (no extra SAM-generated roles)")
+    for role_id, expected in EXPECTED_GRANTS.items():
+        props = roles.get(role_id, {}).get("Properties", {})
+        c.check(not props.get("ManagedPolicyArns"), f"{role_id} has managed policies (too wide)")
+        trust = statements(props.get("AssumeRolePolicyDocument", {}))
+        c.check(
+            len(trust) == 1 and trust[0].get("Principal") == {"Service": "lambda.amazonaws.com"}
+            and trust[0].get("Action") == "sts:AssumeRole",
+            f"{role_id} trusts exactly lambda.amazonaws.com",
+        )
+        granted: list[tuple[set[str], Any]] = []
+        for policy in props.get("Policies", []):
+            for statement in statements(policy["PolicyDocument"]):
+                c.equal(statement.get("Effect"), "Allow", f"{role_id} statement effect")
+                c.check("Condition" not in statement or statement.get("Effect") == "Allow",
+                        f"{role_id} statement condition")
+                for resource in as_list(statement.get("Resource")):
+                    granted.append((set(as_list(statement.get("Action"))), resource))
+        # Same set of (actions, resource) pairs, order-insensitive.
+        def canonical(pairs: list[tuple[set[str], Any]]) -> list[str]:
+            return sorted(json.dumps([sorted(a), r], sort_keys=True) for a, r in pairs)
+
+        c.equal(canonical(granted), canonical(expected), f"{role_id} grants")
+    # Across the whole template: no Allow on "*" and no wildcard action.
+    for logical_id, resource in cfn["Resources"].items():
+        offences = []
+        for node in walk(resource.get("Properties", {})):
+            if node.get("Effect") != "Allow" or "Action" not in node:
+                continue
+            offences += [f"action {a!r}" for a in as_list(node.get("Action"))
+                         if not isinstance(a, str) or a.endswith("*")]
+            offences += ["Resource '*'" for r in as_list(node.get("Resource", [])) if r == "*"]
+        c.check(not offences, f"{logical_id}: wildcard grants {offences}")
+    # The only object-level S3 grant is under the prefix, rendered for real.
+    c.equal(render_sub(ARCHIVE_OBJECTS["Fn::Sub"], {"ArchiveBucket.Arn": "arn:aws:s3:::archive-bucket",
+                                                     "OpsPrefix": "tencent-chat/operations"}),
+            "arn:aws:s3:::archive-bucket/tencent-chat/operations/*", "ops-pull object grant")
+
+
+def check_bucket(c: Checks, cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    bucket = resources.get("ArchiveBucket", {})
+    props = bucket.get("Properties", {})
+    c.equal(bucket.get("DeletionPolicy"), "Retain", "archive bucket survives stack deletion")
+    c.equal(props.get("VersioningConfiguration", {}).get("Status"), "Enabled", "bucket versioning")
+    sse = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [{}])
+    c.check(sse[0].get("ServerSideEncryptionByDefault", {}).get("SSEAlgorithm") in {"AES256", "aws:kms"},
+            "bucket default encryption")
+    block = props.get("PublicAccessBlockConfiguration", {})
+    for flag in ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"]:
+        c.equal(block.get(flag), True, f"bucket {flag}")
+    rules = props.get("LifecycleConfiguration", {}).get("Rules", [])
+    c.check(any(r.get("NoncurrentVersionExpiration") and r.get("Status") == "Enabled" for r in rules),
+            "lifecycle expires noncurrent versions")
+    c.check(any(r.get("AbortIncompleteMultipartUpload") for r in rules), "lifecycle aborts incomplete uploads")
+    # Only the Athena results expire; nothing under the archive prefix does.
+    expiring = [r for r in rules if "ExpirationInDays" in r]
+    c.check(all(r.get("Prefix") == "athena-results/" for r in expiring), "only athena-results/ expires")
+    policies = resources_of_type(cfn, "AWS::S3::BucketPolicy")
+    tls = [
+        s for p in policies.values() if p["Properties"].get("Bucket") == {"Ref": "ArchiveBucket"}
+        for s in statements(p["Properties"]["PolicyDocument"])
+        if s.get("Effect") == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+    ]
+    c.check(len(tls) == 1, "TLS-only bucket policy")
+    if tls:
+        c.equal(sorted(json.dumps(r, sort_keys=True) for r in as_list(tls[0]["Resource"])),
+                sorted(json.dumps(r, sort_keys=True) for r in
+                       [{"Fn::GetAtt": ["ArchiveBucket", "Arn"]}, {"Fn::Sub": "${ArchiveBucket.Arn}/*"}]),
+                "TLS deny covers bucket and objects")
+        c.equal(tls[0].get("Action"), "s3:*", "TLS deny covers all actions")
+
+
+def check_secrets(c: Checks, cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    secrets = resources_of_type(cfn, "AWS::SecretsManager::Secret")
+    c.equal(sorted(secrets), ["KeySecret", "UserSigSecret"], "secrets")
+    for name, secret in secrets.items():
+        props = secret.get("Properties", {})
+        c.check("SecretString" not in props and "GenerateSecretString" not in props,
+                f"{name} has no value in the template")
+    schedules = resources_of_type(cfn, "AWS::SecretsManager::RotationSchedule")
+    c.equal(list(schedules), ["UserSigRotationSchedule"], "rotation schedules")
+    rotation = schedules.get("UserSigRotationSchedule", {})
+    props = rotation.get("Properties", {})
+    c.equal(props.get("SecretId"), {"Ref": "UserSigSecret"}, "rotation rotates the UserSig secret")
+    c.equal(props.get("RotationLambdaARN"), {"Fn::GetAtt": ["UsersigRefresherFunction", "Arn"]},
+            "rotation Lambda is usersig-refresher")
+    c.equal(props.get("RotateImmediatelyOnUpdate"), False, "no rotation at deploy (key not set yet)")
+    c.equal(props.get("RotationRules", {}).get("AutomaticallyAfterDays"),
+            {"Fn::FindInMap": ["RotationInterval", {"Ref": "RotationIntervalDays"}, "Days"]},
+            "rotation interval from the parameter")
+    permissions = [
+        (k, p["Properties"]) for k, p in resources_of_type(cfn, "AWS::Lambda::Permission").items()
+        if p["Properties"].get("Principal") == "secretsmanager.amazonaws.com"
+    ]
+    c.equal(len(permissions), 1, "one Lambda permission for Secrets Manager")
+    if permissions:
+        perm_id, perm = permissions[0]
+        c.equal(perm.get("FunctionName"), {"Fn::GetAtt": ["UsersigRefresherFunction", "Arn"]},
+                "Secrets Manager may invoke usersig-refresher")
+        c.equal(perm.get("Action"), "lambda:InvokeFunction", "Secrets Manager permission action")
+        c.equal(perm.get("SourceArn"), {"Ref": "UserSigSecret"}, "permission limited to the UserSig secret")
+        c.check(perm_id in as_list(rotation.get("DependsOn", [])), "rotation schedule waits for the permission")
+
+
+def check_schedule(c: Checks, cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    rules = resources_of_type(cfn, "AWS::Events::Rule")
+    c.equal(len(rules), 1, "one schedule rule")
+    if not rules:
+        return
+    rule_id, rule = next(iter(rules.items()))
+    props = rule["Properties"]
+    c.equal(props.get("ScheduleExpression"), {"Ref": "ScheduleExpression"}, "schedule from the parameter")
+    c.equal(props.get("State"), "ENABLED", "schedule enabled")
+    targets = props.get("Targets", [])
+    c.equal(len(targets), 1, "schedule has one target")
+    target = targets[0] if targets else {}
+    c.equal(target.get("Arn"), {"Fn::GetAtt": ["OpsPullFunction", "Arn"]}, "schedule targets ops-pull")
+    retry = target.get("RetryPolicy", {})
+    c.check(retry.get("MaximumRetryAttempts", 0) >= 1, "schedule target retries")
+    c.check(0 < retry.get("MaximumEventAgeInSeconds", 0) <= 86400, "schedule target event age bounded")
+    dlq = {"Fn::GetAtt": ["OpsPullDeadLetterQueue", "Arn"]}
+    c.equal(target.get("DeadLetterConfig", {}).get("Arn"), dlq, "schedule target dead-letter queue")
+    c.equal(resources.get("OpsPullDeadLetterQueue", {}).get("Type"), "AWS::SQS::Queue", "DLQ is a queue")
+    invoke = [
+        p["Properties"] for p in resources_of_type(cfn, "AWS::Lambda::Permission").values()
+        if p["Properties"].get("Principal") == "events.amazonaws.com"
+    ]
+    c.check(len(invoke) == 1 and invoke[0].get("FunctionName") == {"Ref": "OpsPullFunction"}
+            and invoke[0].get("SourceArn") == {"Fn::GetAtt": [rule_id, "Arn"]},
+            "EventBridge may invoke ops-pull, from this rule only")
+    # Function errors: EventBridge invokes asynchronously, so Lambda retries
+    # and the on-failure destination is what catches a failed pull.
+    configs = resources_of_type(cfn, "AWS::Lambda::EventInvokeConfig")
+    c.equal(len(configs), 1, "one async invoke config")
+    config = next(iter(configs.values()), {}).get("Properties", {})
+    c.equal(config.get("FunctionName"), {"Ref": "OpsPullFunction"}, "async config is ops-pull's")
+    c.check(1 <= config.get("MaximumRetryAttempts", 0) <= 2, "ops-pull failed runs are retried")
+    c.equal(config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"), dlq,
+            "failed ops-pull runs go to the DLQ")
+    queue_policies = [
+        p["Properties"] for p in resources_of_type(cfn, "AWS::SQS::QueuePolicy").values()
+        if {"Ref": "OpsPullDeadLetterQueue"} in p["Properties"].get("Queues", [])
+    ]
+    allows = [
+        s for p in queue_policies for s in statements(p["PolicyDocument"])
+        if s.get("Effect") == "Allow" and s.get("Principal") == {"Service": "events.amazonaws.com"}
+    ]
+    c.check(
+        len(allows) == 1 and allows[0].get("Action") == "sqs:SendMessage"
+        and allows[0].get("Condition", {}).get("ArnEquals", {}).get("aws:SourceArn") == {"Fn::GetAtt": [rule_id, "Arn"]},
+        "DLQ accepts dead letters from this rule only",
+    )
+
+
+def check_http_api(c: Checks, cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    apis = resources_of_type(cfn, "AWS::ApiGatewayV2::Api")
+    c.equal(list(apis), ["PushStatsApi"], "one HTTP API")
+    body = apis.get("PushStatsApi", {}).get("Properties", {}).get("Body", {})
+    paths = body.get("paths", {})
+    c.equal(sorted(paths), ["/push-stats"], "API paths")
+    c.equal(sorted(paths.get("/push-stats", {})), ["get", "post"], "/push-stats methods")
+    schemes = body.get("components", {}).get("securitySchemes", {})
+    for method, operation in paths.get("/push-stats", {}).items():
+        security = operation.get("security")
+        c.equal(security, [{"AWS_IAM": []}], f"{method.upper()} /push-stats uses IAM auth")
+        for requirement in security or []:
+            for scheme in requirement:
+                c.check(scheme in schemes, f"{method.upper()} uses undefined authorizer {scheme!r}")
+        integration = operation.get("x-amazon-apigateway-integration", {})
+        c.equal(integration.get("type"), "aws_proxy", f"{method.upper()} integration type")
+        c.equal(integration.get("payloadFormatVersion"), "2.0", f"{method.upper()} payload format")
+        c.check("${PushStatsFunction.Arn}" in str(integration.get("uri", {}).get("Fn::Sub", "")),
+                f"{method.upper()} integrates push-stats")
+    c.equal(schemes.get("AWS_IAM", {}).get("x-amazon-apigateway-authtype"), "awsSigv4", "AWS_IAM is SigV4")
+    # Routes and authorizers outside the OpenAPI body, if SAM ever emits them.
+    for route_id, route in resources_of_type(cfn, "AWS::ApiGatewayV2::Route").items():
+        c.equal(route["Properties"].get("AuthorizationType"), "AWS_IAM", f"{route_id} authorization")
+    c.equal(resources_of_type(cfn, "AWS::ApiGatewayV2::Authorizer"), {}, "no custom authorizers")
+    stages = resources_of_type(cfn, "AWS::ApiGatewayV2::Stage")
+    c.equal(len(stages), 1, "one stage")
+    stage = next(iter(stages.values()), {}).get("Properties", {})
+    c.equal(stage.get("ApiId"), {"Ref": "PushStatsApi"}, "stage belongs to the API")
+    c.equal(stage.get("StageName"), "$default", "default stage (URL without stage path)")
+    c.equal(stage.get("AccessLogSettings", {}).get("DestinationArn"),
+            {"Fn::GetAtt": ["PushStatsApiAccessLogGroup", "Arn"]}, "API access log group")
+    c.check(stage.get("DefaultRouteSettings", {}).get("ThrottlingRateLimit", 0) > 0, "API throttled")
+    permissions = [
+        p["Properties"] for p in resources_of_type(cfn, "AWS::Lambda::Permission").values()
+        if p["Properties"].get("Principal") == "apigateway.amazonaws.com"
+    ]
+    routes = set()
+    for perm in permissions:
+        c.equal(perm.get("FunctionName"), {"Ref": "PushStatsFunction"}, "API permission names push-stats")
+        text, local = perm.get("SourceArn", {}).get("Fn::Sub", ["", {}])
+        c.equal(local.get("__ApiId__"), {"Ref": "PushStatsApi"}, "API permission ApiId")
+        routes.add(text.rsplit("}/", 1)[-1])
+    c.equal(sorted(routes), ["GET/push-stats", "POST/push-stats"], "API permissions per route")
+    endpoint = cfn.get("Outputs", {}).get("PushStatsEndpoint", {}).get("Value", {})
+    c.equal(render_sub(endpoint.get("Fn::Sub", ""), SAMPLE),
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/push-stats", "endpoint URL output")
+
+
+def check_alarms(c: Checks, cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    alarms = resources_of_type(cfn, "AWS::CloudWatch::Alarm")
+    watched_functions = []
+    watched_queues = []
+    for alarm_id, alarm in alarms.items():
+        props = alarm["Properties"]
+        dims = {d["Name"]: d["Value"] for d in props.get("Dimensions", [])}
+        if props.get("Namespace") == "AWS/Lambda":
+            c.equal(props.get("MetricName"), "Errors", f"{alarm_id} metric")
+            watched_functions.append(dims.get("FunctionName"))
+        elif props.get("Namespace") == "AWS/SQS":
+            c.equal(props.get("MetricName"), "ApproximateNumberOfMessagesVisible", f"{alarm_id} metric")
+            watched_queues.append(dims.get("QueueName"))
+        c.equal(props.get("ComparisonOperator"), "GreaterThanOrEqualToThreshold", f"{alarm_id} comparison")
+        c.equal(props.get("Threshold"), 1, f"{alarm_id} threshold")
+        c.equal(props.get("TreatMissingData"), "notBreaching", f"{alarm_id} missing data")
+        c.equal(props.get("AlarmActions"), {"Fn::If": ["HasAlarmEmail", [{"Ref": "AlarmTopic"}], {"Ref": "AWS::NoValue"}]},
+                f"{alarm_id} notifies the topic when configured")
+    c.equal(sorted(json.dumps(f, sort_keys=True) for f in watched_functions),
+            sorted(json.dumps({"Ref": f}) for f in FUNCTIONS), "an Errors alarm per function")
+    c.equal(watched_queues, [{"Fn::GetAtt": ["OpsPullDeadLetterQueue", "QueueName"]}], "DLQ depth alarm")
+    topic = resources.get("AlarmTopic", {})
+    c.equal(topic.get("Condition"), "HasAlarmEmail", "alarm topic only with an e-mail")
+    c.equal(topic.get("Properties", {}).get("Subscription"), [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}],
+            "alarm e-mail subscription")
+
+
+def check_glue(c: Checks, cfn: dict[str, Any]) -> None:
+    resources = cfn["Resources"]
+    database = resources.get("OpsDatabase", {})
+    c.equal(database.get("Type"), "AWS::Glue::Database", "Glue database")
+    c.equal(database.get("Properties", {}).get("DatabaseInput", {}).get("Name"), {"Ref": "AthenaDatabaseName"},
+            "database name from the parameter")
+    table = resources.get("OpsDailyTable", {}).get("Properties", {})
+    c.equal(table.get("DatabaseName"), {"Ref": "OpsDatabase"}, "table in the database")
+    table_input = table.get("TableInput", {})
+    c.equal(table_input.get("Name"), "operations_daily", "table name")
+    c.equal(table_input.get("TableType"), "EXTERNAL_TABLE", "external table")
+    c.equal([k["Name"] for k in table_input.get("PartitionKeys", [])], ["sdkappid", "dt"], "partition keys")
+    p = table_input.get("Parameters", {})
+    c.equal(p.get("projection.enabled"), "true", "projection enabled")
+    c.equal(p.get("projection.dt.type"), "date", "dt projection type")
+    c.equal(p.get("projection.dt.format"), "yyyy-MM-dd", "dt format = ops-pull's dt=YYYY-MM-DD")
+    c.check(str(p.get("projection.dt.range", "")).endswith(",NOW"), "dt range reaches today")
+    c.equal(p.get("projection.dt.interval.unit"), "DAYS", "dt interval unit")
+    c.check(p.get("projection.sdkappid.type") in {"enum", "injected"}, "sdkappid projection type")
+    if p.get("projection.sdkappid.type") == "enum":
+        c.equal(p.get("projection.sdkappid.values"), {"Ref": "SDKAppID"}, "sdkappid enum = the deployed app")
+    # The ops-pull key layout, rendered for a sample app and day.
+    values = {"ArchiveBucket": "archive-bucket", "OpsPrefix": "tencent-chat/operations"}
+    key = "tencent-chat/operations/daily/sdkappid=1400000000/dt=2026-11-01/operations.json"
+    template = render_sub(p.get("storage.location.template", {}).get("Fn::Sub", ""), values)
+    c.equal(template.replace("${sdkappid}", "1400000000").replace("${dt}", "2026-11-01") + "operations.json",
+            f"s3://archive-bucket/{key}", "location template matches the ops-pull key layout")
+    storage = table_input.get("StorageDescriptor", {})
+    location = render_sub(storage.get("Location", {}).get("Fn::Sub", ""), values)
+    c.check(f"s3://archive-bucket/{key}".startswith(location) and location.endswith("/daily/"),
+            f"table location {location!r} is the daily/ prefix")
+    serde = storage.get("SerdeInfo", {})
+    c.equal(serde.get("SerializationLibrary"), "org.openx.data.jsonserde.JsonSerDe", "JSON SerDe")
+    c.equal(storage.get("InputFormat"), "org.apache.hadoop.mapred.TextInputFormat", "text input format")
+    columns = {col["Name"]: col["Type"] for col in storage.get("Columns", [])}
+    c.check(not set(columns) & {"sdkappid", "dt"}, "no data column repeats a partition key")
+    for name in ["date", "pulled_at"]:
+        c.equal(columns.get(name), "string", f"column {name}")
+    appinfo = ROOT / "shared" / "src" / "api" / "appinfo.rs"
+    numeric, text = rust_string_consts(appinfo, "NUMERIC_FIELDS"), rust_string_consts(appinfo, "TEXT_FIELDS")
+    c.check(len(numeric) >= 29 and len(text) >= 2, "read getappinfo fields from shared/src/api/appinfo.rs")
+    mappings = {k[len("mapping."):]: v for k, v in serde.get("Parameters", {}).items() if k.startswith("mapping.")}
+    for field in numeric + text:
+        column = field.lower()
+        c.equal(columns.get(column), "bigint" if field in numeric else "string", f"column for {field}")
+        c.equal(mappings.get(column, column), field, f"SerDe mapping for {field}")
+    for column, key_name in mappings.items():
+        c.check(column in columns and key_name.lower() == column, f"mapping.{column} -> {key_name}")
+    c.check(serde.get("Parameters", {}).get("case.insensitive") == "false" or not mappings,
+            "explicit mappings with case-sensitive keys")
+
+
+def check_outputs(c: Checks, cfn: dict[str, Any]) -> None:
+    outputs = cfn.get("Outputs", {})
+    for name in ["PushStatsEndpoint", "ArchiveBucketName", "KeySecretArn", "UserSigSecretArn",
+                 "SetKeyCommand", "RotateUserSigCommand"]:
+        c.check(name in outputs, f"output {name}")
+    c.equal(outputs.get("KeySecretArn", {}).get("Value"), {"Ref": "KeySecret"}, "KeySecretArn output")
+    c.equal(outputs.get("UserSigSecretArn", {}).get("Value"), {"Ref": "UserSigSecret"}, "UserSigSecretArn output")
+    values = {**SAMPLE, "AdminIdentifier": "administrator", "TencentRegion": "singapore"}
+    command = render_sub(outputs.get("SetKeyCommand", {}).get("Value", {}).get("Fn::Sub", ""), values)
+    c.check(command.startswith("aws secretsmanager put-secret-value ")
+            and f"--secret-id {SAMPLE['KeySecret']} " in command, "SetKeyCommand targets the key secret")
+    skeleton = re.search(r"--secret-string '(\{.*\})'", command)
+    if c.check(skeleton is not None, "SetKeyCommand has a JSON skeleton"):
+        document = json.loads(skeleton.group(1))
+        fields = rust_struct_fields(ROOT / "shared" / "src" / "secrets.rs", "KeySecret")
+        c.equal(sorted(document), sorted(fields), "skeleton fields = tim::secrets::KeySecret fields")
+        c.equal(document.get("sdkappid"), 1400000000, "skeleton sdkappid is a number")
+        c.equal(document.get("region"), "singapore", "skeleton region")
+    rotate = render_sub(outputs.get("RotateUserSigCommand", {}).get("Value", {}).get("Fn::Sub", ""), values)
+    c.check(rotate.startswith("aws secretsmanager rotate-secret ")
+            and rotate.endswith(f"--secret-id {SAMPLE['UserSigSecret']}"), "RotateUserSigCommand")
+
+
+WIRING_CHECKS: list[Callable[[Checks, dict[str, Any]], None]] = [
+    check_references, check_functions, check_iam, check_bucket, check_secrets,
+    check_schedule, check_http_api, check_alarms, check_glue, check_outputs,
+]
+
+
+def run_wiring(c: Checks, cfn: dict[str, Any]) -> None:
+    for check in WIRING_CHECKS:
+        try:
+            check(c, cfn)
+        except Exception as error:  # a malformed template is a failure, not a crash
+            c.failures.append(f"{check.__name__} crashed: {type(error).__name__}: {error}")
+
+
+# --------------------------------------------------------------------------- mutations
+
+
+def mutate_api_id(sam: dict[str, Any]) -> None:
+    sam["Resources"]["PushStatsFunction"]["Properties"]["Events"]["GetPushStats"]["Properties"]["ApiId"] = {
+        "Ref": "PushStatsApii"}
+
+
+def mutate_undefined_authorizer(sam: dict[str, Any]) -> None:
+    sam["Resources"]["PushStatsApi"]["Properties"]["Auth"]["DefaultAuthorizer"] = "MissingAuthorizer"
+
+
+def mutate_no_auth_on_post(sam: dict[str, Any]) -> None:
+    sam["Resources"]["PushStatsFunction"]["Properties"]["Events"]["PostPushStats"]["Properties"]["Auth"] = {
+        "Authorizer": "NONE"}
+
+
+def mutate_wide_secret_grant(sam: dict[str, Any]) -> None:
+    statement = sam["Resources"]["PushStatsRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][1]
+    statement["Resource"] = "*"
+
+
+def mutate_rotation_target(sam: dict[str, Any]) -> None:
+    sam["Resources"]["UserSigRotationSchedule"]["Properties"]["RotationLambdaARN"] = {
+        "Fn::GetAtt": ["PushStatsFunction", "Arn"]}
+
+
+def mutate_schedule_without_dlq(sam: dict[str, Any]) -> None:
+    del sam["Resources"]["OpsPullFunction"]["Properties"]["Events"]["DailySchedule"]["Properties"]["DeadLetterConfig"]
+
+
+def mutate_alarm_dimension(sam: dict[str, Any]) -> None:
+    sam["Resources"]["PushStatsErrorsAlarm"]["Properties"]["Dimensions"][0]["Value"] = {"Ref": "OpsPullFunction"}
+
+
+def mutate_location_template(sam: dict[str, Any]) -> None:
+    params = sam["Resources"]["OpsDailyTable"]["Properties"]["TableInput"]["Parameters"]
+    params["storage.location.template"] = {"Fn::Sub": "s3://${ArchiveBucket}/${OpsPrefix}/daily/${!sdkappid}/${!dt}/"}
+
+
+def mutate_broken_sub(sam: dict[str, Any]) -> None:
+    sam["Outputs"]["RotateUserSigCommand"]["Value"] = {"Fn::Sub": "aws secretsmanager rotate-secret --secret-id ${UserSigSecrett}"}
+
+
+def mutate_key_in_template(sam: dict[str, Any]) -> None:
+    sam["Resources"]["KeySecret"]["Properties"]["SecretString"] = '{"key": "oops"}'
+
+
+def mutate_broken_getatt(sam: dict[str, Any]) -> None:
+    sam["Resources"]["PushStatsApi"]["Properties"]["AccessLogSettings"]["DestinationArn"] = {
+        "Fn::GetAtt": ["PushStatsApiLogGroup", "Arn"]}
+
+
+def mutate_raw_route(sam: dict[str, Any]) -> None:
+    """A route added outside SAM, with a dangling ApiId and no authorization:
+    the translator passes it through untouched."""
+    sam["Resources"]["ExtraRoute"] = {
+        "Type": "AWS::ApiGatewayV2::Route",
+        "Properties": {"ApiId": {"Ref": "PushStatsHttpApi"}, "RouteKey": "GET /push-stats/debug",
+                       "AuthorizationType": "NONE"},
+    }
+
+
+MUTATIONS = [
+    mutate_api_id, mutate_broken_getatt, mutate_raw_route, mutate_undefined_authorizer, mutate_no_auth_on_post, mutate_wide_secret_grant,
+    mutate_rotation_target, mutate_schedule_without_dlq, mutate_alarm_dimension, mutate_location_template,
+    mutate_broken_sub, mutate_key_in_template,
+]
+
+
+def check_mutations(c: Checks, sam: dict[str, Any]) -> None:
+    """Each deliberate breakage must be caught: by the translator refusing
+    the template, or by at least one wiring check failing."""
+    for mutate in MUTATIONS:
+        broken = copy.deepcopy(sam)
+        mutate(broken)
+        try:
+            cfn = translate(broken)
+        except Exception:
+            c.check(True, "")
+            continue
+        probe = Checks()
+        run_wiring(probe, cfn)
+        c.check(bool(probe.failures), f"mutation {mutate.__name__} went unnoticed")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> int:
+    # samtranslator warns about unpublished metrics on every translation.
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
+    c = Checks()
+    sam = load_template()
+    for step in (check_sources, check_parameters, check_rules_and_mappings):
+        try:
+            step(c, sam)
+        except Exception as error:
+            c.failures.append(f"{step.__name__} crashed: {type(error).__name__}: {error}")
+    try:
+        cfn = translate(sam)
+    except Exception as error:
+        c.failures.append(f"SAM transform failed: {error}")
+    else:
+        run_wiring(c, cfn)
+        # With an alarm e-mail and x86_64 too: the conditional parts still resolve.
+        run_wiring(c, translate(sam, {"AlarmEmail": "ops@example.com", "Architecture": "x86_64"}))
+    check_mutations(c, sam)
+    for failure in c.failures:
+        print(f"FAIL: {failure}")
+    print(f"infra: {c.passed} passed, {len(c.failures)} failed")
+    return 1 if c.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
