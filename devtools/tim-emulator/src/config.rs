@@ -1,0 +1,77 @@
+//! What an emulator serves: its listen address, its apps and its clock.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use tim::usersig::{Clock, SystemClock};
+
+use crate::auth::App;
+
+/// Configuration of an [`Emulator`](crate::Emulator). Built with the `with_*` methods.
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    pub(crate) listen: SocketAddr,
+    pub(crate) apps: BTreeMap<u64, App>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Default for EmulatorConfig {
+    /// Loopback on an ephemeral port, no apps, the system clock.
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            apps: BTreeMap::new(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// Adds (or replaces) an app whose admins are "administrator" and "admin".
+    pub fn with_app(self, sdkappid: u64, key: impl Into<String>) -> Self {
+        self.with_app_admins(sdkappid, key, crate::DEFAULT_ADMINS)
+    }
+
+    /// Adds (or replaces) an app with exactly these admin identifiers.
+    pub fn with_app_admins(
+        mut self,
+        sdkappid: u64,
+        key: impl Into<String>,
+        admins: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.apps.insert(sdkappid, App::new(sdkappid, key, admins));
+        self
+    }
+
+    /// The address to bind (default `127.0.0.1:0`).
+    pub fn with_listen(mut self, listen: SocketAddr) -> Self {
+        self.listen = listen;
+        self
+    }
+
+    /// The clock UserSigs are verified at and "yesterday" is computed from.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn listen(&self) -> SocketAddr {
+        self.listen
+    }
+
+    /// The configured SDKAppIDs.
+    pub fn sdkappids(&self) -> impl Iterator<Item = u64> + '_ {
+        self.apps.keys().copied()
+    }
+}
+
+impl fmt::Debug for EmulatorConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("listen", &self.listen)
+            .field("apps", &self.apps.values().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,193 @@
+//! Fault injection: a queue of "the next N API answers are this fault",
+//! optionally only for one command, consumed in the order they were queued.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// How an API answer goes wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Tencent's FAIL envelope with this `ErrorCode` (HTTP 200).
+    ErrorCode(i64),
+    /// This HTTP status with a gateway's HTML page (e.g. 502).
+    HttpStatus(u16),
+    /// Wait this long, then answer normally (to outlast client timeouts).
+    Delay(Duration),
+    /// The normal answer cut in half, with a matching `Content-Length`.
+    TruncatedBody,
+    /// HTTP 200 with an HTML body instead of JSON.
+    NonJsonBody,
+}
+
+/// One queued fault, as the admin API shows and accepts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultSpec {
+    /// `error_code`, `http_status`, `delay`, `truncated_body`, `non_json_body`.
+    pub fault: String,
+    /// The code, the status, or the delay in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<u64>,
+    /// How many API answers it affects (default 1).
+    #[serde(default = "one")]
+    pub times: usize,
+    /// Only answers to this `service/command` (default: any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl FaultSpec {
+    /// The fault this spec names, or why it names none.
+    pub fn to_fault(&self) -> Result<Fault, String> {
+        let value = |what: &str| {
+            self.value
+                .ok_or_else(|| format!("fault {:?} needs a \"value\" ({what})", self.fault))
+        };
+        match self.fault.as_str() {
+            "error_code" => {
+                let code = value("the ErrorCode")?;
+                i64::try_from(code)
+                    .map(Fault::ErrorCode)
+                    .map_err(|_| "ErrorCode out of range".to_owned())
+            }
+            "http_status" => {
+                let status = value("the HTTP status")?;
+                match u16::try_from(status) {
+                    Ok(s) if (100..=999).contains(&s) => Ok(Fault::HttpStatus(s)),
+                    _ => Err(format!("HTTP status {status} out of range")),
+                }
+            }
+            "delay" => Ok(Fault::Delay(Duration::from_millis(value("milliseconds")?))),
+            "truncated_body" => Ok(Fault::TruncatedBody),
+            "non_json_body" => Ok(Fault::NonJsonBody),
+            other => Err(format!(
+                "unknown fault {other:?} (error_code, http_status, delay, truncated_body, non_json_body)"
+            )),
+        }
+    }
+
+    fn of(fault: &Fault, times: usize, command: Option<&str>) -> Self {
+        let (name, value) = match fault {
+            Fault::ErrorCode(code) => ("error_code", u64::try_from(*code).ok()),
+            Fault::HttpStatus(status) => ("http_status", Some(u64::from(*status))),
+            Fault::Delay(delay) => (
+                "delay",
+                Some(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)),
+            ),
+            Fault::TruncatedBody => ("truncated_body", None),
+            Fault::NonJsonBody => ("non_json_body", None),
+        };
+        Self {
+            fault: name.to_owned(),
+            value,
+            times,
+            command: command.map(str::to_owned),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Queued {
+    fault: Fault,
+    remaining: usize,
+    command: Option<String>,
+}
+
+/// The queue of pending faults.
+#[derive(Debug, Default)]
+pub(crate) struct FaultQueue(Mutex<VecDeque<Queued>>);
+
+impl FaultQueue {
+    fn with<R>(&self, f: impl FnOnce(&mut VecDeque<Queued>) -> R) -> R {
+        let mut queue = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut queue)
+    }
+
+    pub(crate) fn push(&self, fault: Fault, times: usize, command: Option<String>) {
+        if times == 0 {
+            return;
+        }
+        self.with(|q| {
+            q.push_back(Queued {
+                fault,
+                remaining: times,
+                command,
+            })
+        });
+    }
+
+    /// The fault the next answer to `command` gets: the oldest entry that
+    /// applies to it, one use of which is consumed.
+    pub(crate) fn take(&self, command: &str) -> Option<Fault> {
+        self.with(|q| {
+            let index = q
+                .iter()
+                .position(|e| e.command.as_deref().is_none_or(|c| c == command))?;
+            let entry = &mut q[index];
+            entry.remaining -= 1;
+            let fault = entry.fault.clone();
+            if entry.remaining == 0 {
+                q.remove(index);
+            }
+            Some(fault)
+        })
+    }
+
+    pub(crate) fn clear(&self) {
+        self.with(VecDeque::clear);
+    }
+
+    pub(crate) fn pending(&self) -> Vec<FaultSpec> {
+        self.with(|q| {
+            q.iter()
+                .map(|e| FaultSpec::of(&e.fault, e.remaining, e.command.as_deref()))
+                .collect()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_are_consumed_in_order_and_filtered_by_command() {
+        let queue = FaultQueue::default();
+        queue.push(Fault::HttpStatus(502), 1, Some("a/b".into()));
+        queue.push(Fault::ErrorCode(60007), 2, None);
+        assert_eq!(queue.take("c/d"), Some(Fault::ErrorCode(60007)));
+        assert_eq!(queue.take("a/b"), Some(Fault::HttpStatus(502)));
+        assert_eq!(queue.take("a/b"), Some(Fault::ErrorCode(60007)));
+        assert_eq!(queue.take("a/b"), None);
+    }
+
+    #[test]
+    fn specs_round_trip() {
+        for fault in [
+            Fault::ErrorCode(60007),
+            Fault::HttpStatus(502),
+            Fault::Delay(Duration::from_millis(3500)),
+            Fault::TruncatedBody,
+            Fault::NonJsonBody,
+        ] {
+            let spec = FaultSpec::of(&fault, 2, None);
+            assert_eq!(spec.to_fault(), Ok(fault));
+        }
+        let missing = FaultSpec {
+            fault: "error_code".into(),
+            value: None,
+            times: 1,
+            command: None,
+        };
+        assert!(missing.to_fault().is_err());
+    }
+}

@@ -1,0 +1,303 @@
+//! `v4/openconfigsvr/getappinfo`: 30 days of operations data, every value a
+//! JSON string, deterministic per (SDKAppID, date) and internally consistent
+//! (e.g. `UpMsgNum = C2CUpMsgNum + GroupUpMsgNum`, `LoginUserNum <=
+//! ActiveUserNum`), with per-day overrides tests can set.
+//!
+//! `RequestField` selects fields (plus `Date`); names the app does not have
+//! are left out of the rows, as a newer or older Tencent would. An empty
+//! list, like no list, means every field. A `RequestField` that is not an
+//! array of strings is answered with 130001 (request JSON parse error).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use chrono::{Days, NaiveDate};
+use serde_json::{Map, Value, json};
+
+use crate::reply::ApiError;
+use crate::seeded::Seeded;
+
+/// How many days one answer covers.
+pub const DAYS: u64 = 30;
+
+/// The fields of the newest documentation page, `Date` included.
+pub const FIELDS: &[&str] = &[
+    "AppName",
+    "AppId",
+    "Company",
+    "ActiveUserNum",
+    "RegistUserNumOneDay",
+    "RegistUserNumTotal",
+    "LoginTimes",
+    "LoginUserNum",
+    "UpMsgNum",
+    "SendMsgUserNum",
+    "APNSMsgNum",
+    "C2CUpMsgNum",
+    "C2CDownMsgNum",
+    "C2CSendMsgUserNum",
+    "C2CAPNSMsgNum",
+    "MaxOnlineNum",
+    "DownMsgNum",
+    "ChainIncrease",
+    "ChainDecrease",
+    "GroupUpMsgNum",
+    "GroupDownMsgNum",
+    "GroupSendMsgUserNum",
+    "GroupAPNSMsgNum",
+    "GroupSendMsgGroupNum",
+    "GroupJoinGroupTimes",
+    "GroupQuitGroupTimes",
+    "GroupNewGroupNum",
+    "GroupAllGroupNum",
+    "GroupDestroyGroupNum",
+    "CallBackReq",
+    "CallBackRsp",
+    "Date",
+];
+
+/// The days an answer on `today` covers: yesterday back 30 days, newest first.
+pub fn days_covered(today: NaiveDate) -> Vec<NaiveDate> {
+    (1..=DAYS)
+        .filter_map(|back| today.checked_sub_days(Days::new(back)))
+        .collect()
+}
+
+/// `YYYYMMDD`.
+pub fn date_text(date: NaiveDate) -> String {
+    date.format("%Y%m%d").to_string()
+}
+
+/// The generated row of one day (before overrides).
+pub fn day_row(sdkappid: u64, date: NaiveDate) -> BTreeMap<String, String> {
+    let id = sdkappid.to_string();
+    let day_text = date_text(date);
+    // The app's size is stable across days; each day varies around it.
+    let scale = Seeded::new(&["app", &id]).range(800, 40_000);
+    let mut day = Seeded::new(&["day", &id, &day_text]);
+    let epoch = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or_default();
+    let age_days = u64::try_from((date - epoch).num_days()).unwrap_or(0);
+
+    let regist_one_day = scale / 60 + day.range(0, scale / 40);
+    let regist_total = scale * 5 + age_days * (scale / 50 + 1) + regist_one_day;
+    let active = scale / 3 + day.range(0, scale / 5);
+    let login_users = day.share(active, 80, 100);
+    let login_times = login_users * day.range(1, 4) + day.range(0, login_users);
+    let max_online = active / 12 + day.range(0, active / 20);
+
+    let c2c_up = active * day.range(2, 20);
+    let group_up = active * day.range(1, 8);
+    let c2c_down = day.share(c2c_up, 90, 100);
+    let group_down = group_up * day.range(3, 30);
+    let c2c_senders = day.share(active, 30, 70);
+    let group_senders = day.share(active, 5, 40);
+    let senders = (c2c_senders.max(group_senders) + c2c_senders.min(group_senders) / 3).min(active);
+    let c2c_apns = day.share(c2c_down, 0, 10);
+    let group_apns = day.share(group_down, 0, 3);
+
+    let chain_increase = day.range(0, scale / 80 + 1);
+    let chain_decrease = day.range(0, scale / 100 + 1);
+    let group_all = scale / 4 + age_days * (scale / 400 + 1);
+    let group_new = day.range(0, scale / 100 + 1);
+    let group_destroy = day.range(0, group_new);
+    let group_msg_groups = day.share(group_all, 1, 20);
+    let group_join = day.range(group_new, group_new * 10 + scale / 50);
+    let group_quit = day.share(group_join, 20, 90);
+    let callback_req = day.share(c2c_up + group_up, 0, 120);
+    let callback_rsp = day.share(callback_req, 97, 100);
+
+    let counts: [(&str, u64); 28] = [
+        ("AppId", sdkappid),
+        ("ActiveUserNum", active),
+        ("RegistUserNumOneDay", regist_one_day),
+        ("RegistUserNumTotal", regist_total),
+        ("LoginTimes", login_times),
+        ("LoginUserNum", login_users),
+        ("UpMsgNum", c2c_up + group_up),
+        ("SendMsgUserNum", senders),
+        ("APNSMsgNum", c2c_apns + group_apns),
+        ("C2CUpMsgNum", c2c_up),
+        ("C2CDownMsgNum", c2c_down),
+        ("C2CSendMsgUserNum", c2c_senders),
+        ("C2CAPNSMsgNum", c2c_apns),
+        ("MaxOnlineNum", max_online),
+        ("DownMsgNum", c2c_down + group_down),
+        ("ChainIncrease", chain_increase),
+        ("ChainDecrease", chain_decrease),
+        ("GroupUpMsgNum", group_up),
+        ("GroupDownMsgNum", group_down),
+        ("GroupSendMsgUserNum", group_senders),
+        ("GroupAPNSMsgNum", group_apns),
+        ("GroupSendMsgGroupNum", group_msg_groups),
+        ("GroupJoinGroupTimes", group_join),
+        ("GroupQuitGroupTimes", group_quit),
+        ("GroupNewGroupNum", group_new),
+        ("GroupAllGroupNum", group_all),
+        ("GroupDestroyGroupNum", group_destroy),
+        ("CallBackReq", callback_req),
+    ];
+    let mut row: BTreeMap<String, String> = counts
+        .into_iter()
+        .map(|(name, n)| (name.to_owned(), n.to_string()))
+        .collect();
+    row.insert("CallBackRsp".into(), callback_rsp.to_string());
+    row.insert("AppName".into(), format!("Emulated Chat App {sdkappid}"));
+    row.insert("Company".into(), "tim-emulator Demo Co.".into());
+    row.insert("Date".into(), day_text);
+    row
+}
+
+/// Values tests set for a day, on top of the generated ones. A field the
+/// generator does not know is added to the row (to test unknown fields).
+#[derive(Debug, Default)]
+pub(crate) struct Overrides(Mutex<BTreeMap<(u64, NaiveDate), BTreeMap<String, String>>>);
+
+impl Overrides {
+    fn with<R>(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<(u64, NaiveDate), BTreeMap<String, String>>) -> R,
+    ) -> R {
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut map)
+    }
+
+    pub(crate) fn set(&self, sdkappid: u64, date: NaiveDate, field: String, value: String) {
+        self.with(|m| m.entry((sdkappid, date)).or_default().insert(field, value));
+    }
+
+    pub(crate) fn clear(&self) {
+        self.with(BTreeMap::clear);
+    }
+
+    fn of(&self, sdkappid: u64, date: NaiveDate) -> BTreeMap<String, String> {
+        self.with(|m| m.get(&(sdkappid, date)).cloned().unwrap_or_default())
+    }
+}
+
+/// The full getappinfo answer for `body` on `today`.
+pub(crate) fn answer(
+    sdkappid: u64,
+    today: NaiveDate,
+    body: &Value,
+    overrides: &Overrides,
+) -> Result<Value, ApiError> {
+    let selection = requested_fields(body)?;
+    let rows: Vec<Value> = days_covered(today)
+        .into_iter()
+        .map(|date| {
+            let mut row = day_row(sdkappid, date);
+            row.extend(overrides.of(sdkappid, date));
+            let row: Map<String, Value> = row
+                .into_iter()
+                .filter(|(name, _)| {
+                    name == "Date"
+                        || selection
+                            .as_ref()
+                            .is_none_or(|wanted| wanted.contains(name))
+                })
+                .map(|(name, value)| (name, Value::String(value)))
+                .collect();
+            Value::Object(row)
+        })
+        .collect();
+    // Tencent's example of this API has no ActionStatus: neither do we, so
+    // clients are proven not to need it.
+    Ok(json!({ "ErrorCode": 0, "ErrorInfo": "", "Result": rows }))
+}
+
+/// `None` for every field; otherwise the requested names.
+fn requested_fields(body: &Value) -> Result<Option<Vec<String>>, ApiError> {
+    let bad = |why: &str| ApiError::new(130001, format!("request JSON parse error: {why}"));
+    let Value::Object(body) = body else {
+        return Err(bad("the body is not a JSON object"));
+    };
+    match body.get("RequestField") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) if items.is_empty() => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| bad("RequestField holds a non-string"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(bad("RequestField is not an array")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(row: &BTreeMap<String, String>, field: &str) -> u64 {
+        row[field].parse().unwrap()
+    }
+
+    #[test]
+    fn rows_are_deterministic_complete_and_consistent() {
+        for offset in 0..60 {
+            let date = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + Days::new(offset);
+            let row = day_row(1_400_000_000, date);
+            assert_eq!(row, day_row(1_400_000_000, date));
+            for field in FIELDS {
+                assert!(row.contains_key(*field), "{field}");
+            }
+            assert_eq!(
+                n(&row, "UpMsgNum"),
+                n(&row, "C2CUpMsgNum") + n(&row, "GroupUpMsgNum")
+            );
+            assert_eq!(
+                n(&row, "DownMsgNum"),
+                n(&row, "C2CDownMsgNum") + n(&row, "GroupDownMsgNum")
+            );
+            assert_eq!(
+                n(&row, "APNSMsgNum"),
+                n(&row, "C2CAPNSMsgNum") + n(&row, "GroupAPNSMsgNum")
+            );
+            assert!(n(&row, "LoginUserNum") <= n(&row, "ActiveUserNum"));
+            assert!(n(&row, "SendMsgUserNum") <= n(&row, "ActiveUserNum"));
+            assert!(n(&row, "ActiveUserNum") <= n(&row, "RegistUserNumTotal"));
+            assert!(n(&row, "CallBackRsp") <= n(&row, "CallBackReq"));
+            assert!(n(&row, "GroupDestroyGroupNum") <= n(&row, "GroupNewGroupNum"));
+        }
+        let a = day_row(1_400_000_000, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        let b = day_row(1_400_000_001, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        assert_ne!(a["ActiveUserNum"], b["ActiveUserNum"]);
+    }
+
+    #[test]
+    fn covers_yesterday_back_thirty_days() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let days = days_covered(today);
+        assert_eq!(days.len(), 30);
+        assert_eq!(days[0], NaiveDate::from_ymd_opt(2026, 2, 28).unwrap());
+        assert_eq!(days[29], NaiveDate::from_ymd_opt(2026, 1, 30).unwrap());
+    }
+
+    #[test]
+    fn request_field_must_be_strings() {
+        assert_eq!(
+            requested_fields(&json!({"RequestField": "x"}))
+                .unwrap_err()
+                .code,
+            130001
+        );
+        assert_eq!(
+            requested_fields(&json!({"RequestField": [1]}))
+                .unwrap_err()
+                .code,
+            130001
+        );
+        assert_eq!(requested_fields(&json!([])).unwrap_err().code, 130001);
+        assert_eq!(requested_fields(&json!({})).unwrap(), None);
+        assert_eq!(
+            requested_fields(&json!({"RequestField": []})).unwrap(),
+            None
+        );
+    }
+}
