@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The README's test command: everything CI checks, on a fresh machine.
+#   fmt, clippy (-D warnings), no OpenSSL in the tree, every Rust test (against
+#   moto_server and the Tencent emulator on loopback), UserSig interop with
+#   Tencent's reference libraries, the SAM template checks, and the end-to-end
+#   local run through cargo lambda.
+# Installs what it needs first (devtools/setup.sh). Ends with one summary line.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+started=$SECONDS
+stage() { printf '\n==> %s (%ss)\n' "$*" "$((SECONDS - started))"; }
+fail() { printf '\nFAILED: %s\n' "$*"; exit 1; }
+
+stage "setup"
+devtools/setup.sh
+
+stage "cargo fmt --check"
+cargo fmt --all -- --check || fail "cargo fmt (run: cargo fmt --all)"
+
+stage "no OpenSSL in the dependency tree"
+if cargo tree --workspace -e normal,build -i openssl-sys >/dev/null 2>&1; then
+  fail "openssl-sys is in the tree: cargo tree -i openssl-sys"
+fi
+
+stage "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings || fail "clippy"
+
+stage "moto_server (S3 + Secrets Manager) on loopback"
+moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+.venv/bin/moto_server -H 127.0.0.1 -p "$moto_port" >"${TMPDIR:-/tmp}/moto-test-$$.log" 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$moto_port") 2>/dev/null && break
+  sleep 0.1
+done
+export MOTO_ENDPOINT="http://127.0.0.1:$moto_port"
+
+stage "cargo test --workspace"
+test_log="${TMPDIR:-/tmp}/cargo-test-$$.log"
+set +e
+cargo test --workspace --no-fail-fast 2>&1 | tee "$test_log"
+test_rc=${PIPESTATUS[0]}
+set -e
+rust_passed=$(grep -Eo 'test result: [A-Za-z]+\. [0-9]+ passed' "$test_log" | awk '{s+=$4} END {print s+0}')
+rust_failed=$(grep -Eo '[0-9]+ failed;' "$test_log" | awk '{s+=$1} END {print s+0}')
+rm -f "$test_log"
+[[ $test_rc -eq 0 ]] || fail "cargo test ($rust_failed failed)"
+
+stage "UserSig interop with Tencent's reference libraries"
+devtools/interop/run.sh
+
+stage "infra: cfn-lint, sam validate, sam validate --lint, transformed-template wiring"
+devtools/infra-check/run.sh
+
+stage "end to end: the local run through cargo lambda"
+devtools/local-run.sh
+
+printf '\nall checks green in %ss\n' "$((SECONDS - started))"
+printf 'rust tests: %s passed, %s failed\n' "$rust_passed" "$rust_failed"
