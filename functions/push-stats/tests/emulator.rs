@@ -1,0 +1,289 @@
+//! The handler with the real `tim::Client` against the in-process Tencent
+//! emulator: real UserSigs, real HTTP, injected faults.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use common::*;
+use push_stats::request::StatsQuery;
+use push_stats::response::StatsResponse;
+use push_stats::{Invocation, handle};
+use serde_json::{Value, json};
+use tim::api::push::PushStatistics;
+use tim::usersig::SecretKey;
+use tim::{
+    AppCredentials, ClientConfig, CredentialsProvider, Deadline, Endpoint, LocalSigner, RetryPolicy,
+};
+use tim_emulator::pushstats::{PushStatsQuery, answer};
+use tim_emulator::{Emulator, EmulatorConfig, Fault};
+
+const SDKAPPID: u64 = 1_400_000_000;
+const KEY: &str = "emulator-test-key-0123456789abcdef";
+const ATTEMPTS: u32 = 3;
+
+/// A `LocalSigner` that counts the refreshes the client asks for.
+struct CountingSigner {
+    inner: LocalSigner,
+    refreshes: AtomicUsize,
+}
+
+#[async_trait]
+impl CredentialsProvider for CountingSigner {
+    async fn credentials(&self) -> Result<AppCredentials, tim::Error> {
+        self.inner.credentials().await
+    }
+
+    async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, tim::Error> {
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        self.inner.refresh(rejected).await
+    }
+}
+
+struct Setup {
+    emulator: Emulator,
+    client: tim::Client,
+    signer: Arc<CountingSigner>,
+}
+
+async fn setup() -> Setup {
+    let emulator = Emulator::start(EmulatorConfig::default().with_app(SDKAPPID, KEY))
+        .await
+        .unwrap();
+    let config = ClientConfig {
+        endpoint: Some(Endpoint::parse_override(&emulator.base_url()).unwrap()),
+        retry: RetryPolicy {
+            max_attempts: ATTEMPTS,
+            base_delay: Duration::from_millis(5),
+            max_delay: Duration::from_millis(20),
+        },
+        ..ClientConfig::default()
+    };
+    let signer = Arc::new(CountingSigner {
+        inner: LocalSigner::new(SDKAPPID, "administrator", SecretKey::new(KEY), None),
+        refreshes: AtomicUsize::new(0),
+    });
+    let http = tim::client::http_client(&config);
+    let client = tim::Client::new(http, config, signer.clone());
+    Setup {
+        emulator,
+        client,
+        signer,
+    }
+}
+
+/// What the endpoint must answer for `event`: the emulator's deterministic
+/// statistics for the same query, rendered by our response type.
+fn expected_body(event: &Value) -> Value {
+    let e = common::event(event);
+    let query = match e.request_context.http.method.as_str() {
+        "GET" => StatsQuery::from_query_string(e.raw_query_string.as_deref().unwrap_or("")),
+        _ => StatsQuery::from_json_body(e.body.as_deref().unwrap_or("").as_bytes()),
+    }
+    .unwrap();
+    let envelope = answer(&PushStatsQuery {
+        start_time: query.start,
+        end_time: query.end,
+        task_ids: query.task_ids.clone(),
+    });
+    serde_json::to_value(StatsResponse::new(
+        &query,
+        PushStatistics::from_envelope(&envelope).unwrap(),
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn good_gets_and_posts_with_and_without_task_ids() {
+    let Setup {
+        emulator,
+        client,
+        signer,
+    } = setup().await;
+    let overall_post =
+        post_with_body(&json!({"start": "2026-10-25", "end": "2026-11-01"}).to_string());
+    let cases = [
+        ("GET with task IDs", fixture("get.json"), 2),
+        ("GET overall", fixture("get-overall.json"), 1),
+        ("POST with task IDs", fixture("post.json"), 2),
+        ("POST overall", overall_post, 1),
+    ];
+    for (name, event, results) in cases {
+        let response = handle(&common::event(&event), &invocation(), &client).await;
+        assert_eq!(response.status_code, 200, "{name}: {:?}", response.body);
+        assert_eq!(
+            header(&response, "x-request-id"),
+            Some(REQUEST_ID),
+            "{name}"
+        );
+        let body = body_json(&response);
+        assert_eq!(body, expected_body(&event), "{name}");
+        let tasks = body["results"].as_array().unwrap();
+        assert_eq!(tasks.len(), results, "{name}");
+        for task in tasks {
+            // The emulator reports every vendor channel plus online push.
+            assert_eq!(
+                task["platforms"].as_array().map(Vec::len),
+                Some(9),
+                "{name}"
+            );
+            assert!(
+                task["delivery_rate"]
+                    .as_f64()
+                    .is_some_and(|r| (0.0..=1.0).contains(&r)),
+                "{name}: {task}"
+            );
+        }
+        if results == 1 {
+            assert_eq!(tasks[0]["task_id"], Value::Null, "{name}");
+        }
+    }
+    assert_eq!(emulator.stats().requests, 4);
+    assert_eq!(signer.refreshes.load(Ordering::SeqCst), 0);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_persistent_rate_limit_becomes_429_with_retry_after() {
+    let Setup {
+        emulator, client, ..
+    } = setup().await;
+    emulator.inject(Fault::ErrorCode(60007), 10);
+    let response = handle(&common::event(&fixture("get.json")), &invocation(), &client).await;
+    assert_eq!(response.status_code, 429);
+    assert_eq!(header(&response, "retry-after"), Some("1"));
+    let body = body_json(&response);
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert_eq!(body["error"]["tencent_error_code"], 60007);
+    assert_eq!(
+        emulator.stats().requests,
+        u64::from(ATTEMPTS),
+        "the client retried before giving up"
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rate_limit_that_passes_within_the_retries_is_invisible() {
+    let Setup {
+        emulator, client, ..
+    } = setup().await;
+    emulator.inject(Fault::ErrorCode(60007), 1);
+    let response = handle(
+        &common::event(&fixture("post.json")),
+        &invocation(),
+        &client,
+    )
+    .await;
+    assert_eq!(response.status_code, 200);
+    assert_eq!(emulator.stats().requests, 2);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rejected_usersig_is_refreshed_once_and_the_call_succeeds() {
+    let Setup {
+        emulator,
+        client,
+        signer,
+    } = setup().await;
+    emulator.inject(Fault::ErrorCode(70001), 1);
+    let response = handle(&common::event(&fixture("get.json")), &invocation(), &client).await;
+    assert_eq!(response.status_code, 200, "{:?}", response.body);
+    assert_eq!(signer.refreshes.load(Ordering::SeqCst), 1);
+    assert_eq!(body_json(&response), expected_body(&fixture("get.json")));
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_usersig_rejected_again_after_the_refresh_is_upstream_auth() {
+    let Setup {
+        emulator,
+        client,
+        signer,
+    } = setup().await;
+    emulator.inject(Fault::ErrorCode(70001), 5);
+    let response = handle(&common::event(&fixture("get.json")), &invocation(), &client).await;
+    let body = body_json(&response);
+    assert_eq!(
+        (response.status_code, body["error"]["code"].as_str()),
+        (502, Some("upstream_auth")),
+        "{body}"
+    );
+    assert_eq!(signer.refreshes.load(Ordering::SeqCst), 1);
+    let text = body.to_string();
+    let usersig = signer.inner.credentials().await.unwrap().usersig;
+    assert!(
+        !text.contains(usersig.expose_secret()) && !text.contains(KEY),
+        "no secret in the answer"
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn gateway_errors_beyond_the_retries_become_502() {
+    let Setup {
+        emulator, client, ..
+    } = setup().await;
+    emulator.inject(Fault::HttpStatus(502), 10);
+    let response = handle(&common::event(&fixture("get.json")), &invocation(), &client).await;
+    let body = body_json(&response);
+    assert_eq!(
+        (response.status_code, body["error"]["code"].as_str()),
+        (502, Some("upstream_error")),
+        "{body}"
+    );
+    assert_eq!(body["error"]["request_id"], REQUEST_ID);
+    assert_eq!(emulator.stats().requests, u64::from(ATTEMPTS));
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn tencent_slower_than_the_deadline_is_504() {
+    let Setup {
+        emulator, client, ..
+    } = setup().await;
+    emulator.inject(Fault::Delay(Duration::from_secs(3)), 10);
+    let invocation = Invocation {
+        request_id: REQUEST_ID.to_owned(),
+        deadline: Deadline::after(Duration::from_millis(300)),
+    };
+    let response = handle(&common::event(&fixture("get.json")), &invocation, &client).await;
+    let body = body_json(&response);
+    assert_eq!(
+        (response.status_code, body["error"]["code"].as_str()),
+        (504, Some("upstream_timeout")),
+        "{body}"
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn push_not_enabled_is_a_configuration_problem_with_a_hint() {
+    let Setup {
+        emulator, client, ..
+    } = setup().await;
+    emulator.inject(Fault::ErrorCode(90045), 1);
+    let response = handle(&common::event(&fixture("get.json")), &invocation(), &client).await;
+    let body = body_json(&response);
+    assert_eq!(
+        (response.status_code, body["error"]["code"].as_str()),
+        (502, Some("upstream_configuration"))
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("push is not enabled"),
+        "{body}"
+    );
+    assert_eq!(
+        emulator.stats().requests,
+        1,
+        "configuration problems are not retried"
+    );
+    emulator.shutdown().await;
+}
