@@ -81,7 +81,12 @@ impl LocalSigner {
     /// Validity of locally signed UserSigs unless set: one day.
     pub const DEFAULT_VALIDITY_SECS: u64 = 86_400;
 
-    pub fn new(sdkappid: u64, identifier: impl Into<String>, key: SecretKey, region: Option<Region>) -> Self {
+    pub fn new(
+        sdkappid: u64,
+        identifier: impl Into<String>,
+        key: SecretKey,
+        region: Option<Region>,
+    ) -> Self {
         Self {
             signer: Signer::new(sdkappid, key),
             identifier: identifier.into(),
@@ -128,9 +133,19 @@ impl CredentialsProvider for LocalSigner {
     async fn credentials(&self) -> Result<AppCredentials, Error> {
         let now = self.clock.now_unix();
         let renew_margin = self.validity_secs / 4;
-        let cached = self.cached.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let cached = self
+            .cached
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
         match cached {
-            Some(creds) if creds.expires_at.is_some_and(|at| at.saturating_sub(renew_margin) > now) => Ok(creds),
+            Some(creds)
+                if creds
+                    .expires_at
+                    .is_some_and(|at| at.saturating_sub(renew_margin) > now) =>
+            {
+                Ok(creds)
+            }
             _ => Ok(self.store(self.sign_now())),
         }
     }
@@ -166,14 +181,22 @@ mod tests {
     #[tokio::test]
     async fn local_signer_caches_then_renews_when_a_quarter_is_left() {
         let clock = Arc::new(FixedClock(1_700_000_000));
-        let signer = LocalSigner::new(1_400_000_000, "admin", SecretKey::new("k"), Some(Region::Tokyo))
-            .with_validity(400)
-            .with_clock(clock);
+        let signer = LocalSigner::new(
+            1_400_000_000,
+            "admin",
+            SecretKey::new("k"),
+            Some(Region::Tokyo),
+        )
+        .with_validity(400)
+        .with_clock(clock);
         let first = signer.credentials().await.unwrap();
         assert_eq!(first.expires_at, Some(1_700_000_400));
         assert_eq!(signer.credentials().await.unwrap(), first);
 
-        let later = LocalSigner { clock: Arc::new(FixedClock(1_700_000_301)), ..signer };
+        let later = LocalSigner {
+            clock: Arc::new(FixedClock(1_700_000_301)),
+            ..signer
+        };
         let renewed = later.credentials().await.unwrap();
         assert_eq!(renewed.expires_at, Some(1_700_000_701));
     }

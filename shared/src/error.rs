@@ -92,7 +92,9 @@ impl Error {
             Error::Encode { .. } => ErrorClass::BadRequest,
             Error::Decode { .. } => ErrorClass::Retryable,
             Error::Network { .. } => ErrorClass::Network,
-            Error::Deadline { last, .. } => last.as_ref().map_or(ErrorClass::Retryable, |e| e.class()),
+            Error::Deadline { last, .. } => {
+                last.as_ref().map_or(ErrorClass::Retryable, |e| e.class())
+            }
             Error::Credentials { class, .. } => *class,
             Error::Config { .. } => ErrorClass::Configuration,
         }
@@ -123,7 +125,8 @@ impl Error {
 
     /// Tencent is asking us to slow down (frequency limits).
     pub fn is_rate_limited(&self) -> bool {
-        self.code().is_some_and(|c| RATE_LIMIT_CODES.contains(&c) || c == 70050)
+        self.code()
+            .is_some_and(|c| RATE_LIMIT_CODES.contains(&c) || c == 70050)
     }
 
     /// How long a caller should wait before trying again, when Tencent said.
@@ -166,7 +169,9 @@ impl Error {
             ),
             70013 => Some("the admin identifier in the request differs from the UserSig's"),
             70014 => Some("the SDKAppID in the request differs from the UserSig's"),
-            70016 | 70020 | 60006 => Some("the SDKAppID (or its key) is unknown to Tencent in this region"),
+            70016 | 70020 | 60006 => {
+                Some("the SDKAppID (or its key) is unknown to Tencent in this region")
+            }
             60010 | 90009 => Some("the identifier is not an app admin account"),
             60016 | 60017 | 60020 => Some("the app is disabled or its edition has expired"),
             60021 => Some("Tencent refuses this source IP: check the app's IP allowlist"),
@@ -202,13 +207,19 @@ mod tests {
 
     #[test]
     fn codes_fall_into_the_documented_classes() {
-        for code in [60007, 60008, 60011, 60018, 60019, 70169, 70202, 70500, 130009, 130012, 90102, 91000] {
+        for code in [
+            60007, 60008, 60011, 60018, 60019, 70169, 70202, 70500, 130009, 130012, 90102, 91000,
+        ] {
             assert_eq!(class_of_code(code), ErrorClass::Retryable, "{code}");
         }
-        for code in [70001, 70002, 70003, 70005, 70019, 70052, 70004, 70006, 70009, 70010, 60004] {
+        for code in [
+            70001, 70002, 70003, 70005, 70019, 70052, 70004, 70006, 70009, 70010, 60004,
+        ] {
             assert_eq!(class_of_code(code), ErrorClass::UserSigRejected, "{code}");
         }
-        for code in [60006, 60010, 60021, 70013, 70014, 70016, 70020, 90009, 90045] {
+        for code in [
+            60006, 60010, 60021, 70013, 70014, 70016, 70020, 90009, 90045,
+        ] {
             assert_eq!(class_of_code(code), ErrorClass::Configuration, "{code}");
         }
         for code in [60002, 60003, 60009, 60012, 90100, 130001] {

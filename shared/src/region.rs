@@ -79,7 +79,9 @@ impl fmt::Display for Region {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown Tencent Chat region {0:?}; expected one of: china, singapore, seoul, tokyo, frankfurt, silicon-valley, jakarta, mumbai")]
+#[error(
+    "unknown Tencent Chat region {0:?}; expected one of: china, singapore, seoul, tokyo, frankfurt, silicon-valley, jakarta, mumbai"
+)]
 pub struct UnknownRegion(pub String);
 
 impl FromStr for Region {
@@ -91,7 +93,13 @@ impl FromStr for Region {
         let normal: String = s
             .trim()
             .chars()
-            .map(|c| if c == '_' || c == ' ' { '-' } else { c.to_ascii_lowercase() })
+            .map(|c| {
+                if c == '_' || c == ' ' {
+                    '-'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
             .collect();
         Region::ALL
             .into_iter()
@@ -180,7 +188,10 @@ mod tests {
             assert_eq!(endpoint.primary.scheme(), "https");
             assert_ne!(endpoint.backup.as_ref(), Some(&endpoint.primary));
         }
-        assert_eq!("Silicon_Valley".parse::<Region>(), Ok(Region::SiliconValley));
+        assert_eq!(
+            "Silicon_Valley".parse::<Region>(),
+            Ok(Region::SiliconValley)
+        );
         assert!("mars".parse::<Region>().is_err());
     }
 

@@ -211,9 +211,15 @@ mod tests {
         assert_eq!(day.date, Ok(NaiveDate::from_ymd_opt(2016, 6, 7).unwrap()));
         assert_eq!(day.get("AppName"), Some(&OpsValue::Text("12345".into())));
         assert_eq!(day.number("ActiveUserNum"), Some(2014));
-        assert_eq!(day.get("UpMsgNum"), Some(&OpsValue::Malformed("n/a".into())));
+        assert_eq!(
+            day.get("UpMsgNum"),
+            Some(&OpsValue::Malformed("n/a".into()))
+        );
         assert_eq!(day.number("BrandNewNum"), Some(7));
-        assert_eq!(day.get("BrandNewText"), Some(&OpsValue::Text("hello".into())));
+        assert_eq!(
+            day.get("BrandNewText"),
+            Some(&OpsValue::Text("hello".into()))
+        );
         assert_eq!(day.malformed_fields().collect::<Vec<_>>(), ["UpMsgNum"]);
         assert!(!day.is_well_formed());
     }
@@ -228,7 +234,10 @@ mod tests {
 
     #[test]
     fn request_body_is_empty_object_or_field_list() {
-        assert_eq!(serde_json::to_string(&AppInfoRequest::all_fields()).unwrap(), "{}");
+        assert_eq!(
+            serde_json::to_string(&AppInfoRequest::all_fields()).unwrap(),
+            "{}"
+        );
         assert_eq!(
             serde_json::to_string(&AppInfoRequest::only(["Date"])).unwrap(),
             r#"{"RequestField":["Date"]}"#

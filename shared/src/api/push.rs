@@ -217,13 +217,23 @@ mod tests {
         assert_eq!(stats.results[0].counts.delivered, 532);
         assert_eq!(stats.results[0].platforms[0].platform, PushPlatform::Apns);
         assert_eq!(stats.results[0].platforms[0].event, EventType::Offline);
-        assert_eq!(stats.results[1].platforms[0].platform, PushPlatform::Unknown(12));
+        assert_eq!(
+            stats.results[1].platforms[0].platform,
+            PushPlatform::Unknown(12)
+        );
         assert_eq!(stats.results[1].platforms[0].event.name(), "online");
     }
 
     #[test]
     fn request_omits_task_ids_when_empty() {
-        let req = PushStatsRequest { start_time: 1, end_time: 2, task_ids: vec![] };
-        assert_eq!(serde_json::to_string(&req).unwrap(), r#"{"StartTime":1,"EndTime":2}"#);
+        let req = PushStatsRequest {
+            start_time: 1,
+            end_time: 2,
+            task_ids: vec![],
+        };
+        assert_eq!(
+            serde_json::to_string(&req).unwrap(),
+            r#"{"StartTime":1,"EndTime":2}"#
+        );
     }
 }
