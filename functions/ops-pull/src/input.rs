@@ -1,0 +1,239 @@
+//! What an invocation asks for: an EventBridge scheduled event (a normal
+//! run), or a manual JSON input for runs and backfills.
+//!
+//! The payload is taken as raw JSON and classified here rather than by an
+//! untagged serde enum, so that a mistyped manual input gets an error that
+//! names the offending key instead of "did not match any variant".
+
+use std::collections::BTreeSet;
+
+use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+use serde::Deserialize;
+use serde_json::Value;
+use tim::api::appinfo::{DATE_FIELD, NUMERIC_FIELDS, TEXT_FIELDS};
+
+/// Longest field name accepted (Tencent's are at most ~20 characters).
+const MAX_FIELD_NAME_LEN: usize = 64;
+
+/// A run, as the invocation asks for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunRequest {
+    /// `None`: every field. `Some`: a `RequestField` subset (validated,
+    /// deduplicated, in request order).
+    pub fields: Option<Vec<String>>,
+    /// Pull and report, write nothing.
+    pub dry_run: bool,
+}
+
+/// The manual input's shape: `{"fields": [...], "dry_run": true}`, both optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManualInput {
+    #[serde(default)]
+    fields: Option<Vec<String>>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// An invocation payload that cannot be run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error(
+        "expected an EventBridge scheduled event or a JSON object like {{\"fields\": [...], \"dry_run\": true}}, got {0}"
+    )]
+    NotAnObject(&'static str),
+    #[error("not a valid EventBridge event: {0}")]
+    Event(String),
+    #[error("invalid manual input: {0} (accepted keys: \"fields\", \"dry_run\")")]
+    Manual(String),
+    #[error("\"fields\" is empty: omit it to pull every field")]
+    NoFields,
+    #[error("\"fields\" names {0:?}, which is not a getappinfo field name")]
+    NotAFieldName(String),
+    #[error("\"fields\" names {name:?}, which getappinfo does not document; known fields: {known}")]
+    UnknownField { name: String, known: String },
+}
+
+impl RunRequest {
+    /// Classifies and validates an invocation payload. Nothing is called
+    /// before this succeeds.
+    pub fn from_payload(payload: Value) -> Result<Self, InputError> {
+        let object = match payload {
+            // `cargo lambda invoke` without data, or a target with no input.
+            Value::Null => return Ok(Self::default()),
+            Value::Object(object) => object,
+            Value::Bool(_) => return Err(InputError::NotAnObject("a boolean")),
+            Value::Number(_) => return Err(InputError::NotAnObject("a number")),
+            Value::String(_) => return Err(InputError::NotAnObject("a string")),
+            Value::Array(_) => return Err(InputError::NotAnObject("an array")),
+        };
+        if object.contains_key("detail-type") {
+            // A scheduled rule's event carries nothing to configure: a normal run.
+            let event: EventBridgeEvent = serde_json::from_value(Value::Object(object))
+                .map_err(|e| InputError::Event(e.to_string()))?;
+            tracing::debug!(source = %event.source, detail_type = %event.detail_type, "scheduled run");
+            return Ok(Self::default());
+        }
+        let manual: ManualInput = serde_json::from_value(Value::Object(object))
+            .map_err(|e| InputError::Manual(e.to_string()))?;
+        let fields = manual.fields.map(validate_fields).transpose()?;
+        Ok(Self {
+            fields,
+            dry_run: manual.dry_run,
+        })
+    }
+}
+
+fn validate_fields(requested: Vec<String>) -> Result<Vec<String>, InputError> {
+    if requested.is_empty() {
+        return Err(InputError::NoFields);
+    }
+    let mut seen = BTreeSet::new();
+    let mut fields = Vec::with_capacity(requested.len());
+    for name in requested {
+        if !is_identifier(&name) {
+            return Err(InputError::NotAFieldName(name));
+        }
+        if !is_known_field(&name) {
+            return Err(InputError::UnknownField {
+                name,
+                known: known_fields().join(", "),
+            });
+        }
+        if seen.insert(name.clone()) {
+            fields.push(name);
+        }
+    }
+    Ok(fields)
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= MAX_FIELD_NAME_LEN
+}
+
+fn is_known_field(name: &str) -> bool {
+    name == DATE_FIELD || TEXT_FIELDS.contains(&name) || NUMERIC_FIELDS.contains(&name)
+}
+
+fn known_fields() -> Vec<&'static str> {
+    TEXT_FIELDS
+        .iter()
+        .chain(NUMERIC_FIELDS)
+        .copied()
+        .chain([DATE_FIELD])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event_file(name: &str) -> Value {
+        let path = format!(
+            "{}/../../events/ops-pull/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn the_scheduled_event_is_a_full_run() {
+        let request = RunRequest::from_payload(event_file("scheduled.json")).unwrap();
+        assert_eq!(request, RunRequest::default());
+    }
+
+    #[test]
+    fn the_manual_examples_parse() {
+        let manual = RunRequest::from_payload(event_file("manual.json")).unwrap();
+        assert_eq!(manual, RunRequest::default());
+
+        let dry = RunRequest::from_payload(event_file("dry-run.json")).unwrap();
+        assert!(dry.dry_run);
+        assert_eq!(dry.fields, None);
+
+        let subset = RunRequest::from_payload(event_file("fields.json")).unwrap();
+        assert!(!subset.dry_run);
+        assert_eq!(
+            subset.fields.as_deref(),
+            Some(
+                &[
+                    "ActiveUserNum".to_owned(),
+                    "UpMsgNum".to_owned(),
+                    "DownMsgNum".to_owned()
+                ][..]
+            )
+        );
+    }
+
+    #[test]
+    fn null_and_empty_object_are_full_runs() {
+        assert_eq!(
+            RunRequest::from_payload(Value::Null).unwrap(),
+            RunRequest::default()
+        );
+        assert_eq!(
+            RunRequest::from_payload(json!({})).unwrap(),
+            RunRequest::default()
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_in_the_error() {
+        let err = RunRequest::from_payload(json!({"dryrun": true})).unwrap_err();
+        assert!(matches!(err, InputError::Manual(_)), "{err:?}");
+        assert!(err.to_string().contains("dryrun"), "{err}");
+    }
+
+    #[test]
+    fn field_names_are_validated_and_deduplicated() {
+        let ok = RunRequest::from_payload(json!({"fields": ["LoginTimes", "Date", "LoginTimes"]}))
+            .unwrap();
+        assert_eq!(
+            ok.fields,
+            Some(vec!["LoginTimes".to_owned(), "Date".to_owned()])
+        );
+
+        let err = RunRequest::from_payload(json!({"fields": ["Login Times"]})).unwrap_err();
+        assert_eq!(err, InputError::NotAFieldName("Login Times".into()));
+
+        let err = RunRequest::from_payload(json!({"fields": ["LoginTime"]})).unwrap_err();
+        assert!(
+            matches!(&err, InputError::UnknownField { name, .. } if name == "LoginTime"),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("LoginTimes"),
+            "lists the known fields: {err}"
+        );
+
+        assert_eq!(
+            RunRequest::from_payload(json!({"fields": []})).unwrap_err(),
+            InputError::NoFields
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_refused() {
+        assert!(matches!(
+            RunRequest::from_payload(json!({"fields": "ActiveUserNum"})),
+            Err(InputError::Manual(_))
+        ));
+        assert!(matches!(
+            RunRequest::from_payload(json!({"dry_run": "yes"})),
+            Err(InputError::Manual(_))
+        ));
+        assert_eq!(
+            RunRequest::from_payload(json!([1])).unwrap_err(),
+            InputError::NotAnObject("an array")
+        );
+        assert!(matches!(
+            RunRequest::from_payload(json!({"detail-type": "Scheduled Event"})),
+            Err(InputError::Event(_))
+        ));
+    }
+}

@@ -1,0 +1,405 @@
+//! One run: pull every app concurrently, then write every app's days and raw
+//! copies in one bounded-concurrency stream of S3 calls.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::StreamExt;
+use tim::Deadline;
+use tim::api::appinfo::{AppInfo, AppInfoDay, AppInfoRequest};
+
+use crate::archive::{self, DailyObject, Layout};
+use crate::error::{Failure, RunError};
+use crate::input::RunRequest;
+use crate::source::{App, OpsSource};
+use crate::store::{ArchiveStore, PutCondition, PutRequest, StoreError};
+use crate::summary::{AppSummary, FailedDay, RunSummary};
+
+/// S3 calls in flight at once, across all apps of a run.
+pub const WRITE_CONCURRENCY: usize = 16;
+
+/// When each phase must give up, so the function reports before Lambda kills it.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadlines {
+    /// For the Tencent calls (leaves time for the writes).
+    pub tencent: Deadline,
+    /// For the S3 calls (leaves time to report).
+    pub storage: Deadline,
+}
+
+impl Deadlines {
+    /// Time kept after the Tencent deadline for writing: a third of the
+    /// invocation's time, at most this much.
+    pub const WRITE_RESERVE: Duration = Duration::from_secs(3);
+    /// Time kept after the storage deadline for reporting: a tenth of the
+    /// invocation's time, at most this much.
+    pub const REPORT_RESERVE: Duration = Duration::from_millis(500);
+
+    /// Epoch milliseconds below this (September 2001) are not a deadline.
+    const EARLIEST_EPOCH_MS: u64 = 1_000_000_000_000;
+
+    /// From Lambda's `Context::deadline` (epoch milliseconds). `cargo lambda
+    /// watch` sends the timeout itself (`600000`) instead of an instant: a
+    /// value too small to be an instant is taken as the time left.
+    pub fn from_lambda(deadline_ms: u64) -> Self {
+        if deadline_ms < Self::EARLIEST_EPOCH_MS {
+            return Self::within(Duration::from_millis(deadline_ms));
+        }
+        let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+        Self::within(Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
+    }
+
+    /// Splits `remaining` into the Tencent phase, the write phase and the
+    /// reporting reserve (short timeouts keep proportionate reserves).
+    pub fn within(remaining: Duration) -> Self {
+        let report = Self::REPORT_RESERVE.min(remaining / 10);
+        let write = Self::WRITE_RESERVE.min(remaining / 3);
+        Self {
+            tencent: Deadline::after(remaining.saturating_sub(report + write)),
+            storage: Deadline::after(remaining.saturating_sub(report)),
+        }
+    }
+
+    /// Both phases `duration` from now (tests, local runs).
+    pub fn after(duration: Duration) -> Self {
+        Self {
+            tencent: Deadline::after(duration),
+            storage: Deadline::after(duration),
+        }
+    }
+}
+
+/// A successful pull, grouped by day.
+struct Pulled {
+    sdkappid: u64,
+    pulled_at: DateTime<Utc>,
+    raw: Vec<u8>,
+    days: BTreeMap<NaiveDate, DailyObject>,
+    malformed_rows: usize,
+}
+
+/// One S3 job of the write phase.
+enum Job {
+    Day {
+        app: usize,
+        key: String,
+        object: DailyObject,
+        pulled_at: String,
+    },
+    Raw {
+        app: usize,
+        key: String,
+        raw: Vec<u8>,
+    },
+}
+
+enum DayOutcome {
+    Written,
+    Unchanged,
+}
+
+enum JobResult {
+    Day {
+        app: usize,
+        date: NaiveDate,
+        result: Result<DayOutcome, String>,
+    },
+    Raw {
+        app: usize,
+        key: String,
+        result: Result<(), String>,
+    },
+}
+
+/// Runs `request` over `apps`. Returns the summary, or an error that lists
+/// every failed app and day (everything that could be written was).
+pub async fn run<S: OpsSource, A: ArchiveStore>(
+    apps: &[App<S>],
+    store: &A,
+    layout: &Layout,
+    request: &RunRequest,
+    deadlines: Deadlines,
+) -> Result<RunSummary, RunError> {
+    let app_request = request
+        .fields
+        .clone()
+        .map_or_else(AppInfoRequest::all_fields, AppInfoRequest::only);
+    let pulls = futures::future::join_all(
+        apps.iter()
+            .map(|app| pull(app, &app_request, deadlines.tencent)),
+    )
+    .await;
+
+    let mut summaries: Vec<AppSummary> = Vec::with_capacity(apps.len());
+    let mut failures: Vec<Failure> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
+    for (index, (app, pull)) in apps.iter().zip(pulls).enumerate() {
+        let mut summary = AppSummary {
+            app: app.name.clone(),
+            ..AppSummary::default()
+        };
+        match pull {
+            Err((sdkappid, error)) => {
+                let text = format!(
+                    "{}: getappinfo failed, nothing written: {error}",
+                    describe_app(app, sdkappid)
+                );
+                tracing::error!(app = %app.name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
+                failures.push(Failure::pull(&error, text));
+                summary.sdkappid = sdkappid;
+                summary.error = Some(error.to_string());
+            }
+            Ok(pulled) => {
+                summary.sdkappid = Some(pulled.sdkappid);
+                summary.days_pulled = pulled.days.len();
+                summary.malformed_rows = pulled.malformed_rows;
+                summary.first_date = pulled.days.keys().next().copied();
+                summary.last_date = pulled.days.keys().next_back().copied();
+                let pulled_at = archive::pulled_at_text(pulled.pulled_at);
+                jobs.push(Job::Raw {
+                    app: index,
+                    key: layout.raw_key(pulled.sdkappid, pulled.pulled_at),
+                    raw: pulled.raw,
+                });
+                for (date, object) in pulled.days {
+                    jobs.push(Job::Day {
+                        app: index,
+                        key: layout.daily_key(pulled.sdkappid, date),
+                        object,
+                        pulled_at: pulled_at.clone(),
+                    });
+                }
+            }
+        }
+        summaries.push(summary);
+    }
+
+    let merge = request.fields.is_some();
+    let dry_run = request.dry_run;
+    let results: Vec<JobResult> = futures::stream::iter(jobs)
+        .map(|job| execute(store, job, merge, dry_run, deadlines.storage))
+        .buffer_unordered(WRITE_CONCURRENCY)
+        .collect()
+        .await;
+
+    for result in results {
+        match result {
+            JobResult::Raw { app, key, result } => match result {
+                Ok(()) => summaries[app].raw_key = (!dry_run).then_some(key),
+                Err(reason) => {
+                    let summary = &mut summaries[app];
+                    failures.push(Failure::storage(format!(
+                        "{}: raw copy {key} not written: {reason}",
+                        describe_app(&apps[app], summary.sdkappid)
+                    )));
+                    summary.error = Some(format!("raw copy not written: {reason}"));
+                }
+            },
+            JobResult::Day { app, date, result } => {
+                let summary = &mut summaries[app];
+                match result {
+                    Ok(DayOutcome::Written) => summary.days_written += 1,
+                    Ok(DayOutcome::Unchanged) => summary.days_unchanged += 1,
+                    Err(reason) => {
+                        summary.days_failed += 1;
+                        failures.push(Failure::storage(format!(
+                            "sdkappid {} dt={date}: {reason}",
+                            summary.sdkappid.unwrap_or_default()
+                        )));
+                        summary.failed_days.push(FailedDay { date, reason });
+                    }
+                }
+            }
+        }
+    }
+    for summary in &mut summaries {
+        summary.failed_days.sort_by_key(|d| d.date);
+    }
+    failures.sort_by(|a, b| a.text.cmp(&b.text));
+
+    let summary = RunSummary {
+        dry_run,
+        fields: request.fields.clone(),
+        apps: summaries,
+    };
+    summary.log();
+    if failures.is_empty() {
+        Ok(summary)
+    } else {
+        Err(RunError::incomplete(&failures, summary))
+    }
+}
+
+fn describe_app<S>(app: &App<S>, sdkappid: Option<u64>) -> String {
+    match sdkappid {
+        Some(id) => format!("app {} (sdkappid {id})", app.name),
+        None => format!("app {}", app.name),
+    }
+}
+
+/// Pulls one app. On failure, the SDKAppID if the credentials still tell it.
+async fn pull<S: OpsSource>(
+    app: &App<S>,
+    request: &AppInfoRequest,
+    deadline: Deadline,
+) -> Result<Pulled, (Option<u64>, tim::Error)> {
+    let info = match app.source.get_app_info(request, deadline).await {
+        Ok(info) => info,
+        Err(error) => {
+            let sdkappid = match &error {
+                tim::Error::Credentials { .. } => None,
+                _ => app.source.sdkappid().await.ok(),
+            };
+            return Err((sdkappid, error));
+        }
+    };
+    let pulled_at = Utc::now();
+    let sdkappid = app.source.sdkappid().await.map_err(|e| (None, e))?;
+    Ok(group_days(&app.name, sdkappid, pulled_at, info))
+}
+
+/// Groups Tencent's rows by their `Date`, counting what is malformed.
+fn group_days(app: &str, sdkappid: u64, pulled_at: DateTime<Utc>, info: AppInfo) -> Pulled {
+    let mut by_date: BTreeMap<NaiveDate, Vec<&AppInfoDay>> = BTreeMap::new();
+    let mut malformed_rows = 0;
+    for row in &info.days {
+        match row.date {
+            Ok(date) => {
+                let malformed: Vec<&str> = row.malformed_fields().collect();
+                if !malformed.is_empty() {
+                    malformed_rows += 1;
+                    tracing::warn!(app, sdkappid, %date, fields = ?malformed, "non-numeric values kept as text");
+                }
+                by_date.entry(date).or_default().push(row);
+            }
+            Err(ref text) => {
+                malformed_rows += 1;
+                tracing::warn!(app, sdkappid, date = %text, "row without a valid Date: kept in the raw copy only");
+            }
+        }
+    }
+    for (date, rows) in &by_date {
+        if rows.len() > 1 {
+            malformed_rows += rows.len() - 1;
+            tracing::warn!(app, sdkappid, %date, rows = rows.len(), "Tencent sent this Date more than once: all rows kept");
+        }
+    }
+    let days = by_date
+        .into_iter()
+        .map(|(date, rows)| (date, DailyObject::from_rows(sdkappid, date, rows)))
+        .collect();
+    Pulled {
+        sdkappid,
+        pulled_at,
+        raw: info.raw.to_vec(),
+        days,
+        malformed_rows,
+    }
+}
+
+async fn execute<A: ArchiveStore>(
+    store: &A,
+    job: Job,
+    merge: bool,
+    dry_run: bool,
+    deadline: Deadline,
+) -> JobResult {
+    let expired = || "deadline reached before S3 answered".to_owned();
+    match job {
+        Job::Raw { app, key, raw } => {
+            let result = if dry_run {
+                Ok(())
+            } else {
+                tokio::time::timeout_at(deadline.0, write_raw(store, &key, &raw))
+                    .await
+                    .unwrap_or_else(|_| Err(expired()))
+            };
+            JobResult::Raw { app, key, result }
+        }
+        Job::Day {
+            app,
+            key,
+            object,
+            pulled_at,
+        } => {
+            let date = object.date;
+            let result = tokio::time::timeout_at(
+                deadline.0,
+                write_day(store, key, object, &pulled_at, merge, dry_run),
+            )
+            .await
+            .unwrap_or_else(|_| Err(expired()));
+            JobResult::Day { app, date, result }
+        }
+    }
+}
+
+async fn write_raw<A: ArchiveStore>(store: &A, key: &str, raw: &[u8]) -> Result<(), String> {
+    let body = archive::gzip(raw).map_err(|e| format!("gzip: {e}"))?;
+    store
+        .put(PutRequest {
+            key: key.to_owned(),
+            body,
+            content_type: archive::RAW_CONTENT_TYPE,
+            content_encoding: Some(archive::RAW_CONTENT_ENCODING),
+            content_sha256: None,
+            // A raw copy is never replaced: each pull has its own key.
+            condition: PutCondition::IfAbsent,
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Writes one day unless the stored object already holds the same content.
+/// A field-subset run merges into the stored object (and guards the PUT with
+/// its ETag) so that it never drops the fields it did not pull.
+async fn write_day<A: ArchiveStore>(
+    store: &A,
+    key: String,
+    object: DailyObject,
+    pulled_at: &str,
+    merge: bool,
+    dry_run: bool,
+) -> Result<DayOutcome, String> {
+    let (object, stored) = if merge {
+        match store.get(&key).await.map_err(|e| e.to_string())? {
+            Some((stored, body)) => (
+                object.merged_over(&body).map_err(|e| e.to_string())?,
+                Some(stored),
+            ),
+            None => (object, None),
+        }
+    } else {
+        (object, store.head(&key).await.map_err(|e| e.to_string())?)
+    };
+    let hash = object.content_sha256();
+    if stored.as_ref().and_then(|s| s.content_sha256.as_deref()) == Some(hash.as_str()) {
+        return Ok(DayOutcome::Unchanged);
+    }
+    if dry_run {
+        return Ok(DayOutcome::Written);
+    }
+    let condition = match (merge, stored) {
+        (false, _) => PutCondition::Always,
+        (true, None) => PutCondition::IfAbsent,
+        (true, Some(stored)) => stored
+            .etag
+            .map_or(PutCondition::Always, PutCondition::IfMatch),
+    };
+    store
+        .put(PutRequest {
+            body: object.body(pulled_at),
+            key,
+            content_type: archive::DAILY_CONTENT_TYPE,
+            content_encoding: None,
+            content_sha256: Some(hash),
+            condition,
+        })
+        .await
+        .map_err(|e: StoreError| e.to_string())?;
+    Ok(DayOutcome::Written)
+}
+
+#[cfg(test)]
+mod tests;

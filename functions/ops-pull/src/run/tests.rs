@@ -1,0 +1,660 @@
+//! The run over in-memory fakes of both traits (the same behaviours are
+//! tested against moto S3 and the emulator in `tests/`).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::store::StoredObject;
+
+const APP: u64 = 1_400_000_000;
+
+fn first_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 10, 2).unwrap()
+}
+
+/// Tencent's rows for 30 days from `first_day`, every value a string.
+fn thirty_days() -> Vec<Value> {
+    (0..30)
+        .map(|i| {
+            let date = first_day() + chrono::Days::new(i);
+            json!({
+                "Date": date.format("%Y%m%d").to_string(),
+                "AppName": "demo",
+                "ActiveUserNum": (100 + i).to_string(),
+                "UpMsgNum": (1000 + i).to_string(),
+                "LoginTimes": (7 * i).to_string(),
+                "SomethingNew": "x",
+            })
+        })
+        .collect()
+}
+
+struct FakeSource {
+    sdkappid: u64,
+    rows: Mutex<Vec<Value>>,
+    fail_with: Mutex<Option<tim::Error>>,
+    calls: AtomicUsize,
+}
+
+impl FakeSource {
+    fn new(sdkappid: u64) -> Self {
+        Self {
+            sdkappid,
+            rows: Mutex::new(thirty_days()),
+            fail_with: Mutex::new(None),
+            calls: AtomicUsize::new(0),
+        }
+    }
+
+    fn set(&self, day: usize, field: &str, value: Value) {
+        self.rows.lock().unwrap()[day][field] = value;
+    }
+}
+
+impl OpsSource for FakeSource {
+    async fn get_app_info(
+        &self,
+        request: &AppInfoRequest,
+        _deadline: Deadline,
+    ) -> Result<AppInfo, tim::Error> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        if let Some(error) = self.fail_with.lock().unwrap().clone() {
+            return Err(error);
+        }
+        let rows: Vec<Value> = self
+            .rows
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|row| match &request.fields {
+                None => row.clone(),
+                Some(fields) => Value::Object(
+                    row.as_object()
+                        .unwrap()
+                        .iter()
+                        .filter(|(k, _)| k.as_str() == "Date" || fields.contains(k))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                ),
+            })
+            .collect();
+        let envelope = json!({"ErrorCode": 0, "ErrorInfo": "", "Result": rows});
+        let raw = bytes::Bytes::from(serde_json::to_vec(&envelope).unwrap());
+        Ok(AppInfo::from_body(raw, envelope.as_object().unwrap()))
+    }
+
+    async fn sdkappid(&self) -> Result<u64, tim::Error> {
+        Ok(self.sdkappid)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Stored {
+    body: Vec<u8>,
+    content_type: &'static str,
+    content_encoding: Option<&'static str>,
+    sha: Option<String>,
+    etag: String,
+}
+
+#[derive(Default)]
+struct MemoryStore {
+    objects: Mutex<BTreeMap<String, Stored>>,
+    heads: AtomicUsize,
+    gets: AtomicUsize,
+    puts: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    versions: AtomicUsize,
+    fail_puts_containing: Mutex<Vec<String>>,
+    hang: AtomicBool,
+}
+
+impl MemoryStore {
+    /// Marks a call in flight and lets the other calls of the stream start
+    /// before this one completes, as a network round trip would.
+    async fn enter(&self) {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        if self.hang.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    fn leave(&self) {
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn keys(&self) -> Vec<String> {
+        self.objects.lock().unwrap().keys().cloned().collect()
+    }
+
+    fn object(&self, key: &str) -> Stored {
+        self.objects
+            .lock()
+            .unwrap()
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {key}"))
+    }
+
+    fn reset_counts(&self) {
+        for counter in [&self.heads, &self.gets, &self.puts, &self.max_in_flight] {
+            counter.store(0, Ordering::SeqCst);
+        }
+    }
+
+    fn stored(&self, key: &str) -> Option<(StoredObject, Vec<u8>)> {
+        self.objects.lock().unwrap().get(key).map(|s| {
+            (
+                StoredObject {
+                    content_sha256: s.sha.clone(),
+                    etag: Some(s.etag.clone()),
+                },
+                s.body.clone(),
+            )
+        })
+    }
+}
+
+impl ArchiveStore for MemoryStore {
+    async fn head(&self, key: &str) -> Result<Option<StoredObject>, StoreError> {
+        self.heads.fetch_add(1, Ordering::SeqCst);
+        self.enter().await;
+        let result = self.stored(key).map(|(s, _)| s);
+        self.leave();
+        Ok(result)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<(StoredObject, Vec<u8>)>, StoreError> {
+        self.gets.fetch_add(1, Ordering::SeqCst);
+        self.enter().await;
+        let result = self.stored(key);
+        self.leave();
+        Ok(result)
+    }
+
+    async fn put(&self, request: PutRequest) -> Result<(), StoreError> {
+        self.puts.fetch_add(1, Ordering::SeqCst);
+        self.enter().await;
+        let result = self.put_now(request);
+        self.leave();
+        result
+    }
+}
+
+impl MemoryStore {
+    fn put_now(&self, request: PutRequest) -> Result<(), StoreError> {
+        if self
+            .fail_puts_containing
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| request.key.contains(s.as_str()))
+        {
+            return Err(StoreError::Failed(
+                "S3 PutObject failed: InternalError: injected".into(),
+            ));
+        }
+        let mut objects = self.objects.lock().unwrap();
+        let current = objects.get(&request.key).map(|s| s.etag.clone());
+        let allowed = match &request.condition {
+            PutCondition::Always => true,
+            PutCondition::IfAbsent => current.is_none(),
+            PutCondition::IfMatch(etag) => current.as_ref() == Some(etag),
+        };
+        if !allowed {
+            return Err(StoreError::PreconditionFailed);
+        }
+        let etag = format!("\"v{}\"", self.versions.fetch_add(1, Ordering::SeqCst));
+        objects.insert(
+            request.key,
+            Stored {
+                body: request.body,
+                content_type: request.content_type,
+                content_encoding: request.content_encoding,
+                sha: request.content_sha256,
+                etag,
+            },
+        );
+        Ok(())
+    }
+}
+
+fn daily_key(sdkappid: u64, day: u64) -> String {
+    Layout::default().daily_key(sdkappid, first_day() + chrono::Days::new(day))
+}
+
+fn line_of(store: &MemoryStore, key: &str) -> serde_json::Map<String, Value> {
+    let body = String::from_utf8(store.object(key).body).unwrap();
+    assert!(body.ends_with('\n'), "{body}");
+    assert_eq!(body.lines().count(), 1, "{body}");
+    serde_json::from_str(body.trim_end()).unwrap()
+}
+
+async fn run_with(
+    apps: &[App<FakeSource>],
+    store: &MemoryStore,
+    request: RunRequest,
+) -> Result<RunSummary, RunError> {
+    run(
+        apps,
+        store,
+        &Layout::default(),
+        &request,
+        Deadlines::after(Duration::from_secs(30)),
+    )
+    .await
+}
+
+fn one_app() -> Vec<App<FakeSource>> {
+    vec![App::new("secret-a", FakeSource::new(APP))]
+}
+
+#[tokio::test]
+async fn a_run_writes_thirty_days_and_the_raw_copy() {
+    let apps = one_app();
+    let store = MemoryStore::default();
+    let summary = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+
+    let app = &summary.apps[0];
+    assert_eq!(app.sdkappid, Some(APP));
+    assert_eq!(
+        (
+            app.days_pulled,
+            app.days_written,
+            app.days_unchanged,
+            app.days_failed
+        ),
+        (30, 30, 0, 0)
+    );
+    assert_eq!(app.malformed_rows, 0);
+    assert_eq!(app.first_date, Some(first_day()));
+    assert_eq!(app.last_date, Some(first_day() + chrono::Days::new(29)));
+    assert_eq!(store.puts.load(Ordering::SeqCst), 31);
+
+    let keys = store.keys();
+    assert_eq!(keys.len(), 31);
+    let raw_key = app.raw_key.clone().unwrap();
+    assert!(keys.contains(&raw_key));
+    assert!(raw_key.starts_with("tencent-chat/operations/raw/sdkappid=1400000000/pulled_at="));
+    for day in 0..30 {
+        let key = daily_key(APP, day);
+        let line = line_of(&store, &key);
+        assert_eq!(line["ActiveUserNum"], json!(100 + day));
+        assert_eq!(line["AppName"], json!("demo"));
+        assert_eq!(line["SomethingNew"], json!("x"));
+        assert_eq!(line["sdkappid"], json!(APP));
+        assert_eq!(
+            line["date"],
+            json!((first_day() + chrono::Days::new(day)).to_string())
+        );
+        let pulled_at = line["pulled_at"].as_str().unwrap();
+        assert!(
+            DateTime::parse_from_rfc3339(pulled_at).is_ok(),
+            "{pulled_at}"
+        );
+        assert!(!line.contains_key("Date"));
+        let stored = store.object(&key);
+        assert_eq!(stored.content_type, "application/x-ndjson");
+        assert_eq!(stored.sha.as_ref().map(String::len), Some(64));
+    }
+
+    let raw = store.object(&raw_key);
+    assert_eq!(
+        (raw.content_type, raw.content_encoding),
+        ("application/json", Some("gzip"))
+    );
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw.body[..]), &mut text)
+        .unwrap();
+    let envelope: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(envelope["Result"].as_array().unwrap().len(), 30);
+}
+
+#[tokio::test]
+async fn a_second_run_writes_no_day_and_a_changed_day_is_rewritten() {
+    let apps = one_app();
+    let store = MemoryStore::default();
+    run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    let before = store.object(&daily_key(APP, 3)).body;
+
+    store.reset_counts();
+    let again = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.apps[0].days_written, again.apps[0].days_unchanged),
+        (0, 30)
+    );
+    assert_eq!(store.heads.load(Ordering::SeqCst), 30);
+    assert_eq!(
+        store.puts.load(Ordering::SeqCst),
+        1,
+        "only the new raw copy"
+    );
+    assert_eq!(
+        store.object(&daily_key(APP, 3)).body,
+        before,
+        "pulled_at not rewritten"
+    );
+
+    apps[0].source.set(5, "ActiveUserNum", json!("999"));
+    store.reset_counts();
+    let changed = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (changed.apps[0].days_written, changed.apps[0].days_unchanged),
+        (1, 29)
+    );
+    assert_eq!(store.puts.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        line_of(&store, &daily_key(APP, 5))["ActiveUserNum"],
+        json!(999)
+    );
+    assert_eq!(store.object(&daily_key(APP, 3)).body, before);
+}
+
+#[tokio::test]
+async fn writes_overlap_within_the_bound() {
+    let apps = one_app();
+    let store = MemoryStore::default();
+    run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    let max = store.max_in_flight.load(Ordering::SeqCst);
+    assert!(max > 1, "S3 calls ran one by one");
+    assert!(max <= WRITE_CONCURRENCY, "{max} calls in flight");
+}
+
+#[tokio::test]
+async fn malformed_values_are_written_as_text_and_bad_dates_are_counted() {
+    let apps = one_app();
+    apps[0].source.set(2, "UpMsgNum", json!("abc"));
+    apps[0].source.set(4, "Date", json!("2026-10-06"));
+    let store = MemoryStore::default();
+    let summary = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    let app = &summary.apps[0];
+    assert_eq!(app.malformed_rows, 2);
+    assert_eq!((app.days_pulled, app.days_written), (29, 29));
+    assert_eq!(
+        line_of(&store, &daily_key(APP, 2))["UpMsgNum"],
+        json!("abc")
+    );
+    assert!(
+        !store.keys().contains(&daily_key(APP, 4)),
+        "no partition for a bad Date"
+    );
+    let raw = store.object(app.raw_key.as_deref().unwrap());
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw.body[..]), &mut text)
+        .unwrap();
+    assert!(
+        text.contains("2026-10-06") && text.contains("abc"),
+        "raw copy keeps both"
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_date_keeps_every_row_and_is_counted() {
+    let apps = one_app();
+    let duplicate = apps[0].source.rows.lock().unwrap()[7].clone();
+    let mut duplicate = duplicate;
+    duplicate["LoginTimes"] = json!("1");
+    apps[0].source.rows.lock().unwrap().push(duplicate);
+    let store = MemoryStore::default();
+    let summary = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(summary.apps[0].malformed_rows, 1);
+    assert_eq!(summary.apps[0].days_written, 30);
+    let body = String::from_utf8(store.object(&daily_key(APP, 7)).body).unwrap();
+    assert_eq!(body.lines().count(), 2);
+}
+
+#[tokio::test]
+async fn a_failed_pull_writes_nothing_for_that_app_and_fails_the_run() {
+    let apps = vec![
+        App::new("secret-a", FakeSource::new(APP)),
+        App::new("secret-b", FakeSource::new(APP + 1)),
+    ];
+    *apps[1].source.fail_with.lock().unwrap() = Some(tim::Error::Api {
+        command: "openconfigsvr/getappinfo".into(),
+        code: 60006,
+        info: "invalid sdkappid".into(),
+    });
+    let store = MemoryStore::default();
+    let err = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "TencentConfiguration");
+    assert!(!err.is_retryable());
+    let message = err.to_string();
+    assert!(
+        message.contains("secret-b") && message.contains("1400000001") && message.contains("60006"),
+        "{message}"
+    );
+
+    assert!(
+        store
+            .keys()
+            .iter()
+            .all(|k| !k.contains("sdkappid=1400000001"))
+    );
+    assert_eq!(store.keys().len(), 31, "the other app still landed");
+    let summary = err.summary().unwrap();
+    assert_eq!(summary.apps[0].days_written, 30);
+    assert_eq!(summary.apps[1].days_written, 0);
+    assert!(summary.apps[1].error.as_deref().unwrap().contains("60006"));
+}
+
+#[tokio::test]
+async fn failed_writes_are_listed_and_the_rest_land() {
+    let apps = one_app();
+    let store = MemoryStore::default();
+    *store.fail_puts_containing.lock().unwrap() =
+        vec!["dt=2026-10-05".into(), "dt=2026-10-20".into()];
+    let err = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "StorageFailed");
+    assert!(err.is_retryable());
+    let message = err.to_string();
+    assert!(
+        message.contains("sdkappid 1400000000 dt=2026-10-05"),
+        "{message}"
+    );
+    assert!(
+        message.contains("sdkappid 1400000000 dt=2026-10-20"),
+        "{message}"
+    );
+    let app = &err.summary().unwrap().apps[0];
+    assert_eq!((app.days_written, app.days_failed), (28, 2));
+    assert_eq!(
+        app.failed_days
+            .iter()
+            .map(|d| d.date.to_string())
+            .collect::<Vec<_>>(),
+        ["2026-10-05", "2026-10-20"]
+    );
+    assert_eq!(store.keys().len(), 29, "28 days and the raw copy");
+
+    // The next run repairs exactly the missing days.
+    store.fail_puts_containing.lock().unwrap().clear();
+    let repaired = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            repaired.apps[0].days_written,
+            repaired.apps[0].days_unchanged
+        ),
+        (2, 28)
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_but_reports() {
+    let apps = one_app();
+    let store = MemoryStore::default();
+    let request = RunRequest {
+        dry_run: true,
+        ..RunRequest::default()
+    };
+    let summary = run_with(&apps, &store, request.clone()).await.unwrap();
+    assert!(summary.dry_run);
+    assert_eq!(summary.apps[0].days_written, 30, "would write");
+    assert_eq!(summary.apps[0].raw_key, None);
+    assert_eq!(store.puts.load(Ordering::SeqCst), 0);
+    assert!(store.keys().is_empty());
+
+    run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    apps[0].source.set(0, "LoginTimes", json!("5"));
+    store.reset_counts();
+    let summary = run_with(&apps, &store, request).await.unwrap();
+    assert_eq!(
+        (summary.apps[0].days_written, summary.apps[0].days_unchanged),
+        (1, 29)
+    );
+    assert_eq!(store.puts.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_field_subset_merges_into_stored_days() {
+    let apps = one_app();
+    let store = MemoryStore::default();
+    run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+
+    apps[0].source.set(9, "ActiveUserNum", json!("4242"));
+    apps[0].source.set(9, "LoginTimes", json!("1"));
+    store.reset_counts();
+    let request = RunRequest {
+        fields: Some(vec!["ActiveUserNum".into()]),
+        dry_run: false,
+    };
+    let summary = run_with(&apps, &store, request).await.unwrap();
+    assert_eq!(
+        summary.fields.as_deref(),
+        Some(&["ActiveUserNum".to_owned()][..])
+    );
+    assert_eq!(
+        (summary.apps[0].days_written, summary.apps[0].days_unchanged),
+        (1, 29)
+    );
+    assert_eq!(store.gets.load(Ordering::SeqCst), 30);
+    let line = line_of(&store, &daily_key(APP, 9));
+    assert_eq!(line["ActiveUserNum"], json!(4242));
+    assert_eq!(
+        line["LoginTimes"],
+        json!(63),
+        "a field not pulled keeps its stored value"
+    );
+    assert_eq!(line["AppName"], json!("demo"));
+}
+
+#[tokio::test]
+async fn a_field_subset_into_an_empty_archive_writes_the_subset() {
+    let apps = one_app();
+    let store = MemoryStore::default();
+    let request = RunRequest {
+        fields: Some(vec!["UpMsgNum".into()]),
+        dry_run: false,
+    };
+    run_with(&apps, &store, request).await.unwrap();
+    let line = line_of(&store, &daily_key(APP, 0));
+    let mut keys: Vec<&str> = line.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["UpMsgNum", "date", "pulled_at", "sdkappid"]);
+}
+
+#[tokio::test]
+async fn writes_stop_at_the_storage_deadline() {
+    let apps = one_app();
+    let store = MemoryStore::default();
+    store.hang.store(true, Ordering::SeqCst);
+    let deadlines = Deadlines {
+        tencent: Deadline::after(Duration::from_secs(30)),
+        storage: Deadline::after(Duration::from_millis(50)),
+    };
+    let err = run(
+        &apps,
+        &store,
+        &Layout::default(),
+        &RunRequest::default(),
+        deadlines,
+    )
+    .await
+    .unwrap_err();
+    let app = &err.summary().unwrap().apps[0];
+    assert_eq!(app.days_failed, 30);
+    assert!(
+        app.failed_days[0].reason.contains("deadline"),
+        "{:?}",
+        app.failed_days[0]
+    );
+    assert!(app.error.as_deref().unwrap().contains("raw copy"));
+}
+
+#[tokio::test]
+async fn invalid_input_calls_nothing() {
+    let function = crate::OpsPull {
+        apps: one_app(),
+        store: MemoryStore::default(),
+        layout: Layout::default(),
+    };
+    let err = function
+        .handle(
+            json!({"fields": ["NoSuchField"]}),
+            Deadlines::after(Duration::from_secs(5)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput");
+    assert_eq!(function.apps[0].source.calls.load(Ordering::SeqCst), 0);
+    assert_eq!(function.store.heads.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn deadlines_keep_proportionate_reserves() {
+    let long = Deadlines::within(Duration::from_secs(60));
+    assert_eq!(long.tencent.remaining(), Duration::from_millis(56_500));
+    assert_eq!(long.storage.remaining(), Duration::from_millis(59_500));
+    let short = Deadlines::within(Duration::from_secs(3));
+    assert_eq!(short.tencent.remaining(), Duration::from_millis(1_700));
+    assert_eq!(short.storage.remaining(), Duration::from_millis(2_700));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lambda_deadline_is_an_instant_or_a_local_runs_timeout() {
+    let in_a_minute = u64::try_from(Utc::now().timestamp_millis()).unwrap() + 60_000;
+    let real = Deadlines::from_lambda(in_a_minute);
+    assert!(
+        real.storage.remaining() > Duration::from_secs(58),
+        "{:?}",
+        real.storage.remaining()
+    );
+    assert!(real.storage.remaining() <= Duration::from_secs(60));
+    let local = Deadlines::from_lambda(600_000);
+    assert_eq!(local.storage.remaining(), Duration::from_millis(599_500));
+    let past = Deadlines::from_lambda(in_a_minute - 120_000);
+    assert!(past.tencent.is_past() && past.storage.is_past());
+}

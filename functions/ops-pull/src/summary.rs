@@ -1,0 +1,105 @@
+//! What a run reports: its return value and its log line.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// The whole run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    /// Nothing was written; `days_written` counts the days that would have been.
+    pub dry_run: bool,
+    /// The `RequestField` subset, when one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
+    pub apps: Vec<AppSummary>,
+}
+
+/// One app's part of the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AppSummary {
+    /// The app's configured name (the secret it comes from).
+    pub app: String,
+    /// Unknown only if even its credentials could not be read.
+    pub sdkappid: Option<u64>,
+    /// Distinct days with a valid `Date` in Tencent's answer.
+    pub days_pulled: usize,
+    pub days_written: usize,
+    pub days_unchanged: usize,
+    pub days_failed: usize,
+    /// Rows with a bad `Date` (not placed in any day; kept in the raw copy),
+    /// rows with a non-numeric value in a numeric field (written, value as
+    /// text), and extra rows for a `Date` Tencent sent more than once.
+    pub malformed_rows: usize,
+    pub first_date: Option<NaiveDate>,
+    pub last_date: Option<NaiveDate>,
+    /// The raw copy written by this run.
+    pub raw_key: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_days: Vec<FailedDay>,
+    /// Why the pull (nothing written) or the raw copy failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A day whose object could not be written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedDay {
+    pub date: NaiveDate,
+    pub reason: String,
+}
+
+impl RunSummary {
+    pub fn days_written(&self) -> usize {
+        self.apps.iter().map(|a| a.days_written).sum()
+    }
+
+    pub fn days_unchanged(&self) -> usize {
+        self.apps.iter().map(|a| a.days_unchanged).sum()
+    }
+
+    pub fn days_failed(&self) -> usize {
+        self.apps.iter().map(|a| a.days_failed).sum()
+    }
+
+    pub fn malformed_rows(&self) -> usize {
+        self.apps.iter().map(|a| a.malformed_rows).sum()
+    }
+
+    /// Logs one structured line per app and one for the run.
+    pub fn log(&self) {
+        for app in &self.apps {
+            let failed_days = app
+                .failed_days
+                .iter()
+                .map(|d| d.date.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            tracing::info!(
+                app = %app.app,
+                sdkappid = app.sdkappid,
+                dry_run = self.dry_run,
+                days_pulled = app.days_pulled,
+                days_written = app.days_written,
+                days_unchanged = app.days_unchanged,
+                days_failed = app.days_failed,
+                malformed_rows = app.malformed_rows,
+                first_date = app.first_date.map(|d| d.to_string()),
+                last_date = app.last_date.map(|d| d.to_string()),
+                raw_key = app.raw_key.as_deref(),
+                failed_days = (!failed_days.is_empty()).then_some(failed_days.as_str()),
+                error = app.error.as_deref(),
+                "ops-pull app summary"
+            );
+        }
+        tracing::info!(
+            dry_run = self.dry_run,
+            apps = self.apps.len(),
+            days_written = self.days_written(),
+            days_unchanged = self.days_unchanged(),
+            days_failed = self.days_failed(),
+            malformed_rows = self.malformed_rows(),
+            summary = %serde_json::to_string(self).unwrap_or_default(),
+            "ops-pull run summary"
+        );
+    }
+}

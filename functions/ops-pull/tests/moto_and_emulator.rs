@@ -1,0 +1,447 @@
+//! ops-pull end to end: the real `tim::Client` against the in-process Tencent
+//! emulator, the real `aws-sdk-s3` client against moto_server.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use ops_pull::archive::Layout;
+use ops_pull::config::s3_client;
+use ops_pull::store::{ArchiveStore, PutRequest, StoreError, StoredObject};
+use ops_pull::{App, Deadlines, OpsPull, RunError, RunSummary, S3Store};
+use serde_json::{Map, Value};
+use tim::usersig::SecretKey;
+use tim::{ClientConfig, Endpoint, LocalSigner, RetryPolicy};
+use tim_emulator::{Emulator, EmulatorConfig, Fault};
+
+const APP: u64 = 1_400_000_000;
+const OTHER_APP: u64 = 1_400_000_001;
+const PREFIX: &str = "tencent-chat/operations";
+
+fn key_of(sdkappid: u64) -> String {
+    format!("test-key-{sdkappid}")
+}
+
+/// The real S3 store, counting the PUTs it sends.
+struct CountingStore {
+    inner: S3Store,
+    puts: AtomicUsize,
+}
+
+impl ArchiveStore for CountingStore {
+    async fn head(&self, key: &str) -> Result<Option<StoredObject>, StoreError> {
+        self.inner.head(key).await
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<(StoredObject, Vec<u8>)>, StoreError> {
+        self.inner.get(key).await
+    }
+
+    async fn put(&self, request: PutRequest) -> Result<(), StoreError> {
+        self.puts.fetch_add(1, Ordering::SeqCst);
+        self.inner.put(request).await
+    }
+}
+
+struct Harness {
+    emulator: Emulator,
+    s3: aws_sdk_s3::Client,
+    bucket: String,
+    function: OpsPull<tim::Client, CountingStore>,
+}
+
+async fn harness(sdkappids: &[u64]) -> Harness {
+    let mut config = EmulatorConfig::default();
+    for &id in sdkappids {
+        config = config.with_app(id, key_of(id));
+    }
+    let emulator = Emulator::start(config).await.unwrap();
+
+    let client_config = ClientConfig {
+        endpoint: Some(Endpoint::parse_override(&emulator.base_url()).unwrap()),
+        retry: RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(10),
+        },
+        ..ClientConfig::default()
+    };
+    let http = tim::client::http_client(&client_config);
+    let apps = sdkappids
+        .iter()
+        .map(|&id| {
+            let signer = LocalSigner::new(id, "administrator", SecretKey::new(key_of(id)), None);
+            App::new(
+                format!("app-{id}"),
+                tim::Client::new(http.clone(), client_config.clone(), Arc::new(signer)),
+            )
+        })
+        .collect();
+
+    let s3 = s3_client(&testkit::moto().sdk_config().await);
+    let bucket = testkit::unique_name("ops-pull");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let function = OpsPull {
+        apps,
+        store: CountingStore {
+            inner: S3Store::new(s3.clone(), bucket.clone()),
+            puts: AtomicUsize::new(0),
+        },
+        layout: Layout::new(PREFIX),
+    };
+    Harness {
+        emulator,
+        s3,
+        bucket,
+        function,
+    }
+}
+
+fn event(name: &str) -> Value {
+    let path = format!(
+        "{}/../../events/ops-pull/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+struct Object {
+    body: Vec<u8>,
+    content_type: Option<String>,
+    content_encoding: Option<String>,
+    etag: Option<String>,
+    sha: Option<String>,
+}
+
+impl Harness {
+    async fn invoke(&self, payload: Value) -> Result<RunSummary, RunError> {
+        self.function
+            .handle(payload, Deadlines::after(Duration::from_secs(30)))
+            .await
+    }
+
+    fn puts(&self) -> usize {
+        self.function.store.puts.swap(0, Ordering::SeqCst)
+    }
+
+    async fn keys(&self, under: &str) -> Vec<String> {
+        let mut keys = Vec::new();
+        let mut pages = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(format!("{PREFIX}/{under}"))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            keys.extend(
+                page.unwrap()
+                    .contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
+        }
+        keys.sort();
+        keys
+    }
+
+    async fn object(&self, key: &str) -> Object {
+        let out = self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        Object {
+            content_type: out.content_type().map(str::to_owned),
+            content_encoding: out.content_encoding().map(str::to_owned),
+            etag: out.e_tag().map(str::to_owned),
+            sha: out
+                .metadata()
+                .and_then(|m| m.get("content-sha256"))
+                .cloned(),
+            body: out.body.collect().await.unwrap().to_vec(),
+        }
+    }
+
+    async fn line(&self, sdkappid: u64, date: NaiveDate) -> Map<String, Value> {
+        let body = String::from_utf8(self.object(&daily_key(sdkappid, date)).await.body).unwrap();
+        assert!(body.ends_with('\n'), "{body}");
+        assert_eq!(body.lines().count(), 1, "{body}");
+        serde_json::from_str(body.trim_end()).unwrap()
+    }
+}
+
+fn daily_key(sdkappid: u64, date: NaiveDate) -> String {
+    format!("{PREFIX}/daily/sdkappid={sdkappid}/dt={date}/operations.json")
+}
+
+#[tokio::test]
+async fn thirty_days_land_a_rerun_writes_nothing_and_a_changed_day_is_rewritten() {
+    let h = harness(&[APP]).await;
+    let days = h.emulator.ops_days();
+    assert_eq!(days.len(), 30);
+
+    let summary = h.invoke(event("scheduled.json")).await.unwrap();
+    let app = &summary.apps[0];
+    assert_eq!(app.sdkappid, Some(APP));
+    assert_eq!(
+        (
+            app.days_pulled,
+            app.days_written,
+            app.days_unchanged,
+            app.days_failed
+        ),
+        (30, 30, 0, 0)
+    );
+    assert_eq!(app.first_date, days.iter().min().copied());
+    assert_eq!(app.last_date, days.iter().max().copied());
+    assert_eq!(h.puts(), 31);
+
+    let mut expected: Vec<String> = days.iter().map(|&d| daily_key(APP, d)).collect();
+    expected.sort();
+    assert_eq!(h.keys("daily/").await, expected);
+    for &date in &days {
+        let object = h.object(&daily_key(APP, date)).await;
+        assert_eq!(object.content_type.as_deref(), Some("application/x-ndjson"));
+        assert_eq!(object.sha.as_ref().map(String::len), Some(64));
+        let line = h.line(APP, date).await;
+        assert_eq!(line["sdkappid"], Value::from(APP));
+        assert_eq!(line["date"], Value::from(date.to_string()));
+        assert!(
+            line["ActiveUserNum"].is_u64(),
+            "numbers are numbers: {line:?}"
+        );
+        assert!(line["UpMsgNum"].is_u64());
+        assert_eq!(line["AppId"], Value::from(APP));
+        assert!(line["AppName"].is_string());
+        let pulled_at = line["pulled_at"].as_str().unwrap();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(pulled_at).is_ok(),
+            "{pulled_at}"
+        );
+    }
+
+    // Same data again: no daily PUT at all, objects untouched.
+    let untouched = days[3];
+    let etag_before = h.object(&daily_key(APP, untouched)).await.etag;
+    let again = h.invoke(event("manual.json")).await.unwrap();
+    assert_eq!(
+        (again.apps[0].days_written, again.apps[0].days_unchanged),
+        (0, 30)
+    );
+    assert_eq!(h.puts(), 1, "only the new raw copy");
+    assert_eq!(h.object(&daily_key(APP, untouched)).await.etag, etag_before);
+
+    // Tencent corrects one day: that day alone is rewritten.
+    let corrected = days[10];
+    h.emulator
+        .set_ops_value(APP, corrected, "ActiveUserNum", "777777");
+    let changed = h.invoke(event("scheduled.json")).await.unwrap();
+    assert_eq!(
+        (changed.apps[0].days_written, changed.apps[0].days_unchanged),
+        (1, 29)
+    );
+    assert_eq!(h.puts(), 2, "one day and the raw copy");
+    assert_eq!(
+        h.line(APP, corrected).await["ActiveUserNum"],
+        Value::from(777_777)
+    );
+    assert_eq!(h.object(&daily_key(APP, untouched)).await.etag, etag_before);
+    assert_eq!(h.keys("raw/").await.len(), 3, "one raw copy per pull");
+    h.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_raw_copy_decompresses_to_tencents_body() {
+    let h = harness(&[APP]).await;
+    let summary = h.invoke(event("scheduled.json")).await.unwrap();
+    let raw_key = summary.apps[0].raw_key.clone().unwrap();
+    assert!(
+        raw_key.starts_with(&format!("{PREFIX}/raw/sdkappid={APP}/pulled_at=")),
+        "{raw_key}"
+    );
+    assert!(raw_key.ends_with(".json.gz"), "{raw_key}");
+    let object = h.object(&raw_key).await;
+    assert_eq!(object.content_type.as_deref(), Some("application/json"));
+    assert_eq!(object.content_encoding.as_deref(), Some("gzip"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&object.body[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    let envelope: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(envelope["ErrorCode"], Value::from(0));
+    let rows = envelope["Result"].as_array().unwrap();
+    assert_eq!(rows.len(), 30);
+    assert!(
+        rows.iter().all(|r| r["ActiveUserNum"].is_string()),
+        "as Tencent sent it"
+    );
+    h.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_field_subset_is_requested_and_merged_into_stored_days() {
+    let h = harness(&[APP]).await;
+    let days = h.emulator.ops_days();
+
+    // Into an empty archive: the subset alone (plus our columns).
+    let summary = h.invoke(event("fields.json")).await.unwrap();
+    assert_eq!(summary.apps[0].days_written, 30);
+    let line = h.line(APP, days[0]).await;
+    let mut names: Vec<&str> = line.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "ActiveUserNum",
+            "DownMsgNum",
+            "UpMsgNum",
+            "date",
+            "pulled_at",
+            "sdkappid"
+        ]
+    );
+
+    // A full run fills the days in; a later subset run keeps the other fields.
+    let full = h.invoke(event("manual.json")).await.unwrap();
+    assert_eq!(full.apps[0].days_written, 30);
+    let login_times = h.line(APP, days[2]).await["LoginTimes"].clone();
+    assert!(login_times.is_u64());
+    h.emulator.set_ops_value(APP, days[2], "UpMsgNum", "31337");
+    h.puts();
+    let subset = h.invoke(event("fields.json")).await.unwrap();
+    assert_eq!(
+        (subset.apps[0].days_written, subset.apps[0].days_unchanged),
+        (1, 29)
+    );
+    assert_eq!(h.puts(), 2);
+    let line = h.line(APP, days[2]).await;
+    assert_eq!(line["UpMsgNum"], Value::from(31_337));
+    assert_eq!(line["LoginTimes"], login_times);
+    h.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn two_apps_are_pulled_into_sixty_daily_objects() {
+    let h = harness(&[APP, OTHER_APP]).await;
+    let summary = h.invoke(event("scheduled.json")).await.unwrap();
+    assert_eq!(summary.apps.len(), 2);
+    assert_eq!(summary.apps[0].sdkappid, Some(APP));
+    assert_eq!(summary.apps[1].sdkappid, Some(OTHER_APP));
+    assert!(summary.apps.iter().all(|a| a.days_written == 30));
+    let keys = h.keys("daily/").await;
+    assert_eq!(keys.len(), 60);
+    assert_eq!(
+        keys.iter()
+            .filter(|k| k.contains(&format!("sdkappid={OTHER_APP}/")))
+            .count(),
+        30
+    );
+    assert_eq!(h.keys("raw/").await.len(), 2);
+    let day = h.emulator.ops_days()[0];
+    assert_eq!(
+        h.line(OTHER_APP, day).await["AppId"],
+        Value::from(OTHER_APP)
+    );
+    assert_eq!(
+        h.emulator
+            .stats()
+            .per_command
+            .get("openconfigsvr/getappinfo"),
+        Some(&2)
+    );
+    h.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_failed_pull_writes_nothing_and_returns_an_error() {
+    let h = harness(&[APP]).await;
+
+    // Gateway errors beyond the retries: transient, so retryable.
+    h.emulator
+        .inject_for("openconfigsvr/getappinfo", Fault::HttpStatus(502), 10);
+    let err = h.invoke(event("scheduled.json")).await.unwrap_err();
+    assert_eq!(err.error_type(), "TencentRetryable", "{err}");
+    assert!(err.to_string().contains("502"), "{err}");
+    assert_eq!(h.puts(), 0);
+    assert!(h.keys("").await.is_empty());
+    h.emulator.clear_faults();
+
+    // A configuration error: not retryable, says so.
+    h.emulator.inject(Fault::ErrorCode(60006), 1);
+    let err = h.invoke(event("scheduled.json")).await.unwrap_err();
+    assert_eq!(err.error_type(), "TencentConfiguration", "{err}");
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("60006"), "{err}");
+    let summary = err.summary().unwrap();
+    assert_eq!(summary.apps[0].days_written, 0);
+    assert!(summary.apps[0].error.is_some());
+    assert!(h.keys("").await.is_empty());
+
+    let diagnostic = lambda_runtime::Diagnostic::from(err);
+    assert_eq!(diagnostic.error_type, "TencentConfiguration");
+    h.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rate_limit_burst_is_retried_and_then_succeeds() {
+    let h = harness(&[APP]).await;
+    h.emulator.inject(Fault::ErrorCode(60007), 2);
+    let summary = h.invoke(event("scheduled.json")).await.unwrap();
+    assert_eq!(summary.apps[0].days_written, 30);
+    assert_eq!(
+        h.emulator
+            .stats()
+            .per_command
+            .get("openconfigsvr/getappinfo"),
+        Some(&3)
+    );
+    assert_eq!(h.keys("daily/").await.len(), 30);
+    h.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_but_reports() {
+    let h = harness(&[APP]).await;
+    let summary = h.invoke(event("dry-run.json")).await.unwrap();
+    assert!(summary.dry_run);
+    assert_eq!(summary.apps[0].days_pulled, 30);
+    assert_eq!(summary.apps[0].days_written, 30, "would write");
+    assert_eq!(summary.apps[0].raw_key, None);
+    assert_eq!(h.puts(), 0);
+    assert!(h.keys("").await.is_empty());
+    h.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_malformed_value_is_written_as_text_and_counted() {
+    let h = harness(&[APP]).await;
+    let day = h.emulator.ops_days()[5];
+    h.emulator.set_ops_value(APP, day, "ActiveUserNum", "abc");
+    let summary = h.invoke(event("scheduled.json")).await.unwrap();
+    assert_eq!(summary.apps[0].malformed_rows, 1);
+    assert_eq!(summary.apps[0].days_written, 30);
+    let line = h.line(APP, day).await;
+    assert_eq!(line["ActiveUserNum"], Value::from("abc"));
+    assert!(line["UpMsgNum"].is_u64(), "the rest of the row is intact");
+    h.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn invalid_input_is_refused_before_any_call() {
+    let h = harness(&[APP]).await;
+    let err = h
+        .invoke(serde_json::json!({"fields": ["ActiveUserNum"], "dryRun": true}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "InvalidInput");
+    assert!(err.to_string().contains("dryRun"), "{err}");
+    assert_eq!(h.emulator.stats().requests, 0);
+    assert_eq!(h.puts(), 0);
+    h.emulator.shutdown().await;
+}
