@@ -38,9 +38,20 @@ impl Deadline {
     /// From Lambda's `Context::deadline` (milliseconds since the epoch),
     /// keeping `margin` to report a failure before the runtime kills us.
     pub fn from_epoch_millis(deadline_ms: u64, margin: Duration) -> Self {
+        Self::after(Self::lambda_time_left(deadline_ms).saturating_sub(margin))
+    }
+
+    /// Time left before Lambda's `Context::deadline`. The Lambda service
+    /// sends epoch milliseconds, but `cargo lambda watch` sends the function
+    /// timeout itself (e.g. `600000`): a value too small to be an instant
+    /// (before September 2001) is taken as the time left.
+    pub fn lambda_time_left(deadline_ms: u64) -> Duration {
+        const EARLIEST_EPOCH_MS: u64 = 1_000_000_000_000;
+        if deadline_ms < EARLIEST_EPOCH_MS {
+            return Duration::from_millis(deadline_ms);
+        }
         let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
-        let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms)).saturating_sub(margin);
-        Self::after(left)
+        Duration::from_millis(deadline_ms.saturating_sub(now_ms))
     }
 
     pub fn remaining(&self) -> Duration {
@@ -779,6 +790,16 @@ fn millis(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lambda_deadline_is_epoch_millis_or_cargo_lambdas_relative_timeout() {
+        // cargo lambda watch sends the timeout itself.
+        assert_eq!(Deadline::lambda_time_left(600_000), Duration::from_secs(600));
+        let in_ten_s = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap() + 10_000;
+        let left = Deadline::lambda_time_left(in_ten_s);
+        assert!(left <= Duration::from_secs(10) && left > Duration::from_secs(8), "{left:?}");
+        assert_eq!(Deadline::lambda_time_left(1_600_000_000_000), Duration::ZERO, "a past instant");
+    }
     use crate::usersig::UserSig;
 
     fn creds(identifier: &str, usersig: &str, region: Option<Region>) -> AppCredentials {

@@ -36,18 +36,10 @@ impl Deadlines {
     /// invocation's time, at most this much.
     pub const REPORT_RESERVE: Duration = Duration::from_millis(500);
 
-    /// Epoch milliseconds below this (September 2001) are not a deadline.
-    const EARLIEST_EPOCH_MS: u64 = 1_000_000_000_000;
-
-    /// From Lambda's `Context::deadline` (epoch milliseconds). `cargo lambda
-    /// watch` sends the timeout itself (`600000`) instead of an instant: a
-    /// value too small to be an instant is taken as the time left.
+    /// From Lambda's `Context::deadline` (see [`Deadline::lambda_time_left`]
+    /// for the `cargo lambda watch` quirk it handles).
     pub fn from_lambda(deadline_ms: u64) -> Self {
-        if deadline_ms < Self::EARLIEST_EPOCH_MS {
-            return Self::within(Duration::from_millis(deadline_ms));
-        }
-        let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
-        Self::within(Duration::from_millis(deadline_ms.saturating_sub(now_ms)))
+        Self::within(Deadline::lambda_time_left(deadline_ms))
     }
 
     /// Splits `remaining` into the Tencent phase, the write phase and the
