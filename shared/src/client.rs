@@ -794,11 +794,21 @@ mod tests {
     #[test]
     fn lambda_deadline_is_epoch_millis_or_cargo_lambdas_relative_timeout() {
         // cargo lambda watch sends the timeout itself.
-        assert_eq!(Deadline::lambda_time_left(600_000), Duration::from_secs(600));
+        assert_eq!(
+            Deadline::lambda_time_left(600_000),
+            Duration::from_secs(600)
+        );
         let in_ten_s = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap() + 10_000;
         let left = Deadline::lambda_time_left(in_ten_s);
-        assert!(left <= Duration::from_secs(10) && left > Duration::from_secs(8), "{left:?}");
-        assert_eq!(Deadline::lambda_time_left(1_600_000_000_000), Duration::ZERO, "a past instant");
+        assert!(
+            left <= Duration::from_secs(10) && left > Duration::from_secs(8),
+            "{left:?}"
+        );
+        assert_eq!(
+            Deadline::lambda_time_left(1_600_000_000_000),
+            Duration::ZERO,
+            "a past instant"
+        );
     }
     use crate::usersig::UserSig;
 

@@ -74,7 +74,11 @@ fn workspace_root() -> PathBuf {
 
 fn moto_binary() -> PathBuf {
     let venv = workspace_root().join(".venv/bin/moto_server");
-    if venv.exists() { venv } else { PathBuf::from("moto_server") }
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("moto_server")
+    }
 }
 
 fn free_port() -> u16 {
@@ -107,18 +111,21 @@ fn start_moto() -> Moto {
         }
         let spawned = command.spawn();
         let ok = spawned.is_ok();
-        let _ = tx.send(spawned.map(|_| ()).map_err(|e| format!("{}: {e}", binary.display())));
+        let _ = tx.send(
+            spawned
+                .map(|_| ())
+                .map_err(|e| format!("{}: {e}", binary.display())),
+        );
         if ok {
             loop {
                 std::thread::park();
             }
         }
     });
-    if let Ok(Err(e)) | Err(e) = rx
-        .recv()
-        .map_err(|e| e.to_string())
-    {
-        panic!("cannot start moto_server ({e}); run devtools/setup.sh (pip install 'moto[server]')");
+    if let Ok(Err(e)) | Err(e) = rx.recv().map_err(|e| e.to_string()) {
+        panic!(
+            "cannot start moto_server ({e}); run devtools/setup.sh (pip install 'moto[server]')"
+        );
     }
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
