@@ -8,7 +8,9 @@ use tim::secrets::CredentialsSource;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_tracing();
+    // Level and format from Lambda's logging controls (AWS_LAMBDA_LOG_LEVEL,
+    // AWS_LAMBDA_LOG_FORMAT=JSON, set by the template's LoggingConfig) or RUST_LOG.
+    lambda_runtime::tracing::init_default_subscriber();
     let function = match build().await {
         Ok(function) => function,
         Err(e) => {
@@ -53,22 +55,4 @@ async fn build() -> Result<OpsPull<tim::Client, S3Store>, lambda_runtime::Error>
         store: S3Store::new(s3_client(&aws), ops.bucket),
         layout: ops.layout,
     })
-}
-
-/// JSON lines on stdout (CloudWatch adds the timestamp). `RUST_LOG` or
-/// Lambda's `AWS_LAMBDA_LOG_LEVEL` set the level (default info).
-fn init_tracing() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".to_owned())
-        .to_lowercase();
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_target(false)
-        .without_time()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
-        .init();
 }

@@ -9,15 +9,9 @@ use tim::secrets::CredentialsSource;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_target(false)
-        .with_current_span(false)
-        .init();
+    // Level and format from Lambda's logging controls (AWS_LAMBDA_LOG_LEVEL,
+    // AWS_LAMBDA_LOG_FORMAT=JSON, set by the template's LoggingConfig) or RUST_LOG.
+    lambda_runtime::tracing::init_default_subscriber();
 
     let client = match build_client().await {
         Ok(client) => client,
