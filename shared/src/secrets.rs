@@ -143,7 +143,11 @@ impl Fields {
             // input today, but nothing promises that.
             Err(e) => Err(MalformedSecret {
                 field: None,
-                problem: format!("the secret value is not valid JSON (line {}, column {})", e.line(), e.column()),
+                problem: format!(
+                    "the secret value is not valid JSON (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
             }),
         }
     }
@@ -190,7 +194,12 @@ impl Fields {
             .ok()
             .and_then(|at| u64::try_from(at.timestamp()).ok())
             .map(|unix| (text.to_owned(), unix))
-            .ok_or_else(|| MalformedSecret::field(field, "must be an RFC 3339 timestamp (e.g. 2026-12-01T00:00:00Z)"))
+            .ok_or_else(|| {
+                MalformedSecret::field(
+                    field,
+                    "must be an RFC 3339 timestamp (e.g. 2026-12-01T00:00:00Z)",
+                )
+            })
     }
 }
 
@@ -258,7 +267,9 @@ pub enum CredentialsSource {
 
 /// Neither variable is set (or it is empty).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("set TIM_USERSIG_SECRET_ID (the UserSig secret, one id per app, comma-separated) or TIM_KEY_SECRET_ID (the key secret)")]
+#[error(
+    "set TIM_USERSIG_SECRET_ID (the UserSig secret, one id per app, comma-separated) or TIM_KEY_SECRET_ID (the key secret)"
+)]
 pub struct NoCredentialsSource;
 
 impl CredentialsSource {
@@ -286,13 +297,22 @@ impl CredentialsSource {
     }
 
     /// One provider per app. Nothing is read until first use.
-    pub fn providers(&self, secrets: &aws_sdk_secretsmanager::Client) -> Vec<Arc<dyn CredentialsProvider>> {
+    pub fn providers(
+        &self,
+        secrets: &aws_sdk_secretsmanager::Client,
+    ) -> Vec<Arc<dyn CredentialsProvider>> {
         match self {
             Self::UserSigSecrets(ids) => ids
                 .iter()
-                .map(|id| Arc::new(UserSigSecretProvider::new(secrets.clone(), id.clone())) as Arc<dyn CredentialsProvider>)
+                .map(|id| {
+                    Arc::new(UserSigSecretProvider::new(secrets.clone(), id.clone()))
+                        as Arc<dyn CredentialsProvider>
+                })
                 .collect(),
-            Self::KeySecret(id) => vec![Arc::new(KeySecretProvider::new(secrets.clone(), id.clone()))],
+            Self::KeySecret(id) => vec![Arc::new(KeySecretProvider::new(
+                secrets.clone(),
+                id.clone(),
+            ))],
         }
     }
 }
@@ -324,12 +344,20 @@ impl SecretsManagerFailure {
         let code = err.code().map(str::to_owned);
         let status = err.raw_response().map(|r| r.status().as_u16());
         let kind = match (&err, code.as_deref(), status) {
-            (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_), _, _) => {
-                FailureKind::Transient
-            }
+            (
+                SdkError::TimeoutError(_)
+                | SdkError::DispatchFailure(_)
+                | SdkError::ResponseError(_),
+                _,
+                _,
+            ) => FailureKind::Transient,
             (SdkError::ConstructionFailure(_), _, _) => FailureKind::Configuration,
             (_, Some("ResourceNotFoundException"), _) => FailureKind::NotFound,
-            (_, Some(c), _) if c.contains("Throttl") || c == "InternalServiceError" || c == "RequestLimitExceeded" => {
+            (_, Some(c), _)
+                if c.contains("Throttl")
+                    || c == "InternalServiceError"
+                    || c == "RequestLimitExceeded" =>
+            {
                 FailureKind::Transient
             }
             (_, _, Some(s)) if s >= 500 || s == 429 => FailureKind::Transient,
@@ -338,12 +366,18 @@ impl SecretsManagerFailure {
         let message = match err {
             SdkError::ServiceError(_) => err.message().unwrap_or("no message").to_owned(),
             SdkError::TimeoutError(_) => "timed out".to_owned(),
-            SdkError::DispatchFailure(_) => "could not send the request (connection failed)".to_owned(),
+            SdkError::DispatchFailure(_) => {
+                "could not send the request (connection failed)".to_owned()
+            }
             SdkError::ResponseError(_) => "unreadable response".to_owned(),
             SdkError::ConstructionFailure(_) => "could not build the request".to_owned(),
             _ => "unknown failure".to_owned(),
         };
-        Self { kind, code, message }
+        Self {
+            kind,
+            code,
+            message,
+        }
     }
 
     /// `code: message`, or the message alone.
@@ -404,9 +438,11 @@ impl CurrentReader {
                     Error::credentials(reason)
                 }
             })?;
-        answer
-            .secret_string
-            .ok_or_else(|| Error::credentials(format!("{what} {id:?} has no SecretString (binary secrets are not supported)")))
+        answer.secret_string.ok_or_else(|| {
+            Error::credentials(format!(
+                "{what} {id:?} has no SecretString (binary secrets are not supported)"
+            ))
+        })
     }
 }
 
@@ -488,7 +524,9 @@ impl UserSigSecretProvider {
         let secret = UserSigSecret::from_json(&text)
             .map_err(|e| Error::credentials(format!("UserSig secret {id:?} is malformed: {e}")))?;
         let expires_at = secret.expires_at_unix().ok_or_else(|| {
-            Error::credentials(format!("UserSig secret {id:?} is malformed: field `expires_at` is not a valid timestamp"))
+            Error::credentials(format!(
+                "UserSig secret {id:?} is malformed: field `expires_at` is not a valid timestamp"
+            ))
         })?;
         Ok(Cached {
             credentials: secret.to_credentials(),
@@ -518,9 +556,13 @@ impl CredentialsProvider for UserSigSecretProvider {
         let now = self.clock.now_unix();
         if let Some(cached) = &state.cached {
             let fresh = now.saturating_add(Self::REFRESH_MARGIN_SECS) < cached.expires_at;
-            let recently_checked = now <= cached.expires_at && now < cached.read_at.saturating_add(Self::RECHECK_SECS);
-            if fresh || recently_checked {
+            let recently_read = now < cached.read_at.saturating_add(Self::RECHECK_SECS);
+            if fresh || (recently_read && now <= cached.expires_at) {
                 return Ok(cached.credentials.clone());
+            }
+            if recently_read {
+                // Expired, and the secret held nothing newer a moment ago.
+                return Err(self.expired_error(cached));
             }
         }
         let read = match self.read(now).await {
@@ -556,10 +598,9 @@ impl CredentialsProvider for UserSigSecretProvider {
         {
             return Ok(cached.credentials.clone());
         }
-        let recently_refused = state
-            .refused
-            .as_ref()
-            .is_some_and(|(usersig, at)| *usersig == rejected.usersig && now < at.saturating_add(Self::RECHECK_SECS));
+        let recently_refused = state.refused.as_ref().is_some_and(|(usersig, at)| {
+            *usersig == rejected.usersig && now < at.saturating_add(Self::RECHECK_SECS)
+        });
         if !recently_refused {
             let read = self.read(now).await?;
             if read.credentials.usersig != rejected.usersig {
@@ -634,8 +675,12 @@ impl KeySecretProvider {
     /// Reads and parses the key secret (one GetSecretValue).
     pub async fn read_key(&self) -> Result<KeySecret, Error> {
         let text = self.reader.read("key secret").await?;
-        KeySecret::from_json(&text)
-            .map_err(|e| Error::credentials(format!("key secret {:?} is malformed: {e}", self.secret_id())))
+        KeySecret::from_json(&text).map_err(|e| {
+            Error::credentials(format!(
+                "key secret {:?} is malformed: {e}",
+                self.secret_id()
+            ))
+        })
     }
 
     async fn new_signer(&self) -> Result<Arc<LocalSigner>, Error> {
@@ -679,10 +724,10 @@ mod tests {
         let secret = UserSigSecret::from_json(USERSIG_JSON).unwrap();
         assert_eq!(secret.sdkappid, 1_400_000_000);
         assert_eq!(secret.region, Region::Singapore);
-        assert_eq!(secret.expires_at_unix(), Some(1_764_547_200));
+        assert_eq!(secret.expires_at_unix(), Some(1_796_083_200));
         assert_eq!(UserSigSecret::from_json(&secret.to_json()).unwrap(), secret);
         let creds = secret.to_credentials();
-        assert_eq!(creds.expires_at, Some(1_764_547_200));
+        assert_eq!(creds.expires_at, Some(1_796_083_200));
         assert_eq!(creds.region, Some(Region::Singapore));
         assert!(!format!("{secret:?}").contains("SECRET-SIG"));
     }
@@ -690,11 +735,26 @@ mod tests {
     #[test]
     fn malformed_secrets_name_the_field_and_never_the_value() {
         let cases = [
-            (r#"{"sdkappid":"SECRET-A","identifier":"a","key":"SECRET-K","region":"tokyo"}"#, Some("sdkappid")),
-            (r#"{"sdkappid":1,"identifier":"a","region":"tokyo"}"#, Some("key")),
-            (r#"{"sdkappid":1,"identifier":"a","key":7,"region":"tokyo"}"#, Some("key")),
-            (r#"{"sdkappid":1,"identifier":"a","key":"SECRET-K","region":"SECRET-R"}"#, Some("region")),
-            (r#"{"sdkappid":1,"identifier":"","key":"SECRET-K","region":"tokyo"}"#, Some("identifier")),
+            (
+                r#"{"sdkappid":"SECRET-A","identifier":"a","key":"SECRET-K","region":"tokyo"}"#,
+                Some("sdkappid"),
+            ),
+            (
+                r#"{"sdkappid":1,"identifier":"a","region":"tokyo"}"#,
+                Some("key"),
+            ),
+            (
+                r#"{"sdkappid":1,"identifier":"a","key":7,"region":"tokyo"}"#,
+                Some("key"),
+            ),
+            (
+                r#"{"sdkappid":1,"identifier":"a","key":"SECRET-K","region":"SECRET-R"}"#,
+                Some("region"),
+            ),
+            (
+                r#"{"sdkappid":1,"identifier":"","key":"SECRET-K","region":"tokyo"}"#,
+                Some("identifier"),
+            ),
             (r#"{"sdkappid": SECRET-K"#, None),
             (r#"["SECRET-K"]"#, None),
         ];
@@ -706,14 +766,19 @@ mod tests {
             }
             assert!(!err.to_string().contains("SECRET"), "{err}");
         }
-        let err = UserSigSecret::from_json(&USERSIG_JSON.replace("2026-12-01T00:00:00Z", "SECRET-T")).unwrap_err();
+        let err =
+            UserSigSecret::from_json(&USERSIG_JSON.replace("2026-12-01T00:00:00Z", "SECRET-T"))
+                .unwrap_err();
         assert_eq!(err.field, Some("expires_at"));
         assert!(!err.to_string().contains("SECRET"));
     }
 
     #[test]
     fn sdkappid_may_be_a_decimal_string() {
-        let key = KeySecret::from_json(r#"{"sdkappid":"1400000000","identifier":"admin","key":"k","region":"china"}"#).unwrap();
+        let key = KeySecret::from_json(
+            r#"{"sdkappid":"1400000000","identifier":"admin","key":"k","region":"china"}"#,
+        )
+        .unwrap();
         assert_eq!(key.sdkappid, 1_400_000_000);
         assert_eq!(key.key.expose_secret(), "k");
     }
@@ -721,17 +786,37 @@ mod tests {
     #[test]
     fn source_prefers_the_usersig_secret() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
         };
         assert_eq!(
-            CredentialsSource::from_lookup(env(&[(USERSIG_SECRET_ENV, " a, ,b "), (KEY_SECRET_ENV, "k")])),
-            Ok(CredentialsSource::UserSigSecrets(vec!["a".into(), "b".into()]))
+            CredentialsSource::from_lookup(env(&[
+                (USERSIG_SECRET_ENV, " a, ,b "),
+                (KEY_SECRET_ENV, "k")
+            ])),
+            Ok(CredentialsSource::UserSigSecrets(vec![
+                "a".into(),
+                "b".into()
+            ]))
         );
         assert_eq!(
-            CredentialsSource::from_lookup(env(&[(USERSIG_SECRET_ENV, " , "), (KEY_SECRET_ENV, "k")])),
+            CredentialsSource::from_lookup(env(&[
+                (USERSIG_SECRET_ENV, " , "),
+                (KEY_SECRET_ENV, "k")
+            ])),
             Ok(CredentialsSource::KeySecret("k".into()))
         );
-        assert_eq!(CredentialsSource::from_lookup(env(&[(KEY_SECRET_ENV, "  ")])), Err(NoCredentialsSource));
-        assert_eq!(CredentialsSource::from_lookup(env(&[])), Err(NoCredentialsSource));
+        assert_eq!(
+            CredentialsSource::from_lookup(env(&[(KEY_SECRET_ENV, "  ")])),
+            Err(NoCredentialsSource)
+        );
+        assert_eq!(
+            CredentialsSource::from_lookup(env(&[])),
+            Err(NoCredentialsSource)
+        );
     }
 }

@@ -1,0 +1,201 @@
+//! Configuration from the environment, read once per cold start.
+
+use tim::{ClientConfig, Endpoint, Region};
+
+/// The key secret's id or ARN (required).
+pub const KEY_SECRET_ENV: &str = tim::secrets::KEY_SECRET_ENV;
+pub const VALIDITY_DAYS_ENV: &str = "USERSIG_VALIDITY_DAYS";
+pub const MIN_VALIDITY_HOURS_ENV: &str = "MIN_VALIDITY_HOURS";
+pub const LIVE_CHECK_ENV: &str = "LIVE_CHECK";
+
+/// Validity of a new UserSig unless `USERSIG_VALIDITY_DAYS` says otherwise:
+/// well above a 7-day rotation interval, so a failed rotation leaves weeks
+/// to notice and fix it.
+pub const DEFAULT_VALIDITY_DAYS: u64 = 30;
+/// testSecret refuses a pending UserSig with less validity left than this.
+pub const DEFAULT_MIN_VALIDITY_HOURS: u64 = 24;
+/// Tencent's reference libraries default to 180 days; beyond ten years is a typo.
+const MAX_VALIDITY_DAYS: u64 = 3650;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub key_secret_id: String,
+    /// Validity of each new UserSig, seconds.
+    pub usersig_validity_secs: u64,
+    /// Minimum validity testSecret demands of the pending UserSig, seconds.
+    pub min_validity_secs: u64,
+    /// testSecret also calls Tencent once (`getappinfo`, field `Date`).
+    pub live_check: bool,
+    /// How the live check reaches Tencent (`TIM_ENDPOINT` overrides the
+    /// region's domains; the region comes from the key secret).
+    pub client: ClientConfig,
+}
+
+/// A variable that is missing or unusable; names the variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// As [`Config::from_env`], reading variables through `var`.
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let error = |variable: &'static str, problem: String| ConfigError { variable, problem };
+
+        let key_secret_id = var(KEY_SECRET_ENV).ok_or_else(|| {
+            error(
+                KEY_SECRET_ENV,
+                "required: the id or ARN of the key secret (sdkappid, identifier, key, region)"
+                    .into(),
+            )
+        })?;
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match var(name) {
+                None => Ok(default),
+                Some(text) => text.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    error(
+                        name,
+                        format!("expected a positive whole number, got {text:?}"),
+                    )
+                }),
+            }
+        };
+        let validity_days = number(VALIDITY_DAYS_ENV, DEFAULT_VALIDITY_DAYS)?;
+        if validity_days > MAX_VALIDITY_DAYS {
+            return Err(error(
+                VALIDITY_DAYS_ENV,
+                format!("at most {MAX_VALIDITY_DAYS} days, got {validity_days}"),
+            ));
+        }
+        let min_hours = number(MIN_VALIDITY_HOURS_ENV, DEFAULT_MIN_VALIDITY_HOURS)?;
+        if min_hours >= validity_days * 24 {
+            return Err(error(
+                MIN_VALIDITY_HOURS_ENV,
+                format!(
+                    "{min_hours} h must be less than USERSIG_VALIDITY_DAYS ({validity_days} d = {} h), or every test would fail",
+                    validity_days * 24
+                ),
+            ));
+        }
+        let live_check = match var(LIVE_CHECK_ENV)
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("true" | "1" | "yes" | "on") => true,
+            Some("false" | "0" | "no" | "off") => false,
+            Some(other) => {
+                return Err(error(
+                    LIVE_CHECK_ENV,
+                    format!("expected true or false, got {other:?}"),
+                ));
+            }
+        };
+        let endpoint = var("TIM_ENDPOINT")
+            .map(|v| Endpoint::parse_override(&v))
+            .transpose()
+            .map_err(|e| error("TIM_ENDPOINT", e.to_string()))?;
+        let region = var("TIM_REGION")
+            .map(|v| v.parse::<Region>())
+            .transpose()
+            .map_err(|e| error("TIM_REGION", e.to_string()))?;
+        Ok(Self {
+            key_secret_id,
+            usersig_validity_secs: validity_days * 86_400,
+            min_validity_secs: min_hours * 3_600,
+            live_check,
+            client: ClientConfig {
+                endpoint,
+                region,
+                ..ClientConfig::default()
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&[(KEY_SECRET_ENV, "tencent-chat/key")]).unwrap();
+        assert_eq!(c.key_secret_id, "tencent-chat/key");
+        assert_eq!(c.usersig_validity_secs, 30 * 86_400);
+        assert_eq!(c.min_validity_secs, 24 * 3_600);
+        assert!(c.live_check);
+        assert_eq!(c.client.endpoint, None);
+    }
+
+    #[test]
+    fn every_variable_is_read_and_errors_name_it() {
+        let c = config(&[
+            (KEY_SECRET_ENV, "k"),
+            (VALIDITY_DAYS_ENV, "10"),
+            (MIN_VALIDITY_HOURS_ENV, "48"),
+            (LIVE_CHECK_ENV, "False"),
+            ("TIM_ENDPOINT", "http://127.0.0.1:9000"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.usersig_validity_secs, c.min_validity_secs, c.live_check),
+            (864_000, 172_800, false)
+        );
+        assert_eq!(c.client.endpoint.unwrap().primary.port(), Some(9000));
+
+        for (pairs, variable) in [
+            (&[][..], KEY_SECRET_ENV),
+            (
+                &[(KEY_SECRET_ENV, "k"), (VALIDITY_DAYS_ENV, "0")][..],
+                VALIDITY_DAYS_ENV,
+            ),
+            (
+                &[(KEY_SECRET_ENV, "k"), (VALIDITY_DAYS_ENV, "thirty")][..],
+                VALIDITY_DAYS_ENV,
+            ),
+            (
+                &[
+                    (KEY_SECRET_ENV, "k"),
+                    (VALIDITY_DAYS_ENV, "1"),
+                    (MIN_VALIDITY_HOURS_ENV, "24"),
+                ][..],
+                MIN_VALIDITY_HOURS_ENV,
+            ),
+            (
+                &[(KEY_SECRET_ENV, "k"), (LIVE_CHECK_ENV, "maybe")][..],
+                LIVE_CHECK_ENV,
+            ),
+            (
+                &[(KEY_SECRET_ENV, "k"), ("TIM_ENDPOINT", "ftp://x")][..],
+                "TIM_ENDPOINT",
+            ),
+        ] {
+            let err = config(pairs).unwrap_err();
+            assert_eq!(err.variable, variable);
+            assert!(err.to_string().starts_with(variable), "{err}");
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! What can go wrong in a rotation step. Messages name secrets by id and
+//! versions by token; they never carry the key or a UserSig.
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RotationError {
+    #[error(
+        "unknown rotation step {step:?}: expected createSecret, setSecret, testSecret or finishSecret"
+    )]
+    UnknownStep { step: String },
+
+    #[error("secret {secret_id:?} is not enabled for rotation")]
+    RotationNotEnabled { secret_id: String },
+
+    #[error(
+        "version {token} is not a version of secret {secret_id:?}: no rotation is staged under this token"
+    )]
+    UnknownVersion { secret_id: String, token: String },
+
+    #[error(
+        "version {token} of secret {secret_id:?} is not staged AWSPENDING (its stages: {stages:?})"
+    )]
+    NotPending {
+        secret_id: String,
+        token: String,
+        stages: Vec<String>,
+    },
+
+    #[error("key secret {secret_id:?} is unusable: {reason}")]
+    KeySecret {
+        secret_id: String,
+        reason: String,
+        /// Secrets Manager was unavailable, rather than the secret wrong.
+        transient: bool,
+    },
+
+    #[error("pending version {token} of secret {secret_id:?} is missing or unusable: {reason}")]
+    PendingUnusable {
+        secret_id: String,
+        token: String,
+        reason: String,
+    },
+
+    #[error("pending UserSig of secret {secret_id:?} failed verification ({reason}): {detail}")]
+    PendingInvalid {
+        secret_id: String,
+        /// One stable word: signature, sdkappid, identifier, expired, …
+        reason: &'static str,
+        detail: String,
+    },
+
+    #[error(
+        "pending UserSig of secret {secret_id:?} is valid for {hours_left} more hour(s), less than MIN_VALIDITY_HOURS={minimum_hours}"
+    )]
+    PendingTooShort {
+        secret_id: String,
+        hours_left: u64,
+        minimum_hours: u64,
+    },
+
+    #[error("live check of the pending UserSig of secret {secret_id:?} against Tencent failed: {source}{}", source.hint().map(|h| format!(" (hint: {h})")).unwrap_or_default())]
+    LiveCheck {
+        secret_id: String,
+        #[source]
+        source: tim::Error,
+    },
+
+    #[error("{source} (secret {secret_id:?})")]
+    SecretsManager {
+        secret_id: String,
+        #[source]
+        source: StoreError,
+    },
+}
+
+impl RotationError {
+    /// A stable identifier for Lambda's `errorType` and for alarms.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::UnknownStep { .. } => "UnknownStep",
+            Self::RotationNotEnabled { .. } => "RotationNotEnabled",
+            Self::UnknownVersion { .. } => "UnknownVersion",
+            Self::NotPending { .. } => "VersionNotPending",
+            Self::KeySecret {
+                transient: true, ..
+            } => "KeySecretUnavailable",
+            Self::KeySecret { .. } => "KeySecretUnusable",
+            Self::PendingUnusable { .. } => "PendingVersionUnusable",
+            Self::PendingInvalid { .. } => "PendingUserSigInvalid",
+            Self::PendingTooShort { .. } => "PendingUserSigTooShort",
+            Self::LiveCheck { source, .. } if source.is_retryable() => "LiveCheckUnavailable",
+            Self::LiveCheck { .. } => "LiveCheckRejected",
+            Self::SecretsManager { source, .. } if source.is_transient() => {
+                "SecretsManagerUnavailable"
+            }
+            Self::SecretsManager { .. } => "SecretsManagerError",
+        }
+    }
+
+    /// Whether trying the step again later may succeed without anyone
+    /// changing anything (Secrets Manager retries failed steps).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::KeySecret { transient, .. } => *transient,
+            Self::LiveCheck { source, .. } => source.is_retryable(),
+            Self::SecretsManager { source, .. } => source.is_transient(),
+            _ => false,
+        }
+    }
+}
+
+impl From<RotationError> for lambda_runtime::Diagnostic {
+    fn from(error: RotationError) -> Self {
+        Self {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
