@@ -11,7 +11,9 @@ const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_tracing();
+    // Level and format from Lambda's logging controls (AWS_LAMBDA_LOG_LEVEL,
+    // AWS_LAMBDA_LOG_FORMAT=JSON, set by the template's LoggingConfig) or RUST_LOG.
+    lambda_runtime::tracing::init_default_subscriber();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -27,28 +29,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<RotationEvent>| async move {
             let deadline = Deadline::from_epoch_millis(event.context.deadline, DEADLINE_MARGIN);
-            rotator.handle(&event.payload, deadline).await.inspect_err(|e| {
-            tracing::error!(error_type = e.error_type(), error = %e, "rotation step failed");
-        })
+            let outcome = rotator.handle(&event.payload, deadline).await;
+            if let Err(e) = &outcome {
+                tracing::error!(error_type = e.error_type(), error = %e, "rotation step failed");
+            }
+            outcome
         },
     ))
     .await
-}
-
-/// JSON lines on stdout (CloudWatch adds the timestamp). `RUST_LOG` or
-/// Lambda's `AWS_LAMBDA_LOG_LEVEL` set the level (default info).
-fn init_tracing() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info".to_owned())
-        .to_lowercase();
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(false)
-        .with_span_list(false)
-        .with_target(false)
-        .without_time()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
-        .init();
 }
