@@ -517,10 +517,20 @@ def main() -> int:
         # that background load affects every function alike.
         for function in functions.values():
             function.cold()
-        cold: dict[str, list[dict]] = {name: [] for name in functions}
+        # BENCH_CERT_LAYOUT=al2023 adds, interleaved, each function run with
+        # Amazon Linux 2023's trust store layout: the CA bundle file but no
+        # per-certificate files in the OS cert directory (Debian has ~146).
+        variants = [(name, function, None) for name, function in functions.items()]
+        if os.environ.get("BENCH_CERT_LAYOUT") == "al2023":
+            empty_cert_dir = work / "empty-cert-dir"
+            empty_cert_dir.mkdir(exist_ok=True)
+            al2023 = {"SSL_CERT_DIR": str(empty_cert_dir), "SSL_CERT_FILE": "/etc/ssl/certs/ca-certificates.crt"}
+            variants += [(f"{name} (AL2023 trust store)", function, al2023)
+                         for name, function in functions.items() if name != "hello-world floor"]
+        cold: dict[str, list[dict]] = {label: [] for label, _, _ in variants}
         for _ in range(args.runs):
-            for name, function in functions.items():
-                cold[name].append(function.cold())
+            for label, function, extra_env in variants:
+                cold[label].append(function.cold(extra_env=extra_env))
 
         # Memory and connection reuse: one cold start + ten invocations.
         memory: dict[str, dict] = {}
@@ -591,7 +601,7 @@ def main() -> int:
         init = [r["init"] for r in runs]
         first = [r["first"] for r in runs]
         invocation = median([r["first"] - r["init"] for r in runs])
-        warm = median(memory[name]["warm"])
+        warm = median(memory[name.split(" (")[0]]["warm"])
         io = 0.0 if name == "hello-world floor" else secret_read
         over = median(first) - floor_first - (0.0 if name == "hello-world floor" else warm + io)
         print(f"| {name} | {fmt(median(init))} | {fmt(p90(init))} | {median(init) / floor_init:.2f}× "

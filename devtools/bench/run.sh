@@ -15,7 +15,9 @@
 #    a Lambda Runtime API on loopback; cold start (BENCH_RUNS, default 20,
 #    interleaved), peak RSS and connection reuse over a cold start + 10
 #    invocations, ops-pull latency with a 100 ms API and 20 ms per S3 request,
-#    push-stats warm overhead.
+#    push-stats warm overhead. BENCH_CERT_LAYOUT=al2023 adds cold-start rows
+#    run with Amazon Linux 2023's trust store layout (the CA bundle only:
+#    SSL_CERT_FILE=the bundle, SSL_CERT_DIR=an empty directory).
 # 4. `cargo bench -p tim --bench usersig` (criterion): UserSig sign/verify.
 #
 # Prints Markdown (the machine, then the tables) on stdout; progress on
