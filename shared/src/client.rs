@@ -23,7 +23,7 @@ use crate::api::appinfo::{AppInfo, AppInfoRequest};
 use crate::api::push::{PushStatistics, PushStatsRequest};
 use crate::credentials::{AppCredentials, CredentialsProvider};
 use crate::error::{Error, ErrorClass, NetworkFailure};
-use crate::region::{Endpoint, InvalidEndpoint, Region, UnknownRegion};
+use crate::region::{Endpoint, Region};
 
 /// When the caller needs an answer by. Lambda functions pass their remaining
 /// time minus a margin to report the failure.
@@ -138,24 +138,13 @@ impl Default for ClientConfig {
     }
 }
 
-/// A configuration variable that could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("TIM_ENDPOINT: {0}")]
-    Endpoint(#[from] InvalidEndpoint),
-    #[error("TIM_REGION: {0}")]
-    Region(#[from] UnknownRegion),
-}
-
 impl ClientConfig {
-    /// Reads `TIM_ENDPOINT` and `TIM_REGION` (both optional).
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    /// Reads `TIM_ENDPOINT` and `TIM_REGION` (both optional) through the one
+    /// configuration layer; an error names the variable.
+    pub fn from_env(env: &crate::config::Env) -> Result<Self, crate::config::ConfigError> {
         Ok(Self {
-            endpoint: var("TIM_ENDPOINT")
-                .map(|v| Endpoint::parse_override(&v))
-                .transpose()?,
-            region: var("TIM_REGION").map(|v| v.parse()).transpose()?,
+            endpoint: env.parse_with("TIM_ENDPOINT", Endpoint::parse_override)?,
+            region: env.parse::<Region>("TIM_REGION")?,
             ..Self::default()
         })
     }

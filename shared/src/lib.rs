@@ -6,11 +6,14 @@
 //! - [`api`]: typed requests and answers of the APIs the functions use.
 //! - [`credentials`]: where the UserSig comes from; [`secrets`] adds AWS
 //!   Secrets Manager sources (feature `secrets-manager`).
+//! - [`config`]: the one configuration layer (environment variables) every
+//!   function reads its settings through.
 //! - [`error`]: one error type, classed retryable / UserSig rejected /
 //!   configuration / bad request / network.
 
 pub mod api;
 pub mod client;
+pub mod config;
 pub mod credentials;
 pub mod error;
 pub mod region;

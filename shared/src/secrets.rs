@@ -265,34 +265,21 @@ pub enum CredentialsSource {
     KeySecret(String),
 }
 
-/// Neither variable is set (or it is empty).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "set TIM_USERSIG_SECRET_ID (the UserSig secret, one id per app, comma-separated) or TIM_KEY_SECRET_ID (the key secret)"
-)]
-pub struct NoCredentialsSource;
-
 impl CredentialsSource {
-    /// `TIM_USERSIG_SECRET_ID` wins over `TIM_KEY_SECRET_ID`.
-    pub fn from_env() -> Result<Self, NoCredentialsSource> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// As [`CredentialsSource::from_env`], reading variables through `var`.
-    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, NoCredentialsSource> {
-        let usersig_ids: Vec<String> = var(USERSIG_SECRET_ENV)
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|id| !id.is_empty())
-            .map(str::to_owned)
-            .collect();
+    /// `TIM_USERSIG_SECRET_ID` (comma-separated, one id per app) wins over
+    /// `TIM_KEY_SECRET_ID`; with neither, the error names both.
+    pub fn from_env(env: &crate::config::Env) -> Result<Self, crate::config::ConfigError> {
+        let usersig_ids = env.list(USERSIG_SECRET_ENV);
         if !usersig_ids.is_empty() {
             return Ok(Self::UserSigSecrets(usersig_ids));
         }
-        match var(KEY_SECRET_ENV) {
-            Some(id) if !id.trim().is_empty() => Ok(Self::KeySecret(id.trim().to_owned())),
-            _ => Err(NoCredentialsSource),
+        match env.get(KEY_SECRET_ENV) {
+            Some(id) => Ok(Self::KeySecret(id)),
+            None => Err(crate::config::ConfigError::new(
+                USERSIG_SECRET_ENV,
+                "set TIM_USERSIG_SECRET_ID (the UserSig secret, one id per app, comma-separated) \
+                 or TIM_KEY_SECRET_ID (the key secret)",
+            )),
         }
     }
 
@@ -785,38 +772,25 @@ mod tests {
 
     #[test]
     fn source_prefers_the_usersig_secret() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| (*v).to_owned())
-            }
+        use crate::config::Env;
+        let source = |pairs: &[(&str, &str)]| {
+            CredentialsSource::from_env(&Env::from_pairs(pairs.iter().copied()))
         };
         assert_eq!(
-            CredentialsSource::from_lookup(env(&[
-                (USERSIG_SECRET_ENV, " a, ,b "),
-                (KEY_SECRET_ENV, "k")
-            ])),
+            source(&[(USERSIG_SECRET_ENV, " a, ,b "), (KEY_SECRET_ENV, "k")]),
             Ok(CredentialsSource::UserSigSecrets(vec![
                 "a".into(),
                 "b".into()
             ]))
         );
         assert_eq!(
-            CredentialsSource::from_lookup(env(&[
-                (USERSIG_SECRET_ENV, " , "),
-                (KEY_SECRET_ENV, "k")
-            ])),
+            source(&[(USERSIG_SECRET_ENV, " , "), (KEY_SECRET_ENV, "k")]),
             Ok(CredentialsSource::KeySecret("k".into()))
         );
-        assert_eq!(
-            CredentialsSource::from_lookup(env(&[(KEY_SECRET_ENV, "  ")])),
-            Err(NoCredentialsSource)
-        );
-        assert_eq!(
-            CredentialsSource::from_lookup(env(&[])),
-            Err(NoCredentialsSource)
-        );
+        for pairs in [&[(KEY_SECRET_ENV, "  ")][..], &[][..]] {
+            let err = source(pairs).unwrap_err();
+            assert_eq!(err.variable, USERSIG_SECRET_ENV);
+            assert!(err.to_string().contains("TIM_KEY_SECRET_ID"), "{err}");
+        }
     }
 }

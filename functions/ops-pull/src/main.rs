@@ -43,10 +43,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 fn read_settings() -> Result<Settings, lambda_runtime::Error> {
-    let client_config = tim::ClientConfig::from_env()?;
+    let env = tim::config::Env::from_process();
+    let client_config = tim::ClientConfig::from_env(&env)?;
     Ok(Settings {
         ops: OpsConfig::from_env()?,
-        credentials: CredentialsSource::from_env()?,
+        credentials: CredentialsSource::from_env(&env)?,
         http: tim::client::try_http_client(&client_config)?,
         client_config,
     })

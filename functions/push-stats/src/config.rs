@@ -8,9 +8,7 @@ use tim::CredentialsProvider;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(transparent)]
-    NoCredentialsSource(#[from] tim::secrets::NoCredentialsSource),
-    #[error(transparent)]
-    Client(#[from] tim::client::ConfigError),
+    Setting(#[from] tim::config::ConfigError),
     #[error(
         "TIM_USERSIG_SECRET_ID names {0} secrets, but push-stats serves exactly one app: deploy one \
          push-stats per app, each with one secret id"

@@ -49,7 +49,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 }
 
 fn read_settings() -> Result<Settings, ConfigError> {
-    let source = CredentialsSource::from_env()?;
+    let env = tim::config::Env::from_process();
+    let source = CredentialsSource::from_env(&env)?;
     let apps = match &source {
         CredentialsSource::UserSigSecrets(ids) => ids.len(),
         CredentialsSource::KeySecret(_) => 1,
@@ -59,7 +60,7 @@ fn read_settings() -> Result<Settings, ConfigError> {
         1 => {}
         n => return Err(ConfigError::SeveralApps(n)),
     }
-    let client_config = tim::ClientConfig::from_env()?;
+    let client_config = tim::ClientConfig::from_env(&env)?;
     let http = tim::client::try_http_client(&client_config)
         .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
     Ok(Settings {

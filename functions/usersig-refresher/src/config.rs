@@ -1,6 +1,7 @@
 //! Configuration from the environment, read once per cold start.
 
-use tim::{ClientConfig, Endpoint, Region};
+use tim::ClientConfig;
+use tim::config::Env;
 
 /// The key secret's id or ARN (required).
 pub const KEY_SECRET_ENV: &str = tim::secrets::KEY_SECRET_ENV;
@@ -41,16 +42,19 @@ pub struct ConfigError {
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::read(&Env::from_process())
     }
 
     /// As [`Config::from_env`], reading variables through `var`.
-    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |name: &str| {
-            var(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+    pub fn from_lookup(
+        var: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Result<Self, ConfigError> {
+        Self::read(&Env::from_lookup(var))
+    }
+
+    /// Reads every variable through the shared configuration layer.
+    pub fn read(env: &Env) -> Result<Self, ConfigError> {
+        let var = |name: &str| env.get(name);
         let error = |variable: &'static str, problem: String| ConfigError { variable, problem };
 
         let key_secret_id = var(KEY_SECRET_ENV).ok_or_else(|| {
@@ -101,24 +105,13 @@ impl Config {
                 ));
             }
         };
-        let endpoint = var("TIM_ENDPOINT")
-            .map(|v| Endpoint::parse_override(&v))
-            .transpose()
-            .map_err(|e| error("TIM_ENDPOINT", e.to_string()))?;
-        let region = var("TIM_REGION")
-            .map(|v| v.parse::<Region>())
-            .transpose()
-            .map_err(|e| error("TIM_REGION", e.to_string()))?;
+        let client = ClientConfig::from_env(env).map_err(|e| error(e.variable, e.problem))?;
         Ok(Self {
             key_secret_id,
             usersig_validity_secs: validity_days * 86_400,
             min_validity_secs: min_hours * 3_600,
             live_check,
-            client: ClientConfig {
-                endpoint,
-                region,
-                ..ClientConfig::default()
-            },
+            client,
         })
     }
 }
