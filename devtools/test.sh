@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: everything CI checks, on a fresh machine.
-#   fmt, clippy (-D warnings), no OpenSSL in the tree, every Rust test (against
+#   fmt, clippy (-D warnings), no OpenSSL in the tree, cargo deny (licences,
+#   bans, sources), every Rust test (against
 #   moto_server and the Tencent emulator on loopback), UserSig interop with
 #   Tencent's reference libraries, the SAM template checks, and the end-to-end
 #   local run through cargo lambda.
@@ -23,6 +24,12 @@ stage "no OpenSSL in the dependency tree"
 if cargo tree --workspace -e normal,build -i openssl-sys >/dev/null 2>&1; then
   fail "openssl-sys is in the tree: cargo tree -i openssl-sys"
 fi
+
+stage "cargo deny check bans licenses sources (devtools/deny.toml)"
+.local/cargo-deny/bin/cargo-deny --config devtools/deny.toml check bans licenses sources 2>"${TMPDIR:-/tmp}/cargo-deny-$$.log" ||
+  { cat "${TMPDIR:-/tmp}/cargo-deny-$$.log"; fail "cargo deny (devtools/deny.toml)"; }
+tail -n 1 "${TMPDIR:-/tmp}/cargo-deny-$$.log"
+rm -f "${TMPDIR:-/tmp}/cargo-deny-$$.log"
 
 stage "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings || fail "clippy"
