@@ -165,6 +165,14 @@ impl Endpoint {
                 if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
                     return Err(invalid("expected an http:// or https:// URL with a host"));
                 }
+                // The UserSig travels in the query string: in clear text only
+                // to this machine (the emulator, tests, local runs).
+                if url.scheme() == "http" && !is_loopback(&url) {
+                    return Err(invalid(
+                        "plain http:// is accepted only for loopback hosts (127.0.0.0/8, ::1, \
+                         localhost): the UserSig would travel in clear text; use https://",
+                    ));
+                }
                 Ok(url)
             });
         let primary = urls.next().ok_or_else(|| invalid("empty"))??;
@@ -173,6 +181,16 @@ impl Endpoint {
             return Err(invalid("at most two URLs: primary,backup"));
         }
         Ok(Self { primary, backup })
+    }
+}
+
+/// Whether `url`'s host is this machine: 127.0.0.0/8, `::1` or `localhost`.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
 }
 
@@ -205,5 +223,31 @@ mod tests {
         assert!(Endpoint::parse_override("").is_err());
         assert!(Endpoint::parse_override("ftp://x").is_err());
         assert!(Endpoint::parse_override("http://a,http://b,http://c").is_err());
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        for ok in [
+            "http://127.0.0.1:9000",
+            "http://127.8.9.10",
+            "http://[::1]:8080",
+            "http://localhost:1",
+            "http://LocalHost",
+            "https://adminapisgp.im.qcloud.com",
+            "https://10.0.0.5:8443",
+        ] {
+            assert!(Endpoint::parse_override(ok).is_ok(), "{ok}");
+        }
+        for clear in [
+            "http://adminapisgp.im.qcloud.com",
+            "http://10.0.0.5:9000",
+            "http://192.168.1.2",
+            "http://[2001:db8::1]",
+            "http://localhost.example.com",
+            "http://127.0.0.1:1,http://backup.example.com",
+        ] {
+            let err = Endpoint::parse_override(clear).unwrap_err();
+            assert!(err.reason.contains("loopback"), "{clear}: {err:?}");
+        }
     }
 }
