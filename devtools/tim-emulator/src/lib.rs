@@ -1,3 +1,4 @@
+#![doc = include_str!("../README.md")]
 //! A local emulator of Tencent Cloud Chat's REST API.
 //!
 //! It answers `v4/openconfigsvr/getappinfo` and
