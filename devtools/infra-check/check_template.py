@@ -793,7 +793,13 @@ def check_mutations(c: Checks, sam: dict[str, Any]) -> None:
     the template, or by at least one wiring check failing."""
     for mutate in MUTATIONS:
         broken = copy.deepcopy(sam)
-        mutate(broken)
+        try:
+            mutate(broken)
+        except (KeyError, IndexError, StopIteration, TypeError) as error:
+            # The template no longer has what the mutation breaks: the
+            # mutation must follow the template, not silently pass.
+            c.failures.append(f"mutation {mutate.__name__} no longer applies: {type(error).__name__}: {error}")
+            continue
         try:
             cfn = translate(broken)
         except Exception:

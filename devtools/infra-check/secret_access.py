@@ -223,17 +223,25 @@ def _resources(sam: dict[str, Any]) -> dict[str, Any]:
     return sam["Resources"]
 
 
+def _by_sid(found: list[dict[str, Any]], sid: str) -> dict[str, Any]:
+    return next(s for s in found if s.get("Sid") == sid)
+
+
 def _key_policy(sam: dict[str, Any]) -> list[dict[str, Any]]:
     return _resources(sam)["KeySecretKmsKey"]["Properties"]["KeyPolicy"]["Statement"]
 
 
+def _key_use(sam: dict[str, Any]) -> dict[str, Any]:
+    return _by_sid(_key_policy(sam), "RefresherDecryptsThroughSecretsManager")
+
+
 def _deny(sam: dict[str, Any]) -> dict[str, Any]:
-    return _resources(sam)["KeySecretResourcePolicy"]["Properties"]["ResourcePolicy"]["Statement"][0]
+    found = _resources(sam)["KeySecretResourcePolicy"]["Properties"]["ResourcePolicy"]["Statement"]
+    return _by_sid(found, "OnlyTheRefresherReadsTheKey")
 
 
 def _role_statement(sam: dict[str, Any], role: str, sid: str) -> dict[str, Any]:
-    found = statements(_resources(sam)[role]["Properties"]["Policies"][0]["PolicyDocument"])
-    return next(s for s in found if s.get("Sid") == sid)
+    return _by_sid(statements(_resources(sam)[role]["Properties"]["Policies"][0]["PolicyDocument"]), sid)
 
 
 def mutate_reader_any_stage(sam: dict[str, Any]) -> None:
@@ -249,19 +257,19 @@ def mutate_key_secret_default_key(sam: dict[str, Any]) -> None:
 
 
 def mutate_key_policy_wrong_reader(sam: dict[str, Any]) -> None:
-    _key_policy(sam)[1]["Principal"] = {"AWS": [{"Fn::GetAtt": ["PushStatsRole", "Arn"]}]}
+    _key_use(sam)["Principal"] = {"AWS": [{"Fn::GetAtt": ["PushStatsRole", "Arn"]}]}
 
 
 def mutate_key_policy_without_account(sam: dict[str, Any]) -> None:
-    del _key_policy(sam)[0]
+    _key_policy(sam).remove(_by_sid(_key_policy(sam), "EnableIAMUserPermissions"))
 
 
 def mutate_key_policy_any_service(sam: dict[str, Any]) -> None:
-    del _key_policy(sam)[1]["Condition"]
+    del _key_use(sam)["Condition"]
 
 
 def mutate_key_policy_encrypts_too(sam: dict[str, Any]) -> None:
-    _key_policy(sam)[1]["Action"] = ["kms:Decrypt", "kms:GenerateDataKey"]
+    _key_use(sam)["Action"] = ["kms:Decrypt", "kms:GenerateDataKey"]
 
 
 def mutate_deny_without_break_glass(sam: dict[str, Any]) -> None:
@@ -281,8 +289,9 @@ def mutate_deny_public_policy(sam: dict[str, Any]) -> None:
 
 
 def mutate_own_key_any_secret(sam: dict[str, Any]) -> None:
-    grant = _resources(sam)["UsersigRefresherKeySecretPolicy"]["Properties"]["PolicyDocument"]["Statement"][1]
-    del grant["Fn::If"][1]["Condition"]["StringEquals"]["kms:EncryptionContext:SecretARN"]
+    found = _resources(sam)["UsersigRefresherKeySecretPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    grant = next(s["Fn::If"][1] for s in found if "Fn::If" in s)
+    del grant["Condition"]["StringEquals"]["kms:EncryptionContext:SecretARN"]
 
 
 def mutate_key_always_created(sam: dict[str, Any]) -> None:
