@@ -9,6 +9,11 @@ would (no AWS calls: an explicit region, an empty managed-policy map), then
 asserts the resources, policies and references we expect. It finally breaks
 the template on purpose (mutations) and asserts that the checks notice.
 
+Who may read the secrets (the key secret's KMS key and resource policy, the
+UserSig readers' VersionStage condition) is checked in secret_access.py, for
+every combination of the optional parameters (Conditions and Fn::If are
+resolved by cfn_support.py).
+
 Facts that live in the Rust code (region names, the key secret's fields, the
 getappinfo field list) are read from the shared crate's sources, so the
 template cannot silently drift from them.
@@ -33,6 +38,14 @@ import boto3
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
+
+from cfn_support import (
+    Checks, as_list, render_sub, resolve_template, resources_of_type, role_statements, statements,
+    sub_variables, walk,
+)
+from secret_access import (
+    SCENARIOS, SECRET_ACCESS_CHECKS, SECRET_ACCESS_MUTATIONS, check_access_parameters, refresher_key_grants,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"
@@ -73,24 +86,27 @@ FUNCTIONS = {
     },
 }
 
-# Least privilege, resource by resource: the exact (actions, resource) pairs
-# each role may hold. Anything else in a role policy is a failure.
+# Least privilege, resource by resource: the exact (actions, resource,
+# condition) triples each role may hold, from its inline policies and the
+# AWS::IAM::Policy resources attached to it. Anything else is a failure.
 ARCHIVE_OBJECTS = {"Fn::Sub": "${ArchiveBucket.Arn}/${OpsPrefix}/*"}
+USERSIG_CURRENT_ONLY = {"ForAnyValue:StringEquals": {"secretsmanager:VersionStage": "AWSCURRENT"}}
 EXPECTED_GRANTS = {
     "OpsPullRole": [
-        ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["OpsPullLogGroup", "Arn"]}),
-        ({"s3:PutObject", "s3:GetObject"}, ARCHIVE_OBJECTS),
-        ({"s3:ListBucket"}, {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}),
-        ({"secretsmanager:GetSecretValue"}, {"Ref": "UserSigSecret"}),
-        ({"sqs:SendMessage"}, {"Fn::GetAtt": ["OpsPullDeadLetterQueue", "Arn"]}),
+        ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["OpsPullLogGroup", "Arn"]}, None),
+        ({"s3:PutObject", "s3:GetObject"}, ARCHIVE_OBJECTS, None),
+        ({"s3:ListBucket"}, {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}, None),
+        ({"secretsmanager:GetSecretValue"}, {"Ref": "UserSigSecret"}, USERSIG_CURRENT_ONLY),
+        ({"sqs:SendMessage"}, {"Fn::GetAtt": ["OpsPullDeadLetterQueue", "Arn"]}, None),
     ],
     "PushStatsRole": [
-        ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["PushStatsLogGroup", "Arn"]}),
-        ({"secretsmanager:GetSecretValue"}, {"Ref": "UserSigSecret"}),
+        ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["PushStatsLogGroup", "Arn"]}, None),
+        ({"secretsmanager:GetSecretValue"}, {"Ref": "UserSigSecret"}, USERSIG_CURRENT_ONLY),
     ],
+    # Plus its key-secret grants, which depend on the parameters
+    # (secret_access.refresher_key_grants).
     "UsersigRefresherRole": [
-        ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["UsersigRefresherLogGroup", "Arn"]}),
-        ({"secretsmanager:GetSecretValue"}, {"Ref": "KeySecret"}),
+        ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["UsersigRefresherLogGroup", "Arn"]}, None),
         (
             {
                 "secretsmanager:DescribeSecret",
@@ -99,9 +115,14 @@ EXPECTED_GRANTS = {
                 "secretsmanager:UpdateSecretVersionStage",
             },
             {"Ref": "UserSigSecret"},
+            None,
         ),
     ],
 }
+
+# "Maximum Calling Frequency: 1 time/second." for all_member_push_statistics
+# (https://trtc.io/document/71894, https://www.tencentcloud.com/document/product/1047/71894).
+TENCENT_PUSH_STATS_PER_SECOND = 1
 
 PSEUDO_PARAMETERS = {
     "AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition",
@@ -118,24 +139,6 @@ SAMPLE = {
     "UserSigSecret": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:UserSigSecret-def",
     "PushStatsApi": "abc123",
 }
-
-
-class Checks:
-    """Counts assertions; records failures instead of stopping at the first."""
-
-    def __init__(self) -> None:
-        self.passed = 0
-        self.failures: list[str] = []
-
-    def check(self, condition: bool, what: str) -> bool:
-        if condition:
-            self.passed += 1
-        else:
-            self.failures.append(what)
-        return bool(condition)
-
-    def equal(self, actual: Any, expected: Any, what: str) -> bool:
-        return self.check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -155,51 +158,6 @@ def translate(sam: dict[str, Any], parameters: dict[str, str] | None = None) -> 
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name="us-east-1"))
     values = {"SDKAppID": SAMPLE["SDKAppID"], **(parameters or {})}
     return translator.translate(sam, values, get_managed_policy_map=lambda: {})
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def resources_of_type(cfn: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in cfn["Resources"].items() if v.get("Type") == type_name}
-
-
-def walk(node: Any):
-    """Yields every dict in a JSON-like tree."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk(value)
-
-
-def sub_variables(sub: Any) -> tuple[str, set[str]]:
-    """The template string of an Fn::Sub and its local variable names."""
-    if isinstance(sub, list):
-        return sub[0], set(sub[1].keys()) if len(sub) > 1 and isinstance(sub[1], dict) else set()
-    return sub, set()
-
-
-def render_sub(sub: Any, values: dict[str, str]) -> str:
-    """Renders an Fn::Sub string with sample values; `${!x}` stays `${x}`."""
-    text, _ = sub_variables(sub)
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name.startswith("!"):
-            return "${" + name[1:] + "}"
-        if name not in values:
-            raise KeyError(f"no sample value for ${{{name}}}")
-        return values[name]
-
-    return re.sub(r"\$\{([^}]+)\}", replace, text)
-
-
-def statements(policy_document: dict[str, Any]) -> list[dict[str, Any]]:
-    return as_list(policy_document.get("Statement", []))
 
 
 def rust_string_consts(path: Path, const: str) -> list[str]:
@@ -364,6 +322,13 @@ def check_references(c: Checks, cfn: dict[str, Any]) -> None:
                 broken.append(f"FindInMap {node['Fn::FindInMap'][0]}")
         if "Fn::If" in node and len(node) == 1 and node["Fn::If"][0] not in conditions:
             broken.append(f"If {node['Fn::If'][0]}")
+    # Conditions refer to parameters and to other conditions only.
+    for name, condition in cfn.get("Conditions", {}).items():
+        for node in walk(condition):
+            if "Ref" in node and len(node) == 1 and node["Ref"] not in params:
+                broken.append(f"Condition {name}: Ref {node['Ref']}")
+            if "Condition" in node and len(node) == 1 and node["Condition"] not in conditions:
+                broken.append(f"Condition {name}: Condition {node['Condition']}")
     for logical_id, resource in resources.items():
         for dep in as_list(resource.get("DependsOn", [])):
             if dep not in resources:
@@ -413,23 +378,40 @@ def check_iam(c: Checks, cfn: dict[str, Any]) -> None:
             and trust[0].get("Action") == "sts:AssumeRole",
             f"{role_id} trusts exactly lambda.amazonaws.com",
         )
-        granted: list[tuple[set[str], Any]] = []
-        for policy in props.get("Policies", []):
-            for statement in statements(policy["PolicyDocument"]):
+    # Same set of (actions, resource, condition) triples, order-insensitive,
+    # for every combination of the optional parameters.
+    def canonical(triples: list[tuple[set[str], Any, Any]]) -> list[str]:
+        return sorted(json.dumps([sorted(a), r, cond], sort_keys=True) for a, r, cond in triples)
+
+    for label, values in SCENARIOS.items():
+        resolved = resolve_template(cfn, values)
+        for role_id, expected in EXPECTED_GRANTS.items():
+            if role_id == "UsersigRefresherRole":
+                expected = expected + refresher_key_grants(values)
+            granted: list[tuple[set[str], Any, Any]] = []
+            for statement in role_statements(resolved, role_id):
                 c.equal(statement.get("Effect"), "Allow", f"{role_id} statement effect")
                 c.check("Condition" not in statement or statement.get("Effect") == "Allow",
                         f"{role_id} statement condition")
                 for resource in as_list(statement.get("Resource")):
-                    granted.append((set(as_list(statement.get("Action"))), resource))
-        # Same set of (actions, resource) pairs, order-insensitive.
-        def canonical(pairs: list[tuple[set[str], Any]]) -> list[str]:
-            return sorted(json.dumps([sorted(a), r], sort_keys=True) for a, r in pairs)
-
-        c.equal(canonical(granted), canonical(expected), f"{role_id} grants")
-    # Across the whole template: no Allow on "*" and no wildcard action.
+                    granted.append((set(as_list(statement.get("Action"))), resource, statement.get("Condition")))
+            c.equal(canonical(granted), canonical(expected), f"[{label}] {role_id} grants")
+    # Separate policies attach only to these roles; no managed policies.
+    for policy_id, policy in resources_of_type(cfn, "AWS::IAM::Policy").items():
+        attached = as_list(policy.get("Properties", {}).get("Roles", []))
+        c.check(bool(attached) and all(r in [{"Ref": role} for role in EXPECTED_GRANTS] for r in attached),
+                f"{policy_id} attaches to the stack's roles only: {attached}")
+    c.equal(resources_of_type(cfn, "AWS::IAM::ManagedPolicy"), {}, "no managed policies")
+    # Across the whole template: no Allow on "*" and no wildcard action. A KMS
+    # key policy's Resource is always "*" (this key) and AWS's default
+    # account statement allows "kms:*": secret_access.check_key_policy pins
+    # that policy statement by statement instead.
     for logical_id, resource in cfn["Resources"].items():
         offences = []
-        for node in walk(resource.get("Properties", {})):
+        props = resource.get("Properties", {})
+        if resource.get("Type") == "AWS::KMS::Key":
+            props = {k: v for k, v in props.items() if k != "KeyPolicy"}
+        for node in walk(props):
             if node.get("Effect") != "Allow" or "Action" not in node:
                 continue
             offences += [f"action {a!r}" for a in as_list(node.get("Action"))
@@ -593,6 +575,15 @@ def check_http_api(c: Checks, cfn: dict[str, Any]) -> None:
     c.equal(stage.get("AccessLogSettings", {}).get("DestinationArn"),
             {"Fn::GetAtt": ["PushStatsApiAccessLogGroup", "Arn"]}, "API access log group")
     c.check(stage.get("DefaultRouteSettings", {}).get("ThrottlingRateLimit", 0) > 0, "API throttled")
+    # Tencent's limit for all_member_push_statistics (one Tencent call per
+    # request): a higher rate or burst only buys Tencent rate-limit errors.
+    throttling = stage.get("DefaultRouteSettings", {})
+    c.equal(throttling.get("ThrottlingRateLimit"), TENCENT_PUSH_STATS_PER_SECOND, "API rate = Tencent's")
+    c.equal(throttling.get("ThrottlingBurstLimit"), TENCENT_PUSH_STATS_PER_SECOND, "API burst = Tencent's")
+    for route, settings in stage.get("RouteSettings", {}).items():
+        c.check(settings.get("ThrottlingRateLimit", 0) <= TENCENT_PUSH_STATS_PER_SECOND
+                and settings.get("ThrottlingBurstLimit", 0) <= TENCENT_PUSH_STATS_PER_SECOND,
+                f"route {route} throttled above Tencent's limit")
     permissions = [
         p["Properties"] for p in resources_of_type(cfn, "AWS::Lambda::Permission").values()
         if p["Properties"].get("Principal") == "apigateway.amazonaws.com"
@@ -715,6 +706,7 @@ def check_outputs(c: Checks, cfn: dict[str, Any]) -> None:
 WIRING_CHECKS: list[Callable[[Checks, dict[str, Any]], None]] = [
     check_references, check_functions, check_iam, check_bucket, check_secrets,
     check_schedule, check_http_api, check_alarms, check_glue, check_outputs,
+    *SECRET_ACCESS_CHECKS,
 ]
 
 
@@ -792,7 +784,7 @@ def mutate_raw_route(sam: dict[str, Any]) -> None:
 MUTATIONS = [
     mutate_api_id, mutate_broken_getatt, mutate_raw_route, mutate_undefined_authorizer, mutate_no_auth_on_post, mutate_wide_secret_grant,
     mutate_rotation_target, mutate_schedule_without_dlq, mutate_alarm_dimension, mutate_location_template,
-    mutate_broken_sub, mutate_key_in_template,
+    mutate_broken_sub, mutate_key_in_template, *SECRET_ACCESS_MUTATIONS,
 ]
 
 
@@ -801,7 +793,13 @@ def check_mutations(c: Checks, sam: dict[str, Any]) -> None:
     the template, or by at least one wiring check failing."""
     for mutate in MUTATIONS:
         broken = copy.deepcopy(sam)
-        mutate(broken)
+        try:
+            mutate(broken)
+        except (KeyError, IndexError, StopIteration, TypeError) as error:
+            # The template no longer has what the mutation breaks: the
+            # mutation must follow the template, not silently pass.
+            c.failures.append(f"mutation {mutate.__name__} no longer applies: {type(error).__name__}: {error}")
+            continue
         try:
             cfn = translate(broken)
         except Exception:
@@ -820,7 +818,7 @@ def main() -> int:
     logging.getLogger("samtranslator").setLevel(logging.ERROR)
     c = Checks()
     sam = load_template()
-    for step in (check_sources, check_parameters, check_rules_and_mappings):
+    for step in (check_sources, check_parameters, check_rules_and_mappings, check_access_parameters):
         try:
             step(c, sam)
         except Exception as error:

@@ -1,0 +1,162 @@
+"""Helpers shared by the infra checks: an assertion counter, walking a
+CloudFormation template, rendering Fn::Sub, and resolving Conditions/Fn::If
+for a given set of parameter values (samtranslator leaves them in place, as
+CloudFormation evaluates them only at deploy time)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+class Checks:
+    """Counts assertions; records failures instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.passed = 0
+        self.failures: list[str] = []
+
+    def check(self, condition: bool, what: str) -> bool:
+        if condition:
+            self.passed += 1
+        else:
+            self.failures.append(what)
+        return bool(condition)
+
+    def equal(self, actual: Any, expected: Any, what: str) -> bool:
+        return self.check(actual == expected, f"{what}: expected {expected!r}, got {actual!r}")
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def resources_of_type(cfn: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in cfn["Resources"].items() if v.get("Type") == type_name}
+
+
+def walk(node: Any) -> Iterator[dict[str, Any]]:
+    """Yields every dict in a JSON-like tree."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from walk(value)
+
+
+def sub_variables(sub: Any) -> tuple[str, set[str]]:
+    """The template string of an Fn::Sub and its local variable names."""
+    if isinstance(sub, list):
+        return sub[0], set(sub[1].keys()) if len(sub) > 1 and isinstance(sub[1], dict) else set()
+    return sub, set()
+
+
+def render_sub(sub: Any, values: dict[str, str]) -> str:
+    """Renders an Fn::Sub string with sample values; `${!x}` stays `${x}`."""
+    text, _ = sub_variables(sub)
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name.startswith("!"):
+            return "${" + name[1:] + "}"
+        if name not in values:
+            raise KeyError(f"no sample value for ${{{name}}}")
+        return values[name]
+
+    return re.sub(r"\$\{([^}]+)\}", replace, text)
+
+
+def statements(policy_document: dict[str, Any]) -> list[dict[str, Any]]:
+    return as_list(policy_document.get("Statement", []))
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+def parameter_values(cfn: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
+    """Each parameter's default, overridden by the given values."""
+    values = {name: spec.get("Default") for name, spec in cfn.get("Parameters", {}).items()}
+    return {**values, **overrides}
+
+
+def condition_value(cfn: dict[str, Any], name: str, params: dict[str, str]) -> bool:
+    """Evaluates a named condition of the template."""
+    conditions = cfn.get("Conditions", {})
+    if name not in conditions:
+        raise KeyError(f"undefined condition {name!r}")
+    return bool(_evaluate(conditions[name], cfn, params))
+
+
+def _evaluate(node: Any, cfn: dict[str, Any], params: dict[str, str]) -> Any:
+    if isinstance(node, dict) and len(node) == 1:
+        (fn, arg), = node.items()
+        if fn == "Ref":
+            if arg not in params:
+                raise KeyError(f"condition refers to unknown parameter {arg!r}")
+            return params[arg]
+        if fn == "Condition":
+            return condition_value(cfn, arg, params)
+        if fn == "Fn::Equals":
+            return _evaluate(arg[0], cfn, params) == _evaluate(arg[1], cfn, params)
+        if fn == "Fn::Not":
+            return not _evaluate(arg[0], cfn, params)
+        if fn == "Fn::And":
+            return all(_evaluate(v, cfn, params) for v in arg)
+        if fn == "Fn::Or":
+            return any(_evaluate(v, cfn, params) for v in arg)
+        raise ValueError(f"unsupported condition function {fn}")
+    return node
+
+
+def resolve(node: Any, cfn: dict[str, Any], params: dict[str, str]) -> Any:
+    """The node as CloudFormation sees it for these parameters: Fn::If picks
+    its branch, AWS::NoValue disappears. Other intrinsics stay as they are."""
+    if isinstance(node, dict):
+        if len(node) == 1 and "Fn::If" in node:
+            name, when_true, when_false = node["Fn::If"]
+            return resolve(when_true if condition_value(cfn, name, params) else when_false, cfn, params)
+        out = {}
+        for key, value in node.items():
+            value = resolve(value, cfn, params)
+            if value != NO_VALUE:
+                out[key] = value
+        return out
+    if isinstance(node, list):
+        return [v for v in (resolve(item, cfn, params) for item in node) if v != NO_VALUE]
+    return node
+
+
+def resolve_template(cfn: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+    """The template's resources and outputs for the given parameter values:
+    resources and outputs whose condition is false are gone."""
+    params = parameter_values(cfn, overrides)
+    resources = {
+        logical_id: resolve(resource, cfn, params)
+        for logical_id, resource in cfn["Resources"].items()
+        if "Condition" not in resource or condition_value(cfn, resource["Condition"], params)
+    }
+    outputs = {
+        name: resolve(output, cfn, params)
+        for name, output in cfn.get("Outputs", {}).items()
+        if "Condition" not in output or condition_value(cfn, output["Condition"], params)
+    }
+    return {**cfn, "Resources": resources, "Outputs": outputs}
+
+
+# --------------------------------------------------------------------------- IAM
+
+
+def role_statements(cfn: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
+    """Every statement granted to a role: its inline policies and the
+    AWS::IAM::Policy resources attached to it."""
+    role = cfn["Resources"].get(role_id, {}).get("Properties", {})
+    found = [s for p in role.get("Policies", []) for s in statements(p.get("PolicyDocument", {}))]
+    for policy in resources_of_type(cfn, "AWS::IAM::Policy").values():
+        props = policy.get("Properties", {})
+        if {"Ref": role_id} in as_list(props.get("Roles", [])):
+            found += statements(props.get("PolicyDocument", {}))
+    return found

@@ -1,0 +1,319 @@
+"""Who may read the secrets (issue 11, "the key belongs to the refresher
+alone"), checked on the transformed template for every combination of the
+optional parameters: the stack's own KMS key or the operator's, with or
+without a break-glass role.
+
+- The key secret is encrypted with a customer managed key: the stack's
+  (key policy: AWS's default account statement, plus kms:Decrypt for the
+  refresher and the break-glass role through Secrets Manager only) or the
+  operator's (the refresher gets kms:Decrypt on it by IAM, for the key secret
+  only).
+- Its resource policy denies GetSecretValue, and only that, to every
+  principal but the refresher's role and the break-glass role.
+- ops-pull and push-stats may read only the AWSCURRENT UserSig; the
+  refresher (which tests AWSPENDING) is not restricted that way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable
+
+from cfn_support import (
+    Checks, as_list, condition_value, parameter_values, render_sub, resolve_template, resources_of_type,
+    role_statements, statements,
+)
+
+OWN_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+BREAK_GLASS = "arn:aws:iam::123456789012:role/ops/BreakGlass"
+SCENARIOS = {
+    "stack key": {"AppSecretKmsArn": "", "BreakGlassRoleArn": ""},
+    "stack key + break-glass": {"AppSecretKmsArn": "", "BreakGlassRoleArn": BREAK_GLASS},
+    "own key": {"AppSecretKmsArn": OWN_KEY, "BreakGlassRoleArn": ""},
+    "own key + break-glass": {"AppSecretKmsArn": OWN_KEY, "BreakGlassRoleArn": BREAK_GLASS},
+}
+
+REFRESHER_ARN = {"Fn::GetAtt": ["UsersigRefresherRole", "Arn"]}
+BREAK_GLASS_ARN = {"Ref": "BreakGlassRoleArn"}
+VIA_SECRETS_MANAGER = {"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"}
+CURRENT_ONLY = {"ForAnyValue:StringEquals": {"secretsmanager:VersionStage": "AWSCURRENT"}}
+USERSIG_READERS = ["OpsPullRole", "PushStatsRole"]
+KEY_POLICY_SAMPLE = {"AWS::Partition": "aws", "AWS::AccountId": "123456789012"}
+
+
+def key_readers(values: dict[str, str]) -> list[Any]:
+    """The principals that may read the key secret in a scenario."""
+    return [REFRESHER_ARN] + ([BREAK_GLASS_ARN] if values["BreakGlassRoleArn"] else [])
+
+
+def refresher_key_grants(values: dict[str, str]) -> list[tuple[set[str], Any, Any]]:
+    """What the refresher holds on the key secret besides its role's own
+    policy: reading it, and (with the operator's key) decrypting it there."""
+    grants: list[tuple[set[str], Any, Any]] = [({"secretsmanager:GetSecretValue"}, {"Ref": "KeySecret"}, None)]
+    if values["AppSecretKmsArn"]:
+        grants.append((
+            {"kms:Decrypt"}, {"Ref": "AppSecretKmsArn"},
+            {"StringEquals": {"kms:ViaService": VIA_SECRETS_MANAGER,
+                              "kms:EncryptionContext:SecretARN": {"Ref": "KeySecret"}}},
+        ))
+    return grants
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def check_access_parameters(c: Checks, sam: dict[str, Any]) -> None:
+    """The two optional parameters, their patterns and the conditions they
+    drive, both ways."""
+    params = sam["Parameters"]
+    for name in ["AppSecretKmsArn", "BreakGlassRoleArn"]:
+        spec = params.get(name, {})
+        c.equal(spec.get("Type"), "String", f"{name} type")
+        c.equal(spec.get("Default"), "", f"{name} default (empty = optional)")
+    samples = {
+        "AppSecretKmsArn": (
+            ["", OWN_KEY, "arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"],
+            ["alias/key-secret", "arn:aws:kms:eu-west-1:123456789012:alias/key-secret",
+             "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "arn:aws:iam::123456789012:role/x"],
+        ),
+        "BreakGlassRoleArn": (
+            ["", BREAK_GLASS, "arn:aws:iam::123456789012:role/BreakGlass",
+             "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123abcd"],
+            ["BreakGlass", "arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:root",
+             "arn:aws:sts::123456789012:assumed-role/BreakGlass/alice"],
+        ),
+    }
+    for name, (good, bad) in samples.items():
+        pattern = re.compile(params.get(name, {}).get("AllowedPattern", "^$"))
+        for value in good:
+            c.check(pattern.fullmatch(value) is not None, f"{name} pattern rejects {value!r}")
+        for value in bad:
+            c.check(pattern.fullmatch(value) is None, f"{name} pattern accepts {value!r}")
+    for label, values in SCENARIOS.items():
+        values_all = parameter_values(sam, values)
+        own, glass = bool(values["AppSecretKmsArn"]), bool(values["BreakGlassRoleArn"])
+        c.equal(condition_value(sam, "CreateKeySecretKmsKey", values_all), not own, f"[{label}] CreateKeySecretKmsKey")
+        c.equal(condition_value(sam, "HasOwnKeySecretKmsKey", values_all), own, f"[{label}] HasOwnKeySecretKmsKey")
+        c.equal(condition_value(sam, "HasBreakGlassRole", values_all), glass, f"[{label}] HasBreakGlassRole")
+    grouped = [p for group in sam.get("Metadata", {}).get("AWS::CloudFormation::Interface", {})
+               .get("ParameterGroups", []) for p in group.get("Parameters", [])]
+    for name in ["AppSecretKmsArn", "BreakGlassRoleArn"]:
+        c.check(name in grouped, f"{name} is in a parameter group")
+
+
+# --------------------------------------------------------------------------- key secret
+
+
+def check_key_secret_encryption(c: Checks, cfn: dict[str, Any]) -> None:
+    for label, values in SCENARIOS.items():
+        r = resolve_template(cfn, values)
+        own = bool(values["AppSecretKmsArn"])
+        keys = resources_of_type(r, "AWS::KMS::Key")
+        c.equal(sorted(keys), [] if own else ["KeySecretKmsKey"], f"[{label}] KMS keys the stack creates")
+        expected_key = {"Ref": "AppSecretKmsArn"} if own else {"Fn::GetAtt": ["KeySecretKmsKey", "Arn"]}
+        secret = r["Resources"].get("KeySecret", {}).get("Properties", {})
+        c.equal(secret.get("KmsKeyId"), expected_key, f"[{label}] key secret's KmsKeyId")
+        c.equal(r["Outputs"].get("KeySecretKmsKeyArn", {}).get("Value"), expected_key,
+                f"[{label}] KeySecretKmsKeyArn output")
+        aliases = [a["Properties"] for a in resources_of_type(r, "AWS::KMS::Alias").values()]
+        c.equal([a.get("TargetKeyId") for a in aliases], [] if own else [{"Ref": "KeySecretKmsKey"}],
+                f"[{label}] key alias")
+        if not own:
+            check_key_policy(c, keys.get("KeySecretKmsKey", {}).get("Properties", {}), key_readers(values), label)
+
+
+def check_key_policy(c: Checks, props: dict[str, Any], readers: list[Any], label: str) -> None:
+    """Exactly two statements: AWS's default account statement, and
+    kms:Decrypt through Secrets Manager for the key secret's readers."""
+    c.equal(props.get("EnableKeyRotation"), True, f"[{label}] key rotation")
+    found = statements(props.get("KeyPolicy", {}))
+    c.equal(len(found), 2, f"[{label}] key policy statements")
+
+    def principals(statement: dict[str, Any]) -> list[Any]:
+        principal = statement.get("Principal", {})
+        return as_list(principal.get("AWS", [])) if isinstance(principal, dict) else [principal]
+
+    def is_root(statement: dict[str, Any]) -> bool:
+        p = principals(statement)
+        return (len(p) == 1 and isinstance(p[0], dict) and "Fn::Sub" in p[0]
+                and render_sub(p[0]["Fn::Sub"], KEY_POLICY_SAMPLE) == "arn:aws:iam::123456789012:root")
+
+    root = [s for s in found if is_root(s)]
+    if c.equal(len(root), 1, f"[{label}] key policy keeps the account statement (else the key is unmanageable)"):
+        s = root[0]
+        c.check(s.get("Effect") == "Allow" and s.get("Action") == "kms:*" and s.get("Resource") == "*"
+                and "Condition" not in s, f"[{label}] account statement is AWS's default one: {s}")
+    others = [s for s in found if not is_root(s)]
+    if c.equal(len(others), 1, f"[{label}] one key-use statement besides the account's"):
+        s = others[0]
+        c.equal(s.get("Effect"), "Allow", f"[{label}] key-use statement effect")
+        c.equal(sorted(json.dumps(p, sort_keys=True) for p in principals(s)),
+                sorted(json.dumps(p, sort_keys=True) for p in readers), f"[{label}] who may decrypt")
+        c.equal(as_list(s.get("Action")), ["kms:Decrypt"], f"[{label}] key use is decrypt only")
+        c.equal(s.get("Resource"), "*", f"[{label}] key-use resource (this key)")
+        c.equal(s.get("Condition"), {"StringEquals": {"kms:ViaService": VIA_SECRETS_MANAGER}},
+                f"[{label}] decrypt only through Secrets Manager")
+
+
+def check_key_secret_policy(c: Checks, cfn: dict[str, Any]) -> None:
+    for label, values in SCENARIOS.items():
+        r = resolve_template(cfn, values)
+        policies = list(resources_of_type(r, "AWS::SecretsManager::ResourcePolicy").values())
+        c.equal([p["Properties"].get("SecretId") for p in policies], [{"Ref": "KeySecret"}],
+                f"[{label}] one resource policy, on the key secret")
+        if not policies:
+            continue
+        props = policies[0]["Properties"]
+        c.equal(props.get("BlockPublicPolicy"), True, f"[{label}] BlockPublicPolicy")
+        found = statements(props.get("ResourcePolicy", {}))
+        if not c.equal(len(found), 1, f"[{label}] resource policy statements"):
+            continue
+        s = found[0]
+        c.equal(s.get("Effect"), "Deny", f"[{label}] resource policy denies")
+        c.check(s.get("Principal") in ("*", {"AWS": "*"}), f"[{label}] deny applies to every principal")
+        # Only reading: PutSecretValue (the operator) and the policy and
+        # secret updates (CloudFormation) stay possible.
+        c.equal(as_list(s.get("Action")), ["secretsmanager:GetSecretValue"], f"[{label}] denied action")
+        c.equal(s.get("Resource"), "*", f"[{label}] deny resource (this secret)")
+        c.equal(s.get("Condition"), {"ArnNotEquals": {"aws:PrincipalArn": key_readers(values)}},
+                f"[{label}] deny exceptions")
+
+
+def check_refresher_key_policy(c: Checks, cfn: dict[str, Any]) -> None:
+    """The refresher's key-secret grants sit in their own AWS::IAM::Policy,
+    attached before Secrets Manager first invokes the refresher."""
+    policy = cfn["Resources"].get("UsersigRefresherKeySecretPolicy", {})
+    c.equal(policy.get("Type"), "AWS::IAM::Policy", "refresher's key-secret policy")
+    c.equal(policy.get("Properties", {}).get("Roles"), [{"Ref": "UsersigRefresherRole"}],
+            "key-secret policy attached to the refresher only")
+    rotation = cfn["Resources"].get("UserSigRotationSchedule", {})
+    c.check("UsersigRefresherKeySecretPolicy" in as_list(rotation.get("DependsOn", [])),
+            "rotation schedule (which invokes testSecret at once) waits for the key-secret policy")
+
+
+def check_usersig_readers(c: Checks, cfn: dict[str, Any]) -> None:
+    """ops-pull and push-stats read only AWSCURRENT; nobody else carries a
+    VersionStage condition (the refresher must read AWSPENDING)."""
+    for label, values in SCENARIOS.items():
+        r = resolve_template(cfn, values)
+        staged: dict[str, int] = {}
+        for role_id in resources_of_type(r, "AWS::IAM::Role"):
+            for s in role_statements(r, role_id):
+                if "secretsmanager:VersionStage" in json.dumps(s.get("Condition", {})):
+                    staged[role_id] = staged.get(role_id, 0) + 1
+                reads_usersig = ("secretsmanager:GetSecretValue" in as_list(s.get("Action"))
+                                 and {"Ref": "UserSigSecret"} in as_list(s.get("Resource")))
+                if reads_usersig and role_id in USERSIG_READERS:
+                    c.equal(s.get("Condition"), CURRENT_ONLY, f"[{label}] {role_id} reads only AWSCURRENT")
+                elif reads_usersig:
+                    c.check("Condition" not in s, f"[{label}] {role_id} may read AWSPENDING (rotation)")
+        c.equal(staged, {role: 1 for role in USERSIG_READERS}, f"[{label}] VersionStage conditions")
+
+
+SECRET_ACCESS_CHECKS: list[Callable[[Checks, dict[str, Any]], None]] = [
+    check_key_secret_encryption, check_key_secret_policy, check_refresher_key_policy, check_usersig_readers,
+]
+
+
+# --------------------------------------------------------------------------- mutations
+
+
+def _resources(sam: dict[str, Any]) -> dict[str, Any]:
+    return sam["Resources"]
+
+
+def _by_sid(found: list[dict[str, Any]], sid: str) -> dict[str, Any]:
+    return next(s for s in found if s.get("Sid") == sid)
+
+
+def _key_policy(sam: dict[str, Any]) -> list[dict[str, Any]]:
+    return _resources(sam)["KeySecretKmsKey"]["Properties"]["KeyPolicy"]["Statement"]
+
+
+def _key_use(sam: dict[str, Any]) -> dict[str, Any]:
+    return _by_sid(_key_policy(sam), "RefresherDecryptsThroughSecretsManager")
+
+
+def _deny(sam: dict[str, Any]) -> dict[str, Any]:
+    found = _resources(sam)["KeySecretResourcePolicy"]["Properties"]["ResourcePolicy"]["Statement"]
+    return _by_sid(found, "OnlyTheRefresherReadsTheKey")
+
+
+def _role_statement(sam: dict[str, Any], role: str, sid: str) -> dict[str, Any]:
+    return _by_sid(statements(_resources(sam)[role]["Properties"]["Policies"][0]["PolicyDocument"]), sid)
+
+
+def mutate_reader_any_stage(sam: dict[str, Any]) -> None:
+    del _role_statement(sam, "PushStatsRole", "ReadUserSigSecret")["Condition"]
+
+
+def mutate_refresher_current_only(sam: dict[str, Any]) -> None:
+    _role_statement(sam, "UsersigRefresherRole", "RotateUserSigSecret")["Condition"] = dict(CURRENT_ONLY)
+
+
+def mutate_key_secret_default_key(sam: dict[str, Any]) -> None:
+    del _resources(sam)["KeySecret"]["Properties"]["KmsKeyId"]
+
+
+def mutate_key_policy_wrong_reader(sam: dict[str, Any]) -> None:
+    _key_use(sam)["Principal"] = {"AWS": [{"Fn::GetAtt": ["PushStatsRole", "Arn"]}]}
+
+
+def mutate_key_policy_without_account(sam: dict[str, Any]) -> None:
+    _key_policy(sam).remove(_by_sid(_key_policy(sam), "EnableIAMUserPermissions"))
+
+
+def mutate_key_policy_any_service(sam: dict[str, Any]) -> None:
+    del _key_use(sam)["Condition"]
+
+
+def mutate_key_policy_encrypts_too(sam: dict[str, Any]) -> None:
+    _key_use(sam)["Action"] = ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def mutate_deny_without_break_glass(sam: dict[str, Any]) -> None:
+    _deny(sam)["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = [dict(REFRESHER_ARN)]
+
+
+def mutate_deny_wrong_reader(sam: dict[str, Any]) -> None:
+    _deny(sam)["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = [{"Fn::GetAtt": ["PushStatsRole", "Arn"]}]
+
+
+def mutate_deny_blocks_writes(sam: dict[str, Any]) -> None:
+    _deny(sam)["Action"] = "secretsmanager:*"
+
+
+def mutate_deny_public_policy(sam: dict[str, Any]) -> None:
+    _resources(sam)["KeySecretResourcePolicy"]["Properties"]["BlockPublicPolicy"] = False
+
+
+def mutate_own_key_any_secret(sam: dict[str, Any]) -> None:
+    found = _resources(sam)["UsersigRefresherKeySecretPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    grant = next(s["Fn::If"][1] for s in found if "Fn::If" in s)
+    del grant["Condition"]["StringEquals"]["kms:EncryptionContext:SecretARN"]
+
+
+def mutate_key_always_created(sam: dict[str, Any]) -> None:
+    del _resources(sam)["KeySecretKmsKey"]["Condition"]
+
+
+def mutate_break_glass_inverted(sam: dict[str, Any]) -> None:
+    sam["Conditions"]["HasBreakGlassRole"] = {"Fn::Equals": [{"Ref": "BreakGlassRoleArn"}, ""]}
+
+
+def mutate_rotation_before_key_policy(sam: dict[str, Any]) -> None:
+    _resources(sam)["UserSigRotationSchedule"]["DependsOn"] = "UserSigRotationPermission"
+
+
+def mutate_burst_above_tencent(sam: dict[str, Any]) -> None:
+    _resources(sam)["PushStatsApi"]["Properties"]["DefaultRouteSettings"]["ThrottlingBurstLimit"] = 10
+
+
+SECRET_ACCESS_MUTATIONS = [
+    mutate_reader_any_stage, mutate_refresher_current_only, mutate_key_secret_default_key,
+    mutate_key_policy_wrong_reader, mutate_key_policy_without_account, mutate_key_policy_any_service,
+    mutate_key_policy_encrypts_too, mutate_deny_without_break_glass, mutate_deny_wrong_reader,
+    mutate_deny_blocks_writes, mutate_deny_public_policy, mutate_own_key_any_secret, mutate_key_always_created,
+    mutate_break_glass_inverted, mutate_rotation_before_key_policy, mutate_burst_above_tencent,
+]
