@@ -160,3 +160,41 @@ def role_statements(cfn: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
         if {"Ref": role_id} in as_list(props.get("Roles", [])):
             found += statements(props.get("PolicyDocument", {}))
     return found
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def evaluate_rule_fn(node: Any, params: dict[str, str]) -> Any:
+    """Minimal evaluator of the CloudFormation rule functions this template uses."""
+    if isinstance(node, dict) and len(node) == 1:
+        (fn, arg), = node.items()
+        if fn == "Ref":
+            return params[arg]
+        if fn == "Fn::Equals":
+            return evaluate_rule_fn(arg[0], params) == evaluate_rule_fn(arg[1], params)
+        if fn == "Fn::Contains":
+            return evaluate_rule_fn(arg[1], params) in [evaluate_rule_fn(v, params) for v in arg[0]]
+        if fn == "Fn::Not":
+            return not evaluate_rule_fn(arg[0], params)
+        if fn == "Fn::And":
+            return all(evaluate_rule_fn(v, params) for v in arg)
+        if fn == "Fn::Or":
+            return any(evaluate_rule_fn(v, params) for v in arg)
+        raise ValueError(f"unsupported rule function {fn}")
+    return node
+
+
+def rule_parameters(rule: dict[str, Any]) -> set[str]:
+    """The parameters a rule's condition and assertions refer to."""
+    return {node["Ref"] for node in walk(rule) if "Ref" in node and len(node) == 1}
+
+
+def failed_rules(rules: dict[str, Any], params: dict[str, str]) -> list[str]:
+    """The names of the rules whose assertions fail for these parameter
+    values (a rule applies when its RuleCondition holds)."""
+    return [
+        name for name, rule in rules.items()
+        if evaluate_rule_fn(rule.get("RuleCondition", True), params)
+        and not all(evaluate_rule_fn(a["Assert"], params) for a in rule["Assertions"])
+    ]

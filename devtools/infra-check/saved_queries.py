@@ -1,0 +1,269 @@
+"""The stack's saved queries: CloudWatch Logs Insights query definitions over
+the functions' log groups, and Athena named queries in its workgroup.
+
+A Logs Insights query over a field nobody logs returns nothing, silently.
+The functions log JSON whose keys are an envelope (timestamp, level, message,
+requestId) and the fields of their tracing calls, so every field and message
+a query names is looked up in the tracing calls of that function's crate, the
+shared crate and any library crate under functions/: a renamed field fails
+here.
+
+An Athena query may read only tables that exist (operations_daily from this
+template; push_statistics as the push-history change will create it) and
+only their columns, and must limit the dt partition it reads.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from cfn_support import Checks, resources_of_type
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Query definition -> the function whose log group it reads.
+QUERY_FUNCTIONS = {
+    "OpsPullRunsQuery": ("OpsPullFunction", "ops-pull"),
+    "PushStatsErrorsQuery": ("PushStatsFunction", "push-stats"),
+    "RotationStepsQuery": ("UsersigRefresherFunction", "usersig-refresher"),
+}
+LOG_ENVELOPE = {"timestamp", "level", "message", "requestId"}
+LOG_LEVELS = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"}
+INSIGHTS_WORDS = {
+    "fields", "filter", "stats", "sort", "limit", "by", "as", "desc", "asc", "in", "and", "or", "not", "like",
+    "ispresent", "isempty", "isblank", "count", "count_distinct", "latest", "earliest", "sum", "avg", "min", "max",
+    "bin", "display", "dedup", "parse",
+}
+
+NAMED_QUERY_TABLES = {
+    "DailyTrendNamedQuery": {"operations_daily"},
+    "WeekOverWeekNamedQuery": {"operations_daily"},
+    "PushRatesNamedQuery": {"push_statistics"},
+}
+# The push-history table as the later change creates it (issue 12's spec).
+PUSH_STATISTICS_COLUMNS = {
+    "sdkappid", "date", "event", "platform", "total", "sent", "delivered", "clicked", "delivery_rate", "click_rate",
+    "pulled_at", "dt",
+}
+SQL_WORDS = {
+    "select", "from", "where", "and", "or", "not", "as", "order", "by", "group", "with", "left", "join", "on", "null",
+    "nullif", "round", "cast", "double", "bigint", "sum", "avg", "max", "min", "count", "date", "date_trunc",
+    "date_format", "current_date", "interval", "day", "desc", "asc", "having", "limit", "in", "is", "between",
+    "distinct", "case", "when", "then", "else", "end", "over", "partition", "lag", "coalesce",
+}
+
+
+# --------------------------------------------------------------------------- what the functions log
+
+
+def crate_sources(binary: str) -> list[Path]:
+    dirs = [ROOT / "functions" / binary / "src", ROOT / "shared" / "src"]
+    # Library crates next to the functions (no main.rs) are linked into them.
+    dirs += [m.parent / "src" for m in (ROOT / "functions").glob("*/Cargo.toml")
+             if not (m.parent / "src" / "main.rs").exists()]
+    return [f for d in dirs if d.is_dir() for f in sorted(d.rglob("*.rs"))
+            if not (f.name == "tests.rs" or f.stem.endswith("_tests"))]
+
+
+TRACING_MACRO = re.compile(r"\b(?:tracing::)?(?:trace|debug|info|warn|error)!\s*\(")
+
+
+def _balanced(text: str, start: int) -> str:
+    """The text from start up to the parenthesis closing the one before it."""
+    depth, i, in_string = 1, start, False
+    while i < len(text) and depth:
+        ch = text[i]
+        if in_string:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        i += 1
+    return text[start:i - 1]
+
+
+def _top_level_args(text: str) -> Iterator[str]:
+    depth, current, in_string, escaped = 0, [], False, False
+    for ch in text:
+        if in_string:
+            in_string = escaped or ch != '"'
+            escaped = not escaped and ch == "\\"
+        elif ch == '"':
+            in_string = True
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            yield "".join(current).strip()
+            current = []
+            continue
+        current.append(ch)
+    if "".join(current).strip():
+        yield "".join(current).strip()
+
+
+def logged(binary: str) -> tuple[set[str], set[str]]:
+    """The field names and the messages of every tracing call the function's
+    code can make."""
+    fields: set[str] = set()
+    messages: set[str] = set()
+    for path in crate_sources(binary):
+        source = path.read_text()
+        for call in TRACING_MACRO.finditer(source):
+            for arg in _top_level_args(_balanced(source, call.end())):
+                if arg.startswith('"'):
+                    messages.add(arg.strip('"'))
+                    break  # the rest are format arguments
+                if re.match(r"^(target|parent|name)\s*:", arg):
+                    continue
+                named = re.match(r"^([A-Za-z_][\w.]*)\s*=(?!=)", arg) or re.fullmatch(r"[%?]?([A-Za-z_][\w.]*)", arg)
+                if named:
+                    fields.add(named.group(1))
+    return fields, messages
+
+
+def query_terms(query: str) -> tuple[set[str], list[str], list[str]]:
+    """The fields a Logs Insights query reads, and the literals it compares
+    message and level with."""
+    text = "\n".join(line.split("#", 1)[0] for line in query.splitlines())
+    bare = re.sub(r'"[^"]*"', " ", text)
+    aliases = set(re.findall(r"\bas\s+([A-Za-z_]\w*)", bare))
+    names = set(re.findall(r"(?<![@\w.])([A-Za-z_][\w.]*)", bare)) - INSIGHTS_WORDS - aliases
+
+    def compared(field: str) -> list[str]:
+        found = re.findall(rf'\b{field}\s*(?:=|in)\s*(\[[^\]]*\]|"[^"]*")', text)
+        return [literal for group in found for literal in re.findall(r'"([^"]*)"', group)]
+
+    return names, compared("message"), compared("level")
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_query_definitions(c: Checks, cfn: dict[str, Any]) -> None:
+    definitions = resources_of_type(cfn, "AWS::Logs::QueryDefinition")
+    c.equal(sorted(definitions), sorted(QUERY_FUNCTIONS), "Logs Insights query definitions")
+    for query_id, (function_id, binary) in QUERY_FUNCTIONS.items():
+        props = definitions.get(query_id, {}).get("Properties", {})
+        group = cfn["Resources"][function_id]["Properties"].get("LoggingConfig", {}).get("LogGroup")
+        c.equal(props.get("LogGroupNames"), [group], f"{query_id} reads {binary}'s log group")
+        c.check(str(props.get("Name", {}).get("Fn::Sub", "")).startswith("${AWS::StackName}/"),
+                f"{query_id} is filed under the stack's name")
+        fields, messages = logged(binary)
+        c.check(len(fields) >= 5 and len(messages) >= 3, f"read {binary}'s tracing calls: {len(fields)} fields")
+        names, message_literals, level_literals = query_terms(props.get("QueryString", ""))
+        c.check(bool(names - LOG_ENVELOPE), f"{query_id} reads the functions' own fields")
+        unknown = sorted(names - fields - LOG_ENVELOPE)
+        c.check(not unknown, f"{query_id} reads fields {binary} never logs: {unknown}")
+        missing = sorted(set(message_literals) - messages)
+        c.check(not missing, f"{query_id} matches messages {binary} never logs: {missing}")
+        c.check(set(level_literals) <= LOG_LEVELS, f"{query_id} level values {level_literals}")
+
+
+def sql_identifiers(sql: str) -> tuple[set[str], set[str], set[str]]:
+    """(tables read, names defined by the query, every identifier)."""
+    text = re.sub(r"--[^\n]*", " ", sql)
+    text = re.sub(r"'[^']*'", " ", text)
+    text = re.sub(r'"(\w+)"', r"\1", text)
+    lowered = text.lower()
+    ctes = set(re.findall(r"\b([a-z_]\w*)\s+as\s*\(", lowered))
+    sources = re.findall(r"\b(?:from|join)\s+([a-z_]\w*)(?:\s+(?!on\b|where\b|left\b|join\b|group\b|order\b)([a-z_]\w*))?",
+                         lowered)
+    tables = {table for table, _ in sources} - ctes
+    defined = ctes | {alias for _, alias in sources if alias} | set(re.findall(r"\bas\s+([a-z_]\w*)", lowered))
+    words = {part for token in re.findall(r"[a-z_][\w.]*", lowered) for part in token.split(".")}
+    return tables, defined, words
+
+
+def check_named_queries(c: Checks, cfn: dict[str, Any]) -> None:
+    queries = resources_of_type(cfn, "AWS::Athena::NamedQuery")
+    c.equal(sorted(queries), sorted(NAMED_QUERY_TABLES), "Athena named queries")
+    table = cfn["Resources"].get("OpsDailyTable", {}).get("Properties", {}).get("TableInput", {})
+    columns = {
+        "operations_daily": {col["Name"] for col in table.get("StorageDescriptor", {}).get("Columns", [])}
+        | {key["Name"] for key in table.get("PartitionKeys", [])},
+        "push_statistics": PUSH_STATISTICS_COLUMNS,
+    }
+    c.check(len(columns["operations_daily"]) > 30, "read operations_daily's columns from the template")
+    names = [q["Properties"].get("Name") for q in queries.values()]
+    c.equal(len(set(names)), len(names), "named queries have distinct names")
+    for query_id, expected_tables in NAMED_QUERY_TABLES.items():
+        props = queries.get(query_id, {}).get("Properties", {})
+        c.equal(props.get("Database"), {"Ref": "OpsDatabase"}, f"{query_id} database")
+        c.equal(props.get("WorkGroup"), {"Ref": "AthenaWorkGroup"}, f"{query_id} workgroup")
+        c.check(bool(props.get("Description")), f"{query_id} has a description")
+        sql = props.get("QueryString", "")
+        tables, defined, words = sql_identifiers(sql)
+        c.equal(tables, expected_tables, f"{query_id} tables")
+        known = SQL_WORDS | defined | tables | {col for t in tables for col in columns.get(t, set())}
+        c.check(not words - known, f"{query_id} names unknown columns or words: {sorted(words - known)}")
+        c.check(re.search(r"\bdt\s*>=", sql) is not None, f"{query_id} limits the dt partitions it reads")
+
+
+SAVED_QUERY_CHECKS: list[Callable[[Checks, dict[str, Any]], None]] = [check_query_definitions, check_named_queries]
+
+
+# --------------------------------------------------------------------------- mutations
+
+
+def _props(sam: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    return sam["Resources"][logical_id]["Properties"]
+
+
+def _edit_query(sam: dict[str, Any], logical_id: str, old: str, new: str) -> None:
+    props = _props(sam, logical_id)
+    if old not in props["QueryString"]:
+        raise KeyError(old)
+    props["QueryString"] = props["QueryString"].replace(old, new, 1)
+
+
+def mutate_query_wrong_log_group(sam: dict[str, Any]) -> None:
+    _props(sam, "PushStatsErrorsQuery")["LogGroupNames"] = [{"Ref": "OpsPullLogGroup"}]
+
+
+def mutate_query_unlogged_field(sam: dict[str, Any]) -> None:
+    _edit_query(sam, "OpsPullRunsQuery", "days_written", "days_writen")
+
+
+def mutate_query_unlogged_message(sam: dict[str, Any]) -> None:
+    _edit_query(sam, "PushStatsErrorsQuery", '"push-stats refused"', '"push-stats rejected"')
+
+
+def mutate_query_field_of_other_function(sam: dict[str, Any]) -> None:
+    _edit_query(sam, "RotationStepsQuery", "fields @timestamp,", "fields @timestamp, days_failed,")
+
+
+def mutate_named_query_primary_workgroup(sam: dict[str, Any]) -> None:
+    _props(sam, "DailyTrendNamedQuery")["WorkGroup"] = "primary"
+
+
+def mutate_named_query_other_database(sam: dict[str, Any]) -> None:
+    _props(sam, "PushRatesNamedQuery")["Database"] = "default"
+
+
+def mutate_named_query_unknown_column(sam: dict[str, Any]) -> None:
+    _edit_query(sam, "WeekOverWeekNamedQuery", "sum(upmsgnum)", "sum(upmsgnums)")
+
+
+def mutate_named_query_unknown_table(sam: dict[str, Any]) -> None:
+    _edit_query(sam, "DailyTrendNamedQuery", "FROM operations_daily", "FROM operations")
+
+
+def mutate_named_query_full_scan(sam: dict[str, Any]) -> None:
+    _edit_query(sam, "PushRatesNamedQuery", "WHERE dt >= date_format(current_date - INTERVAL '30' DAY, '%Y-%m-%d')\n", "")
+
+
+SAVED_QUERY_MUTATIONS = [
+    mutate_query_wrong_log_group, mutate_query_unlogged_field, mutate_query_unlogged_message,
+    mutate_query_field_of_other_function, mutate_named_query_primary_workgroup, mutate_named_query_other_database,
+    mutate_named_query_unknown_column, mutate_named_query_unknown_table, mutate_named_query_full_scan,
+]
