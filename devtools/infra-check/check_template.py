@@ -43,6 +43,7 @@ from cfn_support import (
     Checks, as_list, failed_rules, render_sub, resolve_template, resources_of_type, role_statements, rule_parameters,
     statements, sub_variables, walk,
 )
+import dashboard_picture
 from operations import OPERATIONS_CHECKS, OPERATIONS_MUTATIONS
 from saved_queries import SAVED_QUERY_CHECKS, SAVED_QUERY_MUTATIONS
 from secret_access import (
@@ -816,6 +817,11 @@ def main() -> int:
             step(c, sam)
         except Exception as error:
             c.failures.append(f"{step.__name__} crashed: {type(error).__name__}: {error}")
+    try:
+        c.check(dashboard_picture.is_current(),
+                "infra/dashboard.svg is stale: run .venv/bin/python devtools/infra-check/dashboard_picture.py")
+    except Exception as error:
+        c.failures.append(f"dashboard picture: {type(error).__name__}: {error}")
     try:
         cfn = translate(sam)
     except Exception as error:

@@ -495,7 +495,7 @@ def mutate_dashboard_threshold_literal(sam: dict[str, Any]) -> None:
 
 
 def mutate_dashboard_row_without_text(sam: dict[str, Any]) -> None:
-    _edit_body(sam, '{"type": "text", "x": 0, "y": 21, "width": 24, "height": 2,', '{"type": "text", "x": 0, "y": 21, "width": 24, "height": 1,')
+    _edit_body(sam, '{"type": "text", "x": 0, "y": 24, "width": 24, "height": 3,', '{"type": "text", "x": 0, "y": 24, "width": 24, "height": 2,')
 
 
 def mutate_lag_query_hardcoded_namespace(sam: dict[str, Any]) -> None:

@@ -4,9 +4,13 @@
 #      newer releases let through),
 #   2. sam validate (SAM's own schema and transform),
 #   3. sam validate --lint (SAM's transform + its bundled, newer cfn-lint),
-#   4. check_template.py (with secret_access.py): the transformed template's
-#      resources, policies and wiring for each combination of the optional
-#      parameters, plus deliberate breakages that must be caught.
+#   4. check_template.py (with secret_access.py, operations.py and
+#      saved_queries.py): the transformed template's resources, policies and
+#      wiring for each combination of the optional parameters; the alarms,
+#      rules and dashboard against infra/metrics.json; the saved queries
+#      against the functions' log fields and the Glue table; that
+#      infra/dashboard.svg matches the dashboard; plus deliberate breakages
+#      that must be caught.
 # Needs devtools/setup.sh to have run. Exits non-zero on the first failing step.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
