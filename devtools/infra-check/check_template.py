@@ -44,7 +44,8 @@ from cfn_support import (
     statements, sub_variables, walk,
 )
 import dashboard_picture
-from operations import OPERATIONS_CHECKS, OPERATIONS_MUTATIONS
+from operations import OPERATIONS_CHECKS
+from operations_breakages import OPERATIONS_MUTATIONS
 from saved_queries import SAVED_QUERY_CHECKS, SAVED_QUERY_MUTATIONS
 from secret_access import (
     SCENARIOS, SECRET_ACCESS_CHECKS, SECRET_ACCESS_MUTATIONS, check_access_parameters, refresher_key_grants,

@@ -13,6 +13,7 @@ template.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import textwrap
 from html import escape
@@ -35,8 +36,6 @@ READABLE = {  # resource references as a reader knows them
 
 def dashboard_body(template: dict[str, Any]) -> dict[str, Any]:
     """The body as deployed with the default parameters."""
-    import re
-
     params = {name: str(spec.get("Default", name)) for name, spec in template["Parameters"].items()}
     text = template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
 
@@ -53,8 +52,6 @@ def dashboard_body(template: dict[str, Any]) -> dict[str, Any]:
 
 def plotted(widget: dict[str, Any]) -> list[str]:
     """One short line per plotted series: metric, per what, statistic."""
-    import re
-
     lines = []
     props = widget["properties"]
     for entry in props.get("metrics", []):
