@@ -92,7 +92,7 @@ def widget_svg(widget: dict[str, Any]) -> str:
               for i, line in enumerate(body)]
     if widget["type"] == "metric":  # a hint of a graph
         base = y + height - 10
-        parts.append(f'<polyline fill="none" stroke="#60a5fa" stroke-width="1.5" points="'
+        parts.append('<polyline fill="none" stroke="#60a5fa" stroke-width="1.5" points="'
                      + " ".join(f"{x + 8 + i * (width - 16) / 11:.0f},{base - (5 + (i * 7) % 13)}" for i in range(12))
                      + '"/>')
     return "\n".join(parts)
