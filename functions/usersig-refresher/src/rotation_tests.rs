@@ -35,14 +35,14 @@ struct Fake {
 }
 
 fn not_found(operation: &'static str) -> StoreError {
-    StoreError {
+    StoreError::new(
         operation,
-        failure: SecretsManagerFailure {
+        SecretsManagerFailure {
             kind: FailureKind::NotFound,
             code: Some("ResourceNotFoundException".into()),
             message: "Secrets Manager can't find the specified secret.".into(),
         },
-    }
+    )
 }
 
 impl Fake {
@@ -91,14 +91,14 @@ impl Fake {
 impl SecretStore for Fake {
     async fn describe(&self, secret_id: &str) -> Result<SecretMetadata, StoreError> {
         if let Some(kind) = *self.fail_describe.lock().unwrap() {
-            return Err(StoreError {
-                operation: "DescribeSecret",
-                failure: SecretsManagerFailure {
+            return Err(StoreError::new(
+                "DescribeSecret",
+                SecretsManagerFailure {
                     kind,
                     code: Some("ThrottlingException".into()),
                     message: "Rate exceeded".into(),
                 },
-            });
+            ));
         }
         let secrets = self.secrets.lock().unwrap();
         let secret = secrets
@@ -154,12 +154,15 @@ impl SecretStore for Fake {
                 && existing != value
             {
                 return Err(StoreError {
-                    operation: "PutSecretValue",
-                    failure: SecretsManagerFailure {
-                        kind: FailureKind::Configuration,
-                        code: Some("ResourceExistsException".into()),
-                        message: "version exists with another value".into(),
-                    },
+                    version_exists: true,
+                    ..StoreError::new(
+                        "PutSecretValue",
+                        SecretsManagerFailure {
+                            kind: FailureKind::Configuration,
+                            code: Some("ResourceExistsException".into()),
+                            message: "version exists with another value".into(),
+                        },
+                    )
                 });
             }
         }
@@ -243,11 +246,7 @@ fn fixture() -> Fake {
 }
 
 fn event(step: &str) -> RotationEvent {
-    let path = format!(
-        "{}/../../events/usersig-refresher/{step}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    testkit::event_as("usersig-refresher", step)
 }
 
 fn deadline() -> Deadline {
