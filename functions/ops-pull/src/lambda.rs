@@ -83,3 +83,69 @@ impl Function for Lambda {
         OpsPull::handle(self, event, Deadlines::for_invocation(invocation)).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, StartupError> {
+        Settings::from_env(&Env::from_pairs(pairs.iter().copied()))
+    }
+
+    const BASE: [(&str, &str); 2] = [
+        ("OPS_BUCKET", "ops-archive"),
+        ("TIM_USERSIG_SECRET_ID", "prod/app-1, prod/app-2"),
+    ];
+
+    #[test]
+    fn every_variable_is_read_at_init_and_errors_name_it() {
+        let mut pairs = BASE.to_vec();
+        pairs.extend([
+            ("OPS_PREFIX", "ops"),
+            ("TIM_ENDPOINT", "http://127.0.0.1:9000"),
+            ("TIM_REGION", "seoul"),
+        ]);
+        let s = settings(&pairs).unwrap();
+        assert_eq!(s.ops.bucket, "ops-archive");
+        assert_eq!(s.ops.layout.prefix(), "ops");
+        assert_eq!(
+            s.credentials,
+            CredentialsSource::UserSigSecrets(vec!["prod/app-1".into(), "prod/app-2".into()])
+        );
+        let endpoint = s.client_config.endpoint.as_ref().map(|e| e.primary.port());
+        assert_eq!(endpoint, Some(Some(9000)));
+        assert_eq!(s.client_config.region, Some(tim::Region::Seoul));
+
+        for (change, variable) in [
+            (("OPS_BUCKET", ""), "OPS_BUCKET"),
+            (("TIM_USERSIG_SECRET_ID", " "), "TIM_USERSIG_SECRET_ID"),
+            (("TIM_ENDPOINT", "ftp://x"), "TIM_ENDPOINT"),
+            (("TIM_REGION", "mars"), "TIM_REGION"),
+        ] {
+            let mut pairs: Vec<_> = BASE
+                .iter()
+                .filter(|(k, _)| *k != change.0)
+                .copied()
+                .collect();
+            pairs.push(change);
+            match settings(&pairs) {
+                Err(StartupError::Config(e)) => assert_eq!(e.variable, variable, "{e}"),
+                other => panic!("{change:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_first_invocation_builds_one_client_per_app() {
+        let s = settings(&BASE).unwrap();
+        let aws = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("eu-west-1"))
+            .build();
+        let function = s.build(&aws).await;
+        let names: Vec<&str> = function.apps.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["prod/app-1", "prod/app-2"]);
+        assert_eq!(function.store.bucket(), "ops-archive");
+        assert_eq!(function.layout.prefix(), "tencent-chat/operations");
+    }
+}

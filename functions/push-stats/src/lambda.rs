@@ -70,3 +70,47 @@ impl Function for PushStats {
         Ok(handle(&event, &Invocation::from_lambda(invocation), &self.client).await)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, StartupError> {
+        Settings::from_env(&Env::from_pairs(pairs.iter().copied()))
+    }
+
+    #[test]
+    fn every_variable_is_read_at_init_and_errors_name_it() {
+        let s = settings(&[
+            ("TIM_USERSIG_SECRET_ID", "tencent-chat/usersig"),
+            ("TIM_ENDPOINT", "http://127.0.0.1:9000"),
+            ("TIM_REGION", "tokyo"),
+        ])
+        .unwrap();
+        assert_eq!(s.app, AppSecret::UserSig("tencent-chat/usersig".into()));
+        let port = s.client_config.endpoint.as_ref().map(|e| e.primary.port());
+        assert_eq!(port, Some(Some(9000)));
+        assert_eq!(s.client_config.region, Some(tim::Region::Tokyo));
+
+        for (pairs, variable) in [
+            (&[][..], "TIM_USERSIG_SECRET_ID"),
+            (
+                &[("TIM_USERSIG_SECRET_ID", "a,b")][..],
+                "TIM_USERSIG_SECRET_ID",
+            ),
+            (
+                &[("TIM_KEY_SECRET_ID", "k"), ("TIM_ENDPOINT", "ftp://x")][..],
+                "TIM_ENDPOINT",
+            ),
+            (
+                &[("TIM_KEY_SECRET_ID", "k"), ("TIM_REGION", "mars")][..],
+                "TIM_REGION",
+            ),
+        ] {
+            match settings(pairs) {
+                Err(StartupError::Config(e)) => assert_eq!(e.variable, variable, "{e}"),
+                other => panic!("{pairs:?}: {other:?}"),
+            }
+        }
+    }
+}

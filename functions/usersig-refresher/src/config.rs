@@ -113,6 +113,10 @@ mod tests {
                 VALIDITY_DAYS_ENV,
             ),
             (
+                &[(KEY_SECRET_ENV, "k"), (VALIDITY_DAYS_ENV, "3651")][..],
+                VALIDITY_DAYS_ENV,
+            ),
+            (
                 &[
                     (KEY_SECRET_ENV, "k"),
                     (VALIDITY_DAYS_ENV, "1"),

@@ -61,3 +61,25 @@ impl<S: SecretStore + 'static> Function for Rotator<S> {
         outcome
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_the_config_plus_the_http_client() {
+        let env = Env::from_pairs([
+            ("TIM_KEY_SECRET_ID", "tencent-chat/key"),
+            ("LIVE_CHECK", "no"),
+        ]);
+        let settings = Settings::from_env(&env).unwrap();
+        assert_eq!(settings.config.key_secret_id, "tencent-chat/key");
+        assert!(!settings.config.live_check);
+
+        let env = Env::from_pairs([("TIM_KEY_SECRET_ID", "k"), ("TIM_REGION", "mars")]);
+        match Settings::from_env(&env) {
+            Err(StartupError::Config(e)) => assert_eq!(e.variable, "TIM_REGION"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

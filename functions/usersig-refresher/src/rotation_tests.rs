@@ -32,6 +32,9 @@ struct Fake {
     secrets: Arc<Mutex<HashMap<String, FakeSecret>>>,
     rotation_tokens: Arc<Mutex<Vec<Option<String>>>>,
     fail_describe: Arc<Mutex<Option<FailureKind>>>,
+    /// A value another invocation of createSecret stores under the token
+    /// just before this one's PutSecretValue.
+    concurrent_create: Arc<Mutex<Option<String>>>,
 }
 
 fn not_found(operation: &'static str) -> StoreError {
@@ -145,6 +148,9 @@ impl SecretStore for Fake {
             .lock()
             .unwrap()
             .push(rotation_token.map(str::to_owned));
+        if let Some(theirs) = self.concurrent_create.lock().unwrap().take() {
+            self.put(secret_id, token, Some(&theirs), &[AWSPENDING], false);
+        }
         {
             let secrets = self.secrets.lock().unwrap();
             let secret = secrets
@@ -504,5 +510,20 @@ async fn key_secret_problems_name_the_secret_and_field_but_not_the_key() {
             .await
             .is_err(),
         "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn a_concurrent_create_that_stored_first_wins_quietly() {
+    let fake = fixture();
+    *fake.concurrent_create.lock().unwrap() = Some("{\"theirs\":true}".into());
+    let outcome = run(&rotator_at(&fake, NOW), "createSecret").await.unwrap();
+    assert_eq!(outcome, Outcome::PendingExists);
+    assert_eq!(
+        fake.snapshot(SECRET_ID)[TOKEN],
+        (
+            Some("{\"theirs\":true}".to_owned()),
+            vec![AWSPENDING.to_owned()]
+        )
     );
 }
