@@ -24,7 +24,10 @@ impl OpsConfig {
     /// Reads `OPS_BUCKET` (required), `OPS_PREFIX` and whether
     /// `AWS_ENDPOINT_URL_S3` is set.
     pub fn read(env: &Env) -> Result<Self, ConfigError> {
-        let bucket = env.required(BUCKET_ENV, "name the S3 bucket that receives the archive")?;
+        let bucket = env.required(
+            BUCKET_ENV,
+            "the name of the S3 bucket that receives the archive",
+        )?;
         if !is_bucket_name(&bucket) {
             return Err(ConfigError::new(
                 BUCKET_ENV,
@@ -83,7 +86,7 @@ mod tests {
             assert_eq!(err.variable, BUCKET_ENV);
             assert_eq!(
                 err.to_string(),
-                "OPS_BUCKET: required: name the S3 bucket that receives the archive"
+                "OPS_BUCKET: required: the name of the S3 bucket that receives the archive"
             );
         }
         let err = read(&[(BUCKET_ENV, "s3://my-bucket")]).unwrap_err();
