@@ -4,6 +4,12 @@
 //! the real `aws-sdk-*` crates. The test command starts one and exports
 //! `MOTO_ENDPOINT`; a plain `cargo test` starts one per test binary (from
 //! `.venv/bin/moto_server` or `PATH`) that dies with the binary.
+//!
+//! [`event`] / [`event_as`] read the sample events in `events/`.
+
+mod events;
+
+pub use events::{event, event_as, events_dir};
 
 use std::net::TcpStream;
 use std::path::PathBuf;

@@ -1,43 +1,49 @@
 //! The function's own configuration (Tencent's is read by
-//! `tim::ClientConfig::from_env` and `tim::secrets::CredentialsSource::from_env`).
+//! `tim::ClientConfig::from_env` and `tim::secrets::CredentialsSource::from_env`),
+//! read once at init through the shared layer, `tim::config::Env`.
+
+use tim::config::{ConfigError, Env};
 
 use crate::archive::{DEFAULT_PREFIX, Layout};
 
 pub const BUCKET_ENV: &str = "OPS_BUCKET";
 pub const PREFIX_ENV: &str = "OPS_PREFIX";
+/// The AWS SDK's S3-only endpoint override; with it the archive is
+/// addressed path-style (see [`s3_client`]).
+pub const S3_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_S3";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpsConfig {
     pub bucket: String,
     pub layout: Layout,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("OPS_BUCKET is not set: name the S3 bucket that receives the archive")]
-    MissingBucket,
-    #[error("OPS_BUCKET={0:?} is not a bucket name (give the bare name, not an ARN or s3:// URL)")]
-    InvalidBucket(String),
+    /// `AWS_ENDPOINT_URL_S3` is set (moto, a local S3).
+    pub s3_endpoint_override: bool,
 }
 
 impl OpsConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// From any variable lookup (tests pass a map).
-    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let bucket = var(BUCKET_ENV)
-            .map(|b| b.trim().to_owned())
-            .filter(|b| !b.is_empty())
-            .ok_or(ConfigError::MissingBucket)?;
+    /// Reads `OPS_BUCKET` (required), `OPS_PREFIX` and whether
+    /// `AWS_ENDPOINT_URL_S3` is set.
+    pub fn read(env: &Env) -> Result<Self, ConfigError> {
+        let bucket = env.required(
+            BUCKET_ENV,
+            "the name of the S3 bucket that receives the archive",
+        )?;
         if !is_bucket_name(&bucket) {
-            return Err(ConfigError::InvalidBucket(bucket));
+            return Err(ConfigError::new(
+                BUCKET_ENV,
+                format!(
+                    "{bucket:?} is not a bucket name (give the bare name, not an ARN or s3:// URL)"
+                ),
+            ));
         }
-        let prefix = var(PREFIX_ENV).unwrap_or_else(|| DEFAULT_PREFIX.to_owned());
+        // Unset or empty: the default. `/` is the bucket root.
+        let prefix = env
+            .get(PREFIX_ENV)
+            .unwrap_or_else(|| DEFAULT_PREFIX.to_owned());
         Ok(Self {
             bucket,
             layout: Layout::new(&prefix),
+            s3_endpoint_override: env.get(S3_ENDPOINT_ENV).is_some(),
         })
     }
 }
@@ -50,13 +56,17 @@ fn is_bucket_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
 }
 
-/// The S3 client for the archive. Path-style addressing whenever an endpoint
-/// override is configured (moto, local S3): `bucket.localhost` does not resolve.
-pub fn s3_client(sdk_config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    let endpoint_override = sdk_config.endpoint_url().is_some()
-        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
+/// The S3 client for the archive. Path-style addressing whenever an
+/// endpoint override is configured (`AWS_ENDPOINT_URL`, which the SDK
+/// config carries, or `s3_endpoint_override`: moto, local S3), because
+/// `bucket.localhost` does not resolve.
+pub fn s3_client(
+    sdk_config: &aws_config::SdkConfig,
+    s3_endpoint_override: bool,
+) -> aws_sdk_s3::Client {
+    let path_style = s3_endpoint_override || sdk_config.endpoint_url().is_some();
     let config = aws_sdk_s3::config::Builder::from(sdk_config)
-        .force_path_style(endpoint_override)
+        .force_path_style(path_style)
         .build();
     aws_sdk_s3::Client::from_conf(config)
 }
@@ -64,39 +74,50 @@ pub fn s3_client(sdk_config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
-    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| map.get(name).cloned()
+    fn read(pairs: &[(&str, &str)]) -> Result<OpsConfig, ConfigError> {
+        OpsConfig::read(&Env::from_pairs(pairs.iter().copied()))
     }
 
     #[test]
     fn bucket_is_required_and_named_in_the_error() {
-        let err = OpsConfig::from_lookup(lookup(&[])).unwrap_err();
-        assert_eq!(err, ConfigError::MissingBucket);
-        assert!(err.to_string().contains("OPS_BUCKET"));
-        assert_eq!(
-            OpsConfig::from_lookup(lookup(&[("OPS_BUCKET", " ")])).unwrap_err(),
-            ConfigError::MissingBucket
-        );
-        let err = OpsConfig::from_lookup(lookup(&[("OPS_BUCKET", "s3://my-bucket")])).unwrap_err();
-        assert!(matches!(err, ConfigError::InvalidBucket(_)), "{err:?}");
+        for missing in [&[][..], &[(BUCKET_ENV, " ")][..]] {
+            let err = read(missing).unwrap_err();
+            assert_eq!(err.variable, BUCKET_ENV);
+            assert_eq!(
+                err.to_string(),
+                "OPS_BUCKET: required: the name of the S3 bucket that receives the archive"
+            );
+        }
+        let err = read(&[(BUCKET_ENV, "s3://my-bucket")]).unwrap_err();
+        assert_eq!(err.variable, BUCKET_ENV);
+        assert!(err.to_string().contains("is not a bucket name"), "{err}");
+        assert!(read(&[(BUCKET_ENV, "arn:aws:s3:::my-bucket")]).is_err());
     }
 
     #[test]
     fn prefix_defaults_and_is_normalised() {
-        let config = OpsConfig::from_lookup(lookup(&[("OPS_BUCKET", "ops-archive")])).unwrap();
+        let config = read(&[(BUCKET_ENV, "ops-archive")]).unwrap();
         assert_eq!(config.bucket, "ops-archive");
         assert_eq!(config.layout.prefix(), "tencent-chat/operations");
-        let config = OpsConfig::from_lookup(lookup(&[
-            ("OPS_BUCKET", "ops-archive"),
-            ("OPS_PREFIX", "/a/b/"),
-        ]))
-        .unwrap();
+        assert!(!config.s3_endpoint_override);
+        let config = read(&[(BUCKET_ENV, " ops-archive "), (PREFIX_ENV, "/a/b/")]).unwrap();
+        assert_eq!(config.bucket, "ops-archive");
         assert_eq!(config.layout.prefix(), "a/b");
+        // Empty is unset, as for every variable; `/` is the bucket root.
+        let config = read(&[(BUCKET_ENV, "ops-archive"), (PREFIX_ENV, "")]).unwrap();
+        assert_eq!(config.layout.prefix(), "tencent-chat/operations");
+        let config = read(&[(BUCKET_ENV, "ops-archive"), (PREFIX_ENV, "/")]).unwrap();
+        assert_eq!(config.layout.prefix(), "");
+    }
+
+    #[test]
+    fn an_s3_endpoint_override_is_noticed() {
+        let config = read(&[
+            (BUCKET_ENV, "ops-archive"),
+            (S3_ENDPOINT_ENV, "http://127.0.0.1:5000"),
+        ])
+        .unwrap();
+        assert!(config.s3_endpoint_override);
     }
 }

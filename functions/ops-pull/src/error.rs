@@ -9,7 +9,8 @@
 //!
 //! When several things failed, the least retryable one names the run's error.
 
-use lambda_runtime::Diagnostic;
+use lambda_kit::Diagnostic;
+use tim::ErrorClass;
 
 use crate::input::InputError;
 use crate::summary::RunSummary;
@@ -17,8 +18,84 @@ use crate::summary::RunSummary;
 /// Most failure items spelled out in an error message.
 const MAX_LISTED_FAILURES: usize = 40;
 
-pub const INVALID_INPUT: &str = "InvalidInput";
-pub const STORAGE_FAILED: &str = "StorageFailed";
+/// What kind of failure ended a run: its Lambda `errorType`, whether a
+/// retry helps, and how severe it is next to others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureKind {
+    /// The invocation payload is wrong; nothing was called.
+    InvalidInput,
+    /// Tencent refused the app's configuration (SDKAppID, admin, region, IP allowlist).
+    TencentConfiguration,
+    /// Tencent refused the UserSig, even after a fresh one.
+    TencentUserSigRejected,
+    /// Tencent refused the request as malformed.
+    TencentBadRequest,
+    /// Tencent failed transiently (rate limit, 5xx, timeout) through the retries.
+    TencentRetryable,
+    /// The connection to Tencent failed through the retries.
+    TencentNetwork,
+    /// Pulls succeeded, some S3 writes failed.
+    StorageFailed,
+}
+
+impl FailureKind {
+    pub const ALL: [FailureKind; 7] = [
+        FailureKind::InvalidInput,
+        FailureKind::TencentConfiguration,
+        FailureKind::TencentUserSigRejected,
+        FailureKind::TencentBadRequest,
+        FailureKind::TencentRetryable,
+        FailureKind::TencentNetwork,
+        FailureKind::StorageFailed,
+    ];
+
+    /// The kind of a failed pull, from the client's class of the error.
+    pub fn of_pull(error: &tim::Error) -> Self {
+        match error.class() {
+            ErrorClass::Configuration => Self::TencentConfiguration,
+            ErrorClass::UserSigRejected => Self::TencentUserSigRejected,
+            ErrorClass::BadRequest => Self::TencentBadRequest,
+            ErrorClass::Retryable => Self::TencentRetryable,
+            ErrorClass::Network => Self::TencentNetwork,
+        }
+    }
+
+    /// The stable Lambda `errorType` (a contract: alarms and callers match it).
+    pub fn error_type(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "InvalidInput",
+            Self::TencentConfiguration => "TencentConfiguration",
+            Self::TencentUserSigRejected => "TencentUserSigRejected",
+            Self::TencentBadRequest => "TencentBadRequest",
+            Self::TencentRetryable => "TencentRetryable",
+            Self::TencentNetwork => "TencentNetwork",
+            Self::StorageFailed => "StorageFailed",
+        }
+    }
+
+    /// Whether running again unchanged may succeed.
+    pub fn is_retryable(self) -> bool {
+        match self {
+            Self::TencentRetryable | Self::TencentNetwork | Self::StorageFailed => true,
+            Self::InvalidInput
+            | Self::TencentConfiguration
+            | Self::TencentUserSigRejected
+            | Self::TencentBadRequest => false,
+        }
+    }
+
+    /// Lower is more severe: operator action beats a transient failure.
+    fn severity(self) -> u8 {
+        match self {
+            Self::InvalidInput => 0,
+            Self::TencentConfiguration | Self::TencentUserSigRejected | Self::TencentBadRequest => {
+                1
+            }
+            Self::TencentRetryable | Self::TencentNetwork => 2,
+            Self::StorageFailed => 3,
+        }
+    }
+}
 
 #[derive(thiserror::Error)]
 pub enum RunError {
@@ -27,59 +104,42 @@ pub enum RunError {
     /// Some pull or write failed; everything else of the run still landed.
     #[error("{message}")]
     Incomplete {
-        error_type: &'static str,
+        kind: FailureKind,
         message: String,
         summary: Box<RunSummary>,
     },
 }
 
-/// One thing that went wrong in a run, for the error's message and type.
+/// One thing that went wrong in a run, for the error's message and kind.
 #[derive(Debug, Clone)]
 pub(crate) struct Failure {
-    pub error_type: &'static str,
+    pub kind: FailureKind,
     pub text: String,
 }
 
 impl Failure {
     pub fn pull(error: &tim::Error, text: String) -> Self {
         Self {
-            error_type: error.error_type(),
+            kind: FailureKind::of_pull(error),
             text,
         }
     }
 
     pub fn storage(text: String) -> Self {
         Self {
-            error_type: STORAGE_FAILED,
+            kind: FailureKind::StorageFailed,
             text,
         }
     }
 }
 
-/// Lower is more severe: operator action beats a transient failure.
-fn severity(error_type: &str) -> u8 {
-    match error_type {
-        INVALID_INPUT => 0,
-        "TencentConfiguration" | "TencentUserSigRejected" | "TencentBadRequest" => 1,
-        "TencentRetryable" | "TencentNetwork" => 2,
-        _ => 3,
-    }
-}
-
-pub fn is_retryable_type(error_type: &str) -> bool {
-    matches!(
-        error_type,
-        "TencentRetryable" | "TencentNetwork" | STORAGE_FAILED
-    )
-}
-
 impl RunError {
     pub(crate) fn incomplete(failures: &[Failure], summary: RunSummary) -> Self {
-        let error_type = failures
+        let kind = failures
             .iter()
-            .map(|f| f.error_type)
-            .min_by_key(|t| severity(t))
-            .unwrap_or(STORAGE_FAILED);
+            .map(|f| f.kind)
+            .min_by_key(|kind| kind.severity())
+            .unwrap_or(FailureKind::StorageFailed);
         let mut listed: Vec<&str> = failures
             .iter()
             .take(MAX_LISTED_FAILURES)
@@ -96,23 +156,28 @@ impl RunError {
             listed.join("; ")
         );
         RunError::Incomplete {
-            error_type,
+            kind,
             message,
             summary: Box::new(summary),
         }
     }
 
+    /// What kind of failure this is.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            RunError::InvalidInput(_) => FailureKind::InvalidInput,
+            RunError::Incomplete { kind, .. } => *kind,
+        }
+    }
+
     /// Stable Lambda `errorType`.
     pub fn error_type(&self) -> &'static str {
-        match self {
-            RunError::InvalidInput(_) => INVALID_INPUT,
-            RunError::Incomplete { error_type, .. } => error_type,
-        }
+        self.kind().error_type()
     }
 
     /// Whether running again unchanged may succeed.
     pub fn is_retryable(&self) -> bool {
-        is_retryable_type(self.error_type())
+        self.kind().is_retryable()
     }
 
     /// The run's summary, when the run got as far as pulling.
@@ -168,7 +233,7 @@ mod tests {
         assert!(err.is_retryable());
         let diagnostic =
             Diagnostic::from(RunError::incomplete(&failures[..1], RunSummary::default()));
-        assert_eq!(diagnostic.error_type, STORAGE_FAILED);
+        assert_eq!(diagnostic.error_type, "StorageFailed");
         assert!(
             diagnostic.error_message.contains("1 failure(s)"),
             "{}",
@@ -190,6 +255,54 @@ mod tests {
     #[test]
     fn invalid_input_is_not_retryable() {
         let err = RunError::from(InputError::NoFields);
-        assert_eq!(Diagnostic::from(err).error_type, INVALID_INPUT);
+        assert_eq!(err.kind(), FailureKind::InvalidInput);
+        assert!(!err.is_retryable());
+        assert_eq!(Diagnostic::from(err).error_type, "InvalidInput");
+    }
+
+    #[test]
+    fn error_types_are_the_documented_strings() {
+        let types: Vec<&str> = FailureKind::ALL.iter().map(|k| k.error_type()).collect();
+        assert_eq!(
+            types,
+            [
+                "InvalidInput",
+                "TencentConfiguration",
+                "TencentUserSigRejected",
+                "TencentBadRequest",
+                "TencentRetryable",
+                "TencentNetwork",
+                "StorageFailed"
+            ]
+        );
+        let retryable: Vec<&str> = FailureKind::ALL
+            .iter()
+            .filter(|k| k.is_retryable())
+            .map(|k| k.error_type())
+            .collect();
+        assert_eq!(
+            retryable,
+            ["TencentRetryable", "TencentNetwork", "StorageFailed"]
+        );
+    }
+
+    #[test]
+    fn a_pulls_kind_keeps_the_clients_error_type() {
+        let network = tim::Error::Network {
+            command: "openconfigsvr/getappinfo".into(),
+            kind: tim::error::NetworkFailure::Connect,
+            detail: "refused".into(),
+        };
+        for (error, kind) in [
+            (api(60006), FailureKind::TencentConfiguration),
+            (api(70001), FailureKind::TencentUserSigRejected),
+            (api(90100), FailureKind::TencentBadRequest),
+            (api(60007), FailureKind::TencentRetryable),
+            (network, FailureKind::TencentNetwork),
+        ] {
+            assert_eq!(FailureKind::of_pull(&error), kind, "{error}");
+            assert_eq!(kind.error_type(), error.error_type(), "{error}");
+            assert_eq!(kind.is_retryable(), error.is_retryable(), "{error}");
+        }
     }
 }

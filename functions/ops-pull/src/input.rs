@@ -133,30 +133,25 @@ mod tests {
     use serde_json::json;
 
     fn event_file(name: &str) -> Value {
-        let path = format!(
-            "{}/../../events/ops-pull/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        serde_json::from_str(&text).unwrap()
+        testkit::event("ops-pull", name)
     }
 
     #[test]
     fn the_scheduled_event_is_a_full_run() {
-        let request = RunRequest::from_payload(event_file("scheduled.json")).unwrap();
+        let request = RunRequest::from_payload(event_file("scheduled")).unwrap();
         assert_eq!(request, RunRequest::default());
     }
 
     #[test]
     fn the_manual_examples_parse() {
-        let manual = RunRequest::from_payload(event_file("manual.json")).unwrap();
+        let manual = RunRequest::from_payload(event_file("manual")).unwrap();
         assert_eq!(manual, RunRequest::default());
 
-        let dry = RunRequest::from_payload(event_file("dry-run.json")).unwrap();
+        let dry = RunRequest::from_payload(event_file("dry-run")).unwrap();
         assert!(dry.dry_run);
         assert_eq!(dry.fields, None);
 
-        let subset = RunRequest::from_payload(event_file("fields.json")).unwrap();
+        let subset = RunRequest::from_payload(event_file("fields")).unwrap();
         assert!(!subset.dry_run);
         assert_eq!(
             subset.fields.as_deref(),

@@ -1,18 +1,10 @@
-//! ops-pull: pulls Tencent Cloud Chat operations data (`getappinfo`, the last
-//! 30 days) for every configured app and archives it in S3 as dated JSON
-//! Lines in Hive-style `dt=` partitions, ready for Athena.
-//!
-//! - [`input`]: what an invocation asks for (scheduled event or manual input).
-//! - [`config`]: the function's own environment variables.
-//! - [`archive`]: object keys, line format, content hash, gzip.
-//! - [`source`] / [`store`]: the two small traits the run is written over
-//!   (Tencent's `getappinfo`; the S3 calls).
-//! - [`run`](mod@run): one run; [`summary`]: what it reports; [`error`]: how it fails.
+#![doc = include_str!("../README.md")]
 
 pub mod archive;
 pub mod config;
 pub mod error;
 pub mod input;
+pub mod lambda;
 pub mod run;
 pub mod source;
 pub mod store;
@@ -20,7 +12,7 @@ pub mod summary;
 
 use serde_json::Value;
 
-pub use error::RunError;
+pub use error::{FailureKind, RunError};
 pub use input::RunRequest;
 pub use run::{Deadlines, run};
 pub use source::{App, OpsSource};

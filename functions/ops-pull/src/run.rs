@@ -36,10 +36,10 @@ impl Deadlines {
     /// invocation's time, at most this much.
     pub const REPORT_RESERVE: Duration = Duration::from_millis(500);
 
-    /// From Lambda's `Context::deadline` (see [`Deadline::lambda_time_left`]
-    /// for the `cargo lambda watch` quirk it handles).
-    pub fn from_lambda(deadline_ms: u64) -> Self {
-        Self::within(Deadline::lambda_time_left(deadline_ms))
+    /// For one Lambda invocation: its time left (which understands
+    /// `cargo lambda watch`'s timeout-instead-of-instant), split.
+    pub fn for_invocation(invocation: &lambda_kit::Invocation) -> Self {
+        Self::within(invocation.time_left())
     }
 
     /// Splits `remaining` into the Tencent phase, the write phase and the
@@ -394,4 +394,5 @@ async fn write_day<A: ArchiveStore>(
 }
 
 #[cfg(test)]
+#[path = "run_tests.rs"]
 mod tests;

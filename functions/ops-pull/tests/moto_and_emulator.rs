@@ -80,7 +80,7 @@ async fn harness(sdkappids: &[u64]) -> Harness {
         })
         .collect();
 
-    let s3 = s3_client(&testkit::moto().sdk_config().await);
+    let s3 = s3_client(&testkit::moto().sdk_config().await, false);
     let bucket = testkit::unique_name("ops-pull");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     let function = OpsPull {
@@ -100,11 +100,7 @@ async fn harness(sdkappids: &[u64]) -> Harness {
 }
 
 fn event(name: &str) -> Value {
-    let path = format!(
-        "{}/../../events/ops-pull/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    testkit::event("ops-pull", name)
 }
 
 struct Object {
@@ -186,7 +182,7 @@ async fn thirty_days_land_a_rerun_writes_nothing_and_a_changed_day_is_rewritten(
     let days = h.emulator.ops_days();
     assert_eq!(days.len(), 30);
 
-    let summary = h.invoke(event("scheduled.json")).await.unwrap();
+    let summary = h.invoke(event("scheduled")).await.unwrap();
     let app = &summary.apps[0];
     assert_eq!(app.sdkappid, Some(APP));
     assert_eq!(
@@ -229,7 +225,7 @@ async fn thirty_days_land_a_rerun_writes_nothing_and_a_changed_day_is_rewritten(
     // Same data again: no daily PUT at all, objects untouched.
     let untouched = days[3];
     let etag_before = h.object(&daily_key(APP, untouched)).await.etag;
-    let again = h.invoke(event("manual.json")).await.unwrap();
+    let again = h.invoke(event("manual")).await.unwrap();
     assert_eq!(
         (again.apps[0].days_written, again.apps[0].days_unchanged),
         (0, 30)
@@ -241,7 +237,7 @@ async fn thirty_days_land_a_rerun_writes_nothing_and_a_changed_day_is_rewritten(
     let corrected = days[10];
     h.emulator
         .set_ops_value(APP, corrected, "ActiveUserNum", "777777");
-    let changed = h.invoke(event("scheduled.json")).await.unwrap();
+    let changed = h.invoke(event("scheduled")).await.unwrap();
     assert_eq!(
         (changed.apps[0].days_written, changed.apps[0].days_unchanged),
         (1, 29)
@@ -259,7 +255,7 @@ async fn thirty_days_land_a_rerun_writes_nothing_and_a_changed_day_is_rewritten(
 #[tokio::test]
 async fn the_raw_copy_decompresses_to_tencents_body() {
     let h = harness(&[APP]).await;
-    let summary = h.invoke(event("scheduled.json")).await.unwrap();
+    let summary = h.invoke(event("scheduled")).await.unwrap();
     let raw_key = summary.apps[0].raw_key.clone().unwrap();
     assert!(
         raw_key.starts_with(&format!("{PREFIX}/raw/sdkappid={APP}/pulled_at=")),
@@ -290,7 +286,7 @@ async fn a_field_subset_is_requested_and_merged_into_stored_days() {
     let days = h.emulator.ops_days();
 
     // Into an empty archive: the subset alone (plus our columns).
-    let summary = h.invoke(event("fields.json")).await.unwrap();
+    let summary = h.invoke(event("fields")).await.unwrap();
     assert_eq!(summary.apps[0].days_written, 30);
     let line = h.line(APP, days[0]).await;
     let mut names: Vec<&str> = line.keys().map(String::as_str).collect();
@@ -308,13 +304,13 @@ async fn a_field_subset_is_requested_and_merged_into_stored_days() {
     );
 
     // A full run fills the days in; a later subset run keeps the other fields.
-    let full = h.invoke(event("manual.json")).await.unwrap();
+    let full = h.invoke(event("manual")).await.unwrap();
     assert_eq!(full.apps[0].days_written, 30);
     let login_times = h.line(APP, days[2]).await["LoginTimes"].clone();
     assert!(login_times.is_u64());
     h.emulator.set_ops_value(APP, days[2], "UpMsgNum", "31337");
     h.puts();
-    let subset = h.invoke(event("fields.json")).await.unwrap();
+    let subset = h.invoke(event("fields")).await.unwrap();
     assert_eq!(
         (subset.apps[0].days_written, subset.apps[0].days_unchanged),
         (1, 29)
@@ -329,7 +325,7 @@ async fn a_field_subset_is_requested_and_merged_into_stored_days() {
 #[tokio::test]
 async fn two_apps_are_pulled_into_sixty_daily_objects() {
     let h = harness(&[APP, OTHER_APP]).await;
-    let summary = h.invoke(event("scheduled.json")).await.unwrap();
+    let summary = h.invoke(event("scheduled")).await.unwrap();
     assert_eq!(summary.apps.len(), 2);
     assert_eq!(summary.apps[0].sdkappid, Some(APP));
     assert_eq!(summary.apps[1].sdkappid, Some(OTHER_APP));
@@ -365,7 +361,7 @@ async fn a_failed_pull_writes_nothing_and_returns_an_error() {
     // Gateway errors beyond the retries: transient, so retryable.
     h.emulator
         .inject_for("openconfigsvr/getappinfo", Fault::HttpStatus(502), 10);
-    let err = h.invoke(event("scheduled.json")).await.unwrap_err();
+    let err = h.invoke(event("scheduled")).await.unwrap_err();
     assert_eq!(err.error_type(), "TencentRetryable", "{err}");
     assert!(err.to_string().contains("502"), "{err}");
     assert_eq!(h.puts(), 0);
@@ -374,7 +370,7 @@ async fn a_failed_pull_writes_nothing_and_returns_an_error() {
 
     // A configuration error: not retryable, says so.
     h.emulator.inject(Fault::ErrorCode(60006), 1);
-    let err = h.invoke(event("scheduled.json")).await.unwrap_err();
+    let err = h.invoke(event("scheduled")).await.unwrap_err();
     assert_eq!(err.error_type(), "TencentConfiguration", "{err}");
     assert!(!err.is_retryable());
     assert!(err.to_string().contains("60006"), "{err}");
@@ -383,7 +379,7 @@ async fn a_failed_pull_writes_nothing_and_returns_an_error() {
     assert!(summary.apps[0].error.is_some());
     assert!(h.keys("").await.is_empty());
 
-    let diagnostic = lambda_runtime::Diagnostic::from(err);
+    let diagnostic = lambda_kit::Diagnostic::from(err);
     assert_eq!(diagnostic.error_type, "TencentConfiguration");
     h.emulator.shutdown().await;
 }
@@ -392,7 +388,7 @@ async fn a_failed_pull_writes_nothing_and_returns_an_error() {
 async fn a_rate_limit_burst_is_retried_and_then_succeeds() {
     let h = harness(&[APP]).await;
     h.emulator.inject(Fault::ErrorCode(60007), 2);
-    let summary = h.invoke(event("scheduled.json")).await.unwrap();
+    let summary = h.invoke(event("scheduled")).await.unwrap();
     assert_eq!(summary.apps[0].days_written, 30);
     assert_eq!(
         h.emulator
@@ -408,7 +404,7 @@ async fn a_rate_limit_burst_is_retried_and_then_succeeds() {
 #[tokio::test]
 async fn a_dry_run_writes_nothing_but_reports() {
     let h = harness(&[APP]).await;
-    let summary = h.invoke(event("dry-run.json")).await.unwrap();
+    let summary = h.invoke(event("dry-run")).await.unwrap();
     assert!(summary.dry_run);
     assert_eq!(summary.apps[0].days_pulled, 30);
     assert_eq!(summary.apps[0].days_written, 30, "would write");
@@ -423,7 +419,7 @@ async fn a_malformed_value_is_written_as_text_and_counted() {
     let h = harness(&[APP]).await;
     let day = h.emulator.ops_days()[5];
     h.emulator.set_ops_value(APP, day, "ActiveUserNum", "abc");
-    let summary = h.invoke(event("scheduled.json")).await.unwrap();
+    let summary = h.invoke(event("scheduled")).await.unwrap();
     assert_eq!(summary.apps[0].malformed_rows, 1);
     assert_eq!(summary.apps[0].days_written, 30);
     let line = h.line(APP, day).await;

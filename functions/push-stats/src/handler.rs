@@ -61,13 +61,14 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_millis(500);
 pub const GATEWAY_TIMEOUT: Duration = Duration::from_secs(29);
 
 impl Invocation {
-    /// From Lambda's context: its deadline minus a margin, and never past
-    /// API Gateway's own 30 s limit.
-    pub fn from_context(context: &lambda_runtime::Context) -> Self {
-        let lambda = Deadline::from_epoch_millis(context.deadline, DEADLINE_MARGIN);
+    /// From Lambda's invocation: its deadline minus a margin, and never
+    /// past API Gateway's own 30 s limit.
+    pub fn from_lambda(invocation: &lambda_kit::Invocation) -> Self {
         Self {
-            request_id: context.request_id.clone(),
-            deadline: lambda.min(Deadline::after(GATEWAY_TIMEOUT)),
+            request_id: invocation.request_id.clone(),
+            deadline: invocation
+                .deadline(DEADLINE_MARGIN)
+                .min(Deadline::after(GATEWAY_TIMEOUT)),
         }
     }
 }
@@ -290,17 +291,18 @@ fn with_request_id(
 mod tests {
     use super::*;
 
-    fn context(deadline_in: Duration) -> lambda_runtime::Context {
+    fn lambda(deadline_in: Duration) -> lambda_kit::Invocation {
         let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap();
-        let mut context = lambda_runtime::Context::default();
-        context.request_id = "req-1".to_owned();
-        context.deadline = now_ms + u64::try_from(deadline_in.as_millis()).unwrap();
-        context
+        lambda_kit::Invocation {
+            request_id: "req-1".to_owned(),
+            deadline_ms: now_ms + u64::try_from(deadline_in.as_millis()).unwrap(),
+            cold_start: true,
+        }
     }
 
     #[test]
     fn the_deadline_keeps_a_margin_before_lambdas_and_never_passes_the_gateways() {
-        let short = Invocation::from_context(&context(Duration::from_secs(10)));
+        let short = Invocation::from_lambda(&lambda(Duration::from_secs(10)));
         assert_eq!(short.request_id, "req-1");
         let left = short.deadline.remaining();
         assert!(
@@ -309,7 +311,7 @@ mod tests {
         );
         assert!(left > Duration::from_secs(8), "{left:?}");
 
-        let long = Invocation::from_context(&context(Duration::from_secs(900)));
+        let long = Invocation::from_lambda(&lambda(Duration::from_secs(900)));
         assert!(long.deadline.remaining() <= GATEWAY_TIMEOUT);
         assert!(long.deadline.remaining() > GATEWAY_TIMEOUT - Duration::from_secs(2));
     }

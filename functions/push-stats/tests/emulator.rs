@@ -106,9 +106,9 @@ async fn good_gets_and_posts_with_and_without_task_ids() {
     let overall_post =
         post_with_body(&json!({"start": "2026-10-25", "end": "2026-11-01"}).to_string());
     let cases = [
-        ("GET with task IDs", fixture("get.json"), 2),
-        ("GET overall", fixture("get-overall.json"), 1),
-        ("POST with task IDs", fixture("post.json"), 2),
+        ("GET with task IDs", fixture("get"), 2),
+        ("GET overall", fixture("get-overall"), 1),
+        ("POST with task IDs", fixture("post"), 2),
         ("POST overall", overall_post, 1),
     ];
     for (name, event, results) in cases {
@@ -152,7 +152,7 @@ async fn a_persistent_rate_limit_becomes_429_with_retry_after() {
         emulator, client, ..
     } = setup().await;
     emulator.inject(Fault::ErrorCode(60007), 10);
-    let response = handle(&common::event(&fixture("get.json")), &invocation(), &client).await;
+    let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
     assert_eq!(response.status_code, 429);
     assert_eq!(header(&response, "retry-after"), Some("1"));
     let body = body_json(&response);
@@ -172,12 +172,7 @@ async fn a_rate_limit_that_passes_within_the_retries_is_invisible() {
         emulator, client, ..
     } = setup().await;
     emulator.inject(Fault::ErrorCode(60007), 1);
-    let response = handle(
-        &common::event(&fixture("post.json")),
-        &invocation(),
-        &client,
-    )
-    .await;
+    let response = handle(&common::event(&fixture("post")), &invocation(), &client).await;
     assert_eq!(response.status_code, 200);
     assert_eq!(emulator.stats().requests, 2);
     emulator.shutdown().await;
@@ -191,10 +186,10 @@ async fn a_rejected_usersig_is_refreshed_once_and_the_call_succeeds() {
         signer,
     } = setup().await;
     emulator.inject(Fault::ErrorCode(70001), 1);
-    let response = handle(&common::event(&fixture("get.json")), &invocation(), &client).await;
+    let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
     assert_eq!(response.status_code, 200, "{:?}", response.body);
     assert_eq!(signer.refreshes.load(Ordering::SeqCst), 1);
-    assert_eq!(body_json(&response), expected_body(&fixture("get.json")));
+    assert_eq!(body_json(&response), expected_body(&fixture("get")));
     emulator.shutdown().await;
 }
 
@@ -206,7 +201,7 @@ async fn a_usersig_rejected_again_after_the_refresh_is_upstream_auth() {
         signer,
     } = setup().await;
     emulator.inject(Fault::ErrorCode(70001), 5);
-    let response = handle(&common::event(&fixture("get.json")), &invocation(), &client).await;
+    let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
     let body = body_json(&response);
     assert_eq!(
         (response.status_code, body["error"]["code"].as_str()),
@@ -229,7 +224,7 @@ async fn gateway_errors_beyond_the_retries_become_502() {
         emulator, client, ..
     } = setup().await;
     emulator.inject(Fault::HttpStatus(502), 10);
-    let response = handle(&common::event(&fixture("get.json")), &invocation(), &client).await;
+    let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
     let body = body_json(&response);
     assert_eq!(
         (response.status_code, body["error"]["code"].as_str()),
@@ -251,7 +246,7 @@ async fn tencent_slower_than_the_deadline_is_504() {
         request_id: REQUEST_ID.to_owned(),
         deadline: Deadline::after(Duration::from_millis(300)),
     };
-    let response = handle(&common::event(&fixture("get.json")), &invocation, &client).await;
+    let response = handle(&common::event(&fixture("get")), &invocation, &client).await;
     let body = body_json(&response);
     assert_eq!(
         (response.status_code, body["error"]["code"].as_str()),
@@ -267,7 +262,7 @@ async fn push_not_enabled_is_a_configuration_problem_with_a_hint() {
         emulator, client, ..
     } = setup().await;
     emulator.inject(Fault::ErrorCode(90045), 1);
-    let response = handle(&common::event(&fixture("get.json")), &invocation(), &client).await;
+    let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
     let body = body_json(&response);
     assert_eq!(
         (response.status_code, body["error"]["code"].as_str()),

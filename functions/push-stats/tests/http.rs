@@ -22,7 +22,7 @@ async fn run(
 #[tokio::test]
 async fn get_fixture_asks_tencent_for_the_two_tasks_and_answers_200() {
     let source = FakeSource::default();
-    let response = run(&fixture("get.json"), &source).await;
+    let response = run(&fixture("get"), &source).await;
 
     assert_eq!(response.status_code, 200);
     assert_eq!(header(&response, "content-type"), Some("application/json"));
@@ -61,8 +61,8 @@ async fn get_fixture_asks_tencent_for_the_two_tasks_and_answers_200() {
 #[tokio::test]
 async fn post_and_base64_post_fixtures_mean_the_same_as_the_get() {
     let get = FakeSource::default();
-    let get_response = run(&fixture("get.json"), &get).await;
-    for name in ["post.json", "post-base64.json"] {
+    let get_response = run(&fixture("get"), &get).await;
+    for name in ["post", "post-base64"] {
         let source = FakeSource::default();
         let response = run(&fixture(name), &source).await;
         assert_eq!(response.status_code, 200, "{name}: {:?}", response.body);
@@ -74,7 +74,7 @@ async fn post_and_base64_post_fixtures_mean_the_same_as_the_get() {
 #[tokio::test]
 async fn without_task_ids_the_overall_statistics_come_back_with_a_null_task_id() {
     let source = FakeSource::default();
-    let response = run(&fixture("get-overall.json"), &source).await;
+    let response = run(&fixture("get-overall"), &source).await;
     assert_eq!(response.status_code, 200);
     // 2026-10-25T00:00:00+08:00 is 16:00 UTC the day before.
     assert_eq!(source.calls()[0].start_time, OCT_25 - 8 * 3600);
@@ -92,11 +92,11 @@ async fn without_task_ids_the_overall_statistics_come_back_with_a_null_task_id()
 
 #[tokio::test]
 async fn a_named_stage_prefix_is_part_of_the_route() {
-    let mut e = with_path(fixture("get.json"), "/prod/push-stats");
+    let mut e = with_path(fixture("get"), "/prod/push-stats");
     e["requestContext"]["stage"] = json!("prod");
     assert_eq!(run(&e, &FakeSource::default()).await.status_code, 200);
     // Without the stage named, the same path is not ours.
-    let e = with_path(fixture("get.json"), "/prod/push-stats");
+    let e = with_path(fixture("get"), "/prod/push-stats");
     assert_eq!(run(&e, &FakeSource::default()).await.status_code, 404);
 }
 
@@ -107,7 +107,7 @@ async fn content_type_with_parameters_or_a_json_suffix_is_accepted_and_absence_t
         Some("application/vnd.api+json"),
         None,
     ] {
-        let mut e = fixture("post.json");
+        let mut e = fixture("post");
         match content_type {
             Some(ct) => e["headers"]["content-type"] = json!(ct),
             None => {
@@ -150,9 +150,9 @@ fn case(
 fn bad_requests() -> Vec<Case> {
     let window = |extra: &str| format!("start={OCT_25}&end={NOV_1}{extra}");
     let body = |value: Value| post_with_body(&value.to_string());
-    let mut bad_content_type = fixture("post.json");
+    let mut bad_content_type = fixture("post");
     bad_content_type["headers"]["content-type"] = json!("application/x-www-form-urlencoded");
-    let mut post_with_query = fixture("post.json");
+    let mut post_with_query = fixture("post");
     post_with_query["rawQueryString"] = json!("start=1");
     let padded_body = format!(
         "{{\"start\": {OCT_25}, \"end\": {NOV_1}}}{}",
@@ -537,35 +537,35 @@ fn bad_requests() -> Vec<Case> {
         // Routing.
         case(
             "another path",
-            with_path(fixture("get.json"), "/push-statistics"),
+            with_path(fixture("get"), "/push-statistics"),
             404,
             "not_found",
             None,
         ),
         case(
             "root path",
-            with_path(fixture("get.json"), "/"),
+            with_path(fixture("get"), "/"),
             404,
             "not_found",
             None,
         ),
         case(
             "DELETE",
-            with_method(fixture("get.json"), "DELETE"),
+            with_method(fixture("get"), "DELETE"),
             405,
             "method_not_allowed",
             None,
         ),
         case(
             "PUT",
-            with_method(fixture("post.json"), "PUT"),
+            with_method(fixture("post"), "PUT"),
             405,
             "method_not_allowed",
             None,
         ),
         case(
             "HEAD",
-            with_method(fixture("get.json"), "HEAD"),
+            with_method(fixture("get"), "HEAD"),
             405,
             "method_not_allowed",
             None,
@@ -573,7 +573,7 @@ fn bad_requests() -> Vec<Case> {
         // The shipped bad event: 40 days (and six task IDs; the window is reported first).
         case(
             "events/push-stats/bad-request.json",
-            fixture("bad-request.json"),
+            fixture("bad-request"),
             400,
             "window_too_long",
             Some("end"),
@@ -708,7 +708,7 @@ async fn tencent_failures_map_to_honest_statuses_with_headers() {
     ];
     for (error, status, code) in cases {
         let source = FakeSource::failing(error);
-        let response = run(&fixture("get.json"), &source).await;
+        let response = run(&fixture("get"), &source).await;
         assert_eq!(source.calls().len(), 1);
         let body = body_json(&response);
         assert_eq!(
@@ -724,7 +724,7 @@ async fn tencent_failures_map_to_honest_statuses_with_headers() {
             "{code}"
         );
     }
-    let response = run(&fixture("get.json"), &FakeSource::failing(api(60007))).await;
+    let response = run(&fixture("get"), &FakeSource::failing(api(60007))).await;
     assert_eq!(header(&response, "retry-after"), Some("1"));
 }
 
@@ -833,7 +833,7 @@ mod properties {
             path in "/[a-z/-]{0,20}",
             content_type in "\\PC{0,30}",
         ) {
-            let mut e = with_path(with_method(fixture("post.json"), &method), &path);
+            let mut e = with_path(with_method(fixture("post"), &method), &path);
             e["headers"]["content-type"] = json!(content_type);
             check(&e)?;
         }

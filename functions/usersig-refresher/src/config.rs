@@ -1,7 +1,8 @@
-//! Configuration from the environment, read once per cold start.
+//! Configuration from the environment, read once per cold start through
+//! the shared layer (`tim::config::Env`: trimmed, empty = unset).
 
 use tim::ClientConfig;
-use tim::config::Env;
+use tim::config::{ConfigError, Env};
 
 /// The key secret's id or ARN (required).
 pub const KEY_SECRET_ENV: &str = tim::secrets::KEY_SECRET_ENV;
@@ -32,59 +33,24 @@ pub struct Config {
     pub client: ClientConfig,
 }
 
-/// A variable that is missing or unusable; names the variable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{variable}: {problem}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub problem: String,
-}
-
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::read(&Env::from_process())
-    }
-
-    /// As [`Config::from_env`], reading variables through `var`.
-    pub fn from_lookup(
-        var: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
-    ) -> Result<Self, ConfigError> {
-        Self::read(&Env::from_lookup(var))
-    }
-
-    /// Reads every variable through the shared configuration layer.
+    /// Reads every variable through the shared configuration layer; the
+    /// error names the first missing or unusable one.
     pub fn read(env: &Env) -> Result<Self, ConfigError> {
-        let var = |name: &str| env.get(name);
-        let error = |variable: &'static str, problem: String| ConfigError { variable, problem };
-
-        let key_secret_id = var(KEY_SECRET_ENV).ok_or_else(|| {
-            error(
-                KEY_SECRET_ENV,
-                "required: the id or ARN of the key secret (sdkappid, identifier, key, region)"
-                    .into(),
-            )
-        })?;
-        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
-            match var(name) {
-                None => Ok(default),
-                Some(text) => text.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    error(
-                        name,
-                        format!("expected a positive whole number, got {text:?}"),
-                    )
-                }),
-            }
-        };
-        let validity_days = number(VALIDITY_DAYS_ENV, DEFAULT_VALIDITY_DAYS)?;
+        let key_secret_id = env.required(
+            KEY_SECRET_ENV,
+            "the id or ARN of the key secret (sdkappid, identifier, key, region)",
+        )?;
+        let validity_days = env.positive(VALIDITY_DAYS_ENV, DEFAULT_VALIDITY_DAYS)?;
         if validity_days > MAX_VALIDITY_DAYS {
-            return Err(error(
+            return Err(ConfigError::new(
                 VALIDITY_DAYS_ENV,
                 format!("at most {MAX_VALIDITY_DAYS} days, got {validity_days}"),
             ));
         }
-        let min_hours = number(MIN_VALIDITY_HOURS_ENV, DEFAULT_MIN_VALIDITY_HOURS)?;
+        let min_hours = env.positive(MIN_VALIDITY_HOURS_ENV, DEFAULT_MIN_VALIDITY_HOURS)?;
         if min_hours >= validity_days * 24 {
-            return Err(error(
+            return Err(ConfigError::new(
                 MIN_VALIDITY_HOURS_ENV,
                 format!(
                     "{min_hours} h must be less than USERSIG_VALIDITY_DAYS ({validity_days} d = {} h), or every test would fail",
@@ -92,26 +58,12 @@ impl Config {
                 ),
             ));
         }
-        let live_check = match var(LIVE_CHECK_ENV)
-            .map(|v| v.to_ascii_lowercase())
-            .as_deref()
-        {
-            None | Some("true" | "1" | "yes" | "on") => true,
-            Some("false" | "0" | "no" | "off") => false,
-            Some(other) => {
-                return Err(error(
-                    LIVE_CHECK_ENV,
-                    format!("expected true or false, got {other:?}"),
-                ));
-            }
-        };
-        let client = ClientConfig::from_env(env).map_err(|e| error(e.variable, e.problem))?;
         Ok(Self {
             key_secret_id,
             usersig_validity_secs: validity_days * 86_400,
             min_validity_secs: min_hours * 3_600,
-            live_check,
-            client,
+            live_check: env.flag(LIVE_CHECK_ENV, true)?,
+            client: ClientConfig::from_env(env)?,
         })
     }
 }
@@ -121,16 +73,7 @@ mod tests {
     use super::*;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::from_lookup(move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
+        Config::read(&Env::from_pairs(pairs.iter().copied()))
     }
 
     #[test]
@@ -167,6 +110,10 @@ mod tests {
             ),
             (
                 &[(KEY_SECRET_ENV, "k"), (VALIDITY_DAYS_ENV, "thirty")][..],
+                VALIDITY_DAYS_ENV,
+            ),
+            (
+                &[(KEY_SECRET_ENV, "k"), (VALIDITY_DAYS_ENV, "3651")][..],
                 VALIDITY_DAYS_ENV,
             ),
             (

@@ -110,7 +110,7 @@ impl RotationError {
     }
 }
 
-impl From<RotationError> for lambda_runtime::Diagnostic {
+impl From<RotationError> for lambda_kit::Diagnostic {
     fn from(error: RotationError) -> Self {
         Self {
             error_type: error.error_type().to_owned(),

@@ -204,10 +204,7 @@ impl<S: SecretStore> Rotator<S> {
                 Ok(Outcome::Created)
             }
             // A concurrent invocation of this step stored its UserSig first.
-            Err(e)
-                if e.code() == Some("ResourceExistsException")
-                    && self.pending_exists(secret_id, token).await? =>
-            {
+            Err(e) if e.version_exists && self.pending_exists(secret_id, token).await? => {
                 Ok(Outcome::PendingExists)
             }
             Err(e) => Err(sm_error(secret_id)(e)),

@@ -32,17 +32,20 @@ struct Fake {
     secrets: Arc<Mutex<HashMap<String, FakeSecret>>>,
     rotation_tokens: Arc<Mutex<Vec<Option<String>>>>,
     fail_describe: Arc<Mutex<Option<FailureKind>>>,
+    /// A value another invocation of createSecret stores under the token
+    /// just before this one's PutSecretValue.
+    concurrent_create: Arc<Mutex<Option<String>>>,
 }
 
 fn not_found(operation: &'static str) -> StoreError {
-    StoreError {
+    StoreError::new(
         operation,
-        failure: SecretsManagerFailure {
+        SecretsManagerFailure {
             kind: FailureKind::NotFound,
             code: Some("ResourceNotFoundException".into()),
             message: "Secrets Manager can't find the specified secret.".into(),
         },
-    }
+    )
 }
 
 impl Fake {
@@ -91,14 +94,14 @@ impl Fake {
 impl SecretStore for Fake {
     async fn describe(&self, secret_id: &str) -> Result<SecretMetadata, StoreError> {
         if let Some(kind) = *self.fail_describe.lock().unwrap() {
-            return Err(StoreError {
-                operation: "DescribeSecret",
-                failure: SecretsManagerFailure {
+            return Err(StoreError::new(
+                "DescribeSecret",
+                SecretsManagerFailure {
                     kind,
                     code: Some("ThrottlingException".into()),
                     message: "Rate exceeded".into(),
                 },
-            });
+            ));
         }
         let secrets = self.secrets.lock().unwrap();
         let secret = secrets
@@ -145,6 +148,9 @@ impl SecretStore for Fake {
             .lock()
             .unwrap()
             .push(rotation_token.map(str::to_owned));
+        if let Some(theirs) = self.concurrent_create.lock().unwrap().take() {
+            self.put(secret_id, token, Some(&theirs), &[AWSPENDING], false);
+        }
         {
             let secrets = self.secrets.lock().unwrap();
             let secret = secrets
@@ -154,12 +160,15 @@ impl SecretStore for Fake {
                 && existing != value
             {
                 return Err(StoreError {
-                    operation: "PutSecretValue",
-                    failure: SecretsManagerFailure {
-                        kind: FailureKind::Configuration,
-                        code: Some("ResourceExistsException".into()),
-                        message: "version exists with another value".into(),
-                    },
+                    version_exists: true,
+                    ..StoreError::new(
+                        "PutSecretValue",
+                        SecretsManagerFailure {
+                            kind: FailureKind::Configuration,
+                            code: Some("ResourceExistsException".into()),
+                            message: "version exists with another value".into(),
+                        },
+                    )
                 });
             }
         }
@@ -243,11 +252,7 @@ fn fixture() -> Fake {
 }
 
 fn event(step: &str) -> RotationEvent {
-    let path = format!(
-        "{}/../../events/usersig-refresher/{step}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    testkit::event_as("usersig-refresher", step)
 }
 
 fn deadline() -> Deadline {
@@ -505,5 +510,20 @@ async fn key_secret_problems_name_the_secret_and_field_but_not_the_key() {
             .await
             .is_err(),
         "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn a_concurrent_create_that_stored_first_wins_quietly() {
+    let fake = fixture();
+    *fake.concurrent_create.lock().unwrap() = Some("{\"theirs\":true}".into());
+    let outcome = run(&rotator_at(&fake, NOW), "createSecret").await.unwrap();
+    assert_eq!(outcome, Outcome::PendingExists);
+    assert_eq!(
+        fake.snapshot(SECRET_ID)[TOKEN],
+        (
+            Some("{\"theirs\":true}".to_owned()),
+            vec![AWSPENDING.to_owned()]
+        )
     );
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
+use aws_sdk_secretsmanager::operation::put_secret_value::PutSecretValueError;
 use tim::secrets::{FailureKind, SecretsManagerFailure};
 
 pub const AWSCURRENT: &str = "AWSCURRENT";
@@ -47,20 +48,28 @@ impl SecretMetadata {
 pub struct StoreError {
     pub operation: &'static str,
     pub failure: SecretsManagerFailure,
+    /// PutSecretValue refused because a version with this token already
+    /// exists (AWS's `ResourceExistsException`): another invocation of the
+    /// same step stored its value first.
+    pub version_exists: bool,
 }
 
 impl StoreError {
+    /// A failure of `operation`.
+    pub fn new(operation: &'static str, failure: SecretsManagerFailure) -> Self {
+        Self {
+            operation,
+            failure,
+            version_exists: false,
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.failure.kind == FailureKind::NotFound
     }
 
     pub fn is_transient(&self) -> bool {
         self.failure.kind == FailureKind::Transient
-    }
-
-    /// AWS's error code, e.g. `ResourceExistsException`.
-    pub fn code(&self) -> Option<&str> {
-        self.failure.code.as_deref()
     }
 }
 
@@ -104,10 +113,7 @@ pub trait SecretStore: Send + Sync {
 fn store_error<E: aws_sdk_secretsmanager::error::ProvideErrorMetadata>(
     operation: &'static str,
 ) -> impl FnOnce(aws_sdk_secretsmanager::error::SdkError<E>) -> StoreError {
-    move |err| StoreError {
-        operation,
-        failure: SecretsManagerFailure::of(&err),
-    }
+    move |err| StoreError::new(operation, SecretsManagerFailure::of(&err))
 }
 
 impl SecretStore for aws_sdk_secretsmanager::Client {
@@ -145,14 +151,16 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
             .send()
             .await
             .map_err(store_error("GetSecretValue"))?;
-        out.secret_string.ok_or_else(|| StoreError {
-            operation: "GetSecretValue",
-            failure: SecretsManagerFailure {
-                kind: FailureKind::Configuration,
-                code: None,
-                message: "the version has no SecretString (binary secrets are not supported)"
-                    .into(),
-            },
+        out.secret_string.ok_or_else(|| {
+            StoreError::new(
+                "GetSecretValue",
+                SecretsManagerFailure {
+                    kind: FailureKind::Configuration,
+                    code: None,
+                    message: "the version has no SecretString (binary secrets are not supported)"
+                        .into(),
+                },
+            )
         })
     }
 
@@ -171,7 +179,12 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
             .set_rotation_token(rotation_token.map(str::to_owned))
             .send()
             .await
-            .map_err(store_error("PutSecretValue"))?;
+            .map_err(|err| StoreError {
+                version_exists: err
+                    .as_service_error()
+                    .is_some_and(PutSecretValueError::is_resource_exists_exception),
+                ..store_error("PutSecretValue")(err)
+            })?;
         Ok(())
     }
 

@@ -260,3 +260,23 @@ async fn a_pending_usersig_from_another_key_fails_the_test_and_current_stays() {
     assert_eq!(f.value("AWSCURRENT").await, before_current);
     assert_eq!(f.stages().await[&f.token], ["AWSPENDING"]);
 }
+
+#[tokio::test]
+async fn a_token_already_used_with_another_value_is_reported_as_version_exists() {
+    use usersig_refresher::SecretStore;
+    let f = Fixture::new(Some(&key_json(SDKAPPID, KEY)), false).await;
+    // The first version holds another value: AWS (and moto) answer
+    // ResourceExistsException, which the store reports by type.
+    let err =
+        f.sm.put_pending(&f.secret_id, &f.first_version, "another value", None)
+            .await
+            .unwrap_err();
+    assert!(err.version_exists, "{err}");
+    // Any other refusal is not a version conflict.
+    let err =
+        f.sm.put_pending("no-such-secret", &common::uuid(), "value", None)
+            .await
+            .unwrap_err();
+    assert!(!err.version_exists, "{err}");
+    assert!(err.is_not_found(), "{err}");
+}

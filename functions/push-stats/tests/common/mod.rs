@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -16,13 +15,9 @@ use tim::api::push::{PushStatistics, PushStatsRequest};
 
 pub const REQUEST_ID: &str = "5f0c6a4e-0d7b-4c1e-9a55-2f6d7e1c9b00";
 
-/// An event file from `events/push-stats/`, as JSON to mutate.
+/// `events/push-stats/{name}.json`, as JSON to mutate.
 pub fn fixture(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../events/push-stats")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap()
+    testkit::event("push-stats", name)
 }
 
 pub fn event(value: &Value) -> ApiGatewayV2httpRequest {
@@ -31,7 +26,7 @@ pub fn event(value: &Value) -> ApiGatewayV2httpRequest {
 
 /// `get.json` with another query string (raw and parsed kept consistent).
 pub fn get_with_query(raw: &str) -> Value {
-    let mut e = fixture("get.json");
+    let mut e = fixture("get");
     e["rawQueryString"] = json!(raw);
     let mut parsed = serde_json::Map::new();
     for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
@@ -47,7 +42,7 @@ pub fn get_with_query(raw: &str) -> Value {
 
 /// `post.json` with another body (text, not base64).
 pub fn post_with_body(body: &str) -> Value {
-    let mut e = fixture("post.json");
+    let mut e = fixture("post");
     e["body"] = json!(body);
     e["headers"]["content-length"] = json!(body.len().to_string());
     e

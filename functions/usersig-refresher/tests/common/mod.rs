@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_secretsmanager::types::RotationRulesType;
 use tim::Deadline;
+use tim::config::Env;
 use tim::secrets::UserSigSecret;
 use tim::usersig::{SecretKey, Signer};
 use usersig_refresher::{Config, RotationError, RotationEvent, Rotator, StepReport};
@@ -146,15 +147,12 @@ impl Fixture {
     }
 
     pub fn config(&self, live_check: bool, endpoint: Option<&str>) -> Config {
-        let key_id = self.key_id.clone();
-        let endpoint = endpoint.map(str::to_owned);
-        let mut config = Config::from_lookup(move |name| match name {
-            "TIM_KEY_SECRET_ID" => Some(key_id.clone()),
-            "LIVE_CHECK" => Some(live_check.to_string()),
-            "TIM_ENDPOINT" => endpoint.clone(),
-            _ => None,
-        })
-        .unwrap();
+        let mut env = vec![
+            ("TIM_KEY_SECRET_ID", self.key_id.clone()),
+            ("LIVE_CHECK", live_check.to_string()),
+        ];
+        env.extend(endpoint.map(|e| ("TIM_ENDPOINT", e.to_owned())));
+        let mut config = Config::read(&Env::from_pairs(env)).unwrap();
         config.client.retry = tim::RetryPolicy {
             max_attempts: 2,
             base_delay: Duration::from_millis(10),
@@ -253,12 +251,7 @@ impl Fixture {
 }
 
 pub fn sample_event(step: &str) -> RotationEvent {
-    let path = format!(
-        "{}/../../events/usersig-refresher/{step}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    testkit::event_as("usersig-refresher", step)
 }
 
 pub fn uuid() -> String {

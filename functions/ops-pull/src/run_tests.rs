@@ -645,16 +645,21 @@ async fn deadlines_keep_proportionate_reserves() {
 
 #[tokio::test(start_paused = true)]
 async fn a_lambda_deadline_is_an_instant_or_a_local_runs_timeout() {
+    let invocation = |deadline_ms| lambda_kit::Invocation {
+        request_id: "r".into(),
+        deadline_ms,
+        cold_start: false,
+    };
     let in_a_minute = u64::try_from(Utc::now().timestamp_millis()).unwrap() + 60_000;
-    let real = Deadlines::from_lambda(in_a_minute);
+    let real = Deadlines::for_invocation(&invocation(in_a_minute));
     assert!(
         real.storage.remaining() > Duration::from_secs(58),
         "{:?}",
         real.storage.remaining()
     );
     assert!(real.storage.remaining() <= Duration::from_secs(60));
-    let local = Deadlines::from_lambda(600_000);
+    let local = Deadlines::for_invocation(&invocation(600_000));
     assert_eq!(local.storage.remaining(), Duration::from_millis(599_500));
-    let past = Deadlines::from_lambda(in_a_minute - 120_000);
+    let past = Deadlines::for_invocation(&invocation(in_a_minute - 120_000));
     assert!(past.tencent.is_past() && past.storage.is_past());
 }

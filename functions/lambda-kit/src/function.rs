@@ -1,0 +1,207 @@
+//! The two traits a function implements, and the runner that builds the
+//! function once and hands it each event.
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use aws_config::SdkConfig;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
+
+use crate::Invocation;
+
+/// What a function read from the environment at init, and how it builds
+/// itself on the first invocation.
+///
+/// `build` gets the AWS SDK config, loaded on the first invocation rather
+/// than at init: loading it (and the SDK's HTTPS client, which reads the OS
+/// trust store) is what init would otherwise spend its time on, and nothing
+/// needs it before the first event. `build` makes clients only; no network
+/// call (secrets are read on first use).
+pub trait Setup: Send + Sync + 'static {
+    /// The function, built once per execution environment.
+    type Function: Function;
+
+    fn build(&self, aws: &SdkConfig) -> impl Future<Output = Self::Function> + Send;
+}
+
+/// One event in, one answer out.
+pub trait Function: Send + Sync + 'static {
+    /// The payload, as Lambda delivers it.
+    type Event: DeserializeOwned + Send;
+    /// The answer (serialised as JSON).
+    type Output: Serialize + Send;
+    /// A failed invocation; its `Diagnostic` gives Lambda's `errorType`.
+    type Error: Into<Diagnostic> + Debug + Send;
+
+    fn handle(
+        &self,
+        event: Self::Event,
+        invocation: &Invocation,
+    ) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
+}
+
+/// Loads the AWS SDK config (the default chain in Lambda; a fixed config in
+/// tests).
+pub(crate) type LoadAws = fn() -> Pin<Box<dyn Future<Output = SdkConfig> + Send>>;
+
+/// The default AWS SDK config: region and credentials from the Lambda
+/// environment, `AWS_ENDPOINT_URL*` honoured.
+pub(crate) fn load_aws_defaults() -> Pin<Box<dyn Future<Output = SdkConfig> + Send>> {
+    Box::pin(aws_config::load_defaults(
+        aws_config::BehaviorVersion::latest(),
+    ))
+}
+
+/// Settings, the function once built, and whether an invocation came yet.
+pub(crate) struct Runner<S: Setup> {
+    setup: S,
+    function: OnceCell<S::Function>,
+    invoked: AtomicBool,
+    load_aws: LoadAws,
+}
+
+impl<S: Setup> Runner<S> {
+    pub(crate) fn new(setup: S, load_aws: LoadAws) -> Self {
+        Self {
+            setup,
+            function: OnceCell::new(),
+            invoked: AtomicBool::new(false),
+            load_aws,
+        }
+    }
+
+    /// One invocation: the function is built on the first (concurrent
+    /// first calls share one build), then handles the event.
+    pub(crate) async fn invoke(
+        &self,
+        event: LambdaEvent<<S::Function as Function>::Event>,
+    ) -> Result<<S::Function as Function>::Output, <S::Function as Function>::Error> {
+        let cold_start = !self.invoked.swap(true, Ordering::Relaxed);
+        let invocation = Invocation::from_context(&event.context, cold_start);
+        let function = self
+            .function
+            .get_or_init(|| async {
+                let aws = (self.load_aws)().await;
+                self.setup.build(&aws).await
+            })
+            .await;
+        function.handle(event.payload, &invocation).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Counts builds; answers each event with what it was told.
+    struct CountingSetup {
+        builds: Arc<AtomicUsize>,
+    }
+
+    struct Echo {
+        build_number: usize,
+    }
+
+    impl Setup for CountingSetup {
+        type Function = Echo;
+
+        async fn build(&self, aws: &SdkConfig) -> Echo {
+            assert_eq!(aws.region().map(|r| r.as_ref()), Some("eu-west-1"));
+            Echo {
+                build_number: self.builds.fetch_add(1, Ordering::SeqCst) + 1,
+            }
+        }
+    }
+
+    impl Function for Echo {
+        type Event = serde_json::Value;
+        type Output = serde_json::Value;
+        type Error = String;
+
+        async fn handle(
+            &self,
+            event: serde_json::Value,
+            invocation: &Invocation,
+        ) -> Result<serde_json::Value, String> {
+            if event == "fail" {
+                return Err("asked to fail".into());
+            }
+            Ok(serde_json::json!({
+                "event": event,
+                "build": self.build_number,
+                "request_id": invocation.request_id,
+                "cold_start": invocation.cold_start,
+                "deadline_ms": invocation.deadline_ms,
+            }))
+        }
+    }
+
+    fn fixed_aws() -> Pin<Box<dyn Future<Output = SdkConfig> + Send>> {
+        Box::pin(async {
+            SdkConfig::builder()
+                .region(aws_config::Region::new("eu-west-1"))
+                .build()
+        })
+    }
+
+    fn event(payload: serde_json::Value, request_id: &str) -> LambdaEvent<serde_json::Value> {
+        let mut context = lambda_runtime::Context::default();
+        context.request_id = request_id.into();
+        context.deadline = 600_000;
+        LambdaEvent::new(payload, context)
+    }
+
+    #[tokio::test]
+    async fn the_function_is_built_once_on_the_first_invocation() {
+        let builds = Arc::new(AtomicUsize::new(0));
+        let runner = Runner::new(
+            CountingSetup {
+                builds: builds.clone(),
+            },
+            fixed_aws,
+        );
+        assert_eq!(builds.load(Ordering::SeqCst), 0, "nothing built at init");
+
+        let first = runner.invoke(event("a".into(), "r1")).await.unwrap();
+        assert_eq!(
+            first,
+            serde_json::json!({"event": "a", "build": 1, "request_id": "r1", "cold_start": true, "deadline_ms": 600_000})
+        );
+        let second = runner.invoke(event("b".into(), "r2")).await.unwrap();
+        assert_eq!(second["build"], 1);
+        assert_eq!(second["cold_start"], false);
+        assert_eq!(second["request_id"], "r2");
+        assert_eq!(
+            runner.invoke(event("fail".into(), "r3")).await,
+            Err("asked to fail".to_owned())
+        );
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn concurrent_first_invocations_share_one_build() {
+        let builds = Arc::new(AtomicUsize::new(0));
+        let runner = Runner::new(
+            CountingSetup {
+                builds: builds.clone(),
+            },
+            fixed_aws,
+        );
+        let (a, b) = tokio::join!(
+            runner.invoke(event(1.into(), "r1")),
+            runner.invoke(event(2.into(), "r2"))
+        );
+        assert_eq!(
+            (a.unwrap()["build"].clone(), b.unwrap()["build"].clone()),
+            (1.into(), 1.into())
+        );
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+    }
+}

@@ -1,0 +1,41 @@
+#![doc = include_str!("../README.md")]
+
+mod function;
+mod invocation;
+mod startup;
+
+pub use function::{Function, Setup};
+pub use invocation::Invocation;
+pub use lambda_runtime::{Diagnostic, Error};
+pub use startup::{StartupError, http_client};
+pub use tim::config::{ConfigError, Env};
+
+use function::Runner;
+
+/// Runs a function in Lambda: the one start-up every function's `main` calls.
+///
+/// 1. Logging: `lambda_runtime`'s default subscriber (level from
+///    `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO; JSON when
+///    `AWS_LAMBDA_LOG_FORMAT=JSON`, as the template's `LoggingConfig` sets).
+/// 2. `read_settings` once, from the process environment: a failure is
+///    logged with the variable it names and ends the cold start.
+/// 3. On the first invocation: the AWS SDK config, then [`Setup::build`].
+/// 4. Each event: [`Function::handle`] with its [`Invocation`].
+pub async fn start<S: Setup>(
+    read_settings: impl FnOnce(&Env) -> Result<S, StartupError>,
+) -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let setup = match read_settings(&Env::from_process()) {
+        Ok(setup) => setup,
+        Err(error) => {
+            startup::report(&error);
+            return Err(error.into());
+        }
+    };
+    let runner = Runner::new(setup, function::load_aws_defaults);
+    let runner = &runner;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event| {
+        runner.invoke(event)
+    }))
+    .await
+}

@@ -1,0 +1,151 @@
+//! The Lambda wiring, for `lambda_kit::start`: what is read at init, what
+//! the first invocation builds, and how an event reaches [`OpsPull::handle`].
+
+use aws_config::SdkConfig;
+use lambda_kit::{Env, Function, Invocation, Setup, StartupError};
+use serde_json::Value;
+use tim::ClientConfig;
+use tim::secrets::CredentialsSource;
+
+use crate::config::{OpsConfig, s3_client};
+use crate::{App, Deadlines, OpsPull, RunError, RunSummary, S3Store};
+
+/// What the environment says, read and checked once at init.
+#[derive(Debug)]
+pub struct Settings {
+    pub ops: OpsConfig,
+    pub credentials: CredentialsSource,
+    pub client_config: ClientConfig,
+    /// One HTTP client (connection pool) for every app's Tencent calls.
+    pub http: reqwest::Client,
+}
+
+impl Settings {
+    /// Every variable ops-pull reads; the first missing or unusable one
+    /// stops the cold start.
+    pub fn from_env(env: &Env) -> Result<Self, StartupError> {
+        let client_config = ClientConfig::from_env(env)?;
+        Ok(Self {
+            ops: OpsConfig::read(env)?,
+            credentials: CredentialsSource::from_env(env)?,
+            http: lambda_kit::http_client(&client_config)?,
+            client_config,
+        })
+    }
+
+    /// The report name of each app: the secret it comes from.
+    fn app_names(&self) -> Vec<String> {
+        match &self.credentials {
+            CredentialsSource::UserSigSecrets(ids) => ids.clone(),
+            CredentialsSource::KeySecret(id) => vec![id.clone()],
+        }
+    }
+}
+
+/// The deployed function: the real Tencent client and S3.
+pub type Lambda = OpsPull<tim::Client, S3Store>;
+
+impl Setup for Settings {
+    type Function = Lambda;
+
+    /// One client per app, sharing the HTTP pool; the S3 store. No network
+    /// here: the secrets are read on first use.
+    async fn build(&self, aws: &SdkConfig) -> Lambda {
+        let secrets = aws_sdk_secretsmanager::Client::new(aws);
+        let apps = self
+            .app_names()
+            .into_iter()
+            .zip(self.credentials.providers(&secrets))
+            .map(|(name, provider)| {
+                App::new(
+                    name,
+                    tim::Client::new(self.http.clone(), self.client_config.clone(), provider),
+                )
+            })
+            .collect();
+        OpsPull {
+            apps,
+            store: S3Store::new(
+                s3_client(aws, self.ops.s3_endpoint_override),
+                self.ops.bucket.clone(),
+            ),
+            layout: self.ops.layout.clone(),
+        }
+    }
+}
+
+impl Function for Lambda {
+    type Event = Value;
+    type Output = RunSummary;
+    type Error = RunError;
+
+    async fn handle(&self, event: Value, invocation: &Invocation) -> Result<RunSummary, RunError> {
+        OpsPull::handle(self, event, Deadlines::for_invocation(invocation)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, StartupError> {
+        Settings::from_env(&Env::from_pairs(pairs.iter().copied()))
+    }
+
+    const BASE: [(&str, &str); 2] = [
+        ("OPS_BUCKET", "ops-archive"),
+        ("TIM_USERSIG_SECRET_ID", "prod/app-1, prod/app-2"),
+    ];
+
+    #[test]
+    fn every_variable_is_read_at_init_and_errors_name_it() {
+        let mut pairs = BASE.to_vec();
+        pairs.extend([
+            ("OPS_PREFIX", "ops"),
+            ("TIM_ENDPOINT", "http://127.0.0.1:9000"),
+            ("TIM_REGION", "seoul"),
+        ]);
+        let s = settings(&pairs).unwrap();
+        assert_eq!(s.ops.bucket, "ops-archive");
+        assert_eq!(s.ops.layout.prefix(), "ops");
+        assert_eq!(
+            s.credentials,
+            CredentialsSource::UserSigSecrets(vec!["prod/app-1".into(), "prod/app-2".into()])
+        );
+        let endpoint = s.client_config.endpoint.as_ref().map(|e| e.primary.port());
+        assert_eq!(endpoint, Some(Some(9000)));
+        assert_eq!(s.client_config.region, Some(tim::Region::Seoul));
+
+        for (change, variable) in [
+            (("OPS_BUCKET", ""), "OPS_BUCKET"),
+            (("TIM_USERSIG_SECRET_ID", " "), "TIM_USERSIG_SECRET_ID"),
+            (("TIM_ENDPOINT", "ftp://x"), "TIM_ENDPOINT"),
+            (("TIM_REGION", "mars"), "TIM_REGION"),
+        ] {
+            let mut pairs: Vec<_> = BASE
+                .iter()
+                .filter(|(k, _)| *k != change.0)
+                .copied()
+                .collect();
+            pairs.push(change);
+            match settings(&pairs) {
+                Err(StartupError::Config(e)) => assert_eq!(e.variable, variable, "{e}"),
+                other => panic!("{change:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_first_invocation_builds_one_client_per_app() {
+        let s = settings(&BASE).unwrap();
+        let aws = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("eu-west-1"))
+            .build();
+        let function = s.build(&aws).await;
+        let names: Vec<&str> = function.apps.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["prod/app-1", "prod/app-2"]);
+        assert_eq!(function.store.bucket(), "ops-archive");
+        assert_eq!(function.layout.prefix(), "tencent-chat/operations");
+    }
+}

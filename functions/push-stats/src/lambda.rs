@@ -1,0 +1,116 @@
+//! The Lambda wiring, for `lambda_kit::start`: what is read at init, what
+//! the first request builds, and how an event reaches [`handle`].
+
+use std::convert::Infallible;
+
+use aws_config::SdkConfig;
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use lambda_kit::{Env, Function, Setup, StartupError};
+use tim::ClientConfig;
+
+use crate::config::AppSecret;
+use crate::{Invocation, handle};
+
+/// What the environment says, read and checked once at init.
+#[derive(Debug)]
+pub struct Settings {
+    pub app: AppSecret,
+    pub client_config: ClientConfig,
+    /// The HTTP client (keep-alive pool) for Tencent.
+    pub http: reqwest::Client,
+}
+
+impl Settings {
+    /// Every variable push-stats reads; the first missing or unusable one
+    /// stops the cold start.
+    pub fn from_env(env: &Env) -> Result<Self, StartupError> {
+        let app = AppSecret::read(env)?;
+        let client_config = ClientConfig::from_env(env)?;
+        Ok(Self {
+            app,
+            http: lambda_kit::http_client(&client_config)?,
+            client_config,
+        })
+    }
+}
+
+/// The deployed function: the Tencent client of the one app.
+#[derive(Debug)]
+pub struct PushStats {
+    pub client: tim::Client,
+}
+
+impl Setup for Settings {
+    type Function = PushStats;
+
+    /// No network here: the secret is read on first use.
+    async fn build(&self, aws: &SdkConfig) -> PushStats {
+        let secrets = aws_sdk_secretsmanager::Client::new(aws);
+        PushStats {
+            client: tim::Client::new(
+                self.http.clone(),
+                self.client_config.clone(),
+                self.app.provider(&secrets),
+            ),
+        }
+    }
+}
+
+impl Function for PushStats {
+    type Event = ApiGatewayV2httpRequest;
+    type Output = ApiGatewayV2httpResponse;
+    /// Every outcome, failures included, is an HTTP answer.
+    type Error = Infallible;
+
+    async fn handle(
+        &self,
+        event: ApiGatewayV2httpRequest,
+        invocation: &lambda_kit::Invocation,
+    ) -> Result<ApiGatewayV2httpResponse, Infallible> {
+        Ok(handle(&event, &Invocation::from_lambda(invocation), &self.client).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, StartupError> {
+        Settings::from_env(&Env::from_pairs(pairs.iter().copied()))
+    }
+
+    #[test]
+    fn every_variable_is_read_at_init_and_errors_name_it() {
+        let s = settings(&[
+            ("TIM_USERSIG_SECRET_ID", "tencent-chat/usersig"),
+            ("TIM_ENDPOINT", "http://127.0.0.1:9000"),
+            ("TIM_REGION", "tokyo"),
+        ])
+        .unwrap();
+        assert_eq!(s.app, AppSecret::UserSig("tencent-chat/usersig".into()));
+        let port = s.client_config.endpoint.as_ref().map(|e| e.primary.port());
+        assert_eq!(port, Some(Some(9000)));
+        assert_eq!(s.client_config.region, Some(tim::Region::Tokyo));
+
+        for (pairs, variable) in [
+            (&[][..], "TIM_USERSIG_SECRET_ID"),
+            (
+                &[("TIM_USERSIG_SECRET_ID", "a,b")][..],
+                "TIM_USERSIG_SECRET_ID",
+            ),
+            (
+                &[("TIM_KEY_SECRET_ID", "k"), ("TIM_ENDPOINT", "ftp://x")][..],
+                "TIM_ENDPOINT",
+            ),
+            (
+                &[("TIM_KEY_SECRET_ID", "k"), ("TIM_REGION", "mars")][..],
+                "TIM_REGION",
+            ),
+        ] {
+            match settings(pairs) {
+                Err(StartupError::Config(e)) => assert_eq!(e.variable, variable, "{e}"),
+                other => panic!("{pairs:?}: {other:?}"),
+            }
+        }
+    }
+}

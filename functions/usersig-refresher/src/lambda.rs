@@ -1,0 +1,85 @@
+//! The Lambda wiring, for `lambda_kit::start`: what is read at init, what
+//! the first invocation builds, and how an event reaches [`Rotator::handle`].
+
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use lambda_kit::{Env, Function, Invocation, Setup, StartupError};
+
+use crate::{Config, RotationError, RotationEvent, Rotator, SecretStore, StepReport};
+
+/// Time kept back from Lambda's deadline to report a failure.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
+
+/// What the environment says, read and checked once at init.
+#[derive(Debug)]
+pub struct Settings {
+    pub config: Config,
+    /// The HTTP client (keep-alive pool) of testSecret's live check.
+    pub http: reqwest::Client,
+}
+
+impl Settings {
+    /// Every variable usersig-refresher reads; the first missing or
+    /// unusable one stops the cold start.
+    pub fn from_env(env: &Env) -> Result<Self, StartupError> {
+        let config = Config::read(env)?;
+        Ok(Self {
+            http: lambda_kit::http_client(&config.client)?,
+            config,
+        })
+    }
+}
+
+impl Setup for Settings {
+    type Function = Rotator<aws_sdk_secretsmanager::Client>;
+
+    /// No network here: the key secret is read by the steps that need it.
+    async fn build(&self, aws: &SdkConfig) -> Self::Function {
+        Rotator::new(
+            aws_sdk_secretsmanager::Client::new(aws),
+            self.config.clone(),
+            self.http.clone(),
+        )
+    }
+}
+
+impl<S: SecretStore + 'static> Function for Rotator<S> {
+    type Event = RotationEvent;
+    type Output = StepReport;
+    type Error = RotationError;
+
+    async fn handle(
+        &self,
+        event: RotationEvent,
+        invocation: &Invocation,
+    ) -> Result<StepReport, RotationError> {
+        let outcome = Rotator::handle(self, &event, invocation.deadline(DEADLINE_MARGIN)).await;
+        if let Err(e) = &outcome {
+            tracing::error!(error_type = e.error_type(), error = %e, "rotation step failed");
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_the_config_plus_the_http_client() {
+        let env = Env::from_pairs([
+            ("TIM_KEY_SECRET_ID", "tencent-chat/key"),
+            ("LIVE_CHECK", "no"),
+        ]);
+        let settings = Settings::from_env(&env).unwrap();
+        assert_eq!(settings.config.key_secret_id, "tencent-chat/key");
+        assert!(!settings.config.live_check);
+
+        let env = Env::from_pairs([("TIM_KEY_SECRET_ID", "k"), ("TIM_REGION", "mars")]);
+        match Settings::from_env(&env) {
+            Err(StartupError::Config(e)) => assert_eq!(e.variable, "TIM_REGION"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
