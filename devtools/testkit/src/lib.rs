@@ -7,6 +7,7 @@
 //!
 //! [`event`] / [`event_as`] read the sample events in `events/`.
 
+pub mod emf;
 mod events;
 
 pub use events::{event, event_as, events_dir};

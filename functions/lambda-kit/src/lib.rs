@@ -2,6 +2,7 @@
 
 mod function;
 mod invocation;
+pub mod metrics;
 mod startup;
 
 pub use function::{Function, Setup};

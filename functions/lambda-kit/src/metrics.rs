@@ -1,0 +1,375 @@
+//! CloudWatch metrics as Embedded Metric Format (EMF) documents on stdout.
+//!
+//! Lambda sends stdout to CloudWatch Logs, which turns each EMF line into
+//! metric data points: no PutMetricData call, no network on the hot path.
+//! The metrics this project emits are listed once, in `infra/metrics.json`;
+//! the functions' tests check every document against that list and against
+//! the EMF specification (testkit's EMF validator).
+//!
+//! Why not a crate: `metrics_cloudwatch_embedded` aggregates through the
+//! `metrics` facade and stamps every flush with the current time, but
+//! ops-pull must stamp each day's business numbers inside that (past) day;
+//! AWS Labs' `metrique` can, but brings a proc-macro framework and several
+//! crates for what is here one small serialiser over `serde_json`. See
+//! lambda-kit's README.
+//!
+//! ```
+//! use lambda_kit::metrics::{Metrics, Unit};
+//!
+//! let (metrics, lines) = Metrics::capture("TencentChat");
+//! metrics.emit(
+//!     metrics
+//!         .document()
+//!         .dimension("SDKAppID", "1400000000")
+//!         .metric("DaysWritten", Unit::Count, 3),
+//! );
+//! let line = lines.take().pop().unwrap();
+//! let doc: serde_json::Value = serde_json::from_str(&line).unwrap();
+//! assert_eq!(doc["DaysWritten"], 3);
+//! assert_eq!(doc["SDKAppID"], "1400000000");
+//! assert_eq!(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"], "TencentChat");
+//! ```
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Number, Value, json};
+use tim::config::{ConfigError, Env};
+
+/// The namespace unless `METRICS_NAMESPACE` says otherwise.
+pub const DEFAULT_NAMESPACE: &str = "TencentChat";
+/// The variable that overrides the namespace.
+pub const NAMESPACE_ENV: &str = "METRICS_NAMESPACE";
+
+/// EMF allows at most this many metrics in one document.
+pub const MAX_METRICS: usize = 100;
+/// EMF allows at most this many dimensions in one dimension set.
+pub const MAX_DIMENSIONS: usize = 30;
+
+/// A CloudWatch unit (the subset this project uses, plus the common ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// A count of things.
+    Count,
+    /// A duration in milliseconds.
+    Milliseconds,
+    /// A duration in seconds.
+    Seconds,
+    /// A size in bytes.
+    Bytes,
+    /// No unit (hours, ratios: CloudWatch has no unit for them).
+    None,
+}
+
+impl Unit {
+    /// CloudWatch's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Count => "Count",
+            Self::Milliseconds => "Milliseconds",
+            Self::Seconds => "Seconds",
+            Self::Bytes => "Bytes",
+            Self::None => "None",
+        }
+    }
+}
+
+type Sink = dyn Fn(&str) + Send + Sync;
+
+/// Where documents go (stdout in Lambda), and their namespace.
+#[derive(Clone)]
+pub struct Metrics {
+    namespace: String,
+    sink: Arc<Sink>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("namespace", &self.namespace)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Lines captured by [`Metrics::capture`] (tests, examples).
+#[derive(Debug, Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<String>>>);
+
+impl Captured {
+    /// The lines written so far, emptying the buffer.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl Metrics {
+    /// Documents to stdout, namespace from `METRICS_NAMESPACE`
+    /// (default `TencentChat`). CloudWatch refuses namespaces starting with
+    /// `AWS/`, so they are a configuration error here, not lost data later.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let namespace = env
+            .parse_with(NAMESPACE_ENV, |text| {
+                if text.starts_with("AWS/") {
+                    Err("namespaces starting with AWS/ are reserved for AWS")
+                } else if text.len() > 255 {
+                    Err("at most 255 characters")
+                } else {
+                    Ok(text.to_owned())
+                }
+            })?
+            .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
+        Ok(Self::stdout(namespace))
+    }
+
+    /// Documents to stdout, one line each.
+    pub fn stdout(namespace: impl Into<String>) -> Self {
+        Self::with_sink(namespace, |line| {
+            // One write of the whole line under stdout's lock, so a log line
+            // from another task never lands inside a document.
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        })
+    }
+
+    /// Documents to `sink`, one call per line.
+    pub fn with_sink(
+        namespace: impl Into<String>,
+        sink: impl Fn(&str) + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            namespace: namespace.into(),
+            sink: Arc::new(sink),
+        }
+    }
+
+    /// Documents kept in memory, for tests.
+    pub fn capture(namespace: impl Into<String>) -> (Self, Captured) {
+        let captured = Captured::default();
+        let lines = captured.0.clone();
+        let metrics = Self::with_sink(namespace, move |line| {
+            lines
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(line.to_owned());
+        });
+        (metrics, captured)
+    }
+
+    /// The namespace documents are written under.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// A new document stamped now.
+    pub fn document(&self) -> Document {
+        Document {
+            timestamp_ms: now_ms(),
+            dimensions: Vec::new(),
+            metrics: Vec::new(),
+            properties: Map::new(),
+        }
+    }
+
+    /// Writes `document` as one line; a document with no metric is skipped
+    /// (EMF needs at least one).
+    pub fn emit(&self, document: Document) {
+        if let Some(line) = document.to_line(&self.namespace) {
+            (self.sink)(&line);
+        }
+    }
+}
+
+/// One EMF document: one timestamp, one dimension set, its metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    timestamp_ms: i64,
+    dimensions: Vec<(String, String)>,
+    metrics: Vec<(String, Unit, Number)>,
+    properties: Map<String, Value>,
+}
+
+impl Document {
+    /// Stamps the document at `timestamp_ms` (milliseconds since the epoch):
+    /// the data point belongs to that instant (CloudWatch accepts up to two
+    /// weeks in the past).
+    pub fn at(mut self, timestamp_ms: i64) -> Self {
+        self.timestamp_ms = timestamp_ms;
+        self
+    }
+
+    /// Adds a dimension (name and value; values are always strings in EMF).
+    /// Beyond [`MAX_DIMENSIONS`] further dimensions are ignored.
+    pub fn dimension(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        if self.dimensions.len() < MAX_DIMENSIONS {
+            self.dimensions.push((name.into(), value.into()));
+        }
+        self
+    }
+
+    /// Adds a metric. Beyond [`MAX_METRICS`] further metrics are ignored
+    /// (split them over several documents). A non-finite float is skipped:
+    /// JSON cannot carry it and CloudWatch would reject the document.
+    pub fn metric(
+        mut self,
+        name: impl Into<String>,
+        unit: Unit,
+        value: impl Into<MetricValue>,
+    ) -> Self {
+        if self.metrics.len() < MAX_METRICS {
+            if let Some(number) = value.into().0 {
+                self.metrics.push((name.into(), unit, number));
+            }
+        }
+        self
+    }
+
+    /// Adds a property: searchable in Logs Insights, not a metric.
+    pub fn property(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.properties.insert(name.into(), value.into());
+        self
+    }
+
+    /// How many metrics the document carries.
+    pub fn metric_count(&self) -> usize {
+        self.metrics.len()
+    }
+
+    /// The JSON line, or `None` without metrics.
+    pub fn to_line(&self, namespace: &str) -> Option<String> {
+        if self.metrics.is_empty() {
+            return None;
+        }
+        let mut root = self.properties.clone();
+        for (name, value) in &self.dimensions {
+            root.insert(name.clone(), Value::String(value.clone()));
+        }
+        for (name, _, value) in &self.metrics {
+            root.insert(name.clone(), Value::Number(value.clone()));
+        }
+        let dimension_set: Vec<&str> = self.dimensions.iter().map(|(n, _)| n.as_str()).collect();
+        let definitions: Vec<Value> = self
+            .metrics
+            .iter()
+            .map(|(name, unit, _)| json!({"Name": name, "Unit": unit.as_str()}))
+            .collect();
+        root.insert(
+            "_aws".into(),
+            json!({
+                "Timestamp": self.timestamp_ms,
+                "CloudWatchMetrics": [{
+                    "Namespace": namespace,
+                    "Dimensions": [dimension_set],
+                    "Metrics": definitions,
+                }],
+            }),
+        );
+        Some(Value::Object(root).to_string())
+    }
+}
+
+/// A metric's value: an integer as sent (no float rounding of large counts)
+/// or a finite float.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricValue(Option<Number>);
+
+macro_rules! integer_values {
+    ($($t:ty),*) => {$(
+        impl From<$t> for MetricValue {
+            fn from(v: $t) -> Self {
+                Self(Some(Number::from(v)))
+            }
+        }
+    )*};
+}
+integer_values!(u8, u16, u32, u64, usize, i8, i16, i32, i64);
+
+impl From<f64> for MetricValue {
+    fn from(v: f64) -> Self {
+        Self(Number::from_f64(v))
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_follows_the_emf_layout() {
+        let (metrics, lines) = Metrics::capture("Test/NS");
+        metrics.emit(
+            metrics
+                .document()
+                .at(1_700_000_000_000)
+                .dimension("SDKAppID", "1400000000")
+                .metric("ActiveUserNum", Unit::Count, 12_u64)
+                .metric("NewestDayLagHours", Unit::None, 30.5)
+                .property("date", "2026-11-29"),
+        );
+        let lines = lines.take();
+        assert_eq!(lines.len(), 1);
+        let doc: Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(
+            doc,
+            json!({
+                "SDKAppID": "1400000000",
+                "ActiveUserNum": 12,
+                "NewestDayLagHours": 30.5,
+                "date": "2026-11-29",
+                "_aws": {
+                    "Timestamp": 1_700_000_000_000_i64,
+                    "CloudWatchMetrics": [{
+                        "Namespace": "Test/NS",
+                        "Dimensions": [["SDKAppID"]],
+                        "Metrics": [
+                            {"Name": "ActiveUserNum", "Unit": "Count"},
+                            {"Name": "NewestDayLagHours", "Unit": "None"}
+                        ]
+                    }]
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn empty_documents_and_non_finite_values_are_not_written() {
+        let (metrics, lines) = Metrics::capture("NS");
+        metrics.emit(metrics.document().dimension("SDKAppID", "1"));
+        metrics.emit(metrics.document().metric("Lag", Unit::None, f64::NAN));
+        assert!(lines.take().is_empty());
+    }
+
+    #[test]
+    fn limits_are_kept() {
+        let mut doc = Metrics::capture("NS").0.document();
+        for i in 0..(MAX_METRICS + 5) {
+            doc = doc.metric(format!("M{i}"), Unit::Count, i);
+        }
+        for i in 0..(MAX_DIMENSIONS + 5) {
+            doc = doc.dimension(format!("D{i}"), "v");
+        }
+        assert_eq!(doc.metric_count(), MAX_METRICS);
+        let line = doc.to_line("NS").unwrap();
+        let value: Value = serde_json::from_str(&line).unwrap();
+        let set = &value["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0];
+        assert_eq!(set.as_array().unwrap().len(), MAX_DIMENSIONS);
+    }
+
+    #[test]
+    fn the_namespace_comes_from_the_environment() {
+        let metrics = Metrics::from_env(&Env::from_pairs([("X", "y")])).unwrap();
+        assert_eq!(metrics.namespace(), DEFAULT_NAMESPACE);
+        let metrics =
+            Metrics::from_env(&Env::from_pairs([(NAMESPACE_ENV, " Chat/Prod ")])).unwrap();
+        assert_eq!(metrics.namespace(), "Chat/Prod");
+        let err = Metrics::from_env(&Env::from_pairs([(NAMESPACE_ENV, "AWS/Lambda")])).unwrap_err();
+        assert_eq!(err.variable, NAMESPACE_ENV);
+    }
+}
