@@ -4,6 +4,13 @@
 //! the real `aws-sdk-*` crates. The test command starts one and exports
 //! `MOTO_ENDPOINT`; a plain `cargo test` starts one per test binary (from
 //! `.venv/bin/moto_server` or `PATH`) that dies with the binary.
+//!
+//! [`http_client`] builds the Tencent client's HTTP stack for tests (it
+//! panics instead of returning the builder's error).
+
+mod http;
+
+pub use http::http_client;
 
 use std::net::TcpStream;
 use std::path::PathBuf;
