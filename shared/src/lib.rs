@@ -19,6 +19,8 @@ pub mod error;
 pub mod region;
 pub mod usersig;
 
+mod cache;
+
 pub use client::{Client, ClientConfig, Deadline, RetryPolicy};
 pub use credentials::{AppCredentials, CredentialsProvider, LocalSigner, StaticCredentials};
 pub use error::{Error, ErrorClass};
