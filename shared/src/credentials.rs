@@ -1,12 +1,13 @@
 //! Where a client gets its UserSig: a small trait and its simple sources.
 //!
-//! Sources backed by AWS Secrets Manager live in [`crate::secrets`]
+//! Sources backed by AWS Secrets Manager live in `crate::secrets`
 //! (feature `secrets-manager`).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::cache::{CacheError, CachePolicy, Expiring, ExpiryCache};
 use crate::error::{Error, ErrorClass};
 use crate::region::Region;
 use crate::usersig::{Clock, SecretKey, Signer, SystemClock, UserSig};
@@ -14,9 +15,11 @@ use crate::usersig::{Clock, SecretKey, Signer, SystemClock, UserSig};
 /// Everything needed to call Tencent as one app's admin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppCredentials {
+    /// The app's SDKAppID.
     pub sdkappid: u64,
     /// The admin account the UserSig is signed for.
     pub identifier: String,
+    /// The admin UserSig (redacted in `Debug`).
     pub usersig: UserSig,
     /// The app's region, when the source knows it.
     pub region: Option<Region>,
@@ -41,7 +44,10 @@ pub trait CredentialsProvider: Send + Sync {
 /// Fixed credentials (tests, one-off tools). `refresh` returns them again:
 /// a second rejection then fails the call.
 #[derive(Debug, Clone)]
-pub struct StaticCredentials(pub AppCredentials);
+pub struct StaticCredentials(
+    /// The credentials handed out.
+    pub AppCredentials,
+);
 
 #[async_trait]
 impl CredentialsProvider for StaticCredentials {
@@ -63,7 +69,7 @@ pub struct LocalSigner {
     region: Option<Region>,
     validity_secs: u64,
     clock: Arc<dyn Clock>,
-    cached: Mutex<Option<AppCredentials>>,
+    cached: ExpiryCache<AppCredentials>,
 }
 
 impl std::fmt::Debug for LocalSigner {
@@ -81,6 +87,8 @@ impl LocalSigner {
     /// Validity of locally signed UserSigs unless set: one day.
     pub const DEFAULT_VALIDITY_SECS: u64 = 86_400;
 
+    /// Signs for `identifier` of app `sdkappid` with `key`; `region`, when
+    /// known, tells the client where to send requests.
     pub fn new(
         sdkappid: u64,
         identifier: impl Into<String>,
@@ -93,65 +101,66 @@ impl LocalSigner {
             region,
             validity_secs: Self::DEFAULT_VALIDITY_SECS,
             clock: Arc::new(SystemClock),
-            cached: Mutex::new(None),
+            cached: ExpiryCache::new(Self::policy(Self::DEFAULT_VALIDITY_SECS)),
         }
     }
 
+    /// Validity of the UserSigs signed (at least one second).
     pub fn with_validity(mut self, secs: u64) -> Self {
         self.validity_secs = secs.max(1);
+        self.cached = ExpiryCache::new(Self::policy(self.validity_secs));
         self
     }
 
+    /// The clock UserSigs are signed at (tests).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
 
-    fn sign_now(&self) -> AppCredentials {
-        let now = self.clock.now_unix();
-        let usersig = self.signer.sign(&self.identifier, self.validity_secs, now);
-        AppCredentials {
-            sdkappid: self.signer.sdkappid(),
-            identifier: self.identifier.clone(),
-            usersig,
-            region: self.region,
-            expires_at: Some(now.saturating_add(self.validity_secs)),
+    /// Renew when a quarter of the validity is left. Signing never fails,
+    /// so there is nothing to recheck.
+    fn policy(validity_secs: u64) -> CachePolicy {
+        CachePolicy {
+            refresh_margin_secs: validity_secs / 4,
+            recheck_secs: 0,
         }
     }
 
-    fn store(&self, fresh: AppCredentials) -> AppCredentials {
-        // A poisoned lock only means another thread panicked mid-store; the
-        // value is still a complete Option.
-        let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
-        *cached = Some(fresh.clone());
-        fresh
+    async fn sign_now(&self) -> Result<Expiring<AppCredentials>, Error> {
+        let now = self.clock.now_unix();
+        let usersig = self.signer.sign(&self.identifier, self.validity_secs, now);
+        let expires_at = now.saturating_add(self.validity_secs);
+        Ok(Expiring {
+            value: AppCredentials {
+                sdkappid: self.signer.sdkappid(),
+                identifier: self.identifier.clone(),
+                usersig,
+                region: self.region,
+                expires_at: Some(expires_at),
+            },
+            expires_at,
+        })
     }
 }
 
 #[async_trait]
 impl CredentialsProvider for LocalSigner {
     async fn credentials(&self) -> Result<AppCredentials, Error> {
-        let now = self.clock.now_unix();
-        let renew_margin = self.validity_secs / 4;
-        let cached = self
-            .cached
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        match cached {
-            Some(creds)
-                if creds
-                    .expires_at
-                    .is_some_and(|at| at.saturating_sub(renew_margin) > now) =>
-            {
-                Ok(creds)
-            }
-            _ => Ok(self.store(self.sign_now())),
-        }
+        self.cached
+            .get(&*self.clock, || self.sign_now(), |_| {})
+            .await
+            .map_err(|e| match e {
+                CacheError::Load(error) => error,
+                // A UserSig signed now is valid for at least a second.
+                CacheError::Expired { expires_at } => Error::credentials(format!(
+                    "the UserSig signed locally expired at {expires_at} (unix)"
+                )),
+            })
     }
 
     async fn refresh(&self, _rejected: &AppCredentials) -> Result<AppCredentials, Error> {
-        Ok(self.store(self.sign_now()))
+        self.cached.reload(&*self.clock, || self.sign_now()).await
     }
 }
 
@@ -199,5 +208,31 @@ mod tests {
         };
         let renewed = later.credentials().await.unwrap();
         assert_eq!(renewed.expires_at, Some(1_700_000_701));
+    }
+
+    /// A clock the test moves.
+    struct Moving(std::sync::atomic::AtomicU64);
+
+    impl Clock for Moving {
+        fn now_unix(&self) -> u64 {
+            self.0.load(std::sync::atomic::Ordering::SeqCst)
+        }
+    }
+
+    #[tokio::test]
+    async fn local_signer_keeps_its_usersig_until_a_quarter_is_left_and_refresh_re_signs() {
+        let clock = Arc::new(Moving(1_700_000_000.into()));
+        let signer = LocalSigner::new(1_400_000_000, "admin", SecretKey::new("k"), None)
+            .with_validity(400)
+            .with_clock(clock.clone());
+        let first = signer.credentials().await.unwrap();
+        clock
+            .0
+            .store(1_700_000_299, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(signer.credentials().await.unwrap(), first);
+        let refreshed = signer.refresh(&first).await.unwrap();
+        assert_eq!(refreshed.expires_at, Some(1_700_000_699));
+        assert_ne!(refreshed.usersig, first.usersig);
+        assert_eq!(signer.credentials().await.unwrap(), refreshed);
     }
 }

@@ -5,71 +5,64 @@ use std::str::FromStr;
 
 use url::Url;
 
-/// A Tencent Cloud Chat data-centre region (the app's region in the console).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Region {
-    China,
-    Singapore,
-    Seoul,
-    Tokyo,
-    Frankfurt,
-    SiliconValley,
-    Jakarta,
-    Mumbai,
+/// Generates [`Region`] and its name and domain tables from one list, so a
+/// region cannot be added without its configuration name and both domains.
+macro_rules! regions {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident => $name:literal, primary: $primary:literal, backup: $backup:literal;
+    )+) => {
+        /// A Tencent Cloud Chat data-centre region (the app's region in the console).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Region {
+            $( $(#[doc = $doc])* $variant, )+
+        }
+
+        impl Region {
+            /// Every region, in the table's order.
+            pub const ALL: [Region; [$($name),+].len()] = [$(Region::$variant),+];
+
+            /// The configuration name: `china`, `singapore`, …, `silicon-valley`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Region::$variant => $name,)+
+                }
+            }
+
+            /// Tencent's primary REST domain for the region.
+            pub fn primary_domain(self) -> &'static str {
+                match self {
+                    $(Region::$variant => $primary,)+
+                }
+            }
+
+            /// Tencent's backup domain, for when the primary's DNS fails.
+            pub fn backup_domain(self) -> &'static str {
+                match self {
+                    $(Region::$variant => $backup,)+
+                }
+            }
+        }
+    };
 }
 
-impl Region {
-    pub const ALL: [Region; 8] = [
-        Region::China,
-        Region::Singapore,
-        Region::Seoul,
-        Region::Tokyo,
-        Region::Frankfurt,
-        Region::SiliconValley,
-        Region::Jakarta,
-        Region::Mumbai,
-    ];
-
-    /// The configuration name: `china`, `singapore`, …, `silicon-valley`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Region::China => "china",
-            Region::Singapore => "singapore",
-            Region::Seoul => "seoul",
-            Region::Tokyo => "tokyo",
-            Region::Frankfurt => "frankfurt",
-            Region::SiliconValley => "silicon-valley",
-            Region::Jakarta => "jakarta",
-            Region::Mumbai => "mumbai",
-        }
-    }
-
-    pub fn primary_domain(self) -> &'static str {
-        match self {
-            Region::China => "console.tim.qq.com",
-            Region::Singapore => "adminapisgp.im.qcloud.com",
-            Region::Seoul => "adminapikr.im.qcloud.com",
-            Region::Tokyo => "adminapijpn.im.qcloud.com",
-            Region::Frankfurt => "adminapiger.im.qcloud.com",
-            Region::SiliconValley => "adminapiusa.im.qcloud.com",
-            Region::Jakarta => "adminapiidn.im.qcloud.com",
-            Region::Mumbai => "adminapiind.im.qcloud.com",
-        }
-    }
-
-    /// Tencent's backup domain, for when the primary's DNS fails.
-    pub fn backup_domain(self) -> &'static str {
-        match self {
-            Region::China => "adminapi.my-imcloud.com",
-            Region::Singapore => "adminapisgp.my-imcloud.com",
-            Region::Seoul => "adminapikr.my-imcloud.com",
-            Region::Tokyo => "adminapijpn.my-imcloud.com",
-            Region::Frankfurt => "adminapiger.my-imcloud.com",
-            Region::SiliconValley => "adminapiusa.my-imcloud.com",
-            Region::Jakarta => "adminapiidn.my-imcloud.com",
-            Region::Mumbai => "adminapiind.my-imcloud.com",
-        }
-    }
+regions! {
+    /// Chinese mainland.
+    China => "china", primary: "console.tim.qq.com", backup: "adminapi.my-imcloud.com";
+    /// Singapore.
+    Singapore => "singapore", primary: "adminapisgp.im.qcloud.com", backup: "adminapisgp.my-imcloud.com";
+    /// Seoul, South Korea.
+    Seoul => "seoul", primary: "adminapikr.im.qcloud.com", backup: "adminapikr.my-imcloud.com";
+    /// Tokyo, Japan.
+    Tokyo => "tokyo", primary: "adminapijpn.im.qcloud.com", backup: "adminapijpn.my-imcloud.com";
+    /// Frankfurt, Germany.
+    Frankfurt => "frankfurt", primary: "adminapiger.im.qcloud.com", backup: "adminapiger.my-imcloud.com";
+    /// Silicon Valley, USA.
+    SiliconValley => "silicon-valley", primary: "adminapiusa.im.qcloud.com", backup: "adminapiusa.my-imcloud.com";
+    /// Jakarta, Indonesia.
+    Jakarta => "jakarta", primary: "adminapiidn.im.qcloud.com", backup: "adminapiidn.my-imcloud.com";
+    /// Mumbai, India.
+    Mumbai => "mumbai", primary: "adminapiind.im.qcloud.com", backup: "adminapiind.my-imcloud.com";
 }
 
 impl fmt::Display for Region {
@@ -78,11 +71,15 @@ impl fmt::Display for Region {
     }
 }
 
+/// A region name that is none of [`Region::ALL`]'s.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown Tencent Chat region {0:?}; expected one of: china, singapore, seoul, tokyo, frankfurt, silicon-valley, jakarta, mumbai"
 )]
-pub struct UnknownRegion(pub String);
+pub struct UnknownRegion(
+    /// The name as given.
+    pub String,
+);
 
 impl FromStr for Region {
     type Err = UnknownRegion;
@@ -125,14 +122,19 @@ impl<'de> serde::Deserialize<'de> for Region {
 /// when the primary cannot be connected to (refused, DNS failure).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    /// Tried first.
     pub primary: Url,
+    /// Tried at once when connecting to the primary fails.
     pub backup: Option<Url>,
 }
 
+/// A `TIM_ENDPOINT` value that is not one or two http(s) URLs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid Tencent endpoint override {value:?}: {reason}")]
 pub struct InvalidEndpoint {
+    /// The value as given (an endpoint, not a secret).
     pub value: String,
+    /// What is wrong with it.
     pub reason: String,
 }
 

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use testkit::http_client;
 use tim::api::appinfo::{AppInfoRequest, OpsValue};
 use tim::api::push::{EventType, PushPlatform, PushStatsRequest};
-use tim::client::http_client;
 use tim::error::NetworkFailure;
 use tim::region::Endpoint;
 use tim::usersig::{Clock, SecretKey, SystemClock};

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use testkit::http_client;
 use tim::api::appinfo::AppInfoRequest;
-use tim::client::http_client;
 use tim::region::Endpoint;
 use tim::usersig::SecretKey;
 use tim::{

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrets_common::*;
+use testkit::http_client;
 use tim::api::appinfo::AppInfoRequest;
-use tim::client::http_client;
 use tim::region::Endpoint;
 use tim::secrets::UserSigSecretProvider;
 use tim::{Client, ClientConfig, CredentialsProvider, Deadline, ErrorClass, RetryPolicy};

@@ -5,12 +5,17 @@
 //! `MOTO_ENDPOINT`; a plain `cargo test` starts one per test binary (from
 //! `.venv/bin/moto_server` or `PATH`) that dies with the binary.
 //!
-//! [`event`] / [`event_as`] read the sample events in `events/`.
+//! [`event`] / [`event_as`] read the sample events in `events/`;
+//! [`emf`] checks the functions' EMF output; [`http_client`] builds the
+//! Tencent client's HTTP stack for tests (it panics instead of returning the
+//! builder's error).
 
 pub mod emf;
 mod events;
+mod http;
 
 pub use events::{event, event_as, events_dir};
+pub use http::http_client;
 
 use std::net::TcpStream;
 use std::path::PathBuf;

@@ -68,7 +68,7 @@ async fn harness(sdkappids: &[u64]) -> Harness {
         },
         ..ClientConfig::default()
     };
-    let http = tim::client::http_client(&client_config);
+    let http = testkit::http_client(&client_config);
     let apps = sdkappids
         .iter()
         .map(|&id| {

@@ -66,7 +66,7 @@ async fn setup() -> Setup {
         inner: LocalSigner::new(SDKAPPID, "administrator", SecretKey::new(KEY), None),
         refreshes: AtomicUsize::new(0),
     });
-    let http = tim::client::http_client(&config);
+    let http = testkit::http_client(&config);
     let client = tim::Client::new(http, config, signer.clone());
     Setup {
         emulator,

@@ -58,15 +58,18 @@ pub const DATE_FIELD: &str = "Date";
 /// Request body: `{}` for all fields, or `{"RequestField": [...]}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppInfoRequest {
+    /// The fields asked for (`RequestField`); `None` for all of them.
     #[serde(rename = "RequestField", skip_serializing_if = "Option::is_none")]
     pub fields: Option<Vec<String>>,
 }
 
 impl AppInfoRequest {
+    /// Every field (`{}`).
     pub fn all_fields() -> Self {
         Self { fields: None }
     }
 
+    /// Only these fields (`{"RequestField": [...]}`).
     pub fn only(fields: impl IntoIterator<Item = impl Into<String>>) -> Self {
         Self {
             fields: Some(fields.into_iter().map(Into::into).collect()),
@@ -86,6 +89,7 @@ pub enum OpsValue {
 }
 
 impl OpsValue {
+    /// The count, for a [`OpsValue::Number`].
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             OpsValue::Number(n) => Some(*n),
@@ -127,10 +131,12 @@ impl AppInfoDay {
         Self { date, values }
     }
 
+    /// The value of `field`, if the row has it.
     pub fn get(&self, field: &str) -> Option<&OpsValue> {
         self.values.get(field)
     }
 
+    /// The count in `field`, if the row has one there.
     pub fn number(&self, field: &str) -> Option<i64> {
         self.get(field).and_then(OpsValue::as_i64)
     }
@@ -170,6 +176,7 @@ fn classify(name: &str, value: &Value) -> OpsValue {
 /// The whole answer: the parsed days plus the exact body Tencent sent.
 #[derive(Debug, Clone)]
 pub struct AppInfo {
+    /// The rows of `Result`, in Tencent's order.
     pub days: Vec<AppInfoDay>,
     /// The response body as received, for the raw archive.
     pub raw: bytes::Bytes,

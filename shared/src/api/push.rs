@@ -5,27 +5,36 @@ use serde::{Deserialize, Serialize};
 /// Request body. `task_ids` empty asks for the overall statistics.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushStatsRequest {
+    /// Start of the window, unix seconds (`StartTime`).
     #[serde(rename = "StartTime")]
     pub start_time: i64,
+    /// End of the window, unix seconds (`EndTime`).
     #[serde(rename = "EndTime")]
     pub end_time: i64,
+    /// Up to [`MAX_TASK_IDS`] push task ids (`TaskID`); empty for the
+    /// overall statistics.
     #[serde(rename = "TaskID", default, skip_serializing_if = "Vec::is_empty")]
     pub task_ids: Vec<String>,
 }
 
-/// Tencent's limits on a request.
+/// Tencent's limit on task ids in one request.
 pub const MAX_TASK_IDS: usize = 5;
+/// Tencent's limit on a request's window (`EndTime - StartTime`): 30 days.
 pub const MAX_WINDOW_SECS: i64 = 30 * 24 * 60 * 60;
 
 /// `EventType`: 1 offline push, 2 online push.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
+    /// 1: offline push (through the vendor channels).
     Offline,
+    /// 2: online push (over the app's own connection).
     Online,
+    /// A code this crate does not know.
     Unknown(i64),
 }
 
 impl EventType {
+    /// From Tencent's numeric `EventType`.
     pub fn from_code(code: i64) -> Self {
         match code {
             1 => Self::Offline,
@@ -34,6 +43,7 @@ impl EventType {
         }
     }
 
+    /// Tencent's numeric `EventType`.
     pub fn code(self) -> i64 {
         match self {
             Self::Offline => 1,
@@ -56,19 +66,30 @@ impl EventType {
 /// (always so for online push); codes beyond 8 are `Unknown(n)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PushPlatform {
+    /// 0: no vendor channel (always so for online push).
     Unspecified,
+    /// 1: Apple Push Notification service.
     Apns,
+    /// 2: Xiaomi.
     Mi,
+    /// 3: Huawei.
     Huawei,
+    /// 4: Firebase Cloud Messaging.
     Fcm,
+    /// 5: Meizu.
     Meizu,
+    /// 6: OPPO.
     Oppo,
+    /// 7: vivo.
     Vivo,
+    /// 8: Honor.
     Honor,
+    /// A code this crate does not know.
     Unknown(i64),
 }
 
 impl PushPlatform {
+    /// From Tencent's numeric `PushPlatform`.
     pub fn from_code(code: i64) -> Self {
         match code {
             0 => Self::Unspecified,
@@ -84,6 +105,7 @@ impl PushPlatform {
         }
     }
 
+    /// Tencent's numeric `PushPlatform`.
     pub fn code(self) -> i64 {
         match self {
             Self::Unspecified => 0,
@@ -121,11 +143,13 @@ pub struct PushCounts {
     /// Could be sent.
     #[serde(rename = "TotalCount", default)]
     pub total: u64,
+    /// Handed to the vendor channel.
     #[serde(rename = "SentCount", default)]
     pub sent: u64,
     /// Reached the device.
     #[serde(rename = "DeliveredCount", default)]
     pub delivered: u64,
+    /// Opened by the user.
     #[serde(rename = "ClickCount", default)]
     pub clicked: u64,
 }
@@ -133,22 +157,30 @@ pub struct PushCounts {
 /// Counts of one channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformPushStats {
+    /// Offline or online push.
     pub event: EventType,
+    /// The vendor channel.
     pub platform: PushPlatform,
+    /// The channel's counts.
     pub counts: PushCounts,
 }
 
 /// Counts of one task (`task_id` empty: the overall statistics).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskPushStats {
+    /// The push task (empty: the overall statistics).
     pub task_id: String,
+    /// The task's counts over all channels.
     pub counts: PushCounts,
+    /// The counts per event type and channel.
     pub platforms: Vec<PlatformPushStats>,
 }
 
 /// The answer's `Results`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushStatistics {
+    /// One entry per task asked for (one, with an empty id, for the overall
+    /// statistics).
     pub results: Vec<TaskPushStats>,
 }
 

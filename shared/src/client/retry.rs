@@ -1,0 +1,88 @@
+//! How long to wait between attempts, and when not to retry at all.
+
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// Retries are only started with at least this much time before the
+/// deadline: an attempt that cannot complete a round trip only adds load.
+pub const MIN_RETRY_WINDOW: Duration = Duration::from_millis(50);
+
+/// Backoff between attempts of a retryable failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// Delay cap before the first retry; doubles each retry (full jitter).
+    pub base_delay: Duration,
+    /// The longest pause, and the pause (give or take jitter) after a rate limit.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The pause before retry number `retry` (1 = the first retry), given a
+    /// uniform sample `unit` in `[0, 1)`.
+    ///
+    /// - Ordinary retryable failures: full jitter, uniform in
+    ///   `[0, min(max_delay, base_delay · 2^(retry-1))]`.
+    /// - Rate limits (60007, 60011, 60018, 60019, HTTP 429): uniform in
+    ///   `[max_delay/2, max_delay]`. Tencent counts its limits per second, so
+    ///   an early retry almost surely lands in the same window and burns an
+    ///   attempt; waiting about the cap (2 s by default) moves to a fresh
+    ///   window, and the jitter keeps concurrent callers apart.
+    pub fn delay(&self, retry: u32, rate_limited: bool, unit: f64) -> Duration {
+        let unit = if unit.is_finite() {
+            unit.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        if rate_limited {
+            let half = self.max_delay / 2;
+            return half + (self.max_delay - half).mul_f64(unit);
+        }
+        let doublings = retry.saturating_sub(1).min(31);
+        let cap = self
+            .base_delay
+            .saturating_mul(1u32 << doublings)
+            .min(self.max_delay);
+        cap.mul_f64(unit)
+    }
+}
+
+/// Tencent (or its gateway) asked us to slow down.
+pub(super) fn slow_down(error: &Error) -> bool {
+    error.is_rate_limited() || matches!(error, Error::Http { status: 429, .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_jitter_doubles_up_to_the_cap() {
+        let policy = RetryPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(500),
+        };
+        assert_eq!(policy.delay(1, false, 0.0), Duration::ZERO);
+        assert_eq!(policy.delay(1, false, 1.0), Duration::from_millis(100));
+        assert_eq!(policy.delay(2, false, 1.0), Duration::from_millis(200));
+        assert_eq!(policy.delay(3, false, 0.5), Duration::from_millis(200));
+        assert_eq!(policy.delay(4, false, 1.0), Duration::from_millis(500));
+        assert_eq!(policy.delay(60, false, 1.0), Duration::from_millis(500));
+        assert_eq!(policy.delay(1, true, 0.0), Duration::from_millis(250));
+        assert_eq!(policy.delay(1, true, 1.0), Duration::from_millis(500));
+        assert_eq!(policy.delay(1, false, f64::NAN), Duration::ZERO);
+    }
+}

@@ -1,0 +1,154 @@
+//! One attempt: the endpoint's base URLs in fail-over order, one HTTP
+//! exchange each, bounded by the request timeout and the deadline.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+use url::Url;
+
+use crate::credentials::AppCredentials;
+use crate::error::{Error, NetworkFailure};
+
+use super::Client;
+use super::deadline::Deadline;
+use super::envelope::{Response, parse_envelope};
+use super::failover::Route;
+use super::request::request_url;
+use super::scrub::network_error;
+
+/// One attempt's inputs.
+pub(super) struct Request<'a> {
+    pub(super) command: &'a str,
+    pub(super) body: &'a bytes::Bytes,
+    pub(super) credentials: &'a AppCredentials,
+    pub(super) deadline: Deadline,
+    pub(super) attempt: u32,
+}
+
+impl Client {
+    /// One attempt: the primary base URL, and the backup right away when the
+    /// primary cannot be connected to (or the other way round while the
+    /// primary is remembered as down).
+    pub(super) async fn attempt(&self, request: &Request<'_>) -> Result<Response, Error> {
+        let Request {
+            command,
+            deadline,
+            attempt,
+            ..
+        } = *request;
+        let endpoint = self.endpoint_for(request.credentials)?;
+        let routes = self.failover.order(&endpoint, Instant::now());
+        let mut outcome = Err(Error::Config {
+            reason: "no base URL to call".to_owned(),
+        });
+        for (i, route) in routes.iter().copied().enumerate() {
+            let Some(base) = route.base(&endpoint) else {
+                break;
+            };
+            if i > 0 && deadline.is_past() {
+                break;
+            }
+            outcome = self.send(request, base, route).await;
+            let connect_failed = matches!(
+                &outcome,
+                Err(Error::Network {
+                    kind: NetworkFailure::Connect,
+                    ..
+                })
+            );
+            match route {
+                Route::Primary if connect_failed => {
+                    self.failover.primary_unreachable(&endpoint, Instant::now())
+                }
+                Route::Primary => self.failover.primary_reachable(&endpoint),
+                Route::Backup => {}
+            }
+            if !connect_failed {
+                break;
+            }
+            if i + 1 < routes.len() {
+                tracing::warn!(
+                    command,
+                    attempt,
+                    from = route.name(),
+                    "cannot connect to Tencent; trying the other domain"
+                );
+            }
+        }
+        outcome
+    }
+
+    /// One HTTP request to one base URL.
+    async fn send(
+        &self,
+        request: &Request<'_>,
+        base: &Url,
+        route: Route,
+    ) -> Result<Response, Error> {
+        let command = request.command;
+        let url = request_url(base, command, request.credentials)?;
+        let timeout = self
+            .config
+            .request_timeout
+            .min(request.deadline.remaining());
+        let started = Instant::now();
+        let secret = request.credentials.usersig.expose_secret();
+        let exchange = async {
+            let response = self
+                .http
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(request.body.clone())
+                .timeout(timeout)
+                .send()
+                .await
+                .map_err(|e| network_error(command, e, secret))?;
+            let status = response.status().as_u16();
+            // Read the body even for a failed status: a fully read answer
+            // lets the connection go back to the pool.
+            let raw = response
+                .bytes()
+                .await
+                .map_err(|e| network_error(command, e, secret));
+            Ok::<_, Error>((status, raw))
+        };
+        // reqwest's timeout covers the body too; this outer bound makes the
+        // deadline hold whatever the transport does.
+        let result = match tokio::time::timeout(timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Network {
+                command: command.to_owned(),
+                kind: NetworkFailure::Timeout,
+                detail: format!("no complete answer within {} ms", timeout.as_millis()),
+            }),
+        };
+        let status = result.as_ref().ok().map(|(status, _)| *status);
+        let outcome = match result {
+            Err(e) => Err(e),
+            Ok((200, Ok(raw))) => parse_envelope(command, raw),
+            Ok((200, Err(e))) => Err(e),
+            Ok((status, _)) => Err(Error::Http {
+                command: command.to_owned(),
+                status,
+            }),
+        };
+        tracing::debug!(
+            command,
+            attempt = request.attempt,
+            endpoint = route.name(),
+            status,
+            code = outcome.as_ref().err().and_then(Error::code),
+            elapsed_ms = elapsed_ms(started),
+            "Tencent HTTP request done"
+        );
+        outcome
+    }
+}
+
+pub(super) fn elapsed_ms(since: Instant) -> u64 {
+    millis(since.elapsed())
+}
+
+pub(super) fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

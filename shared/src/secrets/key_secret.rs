@@ -1,0 +1,121 @@
+//! The key secret reader: signs UserSigs locally (simple setups, local runs).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::cache::{CacheError, CachePolicy, Expiring, ExpiryCache};
+use crate::credentials::{AppCredentials, CredentialsProvider, LocalSigner};
+use crate::error::Error;
+use crate::usersig::{Clock, SystemClock};
+
+use super::reader::CurrentReader;
+use super::value::KeySecret;
+
+/// Reads the key secret once, then signs UserSigs locally ([`LocalSigner`]).
+/// When Tencent refuses a UserSig, the key secret is read again (the
+/// operator may have corrected it) and a fresh UserSig is signed.
+pub struct KeySecretProvider {
+    reader: CurrentReader,
+    validity_secs: u64,
+    clock: Arc<dyn Clock>,
+    /// The signer made from the key secret. A key does not expire: it is
+    /// read once, and again only after a rejection.
+    signer: ExpiryCache<Arc<LocalSigner>>,
+}
+
+impl std::fmt::Debug for KeySecretProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeySecretProvider")
+            .field("secret_id", &self.secret_id())
+            .field("reads", &self.reads())
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeySecretProvider {
+    /// Reads secret `secret_id` (an id or ARN) on first use.
+    pub fn new(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>) -> Self {
+        Self {
+            reader: CurrentReader::new(client, secret_id.into()),
+            validity_secs: LocalSigner::DEFAULT_VALIDITY_SECS,
+            clock: Arc::new(SystemClock),
+            signer: ExpiryCache::new(CachePolicy {
+                refresh_margin_secs: 0,
+                recheck_secs: 0,
+            }),
+        }
+    }
+
+    /// Validity of the UserSigs signed (default [`LocalSigner::DEFAULT_VALIDITY_SECS`]).
+    pub fn with_validity(mut self, secs: u64) -> Self {
+        self.validity_secs = secs.max(1);
+        self
+    }
+
+    /// The clock UserSigs are signed at (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The secret's id or ARN.
+    pub fn secret_id(&self) -> &str {
+        self.reader.secret_id()
+    }
+
+    /// GetSecretValue calls made so far.
+    pub fn reads(&self) -> u64 {
+        self.reader.reads()
+    }
+
+    /// Reads and parses the key secret (one GetSecretValue).
+    pub async fn read_key(&self) -> Result<KeySecret, Error> {
+        let text = self.reader.read("key secret").await?;
+        KeySecret::from_json(&text).map_err(|e| {
+            Error::credentials(format!(
+                "key secret {:?} is malformed: {e}",
+                self.secret_id()
+            ))
+        })
+    }
+
+    async fn new_signer(&self) -> Result<Expiring<Arc<LocalSigner>>, Error> {
+        let key = self.read_key().await?;
+        let signer = LocalSigner::new(key.sdkappid, key.identifier, key.key, Some(key.region))
+            .with_validity(self.validity_secs)
+            .with_clock(self.clock.clone());
+        Ok(Expiring {
+            value: Arc::new(signer),
+            // A key does not expire.
+            expires_at: u64::MAX,
+        })
+    }
+}
+
+#[async_trait]
+impl CredentialsProvider for KeySecretProvider {
+    async fn credentials(&self) -> Result<AppCredentials, Error> {
+        let signer = self
+            .signer
+            .get(&*self.clock, || self.new_signer(), |_| {})
+            .await
+            .map_err(|e| match e {
+                CacheError::Load(error) => error,
+                // Cannot happen with a key that never expires; reported, not panicked.
+                CacheError::Expired { .. } => Error::credentials(format!(
+                    "key secret {:?}: the cached signer expired",
+                    self.secret_id()
+                )),
+            })?;
+        signer.credentials().await
+    }
+
+    async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
+        let signer = self
+            .signer
+            .reload(&*self.clock, || self.new_signer())
+            .await?;
+        signer.refresh(rejected).await
+    }
+}

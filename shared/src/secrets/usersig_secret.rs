@@ -1,0 +1,142 @@
+//! The UserSig secret reader: the functions' usual credentials source.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::cache::{CacheError, CachePolicy, Expiring, ExpiryCache, Reloaded};
+use crate::credentials::{AppCredentials, CredentialsProvider};
+use crate::error::{Error, ErrorClass};
+use crate::usersig::{Clock, SystemClock};
+
+use super::reader::CurrentReader;
+use super::value::UserSigSecret;
+
+/// Reads a UserSig secret (as usersig-refresher writes it) and caches it.
+///
+/// - First use reads `AWSCURRENT` (concurrent first calls wait for one read).
+/// - The cached UserSig is used until [`Self::REFRESH_MARGIN_SECS`] before its
+///   `expires_at`; then the secret is re-read, at most once every
+///   [`Self::RECHECK_SECS`] while it still holds the same nearly expired
+///   UserSig. A UserSig already expired and not replaced fails clearly.
+/// - If re-reading fails while the cached UserSig is still valid, the cached
+///   one is used (and the secret re-read after [`Self::RECHECK_SECS`]).
+/// - `refresh` (Tencent refused the UserSig) re-reads once. If the secret
+///   still holds the refused UserSig, it fails with class
+///   [`ErrorClass::UserSigRejected`] and tells the operator to rotate.
+pub struct UserSigSecretProvider {
+    reader: CurrentReader,
+    clock: Arc<dyn Clock>,
+    cache: ExpiryCache<AppCredentials>,
+}
+
+impl std::fmt::Debug for UserSigSecretProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserSigSecretProvider")
+            .field("secret_id", &self.secret_id())
+            .field("reads", &self.reads())
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserSigSecretProvider {
+    /// Re-read this long before `expires_at`. Rotation normally replaces the
+    /// UserSig weeks before it expires (7-day rotation, 30-day validity), so
+    /// this only matters when rotation has been failing; 10 minutes covers
+    /// clock skew and a request in flight.
+    pub const REFRESH_MARGIN_SECS: u64 = 600;
+    /// While the secret holds a UserSig within the margin, re-read at most
+    /// this often (so a stuck rotation does not cost one read per request).
+    pub const RECHECK_SECS: u64 = 60;
+
+    /// Reads secret `secret_id` (an id or ARN) on first use.
+    pub fn new(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>) -> Self {
+        Self {
+            reader: CurrentReader::new(client, secret_id.into()),
+            clock: Arc::new(SystemClock),
+            cache: ExpiryCache::new(CachePolicy {
+                refresh_margin_secs: Self::REFRESH_MARGIN_SECS,
+                recheck_secs: Self::RECHECK_SECS,
+            }),
+        }
+    }
+
+    /// The clock expiry is judged by (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The secret's id or ARN.
+    pub fn secret_id(&self) -> &str {
+        self.reader.secret_id()
+    }
+
+    /// GetSecretValue calls made so far.
+    pub fn reads(&self) -> u64 {
+        self.reader.reads()
+    }
+
+    async fn read(&self) -> Result<Expiring<AppCredentials>, Error> {
+        let id = self.secret_id();
+        let text = self.reader.read("UserSig secret").await?;
+        let secret = UserSigSecret::from_json(&text)
+            .map_err(|e| Error::credentials(format!("UserSig secret {id:?} is malformed: {e}")))?;
+        let expires_at = secret.expires_at_unix().ok_or_else(|| {
+            Error::credentials(format!(
+                "UserSig secret {id:?} is malformed: field `expires_at` is not a valid timestamp"
+            ))
+        })?;
+        Ok(Expiring {
+            value: secret.to_credentials(),
+            expires_at,
+        })
+    }
+
+    fn expired_error(&self, expires_at: u64) -> Error {
+        Error::Credentials {
+            reason: format!(
+                "UserSig secret {:?} holds a UserSig that expired at {} (unix); rotation is not replacing it: check usersig-refresher's logs and run `aws secretsmanager rotate-secret --secret-id {}`",
+                self.secret_id(),
+                expires_at,
+                self.secret_id()
+            ),
+            class: ErrorClass::Configuration,
+        }
+    }
+}
+
+#[async_trait]
+impl CredentialsProvider for UserSigSecretProvider {
+    async fn credentials(&self) -> Result<AppCredentials, Error> {
+        let on_stale = |error: &Error| {
+            tracing::warn!(secret_id = self.secret_id(), error = %error, "re-reading the UserSig secret failed; using the cached UserSig");
+        };
+        match self.cache.get(&*self.clock, || self.read(), on_stale).await {
+            Ok(credentials) => Ok(credentials),
+            Err(CacheError::Load(error)) => Err(error),
+            Err(CacheError::Expired { expires_at }) => Err(self.expired_error(expires_at)),
+        }
+    }
+
+    async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
+        let is_rejected = |cached: &AppCredentials| cached.usersig == rejected.usersig;
+        match self
+            .cache
+            .reload_rejected(&*self.clock, is_rejected, || self.read())
+            .await?
+        {
+            // Either another request already replaced the refused UserSig,
+            // or the re-read found a new one.
+            Reloaded::Fresh(credentials) => Ok(credentials),
+            Reloaded::StillRejected => Err(Error::Credentials {
+                reason: format!(
+                    "Tencent refused the UserSig in secret {:?} and the secret still holds the same one: rotate it (`aws secretsmanager rotate-secret --secret-id {}`) and check usersig-refresher's logs",
+                    self.secret_id(),
+                    self.secret_id()
+                ),
+                class: ErrorClass::UserSigRejected,
+            }),
+        }
+    }
+}
