@@ -290,7 +290,8 @@ mod tests {
 
     #[test]
     fn each_rule_of_the_specification_is_checked() {
-        let mutations: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        type Mutation = Box<dyn Fn(&mut Value)>;
+        let mutations: Vec<(&str, Mutation)> = vec![
             (
                 "no _aws",
                 Box::new(|d| {

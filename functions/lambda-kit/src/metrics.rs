@@ -216,10 +216,10 @@ impl Document {
         unit: Unit,
         value: impl Into<MetricValue>,
     ) -> Self {
-        if self.metrics.len() < MAX_METRICS {
-            if let Some(number) = value.into().0 {
-                self.metrics.push((name.into(), unit, number));
-            }
+        if self.metrics.len() < MAX_METRICS
+            && let Some(number) = value.into().0
+        {
+            self.metrics.push((name.into(), unit, number));
         }
         self
     }
