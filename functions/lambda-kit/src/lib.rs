@@ -4,6 +4,7 @@ mod function;
 mod invocation;
 pub mod metrics;
 mod startup;
+pub mod usersig_hours;
 
 pub use function::{Function, Setup};
 pub use invocation::Invocation;

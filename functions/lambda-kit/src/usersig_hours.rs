@@ -1,0 +1,200 @@
+//! `UserSigHoursLeft`: how long the UserSig a function uses stays valid.
+//!
+//! [`ReportHoursLeft`] wraps any credentials provider and emits the metric
+//! (dimension `SDKAppID`) whenever the function starts using a UserSig it
+//! had not reported yet (so at least once per cold start, and after every
+//! rotation it picks up), and again at most once an hour while it keeps
+//! using the same one, so a long-lived warm environment stays visible to the
+//! alarm.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use tim::usersig::{Clock, SystemClock};
+use tim::{AppCredentials, CredentialsProvider, Error};
+
+use crate::metrics::{Metrics, Unit};
+
+/// The metric's name (listed in `infra/metrics.json`).
+pub const METRIC: &str = "UserSigHoursLeft";
+/// Re-report the same UserSig at most this often.
+pub const REPEAT_SECS: u64 = 3_600;
+
+/// What was reported last: which UserSig (by app and expiry: no secret is
+/// kept here) and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Reported {
+    sdkappid: u64,
+    expires_at: u64,
+    at: u64,
+}
+
+/// A credentials provider that reports `UserSigHoursLeft` for what it hands out.
+pub struct ReportHoursLeft {
+    inner: Arc<dyn CredentialsProvider>,
+    metrics: Metrics,
+    clock: Arc<dyn Clock>,
+    last: Mutex<Option<Reported>>,
+}
+
+impl std::fmt::Debug for ReportHoursLeft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportHoursLeft").finish_non_exhaustive()
+    }
+}
+
+impl ReportHoursLeft {
+    /// Wraps `inner`; documents go to `metrics`.
+    pub fn new(inner: Arc<dyn CredentialsProvider>, metrics: Metrics) -> Self {
+        Self {
+            inner,
+            metrics,
+            clock: Arc::new(SystemClock),
+            last: Mutex::new(None),
+        }
+    }
+
+    /// The clock hours are counted by (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn observe(&self, credentials: &AppCredentials) {
+        let Some(expires_at) = credentials.expires_at else {
+            return;
+        };
+        let now = self.clock.now_unix();
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let due = match *last {
+            Some(seen) => {
+                seen.sdkappid != credentials.sdkappid
+                    || seen.expires_at != expires_at
+                    || now.saturating_sub(seen.at) >= REPEAT_SECS
+            }
+            None => true,
+        };
+        if !due {
+            return;
+        }
+        *last = Some(Reported {
+            sdkappid: credentials.sdkappid,
+            expires_at,
+            at: now,
+        });
+        drop(last);
+        emit_hours_left(&self.metrics, credentials.sdkappid, expires_at, now);
+    }
+}
+
+/// Emits one `UserSigHoursLeft` document: hours from `now` to `expires_at`
+/// (negative once expired), to one decimal.
+pub fn emit_hours_left(metrics: &Metrics, sdkappid: u64, expires_at: u64, now: u64) {
+    let seconds = i128::from(expires_at) - i128::from(now);
+    // Seconds fit an f64 exactly for any realistic UserSig.
+    let hours = (seconds as f64 / 360.0).round() / 10.0;
+    metrics.emit(
+        metrics
+            .document()
+            .dimension("SDKAppID", sdkappid.to_string())
+            .metric(METRIC, Unit::None, hours),
+    );
+}
+
+#[async_trait]
+impl CredentialsProvider for ReportHoursLeft {
+    async fn credentials(&self) -> Result<AppCredentials, Error> {
+        let credentials = self.inner.credentials().await?;
+        self.observe(&credentials);
+        Ok(credentials)
+    }
+
+    async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
+        let credentials = self.inner.refresh(rejected).await?;
+        self.observe(&credentials);
+        Ok(credentials)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tim::StaticCredentials;
+    use tim::usersig::UserSig;
+
+    struct Ticking(AtomicU64);
+    impl Clock for Ticking {
+        fn now_unix(&self) -> u64 {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    fn credentials(expires_at: Option<u64>) -> AppCredentials {
+        AppCredentials {
+            sdkappid: 1_400_000_000,
+            identifier: "administrator".into(),
+            usersig: UserSig::new("sig"),
+            region: None,
+            expires_at,
+        }
+    }
+
+    fn hours(lines: &[String]) -> Vec<f64> {
+        lines
+            .iter()
+            .map(|l| {
+                let doc: serde_json::Value = serde_json::from_str(l).unwrap();
+                assert_eq!(doc["SDKAppID"], "1400000000");
+                doc[METRIC].as_f64().unwrap()
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn reports_on_first_use_then_hourly_and_on_change() {
+        const NOW: u64 = 1_800_000_000;
+        let (metrics, lines) = Metrics::capture("NS");
+        let clock = Arc::new(Ticking(AtomicU64::new(NOW)));
+        let provider = ReportHoursLeft::new(
+            Arc::new(StaticCredentials(credentials(Some(NOW + 48 * 3_600)))),
+            metrics,
+        )
+        .with_clock(clock.clone());
+
+        provider.credentials().await.unwrap();
+        provider.credentials().await.unwrap();
+        assert_eq!(hours(&lines.take()), [48.0], "once per UserSig");
+
+        clock.0.store(NOW + 1_800, Ordering::SeqCst);
+        provider.credentials().await.unwrap();
+        assert!(lines.take().is_empty(), "not again within the hour");
+
+        clock.0.store(NOW + 3_600, Ordering::SeqCst);
+        provider
+            .refresh(&credentials(Some(NOW + 48 * 3_600)))
+            .await
+            .unwrap();
+        assert_eq!(hours(&lines.take()), [47.0], "hourly while it is in use");
+    }
+
+    #[tokio::test]
+    async fn a_new_usersig_is_reported_at_once_and_no_expiry_is_not_reported() {
+        const NOW: u64 = 1_800_000_000;
+        let (metrics, lines) = Metrics::capture("NS");
+        let clock = Arc::new(Ticking(AtomicU64::new(NOW)));
+        let first = ReportHoursLeft::new(
+            Arc::new(StaticCredentials(credentials(Some(NOW + 3_600)))),
+            metrics.clone(),
+        )
+        .with_clock(clock.clone());
+        first.credentials().await.unwrap();
+        first.observe(&credentials(Some(NOW + 30 * 86_400)));
+        first.observe(&credentials(Some(NOW - 5_400)));
+        assert_eq!(hours(&lines.take()), [1.0, 720.0, -1.5]);
+
+        let unknown = ReportHoursLeft::new(Arc::new(StaticCredentials(credentials(None))), metrics);
+        unknown.credentials().await.unwrap();
+        assert!(lines.take().is_empty());
+    }
+}
