@@ -177,15 +177,15 @@ def rust_string_consts(path: Path, const: str) -> list[str]:
 
 
 def rust_region_names() -> list[str]:
+    # The one list in region.rs: `Variant => "name", primary: "...", backup: "...";`
     source = (ROOT / "shared" / "src" / "region.rs").read_text()
-    body = re.search(r"pub fn name\(self\).*?\{(.*?)\n    \}", source, re.S)
-    return re.findall(r'=> "([a-z-]+)"', body.group(1)) if body else []
+    return re.findall(r'^\s*\w+ => "([a-z-]+)", primary:', source, re.M)
 
 
 def rust_struct_fields(path: Path, struct: str) -> list[str]:
     source = path.read_text()
     body = re.search(rf"pub struct {struct} \{{(.*?)\n\}}", source, re.S)
-    return re.findall(r"pub (\w+):", body.group(1)) if body else []
+    return re.findall(r"^\s*pub (\w+):", body.group(1), re.M) if body else []
 
 
 # --------------------------------------------------------------------------- source-level checks
@@ -688,7 +688,7 @@ def check_outputs(c: Checks, cfn: dict[str, Any]) -> None:
     skeleton = re.search(r"--secret-string '(\{.*\})'", command)
     if c.check(skeleton is not None, "SetKeyCommand has a JSON skeleton"):
         document = json.loads(skeleton.group(1))
-        fields = rust_struct_fields(ROOT / "shared" / "src" / "secrets.rs", "KeySecret")
+        fields = rust_struct_fields(ROOT / "shared" / "src" / "secrets" / "value.rs", "KeySecret")
         c.equal(sorted(document), sorted(fields), "skeleton fields = tim::secrets::KeySecret fields")
         c.equal(document.get("sdkappid"), 1400000000, "skeleton sdkappid is a number")
         c.equal(document.get("region"), "singapore", "skeleton region")
