@@ -2,7 +2,7 @@
 //!
 //! Signing writes the JSON as zlib *stored* (uncompressed) blocks, as
 //! Tencent's Go library does by default (`zlib.NoCompression`). A UserSig's
-//! JSON is a few hundred bytes: compressing it saves ~60 characters, while
+//! JSON is a few hundred bytes: compressing it saves ~50 characters, while
 //! building a deflate compressor (hundreds of KiB of state, allocated and
 //! freed per signature) cost about a hundred times the rest of signing.
 //! Every zlib inflater reads stored blocks, so the tokens verify everywhere.
