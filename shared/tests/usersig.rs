@@ -241,8 +241,18 @@ fn our_admin_token_carries_exactly_the_reference_json() {
     assert_eq!(decode_json_text(REFERENCE_ADMIN), REFERENCE_ADMIN_JSON);
 }
 
+/// Adler-32 (RFC 1950 §9), written out here as a second implementation.
+fn adler32(data: &[u8]) -> u32 {
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in data {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    (b << 16) | a
+}
+
 #[test]
-fn our_tokens_use_tencents_alphabet_and_default_zlib_header() {
+fn our_tokens_use_tencents_alphabet_and_stored_zlib_framing() {
     for identifier in AWKWARD_IDENTIFIERS {
         let token = signer().sign(identifier, 86_400, TIME);
         let text = token.expose_secret();
@@ -251,10 +261,19 @@ fn our_tokens_use_tencents_alphabet_and_default_zlib_header() {
                 .all(|b| b.is_ascii_alphanumeric() || b"*-_".contains(&b)),
             "{text}"
         );
-        assert!(
-            text.starts_with("eJ"),
-            "zlib header 78 9c encodes as eJ: {text}"
-        );
+        // zlib at level 0, as Tencent's Go library writes it: header 78 01,
+        // one final stored block (01, LEN, NLEN little-endian), the JSON
+        // itself, then its Adler-32 big-endian; nothing else.
+        let json = decode_json_text(text);
+        let len = u16::try_from(json.len()).unwrap();
+        let mut framed = vec![0x78, 0x01, 0x01];
+        framed.extend_from_slice(&len.to_le_bytes());
+        framed.extend_from_slice(&(!len).to_le_bytes());
+        framed.extend_from_slice(json.as_bytes());
+        framed.extend_from_slice(&adler32(json.as_bytes()).to_be_bytes());
+        let standard = text.replace('*', "+").replace('-', "/").replace('_', "=");
+        assert_eq!(STANDARD.decode(standard).unwrap(), framed, "{identifier}");
+        assert!(text.starts_with("eAEB"), "78 01 01 encodes as eAEB: {text}");
     }
 }
 
