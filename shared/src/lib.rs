@@ -8,9 +8,6 @@ pub mod error;
 pub mod region;
 #[cfg(feature = "secrets-manager")]
 pub mod secrets;
-// Being rewritten for speed in parallel (issue 10); its public items get
-// their docs with that rewrite, when this allow goes.
-#[allow(missing_docs)]
 pub mod usersig;
 
 mod cache;

@@ -57,6 +57,7 @@ type HmacSha256 = Hmac<Sha256>;
 pub struct SecretKey(String);
 
 impl SecretKey {
+    /// Wraps the key text exactly as the Chat console shows it.
     pub fn new(key: impl Into<String>) -> Self {
         Self(key.into())
     }
@@ -78,6 +79,7 @@ impl fmt::Debug for SecretKey {
 pub struct UserSig(String);
 
 impl UserSig {
+    /// Wraps a token (e.g. read back from the UserSig secret).
     pub fn new(usersig: impl Into<String>) -> Self {
         Self(usersig.into())
     }
@@ -131,7 +133,9 @@ impl Clock for FixedClock {
 /// What a UserSig says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Claims {
+    /// The identifier the UserSig is for (`TLS.identifier`).
     pub identifier: String,
+    /// The app it is for (`TLS.sdkappid`).
     pub sdkappid: u64,
     /// Issued at, unix seconds (`TLS.time`).
     pub time: u64,
@@ -150,6 +154,7 @@ impl Claims {
         self.time.saturating_add(self.expire)
     }
 
+    /// [`Claims::expires_at_unix`] as a UTC time; `None` past the calendar.
     pub fn expires_at_utc(&self) -> Option<DateTime<Utc>> {
         i64::try_from(self.expires_at_unix())
             .ok()
@@ -169,16 +174,40 @@ impl Claims {
 /// Why a UserSig was refused. [`UserSigError::reason`] gives the stable word.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UserSigError {
+    /// Not a UserSig at all (encoding, zlib, JSON, a missing member); says what.
     #[error("malformed UserSig: {0}")]
     Malformed(String),
     #[error("unsupported UserSig version {found:?} (expected \"2.0\")")]
-    Version { found: String },
+    /// A `TLS.ver` other than `2.0`.
+    Version {
+        /// The version the token claims.
+        found: String,
+    },
     #[error("sdkappid mismatch: UserSig is for {found}, expected {expected}")]
-    SdkAppId { expected: u64, found: u64 },
+    /// Signed for another app.
+    SdkAppId {
+        /// The verifier's SDKAppID.
+        expected: u64,
+        /// The token's.
+        found: u64,
+    },
     #[error("identifier mismatch: UserSig is for {found:?}, expected {expected:?}")]
-    Identifier { expected: String, found: String },
+    /// Signed for another identifier.
+    Identifier {
+        /// The identifier asked for.
+        expected: String,
+        /// The token's.
+        found: String,
+    },
     #[error("UserSig expired at {expired_at} (now {now})")]
-    Expired { expired_at: u64, now: u64 },
+    /// Valid signature, but past `time + expire`.
+    Expired {
+        /// Last valid second (unix).
+        expired_at: u64,
+        /// The verifier's now (unix).
+        now: u64,
+    },
+    /// The HMAC does not match: another key, or an altered token.
     #[error("UserSig signature does not match (wrong key, or the token was altered)")]
     Signature,
 }
@@ -217,6 +246,23 @@ impl fmt::Debug for Signer {
 }
 
 impl Signer {
+    /// A signer for `sdkappid` with the app's key. The HMAC key state is
+    /// computed here once and copied for each signature.
+    ///
+    /// ```
+    /// use tim::usersig::{SecretKey, Signer};
+    ///
+    /// let signer = Signer::new(1_400_000_000, SecretKey::new("the-app-key"));
+    /// let usersig = signer.sign("administrator", 86_400, 1_700_000_000);
+    /// let claims = signer
+    ///     .verify(usersig.expose_secret(), "administrator", 1_700_000_100)
+    ///     .unwrap();
+    /// assert_eq!((claims.sdkappid, claims.expire), (1_400_000_000, 86_400));
+    /// // Tampering or another key is refused, with a stable reason.
+    /// let other = Signer::new(1_400_000_000, SecretKey::new("another-key"));
+    /// let err = other.verify(usersig.expose_secret(), "administrator", 1_700_000_100);
+    /// assert_eq!(err.unwrap_err().reason(), "signature");
+    /// ```
     pub fn new(sdkappid: u64, key: SecretKey) -> Self {
         // HMAC accepts keys of any length; this cannot fail.
         let keyed_mac = HmacSha256::new_from_slice(key.expose_secret().as_bytes())
@@ -227,6 +273,7 @@ impl Signer {
         }
     }
 
+    /// The app this signer signs for.
     pub fn sdkappid(&self) -> u64 {
         self.sdkappid
     }
