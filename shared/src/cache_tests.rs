@@ -200,7 +200,12 @@ async fn a_source_changed_since_the_refusal_is_loaded_at_once() {
         std::future::ready(answer)
     };
     let found = cache
-        .reload_rejected(&FixedClock(1_000), rejected_a, || changed(true), || source.load())
+        .reload_rejected(
+            &FixedClock(1_000),
+            rejected_a,
+            || changed(true),
+            || source.load(),
+        )
         .await;
     assert!(matches!(found, Ok(Reloaded::StillRejected)));
     assert_eq!(
@@ -212,7 +217,12 @@ async fn a_source_changed_since_the_refusal_is_loaded_at_once() {
     // the very next refusal loads it, well within recheck_secs.
     source.set("b", 20_000);
     let found = cache
-        .reload_rejected(&FixedClock(1_001), rejected_a, || changed(true), || source.load())
+        .reload_rejected(
+            &FixedClock(1_001),
+            rejected_a,
+            || changed(true),
+            || source.load(),
+        )
         .await;
     assert!(matches!(found, Ok(Reloaded::Fresh("b"))), "{found:?}");
     assert_eq!((source.loads(), checks.load(Ordering::SeqCst)), (3, 1));

@@ -287,7 +287,10 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<HttpRes
         .into_response(),
         Some(Fault::EchoingErrorCode(code)) => ApiError::new(
             code,
-            format!("fault injected by tim-emulator: ErrorCode {code} for request {}", parts.uri),
+            format!(
+                "fault injected by tim-emulator: ErrorCode {code} for request {}",
+                parts.uri
+            ),
         )
         .into_response(),
         Some(Fault::HttpStatus(status)) => {

@@ -364,7 +364,11 @@ mod tests {
             (mapped.status(), mapped.code, mapped.tencent_error_code),
             (502, ErrorCode::UpstreamAuth, Some(70003))
         );
-        assert!(mapped.message.contains("(Tencent ErrorCode 70003)"), "{}", mapped.message);
+        assert!(
+            mapped.message.contains("(Tencent ErrorCode 70003)"),
+            "{}",
+            mapped.message
+        );
         // An unreadable secret during the re-read stays an IAM/secret matter.
         let unreadable = tim::Error::credentials("AccessDenied").after_refusal(&api(70001));
         assert_eq!(
@@ -378,11 +382,17 @@ mod tests {
         assert_eq!(ErrorCode::ALL.len(), 21);
         assert_eq!(ErrorCode::ALL[0], ErrorCode::MissingParameter);
         assert_eq!(
-            (ErrorCode::RateLimited.as_str(), ErrorCode::RateLimited.status()),
+            (
+                ErrorCode::RateLimited.as_str(),
+                ErrorCode::RateLimited.status()
+            ),
             ("rate_limited", 429)
         );
         assert_eq!(
-            (ErrorCode::UpstreamTimeout.as_str(), ErrorCode::UpstreamTimeout.status()),
+            (
+                ErrorCode::UpstreamTimeout.as_str(),
+                ErrorCode::UpstreamTimeout.status()
+            ),
             ("upstream_timeout", 504)
         );
         assert_eq!(ErrorCode::InternalError.status(), 500);

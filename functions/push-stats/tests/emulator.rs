@@ -180,7 +180,11 @@ async fn a_rate_limit_is_answered_429_at_once_with_retry_after() {
         emulator.clear_faults();
         let body = body_json(&response);
         assert_eq!(response.status_code, 429, "{fault:?}: {body}");
-        assert_eq!(header(&response, "retry-after"), Some(retry_after), "{fault:?}");
+        assert_eq!(
+            header(&response, "retry-after"),
+            Some(retry_after),
+            "{fault:?}"
+        );
         assert_eq!(body["error"]["code"], "rate_limited");
         assert_eq!(body["error"]["tencent_error_code"].as_i64(), code, "{body}");
         assert_eq!(emulator.stats().requests, 1, "{fault:?}: not retried");
@@ -200,7 +204,9 @@ async fn tencents_error_info_reaches_neither_the_answer_nor_the_logs_with_the_us
     } = setup().await;
     let logs = testkit_logs::Buffer::default();
     let subscriber = tracing_subscriber::registry()
-        .with(tracing_subscriber::EnvFilter::new("push_stats=trace,tim=trace,tim_emulator=off"))
+        .with(tracing_subscriber::EnvFilter::new(
+            "push_stats=trace,tim=trace,tim_emulator=off",
+        ))
         .with(
             tracing_subscriber::fmt::layer()
                 .with_ansi(false)
@@ -219,7 +225,8 @@ async fn tencents_error_info_reaches_neither_the_answer_nor_the_logs_with_the_us
     );
     let info = body["error"]["tencent_error_info"].as_str().unwrap();
     assert!(
-        info.contains("/v4/timpush/all_member_push_statistics?") && info.contains("usersig=<redacted>"),
+        info.contains("/v4/timpush/all_member_push_statistics?")
+            && info.contains("usersig=<redacted>"),
         "the echo is kept, its UserSig is not: {info}"
     );
     let usersig = signer.inner.credentials().await.unwrap().usersig;

@@ -141,16 +141,31 @@ async fn a_usersig_tencent_refuses_after_the_re_read_is_upstream_auth_with_tence
         assert_eq!(body["error"]["tencent_error_code"], code, "{body}");
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains("UserSig secret"), "{message}");
-        assert_eq!(provider.reads(), 2, "{code}: the first read and one re-read");
-        assert_eq!(emulator.stats().requests, 1, "{code}: the same UserSig is not retried");
+        assert_eq!(
+            provider.reads(),
+            2,
+            "{code}: the first read and one re-read"
+        );
+        assert_eq!(
+            emulator.stats().requests,
+            1,
+            "{code}: the same UserSig is not retried"
+        );
         let text = body.to_string();
         assert!(!text.contains(secret.usersig.expose_secret()) && !text.contains(KEY));
 
         // The next request, the secret unchanged: refused again, with one
         // DescribeSecret and no further GetSecretValue.
         let (status, body) = get(&client).await;
-        assert_eq!((status, body["error"]["tencent_error_code"].as_i64()), (502, Some(code)));
-        assert_eq!((provider.reads(), provider.version_checks()), (2, 1), "{code}");
+        assert_eq!(
+            (status, body["error"]["tencent_error_code"].as_i64()),
+            (502, Some(code))
+        );
+        assert_eq!(
+            (provider.reads(), provider.version_checks()),
+            (2, 1),
+            "{code}"
+        );
     }
     emulator.shutdown().await;
 }
@@ -159,14 +174,18 @@ async fn a_usersig_tencent_refuses_after_the_re_read_is_upstream_auth_with_tence
 async fn a_usersig_the_operator_puts_after_a_refusal_serves_the_very_next_request() {
     let emulator = emulator().await;
     let sm = secrets_manager().await;
-    let refused = secret_with(Signer::new(APP, SecretKey::new("the-old-key")).sign(ADMIN, 30 * DAY, now()));
+    let refused =
+        secret_with(Signer::new(APP, SecretKey::new("the-old-key")).sign(ADMIN, 30 * DAY, now()));
     let id = create_secret(&sm, &refused).await;
     let (settings, _) = settings(&emulator, &id);
     let provider = Arc::new(UserSigSecretProvider::new(sm.clone(), &id));
     let client = client_over(&settings, provider.clone());
 
     let (status, body) = get(&client).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (502, Some("upstream_auth")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (502, Some("upstream_auth"))
+    );
     assert_eq!(provider.reads(), 2);
 
     // The operator fixes it a moment later (well within RECHECK_SECS).
@@ -228,18 +247,33 @@ async fn every_request_reports_its_status_class_and_upstream_latency() {
         .collect();
     assert_eq!(hours.len(), 1, "{docs:?}");
     assert!((719.0..=720.0).contains(&hours[0]), "{hours:?}");
-    let requests: Vec<&Value> = docs.iter().filter(|d| d.get("Requests").is_some()).collect();
+    let requests: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d.get("Requests").is_some())
+        .collect();
     assert_eq!(requests.len(), 1, "{docs:?}");
     assert_eq!(requests[0]["StatusClass"], "2xx");
     assert_eq!(requests[0]["Requests"], 1);
     let latency = requests[0]["UpstreamLatency"].as_f64().unwrap();
-    assert!(latency > 0.0 && latency <= wall_ms, "{latency} ms of {wall_ms} ms");
+    assert!(
+        latency > 0.0 && latency <= wall_ms,
+        "{latency} ms of {wall_ms} ms"
+    );
 
     // 400: refused before Tencent: no latency.
-    assert_eq!(invoke(&function, fixture("bad-request")).await.status_code, 400);
+    assert_eq!(
+        invoke(&function, fixture("bad-request")).await.status_code,
+        400
+    );
     let docs = documents(&lines);
     assert_eq!(docs.len(), 1, "{docs:?}");
-    assert_eq!((docs[0]["StatusClass"].as_str(), docs[0]["Requests"].as_i64()), (Some("4xx"), Some(1)));
+    assert_eq!(
+        (
+            docs[0]["StatusClass"].as_str(),
+            docs[0]["Requests"].as_i64()
+        ),
+        (Some("4xx"), Some(1))
+    );
     assert!(docs[0].get("UpstreamLatency").is_none(), "{}", docs[0]);
 
     // 429 (Tencent's rate limit) is a 4xx that did call Tencent.
@@ -255,8 +289,20 @@ async fn every_request_reports_its_status_class_and_upstream_latency() {
     assert_eq!(invoke(&function, fixture("get")).await.status_code, 502);
     let docs = documents(&lines);
     assert_eq!(docs.len(), 1, "{docs:?}");
-    assert_eq!((docs[0]["StatusClass"].as_str(), docs[0]["Requests"].as_i64()), (Some("5xx"), Some(1)));
-    assert!(docs[0]["UpstreamLatency"].as_f64().is_some_and(|ms| ms > 0.0), "{}", docs[0]);
+    assert_eq!(
+        (
+            docs[0]["StatusClass"].as_str(),
+            docs[0]["Requests"].as_i64()
+        ),
+        (Some("5xx"), Some(1))
+    );
+    assert!(
+        docs[0]["UpstreamLatency"]
+            .as_f64()
+            .is_some_and(|ms| ms > 0.0),
+        "{}",
+        docs[0]
+    );
     // One dimension set, shared by both metrics.
     assert_eq!(
         docs[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"],

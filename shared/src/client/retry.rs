@@ -124,6 +124,9 @@ mod tests {
         for other in [api(90102), http(502)] {
             assert!(OnRateLimit::ReturnAtOnce.retries(&other), "{other}");
         }
-        assert!(!OnRateLimit::Retry.retries(&api(70050)), "a lock-out is not retried");
+        assert!(
+            !OnRateLimit::Retry.retries(&api(70050)),
+            "a lock-out is not retried"
+        );
     }
 }

@@ -105,7 +105,10 @@ mod tests {
             ),
             "bad request /v4/a/b?sdkappid=1&identifier=admin&UserSig=<redacted>&random=7"
         );
-        assert_eq!(scrub("usersig=x y usersig=", ""), "usersig=<redacted> y usersig=<redacted>");
+        assert_eq!(
+            scrub("usersig=x y usersig=", ""),
+            "usersig=<redacted> y usersig=<redacted>"
+        );
         assert_eq!(scrub("ünïcode usersig=ä", ""), "ünïcode usersig=<redacted>");
     }
 
@@ -119,7 +122,10 @@ mod tests {
         match scrub_answer(api, "eJw*x") {
             Err(Error::Api { info, code, .. }) => {
                 assert_eq!(code, 70003);
-                assert_eq!(info, "invalid sig <redacted> in url?usersig=<redacted>&random=1");
+                assert_eq!(
+                    info,
+                    "invalid sig <redacted> in url?usersig=<redacted>&random=1"
+                );
             }
             other => panic!("{other:?}"),
         }
