@@ -12,7 +12,10 @@
 //! - Forced re-read after a rejection: [`ExpiryCache::reload`] loads
 //!   unconditionally; [`ExpiryCache::reload_rejected`] loads unless another
 //!   caller already replaced the rejected value, and remembers for
-//!   `recheck_secs` that the source still holds the rejected one.
+//!   `recheck_secs` that the source still holds the rejected one. Within
+//!   that time it asks the caller's cheap "has the source changed?" check
+//!   before answering that nothing newer exists, so a value replaced at the
+//!   source is loaded at once.
 //!
 //! Time comes from the caller's [`Clock`], read once the lock is held (a
 //! caller that waited for another's load judges expiry at the time it got
@@ -166,17 +169,21 @@ impl<T: Clone> ExpiryCache<T> {
     }
 
     /// After the value `is_rejected` recognises was refused: the cached value
-    /// if another caller already replaced it, else a load, unless the source
-    /// was found holding the same value less than `recheck_secs` ago.
+    /// if another caller already replaced it, else a load. When the source
+    /// was found holding the same value less than `recheck_secs` ago, the
+    /// load only happens if `source_changed` (a cheap check, e.g. the
+    /// source's version id) says the source holds something new since.
     #[cfg_attr(not(feature = "secrets-manager"), allow(dead_code))]
-    pub(crate) async fn reload_rejected<E, Fut>(
+    pub(crate) async fn reload_rejected<E, Fut, Changed>(
         &self,
         clock: &dyn Clock,
         is_rejected: impl Fn(&T) -> bool,
+        source_changed: impl FnOnce() -> Changed,
         load: impl FnOnce() -> Fut,
     ) -> Result<Reloaded<T>, E>
     where
         Fut: Future<Output = Result<Expiring<T>, E>>,
+        Changed: Future<Output = bool>,
     {
         let mut state = self.state.lock().await;
         let now = clock.now_unix();
@@ -189,7 +196,7 @@ impl<T: Clone> ExpiryCache<T> {
         let recently_refused = state.refused.as_ref().is_some_and(|(value, at)| {
             is_rejected(value) && now < at.saturating_add(self.policy.recheck_secs)
         });
-        if recently_refused {
+        if recently_refused && !source_changed().await {
             return Ok(Reloaded::StillRejected);
         }
         let loaded = load().await?;

@@ -160,28 +160,70 @@ async fn reload_rejected_reuses_a_replacement_and_remembers_a_refusal() {
     let cache = ExpiryCache::new(POLICY);
     get(&cache, &source, 1_000).await.unwrap();
     let rejected_a = |value: &&str| *value == "a";
-    // The source still holds the rejected value: one load, then none for a minute.
+    let unchanged = || std::future::ready(false);
+    // The source still holds the rejected value: one load, then none for a
+    // minute while the check says the source is unchanged.
     let found = cache
-        .reload_rejected(&FixedClock(1_000), rejected_a, || source.load())
+        .reload_rejected(&FixedClock(1_000), rejected_a, unchanged, || source.load())
         .await;
     assert!(matches!(found, Ok(Reloaded::StillRejected)));
     let found = cache
-        .reload_rejected(&FixedClock(1_059), rejected_a, || source.load())
+        .reload_rejected(&FixedClock(1_059), rejected_a, unchanged, || source.load())
         .await;
     assert!(matches!(found, Ok(Reloaded::StillRejected)));
     assert_eq!(source.loads(), 2);
     // After recheck_secs it loads again and finds the rotated value.
     source.set("b", 20_000);
     let found = cache
-        .reload_rejected(&FixedClock(1_060), rejected_a, || source.load())
+        .reload_rejected(&FixedClock(1_060), rejected_a, unchanged, || source.load())
         .await;
     assert!(matches!(found, Ok(Reloaded::Fresh("b"))));
     assert_eq!(source.loads(), 3);
     // Another caller rejected "a" too: "b" is already cached, no load.
     let found = cache
-        .reload_rejected(&FixedClock(1_061), rejected_a, || source.load())
+        .reload_rejected(&FixedClock(1_061), rejected_a, unchanged, || source.load())
         .await;
     assert!(matches!(found, Ok(Reloaded::Fresh("b"))));
     assert_eq!(source.loads(), 3);
     assert_eq!(get(&cache, &source, 1_062).await.unwrap(), "b");
+}
+
+#[tokio::test]
+async fn a_source_changed_since_the_refusal_is_loaded_at_once() {
+    let source = Source::holding("a", 10_000);
+    let cache = ExpiryCache::new(POLICY);
+    get(&cache, &source, 1_000).await.unwrap();
+    let rejected_a = |value: &&str| *value == "a";
+    let checks = AtomicU32::new(0);
+    let changed = |answer: bool| {
+        checks.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(answer)
+    };
+    let found = cache
+        .reload_rejected(
+            &FixedClock(1_000),
+            rejected_a,
+            || changed(true),
+            || source.load(),
+        )
+        .await;
+    assert!(matches!(found, Ok(Reloaded::StillRejected)));
+    assert_eq!(
+        (source.loads(), checks.load(Ordering::SeqCst)),
+        (2, 0),
+        "the first refusal loads without asking"
+    );
+    // The operator replaced the value a second later: the check sees it and
+    // the very next refusal loads it, well within recheck_secs.
+    source.set("b", 20_000);
+    let found = cache
+        .reload_rejected(
+            &FixedClock(1_001),
+            rejected_a,
+            || changed(true),
+            || source.load(),
+        )
+        .await;
+    assert!(matches!(found, Ok(Reloaded::Fresh("b"))), "{found:?}");
+    assert_eq!((source.loads(), checks.load(Ordering::SeqCst)), (3, 1));
 }

@@ -170,6 +170,7 @@ impl Error {
         Error::Credentials {
             reason: reason.into(),
             class: ErrorClass::Configuration,
+            refused_with: None,
         }
     }
 
@@ -178,6 +179,7 @@ impl Error {
         Error::Credentials {
             reason: reason.into(),
             class: ErrorClass::Retryable,
+            refused_with: None,
         }
     }
 }

@@ -12,7 +12,7 @@ pub mod usersig;
 
 mod cache;
 
-pub use client::{Client, ClientConfig, Deadline, RetryPolicy};
+pub use client::{Client, ClientConfig, Deadline, OnRateLimit, RetryPolicy};
 pub use credentials::{AppCredentials, CredentialsProvider, LocalSigner, StaticCredentials};
 pub use error::{Error, ErrorClass};
 pub use region::{Endpoint, Region};

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub enum Fault {
     /// Tencent's FAIL envelope with this `ErrorCode` (HTTP 200).
     ErrorCode(i64),
+    /// The same, with an `ErrorInfo` that quotes the request URL (path and
+    /// query, UserSig included), as a diagnostic might: clients must scrub it.
+    EchoingErrorCode(i64),
     /// This HTTP status with a gateway's HTML page (e.g. 502).
     HttpStatus(u16),
     /// Wait this long, then answer normally (to outlast client timeouts).
@@ -25,7 +28,8 @@ pub enum Fault {
 /// One queued fault, as the admin API shows and accepts it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaultSpec {
-    /// `error_code`, `http_status`, `delay`, `truncated_body`, `non_json_body`.
+    /// `error_code`, `echoing_error_code`, `http_status`, `delay`,
+    /// `truncated_body`, `non_json_body`.
     pub fault: String,
     /// The code, the status, or the delay in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,6 +60,12 @@ impl FaultSpec {
                     .map(Fault::ErrorCode)
                     .map_err(|_| "ErrorCode out of range".to_owned())
             }
+            "echoing_error_code" => {
+                let code = value("the ErrorCode")?;
+                i64::try_from(code)
+                    .map(Fault::EchoingErrorCode)
+                    .map_err(|_| "ErrorCode out of range".to_owned())
+            }
             "http_status" => {
                 let status = value("the HTTP status")?;
                 match u16::try_from(status) {
@@ -67,7 +77,7 @@ impl FaultSpec {
             "truncated_body" => Ok(Fault::TruncatedBody),
             "non_json_body" => Ok(Fault::NonJsonBody),
             other => Err(format!(
-                "unknown fault {other:?} (error_code, http_status, delay, truncated_body, non_json_body)"
+                "unknown fault {other:?} (error_code, echoing_error_code, http_status, delay, truncated_body, non_json_body)"
             )),
         }
     }
@@ -75,6 +85,7 @@ impl FaultSpec {
     fn of(fault: &Fault, times: usize, command: Option<&str>) -> Self {
         let (name, value) = match fault {
             Fault::ErrorCode(code) => ("error_code", u64::try_from(*code).ok()),
+            Fault::EchoingErrorCode(code) => ("echoing_error_code", u64::try_from(*code).ok()),
             Fault::HttpStatus(status) => ("http_status", Some(u64::from(*status))),
             Fault::Delay(delay) => (
                 "delay",
@@ -174,6 +185,7 @@ mod tests {
     fn specs_round_trip() {
         for fault in [
             Fault::ErrorCode(60007),
+            Fault::EchoingErrorCode(90100),
             Fault::HttpStatus(502),
             Fault::Delay(Duration::from_millis(3500)),
             Fault::TruncatedBody,

@@ -285,6 +285,14 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<HttpRes
             format!("fault injected by tim-emulator: ErrorCode {code}"),
         )
         .into_response(),
+        Some(Fault::EchoingErrorCode(code)) => ApiError::new(
+            code,
+            format!(
+                "fault injected by tim-emulator: ErrorCode {code} for request {}",
+                parts.uri
+            ),
+        )
+        .into_response(),
         Some(Fault::HttpStatus(status)) => {
             reply::gateway_page(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY))
         }

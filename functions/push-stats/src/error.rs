@@ -9,111 +9,87 @@ use std::time::Duration;
 
 use serde_json::json;
 
-/// Stable, documented error codes (snake_case on the wire).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    // 400: the request is wrong.
-    MissingParameter,
-    InvalidTime,
-    InvalidWindow,
-    WindowTooLong,
-    TooManyTaskIds,
-    InvalidTaskId,
-    UnknownParameter,
-    DuplicateParameter,
-    InvalidJson,
-    // Other client errors.
-    NotFound,
-    MethodNotAllowed,
-    BodyTooLarge,
-    UnsupportedMediaType,
-    RateLimited,
-    // Tencent or the service's own configuration failed.
-    UpstreamAuth,
-    UpstreamConfiguration,
-    CredentialsUnavailable,
-    UpstreamRejected,
-    UpstreamError,
-    UpstreamTimeout,
-    InternalError,
+/// Generates [`ErrorCode`] and its tables (every code, its wire name, its
+/// HTTP status) from one list, so that a code cannot be added without its
+/// name and status, nor listed twice with different ones.
+macro_rules! error_codes {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident => $name:literal, $status:literal;
+    )+) => {
+        /// Stable, documented error codes (snake_case on the wire).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $( $(#[doc = $doc])* $variant, )+
+        }
+
+        impl ErrorCode {
+            /// Every code, in the order of the table.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+
+            /// The code on the wire (`error.code`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $name,)+
+                }
+            }
+
+            /// The HTTP status it is answered with.
+            pub const fn status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$variant => $status,)+
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    pub const ALL: [ErrorCode; 21] = [
-        ErrorCode::MissingParameter,
-        ErrorCode::InvalidTime,
-        ErrorCode::InvalidWindow,
-        ErrorCode::WindowTooLong,
-        ErrorCode::TooManyTaskIds,
-        ErrorCode::InvalidTaskId,
-        ErrorCode::UnknownParameter,
-        ErrorCode::DuplicateParameter,
-        ErrorCode::InvalidJson,
-        ErrorCode::NotFound,
-        ErrorCode::MethodNotAllowed,
-        ErrorCode::BodyTooLarge,
-        ErrorCode::UnsupportedMediaType,
-        ErrorCode::RateLimited,
-        ErrorCode::UpstreamAuth,
-        ErrorCode::UpstreamConfiguration,
-        ErrorCode::CredentialsUnavailable,
-        ErrorCode::UpstreamRejected,
-        ErrorCode::UpstreamError,
-        ErrorCode::UpstreamTimeout,
-        ErrorCode::InternalError,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::MissingParameter => "missing_parameter",
-            ErrorCode::InvalidTime => "invalid_time",
-            ErrorCode::InvalidWindow => "invalid_window",
-            ErrorCode::WindowTooLong => "window_too_long",
-            ErrorCode::TooManyTaskIds => "too_many_task_ids",
-            ErrorCode::InvalidTaskId => "invalid_task_id",
-            ErrorCode::UnknownParameter => "unknown_parameter",
-            ErrorCode::DuplicateParameter => "duplicate_parameter",
-            ErrorCode::InvalidJson => "invalid_json",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::MethodNotAllowed => "method_not_allowed",
-            ErrorCode::BodyTooLarge => "body_too_large",
-            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::UpstreamAuth => "upstream_auth",
-            ErrorCode::UpstreamConfiguration => "upstream_configuration",
-            ErrorCode::CredentialsUnavailable => "credentials_unavailable",
-            ErrorCode::UpstreamRejected => "upstream_rejected",
-            ErrorCode::UpstreamError => "upstream_error",
-            ErrorCode::UpstreamTimeout => "upstream_timeout",
-            ErrorCode::InternalError => "internal_error",
-        }
-    }
-
-    pub fn status(self) -> u16 {
-        match self {
-            ErrorCode::MissingParameter
-            | ErrorCode::InvalidTime
-            | ErrorCode::InvalidWindow
-            | ErrorCode::WindowTooLong
-            | ErrorCode::TooManyTaskIds
-            | ErrorCode::InvalidTaskId
-            | ErrorCode::UnknownParameter
-            | ErrorCode::DuplicateParameter
-            | ErrorCode::InvalidJson => 400,
-            ErrorCode::NotFound => 404,
-            ErrorCode::MethodNotAllowed => 405,
-            ErrorCode::BodyTooLarge => 413,
-            ErrorCode::UnsupportedMediaType => 415,
-            ErrorCode::RateLimited => 429,
-            ErrorCode::UpstreamAuth
-            | ErrorCode::UpstreamConfiguration
-            | ErrorCode::CredentialsUnavailable
-            | ErrorCode::UpstreamRejected
-            | ErrorCode::UpstreamError => 502,
-            ErrorCode::UpstreamTimeout => 504,
-            ErrorCode::InternalError => 500,
-        }
-    }
+error_codes! {
+    // 400: the request is wrong.
+    /// `start` or `end` absent.
+    MissingParameter => "missing_parameter", 400;
+    /// A time that cannot be read.
+    InvalidTime => "invalid_time", 400;
+    /// `start` is not before `end`.
+    InvalidWindow => "invalid_window", 400;
+    /// More than Tencent's 30 days.
+    WindowTooLong => "window_too_long", 400;
+    /// More than 5 distinct task IDs.
+    TooManyTaskIds => "too_many_task_ids", 400;
+    /// A task ID Tencent would not take.
+    InvalidTaskId => "invalid_task_id", 400;
+    /// A parameter or key not documented.
+    UnknownParameter => "unknown_parameter", 400;
+    /// A parameter or key given twice.
+    DuplicateParameter => "duplicate_parameter", 400;
+    /// A body that is not a JSON object.
+    InvalidJson => "invalid_json", 400;
+    // Other client errors.
+    /// Another path.
+    NotFound => "not_found", 404;
+    /// Another method.
+    MethodNotAllowed => "method_not_allowed", 405;
+    /// A body over 16 KiB.
+    BodyTooLarge => "body_too_large", 413;
+    /// A POST body that is not JSON.
+    UnsupportedMediaType => "unsupported_media_type", 415;
+    /// Tencent's frequency limit: answered at once, with `Retry-After`.
+    RateLimited => "rate_limited", 429;
+    // Tencent or the service's own configuration failed.
+    /// Tencent refused the UserSig, also after one re-read / re-sign.
+    UpstreamAuth => "upstream_auth", 502;
+    /// Tencent refused the app's configuration, or ours is unusable.
+    UpstreamConfiguration => "upstream_configuration", 502;
+    /// The credentials secret could not be read.
+    CredentialsUnavailable => "credentials_unavailable", 502;
+    /// Tencent refused a request this endpoint had validated.
+    UpstreamRejected => "upstream_rejected", 502;
+    /// Tencent failed (5xx, garbage, network) through all retries.
+    UpstreamError => "upstream_error", 502;
+    /// Tencent did not answer before the deadline.
+    UpstreamTimeout => "upstream_timeout", 504;
+    /// A bug here.
+    InternalError => "internal_error", 500;
 }
 
 /// A failed request, ready to become an HTTP answer.
@@ -199,6 +175,8 @@ impl ApiError {
             .unwrap_or_default();
         let hint = error.hint().map(|h| format!(": {h}")).unwrap_or_default();
 
+        // Answered at once: the client does not retry rate limits for
+        // push-stats (`OnRateLimit::ReturnAtOnce`), the caller waits instead.
         if error.is_rate_limited() || matches!(error.last(), tim::Error::Http { status: 429, .. }) {
             let wait = error.retry_after().unwrap_or(Duration::from_secs(1));
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -214,20 +192,12 @@ impl ApiError {
             return api;
         }
 
-        let mut api = match (error, error.class()) {
-            (tim::Error::Credentials { .. }, _) => Self::new(
-                ErrorCode::CredentialsUnavailable,
-                None,
-                "the service could not load its Tencent credentials; operator: check the UserSig secret \
-                 (TIM_USERSIG_SECRET_ID / TIM_KEY_SECRET_ID), its rotation and the function's permission to read it",
-            ),
-            (tim::Error::Config { .. }, _) => Self::new(
-                ErrorCode::UpstreamConfiguration,
-                None,
-                "the service cannot reach Tencent with its configuration; operator: check TIM_REGION, \
-                 TIM_ENDPOINT and the region in the credentials secret",
-            ),
-            (_, ErrorClass::UserSigRejected) => Self::new(
+        // The class decides before the variant: a UserSig Tencent refused
+        // stays `upstream_auth` even when the client reports it as the
+        // credentials failure of the one re-read (the secret still holds
+        // the refused UserSig), which carries Tencent's code.
+        let mut api = match (error.class(), error) {
+            (ErrorClass::UserSigRejected, _) => Self::new(
                 ErrorCode::UpstreamAuth,
                 None,
                 format!(
@@ -235,7 +205,19 @@ impl ApiError {
                      is current (usersig-refresher rotation) and signed for this SDKAppID, admin and region"
                 ),
             ),
-            (_, ErrorClass::Configuration) => Self::new(
+            (_, tim::Error::Credentials { .. }) => Self::new(
+                ErrorCode::CredentialsUnavailable,
+                None,
+                "the service could not load its Tencent credentials; operator: check the UserSig secret \
+                 (TIM_USERSIG_SECRET_ID / TIM_KEY_SECRET_ID), its rotation and the function's permission to read it",
+            ),
+            (_, tim::Error::Config { .. }) => Self::new(
+                ErrorCode::UpstreamConfiguration,
+                None,
+                "the service cannot reach Tencent with its configuration; operator: check TIM_REGION, \
+                 TIM_ENDPOINT and the region in the credentials secret",
+            ),
+            (ErrorClass::Configuration, _) => Self::new(
                 ErrorCode::UpstreamConfiguration,
                 None,
                 format!(
@@ -248,7 +230,7 @@ impl ApiError {
                 None,
                 format!("Tencent did not answer in time{code_note}; retry later"),
             ),
-            (tim::Error::Api { info, .. }, ErrorClass::BadRequest) => {
+            (ErrorClass::BadRequest, tim::Error::Api { info, .. }) => {
                 let mut api = Self::new(
                     ErrorCode::UpstreamRejected,
                     None,
@@ -257,6 +239,7 @@ impl ApiError {
                          on Tencent's side: report it with the request_id"
                     ),
                 );
+                // tim scrubbed it (no UserSig, no usersig= parameter).
                 api.tencent_error_info = Some(info.chars().take(200).collect());
                 api
             }
@@ -360,10 +343,59 @@ mod tests {
         let creds =
             ApiError::from_upstream(&tim::Error::credentials("secret arn:…:psst not found"));
         assert_eq!(creds.code, ErrorCode::CredentialsUnavailable);
+        assert_eq!(creds.tencent_error_code, None);
         assert!(
             !creds.message.contains("psst"),
             "the reason stays in the logs"
         );
+    }
+
+    #[test]
+    fn a_usersig_still_refused_after_the_re_read_is_upstream_auth_with_tencents_code() {
+        // What the client returns when the re-read found the same UserSig.
+        let still_refused = tim::Error::Credentials {
+            reason: "Tencent refused the UserSig in secret \"s\" and the secret still holds the same one".into(),
+            class: tim::ErrorClass::UserSigRejected,
+            refused_with: None,
+        }
+        .after_refusal(&api(70003));
+        let mapped = ApiError::from_upstream(&still_refused);
+        assert_eq!(
+            (mapped.status(), mapped.code, mapped.tencent_error_code),
+            (502, ErrorCode::UpstreamAuth, Some(70003))
+        );
+        assert!(
+            mapped.message.contains("(Tencent ErrorCode 70003)"),
+            "{}",
+            mapped.message
+        );
+        // An unreadable secret during the re-read stays an IAM/secret matter.
+        let unreadable = tim::Error::credentials("AccessDenied").after_refusal(&api(70001));
+        assert_eq!(
+            ApiError::from_upstream(&unreadable).code,
+            ErrorCode::CredentialsUnavailable
+        );
+    }
+
+    #[test]
+    fn the_table_gives_every_code_its_name_and_status() {
+        assert_eq!(ErrorCode::ALL.len(), 21);
+        assert_eq!(ErrorCode::ALL[0], ErrorCode::MissingParameter);
+        assert_eq!(
+            (
+                ErrorCode::RateLimited.as_str(),
+                ErrorCode::RateLimited.status()
+            ),
+            ("rate_limited", 429)
+        );
+        assert_eq!(
+            (
+                ErrorCode::UpstreamTimeout.as_str(),
+                ErrorCode::UpstreamTimeout.status()
+            ),
+            ("upstream_timeout", 504)
+        );
+        assert_eq!(ErrorCode::InternalError.status(), 500);
     }
 
     #[test]

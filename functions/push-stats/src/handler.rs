@@ -79,9 +79,33 @@ pub async fn handle<S: PushStatsSource>(
     invocation: &Invocation,
     source: &S,
 ) -> ApiGatewayV2httpResponse {
+    answer(event, invocation, source).await.response
+}
+
+/// An answer, and what the request cost upstream (for the metrics).
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub response: ApiGatewayV2httpResponse,
+    /// Time spent in the Tencent call (retries and credentials look-ups
+    /// included), when Tencent was called.
+    pub upstream: Option<Duration>,
+}
+
+/// Answers one request, timing the Tencent call.
+pub async fn answer<S: PushStatsSource>(
+    event: &ApiGatewayV2httpRequest,
+    invocation: &Invocation,
+    source: &S,
+) -> Answered {
     let method = &event.request_context.http.method;
+    let mut upstream = None;
     let outcome = match read_request(event) {
-        Ok(query) => fetch(&query, invocation, source).await,
+        Ok(query) => {
+            let started = std::time::Instant::now();
+            let fetched = fetch(&query, invocation, source).await;
+            upstream = Some(started.elapsed());
+            fetched
+        }
         Err(error) => Err(error),
     };
     let response = match outcome {
@@ -97,7 +121,10 @@ pub async fn handle<S: PushStatsSource>(
             error_response(&error, &invocation.request_id)
         }
     };
-    with_request_id(response, &invocation.request_id)
+    Answered {
+        response: with_request_id(response, &invocation.request_id),
+        upstream,
+    }
 }
 
 /// The request's path without the stage prefix a named stage adds

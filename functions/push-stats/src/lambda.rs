@@ -2,14 +2,17 @@
 //! the first request builds, and how an event reaches [`handle`].
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use lambda_kit::metrics::Metrics;
+use lambda_kit::usersig_hours::ReportHoursLeft;
 use lambda_kit::{Env, Function, Setup, StartupError};
-use tim::ClientConfig;
+use tim::{ClientConfig, OnRateLimit};
 
 use crate::config::AppSecret;
-use crate::{Invocation, handle};
+use crate::{Invocation, answer};
 
 /// What the environment says, read and checked once at init.
 #[derive(Debug)]
@@ -18,6 +21,8 @@ pub struct Settings {
     pub client_config: ClientConfig,
     /// The HTTP client (keep-alive pool) for Tencent.
     pub http: reqwest::Client,
+    /// Where the EMF documents go (`METRICS_NAMESPACE`).
+    pub metrics: Metrics,
 }
 
 impl Settings {
@@ -25,19 +30,27 @@ impl Settings {
     /// stops the cold start.
     pub fn from_env(env: &Env) -> Result<Self, StartupError> {
         let app = AppSecret::read(env)?;
-        let client_config = ClientConfig::from_env(env)?;
+        let client_config = ClientConfig {
+            // Interactive: a rate limit goes back as 429 at once (API
+            // Gateway throttles at Tencent's 1/s; the caller waits).
+            on_rate_limit: OnRateLimit::ReturnAtOnce,
+            ..ClientConfig::from_env(env)?
+        };
         Ok(Self {
             app,
             http: lambda_kit::http_client(&client_config)?,
             client_config,
+            metrics: Metrics::from_env(env)?,
         })
     }
 }
 
-/// The deployed function: the Tencent client of the one app.
+/// The deployed function: the Tencent client of the one app, and where its
+/// metrics go.
 #[derive(Debug)]
 pub struct PushStats {
     pub client: tim::Client,
+    pub metrics: Metrics,
 }
 
 impl Setup for Settings {
@@ -46,12 +59,15 @@ impl Setup for Settings {
     /// No network here: the secret is read on first use.
     async fn build(&self, aws: &SdkConfig) -> PushStats {
         let secrets = aws_sdk_secretsmanager::Client::new(aws);
+        // `UserSigHoursLeft` for every UserSig the client is handed.
+        let credentials = ReportHoursLeft::new(self.app.provider(&secrets), self.metrics.clone());
         PushStats {
             client: tim::Client::new(
                 self.http.clone(),
                 self.client_config.clone(),
-                self.app.provider(&secrets),
+                Arc::new(credentials),
             ),
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -67,7 +83,9 @@ impl Function for PushStats {
         event: ApiGatewayV2httpRequest,
         invocation: &lambda_kit::Invocation,
     ) -> Result<ApiGatewayV2httpResponse, Infallible> {
-        Ok(handle(&event, &Invocation::from_lambda(invocation), &self.client).await)
+        let answered = answer(&event, &Invocation::from_lambda(invocation), &self.client).await;
+        crate::metrics::record(&self.metrics, &answered);
+        Ok(answered.response)
     }
 }
 
@@ -91,6 +109,8 @@ mod tests {
         let port = s.client_config.endpoint.as_ref().map(|e| e.primary.port());
         assert_eq!(port, Some(Some(9000)));
         assert_eq!(s.client_config.region, Some(tim::Region::Tokyo));
+        assert_eq!(s.client_config.on_rate_limit, OnRateLimit::ReturnAtOnce);
+        assert_eq!(s.metrics.namespace(), "TencentChat");
 
         for (pairs, variable) in [
             (&[][..], "TIM_USERSIG_SECRET_ID"),
@@ -105,6 +125,10 @@ mod tests {
             (
                 &[("TIM_KEY_SECRET_ID", "k"), ("TIM_REGION", "mars")][..],
                 "TIM_REGION",
+            ),
+            (
+                &[("TIM_KEY_SECRET_ID", "k"), ("METRICS_NAMESPACE", "AWS/X")][..],
+                "METRICS_NAMESPACE",
             ),
         ] {
             match settings(pairs) {

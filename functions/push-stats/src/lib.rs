@@ -4,8 +4,9 @@ pub mod config;
 pub mod error;
 pub mod handler;
 pub mod lambda;
+pub mod metrics;
 pub mod request;
 pub mod response;
 pub mod time;
 
-pub use handler::{Invocation, PushStatsSource, handle};
+pub use handler::{Answered, Invocation, PushStatsSource, answer, handle};

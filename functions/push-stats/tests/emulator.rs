@@ -15,9 +15,7 @@ use push_stats::{Invocation, handle};
 use serde_json::{Value, json};
 use tim::api::push::PushStatistics;
 use tim::usersig::SecretKey;
-use tim::{
-    AppCredentials, ClientConfig, CredentialsProvider, Deadline, Endpoint, LocalSigner, RetryPolicy,
-};
+use tim::{AppCredentials, ClientConfig, CredentialsProvider, Deadline, LocalSigner, RetryPolicy};
 use tim_emulator::pushstats::{PushStatsQuery, answer};
 use tim_emulator::{Emulator, EmulatorConfig, Fault};
 
@@ -49,18 +47,30 @@ struct Setup {
     signer: Arc<CountingSigner>,
 }
 
+/// The client configuration the deployed function builds (`lambda::Settings`)
+/// for `emulator`.
+fn deployed_config(emulator: &Emulator) -> ClientConfig {
+    let base_url = emulator.base_url();
+    let env = lambda_kit::Env::from_pairs([
+        ("TIM_KEY_SECRET_ID", "unused-here"),
+        ("TIM_ENDPOINT", base_url.as_str()),
+    ]);
+    push_stats::lambda::Settings::from_env(&env)
+        .unwrap()
+        .client_config
+}
+
 async fn setup() -> Setup {
     let emulator = Emulator::start(EmulatorConfig::default().with_app(SDKAPPID, KEY))
         .await
         .unwrap();
     let config = ClientConfig {
-        endpoint: Some(Endpoint::parse_override(&emulator.base_url()).unwrap()),
         retry: RetryPolicy {
             max_attempts: ATTEMPTS,
             base_delay: Duration::from_millis(5),
             max_delay: Duration::from_millis(20),
         },
-        ..ClientConfig::default()
+        ..deployed_config(&emulator)
     };
     let signer = Arc::new(CountingSigner {
         inner: LocalSigner::new(SDKAPPID, "administrator", SecretKey::new(KEY), None),
@@ -147,35 +157,116 @@ async fn good_gets_and_posts_with_and_without_task_ids() {
 }
 
 #[tokio::test]
-async fn a_persistent_rate_limit_becomes_429_with_retry_after() {
-    let Setup {
-        emulator, client, ..
-    } = setup().await;
-    emulator.inject(Fault::ErrorCode(60007), 10);
-    let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
-    assert_eq!(response.status_code, 429);
-    assert_eq!(header(&response, "retry-after"), Some("1"));
-    let body = body_json(&response);
-    assert_eq!(body["error"]["code"], "rate_limited");
-    assert_eq!(body["error"]["tencent_error_code"], 60007);
-    assert_eq!(
-        emulator.stats().requests,
-        u64::from(ATTEMPTS),
-        "the client retried before giving up"
-    );
+async fn a_rate_limit_is_answered_429_at_once_with_retry_after() {
+    let Setup { emulator, .. } = setup().await;
+    // The deployed retry policy as is: a retried rate limit would wait
+    // about its 2 s cap before the next attempt.
+    let config = deployed_config(&emulator);
+    let signer = LocalSigner::new(SDKAPPID, "administrator", SecretKey::new(KEY), None);
+    let client = tim::Client::new(testkit::http_client(&config), config, Arc::new(signer));
+    for (fault, code, retry_after) in [
+        (Fault::ErrorCode(60007), Some(60007), "1"),
+        (Fault::ErrorCode(60011), Some(60011), "1"),
+        (Fault::ErrorCode(60018), Some(60018), "1"),
+        (Fault::ErrorCode(60019), Some(60019), "1"),
+        (Fault::HttpStatus(429), None, "1"),
+        (Fault::ErrorCode(70050), Some(70050), "60"),
+    ] {
+        emulator.reset_stats();
+        emulator.inject(fault.clone(), 10);
+        let started = std::time::Instant::now();
+        let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
+        let took = started.elapsed();
+        emulator.clear_faults();
+        let body = body_json(&response);
+        assert_eq!(response.status_code, 429, "{fault:?}: {body}");
+        assert_eq!(
+            header(&response, "retry-after"),
+            Some(retry_after),
+            "{fault:?}"
+        );
+        assert_eq!(body["error"]["code"], "rate_limited");
+        assert_eq!(body["error"]["tencent_error_code"].as_i64(), code, "{body}");
+        assert_eq!(emulator.stats().requests, 1, "{fault:?}: not retried");
+        assert!(took < Duration::from_millis(900), "{fault:?}: {took:?}");
+    }
     emulator.shutdown().await;
 }
 
 #[tokio::test]
-async fn a_rate_limit_that_passes_within_the_retries_is_invisible() {
+async fn tencents_error_info_reaches_neither_the_answer_nor_the_logs_with_the_usersig() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+
     let Setup {
-        emulator, client, ..
+        emulator,
+        client,
+        signer,
     } = setup().await;
-    emulator.inject(Fault::ErrorCode(60007), 1);
-    let response = handle(&common::event(&fixture("post")), &invocation(), &client).await;
-    assert_eq!(response.status_code, 200);
-    assert_eq!(emulator.stats().requests, 2);
+    let logs = testkit_logs::Buffer::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new(
+            "push_stats=trace,tim=trace,tim_emulator=off",
+        ))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(logs.clone()),
+        );
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // 90100: refused as malformed, so its ErrorInfo is echoed in the body.
+    emulator.inject(Fault::EchoingErrorCode(90100), 1);
+    let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
+    let body = body_json(&response);
+    assert_eq!(
+        (response.status_code, body["error"]["code"].as_str()),
+        (502, Some("upstream_rejected")),
+        "{body}"
+    );
+    let info = body["error"]["tencent_error_info"].as_str().unwrap();
+    assert!(
+        info.contains("/v4/timpush/all_member_push_statistics?")
+            && info.contains("usersig=<redacted>"),
+        "the echo is kept, its UserSig is not: {info}"
+    );
+    let usersig = signer.inner.credentials().await.unwrap().usersig;
+    let secret = usersig.expose_secret();
+    let logged = logs.text();
+    assert!(logged.contains("ErrorCode 90100"), "{logged}");
+    assert!(!body.to_string().contains(secret), "{body}");
+    assert!(!logged.contains(secret), "{logged}");
     emulator.shutdown().await;
+}
+
+/// Log lines captured in memory.
+mod testkit_logs {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    pub struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Buffer {
+        pub fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+        }
+    }
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Buffer {
+        type Writer = Buffer;
+        fn make_writer(&'a self) -> Buffer {
+            self.clone()
+        }
+    }
 }
 
 #[tokio::test]

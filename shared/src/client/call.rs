@@ -94,14 +94,14 @@ impl Client {
                 );
                 let fresh = match bounded(deadline, self.credentials.refresh(used)).await {
                     Some(Ok(fresh)) => fresh,
-                    Some(Err(e)) => return Err(e),
+                    Some(Err(e)) => return Err(e.after_refusal(&error)),
                     None => return Err(deadline_error(command, attempts, Some(error))),
                 };
                 refreshed = Some(fresh);
                 last = Some(error);
                 continue;
             }
-            if !error.is_retryable() {
+            if !self.config.on_rate_limit.retries(&error) {
                 return Err(error);
             }
             // An attempt cut short by the deadline (its timeout was the time

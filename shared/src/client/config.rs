@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::config::{ConfigError, Env};
 use crate::region::{Endpoint, Region};
 
-use super::retry::RetryPolicy;
+use super::retry::{OnRateLimit, RetryPolicy};
 
 /// How the client reaches Tencent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,8 @@ pub struct ClientConfig {
     pub region: Option<Region>,
     /// Backoff between attempts of a retryable failure.
     pub retry: RetryPolicy,
+    /// Whether Tencent's rate limits are retried or returned at once.
+    pub on_rate_limit: OnRateLimit,
     /// Per HTTP request; longer than Tencent's own 3 s.
     pub request_timeout: Duration,
     /// Per TCP + TLS connect; short, so a dead domain fails over quickly.
@@ -28,6 +30,7 @@ impl Default for ClientConfig {
             endpoint: None,
             region: None,
             retry: RetryPolicy::default(),
+            on_rate_limit: OnRateLimit::default(),
             request_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(2),
         }

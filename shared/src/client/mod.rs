@@ -5,11 +5,13 @@
 //!   fresh `random` (u32) per HTTP request, JSON body (`{}` when empty).
 //! - `ErrorCode` is the truth; `ActionStatus` optional. Non-200 → `Error::Http`.
 //! - Retries only `Error::is_retryable()` failures, exponential backoff with
-//!   full jitter, never sleeping past the deadline.
+//!   full jitter, never sleeping past the deadline; rate limits are returned
+//!   at once instead when `ClientConfig::on_rate_limit` says so.
 //! - A `UserSigRejected` answer triggers exactly one `refresh` and one retry.
 //! - A connect/DNS failure at the primary base URL is retried at the backup
 //!   immediately (same attempt).
-//! - No URL, UserSig or key in any error, log line or Debug output.
+//! - No URL, UserSig or key in any error, log line or Debug output; Tencent's
+//!   `ErrorInfo` is scrubbed like transport errors before it is kept.
 //!
 //! One concern a file: [`Deadline`] (`deadline`), [`RetryPolicy`] (`retry`),
 //! [`ClientConfig`] (`config`), the HTTP client ([`try_http_client`],
@@ -41,7 +43,7 @@ pub use deadline::Deadline;
 pub use envelope::Response;
 pub use failover::PREFER_BACKUP_FOR;
 pub use http::{POOL_IDLE_TIMEOUT, try_http_client};
-pub use retry::{MIN_RETRY_WINDOW, RetryPolicy};
+pub use retry::{MIN_RETRY_WINDOW, OnRateLimit, RetryPolicy};
 
 use failover::FailoverMemory;
 

@@ -59,6 +59,26 @@ impl RetryPolicy {
     }
 }
 
+/// What the client does when Tencent asks it to slow down (60007, 60011,
+/// 60018, 60019, HTTP 429).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnRateLimit {
+    /// Back off (about `max_delay`) and retry within the deadline: batch
+    /// callers (ops-pull) that would rather wait than fail.
+    #[default]
+    Retry,
+    /// Return the rate-limit error at once: interactive callers (push-stats)
+    /// that pass Tencent's wait on to their own caller (`Retry-After`).
+    ReturnAtOnce,
+}
+
+impl OnRateLimit {
+    /// Whether the client retries `error` under this rule.
+    pub fn retries(self, error: &Error) -> bool {
+        error.is_retryable() && !(self == Self::ReturnAtOnce && slow_down(error))
+    }
+}
+
 /// Tencent (or its gateway) asked us to slow down.
 pub(super) fn slow_down(error: &Error) -> bool {
     error.is_rate_limited() || matches!(error, Error::Http { status: 429, .. })
@@ -84,5 +104,29 @@ mod tests {
         assert_eq!(policy.delay(1, true, 0.0), Duration::from_millis(250));
         assert_eq!(policy.delay(1, true, 1.0), Duration::from_millis(500));
         assert_eq!(policy.delay(1, false, f64::NAN), Duration::ZERO);
+    }
+
+    #[test]
+    fn return_at_once_gives_up_on_rate_limits_only() {
+        let api = |code| Error::Api {
+            command: "x".into(),
+            code,
+            info: String::new(),
+        };
+        let http = |status| Error::Http {
+            command: "x".into(),
+            status,
+        };
+        for limited in [api(60007), api(60011), api(60018), api(60019), http(429)] {
+            assert!(OnRateLimit::Retry.retries(&limited), "{limited}");
+            assert!(!OnRateLimit::ReturnAtOnce.retries(&limited), "{limited}");
+        }
+        for other in [api(90102), http(502)] {
+            assert!(OnRateLimit::ReturnAtOnce.retries(&other), "{other}");
+        }
+        assert!(
+            !OnRateLimit::Retry.retries(&api(70050)),
+            "a lock-out is not retried"
+        );
     }
 }

@@ -1,4 +1,6 @@
-//! Transport errors without the URL (which carries the UserSig).
+//! Errors without the URL's secret: transport errors lose the URL (which
+//! carries the UserSig), and Tencent's `ErrorInfo` loses any UserSig it
+//! echoes, as itself or as a `usersig=` query parameter.
 
 use crate::error::{Error, NetworkFailure};
 
@@ -31,14 +33,56 @@ pub(super) fn network_error(command: &str, error: reqwest::Error, usersig: &str)
     }
 }
 
-/// Removes `secret` from `text`, as is and form-encoded.
+/// Tencent's answer with its `ErrorInfo` scrubbed: Tencent (or a gateway in
+/// front of it) may quote the request, URL and UserSig included, and the
+/// text goes on to log lines and, for some callers, to response bodies.
+pub(super) fn scrub_answer<T>(answer: Result<T, Error>, usersig: &str) -> Result<T, Error> {
+    answer.map_err(|error| match error {
+        Error::Api {
+            command,
+            code,
+            info,
+        } => Error::Api {
+            command,
+            code,
+            info: scrub(&info, usersig),
+        },
+        other => other,
+    })
+}
+
+/// Removes `secret` from `text`, as is and form-encoded, and the value of
+/// any `usersig=` parameter (an echoed URL's, whatever UserSig it holds).
 fn scrub(text: &str, secret: &str) -> String {
-    if secret.is_empty() {
-        return text.to_owned();
+    let text = if secret.is_empty() {
+        text.to_owned()
+    } else {
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        text.replace(secret, REDACTED).replace(&encoded, REDACTED)
+    };
+    scrub_usersig_parameters(&text)
+}
+
+const REDACTED: &str = "<redacted>";
+
+/// `…usersig=VALUE…` → `…usersig=<redacted>…` (any case; the value ends at
+/// `&`, whitespace, a quote or the end of the text).
+fn scrub_usersig_parameters(text: &str) -> String {
+    const NAME: &str = "usersig=";
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    while let Some(found) = lower[rest..].find(NAME) {
+        let value_start = rest + found + NAME.len();
+        let value_len = text[value_start..]
+            .find(|c: char| c == '&' || c == '"' || c == '\'' || c.is_whitespace())
+            .unwrap_or(text.len() - value_start);
+        out.push_str(&text[rest..value_start]);
+        out.push_str(REDACTED);
+        rest = value_start + value_len;
     }
-    let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-    text.replace(secret, "<redacted>")
-        .replace(&encoded, "<redacted>")
+    out.push_str(&text[rest..]);
+    out
 }
 
 #[cfg(test)]
@@ -50,5 +94,41 @@ mod tests {
         assert_eq!(scrub("a eJw*x y", "eJw*x"), "a <redacted> y");
         assert_eq!(scrub("usersig=a%2Bb", "a+b"), "usersig=<redacted>");
         assert_eq!(scrub("nothing", ""), "nothing");
+    }
+
+    #[test]
+    fn scrub_removes_any_usersig_parameter_of_an_echoed_url() {
+        assert_eq!(
+            scrub(
+                "bad request /v4/a/b?sdkappid=1&identifier=admin&UserSig=eJwOther&random=7",
+                "eJwMine"
+            ),
+            "bad request /v4/a/b?sdkappid=1&identifier=admin&UserSig=<redacted>&random=7"
+        );
+        assert_eq!(
+            scrub("usersig=x y usersig=", ""),
+            "usersig=<redacted> y usersig=<redacted>"
+        );
+        assert_eq!(scrub("ünïcode usersig=ä", ""), "ünïcode usersig=<redacted>");
+    }
+
+    #[test]
+    fn only_tencent_error_info_is_rewritten() {
+        let api = Err::<(), _>(Error::Api {
+            command: "c".into(),
+            code: 70003,
+            info: "invalid sig eJw*x in url?usersig=eJw*x&random=1".into(),
+        });
+        match scrub_answer(api, "eJw*x") {
+            Err(Error::Api { info, code, .. }) => {
+                assert_eq!(code, 70003);
+                assert_eq!(
+                    info,
+                    "invalid sig <redacted> in url?usersig=<redacted>&random=1"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(scrub_answer(Ok::<_, Error>(1), "s").is_ok());
     }
 }

@@ -14,7 +14,7 @@ use super::deadline::Deadline;
 use super::envelope::{Response, parse_envelope};
 use super::failover::Route;
 use super::request::request_url;
-use super::scrub::network_error;
+use super::scrub::{network_error, scrub_answer};
 
 /// One attempt's inputs.
 pub(super) struct Request<'a> {
@@ -125,7 +125,7 @@ impl Client {
         let status = result.as_ref().ok().map(|(status, _)| *status);
         let outcome = match result {
             Err(e) => Err(e),
-            Ok((200, Ok(raw))) => parse_envelope(command, raw),
+            Ok((200, Ok(raw))) => scrub_answer(parse_envelope(command, raw), secret),
             Ok((200, Err(e))) => Err(e),
             Ok((status, _)) => Err(Error::Http {
                 command: command.to_owned(),

@@ -138,13 +138,18 @@ pub enum Error {
         /// The last attempt's failure, if an attempt failed.
         last: Option<Box<Error>>,
     },
-    /// No usable credentials (secret missing or malformed, signing failed…).
-    #[error("Tencent credentials unavailable: {reason}")]
+    /// No usable credentials (secret missing or malformed, signing failed…),
+    /// or none other than a UserSig Tencent refused.
+    #[error("Tencent credentials unavailable: {reason}{}", refused_with.map(|code| format!(" (Tencent refused the UserSig with ErrorCode {code})")).unwrap_or_default())]
     Credentials {
         /// What failed (names the secret, never its value).
         reason: String,
         /// Whether it may pass ([`ErrorClass::Retryable`]) or needs an operator.
         class: ErrorClass,
+        /// Tencent's `ErrorCode` when this failure ends a call whose UserSig
+        /// Tencent refused (the source had no other one): set by the client,
+        /// so that callers can report Tencent's code ([`Error::code`]).
+        refused_with: Option<i64>,
     },
     /// The client is not configured to reach Tencent (no region, bad URL).
     #[error("Tencent client configuration: {reason}")]
@@ -178,11 +183,13 @@ impl Error {
         self.class().is_retryable()
     }
 
-    /// Tencent's `ErrorCode`, for an API error (or the last one before a deadline).
+    /// Tencent's `ErrorCode`, for an API error (or the last one before a
+    /// deadline, or the refusal a credentials failure ended).
     pub fn code(&self) -> Option<i64> {
         match self {
             Error::Api { code, .. } => Some(*code),
             Error::Deadline { last, .. } => last.as_ref().and_then(|e| e.code()),
+            Error::Credentials { refused_with, .. } => *refused_with,
             _ => None,
         }
     }
@@ -220,6 +227,20 @@ impl Error {
     /// of comparing these strings.
     pub fn error_type(&self) -> &'static str {
         self.class().error_type()
+    }
+
+    /// This credentials failure ended a call after Tencent refused the
+    /// UserSig with `refusal`: it keeps Tencent's code. Other errors are
+    /// returned as they are.
+    pub fn after_refusal(self, refusal: &Error) -> Self {
+        match self {
+            Error::Credentials { reason, class, .. } => Error::Credentials {
+                reason,
+                class,
+                refused_with: refusal.code(),
+            },
+            other => other,
+        }
     }
 
     /// An operator's hint for configuration and UserSig failures.

@@ -24,6 +24,11 @@ use super::value::UserSigSecret;
 /// - `refresh` (Tencent refused the UserSig) re-reads once. If the secret
 ///   still holds the refused UserSig, it fails with class
 ///   [`ErrorClass::UserSigRejected`] and tells the operator to rotate.
+///   Further refusals of that UserSig within [`Self::RECHECK_SECS`] do not
+///   re-read the unchanged secret: each asks DescribeSecret (no value, no
+///   KMS decryption) whether `AWSCURRENT` labels another version now, and
+///   reads at once if it does (or if DescribeSecret fails). So a UserSig the
+///   operator has just put into the secret serves the very next request.
 pub struct UserSigSecretProvider {
     reader: CurrentReader,
     clock: Arc<dyn Clock>,
@@ -35,6 +40,7 @@ impl std::fmt::Debug for UserSigSecretProvider {
         f.debug_struct("UserSigSecretProvider")
             .field("secret_id", &self.secret_id())
             .field("reads", &self.reads())
+            .field("version_checks", &self.version_checks())
             .finish_non_exhaustive()
     }
 }
@@ -77,6 +83,12 @@ impl UserSigSecretProvider {
         self.reader.reads()
     }
 
+    /// DescribeSecret calls made so far (the cheap "has `AWSCURRENT`
+    /// moved?" check after a refusal).
+    pub fn version_checks(&self) -> u64 {
+        self.reader.version_checks()
+    }
+
     async fn read(&self) -> Result<Expiring<AppCredentials>, Error> {
         let id = self.secret_id();
         let text = self.reader.read("UserSig secret").await?;
@@ -102,6 +114,7 @@ impl UserSigSecretProvider {
                 self.secret_id()
             ),
             class: ErrorClass::Configuration,
+            refused_with: None,
         }
     }
 }
@@ -123,7 +136,12 @@ impl CredentialsProvider for UserSigSecretProvider {
         let is_rejected = |cached: &AppCredentials| cached.usersig == rejected.usersig;
         match self
             .cache
-            .reload_rejected(&*self.clock, is_rejected, || self.read())
+            .reload_rejected(
+                &*self.clock,
+                is_rejected,
+                || self.reader.current_version_changed(),
+                || self.read(),
+            )
             .await?
         {
             // Either another request already replaced the refused UserSig,
@@ -136,6 +154,7 @@ impl CredentialsProvider for UserSigSecretProvider {
                     self.secret_id()
                 ),
                 class: ErrorClass::UserSigRejected,
+                refused_with: None,
             }),
         }
     }
