@@ -106,11 +106,14 @@ EXPECTED_GRANTS = {
         ({"s3:PutObject", "s3:GetObject"}, ARCHIVE_OBJECTS, None),
         ({"s3:ListBucket"}, {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}, None),
         ({"secretsmanager:GetSecretValue"}, {"Ref": "UserSigSecret"}, USERSIG_CURRENT_ONLY),
+        # After a refusal: did AWSCURRENT move? (no value, no decryption)
+        ({"secretsmanager:DescribeSecret"}, {"Ref": "UserSigSecret"}, None),
         ({"sqs:SendMessage"}, {"Fn::GetAtt": ["OpsPullDeadLetterQueue", "Arn"]}, None),
     ],
     "PushStatsRole": [
         ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["PushStatsLogGroup", "Arn"]}, None),
         ({"secretsmanager:GetSecretValue"}, {"Ref": "UserSigSecret"}, USERSIG_CURRENT_ONLY),
+        ({"secretsmanager:DescribeSecret"}, {"Ref": "UserSigSecret"}, None),
     ],
     # Plus its key-secret grants, which depend on the parameters
     # (secret_access.refresher_key_grants).
