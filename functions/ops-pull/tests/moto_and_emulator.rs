@@ -14,11 +14,13 @@ use ops_pull::{App, Deadlines, OpsPull, RunError, RunSummary, S3Store};
 use serde_json::{Map, Value};
 use tim::usersig::SecretKey;
 use tim::{ClientConfig, Endpoint, LocalSigner, RetryPolicy};
+use lambda_kit::metrics::{Captured, Metrics};
 use tim_emulator::{Emulator, EmulatorConfig, Fault};
 
 const APP: u64 = 1_400_000_000;
 const OTHER_APP: u64 = 1_400_000_001;
 const PREFIX: &str = "tencent-chat/operations";
+const NAMESPACE: &str = "TencentChat";
 
 fn key_of(sdkappid: u64) -> String {
     format!("test-key-{sdkappid}")
@@ -50,6 +52,8 @@ struct Harness {
     s3: aws_sdk_s3::Client,
     bucket: String,
     function: OpsPull<tim::Client, CountingStore>,
+    /// The EMF documents the function printed.
+    metrics: Captured,
 }
 
 async fn harness(sdkappids: &[u64]) -> Harness {
@@ -83,6 +87,7 @@ async fn harness(sdkappids: &[u64]) -> Harness {
     let s3 = s3_client(&testkit::moto().sdk_config().await, false);
     let bucket = testkit::unique_name("ops-pull");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (metrics, captured) = Metrics::capture(NAMESPACE);
     let function = OpsPull {
         apps,
         store: CountingStore {
@@ -90,12 +95,14 @@ async fn harness(sdkappids: &[u64]) -> Harness {
             puts: AtomicUsize::new(0),
         },
         layout: Layout::new(PREFIX),
+        metrics,
     };
     Harness {
         emulator,
         s3,
         bucket,
         function,
+        metrics: captured,
     }
 }
 
