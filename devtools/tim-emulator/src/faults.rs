@@ -23,13 +23,86 @@ pub enum Fault {
     TruncatedBody,
     /// HTTP 200 with an HTML body instead of JSON.
     NonJsonBody,
+    /// The normal answer (`ErrorCode` 0) with its `Result` changed.
+    Result(ResultFault),
+}
+
+/// How [`Fault::Result`] changes a successful answer's `Result`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultFault {
+    /// No `Result` member at all.
+    Missing,
+    /// `Result` an object (its first row) instead of a list.
+    NotAList,
+    /// `Result: []`.
+    Empty,
+    /// Rows carry only the `RequestField` names asked for: no `Date` unless
+    /// asked (what a stricter Tencent would send).
+    OnlyRequestedFields,
+}
+
+impl ResultFault {
+    const NAMES: [(&'static str, ResultFault); 4] = [
+        ("result_missing", ResultFault::Missing),
+        ("result_not_a_list", ResultFault::NotAList),
+        ("result_empty", ResultFault::Empty),
+        (
+            "result_only_requested_fields",
+            ResultFault::OnlyRequestedFields,
+        ),
+    ];
+
+    fn name(self) -> &'static str {
+        Self::NAMES
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map_or("result", |(name, _)| name)
+    }
+
+    /// Applies the fault to a successful answer `value` to a request `body`.
+    pub fn apply(self, value: &mut serde_json::Value, body: &serde_json::Value) {
+        let Some(envelope) = value.as_object_mut() else {
+            return;
+        };
+        match self {
+            Self::Missing => drop(envelope.remove("Result")),
+            Self::NotAList => {
+                let first = envelope
+                    .get("Result")
+                    .and_then(|r| r.get(0))
+                    .cloned()
+                    .unwrap_or_default();
+                envelope.insert("Result".into(), first);
+            }
+            Self::Empty => drop(envelope.insert("Result".into(), serde_json::json!([]))),
+            Self::OnlyRequestedFields => {
+                let asked: Vec<&str> = body
+                    .get("RequestField")
+                    .and_then(serde_json::Value::as_array)
+                    .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+                    .unwrap_or_default();
+                if asked.is_empty() {
+                    return;
+                }
+                if let Some(rows) = envelope
+                    .get_mut("Result")
+                    .and_then(serde_json::Value::as_array_mut)
+                {
+                    for row in rows.iter_mut().filter_map(serde_json::Value::as_object_mut) {
+                        row.retain(|name, _| asked.contains(&name.as_str()));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// One queued fault, as the admin API shows and accepts it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaultSpec {
     /// `error_code`, `echoing_error_code`, `http_status`, `delay`,
-    /// `truncated_body`, `non_json_body`.
+    /// `truncated_body`, `non_json_body`, `result_missing`,
+    /// `result_not_a_list`, `result_empty`, `result_only_requested_fields`.
     pub fault: String,
     /// The code, the status, or the delay in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,9 +149,15 @@ impl FaultSpec {
             "delay" => Ok(Fault::Delay(Duration::from_millis(value("milliseconds")?))),
             "truncated_body" => Ok(Fault::TruncatedBody),
             "non_json_body" => Ok(Fault::NonJsonBody),
-            other => Err(format!(
-                "unknown fault {other:?} (error_code, echoing_error_code, http_status, delay, truncated_body, non_json_body)"
-            )),
+            other => ResultFault::NAMES
+                .iter()
+                .find(|(name, _)| *name == other)
+                .map(|(_, fault)| Fault::Result(*fault))
+                .ok_or_else(|| {
+                    format!(
+                        "unknown fault {other:?} (error_code, echoing_error_code, http_status, delay, truncated_body, non_json_body, result_missing, result_not_a_list, result_empty, result_only_requested_fields)"
+                    )
+                }),
         }
     }
 
@@ -93,6 +172,7 @@ impl FaultSpec {
             ),
             Fault::TruncatedBody => ("truncated_body", None),
             Fault::NonJsonBody => ("non_json_body", None),
+            Fault::Result(fault) => (fault.name(), None),
         };
         Self {
             fault: name.to_owned(),
@@ -190,6 +270,10 @@ mod tests {
             Fault::Delay(Duration::from_millis(3500)),
             Fault::TruncatedBody,
             Fault::NonJsonBody,
+            Fault::Result(ResultFault::Missing),
+            Fault::Result(ResultFault::NotAList),
+            Fault::Result(ResultFault::Empty),
+            Fault::Result(ResultFault::OnlyRequestedFields),
         ] {
             let spec = FaultSpec::of(&fault, 2, None);
             assert_eq!(spec.to_fault(), Ok(fault));
@@ -201,5 +285,25 @@ mod tests {
             command: None,
         };
         assert!(missing.to_fault().is_err());
+    }
+
+    #[test]
+    fn result_faults_change_only_result() {
+        let answer = serde_json::json!({"ErrorCode": 0, "ErrorInfo": "",
+            "Result": [{"Date": "20261101", "UpMsgNum": "1", "LoginTimes": "2"}]});
+        let asked = serde_json::json!({"RequestField": ["UpMsgNum"]});
+        let apply = |fault: ResultFault| {
+            let mut value = answer.clone();
+            fault.apply(&mut value, &asked);
+            value
+        };
+        assert!(apply(ResultFault::Missing).get("Result").is_none());
+        assert_eq!(apply(ResultFault::NotAList)["Result"]["UpMsgNum"], "1");
+        assert_eq!(apply(ResultFault::Empty)["Result"], serde_json::json!([]));
+        assert_eq!(
+            apply(ResultFault::OnlyRequestedFields)["Result"],
+            serde_json::json!([{"UpMsgNum": "1"}])
+        );
+        assert_eq!(apply(ResultFault::Empty)["ErrorCode"], 0);
     }
 }

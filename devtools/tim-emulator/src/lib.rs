@@ -36,7 +36,7 @@ pub mod server;
 pub mod stats;
 
 pub use config::EmulatorConfig;
-pub use faults::Fault;
+pub use faults::{Fault, ResultFault};
 pub use server::Emulator;
 pub use stats::Stats;
 

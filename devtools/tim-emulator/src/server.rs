@@ -308,6 +308,7 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<HttpRes
             answer(&state, &parts, body.as_ref())
         }
         Some(Fault::TruncatedBody) => truncate(answer(&state, &parts, body.as_ref())).await,
+        Some(Fault::Result(fault)) => answer_with(&state, &parts, body.as_ref(), fault),
         None => answer(&state, &parts, body.as_ref()),
     };
     Ok(response)
@@ -342,6 +343,25 @@ fn answer(
             tracing::info!(%command, code = err.code, info = %err.info, "answered with an error");
             err.into_response()
         }
+    }
+}
+
+/// The emulated answer with its `Result` changed by `fault` (errors as usual).
+fn answer_with(
+    state: &State,
+    parts: &hyper::http::request::Parts,
+    body: Option<&Bytes>,
+    fault: crate::faults::ResultFault,
+) -> HttpResponse {
+    match api_outcome(state, parts, body) {
+        Ok(mut value) => {
+            let request = body
+                .and_then(|b| serde_json::from_slice(b).ok())
+                .unwrap_or_default();
+            fault.apply(&mut value, &request);
+            reply::json_response(StatusCode::OK, &value)
+        }
+        Err(err) => err.into_response(),
     }
 }
 

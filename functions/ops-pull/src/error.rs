@@ -5,6 +5,7 @@
 //! | `InvalidInput` | the invocation payload is wrong; nothing was called | no |
 //! | `TencentConfiguration`, `TencentUserSigRejected`, `TencentBadRequest` | a pull failed in a way an operator must fix | no |
 //! | `TencentRetryable`, `TencentNetwork` | a pull failed transiently | yes |
+//! | `TencentMalformedAnswer` | Tencent answered `ErrorCode` 0 without a `Result` list | yes |
 //! | `StorageFailed` | pulls succeeded, some S3 writes failed | yes |
 //!
 //! When several things failed, the least retryable one names the run's error.
@@ -34,18 +35,25 @@ pub enum FailureKind {
     TencentRetryable,
     /// The connection to Tencent failed through the retries.
     TencentNetwork,
+    /// Tencent answered `ErrorCode` 0 but `Result` was missing or not a
+    /// list. Retryable: a successful envelope without its data is most
+    /// likely a glitch on Tencent's side, and a retry costs one call and
+    /// writes nothing twice; if Tencent changed the API, every retry fails
+    /// the same way and the alarms fire all the same.
+    TencentMalformedAnswer,
     /// Pulls succeeded, some S3 writes failed.
     StorageFailed,
 }
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 7] = [
+    pub const ALL: [FailureKind; 8] = [
         FailureKind::InvalidInput,
         FailureKind::TencentConfiguration,
         FailureKind::TencentUserSigRejected,
         FailureKind::TencentBadRequest,
         FailureKind::TencentRetryable,
         FailureKind::TencentNetwork,
+        FailureKind::TencentMalformedAnswer,
         FailureKind::StorageFailed,
     ];
 
@@ -69,6 +77,7 @@ impl FailureKind {
             Self::TencentBadRequest => "TencentBadRequest",
             Self::TencentRetryable => "TencentRetryable",
             Self::TencentNetwork => "TencentNetwork",
+            Self::TencentMalformedAnswer => "TencentMalformedAnswer",
             Self::StorageFailed => "StorageFailed",
         }
     }
@@ -76,7 +85,10 @@ impl FailureKind {
     /// Whether running again unchanged may succeed.
     pub fn is_retryable(self) -> bool {
         match self {
-            Self::TencentRetryable | Self::TencentNetwork | Self::StorageFailed => true,
+            Self::TencentRetryable
+            | Self::TencentNetwork
+            | Self::TencentMalformedAnswer
+            | Self::StorageFailed => true,
             Self::InvalidInput
             | Self::TencentConfiguration
             | Self::TencentUserSigRejected
@@ -91,7 +103,7 @@ impl FailureKind {
             Self::TencentConfiguration | Self::TencentUserSigRejected | Self::TencentBadRequest => {
                 1
             }
-            Self::TencentRetryable | Self::TencentNetwork => 2,
+            Self::TencentRetryable | Self::TencentNetwork | Self::TencentMalformedAnswer => 2,
             Self::StorageFailed => 3,
         }
     }
@@ -121,6 +133,13 @@ impl Failure {
     pub fn pull(error: &tim::Error, text: String) -> Self {
         Self {
             kind: FailureKind::of_pull(error),
+            text,
+        }
+    }
+
+    pub fn malformed(text: String) -> Self {
+        Self {
+            kind: FailureKind::TencentMalformedAnswer,
             text,
         }
     }
@@ -272,6 +291,7 @@ mod tests {
                 "TencentBadRequest",
                 "TencentRetryable",
                 "TencentNetwork",
+                "TencentMalformedAnswer",
                 "StorageFailed"
             ]
         );
@@ -282,7 +302,12 @@ mod tests {
             .collect();
         assert_eq!(
             retryable,
-            ["TencentRetryable", "TencentNetwork", "StorageFailed"]
+            [
+                "TencentRetryable",
+                "TencentNetwork",
+                "TencentMalformedAnswer",
+                "StorageFailed"
+            ]
         );
     }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use serde::Deserialize;
 use serde_json::Value;
-use tim::api::appinfo::{DATE_FIELD, NUMERIC_FIELDS, TEXT_FIELDS};
+use tim::api::appinfo::{AppInfoRequest, DATE_FIELD, NUMERIC_FIELDS, TEXT_FIELDS};
 
 /// Longest field name accepted (Tencent's are at most ~20 characters).
 const MAX_FIELD_NAME_LEN: usize = 64;
@@ -81,6 +81,20 @@ impl RunRequest {
             fields,
             dry_run: manual.dry_run,
         })
+    }
+}
+
+impl RunRequest {
+    /// What to ask Tencent: every field, or the subset plus `Date` (without
+    /// it no row could be placed in a day).
+    pub fn app_info_request(&self) -> AppInfoRequest {
+        match &self.fields {
+            None => AppInfoRequest::all_fields(),
+            Some(fields) => {
+                let date = (!fields.iter().any(|f| f == DATE_FIELD)).then_some(DATE_FIELD);
+                AppInfoRequest::only(fields.iter().map(String::as_str).chain(date))
+            }
+        }
     }
 }
 
@@ -162,6 +176,24 @@ mod tests {
                     "DownMsgNum".to_owned()
                 ][..]
             )
+        );
+    }
+
+    #[test]
+    fn a_field_subset_always_asks_for_date_too() {
+        let ask = |payload: Value| {
+            RunRequest::from_payload(payload)
+                .unwrap()
+                .app_info_request()
+        };
+        assert_eq!(ask(json!({})), AppInfoRequest::all_fields());
+        assert_eq!(
+            ask(json!({"fields": ["UpMsgNum"]})),
+            AppInfoRequest::only(["UpMsgNum", "Date"])
+        );
+        assert_eq!(
+            ask(json!({"fields": ["Date", "UpMsgNum"]})),
+            AppInfoRequest::only(["Date", "UpMsgNum"])
         );
     }
 

@@ -1,11 +1,15 @@
 //! The Lambda wiring, for `lambda_kit::start`: what is read at init, what
 //! the first invocation builds, and how an event reaches [`OpsPull::handle`].
 
+use std::sync::Arc;
+
 use aws_config::SdkConfig;
+use lambda_kit::metrics::Metrics;
+use lambda_kit::usersig_hours::ReportHoursLeft;
 use lambda_kit::{Env, Function, Invocation, Setup, StartupError};
 use serde_json::Value;
-use tim::ClientConfig;
 use tim::secrets::CredentialsSource;
+use tim::{ClientConfig, CredentialsProvider};
 
 use crate::config::{OpsConfig, s3_client};
 use crate::{App, Deadlines, OpsPull, RunError, RunSummary, S3Store};
@@ -18,6 +22,8 @@ pub struct Settings {
     pub client_config: ClientConfig,
     /// One HTTP client (connection pool) for every app's Tencent calls.
     pub http: reqwest::Client,
+    /// EMF documents to stdout, namespace from `METRICS_NAMESPACE`.
+    pub metrics: Metrics,
 }
 
 impl Settings {
@@ -30,7 +36,29 @@ impl Settings {
             credentials: CredentialsSource::from_env(env)?,
             http: lambda_kit::http_client(&client_config)?,
             client_config,
+            metrics: Metrics::from_env(env)?,
         })
+    }
+
+    /// Each app's credentials provider. UserSigs read from secrets report
+    /// `UserSigHoursLeft` when used; a key secret's locally signed,
+    /// short-lived UserSigs do not (their hours say nothing about rotation
+    /// and would trip the alarm).
+    fn providers(
+        &self,
+        secrets: &aws_sdk_secretsmanager::Client,
+    ) -> Vec<Arc<dyn CredentialsProvider>> {
+        let providers = self.credentials.providers(secrets);
+        match &self.credentials {
+            CredentialsSource::UserSigSecrets(_) => providers
+                .into_iter()
+                .map(|provider| {
+                    Arc::new(ReportHoursLeft::new(provider, self.metrics.clone()))
+                        as Arc<dyn CredentialsProvider>
+                })
+                .collect(),
+            CredentialsSource::KeySecret(_) => providers,
+        }
     }
 
     /// The report name of each app: the secret it comes from.
@@ -55,7 +83,7 @@ impl Setup for Settings {
         let apps = self
             .app_names()
             .into_iter()
-            .zip(self.credentials.providers(&secrets))
+            .zip(self.providers(&secrets))
             .map(|(name, provider)| {
                 App::new(
                     name,
@@ -70,6 +98,7 @@ impl Setup for Settings {
                 self.ops.bucket.clone(),
             ),
             layout: self.ops.layout.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -104,6 +133,7 @@ mod tests {
             ("OPS_PREFIX", "ops"),
             ("TIM_ENDPOINT", "http://127.0.0.1:9000"),
             ("TIM_REGION", "seoul"),
+            ("METRICS_NAMESPACE", "Chat/Test"),
         ]);
         let s = settings(&pairs).unwrap();
         assert_eq!(s.ops.bucket, "ops-archive");
@@ -115,12 +145,14 @@ mod tests {
         let endpoint = s.client_config.endpoint.as_ref().map(|e| e.primary.port());
         assert_eq!(endpoint, Some(Some(9000)));
         assert_eq!(s.client_config.region, Some(tim::Region::Seoul));
+        assert_eq!(s.metrics.namespace(), "Chat/Test");
 
         for (change, variable) in [
             (("OPS_BUCKET", ""), "OPS_BUCKET"),
             (("TIM_USERSIG_SECRET_ID", " "), "TIM_USERSIG_SECRET_ID"),
             (("TIM_ENDPOINT", "ftp://x"), "TIM_ENDPOINT"),
             (("TIM_REGION", "mars"), "TIM_REGION"),
+            (("METRICS_NAMESPACE", "AWS/Lambda"), "METRICS_NAMESPACE"),
         ] {
             let mut pairs: Vec<_> = BASE
                 .iter()

@@ -1,17 +1,19 @@
 //! One run: pull every app concurrently, then write every app's days and raw
 //! copies in one bounded-concurrency stream of S3 calls.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use futures::StreamExt;
+use lambda_kit::metrics::Metrics;
 use tim::Deadline;
-use tim::api::appinfo::{AppInfo, AppInfoDay, AppInfoRequest};
 
 use crate::archive::{self, DailyObject, Layout};
 use crate::error::{Failure, RunError};
+use crate::freshness;
 use crate::input::RunRequest;
+use crate::metrics::{self as emf, DayMetrics};
+use crate::pull::pull;
 use crate::source::{App, OpsSource};
 use crate::store::{ArchiveStore, PutCondition, PutRequest, StoreError};
 use crate::summary::{AppSummary, FailedDay, RunSummary};
@@ -62,15 +64,6 @@ impl Deadlines {
     }
 }
 
-/// A successful pull, grouped by day.
-struct Pulled {
-    sdkappid: u64,
-    pulled_at: DateTime<Utc>,
-    raw: Vec<u8>,
-    days: BTreeMap<NaiveDate, DailyObject>,
-    malformed_rows: usize,
-}
-
 /// One S3 job of the write phase.
 enum Job {
     Day {
@@ -96,6 +89,8 @@ enum JobResult {
         app: usize,
         date: NaiveDate,
         result: Result<DayOutcome, String>,
+        /// The day's business numbers, if a document is due once written.
+        metrics: Option<DayMetrics>,
     },
     Raw {
         app: usize,
@@ -105,18 +100,18 @@ enum JobResult {
 }
 
 /// Runs `request` over `apps`. Returns the summary, or an error that lists
-/// every failed app and day (everything that could be written was).
+/// every failed app and day (everything that could be written was). Unless
+/// it is a dry run, emits each written day's business metrics and each
+/// app's counts to `metrics`.
 pub async fn run<S: OpsSource, A: ArchiveStore>(
     apps: &[App<S>],
     store: &A,
     layout: &Layout,
     request: &RunRequest,
     deadlines: Deadlines,
+    metrics: &Metrics,
 ) -> Result<RunSummary, RunError> {
-    let app_request = request
-        .fields
-        .clone()
-        .map_or_else(AppInfoRequest::all_fields, AppInfoRequest::only);
+    let app_request = request.app_info_request();
     let pulls = futures::future::join_all(
         apps.iter()
             .map(|app| pull(app, &app_request, deadlines.tencent)),
@@ -144,16 +139,31 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
             }
             Ok(pulled) => {
                 summary.sdkappid = Some(pulled.sdkappid);
-                summary.days_pulled = pulled.days.len();
-                summary.malformed_rows = pulled.malformed_rows;
-                summary.first_date = pulled.days.keys().next().copied();
-                summary.last_date = pulled.days.keys().next_back().copied();
-                let pulled_at = archive::pulled_at_text(pulled.pulled_at);
                 jobs.push(Job::Raw {
                     app: index,
                     key: layout.raw_key(pulled.sdkappid, pulled.pulled_at),
                     raw: pulled.raw,
                 });
+                if let Some(malformed) = pulled.malformed_answer {
+                    let text = format!(
+                        "{}: getappinfo answered {malformed}; no day written (raw copy kept)",
+                        describe_app(app, summary.sdkappid)
+                    );
+                    tracing::error!(app = %app.name, sdkappid = pulled.sdkappid, error = %malformed, "malformed answer");
+                    failures.push(Failure::malformed(text));
+                    summary.error = Some(format!("malformed answer: {malformed}"));
+                    summaries.push(summary);
+                    continue;
+                }
+                summary.days_pulled = pulled.days.len();
+                summary.malformed_rows = pulled.malformed_rows;
+                summary.first_date = pulled.days.keys().next().copied();
+                summary.last_date = pulled.days.keys().next_back().copied();
+                summary.expected_newest_date =
+                    Some(freshness::expected_newest_day(pulled.pulled_at));
+                summary.warnings =
+                    freshness::warnings(summary.last_date, pulled.rows, pulled.pulled_at);
+                let pulled_at = archive::pulled_at_text(pulled.pulled_at);
                 for (date, object) in pulled.days {
                     jobs.push(Job::Day {
                         app: index,
@@ -188,10 +198,22 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
                     summary.error = Some(format!("raw copy not written: {reason}"));
                 }
             },
-            JobResult::Day { app, date, result } => {
+            JobResult::Day {
+                app,
+                date,
+                result,
+                metrics: day_metrics,
+            } => {
                 let summary = &mut summaries[app];
                 match result {
-                    Ok(DayOutcome::Written) => summary.days_written += 1,
+                    Ok(DayOutcome::Written) => {
+                        summary.days_written += 1;
+                        if let (Some(day_metrics), Some(sdkappid), false) =
+                            (day_metrics, summary.sdkappid, dry_run)
+                        {
+                            day_metrics.emit(metrics, sdkappid);
+                        }
+                    }
                     Ok(DayOutcome::Unchanged) => summary.days_unchanged += 1,
                     Err(reason) => {
                         summary.days_failed += 1;
@@ -216,6 +238,12 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
         apps: summaries,
     };
     summary.log();
+    if !dry_run {
+        let now = Utc::now();
+        for app in &summary.apps {
+            emf::emit_app(metrics, app, now);
+        }
+    }
     if failures.is_empty() {
         Ok(summary)
     } else {
@@ -227,66 +255,6 @@ fn describe_app<S>(app: &App<S>, sdkappid: Option<u64>) -> String {
     match sdkappid {
         Some(id) => format!("app {} (sdkappid {id})", app.name),
         None => format!("app {}", app.name),
-    }
-}
-
-/// Pulls one app. On failure, the SDKAppID if the credentials still tell it.
-async fn pull<S: OpsSource>(
-    app: &App<S>,
-    request: &AppInfoRequest,
-    deadline: Deadline,
-) -> Result<Pulled, (Option<u64>, tim::Error)> {
-    let info = match app.source.get_app_info(request, deadline).await {
-        Ok(info) => info,
-        Err(error) => {
-            let sdkappid = match &error {
-                tim::Error::Credentials { .. } => None,
-                _ => app.source.sdkappid().await.ok(),
-            };
-            return Err((sdkappid, error));
-        }
-    };
-    let pulled_at = Utc::now();
-    let sdkappid = app.source.sdkappid().await.map_err(|e| (None, e))?;
-    Ok(group_days(&app.name, sdkappid, pulled_at, info))
-}
-
-/// Groups Tencent's rows by their `Date`, counting what is malformed.
-fn group_days(app: &str, sdkappid: u64, pulled_at: DateTime<Utc>, info: AppInfo) -> Pulled {
-    let mut by_date: BTreeMap<NaiveDate, Vec<&AppInfoDay>> = BTreeMap::new();
-    let mut malformed_rows = 0;
-    for row in &info.days {
-        match row.date {
-            Ok(date) => {
-                let malformed: Vec<&str> = row.malformed_fields().collect();
-                if !malformed.is_empty() {
-                    malformed_rows += 1;
-                    tracing::warn!(app, sdkappid, %date, fields = ?malformed, "non-numeric values kept as text");
-                }
-                by_date.entry(date).or_default().push(row);
-            }
-            Err(ref text) => {
-                malformed_rows += 1;
-                tracing::warn!(app, sdkappid, date = %text, "row without a valid Date: kept in the raw copy only");
-            }
-        }
-    }
-    for (date, rows) in &by_date {
-        if rows.len() > 1 {
-            malformed_rows += rows.len() - 1;
-            tracing::warn!(app, sdkappid, %date, rows = rows.len(), "Tencent sent this Date more than once: all rows kept");
-        }
-    }
-    let days = by_date
-        .into_iter()
-        .map(|(date, rows)| (date, DailyObject::from_rows(sdkappid, date, rows)))
-        .collect();
-    Pulled {
-        sdkappid,
-        pulled_at,
-        raw: info.raw.to_vec(),
-        days,
-        malformed_rows,
     }
 }
 
@@ -316,13 +284,19 @@ async fn execute<A: ArchiveStore>(
             pulled_at,
         } => {
             let date = object.date;
+            let metrics = DayMetrics::of(date, object.lines(), Utc::now());
             let result = tokio::time::timeout_at(
                 deadline.0,
                 write_day(store, key, object, &pulled_at, merge, dry_run),
             )
             .await
             .unwrap_or_else(|_| Err(expired()));
-            JobResult::Day { app, date, result }
+            JobResult::Day {
+                app,
+                date,
+                result,
+                metrics,
+            }
         }
     }
 }

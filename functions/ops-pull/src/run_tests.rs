@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use chrono::DateTime;
 use serde_json::{Value, json};
+use tim::api::appinfo::{AppInfo, AppInfoRequest};
 
 use super::*;
 use crate::store::StoredObject;
@@ -18,9 +20,23 @@ fn first_day() -> NaiveDate {
 
 /// Tencent's rows for 30 days from `first_day`, every value a string.
 fn thirty_days() -> Vec<Value> {
+    thirty_days_from(first_day())
+}
+
+/// China's date now (UTC+8), as Tencent's days are counted.
+fn china_today() -> NaiveDate {
+    (Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// 30 days of rows, the newest being `china_today() - 1` (never stale).
+fn recent_thirty_days() -> Vec<Value> {
+    thirty_days_from(china_today() - chrono::Days::new(30))
+}
+
+fn thirty_days_from(first: NaiveDate) -> Vec<Value> {
     (0..30)
         .map(|i| {
-            let date = first_day() + chrono::Days::new(i);
+            let date = first + chrono::Days::new(i);
             json!({
                 "Date": date.format("%Y%m%d").to_string(),
                 "AppName": "demo",
@@ -37,15 +53,24 @@ struct FakeSource {
     sdkappid: u64,
     rows: Mutex<Vec<Value>>,
     fail_with: Mutex<Option<tim::Error>>,
+    /// Replaces the envelope's `Result` (`Some(None)`: no `Result` at all).
+    result: Mutex<Option<Option<Value>>>,
+    requests: Mutex<Vec<AppInfoRequest>>,
     calls: AtomicUsize,
 }
 
 impl FakeSource {
     fn new(sdkappid: u64) -> Self {
+        Self::with_rows(sdkappid, thirty_days())
+    }
+
+    fn with_rows(sdkappid: u64, rows: Vec<Value>) -> Self {
         Self {
             sdkappid,
-            rows: Mutex::new(thirty_days()),
+            rows: Mutex::new(rows),
             fail_with: Mutex::new(None),
+            result: Mutex::new(None),
+            requests: Mutex::new(Vec::new()),
             calls: AtomicUsize::new(0),
         }
     }
@@ -62,6 +87,7 @@ impl OpsSource for FakeSource {
         _deadline: Deadline,
     ) -> Result<AppInfo, tim::Error> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        self.requests.lock().unwrap().push(request.clone());
         tokio::task::yield_now().await;
         if let Some(error) = self.fail_with.lock().unwrap().clone() {
             return Err(error);
@@ -77,13 +103,19 @@ impl OpsSource for FakeSource {
                     row.as_object()
                         .unwrap()
                         .iter()
-                        .filter(|(k, _)| k.as_str() == "Date" || fields.contains(k))
+                        // Only what was asked for: `Date` too only if asked.
+                        .filter(|(k, _)| fields.contains(k))
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect(),
                 ),
             })
             .collect();
-        let envelope = json!({"ErrorCode": 0, "ErrorInfo": "", "Result": rows});
+        let mut envelope = json!({"ErrorCode": 0, "ErrorInfo": "", "Result": rows});
+        match self.result.lock().unwrap().clone() {
+            None => {}
+            Some(None) => drop(envelope.as_object_mut().unwrap().remove("Result")),
+            Some(Some(result)) => envelope["Result"] = result,
+        }
         let raw = bytes::Bytes::from(serde_json::to_vec(&envelope).unwrap());
         Ok(AppInfo::from_body(raw, envelope.as_object().unwrap()))
     }
@@ -251,9 +283,12 @@ async fn run_with(
         &Layout::default(),
         &request,
         Deadlines::after(Duration::from_secs(30)),
+        &Metrics::capture(NAMESPACE).0,
     )
     .await
 }
+
+const NAMESPACE: &str = "TencentChat";
 
 fn one_app() -> Vec<App<FakeSource>> {
     vec![App::new("secret-a", FakeSource::new(APP))]
@@ -601,6 +636,7 @@ async fn writes_stop_at_the_storage_deadline() {
         &Layout::default(),
         &RunRequest::default(),
         deadlines,
+        &Metrics::capture(NAMESPACE).0,
     )
     .await
     .unwrap_err();
@@ -616,10 +652,12 @@ async fn writes_stop_at_the_storage_deadline() {
 
 #[tokio::test]
 async fn invalid_input_calls_nothing() {
+    let (metrics, lines) = Metrics::capture(NAMESPACE);
     let function = crate::OpsPull {
         apps: one_app(),
         store: MemoryStore::default(),
         layout: Layout::default(),
+        metrics,
     };
     let err = function
         .handle(
@@ -631,7 +669,17 @@ async fn invalid_input_calls_nothing() {
     assert_eq!(err.error_type(), "InvalidInput");
     assert_eq!(function.apps[0].source.calls.load(Ordering::SeqCst), 0);
     assert_eq!(function.store.heads.load(Ordering::SeqCst), 0);
+    // An invalid payload is a run that did not succeed.
+    let docs = testkit::emf::check_output(&lines.take().join("\n"), "ops-pull", NAMESPACE);
+    assert_eq!(docs.len(), 1, "{docs:?}");
+    assert_eq!(docs[0]["RunSucceeded"], json!(0));
+    assert_eq!(docs[0]["Function"], json!("ops-pull"));
 }
+
+#[path = "run_tests_answers.rs"]
+mod answers;
+#[path = "run_tests_metrics.rs"]
+mod metrics;
 
 #[tokio::test(start_paused = true)]
 async fn deadlines_keep_proportionate_reserves() {

@@ -3,6 +3,8 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::freshness::Warning;
+
 /// The whole run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RunSummary {
@@ -31,7 +33,14 @@ pub struct AppSummary {
     /// text), and extra rows for a `Date` Tencent sent more than once.
     pub malformed_rows: usize,
     pub first_date: Option<NaiveDate>,
+    /// The newest day Tencent sent.
     pub last_date: Option<NaiveDate>,
+    /// The oldest newest day that is not late at the pull (T-1 China time,
+    /// T-2 before 10:00 China time); set for every answered pull.
+    pub expected_newest_date: Option<NaiveDate>,
+    /// What an operator should look at although the pull succeeded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
     /// The raw copy written by this run.
     pub raw_key: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -65,9 +74,21 @@ impl RunSummary {
         self.apps.iter().map(|a| a.malformed_rows).sum()
     }
 
-    /// Logs one structured line per app and one for the run.
+    /// Logs one structured line per app (and a warning line per app with
+    /// warnings) and one for the run.
     pub fn log(&self) {
         for app in &self.apps {
+            if !app.warnings.is_empty() {
+                let names: Vec<&str> = app.warnings.iter().map(|w| w.name()).collect();
+                tracing::warn!(
+                    app = %app.app,
+                    sdkappid = app.sdkappid,
+                    warnings = %names.join(","),
+                    last_date = app.last_date.map(|d| d.to_string()),
+                    expected_newest_date = app.expected_newest_date.map(|d| d.to_string()),
+                    "ops-pull app warning"
+                );
+            }
             let failed_days = app
                 .failed_days
                 .iter()

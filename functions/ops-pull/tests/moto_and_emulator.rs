@@ -7,18 +7,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use lambda_kit::metrics::{Captured, Metrics};
 use ops_pull::archive::Layout;
 use ops_pull::config::s3_client;
 use ops_pull::store::{ArchiveStore, PutRequest, StoreError, StoredObject};
 use ops_pull::{App, Deadlines, OpsPull, RunError, RunSummary, S3Store};
 use serde_json::{Map, Value};
-use tim::usersig::SecretKey;
+use tim::usersig::{Clock, FixedClock, SecretKey};
 use tim::{ClientConfig, Endpoint, LocalSigner, RetryPolicy};
-use tim_emulator::{Emulator, EmulatorConfig, Fault};
+use tim_emulator::{Emulator, EmulatorConfig, Fault, ResultFault};
 
 const APP: u64 = 1_400_000_000;
 const OTHER_APP: u64 = 1_400_000_001;
 const PREFIX: &str = "tencent-chat/operations";
+const NAMESPACE: &str = "TencentChat";
 
 fn key_of(sdkappid: u64) -> String {
     format!("test-key-{sdkappid}")
@@ -50,10 +52,20 @@ struct Harness {
     s3: aws_sdk_s3::Client,
     bucket: String,
     function: OpsPull<tim::Client, CountingStore>,
+    /// The EMF documents the function printed.
+    metrics: Captured,
 }
 
 async fn harness(sdkappids: &[u64]) -> Harness {
+    harness_at(sdkappids, None).await
+}
+
+/// With `clock`, the emulator (its "yesterday") and the signer both run at it.
+async fn harness_at(sdkappids: &[u64], clock: Option<Arc<dyn Clock>>) -> Harness {
     let mut config = EmulatorConfig::default();
+    if let Some(clock) = &clock {
+        config = config.with_clock(clock.clone());
+    }
     for &id in sdkappids {
         config = config.with_app(id, key_of(id));
     }
@@ -72,7 +84,11 @@ async fn harness(sdkappids: &[u64]) -> Harness {
     let apps = sdkappids
         .iter()
         .map(|&id| {
-            let signer = LocalSigner::new(id, "administrator", SecretKey::new(key_of(id)), None);
+            let mut signer =
+                LocalSigner::new(id, "administrator", SecretKey::new(key_of(id)), None);
+            if let Some(clock) = &clock {
+                signer = signer.with_clock(clock.clone());
+            }
             App::new(
                 format!("app-{id}"),
                 tim::Client::new(http.clone(), client_config.clone(), Arc::new(signer)),
@@ -83,6 +99,7 @@ async fn harness(sdkappids: &[u64]) -> Harness {
     let s3 = s3_client(&testkit::moto().sdk_config().await, false);
     let bucket = testkit::unique_name("ops-pull");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let (metrics, captured) = Metrics::capture(NAMESPACE);
     let function = OpsPull {
         apps,
         store: CountingStore {
@@ -90,12 +107,14 @@ async fn harness(sdkappids: &[u64]) -> Harness {
             puts: AtomicUsize::new(0),
         },
         layout: Layout::new(PREFIX),
+        metrics,
     };
     Harness {
         emulator,
         s3,
         bucket,
         function,
+        metrics: captured,
     }
 }
 
@@ -439,5 +458,140 @@ async fn invalid_input_is_refused_before_any_call() {
     assert!(err.to_string().contains("dryRun"), "{err}");
     assert_eq!(h.emulator.stats().requests, 0);
     assert_eq!(h.puts(), 0);
+    h.emulator.shutdown().await;
+}
+
+/// The documents printed so far, checked against the EMF specification and
+/// infra/metrics.json: (business documents, per-app documents, RunSucceeded values).
+fn printed(h: &Harness) -> (Vec<Value>, Vec<Value>, Vec<Value>) {
+    let docs = testkit::emf::check_output(&h.metrics.take().join("\n"), "ops-pull", NAMESPACE);
+    let mut out = (Vec::new(), Vec::new(), Vec::new());
+    for doc in docs {
+        if let Some(value) = doc.get("RunSucceeded") {
+            out.2.push(value.clone());
+        } else if doc.get("DaysWritten").is_some() {
+            out.1.push(doc);
+        } else {
+            out.0.push(doc);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_answer_without_a_result_list_fails_and_keeps_only_the_raw_copy() {
+    let h = harness(&[APP]).await;
+    for (fault, why) in [
+        (ResultFault::Missing, "no Result"),
+        (ResultFault::NotAList, "Result is an object, not a list"),
+    ] {
+        h.emulator
+            .inject_for("openconfigsvr/getappinfo", Fault::Result(fault), 1);
+        let err = h.invoke(event("scheduled")).await.unwrap_err();
+        assert_eq!(err.error_type(), "TencentMalformedAnswer");
+        assert!(err.is_retryable());
+        assert!(err.to_string().contains(why), "{err}");
+        assert!(h.keys("daily/").await.is_empty(), "no daily object");
+        let (business, apps, runs) = printed(&h);
+        assert!(business.is_empty());
+        assert_eq!(runs, [Value::from(0)]);
+        assert!(apps[0].get("NewestDayLagHours").is_none());
+    }
+    assert_eq!(
+        h.keys("raw/").await.len(),
+        2,
+        "each answer kept as evidence"
+    );
+    h.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_empty_result_succeeds_with_a_warning() {
+    let h = harness(&[APP]).await;
+    h.emulator.inject_for(
+        "openconfigsvr/getappinfo",
+        Fault::Result(ResultFault::Empty),
+        1,
+    );
+    let summary = h.invoke(event("scheduled")).await.unwrap();
+    let json = serde_json::to_value(&summary.apps[0]).unwrap();
+    assert_eq!(json["warnings"], serde_json::json!(["EmptyResult"]));
+    assert_eq!(summary.apps[0].days_pulled, 0);
+    assert!(h.keys("daily/").await.is_empty());
+    let (business, apps, runs) = printed(&h);
+    assert!(business.is_empty());
+    assert_eq!(runs, [Value::from(1)]);
+    assert!(apps[0].get("NewestDayLagHours").is_none());
+    h.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stale_newest_day_succeeds_with_a_warning() {
+    // Tencent (the emulator) four days behind: its newest day is far too old.
+    let four_days_ago = u64::try_from(chrono::Utc::now().timestamp()).unwrap() - 4 * 86_400;
+    let h = harness_at(&[APP], Some(Arc::new(FixedClock(four_days_ago)))).await;
+    let newest = h.emulator.ops_days()[0];
+    let summary = h.invoke(event("scheduled")).await.unwrap();
+    let app = &summary.apps[0];
+    let json = serde_json::to_value(app).unwrap();
+    assert_eq!(json["warnings"], serde_json::json!(["StaleNewestDay"]));
+    assert_eq!(app.last_date, Some(newest));
+    assert!(app.expected_newest_date.unwrap() > newest, "{app:?}");
+    assert_eq!(app.days_written, 30);
+    let (_, apps, runs) = printed(&h);
+    assert_eq!(runs, [Value::from(1)]);
+    let lag = apps[0]["NewestDayLagHours"].as_f64().unwrap();
+    assert!(lag > 48.0, "{lag}");
+    h.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_field_subset_asks_for_date_so_a_strict_answer_still_has_days() {
+    let h = harness(&[APP]).await;
+    h.emulator.inject_for(
+        "openconfigsvr/getappinfo",
+        Fault::Result(ResultFault::OnlyRequestedFields),
+        1,
+    );
+    let summary = h.invoke(event("fields")).await.unwrap();
+    assert_eq!(summary.apps[0].malformed_rows, 0);
+    assert_eq!(summary.apps[0].days_written, 30);
+    h.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_run_prints_valid_emf_for_recent_days_counts_and_success() {
+    let h = harness(&[APP]).await;
+    let days = h.emulator.ops_days();
+    h.invoke(event("scheduled")).await.unwrap();
+    let (business, apps, runs) = printed(&h);
+    // Days up to 14 days old (by noon China time) get a document.
+    assert!((12..=14).contains(&business.len()), "{}", business.len());
+    let newest = business
+        .iter()
+        .max_by_key(|d| d["_aws"]["Timestamp"].as_i64())
+        .unwrap();
+    let noon_china = days[0].and_hms_opt(4, 0, 0).unwrap().and_utc();
+    assert_eq!(
+        newest["_aws"]["Timestamp"].as_i64(),
+        Some(noon_china.timestamp_millis())
+    );
+    assert_eq!(newest["SDKAppID"], Value::from(APP.to_string()));
+    let line = h.line(APP, days[0]).await;
+    assert_eq!(newest["ActiveUserNum"], line["ActiveUserNum"]);
+    assert!(newest.get("AppId").is_none() && newest.get("AppName").is_none());
+    assert_eq!(apps.len(), 1);
+    assert_eq!(apps[0]["DaysWritten"], Value::from(30));
+    assert!(apps[0]["NewestDayLagHours"].is_number());
+    assert_eq!(runs, [Value::from(1)]);
+    // An unchanged run: no business document.
+    h.invoke(event("scheduled")).await.unwrap();
+    let (business, apps, runs) = printed(&h);
+    assert!(business.is_empty());
+    assert_eq!(apps[0]["DaysUnchanged"], Value::from(30));
+    assert_eq!(runs, [Value::from(1)]);
+    if let Some(line) = h.metrics.take().first() {
+        panic!("nothing more printed: {line}");
+    }
     h.emulator.shutdown().await;
 }

@@ -173,34 +173,76 @@ fn classify(name: &str, value: &Value) -> OpsValue {
     }
 }
 
+/// A successful envelope (`ErrorCode` 0) whose `Result` cannot hold the
+/// days: Tencent answered, but not with data. Never read as "no days".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MalformedAnswer {
+    /// `Result` is absent.
+    #[error("ErrorCode 0 but no Result")]
+    MissingResult,
+    /// `Result` is there but not a list (the JSON type it is).
+    #[error("ErrorCode 0 but Result is {0}, not a list")]
+    ResultNotAList(&'static str),
+}
+
 /// The whole answer: the parsed days plus the exact body Tencent sent.
 #[derive(Debug, Clone)]
 pub struct AppInfo {
-    /// The rows of `Result`, in Tencent's order.
+    /// The rows of `Result`, in Tencent's order (empty when `Result` is
+    /// malformed: see [`AppInfo::malformed`]).
     pub days: Vec<AppInfoDay>,
     /// The response body as received, for the raw archive.
     pub raw: bytes::Bytes,
+    /// Why `Result` could not be read, when it could not.
+    malformed: Option<MalformedAnswer>,
 }
 
 impl AppInfo {
     /// Parses a successful envelope's `Result` array. Elements that are not
     /// objects become days with a malformed date and no values, so the caller
-    /// counts them instead of losing them silently.
+    /// counts them instead of losing them silently. A missing or non-list
+    /// `Result` is recorded ([`AppInfo::malformed`]), not taken for "no days".
     pub fn from_body(raw: bytes::Bytes, envelope: &serde_json::Map<String, Value>) -> Self {
-        let days = match envelope.get("Result") {
-            Some(Value::Array(rows)) => rows
-                .iter()
-                .map(|row| match row {
-                    Value::Object(obj) => AppInfoDay::from_json(obj),
-                    other => AppInfoDay {
-                        date: Err(other.to_string()),
-                        values: BTreeMap::new(),
-                    },
-                })
-                .collect(),
-            _ => Vec::new(),
+        let (days, malformed) = match envelope.get("Result") {
+            Some(Value::Array(rows)) => (
+                rows.iter()
+                    .map(|row| match row {
+                        Value::Object(obj) => AppInfoDay::from_json(obj),
+                        other => AppInfoDay {
+                            date: Err(other.to_string()),
+                            values: BTreeMap::new(),
+                        },
+                    })
+                    .collect(),
+                None,
+            ),
+            None => (Vec::new(), Some(MalformedAnswer::MissingResult)),
+            Some(other) => (
+                Vec::new(),
+                Some(MalformedAnswer::ResultNotAList(json_type(other))),
+            ),
         };
-        Self { days, raw }
+        Self {
+            days,
+            raw,
+            malformed,
+        }
+    }
+
+    /// Why `Result` could not be read (`None`: it was a list, maybe empty).
+    pub fn malformed(&self) -> Option<MalformedAnswer> {
+        self.malformed
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -248,6 +290,40 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&AppInfoRequest::only(["Date"])).unwrap(),
             r#"{"RequestField":["Date"]}"#
+        );
+    }
+
+    #[test]
+    fn a_missing_or_non_list_result_is_malformed_and_an_empty_one_is_not() {
+        let parse = |envelope: Value| {
+            AppInfo::from_body(bytes::Bytes::new(), envelope.as_object().unwrap()).malformed()
+        };
+        assert_eq!(
+            parse(serde_json::json!({"ErrorCode": 0, "ErrorInfo": ""})),
+            Some(MalformedAnswer::MissingResult)
+        );
+        assert_eq!(
+            parse(serde_json::json!({"ErrorCode": 0, "Result": {"Date": "20160607"}})),
+            Some(MalformedAnswer::ResultNotAList("an object"))
+        );
+        assert_eq!(
+            parse(serde_json::json!({"ErrorCode": 0, "Result": null})),
+            Some(MalformedAnswer::ResultNotAList("null"))
+        );
+        assert_eq!(
+            parse(serde_json::json!({"ErrorCode": 0, "Result": []})),
+            None
+        );
+        let info = AppInfo::from_body(
+            bytes::Bytes::new(),
+            serde_json::json!({"Result": [{"Date": "20160607"}, 7]})
+                .as_object()
+                .unwrap(),
+        );
+        assert_eq!((info.days.len(), info.malformed()), (2, None));
+        assert_eq!(
+            MalformedAnswer::ResultNotAList("a string").to_string(),
+            "ErrorCode 0 but Result is a string, not a list"
         );
     }
 }
