@@ -10,6 +10,7 @@ use tim::secrets::{FailureKind, SecretsManagerFailure};
 use tim::usersig::{FixedClock, SecretKey};
 
 use super::*;
+use crate::pending::PendingFault;
 use crate::store::AWSPREVIOUS;
 
 const KEY_ID: &str = "tencent-chat/key";
