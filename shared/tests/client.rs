@@ -15,7 +15,7 @@ use tim::region::Endpoint;
 use tim::usersig::{Clock, SecretKey, SystemClock};
 use tim::{
     AppCredentials, Client, ClientConfig, CredentialsProvider, Deadline, Error, ErrorClass,
-    LocalSigner, RetryPolicy,
+    LocalSigner, RetryPolicy, StaticCredentials,
 };
 use tim_emulator::{Emulator, EmulatorConfig, Fault};
 use tokio::time::Instant;
@@ -69,6 +69,54 @@ impl CredentialsProvider for Counting {
     async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
         self.refreshes.fetch_add(1, Ordering::SeqCst);
         self.inner.refresh(rejected).await
+    }
+}
+
+/// Real time plus an offset that each refresh moves on by one second.
+struct SteppingClock(AtomicU64);
+
+impl Clock for SteppingClock {
+    fn now_unix(&self) -> u64 {
+        SystemClock.now_unix() + self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A [`LocalSigner`] whose refresh signs one second later: a different
+/// UserSig even within the same second (the client never resends an
+/// identical one), as a re-sign after a real rejection would be.
+struct ResignsLater {
+    clock: Arc<SteppingClock>,
+    signer: Counting,
+}
+
+impl ResignsLater {
+    fn new(key: &str) -> Arc<Self> {
+        let clock = Arc::new(SteppingClock(AtomicU64::new(0)));
+        let inner = LocalSigner::new(APP, "administrator", SecretKey::new(key), None)
+            .with_clock(clock.clone());
+        Arc::new(Self {
+            clock,
+            signer: Counting {
+                inner,
+                refreshes: AtomicU32::new(0),
+            },
+        })
+    }
+
+    fn refreshes(&self) -> u32 {
+        self.signer.refreshes()
+    }
+}
+
+#[async_trait]
+impl CredentialsProvider for ResignsLater {
+    async fn credentials(&self) -> Result<AppCredentials, Error> {
+        self.signer.credentials().await
+    }
+
+    async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
+        self.clock.0.fetch_add(1, Ordering::SeqCst);
+        self.signer.refresh(rejected).await
     }
 }
 
@@ -284,7 +332,7 @@ async fn refused_connections_without_a_backup_are_retried_then_fail() {
 async fn re_signs_once_when_tencent_rejects_the_usersig() {
     let emu = emulator().await;
     emu.inject(Fault::ErrorCode(70001), 1);
-    let provider = Counting::new(signer());
+    let provider = ResignsLater::new(KEY);
     let client = client(&emu.base_url(), provider.clone());
 
     let info = client
@@ -302,7 +350,7 @@ async fn re_signs_once_when_tencent_rejects_the_usersig() {
 async fn a_second_rejection_fails_after_exactly_one_refresh() {
     let emu = emulator().await;
     emu.inject(Fault::ErrorCode(70001), 5);
-    let provider = Counting::new(signer());
+    let provider = ResignsLater::new(KEY);
     let client = client(&emu.base_url(), provider.clone());
 
     let err = client
@@ -375,12 +423,7 @@ async fn an_expired_usersig_is_re_signed_once() {
 #[tokio::test]
 async fn a_wrong_key_fails_with_70009_after_one_refresh() {
     let emu = emulator().await;
-    let provider = Counting::new(LocalSigner::new(
-        APP,
-        "administrator",
-        SecretKey::new("not-the-key"),
-        None,
-    ));
+    let provider = ResignsLater::new("not-the-key");
     let client = client(&emu.base_url(), provider.clone());
 
     let err = client
@@ -393,6 +436,66 @@ async fn a_wrong_key_fails_with_70009_after_one_refresh() {
     assert!(err.hint().is_some());
     assert_eq!(provider.refreshes(), 1);
     assert_eq!(emu.stats().requests, 2);
+    emu.shutdown().await;
+}
+
+/// A provider whose refresh hands back the very credentials Tencent refused
+/// (usersig-refresher's live check: exactly the pending UserSig).
+struct SameAgain {
+    credentials: AppCredentials,
+    refreshes: AtomicU32,
+}
+
+#[async_trait]
+impl CredentialsProvider for SameAgain {
+    async fn credentials(&self) -> Result<AppCredentials, Error> {
+        StaticCredentials(self.credentials.clone())
+            .credentials()
+            .await
+    }
+
+    async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        StaticCredentials(self.credentials.clone())
+            .refresh(rejected)
+            .await
+    }
+}
+
+#[tokio::test]
+async fn a_refresh_that_yields_the_same_usersig_sends_one_request_per_refusal() {
+    let emu = emulator().await;
+    // Signed with the wrong key: Tencent answers 70009.
+    let wrong = LocalSigner::new(APP, "administrator", SecretKey::new("not-the-key"), None)
+        .credentials()
+        .await
+        .unwrap();
+    let provider = Arc::new(SameAgain {
+        credentials: wrong,
+        refreshes: AtomicU32::new(0),
+    });
+    let err = client(&emu.base_url(), provider.clone())
+        .get_app_info(&AppInfoRequest::all_fields(), soon())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(70009), "{err:?}");
+    assert_eq!(err.class(), ErrorClass::UserSigRejected);
+    assert_eq!(provider.refreshes.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        emu.stats().requests,
+        1,
+        "the same UserSig is not sent twice"
+    );
+
+    // The same with StaticCredentials itself, on an injected refusal.
+    emu.inject(Fault::ErrorCode(70001), 1);
+    let fine = signer().credentials().await.unwrap();
+    let err = client(&emu.base_url(), Arc::new(StaticCredentials(fine)))
+        .get_app_info(&AppInfoRequest::all_fields(), soon())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Api { code: 70001, .. }), "{err:?}");
+    assert_eq!(emu.stats().requests, 2, "one more request, not two");
     emu.shutdown().await;
 }
 

@@ -4,7 +4,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,7 +14,7 @@ use push_stats::response::StatsResponse;
 use push_stats::{Invocation, handle};
 use serde_json::{Value, json};
 use tim::api::push::PushStatistics;
-use tim::usersig::SecretKey;
+use tim::usersig::{Clock, SecretKey, SystemClock};
 use tim::{AppCredentials, ClientConfig, CredentialsProvider, Deadline, LocalSigner, RetryPolicy};
 use tim_emulator::pushstats::{PushStatsQuery, answer};
 use tim_emulator::{Emulator, EmulatorConfig, Fault};
@@ -23,10 +23,22 @@ const SDKAPPID: u64 = 1_400_000_000;
 const KEY: &str = "emulator-test-key-0123456789abcdef";
 const ATTEMPTS: u32 = 3;
 
-/// A `LocalSigner` that counts the refreshes the client asks for.
+/// A `LocalSigner` that counts the refreshes the client asks for. Each
+/// refresh signs a second later, so the re-signed UserSig differs even
+/// within the same second (the client never resends an identical one).
 struct CountingSigner {
     inner: LocalSigner,
     refreshes: AtomicUsize,
+    clock: Arc<LaterEachRefresh>,
+}
+
+/// Real time plus one second per refresh.
+struct LaterEachRefresh(AtomicU64);
+
+impl Clock for LaterEachRefresh {
+    fn now_unix(&self) -> u64 {
+        SystemClock.now_unix() + self.0.load(Ordering::SeqCst)
+    }
 }
 
 #[async_trait]
@@ -37,6 +49,7 @@ impl CredentialsProvider for CountingSigner {
 
     async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, tim::Error> {
         self.refreshes.fetch_add(1, Ordering::SeqCst);
+        self.clock.0.fetch_add(1, Ordering::SeqCst);
         self.inner.refresh(rejected).await
     }
 }
@@ -72,9 +85,12 @@ async fn setup() -> Setup {
         },
         ..deployed_config(&emulator)
     };
+    let clock = Arc::new(LaterEachRefresh(AtomicU64::new(0)));
     let signer = Arc::new(CountingSigner {
-        inner: LocalSigner::new(SDKAPPID, "administrator", SecretKey::new(KEY), None),
+        inner: LocalSigner::new(SDKAPPID, "administrator", SecretKey::new(KEY), None)
+            .with_clock(clock.clone()),
         refreshes: AtomicUsize::new(0),
+        clock,
     });
     let http = testkit::http_client(&config);
     let client = tim::Client::new(http, config, signer.clone());

@@ -1,6 +1,8 @@
 //! What can go wrong in a rotation step. Messages name secrets by id and
 //! versions by token; they never carry the key or a UserSig.
 
+use crate::event::Step;
+use crate::pending::PendingFault;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,12 @@ pub enum RotationError {
         transient: bool,
     },
 
+    /// The key secret has no value yet (a fresh stack) or does not exist.
+    #[error(
+        "key secret {secret_id:?} is unusable: not found, or it has no value yet: set it with `aws secretsmanager put-secret-value --secret-id {secret_id} --secret-string file://key.json` ({detail})"
+    )]
+    KeySecretUnset { secret_id: String, detail: String },
+
     #[error("pending version {token} of secret {secret_id:?} is missing or unusable: {reason}")]
     PendingUnusable {
         secret_id: String,
@@ -42,21 +50,15 @@ pub enum RotationError {
         reason: String,
     },
 
-    #[error("pending UserSig of secret {secret_id:?} failed verification ({reason}): {detail}")]
-    PendingInvalid {
-        secret_id: String,
-        /// One stable word: signature, sdkappid, identifier, expired, …
-        reason: &'static str,
-        detail: String,
-    },
-
     #[error(
-        "pending UserSig of secret {secret_id:?} is valid for {hours_left} more hour(s), less than MIN_VALIDITY_HOURS={minimum_hours}"
+        "pending version {token} of secret {secret_id:?} fails {step}'s check against the key secret as it is now ({}: {fault}); AWSPENDING was taken off it, so the next rotation starts fresh with a new version: fix the key secret if it is wrong, then run `aws secretsmanager rotate-secret --secret-id {secret_id}`",
+        fault.reason()
     )]
-    PendingTooShort {
+    StalePendingRemoved {
         secret_id: String,
-        hours_left: u64,
-        minimum_hours: u64,
+        token: String,
+        step: Step,
+        fault: PendingFault,
     },
 
     #[error("live check of the pending UserSig of secret {secret_id:?} against Tencent failed: {source}{}", source.hint().map(|h| format!(" (hint: {h})")).unwrap_or_default())]
@@ -85,10 +87,9 @@ impl RotationError {
             Self::KeySecret {
                 transient: true, ..
             } => "KeySecretUnavailable",
-            Self::KeySecret { .. } => "KeySecretUnusable",
+            Self::KeySecret { .. } | Self::KeySecretUnset { .. } => "KeySecretUnusable",
             Self::PendingUnusable { .. } => "PendingVersionUnusable",
-            Self::PendingInvalid { .. } => "PendingUserSigInvalid",
-            Self::PendingTooShort { .. } => "PendingUserSigTooShort",
+            Self::StalePendingRemoved { .. } => "StalePendingRemoved",
             Self::LiveCheck { source, .. } if source.is_retryable() => "LiveCheckUnavailable",
             Self::LiveCheck { .. } => "LiveCheckRejected",
             Self::SecretsManager { source, .. } if source.is_transient() => {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use aws_config::SdkConfig;
+use lambda_kit::metrics::Metrics;
 use lambda_kit::{Env, Function, Invocation, Setup, StartupError};
 
 use crate::{Config, RotationError, RotationEvent, Rotator, SecretStore, StepReport};
@@ -17,6 +18,9 @@ pub struct Settings {
     pub config: Config,
     /// The HTTP client (keep-alive pool) of testSecret's live check.
     pub http: reqwest::Client,
+    /// `UserSigHoursLeft` after testSecret and finishSecret (EMF on stdout,
+    /// namespace from `METRICS_NAMESPACE`).
+    pub metrics: Metrics,
 }
 
 impl Settings {
@@ -26,6 +30,7 @@ impl Settings {
         let config = Config::read(env)?;
         Ok(Self {
             http: lambda_kit::http_client(&config.client)?,
+            metrics: Metrics::from_env(env)?,
             config,
         })
     }
@@ -40,6 +45,7 @@ impl Setup for Settings {
             aws_sdk_secretsmanager::Client::new(aws),
             self.config.clone(),
             self.http.clone(),
+            self.metrics.clone(),
         )
     }
 }
@@ -75,6 +81,16 @@ mod tests {
         let settings = Settings::from_env(&env).unwrap();
         assert_eq!(settings.config.key_secret_id, "tencent-chat/key");
         assert!(!settings.config.live_check);
+        assert_eq!(settings.metrics.namespace(), "TencentChat");
+
+        let env = Env::from_pairs([
+            ("TIM_KEY_SECRET_ID", "k"),
+            ("METRICS_NAMESPACE", "AWS/Chat"),
+        ]);
+        match Settings::from_env(&env) {
+            Err(StartupError::Config(e)) => assert_eq!(e.variable, "METRICS_NAMESPACE"),
+            other => panic!("{other:?}"),
+        }
 
         let env = Env::from_pairs([("TIM_KEY_SECRET_ID", "k"), ("TIM_REGION", "mars")]);
         match Settings::from_env(&env) {

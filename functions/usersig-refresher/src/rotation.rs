@@ -8,17 +8,22 @@
 
 use std::sync::Arc;
 
+use lambda_kit::metrics::Metrics;
+use lambda_kit::usersig_hours::emit_hours_left;
 use serde::Serialize;
-use tim::api::appinfo::AppInfoRequest;
-use tim::api::commands::GET_APP_INFO;
+use tim::Deadline;
 use tim::secrets::{KeySecret, UserSigSecret};
 use tim::usersig::{Clock, Signer, SystemClock};
-use tim::{Deadline, StaticCredentials};
 
 use crate::config::Config;
 use crate::error::RotationError;
 use crate::event::{RotationEvent, Step};
 use crate::store::{AWSCURRENT, AWSPENDING, SecretMetadata, SecretStore, StoreError};
+
+#[path = "stale.rs"]
+mod stale;
+#[path = "test_step.rs"]
+mod test_step;
 
 /// What a step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -36,6 +41,10 @@ pub enum Outcome {
     Tested,
     /// testSecret verified locally only (`LIVE_CHECK=false`).
     TestedLocally,
+    /// testSecret was Secrets Manager's configuration test on a fresh stack
+    /// (`RotateImmediately=false`): the key secret has no value yet and the
+    /// pending version holds no UserSig this function wrote.
+    ConfigurationTest,
     /// finishSecret moved AWSCURRENT to the token.
     Finished,
 }
@@ -54,6 +63,7 @@ pub struct Rotator<S> {
     store: S,
     config: Config,
     http: reqwest::Client,
+    metrics: Metrics,
     clock: Arc<dyn Clock>,
 }
 
@@ -66,11 +76,13 @@ impl<S> std::fmt::Debug for Rotator<S> {
 }
 
 impl<S: SecretStore> Rotator<S> {
-    pub fn new(store: S, config: Config, http: reqwest::Client) -> Self {
+    /// `metrics` receives `UserSigHoursLeft` after testSecret and finishSecret.
+    pub fn new(store: S, config: Config, http: reqwest::Client, metrics: Metrics) -> Self {
         Self {
             store,
             config,
             http,
+            metrics,
             clock: Arc::new(SystemClock),
         }
     }
@@ -159,11 +171,15 @@ impl<S: SecretStore> Rotator<S> {
     }
 
     /// createSecret: sign a new UserSig from the key secret and store it
-    /// under the token as AWSPENDING, unless the token already has a value.
+    /// under the token as AWSPENDING. A value already there (a replay) is
+    /// kept if it still passes under the key secret as it is now, and taken
+    /// off AWSPENDING if not.
     async fn create(&self, event: &RotationEvent) -> Result<Outcome, RotationError> {
         let secret_id = event.secret_id.as_str();
         let token = event.client_request_token.as_str();
-        if self.pending_exists(secret_id, token).await? {
+        if let Some(text) = self.pending_value(secret_id, token).await? {
+            self.keep_or_remove(Step::Create, secret_id, token, &text)
+                .await?;
             return Ok(Outcome::PendingExists);
         }
         let key = self.read_key().await?;
@@ -203,124 +219,38 @@ impl<S: SecretStore> Rotator<S> {
                 );
                 Ok(Outcome::Created)
             }
-            // A concurrent invocation of this step stored its UserSig first.
-            Err(e) if e.version_exists && self.pending_exists(secret_id, token).await? => {
-                Ok(Outcome::PendingExists)
-            }
+            Err(e) if e.version_exists => self.after_version_exists(secret_id, token).await,
             Err(e) => Err(sm_error(secret_id)(e)),
         }
     }
 
-    async fn pending_exists(&self, secret_id: &str, token: &str) -> Result<bool, RotationError> {
+    /// The token's AWSPENDING value, `None` while it has none.
+    async fn pending_value(
+        &self,
+        secret_id: &str,
+        token: &str,
+    ) -> Result<Option<String>, RotationError> {
         match self
             .store
             .get_value(secret_id, Some(token), AWSPENDING)
             .await
         {
-            Ok(_) => Ok(true),
-            Err(e) if e.is_not_found() => Ok(false),
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(sm_error(secret_id)(e)),
         }
     }
 
-    /// testSecret: the pending UserSig must verify under the key (sdkappid,
-    /// identifier, signature), keep at least the configured validity, and,
-    /// unless `LIVE_CHECK=false`, be accepted by Tencent.
-    async fn test(
-        &self,
-        secret_id: &str,
-        token: &str,
-        deadline: Deadline,
-    ) -> Result<Outcome, RotationError> {
-        let unusable = |reason: String| RotationError::PendingUnusable {
-            secret_id: secret_id.to_owned(),
-            token: token.to_owned(),
-            reason,
-        };
-        let invalid = |reason: &'static str, detail: String| RotationError::PendingInvalid {
-            secret_id: secret_id.to_owned(),
-            reason,
-            detail,
-        };
-        let text = match self
-            .store
-            .get_value(secret_id, Some(token), AWSPENDING)
-            .await
-        {
-            Ok(text) => text,
-            Err(e) if e.is_not_found() => {
-                return Err(unusable(
-                    "it has no value (createSecret has not stored one)".into(),
-                ));
-            }
-            Err(e) => return Err(sm_error(secret_id)(e)),
-        };
-        let pending = UserSigSecret::from_json(&text).map_err(|e| unusable(e.to_string()))?;
-        let key = self.read_key().await?;
-        if pending.sdkappid != key.sdkappid {
-            return Err(invalid(
-                "sdkappid",
-                format!(
-                    "the secret is for SDKAppID {}, the key secret for {}",
-                    pending.sdkappid, key.sdkappid
-                ),
-            ));
-        }
-        if pending.identifier != key.identifier {
-            return Err(invalid(
-                "identifier",
-                format!(
-                    "the secret is for {:?}, the key secret for {:?}",
-                    pending.identifier, key.identifier
-                ),
-            ));
-        }
-        let now = self.clock.now_unix();
-        let claims = Signer::new(key.sdkappid, key.key.clone())
-            .verify(pending.usersig.expose_secret(), &key.identifier, now)
-            .map_err(|e| invalid(e.reason(), e.to_string()))?;
-        if pending.expires_at_unix() != Some(claims.expires_at_unix()) {
-            return Err(invalid(
-                "expires_at",
-                "the secret's expires_at differs from the UserSig's own expiry".into(),
-            ));
-        }
-        let left = claims.expires_at_unix().saturating_sub(now);
-        if left < self.config.min_validity_secs {
-            return Err(RotationError::PendingTooShort {
-                secret_id: secret_id.to_owned(),
-                hours_left: left / 3_600,
-                minimum_hours: self.config.min_validity_secs / 3_600,
-            });
-        }
-        if !self.config.live_check {
-            tracing::info!(
-                secret_id,
-                token,
-                "testSecret: verified locally; LIVE_CHECK=false skips the call to Tencent"
+    /// `UserSigHoursLeft` for `secret` (dimension SDKAppID).
+    fn report_hours_left(&self, secret: &UserSigSecret) {
+        if let Some(expires_at) = secret.expires_at_unix() {
+            emit_hours_left(
+                &self.metrics,
+                secret.sdkappid,
+                expires_at,
+                self.clock.now_unix(),
             );
-            return Ok(Outcome::TestedLocally);
         }
-        // Exactly the pending UserSig: a refusal must fail the test rather
-        // than be papered over by a fresh signature.
-        let client = tim::Client::new(
-            self.http.clone(),
-            self.config.client.clone(),
-            Arc::new(StaticCredentials(pending.to_credentials())),
-        );
-        client
-            .call(GET_APP_INFO, &AppInfoRequest::only(["Date"]), deadline)
-            .await
-            .map_err(|source| RotationError::LiveCheck {
-                secret_id: secret_id.to_owned(),
-                source,
-            })?;
-        tracing::info!(
-            secret_id,
-            token,
-            "testSecret: verified locally and accepted by Tencent"
-        );
-        Ok(Outcome::Tested)
     }
 
     /// finishSecret: move AWSCURRENT to the token (Secrets Manager puts
@@ -331,6 +261,17 @@ impl<S: SecretStore> Rotator<S> {
         token: &str,
         metadata: &SecretMetadata,
     ) -> Result<Outcome, RotationError> {
+        // Only a UserSig secret becomes AWSCURRENT (the functions read it).
+        let text = self.pending_value(secret_id, token).await?;
+        let new = text
+            .as_deref()
+            .ok_or_else(|| "it has no value".to_owned())
+            .and_then(|text| UserSigSecret::from_json(text).map_err(|e| e.to_string()))
+            .map_err(|reason| RotationError::PendingUnusable {
+                secret_id: secret_id.to_owned(),
+                token: token.to_owned(),
+                reason,
+            })?;
         let current = metadata.versions_with(AWSCURRENT).into_iter().next();
         self.store
             .update_stage(secret_id, AWSCURRENT, Some(token), current)
@@ -342,6 +283,7 @@ impl<S: SecretStore> Rotator<S> {
         self.remove_pending(secret_id, &metadata.versions_with(AWSPENDING))
             .await?;
         tracing::info!(secret_id, token, previous = ?current, "finishSecret: AWSCURRENT moved to the new version");
+        self.report_hours_left(&new);
         Ok(Outcome::Finished)
     }
 
@@ -360,24 +302,35 @@ impl<S: SecretStore> Rotator<S> {
     }
 
     async fn read_key(&self) -> Result<KeySecret, RotationError> {
+        let text = self.key_value().await?;
+        self.parse_key(&text)
+    }
+
+    /// The key secret's current value.
+    async fn key_value(&self) -> Result<String, RotationError> {
         let secret_id = &self.config.key_secret_id;
-        let text = self.store.get_value(secret_id, None, AWSCURRENT).await.map_err(|e| {
-            let reason = if e.is_not_found() {
-                format!(
-                    "not found, or it has no value yet: set it with `aws secretsmanager put-secret-value --secret-id {secret_id} --secret-string file://key.json` ({})",
-                    e.failure.describe()
-                )
-            } else {
-                e.to_string()
-            };
-            RotationError::KeySecret {
-                secret_id: secret_id.clone(),
-                reason,
-                transient: e.is_transient(),
-            }
-        })?;
-        KeySecret::from_json(&text).map_err(|e| RotationError::KeySecret {
-            secret_id: secret_id.clone(),
+        self.store
+            .get_value(secret_id, None, AWSCURRENT)
+            .await
+            .map_err(|e| {
+                if e.is_not_found() {
+                    RotationError::KeySecretUnset {
+                        secret_id: secret_id.clone(),
+                        detail: e.failure.describe(),
+                    }
+                } else {
+                    RotationError::KeySecret {
+                        secret_id: secret_id.clone(),
+                        reason: e.to_string(),
+                        transient: e.is_transient(),
+                    }
+                }
+            })
+    }
+
+    fn parse_key(&self, text: &str) -> Result<KeySecret, RotationError> {
+        KeySecret::from_json(text).map_err(|e| RotationError::KeySecret {
+            secret_id: self.config.key_secret_id.clone(),
             reason: format!("malformed: {e}"),
             transient: false,
         })

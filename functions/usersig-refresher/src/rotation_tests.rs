@@ -5,10 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use lambda_kit::metrics::Captured;
 use tim::secrets::{FailureKind, SecretsManagerFailure};
 use tim::usersig::{FixedClock, SecretKey};
 
 use super::*;
+use crate::pending::PendingFault;
 use crate::store::AWSPREVIOUS;
 
 const KEY_ID: &str = "tencent-chat/key";
@@ -35,6 +37,9 @@ struct Fake {
     /// A value another invocation of createSecret stores under the token
     /// just before this one's PutSecretValue.
     concurrent_create: Arc<Mutex<Option<String>>>,
+    /// Just before PutSecretValue: another invocation stored this value and
+    /// a third took the version off AWSPENDING.
+    stripped_before_put: Arc<Mutex<Option<String>>>,
 }
 
 fn not_found(operation: &'static str) -> StoreError {
@@ -151,6 +156,9 @@ impl SecretStore for Fake {
         if let Some(theirs) = self.concurrent_create.lock().unwrap().take() {
             self.put(secret_id, token, Some(&theirs), &[AWSPENDING], false);
         }
+        if let Some(theirs) = self.stripped_before_put.lock().unwrap().take() {
+            self.put(secret_id, token, Some(&theirs), &[], false);
+        }
         {
             let secrets = self.secrets.lock().unwrap();
             let secret = secrets
@@ -230,9 +238,18 @@ fn config(live_check: bool) -> Config {
     }
 }
 
+const NAMESPACE: &str = "TencentChat";
+
 fn rotator_at(fake: &Fake, now: u64) -> Rotator<Fake> {
-    Rotator::new(fake.clone(), config(false), reqwest::Client::new())
-        .with_clock(Arc::new(FixedClock(now)))
+    rotator_with_metrics(fake, now).0
+}
+
+/// A rotator whose EMF documents are kept in memory.
+fn rotator_with_metrics(fake: &Fake, now: u64) -> (Rotator<Fake>, Captured) {
+    let (metrics, captured) = Metrics::capture(NAMESPACE);
+    let rotator = Rotator::new(fake.clone(), config(false), reqwest::Client::new(), metrics)
+        .with_clock(Arc::new(FixedClock(now)));
+    (rotator, captured)
 }
 
 /// A secret as right after `rotate-secret`: an old current version, and the
@@ -433,65 +450,6 @@ async fn throttling_is_retryable() {
 }
 
 #[tokio::test]
-async fn test_step_rejects_a_foreign_or_short_lived_usersig() {
-    let fake = fixture();
-    let rotator = rotator_at(&fake, NOW);
-    let forged = UserSigSecret {
-        sdkappid: 1_400_000_000,
-        identifier: "administrator".into(),
-        region: tim::Region::Singapore,
-        usersig: Signer::new(1_400_000_000, SecretKey::new("another-key")).sign(
-            "administrator",
-            86_400 * 30,
-            NOW,
-        ),
-        issued_at: rfc3339(NOW),
-        expires_at: rfc3339(NOW + 86_400 * 30),
-    };
-    fake.put(
-        SECRET_ID,
-        TOKEN,
-        Some(&forged.to_json()),
-        &[AWSPENDING],
-        true,
-    );
-    let err = run(&rotator, "testSecret").await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            RotationError::PendingInvalid {
-                reason: "signature",
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(!err.to_string().contains(forged.usersig.expose_secret()));
-
-    // Valid, but 23 h from expiry against a 24 h minimum.
-    let fake = fixture();
-    run(&rotator_at(&fake, NOW), "createSecret").await.unwrap();
-    let late = rotator_at(&fake, NOW + 30 * 86_400 - 23 * 3_600);
-    let err = run(&late, "testSecret").await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            RotationError::PendingTooShort {
-                hours_left: 23,
-                minimum_hours: 24,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(
-        fake.snapshot(SECRET_ID)["old"]
-            .1
-            .contains(&AWSCURRENT.to_owned())
-    );
-}
-
-#[tokio::test]
 async fn key_secret_problems_name_the_secret_and_field_but_not_the_key() {
     let fake = fixture();
     fake.put(KEY_ID, "k2", Some(r#"{"sdkappid":1400000000,"identifier":"administrator","kee":"the-key","region":"singapore"}"#), &[AWSCURRENT], false);
@@ -516,14 +474,324 @@ async fn key_secret_problems_name_the_secret_and_field_but_not_the_key() {
 #[tokio::test]
 async fn a_concurrent_create_that_stored_first_wins_quietly() {
     let fake = fixture();
-    *fake.concurrent_create.lock().unwrap() = Some("{\"theirs\":true}".into());
+    // Signed a second earlier by the other invocation, under the same key.
+    let theirs = usersig_json(NOW - 1, |_| {});
+    *fake.concurrent_create.lock().unwrap() = Some(theirs.clone());
     let outcome = run(&rotator_at(&fake, NOW), "createSecret").await.unwrap();
     assert_eq!(outcome, Outcome::PendingExists);
     assert_eq!(
         fake.snapshot(SECRET_ID)[TOKEN],
+        (Some(theirs), vec![AWSPENDING.to_owned()])
+    );
+}
+
+/// A UserSig secret as createSecret writes it under KEY_JSON, signed at
+/// `issued` for 30 days, then changed by `edit`.
+fn usersig_json(issued: u64, edit: impl FnOnce(&mut UserSigSecret)) -> String {
+    let mut secret = UserSigSecret {
+        sdkappid: 1_400_000_000,
+        identifier: "administrator".into(),
+        region: tim::Region::Singapore,
+        usersig: Signer::new(1_400_000_000, SecretKey::new("the-key")).sign(
+            "administrator",
+            30 * 86_400,
+            issued,
+        ),
+        issued_at: rfc3339(issued),
+        expires_at: rfc3339(issued + 30 * 86_400),
+    };
+    edit(&mut secret);
+    secret.to_json()
+}
+
+/// Pending values that can never pass under KEY_JSON, and the reason each
+/// is reported with; `late` runs the step 23 h before the UserSig expires.
+fn stale_values() -> Vec<(&'static str, String, bool)> {
+    vec![
         (
-            Some("{\"theirs\":true}".to_owned()),
-            vec![AWSPENDING.to_owned()]
+            "sdkappid",
+            usersig_json(NOW, |s| s.sdkappid = 1_400_000_001),
+            false,
+        ),
+        (
+            "identifier",
+            usersig_json(NOW, |s| s.identifier = "someone-else".into()),
+            false,
+        ),
+        (
+            "region",
+            usersig_json(NOW, |s| s.region = tim::Region::Tokyo),
+            false,
+        ),
+        (
+            "signature",
+            usersig_json(NOW, |s| {
+                s.usersig = Signer::new(1_400_000_000, SecretKey::new("another-key")).sign(
+                    "administrator",
+                    30 * 86_400,
+                    NOW,
+                )
+            }),
+            false,
+        ),
+        (
+            "expires_at",
+            usersig_json(NOW, |s| s.expires_at = rfc3339(NOW + 60 * 86_400)),
+            false,
+        ),
+        ("too_short", usersig_json(NOW, |_| {}), true),
+        ("malformed", "{\"placeholder\":true}".to_owned(), false),
+    ]
+}
+
+#[tokio::test]
+async fn a_stale_pending_value_is_taken_off_awspending_by_create_and_test() {
+    for (reason, value, late) in stale_values() {
+        for step in ["createSecret", "testSecret"] {
+            let fake = fixture();
+            fake.put(SECRET_ID, TOKEN, Some(&value), &[AWSPENDING], true);
+            let now = if late {
+                NOW + 30 * 86_400 - 23 * 3_600
+            } else {
+                NOW
+            };
+            let rotator = rotator_at(&fake, now);
+            let err = run(&rotator, step).await.unwrap_err();
+            let RotationError::StalePendingRemoved {
+                step: failed,
+                fault,
+                token,
+                ..
+            } = &err
+            else {
+                panic!("{reason}, {step}: {err}");
+            };
+            assert_eq!(
+                (failed.name(), fault.reason(), token.as_str()),
+                (step, reason, TOKEN),
+                "{err}"
+            );
+            assert_eq!(err.error_type(), "StalePendingRemoved");
+            assert!(!err.is_retryable());
+            let message = err.to_string();
+            assert!(
+                message.contains("next rotation starts fresh") && message.contains(SECRET_ID),
+                "{message}"
+            );
+            assert!(!message.contains("the-key"), "{message}");
+            if let Ok(pending) = UserSigSecret::from_json(&value) {
+                assert!(!message.contains(pending.usersig.expose_secret()));
+                assert!(!format!("{err:?}").contains(pending.usersig.expose_secret()));
+            }
+            if late {
+                assert_eq!(
+                    *fault,
+                    PendingFault::TooShort {
+                        hours_left: 23,
+                        minimum_hours: 24
+                    }
+                );
+            }
+
+            let state = fake.snapshot(SECRET_ID);
+            assert_eq!(
+                state[TOKEN],
+                (Some(value.clone()), vec![]),
+                "{reason}, {step}"
+            );
+            assert_eq!(state["old"].1, vec![AWSCURRENT.to_owned()]);
+            // Secrets Manager replays the same token: it fails, and nothing
+            // is staged again (a new token will come).
+            for replay in STEPS {
+                let err = run(&rotator, replay).await.unwrap_err();
+                assert_eq!(err.error_type(), "VersionNotPending", "{replay}: {err}");
+            }
+            assert_eq!(fake.snapshot(SECRET_ID), state);
+        }
+    }
+}
+
+const STEPS: [&str; 4] = ["createSecret", "setSecret", "testSecret", "finishSecret"];
+
+#[tokio::test]
+async fn a_still_valid_pending_value_is_kept_by_a_replayed_create() {
+    let fake = fixture();
+    let value = usersig_json(NOW - 3_600, |_| {});
+    fake.put(SECRET_ID, TOKEN, Some(&value), &[AWSPENDING], true);
+    assert_eq!(
+        run(&rotator_at(&fake, NOW), "createSecret").await.unwrap(),
+        Outcome::PendingExists
+    );
+    assert_eq!(
+        fake.snapshot(SECRET_ID)[TOKEN],
+        (Some(value), vec![AWSPENDING.to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn a_version_taken_off_awspending_during_create_is_not_staged_again() {
+    let fake = fixture();
+    // Another invocation stored a value, a third took AWSPENDING off it;
+    // PutSecretValue then refuses (ResourceExists).
+    let theirs = usersig_json(NOW - 1, |_| {});
+    *fake.stripped_before_put.lock().unwrap() = Some(theirs.clone());
+    let err = run(&rotator_at(&fake, NOW), "createSecret")
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "VersionNotPending", "{err}");
+    let state = fake.snapshot(SECRET_ID);
+    assert_eq!(state[TOKEN], (Some(theirs), vec![]));
+    assert_eq!(state["old"].1, vec![AWSCURRENT.to_owned()]);
+}
+
+#[tokio::test]
+async fn after_a_stale_pending_is_removed_a_new_token_rotates() {
+    let fake = fixture();
+    let wrong = usersig_json(NOW, |s| {
+        s.usersig = Signer::new(1_400_000_000, SecretKey::new("another-key")).sign(
+            "administrator",
+            30 * 86_400,
+            NOW,
         )
+    });
+    fake.put(SECRET_ID, TOKEN, Some(&wrong), &[AWSPENDING], true);
+    let rotator = rotator_at(&fake, NOW);
+    run(&rotator, "testSecret").await.unwrap_err();
+    assert!(
+        fake.describe(SECRET_ID)
+            .await
+            .unwrap()
+            .versions_with(AWSPENDING)
+            .is_empty()
+    );
+    let next = "7c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f";
+    fake.put(SECRET_ID, next, None, &[AWSPENDING], true);
+    for step in STEPS {
+        let mut e = event(step);
+        e.client_request_token = next.into();
+        rotator.handle(&e, deadline()).await.unwrap();
+    }
+    let state = fake.snapshot(SECRET_ID);
+    assert_eq!(state[next].1, vec![AWSCURRENT.to_owned()]);
+    assert_eq!(state["old"].1, vec![AWSPREVIOUS.to_owned()]);
+    assert_eq!(state[TOKEN].1, Vec::<String>::new());
+}
+
+/// The key secret as on a fresh stack: it exists without a value.
+fn fresh_stack(pending: Option<&str>) -> Fake {
+    let fake = fixture();
+    fake.put(KEY_ID, "k1", None, &[AWSCURRENT], false);
+    fake.put(SECRET_ID, TOKEN, pending, &[AWSPENDING], true);
+    fake
+}
+
+#[tokio::test]
+async fn the_configuration_test_on_a_fresh_stack_passes_for_each_shape() {
+    let current = fixture().current_value(SECRET_ID).unwrap();
+    for (shape, pending) in [
+        ("no value", None),
+        ("placeholder", Some("{\"placeholder\":true}")),
+        ("not JSON", Some("placeholder")),
+        ("copy of AWSCURRENT", Some(current.as_str())),
+    ] {
+        let fake = fresh_stack(pending);
+        let before = fake.snapshot(SECRET_ID);
+        let (rotator, metrics) = rotator_with_metrics(&fake, NOW);
+        assert_eq!(
+            run(&rotator, "testSecret").await.unwrap(),
+            Outcome::ConfigurationTest,
+            "{shape}"
+        );
+        assert_eq!(fake.snapshot(SECRET_ID), before, "{shape}: nothing changed");
+        assert!(metrics.take().is_empty(), "{shape}: no metric");
+    }
+
+    // The same with a real UserSig copied from AWSCURRENT.
+    let fake = fresh_stack(None);
+    let real = usersig_json(NOW - 86_400, |_| {});
+    fake.put(SECRET_ID, "old", Some(&real), &[AWSCURRENT], true);
+    fake.put(SECRET_ID, TOKEN, Some(&real), &[AWSPENDING], true);
+    assert_eq!(
+        run(&rotator_at(&fake, NOW), "testSecret").await.unwrap(),
+        Outcome::ConfigurationTest
+    );
+}
+
+#[tokio::test]
+async fn the_configuration_test_shapes_are_tested_once_the_key_is_set() {
+    // A UserSig this function could have written, with the key unset: not
+    // a configuration test (a real rotation whose key secret vanished).
+    let fake = fresh_stack(Some(&usersig_json(NOW, |_| {})));
+    let err = run(&rotator_at(&fake, NOW), "testSecret")
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "KeySecretUnusable", "{err}");
+    assert!(err.to_string().contains("put-secret-value"), "{err}");
+
+    // Key set: no value fails as before; a placeholder is stale.
+    let fake = fixture();
+    let err = run(&rotator_at(&fake, NOW), "testSecret")
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "PendingVersionUnusable", "{err}");
+    assert_eq!(
+        fake.snapshot(SECRET_ID)[TOKEN].1,
+        vec![AWSPENDING.to_owned()]
+    );
+    fake.put(
+        SECRET_ID,
+        TOKEN,
+        Some("{\"placeholder\":true}"),
+        &[AWSPENDING],
+        true,
+    );
+    let err = run(&rotator_at(&fake, NOW), "testSecret")
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "StalePendingRemoved", "{err}");
+}
+
+#[tokio::test]
+async fn finish_never_makes_a_non_usersig_current() {
+    for pending in [None, Some("{\"placeholder\":true}")] {
+        let fake = fixture();
+        fake.put(SECRET_ID, TOKEN, pending, &[AWSPENDING], true);
+        let before = fake.snapshot(SECRET_ID);
+        let err = run(&rotator_at(&fake, NOW), "finishSecret")
+            .await
+            .unwrap_err();
+        assert_eq!(err.error_type(), "PendingVersionUnusable", "{err}");
+        assert_eq!(fake.snapshot(SECRET_ID), before);
+    }
+}
+
+#[tokio::test]
+async fn test_and_finish_report_usersig_hours_left() {
+    let fake = fixture();
+    let (rotator, metrics) = rotator_with_metrics(&fake, NOW + 3_600);
+    run(&rotator_at(&fake, NOW), "createSecret").await.unwrap();
+    run(&rotator, "setSecret").await.unwrap();
+    assert!(metrics.take().is_empty(), "nothing before testSecret");
+    run(&rotator, "testSecret").await.unwrap();
+    run(&rotator, "finishSecret").await.unwrap();
+    // Replays report nothing more.
+    run(&rotator, "finishSecret").await.unwrap();
+    run(&rotator, "testSecret").await.unwrap();
+    let output = metrics.take().join("\n");
+    let docs = testkit::emf::check_output(&output, "usersig-refresher", NAMESPACE);
+    let hours: Vec<(f64, &str)> = docs
+        .iter()
+        .map(|d| {
+            (
+                d["UserSigHoursLeft"].as_f64().unwrap(),
+                d["SDKAppID"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Signed at NOW for 30 days, reported an hour later.
+    assert_eq!(
+        hours,
+        [(719.0, "1400000000"), (719.0, "1400000000")],
+        "{output}"
     );
 }

@@ -3,6 +3,8 @@
 mod common;
 
 use common::{Fixture, KEY, SDKAPPID, STEPS, key_json};
+use tim::secrets::UserSigSecret;
+use tim::usersig::{SecretKey, Signer};
 use tim_emulator::{Emulator, EmulatorConfig};
 use usersig_refresher::{Outcome, RotationError};
 
@@ -55,6 +57,11 @@ async fn a_key_of_another_sdkappid_fails_the_test_and_current_stays() {
         panic!("expected a live-check failure, got {err}");
     };
     assert_eq!(source.code(), Some(70009));
+    assert_eq!(
+        emu.stats().requests,
+        1,
+        "a refusal is a verdict: the same UserSig is sent once"
+    );
     assert_eq!(err.error_type(), "LiveCheckRejected");
     assert!(!err.is_retryable());
     let message = err.to_string();
@@ -93,5 +100,122 @@ async fn live_check_false_skips_the_call() {
         Outcome::TestedLocally
     );
     assert_eq!(emu.stats().requests, 0);
+    emu.shutdown().await;
+}
+
+/// What Secrets Manager does after a failed rotation, against moto and the
+/// emulator: the key secret holds a wrong key, testSecret fails (Tencent
+/// refuses), the operator fixes the key, Secrets Manager replays the same
+/// token's steps (in either order), and then a new rotation completes with
+/// no manual stage surgery.
+#[tokio::test]
+async fn a_rotation_failed_by_a_wrong_key_heals_once_the_key_is_fixed() {
+    for replay in [
+        STEPS,
+        ["testSecret", "createSecret", "setSecret", "finishSecret"],
+    ] {
+        let emu = emulator().await;
+        let f = Fixture::new(Some(&key_json(SDKAPPID, "SECRET-wrong-key")), true).await;
+        let first_current = f.value("AWSCURRENT").await;
+        let rotator = f.rotator(true, Some(&emu.base_url()));
+        f.run(&rotator, "createSecret").await.unwrap();
+        f.run(&rotator, "setSecret").await.unwrap();
+        let err = f.run(&rotator, "testSecret").await.unwrap_err();
+        assert_eq!(err.error_type(), "LiveCheckRejected", "{err}");
+        assert_eq!(emu.stats().requests, 1);
+
+        // The operator fixes the key; Secrets Manager replays the token.
+        f.sm.put_secret_value()
+            .secret_id(&f.key_id)
+            .secret_string(key_json(SDKAPPID, KEY))
+            .send()
+            .await
+            .unwrap();
+        let first = f.run(&rotator, replay[0]).await.unwrap_err();
+        let RotationError::StalePendingRemoved { step, fault, .. } = &first else {
+            panic!("{}: {first}", replay[0]);
+        };
+        assert_eq!((step.name(), fault.reason()), (replay[0], "signature"));
+        assert_eq!(first.error_type(), "StalePendingRemoved");
+        assert!(
+            first.to_string().contains("next rotation starts fresh"),
+            "{first}"
+        );
+        for step in &replay[1..] {
+            let err = f.run(&rotator, step).await.unwrap_err();
+            // moto keeps the version without a stage (VersionNotPending);
+            // AWS drops it from VersionIdsToStages (UnknownVersion).
+            assert!(
+                ["VersionNotPending", "UnknownVersion"].contains(&err.error_type()),
+                "{step}: {err}"
+            );
+        }
+        let stages = f.stages().await;
+        for (version, labels) in &stages {
+            assert!(
+                !labels.contains(&"AWSPENDING".to_owned())
+                    || labels.contains(&"AWSCURRENT".to_owned()),
+                "AWSPENDING left on {version}: {stages:?}"
+            );
+        }
+        assert_eq!(stages[&f.first_version], ["AWSCURRENT"]);
+        assert_eq!(f.value("AWSCURRENT").await, first_current);
+        assert_eq!(emu.stats().requests, 1, "the replays did not call Tencent");
+
+        // The next rotation (a new token) completes.
+        let next = f.start_rotation().await;
+        let mut outcomes = Vec::new();
+        for step in STEPS {
+            let event = f.event_with_token(step, &next);
+            let deadline = tim::Deadline::after(std::time::Duration::from_secs(20));
+            outcomes.push(rotator.handle(&event, deadline).await.unwrap().outcome);
+        }
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Created,
+                Outcome::NothingToSet,
+                Outcome::Tested,
+                Outcome::Finished
+            ]
+        );
+        let stages = f.stages().await;
+        assert_eq!(stages[&next], ["AWSCURRENT"]);
+        assert_eq!(stages[&f.first_version], ["AWSPREVIOUS"]);
+        assert!(
+            stages
+                .values()
+                .all(|labels| !labels.contains(&"AWSPENDING".to_owned())),
+            "{stages:?}"
+        );
+        let current = UserSigSecret::from_json(&f.value("AWSCURRENT").await.unwrap()).unwrap();
+        Signer::new(SDKAPPID, SecretKey::new(KEY))
+            .verify(
+                current.usersig.expose_secret(),
+                "administrator",
+                common::now(),
+            )
+            .unwrap();
+        assert_eq!(emu.stats().requests, 2);
+        emu.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn test_and_finish_emit_usersig_hours_left() {
+    let emu = emulator().await;
+    let f = Fixture::new(Some(&key_json(SDKAPPID, KEY)), true).await;
+    let (rotator, metrics) = f.rotator_with_metrics(true, Some(&emu.base_url()));
+    for step in STEPS {
+        f.run(&rotator, step).await.unwrap();
+    }
+    let output = metrics.take().join("\n");
+    let docs = testkit::emf::check_output(&output, "usersig-refresher", common::NAMESPACE);
+    assert_eq!(docs.len(), 2, "testSecret and finishSecret: {output}");
+    for doc in &docs {
+        assert_eq!(doc["SDKAppID"], SDKAPPID.to_string());
+        let hours = doc["UserSigHoursLeft"].as_f64().unwrap();
+        assert!((719.9..=720.0).contains(&hours), "{hours}");
+    }
     emu.shutdown().await;
 }

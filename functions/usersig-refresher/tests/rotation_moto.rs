@@ -227,7 +227,7 @@ async fn malformed_key_secret_names_the_field_never_the_value() {
 }
 
 #[tokio::test]
-async fn a_pending_usersig_from_another_key_fails_the_test_and_current_stays() {
+async fn a_pending_usersig_from_another_key_fails_the_test_is_removed_and_current_stays() {
     let f = Fixture::new(Some(&key_json(SDKAPPID, KEY)), true).await;
     let before_current = f.value("AWSCURRENT").await;
     // createSecret ran with a different key secret value (operator error).
@@ -249,16 +249,17 @@ async fn a_pending_usersig_from_another_key_fails_the_test_and_current_stays() {
     let err = f.run(&wrong, "testSecret").await.unwrap_err();
     assert!(
         matches!(
-            err,
-            RotationError::PendingInvalid {
-                reason: "signature",
-                ..
-            }
+            &err,
+            RotationError::StalePendingRemoved { fault, .. } if fault.reason() == "signature"
         ),
         "{err}"
     );
+    assert_eq!(err.error_type(), "StalePendingRemoved");
     assert_eq!(f.value("AWSCURRENT").await, before_current);
-    assert_eq!(f.stages().await[&f.token], ["AWSPENDING"]);
+    // Taken off AWSPENDING: the next rotation starts fresh.
+    let stages = f.stages().await;
+    assert_eq!(stages.get(&f.token), None, "{stages:?}");
+    assert_eq!(f.value("AWSPENDING").await, None);
 }
 
 #[tokio::test]

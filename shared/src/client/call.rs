@@ -1,5 +1,6 @@
 //! The call loop: credentials, attempts, backoff retries within the
-//! deadline, and the one re-sign after a UserSig rejection.
+//! deadline, and the one re-sign after a UserSig rejection (only when the
+//! refresh yields a different UserSig).
 
 use serde::Serialize;
 use tokio::time::Instant;
@@ -97,6 +98,17 @@ impl Client {
                     Some(Err(e)) => return Err(e.after_refusal(&error)),
                     None => return Err(deadline_error(command, attempts, Some(error))),
                 };
+                // The refusal is Tencent's verdict on this UserSig: sending it
+                // again gets the same answer and counts towards the 70050
+                // lock-out. Only a different one is worth a second request.
+                if same_credentials(&fresh, used) {
+                    tracing::info!(
+                        command,
+                        code = error.code(),
+                        "the refresh gave the same UserSig: not sending it again"
+                    );
+                    return Err(error);
+                }
                 refreshed = Some(fresh);
                 last = Some(error);
                 continue;
@@ -141,6 +153,11 @@ fn deadline_error(command: &str, attempts: u32, last: Option<Error>) -> Error {
         attempts,
         last: last.map(Box::new),
     }
+}
+
+/// The same app, account and UserSig (the region and expiry follow from them).
+fn same_credentials(a: &AppCredentials, b: &AppCredentials) -> bool {
+    a.sdkappid == b.sdkappid && a.identifier == b.identifier && a.usersig == b.usersig
 }
 
 fn http_status(error: &Error) -> Option<u16> {

@@ -7,7 +7,9 @@
 //! - Retries only `Error::is_retryable()` failures, exponential backoff with
 //!   full jitter, never sleeping past the deadline; rate limits are returned
 //!   at once instead when `ClientConfig::on_rate_limit` says so.
-//! - A `UserSigRejected` answer triggers exactly one `refresh` and one retry.
+//! - A `UserSigRejected` answer triggers exactly one `refresh`, and one retry
+//!   only if the refresh yields a different UserSig (the same one would be
+//!   refused again and count towards Tencent's 70050 lock-out).
 //! - A connect/DNS failure at the primary base URL is retried at the backup
 //!   immediately (same attempt).
 //! - No URL, UserSig or key in any error, log line or Debug output; Tencent's

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_secretsmanager::types::RotationRulesType;
+use lambda_kit::metrics::{Captured, Metrics};
 use tim::Deadline;
 use tim::config::Env;
 use tim::secrets::UserSigSecret;
@@ -16,6 +17,7 @@ pub const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1
 /// No such function in moto (see [`Fixture::start_rotation`]).
 pub const ROTATION_LAMBDA_ARN: &str =
     "arn:aws:lambda:us-east-1:123456789012:function:usersig-refresher";
+pub const NAMESPACE: &str = "TencentChat";
 pub const STEPS: [&str; 4] = ["createSecret", "setSecret", "testSecret", "finishSecret"];
 
 pub async fn secrets_manager() -> aws_sdk_secretsmanager::Client {
@@ -166,11 +168,23 @@ impl Fixture {
         live_check: bool,
         endpoint: Option<&str>,
     ) -> Rotator<aws_sdk_secretsmanager::Client> {
-        Rotator::new(
+        self.rotator_with_metrics(live_check, endpoint).0
+    }
+
+    /// A rotator whose EMF documents (namespace [`NAMESPACE`]) are kept.
+    pub fn rotator_with_metrics(
+        &self,
+        live_check: bool,
+        endpoint: Option<&str>,
+    ) -> (Rotator<aws_sdk_secretsmanager::Client>, Captured) {
+        let (metrics, captured) = Metrics::capture(NAMESPACE);
+        let rotator = Rotator::new(
             self.sm.clone(),
             self.config(live_check, endpoint),
             reqwest::Client::new(),
-        )
+            metrics,
+        );
+        (rotator, captured)
     }
 
     /// The sample event for `step`, aimed at this fixture's secret and token.

@@ -1,0 +1,126 @@
+//! testSecret: the pending UserSig against the key secret as it is now,
+//! then (unless `LIVE_CHECK=false`) one call to Tencent with exactly that
+//! UserSig; and Secrets Manager's configuration test on a fresh stack.
+
+use std::sync::Arc;
+
+use tim::api::appinfo::AppInfoRequest;
+use tim::api::commands::GET_APP_INFO;
+use tim::secrets::UserSigSecret;
+use tim::{Deadline, StaticCredentials};
+
+use super::{Outcome, Rotator, sm_error};
+use crate::error::RotationError;
+use crate::event::Step;
+use crate::store::{AWSCURRENT, SecretStore};
+
+impl<S: SecretStore> Rotator<S> {
+    /// testSecret. A pending value that fails the local checks is taken off
+    /// AWSPENDING (see [`crate::pending`]); one Tencent refuses is not: the
+    /// same token then fails its local check once the key is fixed.
+    pub(super) async fn test(
+        &self,
+        secret_id: &str,
+        token: &str,
+        deadline: Deadline,
+    ) -> Result<Outcome, RotationError> {
+        let text = self.pending_value(secret_id, token).await?;
+        let key_text = match self.key_value().await {
+            Ok(key_text) => key_text,
+            Err(unset @ RotationError::KeySecretUnset { .. }) => {
+                if self
+                    .is_configuration_test(secret_id, text.as_deref())
+                    .await?
+                {
+                    tracing::info!(
+                        secret_id,
+                        token,
+                        "testSecret: configuration test: nothing to test yet (the key secret has no value, and the pending version holds no UserSig this function wrote)"
+                    );
+                    return Ok(Outcome::ConfigurationTest);
+                }
+                return Err(unset);
+            }
+            Err(e) => return Err(e),
+        };
+        let key = self.parse_key(&key_text)?;
+        let Some(text) = text else {
+            return Err(RotationError::PendingUnusable {
+                secret_id: secret_id.to_owned(),
+                token: token.to_owned(),
+                reason: "it has no value (createSecret has not stored one)".into(),
+            });
+        };
+        let pending = self
+            .check_or_remove(Step::Test, secret_id, token, &text, &key)
+            .await?;
+        if !self.config.live_check {
+            tracing::info!(
+                secret_id,
+                token,
+                "testSecret: verified locally; LIVE_CHECK=false skips the call to Tencent"
+            );
+            self.report_hours_left(&pending);
+            return Ok(Outcome::TestedLocally);
+        }
+        self.live_check(secret_id, &pending, deadline).await?;
+        tracing::info!(
+            secret_id,
+            token,
+            "testSecret: verified locally and accepted by Tencent"
+        );
+        self.report_hours_left(&pending);
+        Ok(Outcome::Tested)
+    }
+
+    /// Exactly the pending UserSig, sent once: a refusal fails the test
+    /// (it is Tencent's verdict; the client does not resend the same
+    /// UserSig), rather than being papered over by a fresh signature.
+    async fn live_check(
+        &self,
+        secret_id: &str,
+        pending: &UserSigSecret,
+        deadline: Deadline,
+    ) -> Result<(), RotationError> {
+        let client = tim::Client::new(
+            self.http.clone(),
+            self.config.client.clone(),
+            Arc::new(StaticCredentials(pending.to_credentials())),
+        );
+        client
+            .call(GET_APP_INFO, &AppInfoRequest::only(["Date"]), deadline)
+            .await
+            .map(|_| ())
+            .map_err(|source| RotationError::LiveCheck {
+                secret_id: secret_id.to_owned(),
+                source,
+            })
+    }
+
+    /// With `RotateImmediately=false` (the template's
+    /// `RotateImmediatelyOnUpdate: false`) Secrets Manager tests the
+    /// configuration by running testSecret on an AWSPENDING version it
+    /// creates and then removes. Whether that version has a value AWS does
+    /// not document (moto copies AWSCURRENT's). Asked only while the key
+    /// secret has no value, so no real rotation can be here: its
+    /// createSecret needed the key, and always wrote a UserSig secret that
+    /// is not AWSCURRENT's value. Accepted: no value, a value that is not a
+    /// UserSig secret (a placeholder), or a copy of AWSCURRENT's value.
+    async fn is_configuration_test(
+        &self,
+        secret_id: &str,
+        pending: Option<&str>,
+    ) -> Result<bool, RotationError> {
+        let Some(pending) = pending else {
+            return Ok(true);
+        };
+        if UserSigSecret::from_json(pending).is_err() {
+            return Ok(true);
+        }
+        match self.store.get_value(secret_id, None, AWSCURRENT).await {
+            Ok(current) => Ok(current == pending),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(sm_error(secret_id)(e)),
+        }
+    }
+}
