@@ -540,7 +540,11 @@ fn stale_values() -> Vec<(&'static str, String, bool)> {
             false,
         ),
         ("too_short", usersig_json(NOW, |_| {}), true),
-        ("malformed", "{\"placeholder\":true}".to_owned(), false),
+        (
+            "malformed",
+            "{\"not\":\"a UserSig secret\"}".to_owned(),
+            false,
+        ),
     ]
 }
 
@@ -728,20 +732,28 @@ async fn the_configuration_test_shapes_are_tested_once_the_key_is_set() {
     assert_eq!(err.error_type(), "KeySecretUnusable", "{err}");
     assert!(err.to_string().contains("put-secret-value"), "{err}");
 
-    // Key set: no value fails as before; a placeholder is stale.
+    // Key set (a schedule update on a running stack also runs the
+    // configuration test): no value, or AWSCURRENT's own value, is not a
+    // rotation's UserSig and passes untouched, even a current UserSig with
+    // less than MIN_VALIDITY_HOURS left.
     let fake = fixture();
-    let err = run(&rotator_at(&fake, NOW), "testSecret")
-        .await
-        .unwrap_err();
-    assert_eq!(err.error_type(), "PendingVersionUnusable", "{err}");
-    assert_eq!(
-        fake.snapshot(SECRET_ID)[TOKEN].1,
-        vec![AWSPENDING.to_owned()]
-    );
+    let before = fake.snapshot(SECRET_ID);
+    let outcome = run(&rotator_at(&fake, NOW), "testSecret").await.unwrap();
+    assert_eq!(outcome, Outcome::ConfigurationTest);
+    assert_eq!(fake.snapshot(SECRET_ID), before);
+    let aging = usersig_json(NOW - 29 * 86_400 - 12 * 3_600, |_| {});
+    fake.put(SECRET_ID, "old", Some(&aging), &[AWSCURRENT], true);
+    fake.put(SECRET_ID, TOKEN, Some(&aging), &[AWSPENDING], true);
+    let before = fake.snapshot(SECRET_ID);
+    let outcome = run(&rotator_at(&fake, NOW), "testSecret").await.unwrap();
+    assert_eq!(outcome, Outcome::ConfigurationTest);
+    assert_eq!(fake.snapshot(SECRET_ID), before);
+
+    // Anything else is tested: a placeholder other than AWSCURRENT's is stale.
     fake.put(
         SECRET_ID,
         TOKEN,
-        Some("{\"placeholder\":true}"),
+        Some("{\"placeholder\":\"other\"}"),
         &[AWSPENDING],
         true,
     );

@@ -44,12 +44,21 @@ impl<S: SecretStore> Rotator<S> {
             Err(e) => return Err(e),
         };
         let key = self.parse_key(&key_text)?;
-        let Some(text) = text else {
-            return Err(RotationError::PendingUnusable {
-                secret_id: secret_id.to_owned(),
-                token: token.to_owned(),
-                reason: "it has no value (createSecret has not stored one)".into(),
-            });
+        // The configuration test also runs when the rotation schedule of a
+        // stack whose key is set is updated. No real rotation reaches
+        // testSecret with no value or with AWSCURRENT's own value: its
+        // createSecret always stored a new UserSig (and finishSecret refuses
+        // to make anything but a UserSig secret current).
+        let text = match text {
+            Some(text) if !self.is_copy_of_current(secret_id, &text).await? => text,
+            _ => {
+                tracing::info!(
+                    secret_id,
+                    token,
+                    "testSecret: configuration test: the pending version holds no new UserSig (no value, or AWSCURRENT's own), nothing to test"
+                );
+                return Ok(Outcome::ConfigurationTest);
+            }
         };
         let pending = self
             .check_or_remove(Step::Test, secret_id, token, &text, &key)
@@ -117,6 +126,15 @@ impl<S: SecretStore> Rotator<S> {
         if UserSigSecret::from_json(pending).is_err() {
             return Ok(true);
         }
+        self.is_copy_of_current(secret_id, pending).await
+    }
+
+    /// Whether `pending` is exactly AWSCURRENT's value.
+    async fn is_copy_of_current(
+        &self,
+        secret_id: &str,
+        pending: &str,
+    ) -> Result<bool, RotationError> {
         match self.store.get_value(secret_id, None, AWSCURRENT).await {
             Ok(current) => Ok(current == pending),
             Err(e) if e.is_not_found() => Ok(false),
