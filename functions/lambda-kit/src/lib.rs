@@ -2,13 +2,16 @@
 
 mod function;
 mod invocation;
+pub mod logging;
 pub mod metrics;
+mod panic;
 mod startup;
 pub mod usersig_hours;
 
 pub use function::{Function, Setup};
 pub use invocation::Invocation;
 pub use lambda_runtime::{Diagnostic, Error};
+pub use panic::Failure;
 pub use startup::{StartupError, http_client};
 pub use tim::config::{ConfigError, Env};
 
@@ -26,8 +29,9 @@ use function::Runner;
 pub async fn start<S: Setup>(
     read_settings: impl FnOnce(&Env) -> Result<S, StartupError>,
 ) -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let setup = match read_settings(&Env::from_process()) {
+    let env = Env::from_process();
+    logging::init(&env);
+    let setup = match read_settings(&env) {
         Ok(setup) => setup,
         Err(error) => {
             startup::report(&error);
