@@ -34,7 +34,7 @@ pub async fn start<S: Setup>(
     let setup = match read_settings(&env) {
         Ok(setup) => setup,
         Err(error) => {
-            startup::report(&error);
+            startup::report(&env, &error).await;
             return Err(error.into());
         }
     };
