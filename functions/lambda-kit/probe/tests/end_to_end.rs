@@ -156,3 +156,20 @@ async fn a_configuration_error_is_reported_to_the_init_error_endpoint() {
         "{stdout}"
     );
 }
+
+/// The release profile (what `cargo lambda build --release` and `sam
+/// build` use) must unwind: with `panic = "abort"` no panic can be caught.
+#[test]
+fn the_release_profile_unwinds() {
+    let manifest = include_str!("../../../../Cargo.toml");
+    let release = manifest
+        .split("\n[")
+        .find(|section| section.starts_with("profile.release]"))
+        .expect("a [profile.release] section");
+    let panic_settings: Vec<&str> = release
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("panic"))
+        .collect();
+    assert_eq!(panic_settings, ["panic = \"unwind\""], "{release}");
+}
