@@ -19,13 +19,17 @@ use function::Runner;
 
 /// Runs a function in Lambda: the one start-up every function's `main` calls.
 ///
-/// 1. Logging: `lambda_runtime`'s default subscriber (level from
-///    `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO; JSON when
-///    `AWS_LAMBDA_LOG_FORMAT=JSON`, as the template's `LoggingConfig` sets).
+/// 1. Logging: [`logging::init`] (level from `AWS_LAMBDA_LOG_LEVEL`, else
+///    `RUST_LOG`, else INFO, the [`logging::PINNED_TARGETS`] held at INFO;
+///    one JSON object a line when `AWS_LAMBDA_LOG_FORMAT=JSON`, as the
+///    template's `LoggingConfig` sets).
 /// 2. `read_settings` once, from the process environment: a failure is
-///    logged with the variable it names and ends the cold start.
+///    logged with the variable it names, reported to the Runtime API's
+///    init-error endpoint, and ends the cold start.
 /// 3. On the first invocation: the AWS SDK config, then [`Setup::build`].
-/// 4. Each event: [`Function::handle`] with its [`Invocation`].
+/// 4. Each event: [`Function::handle`] with its [`Invocation`], in a span
+///    carrying `cold_start`; a panic is caught and answered by
+///    [`Function::on_panic`].
 pub async fn start<S: Setup>(
     read_settings: impl FnOnce(&Env) -> Result<S, StartupError>,
 ) -> Result<(), Error> {
