@@ -103,9 +103,12 @@ impl<S: Setup> Runner<S> {
         let invocation = Invocation::from_context(&event.context, cold_start);
         let span = tracing::info_span!("invocation", cold_start);
         async {
-            let handled = AssertUnwindSafe(self.build_and_handle(event.payload, &invocation))
-                .catch_unwind()
-                .await;
+            // Boxed as a trait object: the function's own future type, nested
+            // in these wrappers, otherwise overflows rustc's query depth
+            // in a `main` (usersig-refresher's).
+            let handling: Pin<Box<dyn Future<Output = _> + Send + '_>> =
+                Box::pin(self.build_and_handle(event.payload, &invocation));
+            let handled = AssertUnwindSafe(handling).catch_unwind().await;
             match handled {
                 Ok(result) => result.map_err(Failure::Handler),
                 Err(payload) => {
