@@ -112,8 +112,8 @@ impl<S: Setup> Runner<S> {
             match handled {
                 Ok(result) => result.map_err(Failure::Handler),
                 Err(payload) => {
-                    // The payload is whatever the panic said: logged, never
-                    // reported to the caller.
+                    // The panic's text may hold anything: logged (here and,
+                    // with its place, by the panic hook), never reported.
                     tracing::error!(
                         error_type = "Panic",
                         panic = panic_message(payload.as_ref()),

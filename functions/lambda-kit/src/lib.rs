@@ -35,6 +35,7 @@ pub async fn start<S: Setup>(
 ) -> Result<(), Error> {
     let env = Env::from_process();
     logging::init(&env);
+    panic::log_panics();
     let setup = match read_settings(&env) {
         Ok(setup) => setup,
         Err(error) => {

@@ -42,6 +42,20 @@ impl<E: Into<Diagnostic>> From<Failure<E>> for Diagnostic {
     }
 }
 
+/// Logs each panic through tracing (an ERROR line: JSON in Lambda, inside
+/// the invocation's span so it carries `requestId`) instead of Rust's
+/// default hook, which writes plain text on stderr. Process-wide: only
+/// `start` installs it.
+pub(crate) fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|at| format!("{}:{}", at.file(), at.line()))
+            .unwrap_or_default();
+        tracing::error!(panic = panic_message(info.payload()), location, "panicked");
+    }));
+}
+
 /// The text of a panic (`panic!` with a literal or a format), for the log.
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
     if let Some(text) = payload.downcast_ref::<&str>() {

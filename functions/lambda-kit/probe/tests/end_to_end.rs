@@ -101,6 +101,19 @@ async fn a_panic_is_reported_and_the_same_process_serves_the_next_event() {
         "the raw event was logged: {stdout}"
     );
     assert!(!stderr.contains(ROTATION_TOKEN), "{stderr}");
+    let hook_line = line_with(&lines, "panicked", "req-2");
+    assert_eq!(
+        (&hook_line["level"], &hook_line["panic"]),
+        (&json!("ERROR"), &json!(PANIC_TEXT))
+    );
+    assert!(
+        hook_line["location"]
+            .as_str()
+            .is_some_and(|at| at.contains("main.rs")),
+        "{hook_line}"
+    );
+    // Every panic line is JSON on stdout: no plain-text panic on stderr.
+    assert!(!stderr.contains(PANIC_TEXT), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
