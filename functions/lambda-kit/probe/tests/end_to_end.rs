@@ -8,7 +8,7 @@
 //!
 //! ```sh
 //! cargo build --release -p lambda-kit-probe
-//! LAMBDA_KIT_PROBE_BIN=target/release/lambda-kit-probe cargo test -p lambda-kit-probe
+//! LAMBDA_KIT_PROBE_BIN=$PWD/target/release/lambda-kit-probe cargo test -p lambda-kit-probe
 //! ```
 
 mod support;

@@ -136,8 +136,9 @@ async fn answer(
         .unwrap())
 }
 
-/// The probe under test: `LAMBDA_KIT_PROBE_BIN` when set (to run these
-/// tests against the release build), else this test build's.
+/// The probe under test: `LAMBDA_KIT_PROBE_BIN` when set (an absolute
+/// path: the tests run in the package's folder; to run them against the
+/// release build), else this test build's.
 pub fn probe_binary() -> String {
     std::env::var("LAMBDA_KIT_PROBE_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_lambda-kit-probe").to_owned())
