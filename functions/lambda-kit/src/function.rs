@@ -3,16 +3,20 @@
 
 use std::fmt::Debug;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use aws_config::SdkConfig;
+use futures::FutureExt;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
+use tracing::Instrument;
 
 use crate::Invocation;
+use crate::panic::{Failure, panic_message};
 
 /// What a function read from the environment at init, and how it builds
 /// itself on the first invocation.
@@ -43,6 +47,16 @@ pub trait Function: Send + Sync + 'static {
         event: Self::Event,
         invocation: &Invocation,
     ) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
+
+    /// The answer to an invocation whose handler panicked (the panic is
+    /// logged at ERROR and the process stays warm). `None`, the default,
+    /// reports the invocation as failed with `errorType` `Panic` and a fixed
+    /// message naming the request id; a function whose caller expects an
+    /// answer (an HTTP API) gives one here.
+    fn on_panic(&self, invocation: &Invocation) -> Option<Self::Output> {
+        let _ = invocation;
+        None
+    }
 }
 
 /// Loads the AWS SDK config (the default chain in Lambda; a fixed config in
@@ -75,14 +89,54 @@ impl<S: Setup> Runner<S> {
         }
     }
 
-    /// One invocation: the function is built on the first (concurrent
-    /// first calls share one build), then handles the event.
+    /// One invocation, inside a span carrying `cold_start` (every log line
+    /// of the invocation shows it): the function is built on the first
+    /// (concurrent first calls share one build), then handles the event. A
+    /// panic in either is caught here and answered by
+    /// [`Function::on_panic`] (a build that panicked is tried again by the
+    /// next invocation).
     pub(crate) async fn invoke(
         &self,
         event: LambdaEvent<<S::Function as Function>::Event>,
-    ) -> Result<<S::Function as Function>::Output, <S::Function as Function>::Error> {
+    ) -> Result<<S::Function as Function>::Output, Failure<<S::Function as Function>::Error>> {
         let cold_start = !self.invoked.swap(true, Ordering::Relaxed);
         let invocation = Invocation::from_context(&event.context, cold_start);
+        let span = tracing::info_span!("invocation", cold_start);
+        async {
+            // Boxed as a trait object: the function's own future type, nested
+            // in these wrappers, otherwise overflows rustc's query depth
+            // in a `main` (usersig-refresher's).
+            let handling: Pin<Box<dyn Future<Output = _> + Send + '_>> =
+                Box::pin(self.build_and_handle(event.payload, &invocation));
+            let handled = AssertUnwindSafe(handling).catch_unwind().await;
+            match handled {
+                Ok(result) => result.map_err(Failure::Handler),
+                Err(payload) => {
+                    // The panic's text may hold anything: logged (here and,
+                    // with its place, by the panic hook), never reported.
+                    tracing::error!(
+                        error_type = "Panic",
+                        panic = panic_message(payload.as_ref()),
+                        "the handler panicked"
+                    );
+                    self.function
+                        .get()
+                        .and_then(|function| function.on_panic(&invocation))
+                        .ok_or_else(|| Failure::Panic {
+                            request_id: invocation.request_id.clone(),
+                        })
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn build_and_handle(
+        &self,
+        payload: <S::Function as Function>::Event,
+        invocation: &Invocation,
+    ) -> Result<<S::Function as Function>::Output, <S::Function as Function>::Error> {
         let function = self
             .function
             .get_or_init(|| async {
@@ -90,7 +144,7 @@ impl<S: Setup> Runner<S> {
                 self.setup.build(&aws).await
             })
             .await;
-        function.handle(event.payload, &invocation).await
+        function.handle(payload, invocation).await
     }
 }
 
@@ -132,6 +186,9 @@ mod tests {
         ) -> Result<serde_json::Value, String> {
             if event == "fail" {
                 return Err("asked to fail".into());
+            }
+            if event == "panic" {
+                panic!("secret-in-panic");
             }
             Ok(serde_json::json!({
                 "event": event,
@@ -180,9 +237,66 @@ mod tests {
         assert_eq!(second["request_id"], "r2");
         assert_eq!(
             runner.invoke(event("fail".into(), "r3")).await,
-            Err("asked to fail".to_owned())
+            Err(Failure::Handler("asked to fail".to_owned()))
         );
         assert_eq!(builds.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_an_invocation_failure_and_the_next_event_is_served() {
+        let builds = Arc::new(AtomicUsize::new(0));
+        let runner = Runner::new(
+            CountingSetup {
+                builds: builds.clone(),
+            },
+            fixed_aws,
+        );
+        assert_eq!(
+            runner.invoke(event("panic".into(), "r1")).await,
+            Err(Failure::Panic {
+                request_id: "r1".into()
+            })
+        );
+        let next = runner.invoke(event("b".into(), "r2")).await.unwrap();
+        assert_eq!(
+            (next["build"].clone(), next["cold_start"].clone()),
+            (1.into(), false.into())
+        );
+    }
+
+    /// Answers a panic itself, as an HTTP API does.
+    struct Answering;
+
+    impl Setup for Answering {
+        type Function = AnsweringFunction;
+        async fn build(&self, _: &SdkConfig) -> AnsweringFunction {
+            AnsweringFunction
+        }
+    }
+
+    struct AnsweringFunction;
+
+    impl Function for AnsweringFunction {
+        type Event = serde_json::Value;
+        type Output = String;
+        type Error = String;
+
+        async fn handle(&self, _: serde_json::Value, _: &Invocation) -> Result<String, String> {
+            panic!("boom")
+        }
+
+        fn on_panic(&self, invocation: &Invocation) -> Option<String> {
+            Some(format!("500 for {}", invocation.request_id))
+        }
+    }
+
+    #[tokio::test]
+    async fn on_panic_gives_the_answer_to_a_panicked_invocation() {
+        let runner = Runner::new(Answering, fixed_aws);
+        assert_eq!(
+            runner.invoke(event("x".into(), "r7")).await,
+            Ok("500 for r7".to_owned())
+        );
     }
 
     #[tokio::test]

@@ -2,13 +2,16 @@
 
 mod function;
 mod invocation;
+pub mod logging;
 pub mod metrics;
+mod panic;
 mod startup;
 pub mod usersig_hours;
 
 pub use function::{Function, Setup};
 pub use invocation::Invocation;
 pub use lambda_runtime::{Diagnostic, Error};
+pub use panic::Failure;
 pub use startup::{StartupError, http_client};
 pub use tim::config::{ConfigError, Env};
 
@@ -16,21 +19,27 @@ use function::Runner;
 
 /// Runs a function in Lambda: the one start-up every function's `main` calls.
 ///
-/// 1. Logging: `lambda_runtime`'s default subscriber (level from
-///    `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO; JSON when
-///    `AWS_LAMBDA_LOG_FORMAT=JSON`, as the template's `LoggingConfig` sets).
+/// 1. Logging: [`logging::init`] (level from `AWS_LAMBDA_LOG_LEVEL`, else
+///    `RUST_LOG`, else INFO, the [`logging::PINNED_TARGETS`] held at INFO;
+///    one JSON object a line when `AWS_LAMBDA_LOG_FORMAT=JSON`, as the
+///    template's `LoggingConfig` sets).
 /// 2. `read_settings` once, from the process environment: a failure is
-///    logged with the variable it names and ends the cold start.
+///    logged with the variable it names, reported to the Runtime API's
+///    init-error endpoint, and ends the cold start.
 /// 3. On the first invocation: the AWS SDK config, then [`Setup::build`].
-/// 4. Each event: [`Function::handle`] with its [`Invocation`].
+/// 4. Each event: [`Function::handle`] with its [`Invocation`], in a span
+///    carrying `cold_start`; a panic is caught and answered by
+///    [`Function::on_panic`].
 pub async fn start<S: Setup>(
     read_settings: impl FnOnce(&Env) -> Result<S, StartupError>,
 ) -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let setup = match read_settings(&Env::from_process()) {
+    let env = Env::from_process();
+    logging::init(&env);
+    panic::log_panics();
+    let setup = match read_settings(&env) {
         Ok(setup) => setup,
         Err(error) => {
-            startup::report(&error);
+            startup::report(&env, &error).await;
             return Err(error.into());
         }
     };

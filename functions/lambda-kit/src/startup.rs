@@ -1,7 +1,9 @@
 //! Why a function cannot start, and the one place that reports it.
 
+use std::time::Duration;
+
 use tim::ClientConfig;
-use tim::config::ConfigError;
+use tim::config::{ConfigError, Env};
 
 /// A cold start that cannot go on: the process stops before its first
 /// invocation.
@@ -16,8 +18,7 @@ pub enum StartupError {
 }
 
 impl StartupError {
-    /// A stable identifier for logs (and, later, Lambda's init-error
-    /// `errorType`).
+    /// A stable identifier for logs and Lambda's init-error `errorType`.
     pub fn error_type(&self) -> &'static str {
         match self {
             Self::Config(error) => error.error_type(),
@@ -33,11 +34,55 @@ pub fn http_client(config: &ClientConfig) -> Result<reqwest::Client, StartupErro
     tim::client::try_http_client(config).map_err(|e| StartupError::HttpClient(e.to_string()))
 }
 
-/// Makes a start-up failure visible. Today: one error log line (the
-/// runtime then sees the process exit). The place to add a report to the
-/// Runtime API's `/2018-06-01/runtime/init/error` endpoint.
-pub(crate) fn report(error: &StartupError) {
+/// Makes a start-up failure visible: an error log line, then (in Lambda)
+/// the Runtime API's init-error report, so that Lambda's console and the
+/// first invocation's answer show the `errorType` and the message naming
+/// the variable, not only `Runtime.ExitError`. Best-effort: a report that
+/// cannot be sent is logged and the process exits all the same.
+pub(crate) async fn report(env: &Env, error: &StartupError) {
     tracing::error!(error_type = error.error_type(), error = %error, "cannot start");
+    let Some(api) = env.get("AWS_LAMBDA_RUNTIME_API") else {
+        return;
+    };
+    match post_init_error(&api, error).await {
+        Ok(status) if status.is_success() => {}
+        Ok(status) => {
+            tracing::error!(
+                status = status.as_u16(),
+                "the Runtime API refused the init error"
+            );
+        }
+        Err(failure) => {
+            tracing::error!(error = %failure, "cannot report the init error to the Runtime API");
+        }
+    }
+}
+
+/// `POST http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/init/error`
+/// with `Lambda-Runtime-Function-Error-Type` and `{errorMessage, errorType}`,
+/// as Lambda's Runtime API reference describes it.
+async fn post_init_error(
+    api: &str,
+    error: &StartupError,
+) -> Result<reqwest::StatusCode, reqwest::Error> {
+    let body = serde_json::json!({
+        "errorMessage": error.to_string(),
+        "errorType": error.error_type(),
+        "stackTrace": [],
+    });
+    // The Runtime API is plain HTTP on the sandbox's loopback: no proxy,
+    // and a bound so a stuck endpoint cannot hold the exit.
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(2))
+        .build()?;
+    let response = client
+        .post(format!("http://{api}/2018-06-01/runtime/init/error"))
+        .header("Lambda-Runtime-Function-Error-Type", error.error_type())
+        .json(&body)
+        .send()
+        .await?;
+    Ok(response.status())
 }
 
 #[cfg(test)]

@@ -287,7 +287,8 @@ fn json_response(status: u16, body: String) -> ApiGatewayV2httpResponse {
     response
 }
 
-fn error_response(error: &ApiError, request_id: &str) -> ApiGatewayV2httpResponse {
+/// The JSON error answer (`{"error": {...}}`) with its status and headers.
+pub fn error_response(error: &ApiError, request_id: &str) -> ApiGatewayV2httpResponse {
     let mut response = json_response(error.status(), error.body(request_id).to_string());
     if let Some(secs) = error.retry_after_secs {
         response

@@ -12,6 +12,8 @@ use lambda_kit::{Env, Function, Setup, StartupError};
 use tim::{ClientConfig, OnRateLimit};
 
 use crate::config::AppSecret;
+use crate::error::ApiError;
+use crate::handler::error_response;
 use crate::{Invocation, answer};
 
 /// What the environment says, read and checked once at init.
@@ -87,11 +89,50 @@ impl Function for PushStats {
         crate::metrics::record(&self.metrics, &answered);
         Ok(answered.response)
     }
+
+    /// A panic is answered like any internal error: the JSON 500 with the
+    /// request id (lambda_kit has logged the panic under that id), not
+    /// API Gateway's bare 500.
+    fn on_panic(&self, invocation: &lambda_kit::Invocation) -> Option<ApiGatewayV2httpResponse> {
+        let answered = crate::handler::Answered {
+            response: error_response(&ApiError::internal(), &invocation.request_id),
+            upstream: None,
+        };
+        // Counted like any other answer: a 5xx in the Requests metric.
+        crate::metrics::record(&self.metrics, &answered);
+        Some(answered.response)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_is_answered_with_the_json_500_and_the_request_id() {
+        let settings = settings(&[("TIM_USERSIG_SECRET_ID", "s")]).unwrap();
+        let aws = SdkConfig::builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let function = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(settings.build(&aws));
+        let invocation = lambda_kit::Invocation {
+            request_id: "req-p".into(),
+            deadline_ms: 0,
+            cold_start: false,
+        };
+        let response = function.on_panic(&invocation).unwrap();
+        assert_eq!(response.status_code, 500);
+        let Some(aws_lambda_events::encodings::Body::Text(body)) = response.body else {
+            panic!("no text body: {:?}", response.body);
+        };
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["error"]["code"], "internal_error");
+        assert_eq!(body["error"]["request_id"], "req-p");
+    }
 
     fn settings(pairs: &[(&str, &str)]) -> Result<Settings, StartupError> {
         Settings::from_env(&Env::from_pairs(pairs.iter().copied()))

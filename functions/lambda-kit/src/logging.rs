@@ -1,0 +1,200 @@
+//! The functions' one log set-up: the level Lambda's logging controls ask
+//! for, dependencies that could print a secret held at INFO whatever that
+//! level is, and one JSON object a line when `AWS_LAMBDA_LOG_FORMAT=JSON`.
+
+use std::fmt;
+use std::io::IsTerminal;
+
+use serde_json::{Map, Value};
+use tim::config::Env;
+use tracing::{Event, Level, Metadata, Subscriber};
+use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, Targets, filter_fn};
+use tracing_subscriber::fmt::format::{JsonFields, Writer};
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{Layer, Registry};
+
+/// Targets (prefixes: `hyper` covers `hyper_util` and `hyper_rustls`) held
+/// at INFO at most, because below it they print what must stay out of the
+/// logs: `lambda_runtime` traces each raw event (a rotation's
+/// `RotationToken`), `aws_smithy_runtime` traces each request with its body
+/// (PutSecretValue carries the new UserSig) and, with `LOG_SENSITIVE_BODIES`,
+/// responses (GetSecretValue's secret), `aws_sigv4` traces the canonical
+/// request (the session token), the HTTP and TLS layers trace what they
+/// carry. Their INFO and above carry no payload.
+pub const PINNED_TARGETS: &[&str] = &[
+    "lambda_runtime",
+    "aws_smithy",
+    "aws_sdk",
+    "aws_sigv4",
+    "aws_runtime",
+    "aws_config",
+    "aws_credential_types",
+    "hyper",
+    "h2",
+    "reqwest",
+    "rustls",
+    "tokio_rustls",
+    "tower",
+];
+
+/// How lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object a line (`AWS_LAMBDA_LOG_FORMAT=JSON`).
+    Json,
+    /// tracing's readable text (local runs).
+    Text,
+}
+
+/// What the environment asks of the logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// `RUST_LOG`-style directives: `AWS_LAMBDA_LOG_LEVEL` as a level, else
+    /// `RUST_LOG`, else `info`.
+    pub directives: String,
+    /// Colours in text lines: only on a terminal (CloudWatch would show
+    /// the escape codes).
+    pub ansi: bool,
+}
+
+impl LogSettings {
+    pub fn from_env(env: &Env) -> Self {
+        let format = match env.get("AWS_LAMBDA_LOG_FORMAT") {
+            Some(format) if format.eq_ignore_ascii_case("json") => LogFormat::Json,
+            _ => LogFormat::Text,
+        };
+        let directives = match env.get("AWS_LAMBDA_LOG_LEVEL") {
+            // Lambda's levels; FATAL has no tracing level.
+            Some(level) if level.eq_ignore_ascii_case("fatal") => "error".to_owned(),
+            Some(level) => level.to_ascii_lowercase(),
+            None => env.get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
+        };
+        Self {
+            format,
+            directives,
+            ansi: false,
+        }
+    }
+
+    /// The filter of every line: the operator's level, with spans at INFO
+    /// and above always kept (so that an ERROR-only setting still gives
+    /// each line its `requestId`), and the pinned targets at INFO at most
+    /// whatever the operator's directives say.
+    fn filter<S>(&self) -> impl tracing_subscriber::layer::Filter<S> + Send + Sync + 'static
+    where
+        S: Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let level = EnvFilter::builder()
+            .with_default_directive(LevelFilter::INFO.into())
+            .parse_lossy(&self.directives);
+        let spans = filter_fn(|metadata: &Metadata<'_>| {
+            metadata.is_span() && *metadata.level() <= Level::INFO
+        });
+        pinned().and(level.or(spans))
+    }
+}
+
+/// Everything at TRACE but the pinned targets, held at INFO.
+pub fn pinned() -> Targets {
+    PINNED_TARGETS.iter().fold(
+        Targets::new().with_default(LevelFilter::TRACE),
+        |t, target| t.with_target(*target, LevelFilter::INFO),
+    )
+}
+
+/// The subscriber every function logs through, writing to `writer`
+/// (stdout in Lambda; a buffer in tests).
+pub fn subscriber<W>(settings: &LogSettings, writer: W) -> impl Subscriber + Send + Sync + 'static
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let base = tracing_subscriber::fmt::layer().with_writer(writer);
+    let layer: Box<dyn Layer<Registry> + Send + Sync> = match settings.format {
+        LogFormat::Json => Box::new(
+            base.fmt_fields(JsonFields::new())
+                .event_format(JsonLine)
+                .with_filter(settings.filter()),
+        ),
+        // Lambda stamps each text line itself; the target is noise.
+        LogFormat::Text => Box::new(
+            base.with_target(false)
+                .without_time()
+                .with_ansi(settings.ansi)
+                .with_filter(settings.filter()),
+        ),
+    };
+    tracing_subscriber::registry().with(layer)
+}
+
+/// Installs [`subscriber`] on stdout as the process's default (once; a
+/// second call keeps the first).
+pub fn init(env: &Env) {
+    let settings = LogSettings {
+        ansi: std::io::stdout().is_terminal(),
+        ..LogSettings::from_env(env)
+    };
+    let _already_set =
+        tracing::subscriber::set_global_default(subscriber(&settings, std::io::stdout));
+}
+
+/// One JSON object a line: `timestamp`, `level`, then the fields of the
+/// enclosing spans (`requestId` from `lambda_runtime`'s invocation span,
+/// `cold_start` from lambda_kit's) and the event's own (`message` and the
+/// rest), all top-level, so Logs Insights filters `sdkappid = ...`.
+///
+/// tracing-subscriber's own JSON format nests span fields (`span`,
+/// `spans`) and has no way to lift them to the top level; this format
+/// reuses its JSON field recording (`JsonFields`) and only merges.
+struct JsonLine;
+
+impl<S> FormatEvent<S, JsonFields> for JsonLine
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, JsonFields>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut fields = Map::new();
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                if let Some(recorded) = span.extensions().get::<FormattedFields<JsonFields>>() {
+                    merge_json_object(&mut fields, recorded);
+                }
+            }
+        }
+        let mut own = String::new();
+        ctx.format_fields(Writer::new(&mut own), event)?;
+        merge_json_object(&mut fields, &own);
+        fields.insert("target".into(), event.metadata().target().into());
+
+        let mut timestamp = String::new();
+        SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
+        let mut line = Map::new();
+        line.insert("timestamp".into(), timestamp.into());
+        line.insert("level".into(), event.metadata().level().as_str().into());
+        // The fixed keys win over a field of the same name.
+        for (key, value) in fields {
+            line.entry(key).or_insert(value);
+        }
+        let text = serde_json::to_string(&Value::Object(line)).map_err(|_| fmt::Error)?;
+        writeln!(writer, "{text}")
+    }
+}
+
+/// Adds the keys of a JSON object (as `JsonFields` writes it) to `fields`.
+fn merge_json_object(fields: &mut Map<String, Value>, json: &str) {
+    if let Ok(Value::Object(object)) = serde_json::from_str::<Value>(json) {
+        fields.extend(object);
+    }
+}
+
+#[cfg(test)]
+#[path = "logging_tests.rs"]
+mod tests;

@@ -1,0 +1,98 @@
+//! A handler's panic as an invocation failure: what Lambda is told, and
+//! what the log gets.
+
+use std::any::Any;
+use std::fmt;
+
+use lambda_runtime::Diagnostic;
+
+/// Why an invocation failed: the handler's own error, or a panic.
+#[derive(PartialEq, Eq)]
+pub enum Failure<E> {
+    Handler(E),
+    /// The handler panicked and [`crate::Function::on_panic`] gave no answer.
+    Panic {
+        request_id: String,
+    },
+}
+
+/// The handler's error as itself (`lambda_runtime` logs this Debug for
+/// each failed invocation, as it did before panics were caught).
+impl<E: fmt::Debug> fmt::Debug for Failure<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Handler(error) => error.fmt(f),
+            Self::Panic { request_id } => write!(f, "Panic {{ request_id: {request_id:?} }}"),
+        }
+    }
+}
+
+impl<E: Into<Diagnostic>> From<Failure<E>> for Diagnostic {
+    fn from(failure: Failure<E>) -> Self {
+        match failure {
+            Failure::Handler(error) => error.into(),
+            // A fixed message: the panic's own text may hold anything.
+            Failure::Panic { request_id } => Diagnostic {
+                error_type: "Panic".into(),
+                error_message: format!(
+                    "the handler panicked; the function's log has the detail under requestId {request_id}"
+                ),
+            },
+        }
+    }
+}
+
+/// Logs each panic through tracing (an ERROR line: JSON in Lambda, inside
+/// the invocation's span so it carries `requestId`) instead of Rust's
+/// default hook, which writes plain text on stderr. Process-wide: only
+/// `start` installs it.
+pub(crate) fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|at| format!("{}:{}", at.file(), at.line()))
+            .unwrap_or_default();
+        tracing::error!(panic = panic_message(info.payload()), location, "panicked");
+    }));
+}
+
+/// The text of a panic (`panic!` with a literal or a format), for the log.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        text
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text
+    } else {
+        "(no message)"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_reported_with_a_fixed_message_and_the_request_id() {
+        let diagnostic = Diagnostic::from(Failure::<String>::Panic {
+            request_id: "r-9".into(),
+        });
+        assert_eq!(diagnostic.error_type, "Panic");
+        assert_eq!(
+            diagnostic.error_message,
+            "the handler panicked; the function's log has the detail under requestId r-9"
+        );
+        let handler = Diagnostic::from(Failure::Handler("plain".to_owned()));
+        assert_eq!(handler.error_message, "plain");
+        assert_eq!(format!("{:?}", Failure::Handler("plain")), "\"plain\"");
+    }
+
+    #[test]
+    fn the_panic_text_is_read_from_either_payload() {
+        let literal: Box<dyn Any + Send> = Box::new("literal");
+        let formatted: Box<dyn Any + Send> = Box::new(format!("n={}", 1));
+        let other: Box<dyn Any + Send> = Box::new(7_u8);
+        assert_eq!(panic_message(literal.as_ref()), "literal");
+        assert_eq!(panic_message(formatted.as_ref()), "n=1");
+        assert_eq!(panic_message(other.as_ref()), "(no message)");
+    }
+}
