@@ -51,10 +51,24 @@ set +e
 cargo test --workspace --no-fail-fast 2>&1 | tee "$test_log"
 test_rc=${PIPESTATUS[0]}
 set -e
+
+stage "release profile: a panic is a reported error, not a dead process (lambda-kit-probe built --release)"
+# The deployed binaries use the release profile (panic = "unwind"); the
+# probe's end-to-end tests (panic caught and reported, process kept warm, log
+# shape, no secrets at TRACE, init error) run again against a release build.
+target_dir="$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+set +e
+cargo build --release --quiet -p lambda-kit-probe &&
+  LAMBDA_KIT_PROBE_BIN="$target_dir/release/lambda-kit-probe" \
+    cargo test -p lambda-kit-probe --test end_to_end 2>&1 | tee -a "$test_log"
+release_rc=${PIPESTATUS[0]}
+set -e
 rust_passed=$(grep -Eo 'test result: [A-Za-z]+\. [0-9]+ passed' "$test_log" | awk '{s+=$4} END {print s+0}')
 rust_failed=$(grep -Eo '[0-9]+ failed;' "$test_log" | awk '{s+=$1} END {print s+0}')
 rm -f "$test_log"
 [[ $test_rc -eq 0 ]] || fail "cargo test ($rust_failed failed)"
+[[ $release_rc -eq 0 ]] || fail "release-profile probe tests"
 
 stage "UserSig interop with Tencent's reference libraries"
 devtools/interop/run.sh
