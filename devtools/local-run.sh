@@ -247,6 +247,11 @@ helper check-push-stats --output "$work/push-bad.json" --event events/push-stats
 # testSecret's live check + two ops-pull runs; GET + POST (not the bad request).
 helper check-emulator --endpoint "$tim_endpoint" --appinfo 3 --push 2
 
+stage "metrics the functions emitted (EMF lines in their output)"
+helper metrics --log "$work/watch.log" --catalog infra/metrics.json --require \
+  UserSigHoursLeft DaysWritten DaysUnchanged DaysFailed MalformedRows NewestDayLagHours RunSucceeded \
+  ActiveUserNum MaxOnlineNum Requests UpstreamLatency
+
 stage "stop everything"
 stop_group "$watch_pid" && watch_pid=""
 stop_group "$emulator_pid" && emulator_pid=""

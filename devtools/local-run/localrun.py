@@ -512,6 +512,67 @@ def cmd_check_push_stats(args) -> None:
         print(indent(truncate_lines(json.dumps(body, indent=2), args.max_lines), "    "))
 
 
+def emf_documents(log_text: str) -> list[dict]:
+    """The EMF documents in a log: JSON objects with `_aws`, wherever a line
+    starts them (cargo lambda watch may prefix the function's output)."""
+    docs = []
+    for line in log_text.splitlines():
+        start = line.find("{")
+        if start < 0 or '"_aws"' not in line:
+            continue
+        try:
+            doc = json.loads(line[start:])
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and isinstance(doc.get("_aws"), dict):
+            docs.append(doc)
+    return docs
+
+
+def cmd_metrics(args) -> None:
+    """Prints the metrics the functions emitted (from cargo lambda watch's log)
+    as a short table, and checks the ones every run must show."""
+    catalog = json.loads(Path(args.catalog).read_text())
+    listed = {m["name"]: m for m in catalog["metrics"]}
+    business = set(catalog["business_metrics"]["names"])
+    rows: dict[tuple[str, str], dict] = {}
+    namespaces: set[str] = set()
+    unlisted: set[str] = set()
+    docs = emf_documents(Path(args.log).read_text(errors="replace"))
+    for doc in docs:
+        for directive in doc["_aws"].get("CloudWatchMetrics", []):
+            namespaces.add(str(directive.get("Namespace")))
+            dims = directive.get("Dimensions", [[]])[0]
+            dim_text = ", ".join(f"{d}={doc.get(d)}" for d in dims) or "-"
+            for metric in directive.get("Metrics", []):
+                name = metric["Name"]
+                if name not in listed and name not in business:
+                    unlisted.add(name)
+                row = rows.setdefault((name, dim_text), {"n": 0, "unit": metric.get("Unit", "None")})
+                row["n"] += 1
+                row["last"] = doc.get(name)
+    def by(name: str) -> str:
+        return ", ".join(listed[name]["emitted_by"]) if name in listed else "ops-pull (business)"
+    print(f"  {'metric':<22} {'dimensions':<26} {'docs':>4}  {'last value':>11}  {'unit':<12} emitted by")
+    shown_business = 0
+    for (name, dims), row in sorted(rows.items(), key=lambda kv: (kv[0][0] in business, kv[0])):
+        if name in business:
+            shown_business += 1
+            if shown_business > args.business_rows:
+                continue
+        print(f"  {name:<22} {dims:<26} {row['n']:>4}  {row['last']!s:>11}  {row['unit']:<12} {by(name)}")
+    hidden = sum(1 for (name, _) in rows if name in business) - min(shown_business, args.business_rows)
+    if hidden > 0:
+        print(f"  … and {hidden} more business metrics (Tencent's fields, one document per recent day written)")
+    check(namespaces == {args.namespace}, f"{len(docs)} EMF documents, namespace {args.namespace}",
+          f"EMF namespaces {sorted(namespaces)}, expected only {args.namespace}")
+    check(not unlisted, "every emitted metric is in infra/metrics.json",
+          f"not in infra/metrics.json: {sorted(unlisted)}")
+    names = {name for name, _ in rows}
+    for required in args.require:
+        check(required in names, f"metric {required} emitted", f"no EMF document carried {required}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -561,6 +622,14 @@ def main() -> int:
     p.add_argument("--status", type=int, required=True)
     p.add_argument("--max-lines", type=int, default=30)
     p.set_defaults(run=cmd_check_push_stats)
+
+    p = sub.add_parser("metrics")
+    p.add_argument("--log", required=True)
+    p.add_argument("--catalog", required=True)
+    p.add_argument("--namespace", default="TencentChat")
+    p.add_argument("--business-rows", type=int, default=3)
+    p.add_argument("--require", nargs="*", default=[])
+    p.set_defaults(run=cmd_metrics)
 
     args = parser.parse_args()
     try:
