@@ -13,6 +13,7 @@ use tim::api::push::{MAX_TASK_IDS, MAX_WINDOW_SECS, PushStatsRequest};
 
 use crate::error::{ApiError, ErrorCode, echo};
 use crate::time::{self, TimeError};
+use tim::api::json_kind;
 
 /// Largest accepted POST body (after base64 decoding).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -333,17 +334,6 @@ fn json_task_ids(value: &Value) -> Result<Vec<String>, ApiError> {
             r#"task_ids must be an array of strings (e.g. ["task-1"]), not {}"#,
             json_kind(other)
         ))),
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -219,7 +219,7 @@ impl AppInfo {
             None => (Vec::new(), Some(MalformedAnswer::MissingResult)),
             Some(other) => (
                 Vec::new(),
-                Some(MalformedAnswer::ResultNotAList(json_type(other))),
+                Some(MalformedAnswer::ResultNotAList(super::json_kind(other))),
             ),
         };
         Self {
@@ -232,17 +232,6 @@ impl AppInfo {
     /// Why `Result` could not be read (`None`: it was a list, maybe empty).
     pub fn malformed(&self) -> Option<MalformedAnswer> {
         self.malformed
-    }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 

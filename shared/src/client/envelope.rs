@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use crate::api::json_kind;
 use crate::error::Error;
 
 /// A successful Tencent answer: the envelope and the exact body.
@@ -56,17 +57,6 @@ pub(super) fn parse_envelope(command: &str, raw: bytes::Bytes) -> Result<Respons
         });
     }
     Ok(Response { envelope, raw })
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]
