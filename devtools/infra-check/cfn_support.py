@@ -198,3 +198,14 @@ def failed_rules(rules: dict[str, Any], params: dict[str, str]) -> list[str]:
         if evaluate_rule_fn(rule.get("RuleCondition", True), params)
         and not all(evaluate_rule_fn(a["Assert"], params) for a in rule["Assertions"])
     ]
+
+
+def check_patterns(c: Any, params: dict[str, Any], samples: dict[str, tuple[list[str], list[str]]]) -> None:
+    """Each parameter's AllowedPattern accepts its good samples and refuses its
+    bad ones (a missing pattern accepts nothing but the empty string)."""
+    for name, (good, bad) in samples.items():
+        pattern = re.compile(params.get(name, {}).get("AllowedPattern", "^$"))
+        for value in good:
+            c.check(pattern.fullmatch(value) is not None, f"{name} pattern rejects {value!r}")
+        for value in bad:
+            c.check(pattern.fullmatch(value) is None, f"{name} pattern accepts {value!r}")

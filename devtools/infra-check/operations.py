@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 from cfn_support import (
+    check_patterns,
     Checks, failed_rules, parameter_values, resolve_template, resources_of_type, rule_parameters, sub_variables,
 )
 
@@ -346,12 +347,7 @@ def check_operations_parameters(c: Checks, cfn: dict[str, Any]) -> None:
         "MetricsNamespace": (["TencentChat", "Acme/Chat-Test", "a.b_c#d:e"],
                              ["", "AWS/Lambda", "has space", 'quo"te', "it's", "x" * 256]),
     }
-    for name, (good, bad) in samples.items():
-        pattern = re.compile(params.get(name, {}).get("AllowedPattern", "^$"))
-        for value in good:
-            c.check(pattern.fullmatch(value) is not None, f"{name} pattern rejects {value!r}")
-        for value in bad:
-            c.check(pattern.fullmatch(value) is None, f"{name} pattern accepts {value!r}")
+    check_patterns(c, params, samples)
     c.equal(params.get("AlarmsReachNobody", {}).get("AllowedValues"), ["", "acknowledged"], "AlarmsReachNobody values")
     for name in ["AlarmTopicArn", "AlarmsReachNobody"]:
         c.equal(params.get(name, {}).get("Default"), "", f"{name} default")

@@ -17,10 +17,10 @@ without a break-glass role.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Callable
 
 from cfn_support import (
+    check_patterns,
     Checks, as_list, condition_value, parameter_values, render_sub, resolve_template, resources_of_type,
     role_statements, statements,
 )
@@ -84,12 +84,7 @@ def check_access_parameters(c: Checks, sam: dict[str, Any]) -> None:
              "arn:aws:sts::123456789012:assumed-role/BreakGlass/alice"],
         ),
     }
-    for name, (good, bad) in samples.items():
-        pattern = re.compile(params.get(name, {}).get("AllowedPattern", "^$"))
-        for value in good:
-            c.check(pattern.fullmatch(value) is not None, f"{name} pattern rejects {value!r}")
-        for value in bad:
-            c.check(pattern.fullmatch(value) is None, f"{name} pattern accepts {value!r}")
+    check_patterns(c, params, samples)
     for label, values in SCENARIOS.items():
         values_all = parameter_values(sam, values)
         own, glass = bool(values["AppSecretKmsArn"]), bool(values["BreakGlassRoleArn"])
