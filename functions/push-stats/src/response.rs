@@ -71,16 +71,12 @@ impl From<PushCounts> for Counts {
             sent: c.sent,
             delivered: c.delivered,
             clicked: c.clicked,
-            delivery_rate: rate(c.delivered, c.sent),
-            click_rate: rate(c.clicked, c.delivered),
+            delivery_rate: c.delivery_rate(),
+            click_rate: c.click_rate(),
         }
     }
 }
 
-/// `part / whole` rounded to 4 decimals; `None` when `whole` is 0.
-pub fn rate(part: u64, whole: u64) -> Option<f64> {
-    (whole != 0).then(|| ((part as f64 / whole as f64) * 10_000.0).round() / 10_000.0)
-}
 
 impl StatsResponse {
     pub fn new(query: &StatsQuery, stats: PushStatistics) -> Self {
@@ -125,6 +121,7 @@ impl From<PlatformPushStats> for PlatformResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tim::api::push::rate;
     use serde_json::json;
 
     #[test]

@@ -154,6 +154,25 @@ pub struct PushCounts {
     pub clicked: u64,
 }
 
+impl PushCounts {
+    /// `delivered / sent`, rounded to 4 decimals (0.25 = 25 %); `None` when
+    /// nothing was sent.
+    pub fn delivery_rate(&self) -> Option<f64> {
+        rate(self.delivered, self.sent)
+    }
+
+    /// `clicked / delivered`, rounded to 4 decimals; `None` when nothing was
+    /// delivered.
+    pub fn click_rate(&self) -> Option<f64> {
+        rate(self.clicked, self.delivered)
+    }
+}
+
+/// `part / whole` rounded to 4 decimals; `None` when `whole` is 0.
+pub fn rate(part: u64, whole: u64) -> Option<f64> {
+    (whole != 0).then(|| ((part as f64 / whole as f64) * 10_000.0).round() / 10_000.0)
+}
+
 /// Counts of one channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformPushStats {
