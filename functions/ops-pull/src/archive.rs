@@ -3,6 +3,8 @@
 //! ```text
 //! {prefix}/daily/sdkappid={id}/dt={YYYY-MM-DD}/operations.json   JSON Lines, one row a line
 //! {prefix}/raw/sdkappid={id}/pulled_at={YYYYMMDDTHHMMSS.mmmZ}.json.gz   Tencent's body, gzip
+//! {prefix}/push/sdkappid={id}/dt={YYYY-MM-DD}/push_statistics.json   JSON Lines (see `push_rows`)
+//! {prefix}/manifest/sdkappid={id}.json   content hashes of the above (see `index`)
 //! ```
 //!
 //! A daily object's identity is the SHA-256 of its lines without
@@ -65,6 +67,28 @@ impl Layout {
         ))
     }
 
+    pub fn push_key(&self, sdkappid: u64, date: NaiveDate) -> String {
+        self.under_prefix(format!(
+            "push/sdkappid={sdkappid}/dt={}/push_statistics.json",
+            date.format("%Y-%m-%d")
+        ))
+    }
+
+    /// The folder of an app's daily objects (for listings).
+    pub fn daily_folder(&self, sdkappid: u64) -> String {
+        self.under_prefix(format!("daily/sdkappid={sdkappid}/"))
+    }
+
+    /// The folder of an app's push objects (for listings).
+    pub fn push_folder(&self, sdkappid: u64) -> String {
+        self.under_prefix(format!("push/sdkappid={sdkappid}/"))
+    }
+
+    /// Outside the Glue tables' folders, so Athena never reads it.
+    pub fn manifest_key(&self, sdkappid: u64) -> String {
+        self.under_prefix(format!("manifest/sdkappid={sdkappid}.json"))
+    }
+
     /// Millisecond resolution, no colons (they need escaping in many tools).
     pub fn raw_key(&self, sdkappid: u64, pulled_at: DateTime<Utc>) -> String {
         self.under_prefix(format!(
@@ -112,7 +136,7 @@ impl DailyObject {
         date: NaiveDate,
         rows: impl IntoIterator<Item = &'a AppInfoDay>,
     ) -> Self {
-        let mut lines: Vec<Line> = rows
+        let lines: Vec<Line> = rows
             .into_iter()
             .map(|row| {
                 let mut line: Line = row
@@ -128,6 +152,11 @@ impl DailyObject {
                 line
             })
             .collect();
+        Self::from_lines(date, lines)
+    }
+
+    /// Lines built elsewhere (push statistics), in a stable order.
+    pub fn from_lines(date: NaiveDate, mut lines: Vec<Line>) -> Self {
         lines.sort_by_cached_key(|line| serde_json::to_string(line).unwrap_or_default());
         Self { date, lines }
     }
@@ -227,6 +256,13 @@ mod tests {
             layout.raw_key(1400000000, t),
             "ops/data/raw/sdkappid=1400000000/pulled_at=20261102T060001.234Z.json.gz"
         );
+        assert_eq!(
+            layout.push_key(1400000000, d),
+            "ops/data/push/sdkappid=1400000000/dt=2026-11-01/push_statistics.json"
+        );
+        assert_eq!(layout.daily_folder(7), "ops/data/daily/sdkappid=7/");
+        assert_eq!(layout.push_folder(7), "ops/data/push/sdkappid=7/");
+        assert_eq!(layout.manifest_key(7), "ops/data/manifest/sdkappid=7.json");
         assert_eq!(
             Layout::new("/").daily_key(1, d),
             "daily/sdkappid=1/dt=2026-11-01/operations.json"

@@ -5,9 +5,12 @@
 use tim::config::{ConfigError, Env};
 
 use crate::archive::{DEFAULT_PREFIX, Layout};
+use crate::push_history::{self, PushHistory};
 
 pub const BUCKET_ENV: &str = "OPS_BUCKET";
 pub const PREFIX_ENV: &str = "OPS_PREFIX";
+/// Days of push statistics re-pulled each run (0 switches it off).
+pub const PUSH_DAYS_ENV: &str = "PUSH_ARCHIVE_DAYS";
 /// The AWS SDK's S3-only endpoint override; with it the archive is
 /// addressed path-style (see [`s3_client`]).
 pub const S3_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_S3";
@@ -16,12 +19,13 @@ pub const S3_ENDPOINT_ENV: &str = "AWS_ENDPOINT_URL_S3";
 pub struct OpsConfig {
     pub bucket: String,
     pub layout: Layout,
+    pub push_history: PushHistory,
     /// `AWS_ENDPOINT_URL_S3` is set (moto, a local S3).
     pub s3_endpoint_override: bool,
 }
 
 impl OpsConfig {
-    /// Reads `OPS_BUCKET` (required), `OPS_PREFIX` and whether
+    /// Reads `OPS_BUCKET` (required), `OPS_PREFIX`, `PUSH_ARCHIVE_DAYS` and whether
     /// `AWS_ENDPOINT_URL_S3` is set.
     pub fn read(env: &Env) -> Result<Self, ConfigError> {
         let bucket = env.required(
@@ -40,9 +44,22 @@ impl OpsConfig {
         let prefix = env
             .get(PREFIX_ENV)
             .unwrap_or_else(|| DEFAULT_PREFIX.to_owned());
+        let days = env
+            .parse_with(PUSH_DAYS_ENV, |text| match text.parse::<u32>() {
+                Ok(days) if days <= push_history::MAX_DAYS => Ok(days),
+                _ => Err(format!(
+                    "{text:?} is not a number of days from 0 (off) to {} (Tencent keeps 30)",
+                    push_history::MAX_DAYS
+                )),
+            })?
+            .unwrap_or(push_history::DEFAULT_DAYS);
         Ok(Self {
             bucket,
             layout: Layout::new(&prefix),
+            push_history: PushHistory {
+                days,
+                ..PushHistory::default()
+            },
             s3_endpoint_override: env.get(S3_ENDPOINT_ENV).is_some(),
         })
     }
@@ -109,6 +126,22 @@ mod tests {
         assert_eq!(config.layout.prefix(), "tencent-chat/operations");
         let config = read(&[(BUCKET_ENV, "ops-archive"), (PREFIX_ENV, "/")]).unwrap();
         assert_eq!(config.layout.prefix(), "");
+    }
+
+    #[test]
+    fn push_archive_days_default_to_seven_and_zero_is_off() {
+        let days = |value: &str| {
+            read(&[(BUCKET_ENV, "b-1"), (PUSH_DAYS_ENV, value)]).map(|c| c.push_history.days)
+        };
+        assert_eq!(read(&[(BUCKET_ENV, "b-1")]).unwrap().push_history.days, 7);
+        assert_eq!(days("").unwrap(), 7);
+        assert_eq!(days("0").unwrap(), 0);
+        assert_eq!(days(" 30 ").unwrap(), 30);
+        for bad in ["31", "-1", "seven", "1.5"] {
+            let err = days(bad).unwrap_err();
+            assert_eq!(err.variable, PUSH_DAYS_ENV, "{bad}");
+            assert!(err.to_string().contains("0 (off) to 30"), "{err}");
+        }
     }
 
     #[test]

@@ -59,8 +59,13 @@ pub fn warnings(newest: Option<NaiveDate>, rows: usize, now: DateTime<Utc>) -> V
     warnings
 }
 
+/// China's calendar date at `now`.
+pub fn china_today(now: DateTime<Utc>) -> NaiveDate {
+    (now + china_offset()).date_naive()
+}
+
 /// The instant a China calendar day starts.
-fn start_of(day: NaiveDate) -> DateTime<Utc> {
+pub fn start_of(day: NaiveDate) -> DateTime<Utc> {
     (day.and_time(NaiveTime::MIN) - china_offset()).and_utc()
 }
 

@@ -12,7 +12,7 @@ use tim::secrets::CredentialsSource;
 use tim::{ClientConfig, CredentialsProvider};
 
 use crate::config::{OpsConfig, s3_client};
-use crate::{App, Deadlines, OpsPull, RunError, RunSummary, S3Store};
+use crate::{App, Deadlines, OpsPull, RunError, RunSummary, S3Store, TencentApp};
 
 /// What the environment says, read and checked once at init.
 #[derive(Debug)]
@@ -71,7 +71,7 @@ impl Settings {
 }
 
 /// The deployed function: the real Tencent client and S3.
-pub type Lambda = OpsPull<tim::Client, S3Store>;
+pub type Lambda = OpsPull<TencentApp, S3Store>;
 
 impl Setup for Settings {
     type Function = Lambda;
@@ -87,7 +87,11 @@ impl Setup for Settings {
             .map(|(name, provider)| {
                 App::new(
                     name,
-                    tim::Client::new(self.http.clone(), self.client_config.clone(), provider),
+                    TencentApp::new(tim::Client::new(
+                        self.http.clone(),
+                        self.client_config.clone(),
+                        provider,
+                    )),
                 )
             })
             .collect();
@@ -98,6 +102,7 @@ impl Setup for Settings {
                 self.ops.bucket.clone(),
             ),
             layout: self.ops.layout.clone(),
+            push: self.ops.push_history,
             metrics: self.metrics.clone(),
         }
     }
@@ -134,6 +139,7 @@ mod tests {
             ("TIM_ENDPOINT", "http://127.0.0.1:9000"),
             ("TIM_REGION", "seoul"),
             ("METRICS_NAMESPACE", "Chat/Test"),
+            ("PUSH_ARCHIVE_DAYS", "3"),
         ]);
         let s = settings(&pairs).unwrap();
         assert_eq!(s.ops.bucket, "ops-archive");
@@ -146,6 +152,7 @@ mod tests {
         assert_eq!(endpoint, Some(Some(9000)));
         assert_eq!(s.client_config.region, Some(tim::Region::Seoul));
         assert_eq!(s.metrics.namespace(), "Chat/Test");
+        assert_eq!(s.ops.push_history.days, 3);
 
         for (change, variable) in [
             (("OPS_BUCKET", ""), "OPS_BUCKET"),
@@ -153,6 +160,7 @@ mod tests {
             (("TIM_ENDPOINT", "ftp://x"), "TIM_ENDPOINT"),
             (("TIM_REGION", "mars"), "TIM_REGION"),
             (("METRICS_NAMESPACE", "AWS/Lambda"), "METRICS_NAMESPACE"),
+            (("PUSH_ARCHIVE_DAYS", "31"), "PUSH_ARCHIVE_DAYS"),
         ] {
             let mut pairs: Vec<_> = BASE
                 .iter()
@@ -179,5 +187,6 @@ mod tests {
         assert_eq!(names, ["prod/app-1", "prod/app-2"]);
         assert_eq!(function.store.bucket(), "ops-archive");
         assert_eq!(function.layout.prefix(), "tencent-chat/operations");
+        assert_eq!(function.push.days, 7, "PUSH_ARCHIVE_DAYS unset: a week");
     }
 }

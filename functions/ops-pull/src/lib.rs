@@ -1,17 +1,22 @@
 #![doc = include_str!("../README.md")]
 
+mod app_run;
 pub mod archive;
 pub mod config;
 pub mod error;
 pub mod freshness;
+pub mod index;
 pub mod input;
 pub mod lambda;
 pub mod metrics;
 mod pull;
+pub mod push_history;
+pub mod push_rows;
 pub mod run;
 pub mod source;
 pub mod store;
 pub mod summary;
+pub mod write;
 
 use lambda_kit::metrics::Metrics;
 use serde_json::Value;
@@ -19,10 +24,11 @@ use serde_json::Value;
 pub use error::{FailureKind, RunError};
 pub use freshness::Warning;
 pub use input::RunRequest;
+pub use push_history::PushHistory;
 pub use run::{Deadlines, run};
-pub use source::{App, OpsSource};
+pub use source::{App, OpsSource, TencentApp};
 pub use store::{ArchiveStore, S3Store};
-pub use summary::{AppSummary, RunSummary};
+pub use summary::{AppSummary, PushSummary, RunSummary};
 
 /// The function's state, built once per cold start.
 #[derive(Debug)]
@@ -30,6 +36,8 @@ pub struct OpsPull<S, A> {
     pub apps: Vec<App<S>>,
     pub store: A,
     pub layout: archive::Layout,
+    /// How much push history each run archives.
+    pub push: PushHistory,
     /// Where the EMF documents go (stdout in Lambda).
     pub metrics: Metrics,
 }
@@ -57,6 +65,7 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
             &self.store,
             &self.layout,
             &request,
+            self.push,
             deadlines,
             &self.metrics,
         )

@@ -6,7 +6,8 @@
 //!   day, one metric per numeric field of Tencent's row.
 //! - Per app per run (not for dry runs): `DaysWritten`, `DaysUnchanged`,
 //!   `DaysFailed`, `MalformedRows`, and `NewestDayLagHours` when the pull
-//!   had a newest day.
+//!   had a newest day; with push history on, `PushDaysWritten`,
+//!   `PushDaysUnchanged` and `PushDaysFailed`.
 //! - Per run (not for dry runs): `RunSucceeded`, `Function=ops-pull`.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -86,6 +87,11 @@ pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
     doc = count(doc, "DaysUnchanged", app.days_unchanged);
     doc = count(doc, "DaysFailed", app.days_failed);
     doc = count(doc, "MalformedRows", app.malformed_rows);
+    if let Some(push) = &app.push {
+        doc = count(doc, "PushDaysWritten", push.days_written);
+        doc = count(doc, "PushDaysUnchanged", push.days_unchanged);
+        doc = count(doc, "PushDaysFailed", push.days_failed);
+    }
     if let Some(newest) = app.last_date {
         doc = doc.metric(
             "NewestDayLagHours",

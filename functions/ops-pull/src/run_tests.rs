@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use chrono::DateTime;
+use chrono::{DateTime, NaiveDate};
 use serde_json::{Value, json};
 use tim::api::appinfo::{AppInfo, AppInfoRequest};
+use tim::api::push::{PushStatistics, PushStatsRequest};
 
 use super::*;
-use crate::store::StoredObject;
+use crate::push_history::PushHistory;
+use crate::store::{ListedObject, PutCondition, PutRequest, StoreError, StoredObject};
 
 const APP: u64 = 1_400_000_000;
 
@@ -57,6 +59,12 @@ struct FakeSource {
     result: Mutex<Option<Option<Value>>>,
     requests: Mutex<Vec<AppInfoRequest>>,
     calls: AtomicUsize,
+    /// Push statistics: the windows asked for, and failures to answer with
+    /// (one taken per call) before the deterministic statistics.
+    push_requests: Mutex<Vec<(tokio::time::Instant, PushStatsRequest)>>,
+    push_failures: Mutex<Vec<tim::Error>>,
+    /// Added to every push count (a day's counts growing between runs).
+    push_growth: AtomicUsize,
 }
 
 impl FakeSource {
@@ -72,6 +80,9 @@ impl FakeSource {
             result: Mutex::new(None),
             requests: Mutex::new(Vec::new()),
             calls: AtomicUsize::new(0),
+            push_requests: Mutex::new(Vec::new()),
+            push_failures: Mutex::new(Vec::new()),
+            push_growth: AtomicUsize::new(0),
         }
     }
 
@@ -120,6 +131,33 @@ impl OpsSource for FakeSource {
         Ok(AppInfo::from_body(raw, envelope.as_object().unwrap()))
     }
 
+    async fn push_statistics(
+        &self,
+        request: &PushStatsRequest,
+        _deadline: Deadline,
+    ) -> Result<PushStatistics, tim::Error> {
+        self.push_requests
+            .lock()
+            .unwrap()
+            .push((tokio::time::Instant::now(), request.clone()));
+        tokio::task::yield_now().await;
+        {
+            let mut failures = self.push_failures.lock().unwrap();
+            if !failures.is_empty() {
+                return Err(failures.remove(0));
+            }
+        }
+        // Counts from the window and the app, so days and apps differ.
+        let base = (request.start_time / 86_400) as u64 % 97 + self.sdkappid % 10;
+        let grown = base + self.push_growth.load(Ordering::SeqCst) as u64;
+        let envelope = json!({"ErrorCode": 0, "Results": [{
+            "TotalCount": grown * 4, "SentCount": grown * 3, "DeliveredCount": grown * 2, "ClickCount": grown,
+            "PlatformStatistics": [
+                {"EventType": 1, "PushPlatform": 1, "TotalCount": grown * 3, "SentCount": grown * 3, "DeliveredCount": grown * 2, "ClickCount": grown},
+                {"EventType": 2, "PushPlatform": 0, "TotalCount": grown, "SentCount": 0, "DeliveredCount": 0, "ClickCount": 0}]}]});
+        Ok(PushStatistics::from_envelope(&envelope).unwrap())
+    }
+
     async fn sdkappid(&self) -> Result<u64, tim::Error> {
         Ok(self.sdkappid)
     }
@@ -140,6 +178,7 @@ struct MemoryStore {
     heads: AtomicUsize,
     gets: AtomicUsize,
     puts: AtomicUsize,
+    lists: AtomicUsize,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     versions: AtomicUsize,
@@ -179,7 +218,13 @@ impl MemoryStore {
     }
 
     fn reset_counts(&self) {
-        for counter in [&self.heads, &self.gets, &self.puts, &self.max_in_flight] {
+        for counter in [
+            &self.heads,
+            &self.gets,
+            &self.puts,
+            &self.lists,
+            &self.max_in_flight,
+        ] {
             counter.store(0, Ordering::SeqCst);
         }
     }
@@ -214,17 +259,35 @@ impl ArchiveStore for MemoryStore {
         Ok(result)
     }
 
-    async fn put(&self, request: PutRequest) -> Result<(), StoreError> {
+    async fn put(&self, request: PutRequest) -> Result<Option<String>, StoreError> {
         self.puts.fetch_add(1, Ordering::SeqCst);
         self.enter().await;
         let result = self.put_now(request);
         self.leave();
         result
     }
+
+    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<ListedObject>, StoreError> {
+        self.lists.fetch_add(1, Ordering::SeqCst);
+        self.enter().await;
+        let listed = self
+            .objects
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(key, _)| key.starts_with(prefix) && key.as_str() > start_after)
+            .map(|(key, stored)| ListedObject {
+                key: key.clone(),
+                etag: Some(stored.etag.clone()),
+            })
+            .collect();
+        self.leave();
+        Ok(listed)
+    }
 }
 
 impl MemoryStore {
-    fn put_now(&self, request: PutRequest) -> Result<(), StoreError> {
+    fn put_now(&self, request: PutRequest) -> Result<Option<String>, StoreError> {
         if self
             .fail_puts_containing
             .lock()
@@ -254,10 +317,10 @@ impl MemoryStore {
                 content_type: request.content_type,
                 content_encoding: request.content_encoding,
                 sha: request.content_sha256,
-                etag,
+                etag: etag.clone(),
             },
         );
-        Ok(())
+        Ok(Some(etag))
     }
 }
 
@@ -282,6 +345,7 @@ async fn run_with(
         store,
         &Layout::default(),
         &request,
+        PushHistory::OFF,
         Deadlines::after(Duration::from_secs(30)),
         &Metrics::capture(NAMESPACE).0,
     )
@@ -316,10 +380,20 @@ async fn a_run_writes_thirty_days_and_the_raw_copy() {
     assert_eq!(app.malformed_rows, 0);
     assert_eq!(app.first_date, Some(first_day()));
     assert_eq!(app.last_date, Some(first_day() + chrono::Days::new(29)));
-    assert_eq!(store.puts.load(Ordering::SeqCst), 31);
+    // 30 days, the raw copy and the manifest; nothing listed, so no HEAD.
+    assert_eq!(store.puts.load(Ordering::SeqCst), 32);
+    assert_eq!(store.heads.load(Ordering::SeqCst), 0);
+    assert_eq!(store.lists.load(Ordering::SeqCst), 1);
 
     let keys = store.keys();
-    assert_eq!(keys.len(), 31);
+    assert_eq!(keys.len(), 32);
+    let manifest: crate::index::Manifest =
+        serde_json::from_slice(&store.object(&Layout::default().manifest_key(APP)).body).unwrap();
+    assert_eq!(manifest.objects.len(), 30);
+    assert_eq!(
+        manifest.objects[&daily_key(APP, 0)].etag,
+        store.object(&daily_key(APP, 0)).etag
+    );
     let raw_key = app.raw_key.clone().unwrap();
     assert!(keys.contains(&raw_key));
     assert!(raw_key.starts_with("tencent-chat/operations/raw/sdkappid=1400000000/pulled_at="));
@@ -374,11 +448,14 @@ async fn a_second_run_writes_no_day_and_a_changed_day_is_rewritten() {
         (again.apps[0].days_written, again.apps[0].days_unchanged),
         (0, 30)
     );
-    assert_eq!(store.heads.load(Ordering::SeqCst), 30);
+    // One listing and the manifest instead of a HEAD per day.
+    assert_eq!(store.heads.load(Ordering::SeqCst), 0);
+    assert_eq!(store.lists.load(Ordering::SeqCst), 1);
+    assert_eq!(store.gets.load(Ordering::SeqCst), 1);
     assert_eq!(
         store.puts.load(Ordering::SeqCst),
         1,
-        "only the new raw copy"
+        "only the new raw copy (the manifest is unchanged)"
     );
     assert_eq!(
         store.object(&daily_key(APP, 3)).body,
@@ -395,12 +472,85 @@ async fn a_second_run_writes_no_day_and_a_changed_day_is_rewritten() {
         (changed.apps[0].days_written, changed.apps[0].days_unchanged),
         (1, 29)
     );
-    assert_eq!(store.puts.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        store.puts.load(Ordering::SeqCst),
+        3,
+        "the day, the raw copy and the manifest"
+    );
     assert_eq!(
         line_of(&store, &daily_key(APP, 5))["ActiveUserNum"],
         json!(999)
     );
     assert_eq!(store.object(&daily_key(APP, 3)).body, before);
+}
+
+#[tokio::test]
+async fn the_manifest_is_only_a_hint_checked_against_the_listing() {
+    let apps = one_app();
+    let store = MemoryStore::default();
+    run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+
+    // Behind our back: one day deleted, one replaced by other content (a
+    // new ETag), and the manifest itself lost on the next round.
+    let deleted = daily_key(APP, 2);
+    let replaced = daily_key(APP, 7);
+    store.objects.lock().unwrap().remove(&deleted);
+    store
+        .put_now(PutRequest {
+            key: replaced.clone(),
+            body: b"{}\n".to_vec(),
+            content_type: "application/x-ndjson",
+            content_encoding: None,
+            content_sha256: Some("other".into()),
+            condition: PutCondition::Always,
+        })
+        .unwrap();
+    store.reset_counts();
+    let summary = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.apps[0].days_written, summary.apps[0].days_unchanged),
+        (2, 28)
+    );
+    assert_eq!(
+        store.heads.load(Ordering::SeqCst),
+        1,
+        "only the replaced day is asked about"
+    );
+    assert_eq!(line_of(&store, &deleted)["ActiveUserNum"], json!(102));
+    assert_eq!(line_of(&store, &replaced)["ActiveUserNum"], json!(107));
+
+    store
+        .objects
+        .lock()
+        .unwrap()
+        .remove(&Layout::default().manifest_key(APP));
+    store.reset_counts();
+    let summary = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.apps[0].days_written, summary.apps[0].days_unchanged),
+        (0, 30)
+    );
+    assert_eq!(
+        store.heads.load(Ordering::SeqCst),
+        30,
+        "without a manifest every listed day is checked"
+    );
+    assert_eq!(
+        store.puts.load(Ordering::SeqCst),
+        2,
+        "the raw copy and the rebuilt manifest"
+    );
+    store.reset_counts();
+    run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(store.heads.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]
@@ -491,7 +641,11 @@ async fn a_failed_pull_writes_nothing_for_that_app_and_fails_the_run() {
             .iter()
             .all(|k| !k.contains("sdkappid=1400000001"))
     );
-    assert_eq!(store.keys().len(), 31, "the other app still landed");
+    assert_eq!(
+        store.keys().len(),
+        32,
+        "the other app still landed (and its manifest)"
+    );
     let summary = err.summary().unwrap();
     assert_eq!(summary.apps[0].days_written, 30);
     assert_eq!(summary.apps[1].days_written, 0);
@@ -527,7 +681,11 @@ async fn failed_writes_are_listed_and_the_rest_land() {
             .collect::<Vec<_>>(),
         ["2026-10-05", "2026-10-20"]
     );
-    assert_eq!(store.keys().len(), 29, "28 days and the raw copy");
+    assert_eq!(
+        store.keys().len(),
+        30,
+        "28 days, the raw copy and the manifest"
+    );
 
     // The next run repairs exactly the missing days.
     store.fail_puts_containing.lock().unwrap().clear();
@@ -635,6 +793,7 @@ async fn writes_stop_at_the_storage_deadline() {
         &store,
         &Layout::default(),
         &RunRequest::default(),
+        PushHistory::OFF,
         deadlines,
         &Metrics::capture(NAMESPACE).0,
     )
@@ -657,6 +816,7 @@ async fn invalid_input_calls_nothing() {
         apps: one_app(),
         store: MemoryStore::default(),
         layout: Layout::default(),
+        push: PushHistory::OFF,
         metrics,
     };
     let err = function
@@ -680,6 +840,8 @@ async fn invalid_input_calls_nothing() {
 mod answers;
 #[path = "run_tests_metrics.rs"]
 mod metrics;
+#[path = "run_tests_push.rs"]
+mod push;
 
 #[tokio::test(start_paused = true)]
 async fn deadlines_keep_proportionate_reserves() {

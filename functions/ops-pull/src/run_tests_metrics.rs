@@ -10,6 +10,7 @@ fn function(apps: Vec<App<FakeSource>>) -> (crate::OpsPull<FakeSource, MemorySto
         apps,
         store: MemoryStore::default(),
         layout: Layout::default(),
+        push: PushHistory::OFF,
         metrics,
     };
     (function, lines)

@@ -5,6 +5,7 @@ use std::future::Future;
 
 use tim::Deadline;
 use tim::api::appinfo::{AppInfo, AppInfoRequest};
+use tim::api::push::{PushStatistics, PushStatsRequest};
 
 /// One app's `getappinfo`.
 pub trait OpsSource: Sync {
@@ -14,23 +15,64 @@ pub trait OpsSource: Sync {
         deadline: Deadline,
     ) -> impl Future<Output = Result<AppInfo, tim::Error>> + Send;
 
+    /// `all_member_push_statistics`, ONE attempt: the push history paces
+    /// its calls itself (Tencent allows one a second), retries included.
+    fn push_statistics(
+        &self,
+        request: &PushStatsRequest,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<PushStatistics, tim::Error>> + Send;
+
     /// The app's SDKAppID (from its credentials: the data's `AppId` field is
     /// not sent when a field subset is asked for).
     fn sdkappid(&self) -> impl Future<Output = Result<u64, tim::Error>> + Send;
 }
 
-impl OpsSource for tim::Client {
+/// An app at Tencent: two clients over one credentials provider and one
+/// HTTP pool, the second without backoff retries (see
+/// [`OpsSource::push_statistics`]).
+#[derive(Debug, Clone)]
+pub struct TencentApp {
+    ops: tim::Client,
+    push: tim::Client,
+}
+
+impl TencentApp {
+    pub fn new(client: tim::Client) -> Self {
+        let push = client.with_retry(tim::RetryPolicy {
+            max_attempts: 1,
+            ..client.config().retry
+        });
+        Self { ops: client, push }
+    }
+}
+
+impl OpsSource for TencentApp {
     async fn get_app_info(
         &self,
         request: &AppInfoRequest,
         deadline: Deadline,
     ) -> Result<AppInfo, tim::Error> {
-        tim::Client::get_app_info(self, request, deadline).await
+        self.ops.get_app_info(request, deadline).await
+    }
+
+    async fn push_statistics(
+        &self,
+        request: &PushStatsRequest,
+        deadline: Deadline,
+    ) -> Result<PushStatistics, tim::Error> {
+        self.push
+            .all_member_push_statistics(request, deadline)
+            .await
     }
 
     async fn sdkappid(&self) -> Result<u64, tim::Error> {
         // Cached by the provider after the first call of a cold start.
-        self.credentials().credentials().await.map(|c| c.sdkappid)
+        self.ops
+            .credentials()
+            .credentials()
+            .await
+            .map(|c| c.sdkappid)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Where the archive is written: a small trait over the three S3 calls the
+//! Where the archive is written: a small trait over the four S3 calls the
 //! run needs, implemented by `aws_sdk_s3::Client` (tests add in-memory fakes).
 
 use std::collections::HashMap;
@@ -14,6 +14,13 @@ use crate::archive::HASH_METADATA_KEY;
 pub struct StoredObject {
     /// The `content-sha256` metadata, if the object has it.
     pub content_sha256: Option<String>,
+    pub etag: Option<String>,
+}
+
+/// One key of a listing, with the ETag S3 holds for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
     pub etag: Option<String>,
 }
 
@@ -64,7 +71,19 @@ pub trait ArchiveStore: Sync {
         key: &str,
     ) -> impl Future<Output = Result<Option<(StoredObject, Vec<u8>)>, StoreError>> + Send;
 
-    fn put(&self, request: PutRequest) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Writes the object; the new object's ETag when S3 tells it.
+    fn put(
+        &self,
+        request: PutRequest,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Every key under `prefix` that sorts after `start_after`, in key order
+    /// (all pages).
+    fn list(
+        &self,
+        prefix: &str,
+        start_after: &str,
+    ) -> impl Future<Output = Result<Vec<ListedObject>, StoreError>> + Send;
 }
 
 /// An S3 bucket as the archive.
@@ -146,7 +165,7 @@ impl ArchiveStore for S3Store {
         }
     }
 
-    async fn put(&self, request: PutRequest) -> Result<(), StoreError> {
+    async fn put(&self, request: PutRequest) -> Result<Option<String>, StoreError> {
         let mut put = self
             .client
             .put_object()
@@ -164,11 +183,33 @@ impl ArchiveStore for S3Store {
             PutCondition::IfMatch(etag) => put.if_match(etag),
         };
         match put.send().await {
-            Ok(_) => Ok(()),
+            Ok(out) => Ok(out.e_tag().map(str::to_owned)),
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => {
                 Err(StoreError::PreconditionFailed)
             }
             Err(e) => Err(describe("PutObject", &e)),
         }
+    }
+
+    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<ListedObject>, StoreError> {
+        let mut listed = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .start_after(start_after)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| describe("ListObjectsV2", &e))?;
+            listed.extend(page.contents().iter().filter_map(|object| {
+                Some(ListedObject {
+                    key: object.key()?.to_owned(),
+                    etag: object.e_tag().map(str::to_owned),
+                })
+            }));
+        }
+        Ok(listed)
     }
 }

@@ -48,6 +48,28 @@ pub struct AppSummary {
     /// Why the pull (nothing written) or the raw copy failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The push-statistics history; absent when it is off
+    /// (`PUSH_ARCHIVE_DAYS=0`) or for a field-subset run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushSummary>,
+}
+
+/// One app's push-statistics history in a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PushSummary {
+    /// Tencent said push is not enabled for the app (90045): nothing to
+    /// archive, not a failure.
+    pub not_enabled: bool,
+    /// Days asked for (the oldest and newest below).
+    pub days_asked: usize,
+    pub days_written: usize,
+    pub days_unchanged: usize,
+    /// Not pulled or not written (see `failed_days`).
+    pub days_failed: usize,
+    pub first_date: Option<NaiveDate>,
+    pub last_date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_days: Vec<FailedDay>,
 }
 
 /// A day whose object could not be written.
@@ -111,6 +133,21 @@ impl RunSummary {
                 error = app.error.as_deref(),
                 "ops-pull app summary"
             );
+            if let Some(push) = &app.push {
+                tracing::info!(
+                    app = %app.app,
+                    sdkappid = app.sdkappid,
+                    dry_run = self.dry_run,
+                    not_enabled = push.not_enabled,
+                    days_asked = push.days_asked,
+                    days_written = push.days_written,
+                    days_unchanged = push.days_unchanged,
+                    days_failed = push.days_failed,
+                    first_date = push.first_date.map(|d| d.to_string()),
+                    last_date = push.last_date.map(|d| d.to_string()),
+                    "ops-pull push history summary"
+                );
+            }
         }
         tracing::info!(
             dry_run = self.dry_run,

@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use lambda_kit::metrics::{Captured, Metrics};
 use ops_pull::archive::Layout;
 use ops_pull::config::s3_client;
-use ops_pull::store::{ArchiveStore, PutRequest, StoreError, StoredObject};
-use ops_pull::{App, Deadlines, OpsPull, RunError, RunSummary, S3Store};
+use ops_pull::store::{ArchiveStore, ListedObject, PutRequest, StoreError, StoredObject};
+use ops_pull::{App, Deadlines, OpsPull, PushHistory, RunError, RunSummary, S3Store, TencentApp};
 use serde_json::{Map, Value};
 use tim::usersig::{Clock, FixedClock, SecretKey};
 use tim::{ClientConfig, Endpoint, LocalSigner, RetryPolicy};
@@ -30,10 +30,13 @@ fn key_of(sdkappid: u64) -> String {
 struct CountingStore {
     inner: S3Store,
     puts: AtomicUsize,
+    heads: AtomicUsize,
+    lists: AtomicUsize,
 }
 
 impl ArchiveStore for CountingStore {
     async fn head(&self, key: &str) -> Result<Option<StoredObject>, StoreError> {
+        self.heads.fetch_add(1, Ordering::SeqCst);
         self.inner.head(key).await
     }
 
@@ -41,9 +44,14 @@ impl ArchiveStore for CountingStore {
         self.inner.get(key).await
     }
 
-    async fn put(&self, request: PutRequest) -> Result<(), StoreError> {
+    async fn put(&self, request: PutRequest) -> Result<Option<String>, StoreError> {
         self.puts.fetch_add(1, Ordering::SeqCst);
         self.inner.put(request).await
+    }
+
+    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<ListedObject>, StoreError> {
+        self.lists.fetch_add(1, Ordering::SeqCst);
+        self.inner.list(prefix, start_after).await
     }
 }
 
@@ -51,7 +59,7 @@ struct Harness {
     emulator: Emulator,
     s3: aws_sdk_s3::Client,
     bucket: String,
-    function: OpsPull<tim::Client, CountingStore>,
+    function: OpsPull<TencentApp, CountingStore>,
     /// The EMF documents the function printed.
     metrics: Captured,
 }
@@ -91,7 +99,11 @@ async fn harness_at(sdkappids: &[u64], clock: Option<Arc<dyn Clock>>) -> Harness
             }
             App::new(
                 format!("app-{id}"),
-                tim::Client::new(http.clone(), client_config.clone(), Arc::new(signer)),
+                TencentApp::new(tim::Client::new(
+                    http.clone(),
+                    client_config.clone(),
+                    Arc::new(signer),
+                )),
             )
         })
         .collect();
@@ -105,8 +117,12 @@ async fn harness_at(sdkappids: &[u64], clock: Option<Arc<dyn Clock>>) -> Harness
         store: CountingStore {
             inner: S3Store::new(s3.clone(), bucket.clone()),
             puts: AtomicUsize::new(0),
+            heads: AtomicUsize::new(0),
+            lists: AtomicUsize::new(0),
         },
         layout: Layout::new(PREFIX),
+        // On in the push history tests only: its pacing takes seconds.
+        push: PushHistory::OFF,
         metrics,
     };
     Harness {
@@ -215,7 +231,15 @@ async fn thirty_days_land_a_rerun_writes_nothing_and_a_changed_day_is_rewritten(
     );
     assert_eq!(app.first_date, days.iter().min().copied());
     assert_eq!(app.last_date, days.iter().max().copied());
-    assert_eq!(h.puts(), 31);
+    // 30 days, the raw copy and the manifest; the listing showed nothing,
+    // so no HEAD was needed.
+    assert_eq!(h.puts(), 32);
+    assert_eq!(h.function.store.heads.swap(0, Ordering::SeqCst), 0);
+    assert_eq!(h.function.store.lists.swap(0, Ordering::SeqCst), 1);
+    assert_eq!(
+        h.keys("manifest/").await,
+        [format!("{PREFIX}/manifest/sdkappid={APP}.json")]
+    );
 
     let mut expected: Vec<String> = days.iter().map(|&d| daily_key(APP, d)).collect();
     expected.sort();
@@ -250,6 +274,9 @@ async fn thirty_days_land_a_rerun_writes_nothing_and_a_changed_day_is_rewritten(
         (0, 30)
     );
     assert_eq!(h.puts(), 1, "only the new raw copy");
+    // moto's listing ETags match the PUT answers the manifest recorded.
+    assert_eq!(h.function.store.heads.swap(0, Ordering::SeqCst), 0);
+    assert_eq!(h.function.store.lists.swap(0, Ordering::SeqCst), 1);
     assert_eq!(h.object(&daily_key(APP, untouched)).await.etag, etag_before);
 
     // Tencent corrects one day: that day alone is rewritten.
@@ -261,7 +288,11 @@ async fn thirty_days_land_a_rerun_writes_nothing_and_a_changed_day_is_rewritten(
         (changed.apps[0].days_written, changed.apps[0].days_unchanged),
         (1, 29)
     );
-    assert_eq!(h.puts(), 2, "one day and the raw copy");
+    assert_eq!(
+        h.puts(),
+        3,
+        "one day, the raw copy and the manifest (its ETag for the day)"
+    );
     assert_eq!(
         h.line(APP, corrected).await["ActiveUserNum"],
         Value::from(777_777)
@@ -593,5 +624,115 @@ async fn a_run_prints_valid_emf_for_recent_days_counts_and_success() {
     if let Some(line) = h.metrics.take().first() {
         panic!("nothing more printed: {line}");
     }
+    h.emulator.shutdown().await;
+}
+
+fn push_key(sdkappid: u64, date: NaiveDate) -> String {
+    format!("{PREFIX}/push/sdkappid={sdkappid}/dt={date}/push_statistics.json")
+}
+
+/// The complete China days before today, oldest first.
+fn last_china_days(n: u64) -> Vec<NaiveDate> {
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    (1..=n)
+        .rev()
+        .map(|back| today - chrono::Days::new(back))
+        .collect()
+}
+
+#[tokio::test]
+async fn two_apps_archive_push_history_paced_idempotent_and_apart() {
+    let mut h = harness(&[APP, OTHER_APP]).await;
+    h.function.push = PushHistory {
+        days: 3,
+        ..PushHistory::default()
+    };
+    let summary = h.invoke(event("scheduled")).await.unwrap();
+    let days = last_china_days(3);
+    for (app, id) in summary.apps.iter().zip([APP, OTHER_APP]) {
+        let push = app.push.as_ref().unwrap();
+        assert_eq!(
+            (push.days_asked, push.days_written, push.days_failed),
+            (3, 3, 0),
+            "{id}"
+        );
+        assert_eq!(app.days_written, 30, "{id}");
+        for &date in &days {
+            let object = h.object(&push_key(id, date)).await;
+            assert_eq!(object.content_type.as_deref(), Some("application/x-ndjson"));
+            let rows: Vec<Map<String, Value>> = String::from_utf8(object.body)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            let totals: Vec<_> = rows.iter().filter(|r| r["event"] == "all").collect();
+            assert_eq!(totals.len(), 1, "{rows:?}");
+            assert!(rows.len() > 1, "per-channel rows too: {rows:?}");
+            for row in &rows {
+                assert_eq!(row["sdkappid"], Value::from(id));
+                assert_eq!(row["date"], Value::from(date.to_string()));
+                for column in ["total", "sent", "delivered", "clicked"] {
+                    assert!(row[column].is_u64(), "{column}: {row:?}");
+                }
+                assert!(row.contains_key("delivery_rate") && row.contains_key("click_rate"));
+            }
+            let channels: u64 = rows
+                .iter()
+                .filter(|r| r["event"] != "all")
+                .map(|r| r["total"].as_u64().unwrap())
+                .sum();
+            assert_eq!(channels, totals[0]["total"].as_u64().unwrap());
+        }
+    }
+    let stats = h.emulator.stats();
+    assert_eq!(
+        stats
+            .per_command
+            .get("timpush/all_member_push_statistics")
+            .copied(),
+        Some(6),
+        "{stats:?}"
+    );
+
+    // Unchanged counts: nothing rewritten, nothing asked one by one.
+    h.function.store.heads.store(0, Ordering::SeqCst);
+    h.puts();
+    let again = h.invoke(event("scheduled")).await.unwrap();
+    for app in &again.apps {
+        let push = app.push.as_ref().unwrap();
+        assert_eq!((push.days_written, push.days_unchanged), (0, 3));
+    }
+    assert_eq!(h.puts(), 2, "the two raw copies only");
+    assert_eq!(h.function.store.heads.load(Ordering::SeqCst), 0);
+
+    // A failure no retry fixes hits one app's push history: that app's
+    // operations archive and the other app are untouched, and the run
+    // fails naming the app.
+    h.emulator.inject_for(
+        "timpush/all_member_push_statistics",
+        Fault::ErrorCode(90009),
+        1,
+    );
+    let err = h.invoke(event("scheduled")).await.unwrap_err();
+    assert_eq!(err.error_type(), "TencentConfiguration");
+    let summary = err.summary().unwrap();
+    let failed: Vec<_> = summary
+        .apps
+        .iter()
+        .filter(|a| a.push.as_ref().unwrap().days_failed > 0)
+        .collect();
+    assert_eq!(failed.len(), 1, "{summary:?}");
+    let id = failed[0].sdkappid.unwrap();
+    assert!(
+        err.to_string()
+            .contains(&format!("(sdkappid {id}): push statistics dt=")),
+        "{err}"
+    );
+    assert!(
+        summary
+            .apps
+            .iter()
+            .all(|a| a.error.is_none() && a.days_failed == 0)
+    );
     h.emulator.shutdown().await;
 }

@@ -1,0 +1,375 @@
+//! One app's part of a run: its operations data and its push history, side
+//! by side, so that neither waits for nor costs the other. Each writes what
+//! it can and reports what failed; the app's manifest is written last.
+
+use chrono::{Days, NaiveDate, Utc};
+use futures::future::join_all;
+use tokio::sync::OnceCell;
+
+use crate::archive::{self, Layout};
+use crate::error::Failure;
+use crate::freshness;
+use crate::index::{self, Entry, Listing, Manifest};
+use crate::input::RunRequest;
+use crate::metrics::DayMetrics;
+use crate::pull::pull;
+use crate::push_history::{PushHistory, pull_history};
+use crate::push_rows::push_object;
+use crate::run::Deadlines;
+use crate::source::{App, OpsSource};
+use crate::store::ArchiveStore;
+use crate::summary::{AppSummary, FailedDay, PushSummary};
+use crate::write::{DayOutcome, Writer};
+
+/// What one app's part leaves for the run's report.
+pub(crate) struct AppOutcome {
+    pub summary: AppSummary,
+    pub failures: Vec<Failure>,
+    /// Business metrics of the days written (emitted by the run).
+    pub day_metrics: Vec<(u64, DayMetrics)>,
+}
+
+/// What one family (operations or push) learnt of the archive.
+#[derive(Default)]
+struct Learnt {
+    listing: Option<Listing>,
+    entries: Vec<(String, Entry)>,
+}
+
+/// The run's settings, shared by every app.
+pub(crate) struct Context<'a, A> {
+    pub writer: &'a Writer<'a, A>,
+    pub layout: &'a Layout,
+    pub request: &'a RunRequest,
+    pub push: PushHistory,
+    pub deadlines: Deadlines,
+}
+
+pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
+    app: &App<S>,
+    cx: &Context<'_, A>,
+) -> AppOutcome {
+    let manifest = OnceCell::new();
+    let mut outcome = AppOutcome {
+        summary: AppSummary {
+            app: app.name.clone(),
+            ..AppSummary::default()
+        },
+        failures: Vec::new(),
+        day_metrics: Vec::new(),
+    };
+    // A field-subset run pulls operations data only.
+    let push_on = cx.push.days > 0 && cx.request.fields.is_none();
+    let (ops, push) = futures::join!(operations(app, cx, &manifest, &mut outcome), async {
+        if push_on {
+            Some(push_history(app, cx, &manifest).await)
+        } else {
+            None
+        }
+    });
+    let mut learnt = vec![ops];
+    if let Some((summary, failures, sdkappid, push_learnt)) = push {
+        outcome.summary.sdkappid = outcome.summary.sdkappid.or(sdkappid);
+        outcome.summary.push = Some(summary);
+        outcome.failures.extend(failures);
+        learnt.push(push_learnt);
+    }
+    if let (Some(sdkappid), Some(read), false) = (
+        outcome.summary.sdkappid,
+        manifest.get(),
+        cx.writer.dry_run(),
+    ) {
+        save_manifest(cx, sdkappid, read, learnt).await;
+    }
+    outcome
+}
+
+/// Writes the app's manifest when this run learnt something new.
+async fn save_manifest<A: ArchiveStore>(
+    cx: &Context<'_, A>,
+    sdkappid: u64,
+    read: &Manifest,
+    learnt: Vec<Learnt>,
+) {
+    let oldest = (freshness::china_today(Utc::now()) - Days::new(index::KEEP_DAYS))
+        .format("%Y-%m-%d")
+        .to_string();
+    let listings: Vec<&Listing> = learnt.iter().filter_map(|l| l.listing.as_ref()).collect();
+    let entries = learnt.iter().flat_map(|l| l.entries.iter().cloned());
+    let next = index::next_manifest(read, &listings, entries, &oldest);
+    if next == *read {
+        return;
+    }
+    let key = cx.layout.manifest_key(sdkappid);
+    if let Err(error) = cx.writer.save_manifest(&key, &next).await {
+        tracing::warn!(sdkappid, key, error = %error, "manifest not written: the next run checks objects one by one");
+    }
+}
+
+async fn manifest_of<'m, A: ArchiveStore>(
+    cx: &Context<'_, A>,
+    cell: &'m OnceCell<Manifest>,
+    sdkappid: u64,
+) -> &'m Manifest {
+    cell.get_or_init(|| async move { cx.writer.manifest(&cx.layout.manifest_key(sdkappid)).await })
+        .await
+}
+
+fn describe_app<S>(app: &App<S>, sdkappid: Option<u64>) -> String {
+    match sdkappid {
+        Some(id) => format!("app {} (sdkappid {id})", app.name),
+        None => format!("app {}", app.name),
+    }
+}
+
+/// getappinfo, then its days and raw copy. Fills the summary's operations
+/// fields.
+async fn operations<S: OpsSource, A: ArchiveStore>(
+    app: &App<S>,
+    cx: &Context<'_, A>,
+    manifest: &OnceCell<Manifest>,
+    outcome: &mut AppOutcome,
+) -> Learnt {
+    let summary = &mut outcome.summary;
+    let pulled = match pull(app, &cx.request.app_info_request(), cx.deadlines.tencent).await {
+        Ok(pulled) => pulled,
+        Err((sdkappid, error)) => {
+            let text = format!(
+                "{}: getappinfo failed, nothing written: {error}",
+                describe_app(app, sdkappid)
+            );
+            tracing::error!(app = %app.name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
+            outcome.failures.push(Failure::pull(&error, text));
+            summary.sdkappid = sdkappid;
+            summary.error = Some(error.to_string());
+            return Learnt::default();
+        }
+    };
+    let sdkappid = pulled.sdkappid;
+    summary.sdkappid = Some(sdkappid);
+    let raw_key = cx.layout.raw_key(sdkappid, pulled.pulled_at);
+    let raw_body = pulled.raw;
+    let raw = cx.writer.raw(&raw_key, &raw_body);
+    if let Some(malformed) = pulled.malformed_answer {
+        let text = format!(
+            "{}: getappinfo answered {malformed}; no day written (raw copy kept)",
+            describe_app(app, Some(sdkappid))
+        );
+        tracing::error!(app = %app.name, sdkappid, error = %malformed, "malformed answer");
+        outcome.failures.push(Failure::malformed(text));
+        summary.error = Some(format!("malformed answer: {malformed}"));
+        let raw = raw.await;
+        record_raw(
+            app,
+            &mut outcome.summary,
+            &mut outcome.failures,
+            raw_key,
+            raw,
+            cx,
+        );
+        return Learnt::default();
+    }
+    summary.days_pulled = pulled.days.len();
+    summary.malformed_rows = pulled.malformed_rows;
+    summary.first_date = pulled.days.keys().next().copied();
+    summary.last_date = pulled.days.keys().next_back().copied();
+    summary.expected_newest_date = Some(freshness::expected_newest_day(pulled.pulled_at));
+    summary.warnings = freshness::warnings(summary.last_date, pulled.rows, pulled.pulled_at);
+
+    let listing = match (summary.first_date, cx.writer.merge()) {
+        (Some(first), false) => {
+            let (listing, _) = futures::join!(
+                cx.writer.listing(
+                    cx.layout.daily_folder(sdkappid),
+                    cx.layout.daily_key(sdkappid, day_before(first)),
+                ),
+                manifest_of(cx, manifest, sdkappid)
+            );
+            listing
+        }
+        _ => None,
+    };
+    let read = match manifest.get() {
+        Some(read) => read.clone(),
+        None => Manifest::default(),
+    };
+    let pulled_at = archive::pulled_at_text(pulled.pulled_at);
+    let now = Utc::now();
+    let writes = pulled.days.into_iter().map(|(date, object)| {
+        let key = cx.layout.daily_key(sdkappid, date);
+        let stored = Listing::stored(listing.as_ref(), &read, &key);
+        let metrics = DayMetrics::of(date, object.lines(), now);
+        let pulled_at = &pulled_at;
+        async move {
+            let result = cx.writer.day(key.clone(), object, pulled_at, stored).await;
+            (date, key, result, metrics)
+        }
+    });
+    let (results, raw) = futures::join!(join_all(writes), raw);
+    record_raw(
+        app,
+        &mut outcome.summary,
+        &mut outcome.failures,
+        raw_key,
+        raw,
+        cx,
+    );
+    drop(raw_body);
+
+    let mut entries = Vec::new();
+    let summary = &mut outcome.summary;
+    for (date, key, result, metrics) in results {
+        match result {
+            Ok((outcome_of_day, entry)) => {
+                if outcome_of_day == DayOutcome::Written {
+                    summary.days_written += 1;
+                    if let (Some(metrics), false) = (metrics, cx.writer.dry_run()) {
+                        outcome.day_metrics.push((sdkappid, metrics));
+                    }
+                } else {
+                    summary.days_unchanged += 1;
+                }
+                entries.extend(entry.map(|entry| (key, entry)));
+            }
+            Err(reason) => {
+                summary.days_failed += 1;
+                outcome.failures.push(Failure::storage(format!(
+                    "sdkappid {sdkappid} dt={date}: {reason}"
+                )));
+                summary.failed_days.push(FailedDay { date, reason });
+            }
+        }
+    }
+    summary.failed_days.sort_by_key(|d| d.date);
+    Learnt { listing, entries }
+}
+
+fn record_raw<S, A: ArchiveStore>(
+    app: &App<S>,
+    summary: &mut AppSummary,
+    failures: &mut Vec<Failure>,
+    key: String,
+    result: Result<(), String>,
+    cx: &Context<'_, A>,
+) {
+    match result {
+        Ok(()) => summary.raw_key = (!cx.writer.dry_run()).then_some(key),
+        Err(reason) => {
+            failures.push(Failure::storage(format!(
+                "{}: raw copy {key} not written: {reason}",
+                describe_app(app, summary.sdkappid)
+            )));
+            summary.error = Some(format!("raw copy not written: {reason}"));
+        }
+    }
+}
+
+fn day_before(date: NaiveDate) -> NaiveDate {
+    date - Days::new(1)
+}
+
+/// The push history: paced pulls, then one object per day pulled.
+async fn push_history<S: OpsSource, A: ArchiveStore>(
+    app: &App<S>,
+    cx: &Context<'_, A>,
+    manifest: &OnceCell<Manifest>,
+) -> (PushSummary, Vec<Failure>, Option<u64>, Learnt) {
+    let mut summary = PushSummary::default();
+    let mut failures = Vec::new();
+    let sdkappid = match app.source.sdkappid().await {
+        Ok(id) => id,
+        Err(error) => {
+            let dates = cx.push.dates(Utc::now());
+            summary.days_asked = dates.len();
+            summary.days_failed = dates.len();
+            summary.first_date = dates.first().copied();
+            summary.last_date = dates.last().copied();
+            failures.push(Failure::pull(
+                &error,
+                format!(
+                    "{}: push statistics not pulled: {error}",
+                    describe_app(app, None)
+                ),
+            ));
+            return (summary, failures, None, Learnt::default());
+        }
+    };
+    let pulled = pull_history(&app.source, cx.push, cx.deadlines.tencent).await;
+    let dates: Vec<NaiveDate> = cx.push.dates(pulled.pulled_at);
+    summary.days_asked = dates.len();
+    summary.first_date = dates.first().copied();
+    summary.last_date = dates.last().copied();
+    if pulled.not_enabled {
+        tracing::warn!(app = %app.name, sdkappid, "push is not enabled for this app (90045): no push history");
+        summary.not_enabled = true;
+        return (summary, failures, Some(sdkappid), Learnt::default());
+    }
+    let mut objects = Vec::new();
+    for (date, result) in pulled.days {
+        match result {
+            Ok(stats) => objects.push((date, push_object(sdkappid, date, &stats))),
+            Err(error) => {
+                tracing::error!(app = %app.name, sdkappid, %date, error_type = error.error_type(), error = %error, "push statistics pull failed");
+                failures.push(Failure::pull(
+                    &error,
+                    format!(
+                        "{}: push statistics dt={date} not pulled: {error}",
+                        describe_app(app, Some(sdkappid))
+                    ),
+                ));
+                summary.days_failed += 1;
+                summary.failed_days.push(FailedDay {
+                    date,
+                    reason: error.to_string(),
+                });
+            }
+        }
+    }
+    let Some(first) = objects.first().map(|(date, _)| *date) else {
+        return (summary, failures, Some(sdkappid), Learnt::default());
+    };
+    let (listing, read) = futures::join!(
+        cx.writer.listing(
+            cx.layout.push_folder(sdkappid),
+            cx.layout.push_key(sdkappid, day_before(first)),
+        ),
+        manifest_of(cx, manifest, sdkappid)
+    );
+    let pulled_at = archive::pulled_at_text(pulled.pulled_at);
+    let writes = objects.into_iter().map(|(date, object)| {
+        let key = cx.layout.push_key(sdkappid, date);
+        let stored = Listing::stored(listing.as_ref(), read, &key);
+        let pulled_at = &pulled_at;
+        async move {
+            let result = cx.writer.day(key.clone(), object, pulled_at, stored).await;
+            (date, key, result)
+        }
+    });
+    let mut entries = Vec::new();
+    for (date, key, result) in join_all(writes).await {
+        match result {
+            Ok((DayOutcome::Written, entry)) => {
+                summary.days_written += 1;
+                entries.extend(entry.map(|e| (key, e)));
+            }
+            Ok((DayOutcome::Unchanged, entry)) => {
+                summary.days_unchanged += 1;
+                entries.extend(entry.map(|e| (key, e)));
+            }
+            Err(reason) => {
+                failures.push(Failure::storage(format!(
+                    "sdkappid {sdkappid} push dt={date}: {reason}"
+                )));
+                summary.days_failed += 1;
+                summary.failed_days.push(FailedDay { date, reason });
+            }
+        }
+    }
+    summary.failed_days.sort_by_key(|d| d.date);
+    (
+        summary,
+        failures,
+        Some(sdkappid),
+        Learnt { listing, entries },
+    )
+}
