@@ -124,7 +124,7 @@ def render(sub: Any, params: dict[str, str]) -> str:
 
 
 def deploy_params(cfn: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
-    return {k: str(v) for k, v in parameter_values(cfn, {"SDKAppID": "1400000000", **overrides}).items()}
+    return {k: str(v) for k, v in parameter_values(cfn, {"SdkAppIds": "1400000001,1400000002", **overrides}).items()}
 
 
 def dashboard_body(cfn: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
