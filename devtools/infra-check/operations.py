@@ -58,6 +58,8 @@ AWS_METRICS = {
 DASHBOARD_MUST_SHOW = {
     "ActiveUserNum", "MaxOnlineNum", "UpMsgNum", "DownMsgNum", "RegistUserNumOneDay", "DaysWritten", "DaysFailed",
     "NewestDayLagHours", "UserSigHoursLeft", "Requests", "UpstreamLatency", "RunSucceeded",
+    # The push history (issue 13), beside the daily archive's days.
+    "PushDaysWritten", "PushDaysFailed",
 }
 # Dimension values the metrics.json "when" texts fix.
 FIXED_DIMENSION_VALUES = {"Function": {"ops-pull"}, "StatusClass": {"2xx", "4xx", "5xx"}}
