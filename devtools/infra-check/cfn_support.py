@@ -209,3 +209,88 @@ def check_patterns(c: Any, params: dict[str, Any], samples: dict[str, tuple[list
             c.check(pattern.fullmatch(value) is not None, f"{name} pattern rejects {value!r}")
         for value in bad:
             c.check(pattern.fullmatch(value) is None, f"{name} pattern accepts {value!r}")
+
+
+# --------------------------------------------------------------------------- Fn::ForEach
+
+FOR_EACH = re.compile(r"^Fn::ForEach::[A-Za-z0-9]+$")
+
+
+def expand_for_each(template: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """The template with every Fn::ForEach expanded (what the
+    AWS::LanguageExtensions transform does before the SAM transform), and
+    that transform dropped from Transform.
+
+    A small expander of our own, not SAM CLI's: SAM CLI's also resolves every
+    other intrinsic it can (parameter Refs with their defaults, Fn::If,
+    Fn::Sub into plain strings with the pseudo parameters left raw), which
+    would hide the very wiring these checks assert. Substitution follows
+    cfn-lint's expansion (run.sh lints with it): ${Id} and &{Id} in keys
+    and in Fn::Sub strings, {"Ref": Id} becomes the value, and
+    {"Ref": {"Fn::Sub": ...}} names the expanded resource. Plain strings are
+    left alone; the template must not rely on them."""
+    out = {key: _expand(value, {}, params) for key, value in template.items()}
+    transforms = [t for t in as_list(out.get("Transform", [])) if t != "AWS::LanguageExtensions"]
+    out["Transform"] = transforms[0] if len(transforms) == 1 else transforms
+    return out
+
+
+def _collection(node: Any, params: dict[str, Any]) -> list[str]:
+    if isinstance(node, list):
+        return [str(v) for v in node]
+    if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in params:
+        value = params[node["Ref"]]
+        return [str(v) for v in value] if isinstance(value, list) else str(value).split(",")
+    raise ValueError(f"Fn::ForEach collection {node!r} cannot be resolved")
+
+
+def _substitute(text: str, ids: dict[str, str]) -> str:
+    for name, value in ids.items():
+        text = text.replace("${" + name + "}", value)
+        text = text.replace("&{" + name + "}", re.sub(r"[^0-9A-Za-z]", "", value))
+    return text
+
+
+def _expand(node: Any, ids: dict[str, str], params: dict[str, Any]) -> Any:
+    if isinstance(node, list):
+        return [_expand(v, ids, params) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if len(node) == 1 and "Ref" in node:
+        target = node["Ref"]
+        if isinstance(target, str) and target in ids:
+            return ids[target]
+        if isinstance(target, dict) and set(target) == {"Fn::Sub"} and isinstance(target["Fn::Sub"], str):
+            return {"Ref": _substitute(target["Fn::Sub"], ids)}
+        return {"Ref": _expand(target, ids, params)}
+    if len(node) == 1 and "Fn::Sub" in node and ids:
+        sub = node["Fn::Sub"]
+        if isinstance(sub, str):
+            return {"Fn::Sub": _substitute(sub, ids)}
+        return {"Fn::Sub": [_substitute(sub[0], ids), *_expand(sub[1:], ids, params)]}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if FOR_EACH.match(key):
+            identifier, collection, fragment = value
+            for item in _collection(collection, params):
+                expanded = _expand(fragment, {**ids, identifier: item}, params)
+                for new_key, new_value in expanded.items():
+                    if new_key in out:
+                        raise ValueError(f"Fn::ForEach {key} produces {new_key} twice")
+                    out[new_key] = new_value
+            continue
+        new_key = _substitute(key, ids) if ids else key
+        if new_key in out:
+            raise ValueError(f"Fn::ForEach produces {new_key} twice")
+        out[new_key] = _expand(value, ids, params)
+    return out
+
+
+def per_app(sam: dict[str, Any], logical_id: str, section: str = "Resources") -> dict[str, Any]:
+    """The per-app template of a resource or output inside the section's
+    Fn::ForEach block (for the deliberate breakages): its key ends in
+    ${AppId}."""
+    for key, value in sam[section].items():
+        if FOR_EACH.match(key) and f"{logical_id}${{AppId}}" in value[2]:
+            return value[2][f"{logical_id}${{AppId}}"]
+    raise KeyError(f"{logical_id}${{AppId}} in a Fn::ForEach of {section}")

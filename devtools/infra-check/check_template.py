@@ -9,6 +9,12 @@ would (no AWS calls: an explicit region, an empty managed-policy map), then
 asserts the resources, policies and references we expect. It finally breaks
 the template on purpose (mutations) and asserts that the checks notice.
 
+The template declares each app's secrets once, in Fn::ForEach blocks over the
+SdkAppIds parameter (AWS::LanguageExtensions). Every check runs on the
+template expanded for TWO apps (APPS), as CloudFormation expands it before
+the SAM transform (cfn_support.expand_for_each), so per-app wiring is
+asserted for each app and lists for both, in SdkAppIds order.
+
 Who may read the secrets (the key secret's KMS key and resource policy, the
 UserSig readers' VersionStage condition) is checked in secret_access.py, for
 every combination of the optional parameters (Conditions and Fn::If are
@@ -25,6 +31,7 @@ Prints one line per failure and ends with `infra: N passed, M failed`.
 from __future__ import annotations
 
 import copy
+import fnmatch
 import json
 import re
 import sys
@@ -40,15 +47,16 @@ from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 
 from cfn_support import (
-    Checks, as_list, failed_rules, render_sub, resolve_template, resources_of_type, role_statements, rule_parameters,
-    statements, sub_variables, walk,
+    Checks, as_list, check_patterns, expand_for_each, per_app, failed_rules, render_sub, resolve_template, resources_of_type, role_statements,
+    rule_parameters, statements, sub_variables, walk,
 )
 import dashboard_picture
 from operations import OPERATIONS_CHECKS
 from operations_breakages import OPERATIONS_MUTATIONS
 from saved_queries import SAVED_QUERY_CHECKS, SAVED_QUERY_MUTATIONS
 from secret_access import (
-    SCENARIOS, SECRET_ACCESS_CHECKS, SECRET_ACCESS_MUTATIONS, check_access_parameters, refresher_key_grants,
+    APPS, SCENARIOS, SECRET_ACCESS_CHECKS, SECRET_ACCESS_MUTATIONS, USERSIG_ARN_PATTERN, THIS_STACKS_APPS,
+    check_access_parameters, refresher_key_grants,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,17 +65,24 @@ TEMPLATE = ROOT / "infra" / "template.yaml"
 # The functions' metrics namespace (EMF), from the template's parameter.
 METRICS_ENV = {"METRICS_NAMESPACE": {"Ref": "MetricsNamespace"}}
 
-# What each function is, as the issues specify.
+# Every app's UserSig secret, in SdkAppIds order: the names the template
+# gives the secrets (check_secrets asserts those), comma-separated.
+USERSIG_NAMES = ",".join(f"tencent-chat/{app}/usersig" for app in APPS)
+
+# What each function is, as the issues specify. TIM_USERSIG_SECRET_ID is
+# compared rendered (evaluate_join) for the two apps.
 FUNCTIONS = {
     "OpsPullFunction": {
         "binary": "ops-pull",
-        "timeout": 60,
+        # Up to PUSH_ARCHIVE_DAYS Tencent calls per app at >= 1.1 s each.
+        "timeout": 120,
         "role": "OpsPullRole",
         "log_group": "OpsPullLogGroup",
         "env": {
             "OPS_BUCKET": {"Ref": "ArchiveBucket"},
             "OPS_PREFIX": {"Ref": "OpsPrefix"},
-            "TIM_USERSIG_SECRET_ID": {"Ref": "UserSigSecret"},
+            "PUSH_ARCHIVE_DAYS": {"Ref": "PushArchiveDays"},
+            "TIM_USERSIG_SECRET_ID": USERSIG_NAMES,
             **METRICS_ENV,
         },
     },
@@ -76,15 +91,16 @@ FUNCTIONS = {
         "timeout": 10,
         "role": "PushStatsRole",
         "log_group": "PushStatsLogGroup",
-        "env": {"TIM_USERSIG_SECRET_ID": {"Ref": "UserSigSecret"}, **METRICS_ENV},
+        "env": {"TIM_USERSIG_SECRET_ID": USERSIG_NAMES, **METRICS_ENV},
     },
+    # No TIM_KEY_SECRET_ID: each UserSig secret's tim:key-secret tag names
+    # its key secret (check_secrets).
     "UsersigRefresherFunction": {
         "binary": "usersig-refresher",
         "timeout": 30,
         "role": "UsersigRefresherRole",
         "log_group": "UsersigRefresherLogGroup",
         "env": {
-            "TIM_KEY_SECRET_ID": {"Ref": "KeySecret"},
             "USERSIG_VALIDITY_DAYS": {"Ref": "UserSigValidityDays"},
             "MIN_VALIDITY_HOURS": {
                 "Fn::FindInMap": ["RotationInterval", {"Ref": "RotationIntervalDays"}, "MinValidityHours"]
@@ -99,21 +115,21 @@ FUNCTIONS = {
 # condition) triples each role may hold, from its inline policies and the
 # AWS::IAM::Policy resources attached to it. Anything else is a failure.
 ARCHIVE_OBJECTS = {"Fn::Sub": "${ArchiveBucket.Arn}/${OpsPrefix}/*"}
-USERSIG_CURRENT_ONLY = {"ForAnyValue:StringEquals": {"secretsmanager:VersionStage": "AWSCURRENT"}}
+USERSIG_CURRENT_ONLY = {"ForAnyValue:StringEquals": {"secretsmanager:VersionStage": "AWSCURRENT"}, **THIS_STACKS_APPS}
 EXPECTED_GRANTS = {
     "OpsPullRole": [
         ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["OpsPullLogGroup", "Arn"]}, None),
         ({"s3:PutObject", "s3:GetObject"}, ARCHIVE_OBJECTS, None),
         ({"s3:ListBucket"}, {"Fn::GetAtt": ["ArchiveBucket", "Arn"]}, None),
-        ({"secretsmanager:GetSecretValue"}, {"Ref": "UserSigSecret"}, USERSIG_CURRENT_ONLY),
+        ({"secretsmanager:GetSecretValue"}, USERSIG_ARN_PATTERN, USERSIG_CURRENT_ONLY),
         # After a refusal: did AWSCURRENT move? (no value, no decryption)
-        ({"secretsmanager:DescribeSecret"}, {"Ref": "UserSigSecret"}, None),
+        ({"secretsmanager:DescribeSecret"}, USERSIG_ARN_PATTERN, THIS_STACKS_APPS),
         ({"sqs:SendMessage"}, {"Fn::GetAtt": ["OpsPullDeadLetterQueue", "Arn"]}, None),
     ],
     "PushStatsRole": [
         ({"logs:CreateLogStream", "logs:PutLogEvents"}, {"Fn::GetAtt": ["PushStatsLogGroup", "Arn"]}, None),
-        ({"secretsmanager:GetSecretValue"}, {"Ref": "UserSigSecret"}, USERSIG_CURRENT_ONLY),
-        ({"secretsmanager:DescribeSecret"}, {"Ref": "UserSigSecret"}, None),
+        ({"secretsmanager:GetSecretValue"}, USERSIG_ARN_PATTERN, USERSIG_CURRENT_ONLY),
+        ({"secretsmanager:DescribeSecret"}, USERSIG_ARN_PATTERN, THIS_STACKS_APPS),
     ],
     # Plus its key-secret grants, which depend on the parameters
     # (secret_access.refresher_key_grants).
@@ -126,8 +142,8 @@ EXPECTED_GRANTS = {
                 "secretsmanager:PutSecretValue",
                 "secretsmanager:UpdateSecretVersionStage",
             },
-            {"Ref": "UserSigSecret"},
-            None,
+            USERSIG_ARN_PATTERN,
+            THIS_STACKS_APPS,
         ),
     ],
 }
@@ -143,12 +159,13 @@ PSEUDO_PARAMETERS = {
 
 # Deploy-time values used when rendering Fn::Sub strings for comparison.
 SAMPLE = {
-    "SDKAppID": "1400000000",
     "ArchiveBucket": "archive-bucket",
     "AWS::Region": "eu-west-1",
     "AWS::URLSuffix": "amazonaws.com",
-    "KeySecret": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:KeySecret-abc",
-    "UserSigSecret": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:UserSigSecret-def",
+    **{f"KeySecret{app}": f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:tencent-chat/{app}/key-abcdef"
+       for app in APPS},
+    **{f"UserSigSecret{app}": f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:tencent-chat/{app}/usersig-ghijkl"
+       for app in APPS},
     "PushStatsApi": "abc123",
 }
 
@@ -160,16 +177,37 @@ def load_template() -> dict[str, Any]:
     return yaml_parse(TEMPLATE.read_text())
 
 
-def translate(sam: dict[str, Any], parameters: dict[str, str] | None = None) -> dict[str, Any]:
-    """SAM -> CloudFormation, offline. Local CodeUris become placeholder S3
-    URIs, as `sam validate` does before calling the translator."""
-    sam = copy.deepcopy(sam)
+def translate(sam: dict[str, Any], parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+    """AWS::LanguageExtensions (Fn::ForEach over SdkAppIds = APPS), then
+    SAM -> CloudFormation, offline. Local CodeUris become placeholder S3
+    URIs, as `sam validate` does before calling the translator. Fn::Join
+    over the SdkAppIds parameter is rendered for APPS (evaluate_join), so the
+    checks compare the lists CloudFormation will build."""
+    values = {"SdkAppIds": list(APPS), **(parameters or {})}
+    sam = expand_for_each(sam, values)
     for resource in sam.get("Resources", {}).values():
         if resource.get("Type") == "AWS::Serverless::Function":
             resource.setdefault("Properties", {})["CodeUri"] = "s3://placeholder-bucket/placeholder.zip"
     translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name="us-east-1"))
-    values = {"SDKAppID": SAMPLE["SDKAppID"], **(parameters or {})}
-    return translator.translate(sam, values, get_managed_policy_map=lambda: {})
+    cfn = translator.translate(sam, values, get_managed_policy_map=lambda: {})
+    return evaluate_joins(cfn, values)
+
+
+def evaluate_joins(node: Any, params: dict[str, Any]) -> Any:
+    """Fn::Join nodes whose parts are literals and Refs to the list
+    parameters in params become the string CloudFormation builds."""
+    if isinstance(node, list):
+        return [evaluate_joins(v, params) for v in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: evaluate_joins(v, params) for k, v in node.items()}
+    if set(node) == {"Fn::Join"} and isinstance(node["Fn::Join"], list) and len(node["Fn::Join"]) == 2:
+        delimiter, parts = node["Fn::Join"]
+        if isinstance(parts, dict) and set(parts) == {"Ref"} and isinstance(params.get(parts["Ref"]), list):
+            parts = params[parts["Ref"]]
+        if isinstance(delimiter, str) and isinstance(parts, list) and all(isinstance(p, str) for p in parts):
+            return delimiter.join(parts)
+    return node
 
 
 def rust_string_consts(path: Path, const: str) -> list[str]:
@@ -217,13 +255,24 @@ def check_sources(c: Checks, sam: dict[str, Any]) -> None:
 def check_parameters(c: Checks, sam: dict[str, Any]) -> None:
     params = sam["Parameters"]
     for name in [
-        "SDKAppID", "TencentRegion", "AdminIdentifier", "ScheduleExpression", "RotationIntervalDays",
+        "SdkAppIds", "TencentRegion", "AdminIdentifier", "ScheduleExpression", "RotationIntervalDays",
         "UserSigValidityDays", "Architecture", "LogRetentionDays", "OpsPrefix", "AlarmEmail", "AlarmTopicArn",
         "AlarmsReachNobody", "MetricsNamespace", "NewestDayLagAlarmHours", "UserSigAlarmHoursLeft",
-        "PushStats5xxAlarmThreshold",
+        "PushStats5xxAlarmThreshold", "PushArchiveDays",
     ]:
         c.check(name in params, f"parameter {name} missing")
-    c.check("Default" not in params.get("SDKAppID", {}), "SDKAppID must be asked for, not defaulted")
+    c.check("SDKAppID" not in params, "the single-app SDKAppID parameter is gone (SdkAppIds replaces it)")
+    apps = params.get("SdkAppIds", {})
+    c.check("Default" not in apps, "SdkAppIds must be asked for, not defaulted")
+    c.equal(apps.get("Type"), "CommaDelimitedList", "SdkAppIds is a list")
+    # CloudFormation applies a CommaDelimitedList's AllowedPattern to each item.
+    check_patterns(c, params, {"SdkAppIds": (
+        ["1400000000", "1400000001", "20000", "999999999999"],
+        ["", "0", "1400000000,1400000001", " 1400000000", "14000a0000", "0400000000", "1234", "1234567890123"],
+    )})
+    push_days = params.get("PushArchiveDays", {})
+    c.equal((push_days.get("Type"), push_days.get("Default"), push_days.get("MinValue"), push_days.get("MaxValue")),
+            ("Number", 7, 0, 30), "PushArchiveDays: default 7, 0 (off) to 30 (Tencent keeps 30 days)")
     c.equal(params["Architecture"].get("Default"), "arm64", "Architecture default")
     c.equal(sorted(params["Architecture"].get("AllowedValues", [])), ["arm64", "x86_64"], "Architecture values")
     regions = rust_region_names()
@@ -453,36 +502,65 @@ def check_bucket(c: Checks, cfn: dict[str, Any]) -> None:
 
 
 def check_secrets(c: Checks, cfn: dict[str, Any]) -> None:
+    """Per app: a key secret and a UserSig secret with the names the
+    functions' lists use, tagged with the app (and the UserSig with its key
+    secret, the refresher's contract), and a rotation schedule of that
+    UserSig secret by usersig-refresher. One invoke permission for every
+    app's UserSig secret."""
     resources = cfn["Resources"]
     secrets = resources_of_type(cfn, "AWS::SecretsManager::Secret")
-    c.equal(sorted(secrets), ["KeySecret", "UserSigSecret"], "secrets")
+    c.equal(sorted(secrets), sorted(f"{kind}{app}" for app in APPS for kind in ["KeySecret", "UserSigSecret"]),
+            "secrets: a key and a UserSig secret per app")
     for name, secret in secrets.items():
         props = secret.get("Properties", {})
         c.check("SecretString" not in props and "GenerateSecretString" not in props,
                 f"{name} has no value in the template")
     schedules = resources_of_type(cfn, "AWS::SecretsManager::RotationSchedule")
-    c.equal(list(schedules), ["UserSigRotationSchedule"], "rotation schedules")
-    rotation = schedules.get("UserSigRotationSchedule", {})
-    props = rotation.get("Properties", {})
-    c.equal(props.get("SecretId"), {"Ref": "UserSigSecret"}, "rotation rotates the UserSig secret")
-    c.equal(props.get("RotationLambdaARN"), {"Fn::GetAtt": ["UsersigRefresherFunction", "Arn"]},
-            "rotation Lambda is usersig-refresher")
-    c.equal(props.get("RotateImmediatelyOnUpdate"), False, "no rotation at deploy (key not set yet)")
-    c.equal(props.get("RotationRules", {}).get("AutomaticallyAfterDays"),
-            {"Fn::FindInMap": ["RotationInterval", {"Ref": "RotationIntervalDays"}, "Days"]},
-            "rotation interval from the parameter")
+    c.equal(sorted(schedules), sorted(f"UserSigRotationSchedule{app}" for app in APPS), "a rotation schedule per app")
     permissions = [
         (k, p["Properties"]) for k, p in resources_of_type(cfn, "AWS::Lambda::Permission").items()
         if p["Properties"].get("Principal") == "secretsmanager.amazonaws.com"
     ]
-    c.equal(len(permissions), 1, "one Lambda permission for Secrets Manager")
-    if permissions:
-        perm_id, perm = permissions[0]
-        c.equal(perm.get("FunctionName"), {"Fn::GetAtt": ["UsersigRefresherFunction", "Arn"]},
-                "Secrets Manager may invoke usersig-refresher")
-        c.equal(perm.get("Action"), "lambda:InvokeFunction", "Secrets Manager permission action")
-        c.equal(perm.get("SourceArn"), {"Ref": "UserSigSecret"}, "permission limited to the UserSig secret")
-        c.check(perm_id in as_list(rotation.get("DependsOn", [])), "rotation schedule waits for the permission")
+    c.equal(len(permissions), 1, "one Lambda permission for Secrets Manager (every app's UserSig secret)")
+    perm_id, perm = permissions[0] if permissions else ("", {})
+    c.equal(perm.get("FunctionName"), {"Fn::GetAtt": ["UsersigRefresherFunction", "Arn"]},
+            "Secrets Manager may invoke usersig-refresher")
+    c.equal(perm.get("Action"), "lambda:InvokeFunction", "Secrets Manager permission action")
+    c.equal(perm.get("SourceAccount"), {"Ref": "AWS::AccountId"}, "permission limited to this account")
+    c.equal(perm.get("SourceArn"), USERSIG_ARN_PATTERN, "permission limited to the UserSig secrets' names")
+    for app in APPS:
+        key = secrets.get(f"KeySecret{app}", {}).get("Properties", {})
+        usersig = secrets.get(f"UserSigSecret{app}", {}).get("Properties", {})
+        c.equal(key.get("Name"), {"Fn::Sub": f"tencent-chat/{app}/key"}, f"app {app}: key secret name")
+        c.equal(usersig.get("Name"), {"Fn::Sub": f"tencent-chat/{app}/usersig"}, f"app {app}: UserSig secret name")
+        c.check(render_sub(key.get("Description", {}).get("Fn::Sub", ""), {"AWS::StackName": "s"}).count(app) == 1,
+                f"app {app}: key secret description names the app")
+        c.equal(key.get("Tags"), [{"Key": "tim:sdkappid", "Value": app}], f"app {app}: key secret tags")
+        # usersig-refresher's contract: the rotated secret's tim:key-secret
+        # tag is the ARN (Ref) of its app's key secret.
+        c.equal(usersig.get("Tags"), [{"Key": "tim:sdkappid", "Value": app},
+                                      {"Key": "tim:key-secret", "Value": {"Ref": f"KeySecret{app}"}}],
+                f"app {app}: UserSig secret tags (its app, its key secret)")
+        rotation = schedules.get(f"UserSigRotationSchedule{app}", {})
+        props = rotation.get("Properties", {})
+        c.equal(props.get("SecretId"), {"Ref": f"UserSigSecret{app}"}, f"app {app}: rotation rotates its UserSig secret")
+        c.equal(props.get("RotationLambdaARN"), {"Fn::GetAtt": ["UsersigRefresherFunction", "Arn"]},
+                f"app {app}: rotation Lambda is usersig-refresher")
+        c.equal(props.get("RotateImmediatelyOnUpdate"), False, f"app {app}: no rotation at deploy (key not set yet)")
+        c.equal(props.get("RotationRules", {}).get("AutomaticallyAfterDays"),
+                {"Fn::FindInMap": ["RotationInterval", {"Ref": "RotationIntervalDays"}, "Days"]},
+                f"app {app}: rotation interval from the parameter")
+        c.check(perm_id in as_list(rotation.get("DependsOn", [])), f"app {app}: rotation schedule waits for the permission")
+        # The permission's pattern covers this secret's ARN.
+        arn = SAMPLE[f"UserSigSecret{app}"]
+        pattern = render_sub(USERSIG_ARN_PATTERN["Fn::Sub"], {"AWS::Partition": "aws", "AWS::Region": "eu-west-1",
+                                                               "AWS::AccountId": "123456789012"})
+        c.check(fnmatch.fnmatchcase(arn, pattern), f"app {app}: {arn} outside the pattern {pattern}")
+    # The functions' lists name exactly these secrets, in SdkAppIds order.
+    names = [render_sub(secrets.get(f"UserSigSecret{app}", {}).get("Properties", {}).get("Name", {}).get("Fn::Sub", ""),
+                        {}) for app in APPS]
+    c.equal(",".join(names), USERSIG_NAMES, "TIM_USERSIG_SECRET_ID lists the UserSig secrets' names in order")
+    c.equal(cfn.get("Outputs", {}).get("UserSigSecretIds", {}).get("Value"), USERSIG_NAMES, "UserSigSecretIds output")
 
 
 def check_schedule(c: Checks, cfn: dict[str, Any]) -> None:
@@ -645,7 +723,7 @@ def check_glue(c: Checks, cfn: dict[str, Any]) -> None:
     c.equal(p.get("projection.dt.interval.unit"), "DAYS", "dt interval unit")
     c.check(p.get("projection.sdkappid.type") in {"enum", "injected"}, "sdkappid projection type")
     if p.get("projection.sdkappid.type") == "enum":
-        c.equal(p.get("projection.sdkappid.values"), {"Ref": "SDKAppID"}, "sdkappid enum = the deployed app")
+        c.equal(p.get("projection.sdkappid.values"), ",".join(APPS), "sdkappid enum = every app of the stack")
     # The ops-pull key layout, rendered for a sample app and day.
     values = {"ArchiveBucket": "archive-bucket", "OpsPrefix": "tencent-chat/operations"}
     key = "tencent-chat/operations/daily/sdkappid=1400000000/dt=2026-11-01/operations.json"
@@ -677,32 +755,82 @@ def check_glue(c: Checks, cfn: dict[str, Any]) -> None:
             "explicit mappings with case-sensitive keys")
 
 
+# The push-history rows ops-pull writes (issue 13), as Glue columns.
+PUSH_COLUMNS = {
+    "date": "string", "event": "string", "event_code": "int", "platform": "string", "platform_code": "int",
+    "total": "bigint", "sent": "bigint", "delivered": "bigint", "clicked": "bigint", "delivery_rate": "double",
+    "click_rate": "double", "pulled_at": "string",
+}
+
+
+def check_push_table(c: Checks, cfn: dict[str, Any]) -> None:
+    """push_statistics: the push/ layout, both apps projected, the columns
+    of ops-pull's rows, the same SerDe and types as operations_daily."""
+    resources = cfn["Resources"]
+    tables = resources_of_type(cfn, "AWS::Glue::Table")
+    c.equal(sorted(tables), ["OpsDailyTable", "PushStatisticsTable"], "Glue tables")
+    table = tables.get("PushStatisticsTable", {}).get("Properties", {})
+    c.equal(table.get("DatabaseName"), {"Ref": "OpsDatabase"}, "push table in the database")
+    table_input = table.get("TableInput", {})
+    c.equal(table_input.get("Name"), "push_statistics", "push table name")
+    c.equal(table_input.get("TableType"), "EXTERNAL_TABLE", "push table external")
+    daily = resources.get("OpsDailyTable", {}).get("Properties", {}).get("TableInput", {})
+    c.equal(table_input.get("PartitionKeys"), daily.get("PartitionKeys"), "push table partitions = operations_daily's")
+    p = table_input.get("Parameters", {})
+    c.equal(p.get("projection.enabled"), "true", "push projection enabled")
+    c.equal((p.get("projection.sdkappid.type"), p.get("projection.sdkappid.values")), ("enum", ",".join(APPS)),
+            "push sdkappid enum = every app of the stack")
+    daily_p = daily.get("Parameters", {})
+    for key in ["projection.dt.type", "projection.dt.format", "projection.dt.range", "projection.dt.interval",
+                "projection.dt.interval.unit"]:
+        c.equal(p.get(key), daily_p.get(key), f"push {key} = operations_daily's")
+    values = {"ArchiveBucket": "archive-bucket", "OpsPrefix": "tencent-chat/operations"}
+    key = f"tencent-chat/operations/push/sdkappid={APPS[1]}/dt=2026-11-01/push_statistics.json"
+    template = render_sub(p.get("storage.location.template", {}).get("Fn::Sub", ""), values)
+    c.equal(template.replace("${sdkappid}", APPS[1]).replace("${dt}", "2026-11-01") + "push_statistics.json",
+            f"s3://archive-bucket/{key}", "push location template matches ops-pull's push/ layout")
+    storage = table_input.get("StorageDescriptor", {})
+    location = render_sub(storage.get("Location", {}).get("Fn::Sub", ""), values)
+    c.equal(location, "s3://archive-bucket/tencent-chat/operations/push/", "push table location is the push/ prefix")
+    daily_storage = daily.get("StorageDescriptor", {})
+    for part in ["InputFormat", "OutputFormat"]:
+        c.equal(storage.get(part), daily_storage.get(part), f"push table {part}")
+    c.equal(storage.get("SerdeInfo", {}).get("SerializationLibrary"), "org.openx.data.jsonserde.JsonSerDe",
+            "push table JSON SerDe")
+    columns = {col["Name"]: col["Type"] for col in storage.get("Columns", [])}
+    c.equal(columns, PUSH_COLUMNS, "push table columns (no sdkappid column: it is the partition)")
+    daily_columns = {col["Name"]: col["Type"] for col in daily_storage.get("Columns", [])}
+    c.equal(columns.get("pulled_at"), daily_columns.get("pulled_at"), "pulled_at typed as in operations_daily")
+
+
 def check_outputs(c: Checks, cfn: dict[str, Any]) -> None:
     outputs = cfn.get("Outputs", {})
-    for name in ["PushStatsEndpoint", "ArchiveBucketName", "KeySecretArn", "UserSigSecretArn",
-                 "SetKeyCommand", "RotateUserSigCommand"]:
+    for name in ["PushStatsEndpoint", "ArchiveBucketName", "UserSigSecretIds", "ArchivePushLocation",
+                 *(f"SetKeyCommand{app}" for app in APPS), *(f"RotateUserSigCommand{app}" for app in APPS)]:
         c.check(name in outputs, f"output {name}")
-    c.equal(outputs.get("KeySecretArn", {}).get("Value"), {"Ref": "KeySecret"}, "KeySecretArn output")
-    c.equal(outputs.get("UserSigSecretArn", {}).get("Value"), {"Ref": "UserSigSecret"}, "UserSigSecretArn output")
+    per_app = sorted(k for k in outputs if k.startswith(("SetKeyCommand", "RotateUserSigCommand")))
+    c.equal(per_app, sorted([f"SetKeyCommand{app}" for app in APPS] + [f"RotateUserSigCommand{app}" for app in APPS]),
+            "per-app outputs: a set-key and a rotate command per app")
     values = {**SAMPLE, "AdminIdentifier": "administrator", "TencentRegion": "singapore"}
-    command = render_sub(outputs.get("SetKeyCommand", {}).get("Value", {}).get("Fn::Sub", ""), values)
-    c.check(command.startswith("aws secretsmanager put-secret-value ")
-            and f"--secret-id {SAMPLE['KeySecret']} " in command, "SetKeyCommand targets the key secret")
-    skeleton = re.search(r"--secret-string '(\{.*\})'", command)
-    if c.check(skeleton is not None, "SetKeyCommand has a JSON skeleton"):
-        document = json.loads(skeleton.group(1))
-        fields = rust_struct_fields(ROOT / "shared" / "src" / "secrets" / "value.rs", "KeySecret")
-        c.equal(sorted(document), sorted(fields), "skeleton fields = tim::secrets::KeySecret fields")
-        c.equal(document.get("sdkappid"), 1400000000, "skeleton sdkappid is a number")
-        c.equal(document.get("region"), "singapore", "skeleton region")
-    rotate = render_sub(outputs.get("RotateUserSigCommand", {}).get("Value", {}).get("Fn::Sub", ""), values)
-    c.check(rotate.startswith("aws secretsmanager rotate-secret ")
-            and rotate.endswith(f"--secret-id {SAMPLE['UserSigSecret']}"), "RotateUserSigCommand")
+    fields = rust_struct_fields(ROOT / "shared" / "src" / "secrets" / "value.rs", "KeySecret")
+    for app in APPS:
+        command = render_sub(outputs.get(f"SetKeyCommand{app}", {}).get("Value", {}).get("Fn::Sub", ""), values)
+        c.check(command.startswith("aws secretsmanager put-secret-value ")
+                and f"--secret-id {SAMPLE[f'KeySecret{app}']} " in command, f"SetKeyCommand{app} targets its key secret")
+        skeleton = re.search(r"--secret-string '(\{.*\})'", command)
+        if c.check(skeleton is not None, f"SetKeyCommand{app} has a JSON skeleton"):
+            document = json.loads(skeleton.group(1))
+            c.equal(sorted(document), sorted(fields), "skeleton fields = tim::secrets::KeySecret fields")
+            c.equal(document.get("sdkappid"), int(app), f"SetKeyCommand{app} skeleton sdkappid is the app, a number")
+            c.equal(document.get("region"), "singapore", "skeleton region")
+        rotate = render_sub(outputs.get(f"RotateUserSigCommand{app}", {}).get("Value", {}).get("Fn::Sub", ""), values)
+        c.check(rotate.startswith("aws secretsmanager rotate-secret ")
+                and rotate.endswith(f"--secret-id {SAMPLE[f'UserSigSecret{app}']}"), f"RotateUserSigCommand{app}")
 
 
 WIRING_CHECKS: list[Callable[[Checks, dict[str, Any]], None]] = [
     check_references, check_functions, check_iam, check_bucket, check_secrets,
-    check_schedule, check_http_api, check_alarms, check_glue, check_outputs,
+    check_schedule, check_http_api, check_alarms, check_glue, check_push_table, check_outputs,
     *SECRET_ACCESS_CHECKS, *OPERATIONS_CHECKS, *SAVED_QUERY_CHECKS,
 ]
 
@@ -738,7 +866,7 @@ def mutate_wide_secret_grant(sam: dict[str, Any]) -> None:
 
 
 def mutate_rotation_target(sam: dict[str, Any]) -> None:
-    sam["Resources"]["UserSigRotationSchedule"]["Properties"]["RotationLambdaARN"] = {
+    per_app(sam, "UserSigRotationSchedule")["Properties"]["RotationLambdaARN"] = {
         "Fn::GetAtt": ["PushStatsFunction", "Arn"]}
 
 
@@ -756,11 +884,74 @@ def mutate_location_template(sam: dict[str, Any]) -> None:
 
 
 def mutate_broken_sub(sam: dict[str, Any]) -> None:
-    sam["Outputs"]["RotateUserSigCommand"]["Value"] = {"Fn::Sub": "aws secretsmanager rotate-secret --secret-id ${UserSigSecrett}"}
+    per_app(sam, "RotateUserSigCommand", "Outputs")["Value"] = {
+        "Fn::Sub": "aws secretsmanager rotate-secret --secret-id ${UserSigSecrett${AppId}}"}
 
 
 def mutate_key_in_template(sam: dict[str, Any]) -> None:
-    sam["Resources"]["KeySecret"]["Properties"]["SecretString"] = '{"key": "oops"}'
+    per_app(sam, "KeySecret")["Properties"]["SecretString"] = '{"key": "oops"}'
+
+
+def mutate_rotation_of_first_app_only(sam: dict[str, Any]) -> None:
+    """Every schedule rotates one app's secret (a copy-paste slip)."""
+    per_app(sam, "UserSigRotationSchedule")["Properties"]["SecretId"] = {"Ref": "UserSigSecret1400000001"}
+
+
+def mutate_key_secret_tag_of_other_app(sam: dict[str, Any]) -> None:
+    tags = per_app(sam, "UserSigSecret")["Properties"]["Tags"]
+    next(t for t in tags if t["Key"] == "tim:key-secret")["Value"] = {"Ref": "KeySecret1400000001"}
+
+
+def mutate_key_secret_tag_missing(sam: dict[str, Any]) -> None:
+    tags = per_app(sam, "UserSigSecret")["Properties"]["Tags"]
+    tags.remove(next(t for t in tags if t["Key"] == "tim:key-secret"))
+
+
+def mutate_usersig_name_without_app(sam: dict[str, Any]) -> None:
+    per_app(sam, "UserSigSecret")["Properties"]["Name"] = {"Fn::Sub": "tencent-chat/usersig-${AppId}"}
+
+
+def mutate_env_list_one_app(sam: dict[str, Any]) -> None:
+    env = sam["Resources"]["PushStatsFunction"]["Properties"]["Environment"]["Variables"]
+    env["TIM_USERSIG_SECRET_ID"] = {"Fn::Sub": "tencent-chat/1400000001/usersig"}
+
+
+def mutate_env_list_wrong_delimiter(sam: dict[str, Any]) -> None:
+    env = sam["Resources"]["OpsPullFunction"]["Properties"]["Environment"]["Variables"]
+    env["TIM_USERSIG_SECRET_ID"]["Fn::Join"][1][1]["Fn::Join"][0] = "/usersig;tencent-chat/"
+
+
+def mutate_refresher_keeps_key_variable(sam: dict[str, Any]) -> None:
+    env = sam["Resources"]["UsersigRefresherFunction"]["Properties"]["Environment"]["Variables"]
+    env["TIM_KEY_SECRET_ID"] = {"Ref": "KeySecret1400000001"}
+
+
+def mutate_glue_enum_one_app(sam: dict[str, Any]) -> None:
+    params = sam["Resources"]["OpsDailyTable"]["Properties"]["TableInput"]["Parameters"]
+    params["projection.sdkappid.values"] = {"Fn::Select": [0, {"Ref": "SdkAppIds"}]}
+
+
+def mutate_push_table_daily_location(sam: dict[str, Any]) -> None:
+    params = sam["Resources"]["PushStatisticsTable"]["Properties"]["TableInput"]["Parameters"]
+    params["storage.location.template"] = {"Fn::Sub": "s3://${ArchiveBucket}/${OpsPrefix}/daily/sdkappid=${!sdkappid}/dt=${!dt}/"}
+
+
+def mutate_push_table_rate_as_string(sam: dict[str, Any]) -> None:
+    columns = sam["Resources"]["PushStatisticsTable"]["Properties"]["TableInput"]["StorageDescriptor"]["Columns"]
+    next(col for col in columns if col["Name"] == "delivery_rate")["Type"] = "string"
+
+
+def mutate_ops_pull_old_timeout(sam: dict[str, Any]) -> None:
+    sam["Resources"]["OpsPullFunction"]["Properties"]["Timeout"] = 60
+
+
+def mutate_no_push_archive_days(sam: dict[str, Any]) -> None:
+    del sam["Resources"]["OpsPullFunction"]["Properties"]["Environment"]["Variables"]["PUSH_ARCHIVE_DAYS"]
+
+
+def mutate_set_key_command_of_other_app(sam: dict[str, Any]) -> None:
+    output = per_app(sam, "SetKeyCommand", "Outputs")
+    output["Value"]["Fn::Sub"] = output["Value"]["Fn::Sub"].replace('"sdkappid": ${AppId}', '"sdkappid": 1400000001')
 
 
 def mutate_broken_getatt(sam: dict[str, Any]) -> None:
@@ -781,7 +972,11 @@ def mutate_raw_route(sam: dict[str, Any]) -> None:
 MUTATIONS = [
     mutate_api_id, mutate_broken_getatt, mutate_raw_route, mutate_undefined_authorizer, mutate_no_auth_on_post, mutate_wide_secret_grant,
     mutate_rotation_target, mutate_schedule_without_dlq, mutate_alarm_dimension, mutate_location_template,
-    mutate_broken_sub, mutate_key_in_template, *SECRET_ACCESS_MUTATIONS, *OPERATIONS_MUTATIONS,
+    mutate_broken_sub, mutate_key_in_template, mutate_rotation_of_first_app_only, mutate_key_secret_tag_of_other_app,
+    mutate_key_secret_tag_missing, mutate_usersig_name_without_app, mutate_env_list_one_app,
+    mutate_env_list_wrong_delimiter, mutate_refresher_keeps_key_variable, mutate_glue_enum_one_app,
+    mutate_push_table_daily_location, mutate_push_table_rate_as_string, mutate_ops_pull_old_timeout,
+    mutate_no_push_archive_days, mutate_set_key_command_of_other_app, *SECRET_ACCESS_MUTATIONS, *OPERATIONS_MUTATIONS,
     *SAVED_QUERY_MUTATIONS,
 ]
 

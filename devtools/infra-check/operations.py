@@ -58,6 +58,8 @@ AWS_METRICS = {
 DASHBOARD_MUST_SHOW = {
     "ActiveUserNum", "MaxOnlineNum", "UpMsgNum", "DownMsgNum", "RegistUserNumOneDay", "DaysWritten", "DaysFailed",
     "NewestDayLagHours", "UserSigHoursLeft", "Requests", "UpstreamLatency", "RunSucceeded",
+    # The push history (issue 13), beside the daily archive's days.
+    "PushDaysWritten", "PushDaysFailed",
 }
 # Dimension values the metrics.json "when" texts fix.
 FIXED_DIMENSION_VALUES = {"Function": {"ops-pull"}, "StatusClass": {"2xx", "4xx", "5xx"}}
@@ -124,7 +126,7 @@ def render(sub: Any, params: dict[str, str]) -> str:
 
 
 def deploy_params(cfn: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
-    return {k: str(v) for k, v in parameter_values(cfn, {"SDKAppID": "1400000000", **overrides}).items()}
+    return {k: str(v) for k, v in parameter_values(cfn, {"SdkAppIds": "1400000001,1400000002", **overrides}).items()}
 
 
 def dashboard_body(cfn: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 # Checks infra/template.yaml offline (no AWS account, no network):
 #   1. cfn-lint 1.51 (.local/cfn-lint: it catches broken references that
 #      newer releases let through),
-#   2. sam validate (SAM's own schema and transform),
-#   3. sam validate --lint (SAM's transform + its bundled, newer cfn-lint),
+#   2. sam validate --lint (SAM's bundled, newer cfn-lint),
+#   3. sam validate --language-extensions, plain and --lint, on a copy with
+#      SdkAppIds = two apps (SAM CLI's own Fn::ForEach expansion, then SAM's
+#      schema and transform),
 #   4. check_template.py (with secret_access.py, operations.py and
 #      saved_queries.py): the transformed template's resources, policies and
 #      wiring for each combination of the optional parameters; the alarms,
@@ -37,11 +39,22 @@ step() { printf '[infra-check] %s\n' "$*" >&2; }
 step "cfn-lint $("$cfn_lint" --version | awk '{print $2}') $template"
 "$cfn_lint" -- "$template"
 
-step "sam validate --region us-east-1"
-"$venv/sam" validate --region us-east-1 -t "$template"
-
 step "sam validate --lint"
 "$venv/sam" validate --lint -t "$template"
+
+# SAM CLI finds the functions only after expanding Fn::ForEach locally
+# (--language-extensions), and that needs the loop's collection: SdkAppIds
+# has no default (every deploy names its apps) and `sam validate` takes no
+# parameter overrides, so validate a copy with two apps as its default. It
+# sits next to the template so the relative CodeUris stay valid.
+two_apps="$(mktemp "$root/infra/.template-two-apps.XXXXXX.yaml")"
+trap 'rm -f "$two_apps"' EXIT
+sed '/^  SdkAppIds:$/{n;s/^    Type: CommaDelimitedList$/&\n    Default: "1400000001,1400000002"/}' "$template" >"$two_apps"
+grep -q '^    Default: "1400000001,1400000002"$' "$two_apps" || { echo "infra-check: could not give SdkAppIds a default" >&2; exit 1; }
+step "sam validate --language-extensions --region us-east-1 (two apps)"
+"$venv/sam" validate --language-extensions --region us-east-1 -t "$two_apps"
+step "sam validate --language-extensions --lint (two apps)"
+"$venv/sam" validate --language-extensions --lint -t "$two_apps"
 
 step "wiring checks of the transformed template"
 "$venv/python" devtools/infra-check/check_template.py

@@ -8,9 +8,9 @@ a query names is looked up in the tracing calls of that function's crate, the
 shared crate and any library crate under functions/: a renamed field fails
 here.
 
-An Athena query may read only tables that exist (operations_daily from this
-template; push_statistics as the push-history change will create it) and
-only their columns, and must limit the dt partition it reads.
+An Athena query may read only tables the template creates (operations_daily
+and push_statistics) and only their columns, and must limit the dt partition
+it reads.
 """
 
 from __future__ import annotations
@@ -41,12 +41,11 @@ NAMED_QUERY_TABLES = {
     "DailyTrendNamedQuery": {"operations_daily"},
     "WeekOverWeekNamedQuery": {"operations_daily"},
     "PushRatesNamedQuery": {"push_statistics"},
+    # Across apps: every app of the stack side by side.
+    "AppsComparedNamedQuery": {"operations_daily"},
 }
-# The push-history table as the later change creates it (issue 12's spec).
-PUSH_STATISTICS_COLUMNS = {
-    "sdkappid", "date", "event", "platform", "total", "sent", "delivered", "clicked", "delivery_rate", "click_rate",
-    "pulled_at", "dt",
-}
+# The Glue tables' logical ids in the template.
+TABLES = {"operations_daily": "OpsDailyTable", "push_statistics": "PushStatisticsTable"}
 SQL_WORDS = {
     "select", "from", "where", "and", "or", "not", "as", "order", "by", "group", "with", "left", "join", "on", "null",
     "nullif", "round", "cast", "double", "bigint", "sum", "avg", "max", "min", "count", "date", "date_trunc",
@@ -187,13 +186,13 @@ def sql_identifiers(sql: str) -> tuple[set[str], set[str], set[str]]:
 def check_named_queries(c: Checks, cfn: dict[str, Any]) -> None:
     queries = resources_of_type(cfn, "AWS::Athena::NamedQuery")
     c.equal(sorted(queries), sorted(NAMED_QUERY_TABLES), "Athena named queries")
-    table = cfn["Resources"].get("OpsDailyTable", {}).get("Properties", {}).get("TableInput", {})
-    columns = {
-        "operations_daily": {col["Name"] for col in table.get("StorageDescriptor", {}).get("Columns", [])}
-        | {key["Name"] for key in table.get("PartitionKeys", [])},
-        "push_statistics": PUSH_STATISTICS_COLUMNS,
-    }
+    columns = {}
+    for name, logical_id in TABLES.items():
+        table = cfn["Resources"].get(logical_id, {}).get("Properties", {}).get("TableInput", {})
+        columns[name] = ({col["Name"] for col in table.get("StorageDescriptor", {}).get("Columns", [])}
+                         | {key["Name"] for key in table.get("PartitionKeys", [])})
     c.check(len(columns["operations_daily"]) > 30, "read operations_daily's columns from the template")
+    c.check(len(columns["push_statistics"]) > 10, "read push_statistics' columns from the template")
     names = [q["Properties"].get("Name") for q in queries.values()]
     c.equal(len(set(names)), len(names), "named queries have distinct names")
     for query_id, expected_tables in NAMED_QUERY_TABLES.items():
@@ -258,6 +257,14 @@ def mutate_named_query_unknown_table(sam: dict[str, Any]) -> None:
     _edit_query(sam, "DailyTrendNamedQuery", "FROM operations_daily", "FROM operations")
 
 
+def mutate_named_query_push_code_column(sam: dict[str, Any]) -> None:
+    _edit_query(sam, "PushRatesNamedQuery", "       platform,\n", "       platform_id,\n")
+
+
+def mutate_cross_app_query_other_database(sam: dict[str, Any]) -> None:
+    _props(sam, "AppsComparedNamedQuery")["Database"] = "default"
+
+
 def mutate_named_query_full_scan(sam: dict[str, Any]) -> None:
     _edit_query(sam, "PushRatesNamedQuery", "WHERE dt >= date_format(current_date - INTERVAL '30' DAY, '%Y-%m-%d')\n", "")
 
@@ -266,4 +273,5 @@ SAVED_QUERY_MUTATIONS = [
     mutate_query_wrong_log_group, mutate_query_unlogged_field, mutate_query_unlogged_message,
     mutate_query_field_of_other_function, mutate_named_query_primary_workgroup, mutate_named_query_other_database,
     mutate_named_query_unknown_column, mutate_named_query_unknown_table, mutate_named_query_full_scan,
+    mutate_named_query_push_code_column, mutate_cross_app_query_other_database,
 ]

@@ -1,15 +1,18 @@
 """Who may read the secrets (issue 11, "the key belongs to the refresher
 alone"), checked on the transformed template for every combination of the
 optional parameters: the stack's own KMS key or the operator's, with or
-without a break-glass role.
+without a break-glass role; on the template expanded for two apps (APPS),
+each with its key secret and UserSig secret.
 
 - The key secret is encrypted with a customer managed key: the stack's
   (key policy: AWS's default account statement, plus kms:Decrypt for the
   refresher and the break-glass role through Secrets Manager only) or the
   operator's (the refresher gets kms:Decrypt on it by IAM, for the key secret
   only).
-- Its resource policy denies GetSecretValue, and only that, to every
-  principal but the refresher's role and the break-glass role.
+- Each key secret's resource policy denies GetSecretValue, and only that, to
+  every principal but the refresher's role and the break-glass role.
+- The roles reach the secrets by name pattern (tencent-chat/*/key,
+  tencent-chat/*/usersig) and only those tagged with one of SdkAppIds.
 - ops-pull and push-stats may read only the AWSCURRENT UserSig; the
   refresher (which tests AWSPENDING) is not restricted that way.
 """
@@ -20,10 +23,18 @@ import json
 from typing import Any, Callable
 
 from cfn_support import (
-    check_patterns,
+    check_patterns, per_app,
     Checks, as_list, condition_value, parameter_values, render_sub, resolve_template, resources_of_type,
     role_statements, statements,
 )
+
+# The two apps every check expands the template for (SdkAppIds order).
+APPS = ("1400000001", "1400000002")
+_SECRETS_ARN = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:tencent-chat/*/"
+USERSIG_ARN_PATTERN = {"Fn::Sub": _SECRETS_ARN + "usersig-??????"}
+KEY_ARN_PATTERN = {"Fn::Sub": _SECRETS_ARN + "key-??????"}
+# Only this stack's apps: the secret's tim:sdkappid tag is one of SdkAppIds.
+THIS_STACKS_APPS = {"StringEquals": {"aws:ResourceTag/tim:sdkappid": {"Ref": "SdkAppIds"}}}
 
 OWN_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 BREAK_GLASS = "arn:aws:iam::123456789012:role/ops/BreakGlass"
@@ -50,12 +61,14 @@ def key_readers(values: dict[str, str]) -> list[Any]:
 def refresher_key_grants(values: dict[str, str]) -> list[tuple[set[str], Any, Any]]:
     """What the refresher holds on the key secret besides its role's own
     policy: reading it, and (with the operator's key) decrypting it there."""
-    grants: list[tuple[set[str], Any, Any]] = [({"secretsmanager:GetSecretValue"}, {"Ref": "KeySecret"}, None)]
+    grants: list[tuple[set[str], Any, Any]] = [
+        ({"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, KEY_ARN_PATTERN, THIS_STACKS_APPS),
+    ]
     if values["AppSecretKmsArn"]:
         grants.append((
             {"kms:Decrypt"}, {"Ref": "AppSecretKmsArn"},
-            {"StringEquals": {"kms:ViaService": VIA_SECRETS_MANAGER,
-                              "kms:EncryptionContext:SecretARN": {"Ref": "KeySecret"}}},
+            {"StringEquals": {"kms:ViaService": VIA_SECRETS_MANAGER},
+             "StringLike": {"kms:EncryptionContext:SecretARN": KEY_ARN_PATTERN}},
         ))
     return grants
 
@@ -107,8 +120,14 @@ def check_key_secret_encryption(c: Checks, cfn: dict[str, Any]) -> None:
         keys = resources_of_type(r, "AWS::KMS::Key")
         c.equal(sorted(keys), [] if own else ["KeySecretKmsKey"], f"[{label}] KMS keys the stack creates")
         expected_key = {"Ref": "AppSecretKmsArn"} if own else {"Fn::GetAtt": ["KeySecretKmsKey", "Arn"]}
-        secret = r["Resources"].get("KeySecret", {}).get("Properties", {})
-        c.equal(secret.get("KmsKeyId"), expected_key, f"[{label}] key secret's KmsKeyId")
+        for app in APPS:
+            secret = r["Resources"].get(f"KeySecret{app}", {}).get("Properties", {})
+            c.equal(secret.get("KmsKeyId"), expected_key, f"[{label}] app {app}: key secret's KmsKeyId")
+        # UserSig secrets use Secrets Manager's default key: their readers
+        # need no KMS grant (a UserSig expires; the key does not).
+        for app in APPS:
+            secret = r["Resources"].get(f"UserSigSecret{app}", {}).get("Properties", {})
+            c.check("KmsKeyId" not in secret, f"[{label}] app {app}: UserSig secret uses the default key")
         c.equal(r["Outputs"].get("KeySecretKmsKeyArn", {}).get("Value"), expected_key,
                 f"[{label}] KeySecretKmsKeyArn output")
         aliases = [a["Properties"] for a in resources_of_type(r, "AWS::KMS::Alias").values()]
@@ -154,16 +173,19 @@ def check_key_policy(c: Checks, props: dict[str, Any], readers: list[Any], label
 def check_key_secret_policy(c: Checks, cfn: dict[str, Any]) -> None:
     for label, values in SCENARIOS.items():
         r = resolve_template(cfn, values)
-        policies = list(resources_of_type(r, "AWS::SecretsManager::ResourcePolicy").values())
-        c.equal([p["Properties"].get("SecretId") for p in policies], [{"Ref": "KeySecret"}],
-                f"[{label}] one resource policy, on the key secret")
-        if not policies:
-            continue
-        props = policies[0]["Properties"]
-        c.equal(props.get("BlockPublicPolicy"), True, f"[{label}] BlockPublicPolicy")
-        found = statements(props.get("ResourcePolicy", {}))
-        if not c.equal(len(found), 1, f"[{label}] resource policy statements"):
-            continue
+        policies = resources_of_type(r, "AWS::SecretsManager::ResourcePolicy")
+        c.equal(sorted(json.dumps(p["Properties"].get("SecretId")) for p in policies.values()),
+                sorted(json.dumps({"Ref": f"KeySecret{app}"}) for app in APPS),
+                f"[{label}] one resource policy per app, on its key secret")
+        for policy in policies.values():
+            check_deny_policy(c, policy["Properties"], values, f"{label}, {policy['Properties'].get('SecretId')}")
+
+
+def check_deny_policy(c: Checks, props: dict[str, Any], values: dict[str, str], label: str) -> None:
+    """A key secret's resource policy: reading denied to all but its readers."""
+    c.equal(props.get("BlockPublicPolicy"), True, f"[{label}] BlockPublicPolicy")
+    found = statements(props.get("ResourcePolicy", {}))
+    if c.equal(len(found), 1, f"[{label}] resource policy statements"):
         s = found[0]
         c.equal(s.get("Effect"), "Deny", f"[{label}] resource policy denies")
         c.check(s.get("Principal") in ("*", {"AWS": "*"}), f"[{label}] deny applies to every principal")
@@ -182,9 +204,10 @@ def check_refresher_key_policy(c: Checks, cfn: dict[str, Any]) -> None:
     c.equal(policy.get("Type"), "AWS::IAM::Policy", "refresher's key-secret policy")
     c.equal(policy.get("Properties", {}).get("Roles"), [{"Ref": "UsersigRefresherRole"}],
             "key-secret policy attached to the refresher only")
-    rotation = cfn["Resources"].get("UserSigRotationSchedule", {})
-    c.check("UsersigRefresherKeySecretPolicy" in as_list(rotation.get("DependsOn", [])),
-            "rotation schedule (which invokes testSecret at once) waits for the key-secret policy")
+    for app in APPS:
+        rotation = cfn["Resources"].get(f"UserSigRotationSchedule{app}", {})
+        c.check("UsersigRefresherKeySecretPolicy" in as_list(rotation.get("DependsOn", [])),
+                f"app {app}: rotation schedule (which invokes testSecret at once) waits for the key-secret policy")
 
 
 def check_usersig_readers(c: Checks, cfn: dict[str, Any]) -> None:
@@ -198,11 +221,13 @@ def check_usersig_readers(c: Checks, cfn: dict[str, Any]) -> None:
                 if "secretsmanager:VersionStage" in json.dumps(s.get("Condition", {})):
                     staged[role_id] = staged.get(role_id, 0) + 1
                 reads_usersig = ("secretsmanager:GetSecretValue" in as_list(s.get("Action"))
-                                 and {"Ref": "UserSigSecret"} in as_list(s.get("Resource")))
+                                 and USERSIG_ARN_PATTERN in as_list(s.get("Resource")))
                 if reads_usersig and role_id in USERSIG_READERS:
-                    c.equal(s.get("Condition"), CURRENT_ONLY, f"[{label}] {role_id} reads only AWSCURRENT")
+                    c.equal(s.get("Condition"), {**CURRENT_ONLY, **THIS_STACKS_APPS},
+                            f"[{label}] {role_id} reads only AWSCURRENT, of this stack's apps")
                 elif reads_usersig:
-                    c.check("Condition" not in s, f"[{label}] {role_id} may read AWSPENDING (rotation)")
+                    c.equal(s.get("Condition"), THIS_STACKS_APPS,
+                            f"[{label}] {role_id} may read AWSPENDING (rotation), of this stack's apps")
         c.equal(staged, {role: 1 for role in USERSIG_READERS}, f"[{label}] VersionStage conditions")
 
 
@@ -231,7 +256,7 @@ def _key_use(sam: dict[str, Any]) -> dict[str, Any]:
 
 
 def _deny(sam: dict[str, Any]) -> dict[str, Any]:
-    found = _resources(sam)["KeySecretResourcePolicy"]["Properties"]["ResourcePolicy"]["Statement"]
+    found = per_app(sam, "KeySecretResourcePolicy")["Properties"]["ResourcePolicy"]["Statement"]
     return _by_sid(found, "OnlyTheRefresherReadsTheKey")
 
 
@@ -240,15 +265,16 @@ def _role_statement(sam: dict[str, Any], role: str, sid: str) -> dict[str, Any]:
 
 
 def mutate_reader_any_stage(sam: dict[str, Any]) -> None:
-    del _role_statement(sam, "PushStatsRole", "ReadUserSigSecret")["Condition"]
+    del _role_statement(sam, "PushStatsRole", "ReadUserSigSecrets")["Condition"]["ForAnyValue:StringEquals"]
 
 
 def mutate_refresher_current_only(sam: dict[str, Any]) -> None:
-    _role_statement(sam, "UsersigRefresherRole", "RotateUserSigSecret")["Condition"] = dict(CURRENT_ONLY)
+    _role_statement(sam, "UsersigRefresherRole", "RotateUserSigSecrets")["Condition"] = {
+        **CURRENT_ONLY, **THIS_STACKS_APPS}
 
 
 def mutate_key_secret_default_key(sam: dict[str, Any]) -> None:
-    del _resources(sam)["KeySecret"]["Properties"]["KmsKeyId"]
+    del per_app(sam, "KeySecret")["Properties"]["KmsKeyId"]
 
 
 def mutate_key_policy_wrong_reader(sam: dict[str, Any]) -> None:
@@ -280,13 +306,13 @@ def mutate_deny_blocks_writes(sam: dict[str, Any]) -> None:
 
 
 def mutate_deny_public_policy(sam: dict[str, Any]) -> None:
-    _resources(sam)["KeySecretResourcePolicy"]["Properties"]["BlockPublicPolicy"] = False
+    per_app(sam, "KeySecretResourcePolicy")["Properties"]["BlockPublicPolicy"] = False
 
 
 def mutate_own_key_any_secret(sam: dict[str, Any]) -> None:
     found = _resources(sam)["UsersigRefresherKeySecretPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     grant = next(s["Fn::If"][1] for s in found if "Fn::If" in s)
-    del grant["Condition"]["StringEquals"]["kms:EncryptionContext:SecretARN"]
+    del grant["Condition"]["StringLike"]
 
 
 def mutate_key_always_created(sam: dict[str, Any]) -> None:
@@ -298,7 +324,39 @@ def mutate_break_glass_inverted(sam: dict[str, Any]) -> None:
 
 
 def mutate_rotation_before_key_policy(sam: dict[str, Any]) -> None:
-    _resources(sam)["UserSigRotationSchedule"]["DependsOn"] = "UserSigRotationPermission"
+    per_app(sam, "UserSigRotationSchedule")["DependsOn"] = "UserSigRotationPermission"
+
+
+def _statement_of(sam: dict[str, Any], role: str, sid: str) -> dict[str, Any]:
+    if role == "UsersigRefresherKeySecretPolicy":
+        return _by_sid(_resources(sam)[role]["Properties"]["PolicyDocument"]["Statement"], sid)
+    return _role_statement(sam, role, sid)
+
+
+def mutate_reader_every_app(sam: dict[str, Any]) -> None:
+    """ops-pull may read any app's UserSig in the account (no tag condition)."""
+    del _statement_of(sam, "OpsPullRole", "ReadUserSigSecrets")["Condition"]["StringEquals"]
+
+
+def mutate_refresher_rotates_every_app(sam: dict[str, Any]) -> None:
+    del _statement_of(sam, "UsersigRefresherRole", "RotateUserSigSecrets")["Condition"]
+
+
+def mutate_refresher_reads_every_key(sam: dict[str, Any]) -> None:
+    del _statement_of(sam, "UsersigRefresherKeySecretPolicy", "ReadKeySecrets")["Condition"]
+
+
+def mutate_refresher_reads_usersig_as_key(sam: dict[str, Any]) -> None:
+    _statement_of(sam, "UsersigRefresherKeySecretPolicy", "ReadKeySecrets")["Resource"] = dict(USERSIG_ARN_PATTERN)
+
+
+def mutate_readers_tag_is_one_app(sam: dict[str, Any]) -> None:
+    statement = _statement_of(sam, "PushStatsRole", "CheckUserSigSecretVersions")
+    statement["Condition"]["StringEquals"]["aws:ResourceTag/tim:sdkappid"] = {"Fn::Select": [0, {"Ref": "SdkAppIds"}]}
+
+
+def mutate_key_secret_untagged(sam: dict[str, Any]) -> None:
+    del per_app(sam, "KeySecret")["Properties"]["Tags"]
 
 
 def mutate_burst_above_tencent(sam: dict[str, Any]) -> None:
@@ -311,4 +369,6 @@ SECRET_ACCESS_MUTATIONS = [
     mutate_key_policy_encrypts_too, mutate_deny_without_break_glass, mutate_deny_wrong_reader,
     mutate_deny_blocks_writes, mutate_deny_public_policy, mutate_own_key_any_secret, mutate_key_always_created,
     mutate_break_glass_inverted, mutate_rotation_before_key_policy, mutate_burst_above_tencent,
+    mutate_reader_every_app, mutate_refresher_rotates_every_app, mutate_refresher_reads_every_key,
+    mutate_refresher_reads_usersig_as_key, mutate_readers_tag_is_one_app, mutate_key_secret_untagged,
 ]
