@@ -79,7 +79,10 @@ mod tests {
             ("LIVE_CHECK", "no"),
         ]);
         let settings = Settings::from_env(&env).unwrap();
-        assert_eq!(settings.config.key_secret_id, "tencent-chat/key");
+        assert_eq!(
+            settings.config.key_secret_id.as_deref(),
+            Some("tencent-chat/key")
+        );
         assert!(!settings.config.live_check);
         assert_eq!(settings.metrics.namespace(), "TencentChat");
 

@@ -25,6 +25,7 @@ struct FakeSecret {
     rotation_enabled: bool,
     /// version id → (value, stages)
     versions: BTreeMap<String, (Option<String>, Vec<String>)>,
+    tags: BTreeMap<String, String>,
 }
 
 /// Secrets Manager's staging rules, in memory: a label is on one version at
@@ -40,6 +41,8 @@ struct Fake {
     /// Just before PutSecretValue: another invocation stored this value and
     /// a third took the version off AWSPENDING.
     stripped_before_put: Arc<Mutex<Option<String>>>,
+    /// GetSecretValue calls, by secret id.
+    reads: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 fn not_found(operation: &'static str) -> StoreError {
@@ -77,6 +80,16 @@ impl Fake {
                 stages.iter().map(|s| (*s).to_owned()).collect(),
             ),
         );
+    }
+
+    fn tag(&self, id: &str, key: &str, value: &str) {
+        let mut secrets = self.secrets.lock().unwrap();
+        let secret = secrets.entry(id.to_owned()).or_default();
+        secret.tags.insert(key.to_owned(), value.to_owned());
+    }
+
+    fn reads_of(&self, id: &str) -> usize {
+        self.reads.lock().unwrap().get(id).copied().unwrap_or(0)
     }
 
     fn snapshot(&self, id: &str) -> BTreeMap<String, (Option<String>, Vec<String>)> {
@@ -119,6 +132,7 @@ impl SecretStore for Fake {
                 .iter()
                 .map(|(id, (_, stages))| (id.clone(), stages.clone()))
                 .collect(),
+            tags: secret.tags.clone(),
         })
     }
 
@@ -128,6 +142,12 @@ impl SecretStore for Fake {
         version_id: Option<&str>,
         stage: &str,
     ) -> Result<String, StoreError> {
+        *self
+            .reads
+            .lock()
+            .unwrap()
+            .entry(secret_id.to_owned())
+            .or_default() += 1;
         let secrets = self.secrets.lock().unwrap();
         let secret = secrets
             .get(secret_id)
@@ -230,7 +250,7 @@ impl SecretStore for Fake {
 
 fn config(live_check: bool) -> Config {
     Config {
-        key_secret_id: KEY_ID.into(),
+        key_secret_id: Some(KEY_ID.into()),
         usersig_validity_secs: 30 * 86_400,
         min_validity_secs: 24 * 3_600,
         live_check,
