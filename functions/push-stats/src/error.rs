@@ -64,6 +64,12 @@ error_codes! {
     DuplicateParameter => "duplicate_parameter", 400;
     /// A body that is not a JSON object.
     InvalidJson => "invalid_json", 400;
+    /// An `sdkappid` that is not a whole number.
+    InvalidSdkappid => "invalid_sdkappid", 400;
+    /// Several apps are served and the request named none.
+    SdkappidRequired => "sdkappid_required", 400;
+    /// An `sdkappid` that is no configured app's.
+    UnknownSdkappid => "unknown_sdkappid", 400;
     // Other client errors.
     /// Another path.
     NotFound => "not_found", 404;
@@ -379,7 +385,7 @@ mod tests {
 
     #[test]
     fn the_table_gives_every_code_its_name_and_status() {
-        assert_eq!(ErrorCode::ALL.len(), 21);
+        assert_eq!(ErrorCode::ALL.len(), 24);
         assert_eq!(ErrorCode::ALL[0], ErrorCode::MissingParameter);
         assert_eq!(
             (

@@ -17,6 +17,7 @@ use base64::Engine as _;
 use tim::Deadline;
 use tim::api::push::{PushStatistics, PushStatsRequest};
 
+use crate::apps::{Apps, Selected};
 use crate::error::{ApiError, ErrorCode};
 use crate::request::{MAX_BODY_BYTES, StatsQuery};
 use crate::response::StatsResponse;
@@ -28,13 +29,17 @@ pub const ALLOWED_METHODS: &str = "GET, POST";
 /// The header that carries the Lambda request id on every response.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// Where push statistics come from: Tencent in production, fakes in tests.
+/// One app's push statistics: Tencent in production, fakes in tests.
 pub trait PushStatsSource: Send + Sync {
     fn push_statistics(
         &self,
         request: &PushStatsRequest,
         deadline: Deadline,
     ) -> impl Future<Output = Result<PushStatistics, tim::Error>> + Send;
+
+    /// The app's SDKAppID, from its credentials (read on first use, then
+    /// cached by the provider).
+    fn sdkappid(&self) -> impl Future<Output = Result<u64, tim::Error>> + Send;
 }
 
 impl PushStatsSource for tim::Client {
@@ -44,6 +49,24 @@ impl PushStatsSource for tim::Client {
         deadline: Deadline,
     ) -> impl Future<Output = Result<PushStatistics, tim::Error>> + Send {
         self.all_member_push_statistics(request, deadline)
+    }
+
+    async fn sdkappid(&self) -> Result<u64, tim::Error> {
+        self.credentials().credentials().await.map(|c| c.sdkappid)
+    }
+}
+
+impl<S: PushStatsSource> PushStatsSource for &S {
+    fn push_statistics(
+        &self,
+        request: &PushStatsRequest,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<PushStatistics, tim::Error>> + Send {
+        (**self).push_statistics(request, deadline)
+    }
+
+    fn sdkappid(&self) -> impl Future<Output = Result<u64, tim::Error>> + Send {
+        (**self).sdkappid()
     }
 }
 
@@ -73,50 +96,65 @@ impl Invocation {
     }
 }
 
-/// Answers one request.
+/// Answers one request for one of `apps`.
 pub async fn handle<S: PushStatsSource>(
     event: &ApiGatewayV2httpRequest,
     invocation: &Invocation,
-    source: &S,
+    apps: &Apps<S>,
 ) -> ApiGatewayV2httpResponse {
-    answer(event, invocation, source).await.response
+    answer(event, invocation, apps).await.response
 }
 
 /// An answer, and what the request cost upstream (for the metrics).
 #[derive(Debug, Clone)]
 pub struct Answered {
     pub response: ApiGatewayV2httpResponse,
-    /// Time spent in the Tencent call (retries and credentials look-ups
-    /// included), when Tencent was called.
+    /// Time spent in the Tencent call (retries and credentials look-ups,
+    /// the app's selection included), when Tencent was called.
     pub upstream: Option<Duration>,
+    /// The app that served the request, once selected.
+    pub sdkappid: Option<u64>,
 }
 
 /// Answers one request, timing the Tencent call.
 pub async fn answer<S: PushStatsSource>(
     event: &ApiGatewayV2httpRequest,
     invocation: &Invocation,
-    source: &S,
+    apps: &Apps<S>,
 ) -> Answered {
     let method = &event.request_context.http.method;
     let mut upstream = None;
+    let mut selected_app = None;
+    // For the log line: the app served, else the one asked for.
+    let mut log_sdkappid = None;
     let outcome = match read_request(event) {
         Ok(query) => {
+            log_sdkappid = query.sdkappid;
             let started = std::time::Instant::now();
-            let fetched = fetch(&query, invocation, source).await;
-            upstream = Some(started.elapsed());
-            fetched
+            match select(apps, query.sdkappid, invocation).await {
+                Ok(selected) => {
+                    selected_app = Some(selected.sdkappid);
+                    log_sdkappid = selected_app;
+                    let fetched = fetch(&query, &selected, invocation).await;
+                    upstream = Some(started.elapsed());
+                    fetched
+                }
+                Err(error) => Err(error),
+            }
         }
         Err(error) => Err(error),
     };
     let response = match outcome {
         Ok(body) => {
-            tracing::info!(request_id = %invocation.request_id, %method, status = 200, "push-stats answered");
+            tracing::info!(request_id = %invocation.request_id, %method, sdkappid = log_sdkappid, status = 200,
+                "push-stats answered");
             json_response(200, body)
         }
         Err(error) => {
             if error.status() < 500 {
-                tracing::info!(request_id = %invocation.request_id, %method, status = error.status(),
-                    code = error.code.as_str(), parameter = error.parameter.as_deref(), "push-stats refused");
+                tracing::info!(request_id = %invocation.request_id, %method, sdkappid = log_sdkappid,
+                    status = error.status(), code = error.code.as_str(), parameter = error.parameter.as_deref(),
+                    "push-stats refused");
             }
             error_response(&error, &invocation.request_id)
         }
@@ -124,6 +162,29 @@ pub async fn answer<S: PushStatsSource>(
     Answered {
         response: with_request_id(response, &invocation.request_id),
         upstream,
+        sdkappid: selected_app,
+    }
+}
+
+/// The app for `requested`, within the request's deadline (reading a secret
+/// that hangs must not outlive the invocation).
+async fn select<'a, S: PushStatsSource>(
+    apps: &'a Apps<S>,
+    requested: Option<u64>,
+    invocation: &Invocation,
+) -> Result<Selected<'a, S>, ApiError> {
+    let selecting = apps.select(requested, &invocation.request_id);
+    match tokio::time::timeout(invocation.deadline.remaining(), selecting).await {
+        Ok(selected) => selected,
+        Err(_) => {
+            tracing::warn!(request_id = %invocation.request_id, sdkappid = requested,
+                "reading the apps' credentials secrets did not finish before the deadline");
+            Err(ApiError::new(
+                ErrorCode::UpstreamTimeout,
+                None,
+                "reading the service's credentials did not finish in time; retry later",
+            ))
+        }
     }
 }
 
@@ -253,21 +314,22 @@ fn body_bytes(event: &ApiGatewayV2httpRequest) -> Result<Cow<'_, [u8]>, ApiError
 
 async fn fetch<S: PushStatsSource>(
     query: &StatsQuery,
+    app: &Selected<'_, S>,
     invocation: &Invocation,
-    source: &S,
 ) -> Result<String, ApiError> {
-    let stats = source
+    let stats = app
+        .source
         .push_statistics(&query.tencent_request(), invocation.deadline)
         .await
         .map_err(|error| {
             let api = ApiError::from_upstream(&error);
             // tim::Error's Display carries no secret (no URL, no UserSig).
-            tracing::warn!(request_id = %invocation.request_id, status = api.status(), code = api.code.as_str(),
-                error_type = error.error_type(), tencent_error_code = error.code(), error = %error,
-                "Tencent push statistics failed");
+            tracing::warn!(request_id = %invocation.request_id, sdkappid = app.sdkappid, status = api.status(),
+                code = api.code.as_str(), error_type = error.error_type(), tencent_error_code = error.code(),
+                error = %error, "Tencent push statistics failed");
             api
         })?;
-    serde_json::to_string(&StatsResponse::new(query, stats)).map_err(|error| {
+    serde_json::to_string(&StatsResponse::new(app.sdkappid, query, stats)).map_err(|error| {
         tracing::error!(request_id = %invocation.request_id, %error, "could not serialise the response");
         ApiError::internal()
     })

@@ -9,17 +9,19 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use lambda_kit::metrics::Metrics;
 use lambda_kit::usersig_hours::ReportHoursLeft;
 use lambda_kit::{Env, Function, Setup, StartupError};
+use tim::secrets::CredentialsSource;
 use tim::{ClientConfig, OnRateLimit};
 
-use crate::config::AppSecret;
 use crate::error::ApiError;
 use crate::handler::error_response;
-use crate::{Invocation, answer};
+use crate::{App, Apps, Invocation, answer};
 
 /// What the environment says, read and checked once at init.
 #[derive(Debug)]
 pub struct Settings {
-    pub app: AppSecret,
+    /// `TIM_USERSIG_SECRET_ID` (one UserSig secret per app, comma-separated)
+    /// or `TIM_KEY_SECRET_ID` (one app, UserSigs signed locally).
+    pub credentials: CredentialsSource,
     pub client_config: ClientConfig,
     /// The HTTP client (keep-alive pool) for Tencent.
     pub http: reqwest::Client,
@@ -31,7 +33,7 @@ impl Settings {
     /// Every variable push-stats reads; the first missing or unusable one
     /// stops the cold start.
     pub fn from_env(env: &Env) -> Result<Self, StartupError> {
-        let app = AppSecret::read(env)?;
+        let credentials = CredentialsSource::from_env(env)?;
         let client_config = ClientConfig {
             // Interactive: a rate limit goes back as 429 at once (API
             // Gateway throttles at Tencent's 1/s; the caller waits).
@@ -39,36 +41,56 @@ impl Settings {
             ..ClientConfig::from_env(env)?
         };
         Ok(Self {
-            app,
+            credentials,
             http: lambda_kit::http_client(&client_config)?,
             client_config,
             metrics: Metrics::from_env(env)?,
         })
     }
+
+    /// The secret each app is read from, in the providers' order.
+    fn secret_ids(&self) -> Vec<String> {
+        match &self.credentials {
+            CredentialsSource::UserSigSecrets(ids) => ids.clone(),
+            CredentialsSource::KeySecret(id) => vec![id.clone()],
+        }
+    }
 }
 
-/// The deployed function: the Tencent client of the one app, and where its
-/// metrics go.
+/// The deployed function: a Tencent client per app (sharing one HTTP pool),
+/// and where the metrics go.
 #[derive(Debug)]
 pub struct PushStats {
-    pub client: tim::Client,
+    pub apps: Apps<tim::Client>,
     pub metrics: Metrics,
 }
 
 impl Setup for Settings {
     type Function = PushStats;
 
-    /// No network here: the secret is read on first use.
+    /// No network here: each secret is read on first use.
     async fn build(&self, aws: &SdkConfig) -> PushStats {
         let secrets = aws_sdk_secretsmanager::Client::new(aws);
-        // `UserSigHoursLeft` for every UserSig the client is handed.
-        let credentials = ReportHoursLeft::new(self.app.provider(&secrets), self.metrics.clone());
+        let apps = self
+            .secret_ids()
+            .into_iter()
+            .zip(self.credentials.providers(&secrets))
+            .map(|(secret_id, provider)| {
+                // `UserSigHoursLeft` (dimension: that app's SDKAppID) for
+                // every UserSig its client is handed.
+                let credentials = ReportHoursLeft::new(provider, self.metrics.clone());
+                App {
+                    secret_id,
+                    source: tim::Client::new(
+                        self.http.clone(),
+                        self.client_config.clone(),
+                        Arc::new(credentials),
+                    ),
+                }
+            })
+            .collect();
         PushStats {
-            client: tim::Client::new(
-                self.http.clone(),
-                self.client_config.clone(),
-                Arc::new(credentials),
-            ),
+            apps: Apps::new(apps),
             metrics: self.metrics.clone(),
         }
     }
@@ -85,7 +107,7 @@ impl Function for PushStats {
         event: ApiGatewayV2httpRequest,
         invocation: &lambda_kit::Invocation,
     ) -> Result<ApiGatewayV2httpResponse, Infallible> {
-        let answered = answer(&event, &Invocation::from_lambda(invocation), &self.client).await;
+        let answered = answer(&event, &Invocation::from_lambda(invocation), &self.apps).await;
         crate::metrics::record(&self.metrics, &answered);
         Ok(answered.response)
     }
@@ -97,6 +119,7 @@ impl Function for PushStats {
         let answered = crate::handler::Answered {
             response: error_response(&ApiError::internal(), &invocation.request_id),
             upstream: None,
+            sdkappid: None,
         };
         // Counted like any other answer: a 5xx in the Requests metric.
         crate::metrics::record(&self.metrics, &answered);
@@ -146,17 +169,26 @@ mod tests {
             ("TIM_REGION", "tokyo"),
         ])
         .unwrap();
-        assert_eq!(s.app, AppSecret::UserSig("tencent-chat/usersig".into()));
+        assert_eq!(
+            s.credentials,
+            CredentialsSource::UserSigSecrets(vec!["tencent-chat/usersig".into()])
+        );
         let port = s.client_config.endpoint.as_ref().map(|e| e.primary.port());
         assert_eq!(port, Some(Some(9000)));
         assert_eq!(s.client_config.region, Some(tim::Region::Tokyo));
         assert_eq!(s.client_config.on_rate_limit, OnRateLimit::ReturnAtOnce);
         assert_eq!(s.metrics.namespace(), "TencentChat");
 
+        // One secret per app; the key secret serves one app.
+        let s = settings(&[("TIM_USERSIG_SECRET_ID", " prod/app-1, ,prod/app-2 ")]).unwrap();
+        assert_eq!(s.secret_ids(), ["prod/app-1", "prod/app-2"]);
+        let s = settings(&[("TIM_KEY_SECRET_ID", "tencent-chat/key")]).unwrap();
+        assert_eq!(s.secret_ids(), ["tencent-chat/key"]);
+
         for (pairs, variable) in [
             (&[][..], "TIM_USERSIG_SECRET_ID"),
             (
-                &[("TIM_USERSIG_SECRET_ID", "a,b")][..],
+                &[("TIM_USERSIG_SECRET_ID", " , ")][..],
                 "TIM_USERSIG_SECRET_ID",
             ),
             (

@@ -1,6 +1,6 @@
 #![doc = include_str!("../README.md")]
 
-pub mod config;
+pub mod apps;
 pub mod error;
 pub mod handler;
 pub mod lambda;
@@ -9,4 +9,5 @@ pub mod request;
 pub mod response;
 pub mod time;
 
+pub use apps::{App, Apps};
 pub use handler::{Answered, Invocation, PushStatsSource, answer, handle};

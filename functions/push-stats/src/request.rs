@@ -1,5 +1,5 @@
-//! The caller's question — window and task IDs — read from a query string
-//! (GET) or a JSON body (POST), and validated before Tencent is asked.
+//! The caller's question — app, window and task IDs — read from a query
+//! string (GET) or a JSON body (POST), and validated before Tencent is asked.
 //!
 //! Errors are reported one at a time, in reading order: unknown or repeated
 //! parameters and unreadable values first, then missing bounds, the window,
@@ -24,6 +24,9 @@ pub const MAX_TASK_ID_CHARS: usize = 128;
 /// distinct, well-formed task IDs (none: the overall statistics).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatsQuery {
+    /// The app asked for (`sdkappid`), when the caller named one. Whether it
+    /// is one of ours is for [`crate::apps`] to say.
+    pub sdkappid: Option<u64>,
     pub start: i64,
     pub end: i64,
     pub task_ids: Vec<String>,
@@ -41,22 +44,26 @@ impl StatsQuery {
                     draft.set_time(&key, parsed)?;
                 }
                 "task_id" => draft.task_ids.extend(value.split(',').map(str::to_owned)),
+                "sdkappid" => draft.set_sdkappid(digits_sdkappid(&value)?)?,
                 other => {
                     let hint = match other {
                         "task_ids" | "taskid" | "taskId" | "TaskID" => {
                             " (use task_id, repeated or comma-separated)"
                         }
-                        "sdkappid" => " (this endpoint serves one app)",
-                        _ => "",
+                        _ => sdkappid_hint(other),
                     };
-                    return Err(unknown_parameter(other, "start, end, task_id", hint));
+                    return Err(unknown_parameter(
+                        other,
+                        "sdkappid, start, end, task_id",
+                        hint,
+                    ));
                 }
             }
         }
         draft.finish()
     }
 
-    /// `{"start": …, "end": …, "task_ids": […]}`; the size is checked by the caller.
+    /// `{"sdkappid": …, "start": …, "end": …, "task_ids": […]}`; the size is checked by the caller.
     pub fn from_json_body(body: &[u8]) -> Result<Self, ApiError> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(ApiError::new(
@@ -101,6 +108,11 @@ impl StatsQuery {
                     }
                 }
                 "task_ids" => draft.task_ids = json_task_ids(value)?,
+                "sdkappid" => {
+                    if let Some(id) = json_sdkappid(value)? {
+                        draft.set_sdkappid(id)?;
+                    }
+                }
                 other => {
                     let hint = match other {
                         "task_id" | "taskIds" | "TaskID" => {
@@ -108,9 +120,13 @@ impl StatsQuery {
                         }
                         "StartTime" | "start_time" => r#" (use "start")"#,
                         "EndTime" | "end_time" => r#" (use "end")"#,
-                        _ => "",
+                        _ => sdkappid_hint(other),
                     };
-                    return Err(unknown_parameter(other, "start, end, task_ids", hint));
+                    return Err(unknown_parameter(
+                        other,
+                        "sdkappid, start, end, task_ids",
+                        hint,
+                    ));
                 }
             }
         }
@@ -129,6 +145,7 @@ impl StatsQuery {
 
 /// Parameters read so far.
 struct Draft {
+    sdkappid: Option<u64>,
     start: Option<i64>,
     end: Option<i64>,
     task_ids: Vec<String>,
@@ -139,11 +156,23 @@ struct Draft {
 impl Draft {
     fn new(task_param: &'static str) -> Self {
         Self {
+            sdkappid: None,
             start: None,
             end: None,
             task_ids: Vec::new(),
             task_param,
         }
+    }
+
+    fn set_sdkappid(&mut self, id: u64) -> Result<(), ApiError> {
+        if self.sdkappid.replace(id).is_some() {
+            return Err(ApiError::param(
+                ErrorCode::DuplicateParameter,
+                SDKAPPID,
+                "sdkappid is given more than once",
+            ));
+        }
+        Ok(())
     }
 
     fn set_time(&mut self, name: &str, seconds: i64) -> Result<(), ApiError> {
@@ -217,6 +246,7 @@ impl Draft {
             ));
         }
         Ok(StatsQuery {
+            sdkappid: self.sdkappid,
             start,
             end,
             task_ids,
@@ -248,6 +278,58 @@ fn check_task_id(param: &str, task_id: &str) -> Result<(), ApiError> {
             format!("task ID {} {problem}", echo(task_id)),
         )),
         None => Ok(()),
+    }
+}
+
+/// The parameter naming the app.
+pub const SDKAPPID: &str = "sdkappid";
+
+/// Near misses of `sdkappid`, pointed at it.
+fn sdkappid_hint(name: &str) -> &'static str {
+    match name {
+        "SDKAppID" | "SdkAppId" | "sdkAppId" | "sdk_app_id" | "appid" | "app_id" => {
+            " (use sdkappid)"
+        }
+        _ => "",
+    }
+}
+
+fn invalid_sdkappid(shown: &str) -> ApiError {
+    ApiError::param(
+        ErrorCode::InvalidSdkappid,
+        SDKAPPID,
+        format!("sdkappid {shown} must be the app's SDKAppID: a whole number (digits only)"),
+    )
+}
+
+/// `sdkappid` as text (a query value, a JSON string): ASCII digits only, so
+/// no sign, space, fraction or exponent; within u64.
+fn digits_sdkappid(text: &str) -> Result<u64, ApiError> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid_sdkappid(&value_for_message(text)));
+    }
+    text.parse()
+        .map_err(|_| invalid_sdkappid(&value_for_message(text)))
+}
+
+/// `sdkappid` in JSON: a non-negative integer or a string of digits; `null`
+/// counts as absent, like every other key.
+fn json_sdkappid(value: &Value) -> Result<Option<u64>, ApiError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(text) => digits_sdkappid(text).map(Some),
+        Value::Number(number) => number
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| invalid_sdkappid(&format!("({number})"))),
+        other => Err(ApiError::param(
+            ErrorCode::InvalidSdkappid,
+            SDKAPPID,
+            format!(
+                "sdkappid must be a number or a string of digits, not {}",
+                json_kind(other)
+            ),
+        )),
     }
 }
 
@@ -385,6 +467,7 @@ mod tests {
         assert_eq!(
             query,
             StatsQuery {
+                sdkappid: None,
                 start: NOV_1,
                 end: NOV_1 + 7 * DAY,
                 task_ids: vec!["a".into(), "b".into(), "c".into()],
@@ -474,5 +557,68 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn sdkappid_is_read_from_the_query_and_the_body_as_digits() {
+        let window = format!("start={NOV_1}&end={}", NOV_1 + DAY);
+        let get = |extra: &str| StatsQuery::from_query_string(&format!("{window}{extra}"));
+        assert_eq!(get("").unwrap().sdkappid, None);
+        assert_eq!(
+            get("&sdkappid=1400000001").unwrap().sdkappid,
+            Some(1_400_000_001)
+        );
+        let post = |sdkappid: &str| {
+            StatsQuery::from_json_body(
+                format!(
+                    r#"{{"sdkappid": {sdkappid}, "start": {NOV_1}, "end": {}}}"#,
+                    NOV_1 + DAY
+                )
+                .as_bytes(),
+            )
+        };
+        assert_eq!(post("1400000001").unwrap().sdkappid, Some(1_400_000_001));
+        assert_eq!(
+            post(r#""1400000001""#).unwrap().sdkappid,
+            Some(1_400_000_001)
+        );
+        assert_eq!(post("null").unwrap().sdkappid, None);
+
+        let invalid = (ErrorCode::InvalidSdkappid, Some("sdkappid".to_owned()));
+        for extra in [
+            "&sdkappid=",
+            "&sdkappid=-1",
+            "&sdkappid=%2B1",
+            "&sdkappid=1.0",
+            "&sdkappid=14e8",
+            "&sdkappid=%201",
+            "&sdkappid=abc",
+            "&sdkappid=99999999999999999999",
+        ] {
+            assert_eq!(code(get(extra)), invalid, "{extra}");
+        }
+        for value in [
+            "-1",
+            "1400000001.0",
+            "1.5",
+            "true",
+            "false",
+            r#""""#,
+            r#""-1""#,
+            r#""1e9""#,
+            r#"" 1""#,
+            "[1]",
+            "{}",
+            "18446744073709551616",
+        ] {
+            assert_eq!(code(post(value)), invalid, "{value}");
+        }
+        assert_eq!(
+            code(get("&sdkappid=1&sdkappid=1")),
+            (ErrorCode::DuplicateParameter, Some("sdkappid".into()))
+        );
+        let err = get("&SDKAppID=1").unwrap_err();
+        assert_eq!(err.code, ErrorCode::UnknownParameter);
+        assert!(err.message.contains("use sdkappid"), "{}", err.message);
     }
 }

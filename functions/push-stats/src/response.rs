@@ -1,4 +1,4 @@
-//! The 200 body: the window and, per task (or overall), the four counts with
+//! The 200 body: the app, the window and, per task (or overall), the four counts with
 //! delivery and click rates, per platform too.
 //!
 //! Rates are fractions (0.25 = 25 %), rounded to 4 decimal places, `null`
@@ -14,6 +14,8 @@ use crate::time;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatsResponse {
+    /// The app the statistics are of.
+    pub sdkappid: u64,
     pub window: Window,
     pub results: Vec<TaskResult>,
 }
@@ -77,10 +79,10 @@ impl From<PushCounts> for Counts {
     }
 }
 
-
 impl StatsResponse {
-    pub fn new(query: &StatsQuery, stats: PushStatistics) -> Self {
+    pub fn new(sdkappid: u64, query: &StatsQuery, stats: PushStatistics) -> Self {
         Self {
+            sdkappid,
             window: Window {
                 start: query.start,
                 end: query.end,
@@ -121,8 +123,8 @@ impl From<PlatformPushStats> for PlatformResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tim::api::push::rate;
     use serde_json::json;
+    use tim::api::push::rate;
 
     #[test]
     fn rates_round_and_are_null_without_a_denominator() {
@@ -141,14 +143,16 @@ mod tests {
                                     {"EventType": 2, "PushPlatform": 12, "TotalCount": 5, "SentCount": 8, "DeliveredCount": 4, "ClickCount": 1}]}]});
         let stats = PushStatistics::from_envelope(&envelope).unwrap();
         let query = StatsQuery {
+            sdkappid: None,
             start: 1_793_491_200,
             end: 1_794_096_000,
             task_ids: vec![],
         };
-        let body = serde_json::to_value(StatsResponse::new(&query, stats)).unwrap();
+        let body = serde_json::to_value(StatsResponse::new(1_400_000_000, &query, stats)).unwrap();
         assert_eq!(
             body,
             json!({
+                "sdkappid": 1_400_000_000,
                 "window": {"start": 1_793_491_200, "end": 1_794_096_000,
                            "start_iso": "2026-11-01T00:00:00Z", "end_iso": "2026-11-08T00:00:00Z"},
                 "results": [{

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use common::*;
 use push_stats::request::StatsQuery;
 use push_stats::response::StatsResponse;
-use push_stats::{Invocation, handle};
+use push_stats::{Apps, Invocation, handle};
 use serde_json::{Value, json};
 use tim::api::push::PushStatistics;
 use tim::usersig::{Clock, SecretKey, SystemClock};
@@ -116,6 +116,7 @@ fn expected_body(event: &Value) -> Value {
         task_ids: query.task_ids.clone(),
     });
     serde_json::to_value(StatsResponse::new(
+        SDKAPPID,
         &query,
         PushStatistics::from_envelope(&envelope).unwrap(),
     ))
@@ -138,7 +139,12 @@ async fn good_gets_and_posts_with_and_without_task_ids() {
         ("POST overall", overall_post, 1),
     ];
     for (name, event, results) in cases {
-        let response = handle(&common::event(&event), &invocation(), &client).await;
+        let response = handle(
+            &common::event(&event),
+            &invocation(),
+            &Apps::one("emulator", &client),
+        )
+        .await;
         assert_eq!(response.status_code, 200, "{name}: {:?}", response.body);
         assert_eq!(
             header(&response, "x-request-id"),
@@ -191,7 +197,12 @@ async fn a_rate_limit_is_answered_429_at_once_with_retry_after() {
         emulator.reset_stats();
         emulator.inject(fault.clone(), 10);
         let started = std::time::Instant::now();
-        let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
+        let response = handle(
+            &common::event(&fixture("get")),
+            &invocation(),
+            &Apps::one("emulator", &client),
+        )
+        .await;
         let took = started.elapsed();
         emulator.clear_faults();
         let body = body_json(&response);
@@ -232,7 +243,12 @@ async fn tencents_error_info_reaches_neither_the_answer_nor_the_logs_with_the_us
 
     // 90100: refused as malformed, so its ErrorInfo is echoed in the body.
     emulator.inject(Fault::EchoingErrorCode(90100), 1);
-    let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
+    let response = handle(
+        &common::event(&fixture("get")),
+        &invocation(),
+        &Apps::one("emulator", &client),
+    )
+    .await;
     let body = body_json(&response);
     assert_eq!(
         (response.status_code, body["error"]["code"].as_str()),
@@ -293,7 +309,12 @@ async fn a_rejected_usersig_is_refreshed_once_and_the_call_succeeds() {
         signer,
     } = setup().await;
     emulator.inject(Fault::ErrorCode(70001), 1);
-    let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
+    let response = handle(
+        &common::event(&fixture("get")),
+        &invocation(),
+        &Apps::one("emulator", &client),
+    )
+    .await;
     assert_eq!(response.status_code, 200, "{:?}", response.body);
     assert_eq!(signer.refreshes.load(Ordering::SeqCst), 1);
     assert_eq!(body_json(&response), expected_body(&fixture("get")));
@@ -308,7 +329,12 @@ async fn a_usersig_rejected_again_after_the_refresh_is_upstream_auth() {
         signer,
     } = setup().await;
     emulator.inject(Fault::ErrorCode(70001), 5);
-    let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
+    let response = handle(
+        &common::event(&fixture("get")),
+        &invocation(),
+        &Apps::one("emulator", &client),
+    )
+    .await;
     let body = body_json(&response);
     assert_eq!(
         (response.status_code, body["error"]["code"].as_str()),
@@ -331,7 +357,12 @@ async fn gateway_errors_beyond_the_retries_become_502() {
         emulator, client, ..
     } = setup().await;
     emulator.inject(Fault::HttpStatus(502), 10);
-    let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
+    let response = handle(
+        &common::event(&fixture("get")),
+        &invocation(),
+        &Apps::one("emulator", &client),
+    )
+    .await;
     let body = body_json(&response);
     assert_eq!(
         (response.status_code, body["error"]["code"].as_str()),
@@ -353,7 +384,12 @@ async fn tencent_slower_than_the_deadline_is_504() {
         request_id: REQUEST_ID.to_owned(),
         deadline: Deadline::after(Duration::from_millis(300)),
     };
-    let response = handle(&common::event(&fixture("get")), &invocation, &client).await;
+    let response = handle(
+        &common::event(&fixture("get")),
+        &invocation,
+        &Apps::one("emulator", &client),
+    )
+    .await;
     let body = body_json(&response);
     assert_eq!(
         (response.status_code, body["error"]["code"].as_str()),
@@ -369,7 +405,12 @@ async fn push_not_enabled_is_a_configuration_problem_with_a_hint() {
         emulator, client, ..
     } = setup().await;
     emulator.inject(Fault::ErrorCode(90045), 1);
-    let response = handle(&common::event(&fixture("get")), &invocation(), &client).await;
+    let response = handle(
+        &common::event(&fixture("get")),
+        &invocation(),
+        &Apps::one("emulator", &client),
+    )
+    .await;
     let body = body_json(&response);
     assert_eq!(
         (response.status_code, body["error"]["code"].as_str()),

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use push_stats::handle;
+use push_stats::{Apps, handle};
 use serde_json::{Value, json};
 
 const OCT_25: i64 = 1_792_886_400; // 2026-10-25T00:00:00Z
@@ -16,7 +16,12 @@ async fn run(
     event_json: &Value,
     source: &FakeSource,
 ) -> aws_lambda_events::apigw::ApiGatewayV2httpResponse {
-    handle(&event(event_json), &invocation(), source).await
+    handle(
+        &event(event_json),
+        &invocation(),
+        &Apps::one("fake", source),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -745,7 +750,11 @@ mod properties {
             return Ok(()); // not an API Gateway event: the runtime refuses it before us
         };
         let source = FakeSource::default();
-        let response = runtime().block_on(push_stats::handle(&request, &invocation(), &source));
+        let response = runtime().block_on(push_stats::handle(
+            &request,
+            &invocation(),
+            &Apps::one("fake", &source),
+        ));
         prop_assert!(
             (200..500).contains(&response.status_code),
             "status {} for {e}",

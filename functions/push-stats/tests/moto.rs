@@ -107,7 +107,12 @@ async fn emulator() -> Emulator {
 }
 
 async fn get(client: &tim::Client) -> (i64, Value) {
-    let response = push_stats::handle(&common::event(&fixture("get")), &invocation(), client).await;
+    let response = push_stats::handle(
+        &common::event(&fixture("get")),
+        &invocation(),
+        &push_stats::Apps::one("moto", client),
+    )
+    .await;
     (response.status_code, body_json(&response))
 }
 

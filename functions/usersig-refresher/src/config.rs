@@ -4,7 +4,8 @@
 use tim::ClientConfig;
 use tim::config::{ConfigError, Env};
 
-/// The key secret's id or ARN (required).
+/// The key secret's id or ARN for UserSig secrets without the
+/// [`crate::rotation::KEY_SECRET_TAG`] tag (optional).
 pub const KEY_SECRET_ENV: &str = tim::secrets::KEY_SECRET_ENV;
 pub const VALIDITY_DAYS_ENV: &str = "USERSIG_VALIDITY_DAYS";
 pub const MIN_VALIDITY_HOURS_ENV: &str = "MIN_VALIDITY_HOURS";
@@ -21,7 +22,9 @@ const MAX_VALIDITY_DAYS: u64 = 3650;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub key_secret_id: String,
+    /// `TIM_KEY_SECRET_ID`: the key secret of a UserSig secret that has no
+    /// `tim:key-secret` tag. Each tagged secret names its own app's key.
+    pub key_secret_id: Option<String>,
     /// Validity of each new UserSig, seconds.
     pub usersig_validity_secs: u64,
     /// Minimum validity testSecret demands of the pending UserSig, seconds.
@@ -37,10 +40,7 @@ impl Config {
     /// Reads every variable through the shared configuration layer; the
     /// error names the first missing or unusable one.
     pub fn read(env: &Env) -> Result<Self, ConfigError> {
-        let key_secret_id = env.required(
-            KEY_SECRET_ENV,
-            "the id or ARN of the key secret (sdkappid, identifier, key, region)",
-        )?;
+        let key_secret_id = env.get(KEY_SECRET_ENV);
         let validity_days = env.positive(VALIDITY_DAYS_ENV, DEFAULT_VALIDITY_DAYS)?;
         if validity_days > MAX_VALIDITY_DAYS {
             return Err(ConfigError::new(
@@ -79,7 +79,13 @@ mod tests {
     #[test]
     fn defaults() {
         let c = config(&[(KEY_SECRET_ENV, "tencent-chat/key")]).unwrap();
-        assert_eq!(c.key_secret_id, "tencent-chat/key");
+        assert_eq!(c.key_secret_id.as_deref(), Some("tencent-chat/key"));
+        // Optional: tagged UserSig secrets name their own key secret.
+        assert_eq!(config(&[]).unwrap().key_secret_id, None);
+        assert_eq!(
+            config(&[(KEY_SECRET_ENV, "  ")]).unwrap().key_secret_id,
+            None
+        );
         assert_eq!(c.usersig_validity_secs, 30 * 86_400);
         assert_eq!(c.min_validity_secs, 24 * 3_600);
         assert!(c.live_check);
@@ -103,7 +109,6 @@ mod tests {
         assert_eq!(c.client.endpoint.unwrap().primary.port(), Some(9000));
 
         for (pairs, variable) in [
-            (&[][..], KEY_SECRET_ENV),
             (
                 &[(KEY_SECRET_ENV, "k"), (VALIDITY_DAYS_ENV, "0")][..],
                 VALIDITY_DAYS_ENV,

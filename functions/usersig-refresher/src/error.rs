@@ -29,6 +29,23 @@ pub enum RotationError {
         stages: Vec<String>,
     },
 
+    /// Neither the secret's tag nor the fallback variable names a key secret.
+    #[error(
+        "secret {secret_id:?} names no key secret: tag it `tim:key-secret` with its app's key secret id or ARN, or set TIM_KEY_SECRET_ID (the key secret of untagged secrets)"
+    )]
+    NoKeySecret { secret_id: String },
+
+    /// The key secret is another app's than the UserSig secret's current one.
+    #[error(
+        "key secret {key_secret_id:?} is for SDKAppID {key}, but secret {secret_id:?} holds a UserSig for SDKAppID {current}: not signing it for another app; check its `tim:key-secret` tag (or TIM_KEY_SECRET_ID for an untagged secret)"
+    )]
+    KeyForAnotherApp {
+        secret_id: String,
+        key_secret_id: String,
+        current: u64,
+        key: u64,
+    },
+
     #[error("key secret {secret_id:?} is unusable: {reason}")]
     KeySecret {
         secret_id: String,
@@ -84,6 +101,8 @@ impl RotationError {
             Self::RotationNotEnabled { .. } => "RotationNotEnabled",
             Self::UnknownVersion { .. } => "UnknownVersion",
             Self::NotPending { .. } => "VersionNotPending",
+            Self::NoKeySecret { .. } => "KeySecretNotConfigured",
+            Self::KeyForAnotherApp { .. } => "KeySecretForAnotherApp",
             Self::KeySecret {
                 transient: true, ..
             } => "KeySecretUnavailable",

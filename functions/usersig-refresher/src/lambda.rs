@@ -12,7 +12,11 @@ use crate::{Config, RotationError, RotationEvent, Rotator, SecretStore, StepRepo
 /// Time kept back from Lambda's deadline to report a failure.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 
-/// What the environment says, read and checked once at init.
+/// What the environment says, read and checked once at init: the optional
+/// fallback key secret `TIM_KEY_SECRET_ID` (each UserSig secret's own key
+/// secret comes from its `tim:key-secret` tag, read at each step),
+/// `USERSIG_VALIDITY_DAYS`, `MIN_VALIDITY_HOURS`, `LIVE_CHECK`,
+/// `TIM_ENDPOINT` / `TIM_REGION` and `METRICS_NAMESPACE`.
 #[derive(Debug)]
 pub struct Settings {
     pub config: Config,
@@ -39,7 +43,7 @@ impl Settings {
 impl Setup for Settings {
     type Function = Rotator<aws_sdk_secretsmanager::Client>;
 
-    /// No network here: the key secret is read by the steps that need it.
+    /// No network here: the key secrets are read by the steps that need them.
     async fn build(&self, aws: &SdkConfig) -> Self::Function {
         Rotator::new(
             aws_sdk_secretsmanager::Client::new(aws),
@@ -79,7 +83,10 @@ mod tests {
             ("LIVE_CHECK", "no"),
         ]);
         let settings = Settings::from_env(&env).unwrap();
-        assert_eq!(settings.config.key_secret_id, "tencent-chat/key");
+        assert_eq!(
+            settings.config.key_secret_id.as_deref(),
+            Some("tencent-chat/key")
+        );
         assert!(!settings.config.live_check);
         assert_eq!(settings.metrics.namespace(), "TencentChat");
 
@@ -97,5 +104,12 @@ mod tests {
             Err(StartupError::Config(e)) => assert_eq!(e.variable, "TIM_REGION"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_fallback_key_secret_is_optional() {
+        let settings = Settings::from_env(&Env::from_pairs([("LIVE_CHECK", "yes")])).unwrap();
+        assert_eq!(settings.config.key_secret_id, None);
+        assert!(settings.config.live_check);
     }
 }

@@ -6,13 +6,14 @@
 //! must be staged AWSPENDING. Every step is idempotent: Secrets Manager
 //! retries steps, and a replay ends in the same state.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use lambda_kit::metrics::Metrics;
 use lambda_kit::usersig_hours::emit_hours_left;
 use serde::Serialize;
 use tim::Deadline;
-use tim::secrets::{KeySecret, UserSigSecret};
+use tim::secrets::UserSigSecret;
 use tim::usersig::{Clock, Signer, SystemClock};
 
 use crate::config::Config;
@@ -20,10 +21,16 @@ use crate::error::RotationError;
 use crate::event::{RotationEvent, Step};
 use crate::store::{AWSCURRENT, AWSPENDING, SecretMetadata, SecretStore, StoreError};
 
+#[path = "keys.rs"]
+mod keys;
 #[path = "stale.rs"]
 mod stale;
 #[path = "test_step.rs"]
 mod test_step;
+
+/// The tag of a UserSig secret whose value is its app's key secret (id or
+/// ARN). Untagged secrets use `TIM_KEY_SECRET_ID`.
+pub const KEY_SECRET_TAG: &str = "tim:key-secret";
 
 /// What a step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,6 +72,8 @@ pub struct Rotator<S> {
     http: reqwest::Client,
     metrics: Metrics,
     clock: Arc<dyn Clock>,
+    /// Key secrets read, by id, with the version read (see `keys`).
+    keys: Mutex<HashMap<String, keys::CachedKey>>,
 }
 
 impl<S> std::fmt::Debug for Rotator<S> {
@@ -84,6 +93,7 @@ impl<S: SecretStore> Rotator<S> {
             http,
             metrics,
             clock: Arc::new(SystemClock),
+            keys: Mutex::default(),
         }
     }
 
@@ -155,7 +165,10 @@ impl<S: SecretStore> Rotator<S> {
         }
 
         let outcome = match step {
-            Step::Create => self.create(event).await?,
+            Step::Create => {
+                let key_id = self.key_secret_id(secret_id, &metadata)?;
+                self.create(event, &key_id).await?
+            }
             Step::Set => {
                 tracing::info!(
                     secret_id,
@@ -164,7 +177,10 @@ impl<S: SecretStore> Rotator<S> {
                 );
                 Outcome::NothingToSet
             }
-            Step::Test => self.test(secret_id, token, deadline).await?,
+            Step::Test => {
+                let key_id = self.key_secret_id(secret_id, &metadata)?;
+                self.test(secret_id, token, &key_id, deadline).await?
+            }
             Step::Finish => self.finish(secret_id, token, &metadata).await?,
         };
         Ok(report(outcome))
@@ -174,15 +190,16 @@ impl<S: SecretStore> Rotator<S> {
     /// under the token as AWSPENDING. A value already there (a replay) is
     /// kept if it still passes under the key secret as it is now, and taken
     /// off AWSPENDING if not.
-    async fn create(&self, event: &RotationEvent) -> Result<Outcome, RotationError> {
+    async fn create(&self, event: &RotationEvent, key_id: &str) -> Result<Outcome, RotationError> {
         let secret_id = event.secret_id.as_str();
         let token = event.client_request_token.as_str();
         if let Some(text) = self.pending_value(secret_id, token).await? {
-            self.keep_or_remove(Step::Create, secret_id, token, &text)
+            self.keep_or_remove(Step::Create, secret_id, token, &text, key_id)
                 .await?;
             return Ok(Outcome::PendingExists);
         }
-        let key = self.read_key().await?;
+        let key = self.read_key(key_id).await?;
+        self.check_same_app(secret_id, key_id, &key).await?;
         let now = self.clock.now_unix();
         let validity = self.config.usersig_validity_secs;
         let expires = now.saturating_add(validity);
@@ -214,12 +231,13 @@ impl<S: SecretStore> Rotator<S> {
                     token,
                     sdkappid = key.sdkappid,
                     identifier = %key.identifier,
+                    key_secret_id = key_id,
                     expires_at = %secret.expires_at,
                     "createSecret: new UserSig stored as AWSPENDING"
                 );
                 Ok(Outcome::Created)
             }
-            Err(e) if e.version_exists => self.after_version_exists(secret_id, token).await,
+            Err(e) if e.version_exists => self.after_version_exists(secret_id, token, key_id).await,
             Err(e) => Err(sm_error(secret_id)(e)),
         }
     }
@@ -299,41 +317,6 @@ impl<S: SecretStore> Rotator<S> {
                 .map_err(sm_error(secret_id))?;
         }
         Ok(())
-    }
-
-    async fn read_key(&self) -> Result<KeySecret, RotationError> {
-        let text = self.key_value().await?;
-        self.parse_key(&text)
-    }
-
-    /// The key secret's current value.
-    async fn key_value(&self) -> Result<String, RotationError> {
-        let secret_id = &self.config.key_secret_id;
-        self.store
-            .get_value(secret_id, None, AWSCURRENT)
-            .await
-            .map_err(|e| {
-                if e.is_not_found() {
-                    RotationError::KeySecretUnset {
-                        secret_id: secret_id.clone(),
-                        detail: e.failure.describe(),
-                    }
-                } else {
-                    RotationError::KeySecret {
-                        secret_id: secret_id.clone(),
-                        reason: e.to_string(),
-                        transient: e.is_transient(),
-                    }
-                }
-            })
-    }
-
-    fn parse_key(&self, text: &str) -> Result<KeySecret, RotationError> {
-        KeySecret::from_json(text).map_err(|e| RotationError::KeySecret {
-            secret_id: self.config.key_secret_id.clone(),
-            reason: format!("malformed: {e}"),
-            transient: false,
-        })
     }
 }
 

@@ -25,6 +25,7 @@ struct FakeSecret {
     rotation_enabled: bool,
     /// version id → (value, stages)
     versions: BTreeMap<String, (Option<String>, Vec<String>)>,
+    tags: BTreeMap<String, String>,
 }
 
 /// Secrets Manager's staging rules, in memory: a label is on one version at
@@ -40,6 +41,8 @@ struct Fake {
     /// Just before PutSecretValue: another invocation stored this value and
     /// a third took the version off AWSPENDING.
     stripped_before_put: Arc<Mutex<Option<String>>>,
+    /// GetSecretValue calls, by secret id.
+    reads: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 fn not_found(operation: &'static str) -> StoreError {
@@ -77,6 +80,16 @@ impl Fake {
                 stages.iter().map(|s| (*s).to_owned()).collect(),
             ),
         );
+    }
+
+    fn tag(&self, id: &str, key: &str, value: &str) {
+        let mut secrets = self.secrets.lock().unwrap();
+        let secret = secrets.entry(id.to_owned()).or_default();
+        secret.tags.insert(key.to_owned(), value.to_owned());
+    }
+
+    fn reads_of(&self, id: &str) -> usize {
+        self.reads.lock().unwrap().get(id).copied().unwrap_or(0)
     }
 
     fn snapshot(&self, id: &str) -> BTreeMap<String, (Option<String>, Vec<String>)> {
@@ -119,6 +132,7 @@ impl SecretStore for Fake {
                 .iter()
                 .map(|(id, (_, stages))| (id.clone(), stages.clone()))
                 .collect(),
+            tags: secret.tags.clone(),
         })
     }
 
@@ -128,6 +142,12 @@ impl SecretStore for Fake {
         version_id: Option<&str>,
         stage: &str,
     ) -> Result<String, StoreError> {
+        *self
+            .reads
+            .lock()
+            .unwrap()
+            .entry(secret_id.to_owned())
+            .or_default() += 1;
         let secrets = self.secrets.lock().unwrap();
         let secret = secrets
             .get(secret_id)
@@ -230,7 +250,7 @@ impl SecretStore for Fake {
 
 fn config(live_check: bool) -> Config {
     Config {
-        key_secret_id: KEY_ID.into(),
+        key_secret_id: Some(KEY_ID.into()),
         usersig_validity_secs: 30 * 86_400,
         min_validity_secs: 24 * 3_600,
         live_check,
@@ -806,4 +826,191 @@ async fn test_and_finish_report_usersig_hours_left() {
         [(719.0, "1400000000"), (719.0, "1400000000")],
         "{output}"
     );
+}
+
+// Several apps: each UserSig secret's key secret from its tag.
+
+const APP_B: u64 = 1_400_000_002;
+const KEY_B_ID: &str = "tencent-chat/app-b/key";
+const SECRET_B_ID: &str = "tencent-chat/app-b/usersig";
+const TOKEN_B: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+
+fn key_b_json() -> String {
+    format!(
+        r#"{{"sdkappid":{APP_B},"identifier":"administrator","key":"key-of-b","region":"singapore"}}"#
+    )
+}
+
+/// A rotator whose `TIM_KEY_SECRET_ID` is `fallback`.
+fn rotator_with_fallback(fake: &Fake, fallback: Option<&str>) -> Rotator<Fake> {
+    rotator_with_clock(fake, fallback, Arc::new(FixedClock(NOW)))
+}
+
+fn rotator_with_clock(fake: &Fake, fallback: Option<&str>, clock: Arc<dyn Clock>) -> Rotator<Fake> {
+    let config = Config {
+        key_secret_id: fallback.map(str::to_owned),
+        ..config(false)
+    };
+    Rotator::new(
+        fake.clone(),
+        config,
+        reqwest::Client::new(),
+        Metrics::capture(NAMESPACE).0,
+    )
+    .with_clock(clock)
+}
+
+/// A clock the test moves.
+struct Moving(std::sync::atomic::AtomicU64);
+
+impl Clock for Moving {
+    fn now_unix(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// `fixture()`'s app (tagged with its key secret) plus app B, tagged, both
+/// mid-rotation.
+fn two_apps() -> Fake {
+    let fake = fixture();
+    fake.tag(SECRET_ID, KEY_SECRET_TAG, KEY_ID);
+    fake.put(KEY_B_ID, "kb1", Some(&key_b_json()), &[AWSCURRENT], false);
+    fake.put(
+        SECRET_B_ID,
+        "old-b",
+        Some("{\"placeholder\":true}"),
+        &[AWSCURRENT],
+        true,
+    );
+    fake.put(SECRET_B_ID, TOKEN_B, None, &[AWSPENDING], true);
+    fake.tag(SECRET_B_ID, KEY_SECRET_TAG, &format!(" {KEY_B_ID} "));
+    fake
+}
+
+fn event_for(step: &str, secret_id: &str, token: &str) -> RotationEvent {
+    let mut e = event(step);
+    e.secret_id = secret_id.into();
+    e.client_request_token = token.into();
+    e
+}
+
+fn current_usersig(fake: &Fake, secret_id: &str) -> UserSigSecret {
+    UserSigSecret::from_json(&fake.current_value(secret_id).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn two_tagged_secrets_rotate_each_with_its_own_key_read_once_a_version() {
+    let fake = two_apps();
+    let clock = Arc::new(Moving(NOW.into()));
+    // The fallback names a key secret that does not exist: tags win.
+    let rotator = rotator_with_clock(&fake, Some("no-such-key-secret"), clock.clone());
+    for step in STEPS {
+        for (secret_id, token) in [(SECRET_ID, TOKEN), (SECRET_B_ID, TOKEN_B)] {
+            rotator
+                .handle(&event_for(step, secret_id, token), deadline())
+                .await
+                .unwrap_or_else(|e| panic!("{step} {secret_id}: {e}"));
+        }
+    }
+    for (secret_id, app, key) in [
+        (SECRET_ID, 1_400_000_000, "the-key"),
+        (SECRET_B_ID, APP_B, "key-of-b"),
+    ] {
+        let current = current_usersig(&fake, secret_id);
+        assert_eq!(current.sdkappid, app, "{secret_id}");
+        Signer::new(app, SecretKey::new(key))
+            .verify(current.usersig.expose_secret(), "administrator", NOW)
+            .unwrap_or_else(|e| panic!("{secret_id}: {e}"));
+    }
+    // createSecret and testSecret each needed the key: one read per key.
+    assert_eq!(
+        (
+            fake.reads_of(KEY_ID),
+            fake.reads_of(KEY_B_ID),
+            fake.reads_of("no-such-key-secret")
+        ),
+        (1, 1, 0)
+    );
+
+    // The next rotation of B with the key unchanged reads nothing more; a
+    // new key version is read at once.
+    let next = "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e";
+    clock
+        .0
+        .store(NOW + 7 * 86_400, std::sync::atomic::Ordering::SeqCst);
+    fake.put(SECRET_B_ID, next, None, &[AWSPENDING], true);
+    rotator
+        .handle(&event_for("createSecret", SECRET_B_ID, next), deadline())
+        .await
+        .unwrap();
+    assert_eq!(fake.reads_of(KEY_B_ID), 1);
+    let changed = key_b_json().replace("key-of-b", "new-key-of-b");
+    fake.put(KEY_B_ID, "kb2", Some(&changed), &[AWSCURRENT], false);
+    let err = rotator
+        .handle(&event_for("testSecret", SECRET_B_ID, next), deadline())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "StalePendingRemoved", "{err}");
+    assert_eq!(fake.reads_of(KEY_B_ID), 2);
+}
+
+#[tokio::test]
+async fn an_untagged_secret_uses_tim_key_secret_id_and_without_it_fails_naming_both() {
+    let fake = fixture();
+    for step in STEPS {
+        rotator_with_fallback(&fake, Some(KEY_ID))
+            .handle(&event(step), deadline())
+            .await
+            .unwrap();
+    }
+    assert_eq!(current_usersig(&fake, SECRET_ID).sdkappid, 1_400_000_000);
+
+    let fake = fixture();
+    let before = fake.snapshot(SECRET_ID);
+    let rotator = rotator_with_fallback(&fake, None);
+    for step in ["createSecret", "testSecret"] {
+        let err = rotator.handle(&event(step), deadline()).await.unwrap_err();
+        assert_eq!(err.error_type(), "KeySecretNotConfigured", "{step}: {err}");
+        assert!(!err.is_retryable());
+        let message = err.to_string();
+        assert!(
+            message.contains("TIM_KEY_SECRET_ID")
+                && message.contains("tim:key-secret")
+                && message.contains(SECRET_ID),
+            "{message}"
+        );
+    }
+    assert_eq!(fake.snapshot(SECRET_ID), before, "nothing changed");
+    assert_eq!(fake.reads_of(KEY_ID), 0);
+    // setSecret needs no key.
+    assert_eq!(
+        run(&rotator, "setSecret").await.unwrap(),
+        Outcome::NothingToSet
+    );
+}
+
+#[tokio::test]
+async fn a_key_secret_of_another_app_never_signs_a_secret_holding_this_apps_usersig() {
+    let fake = two_apps();
+    // App 1400000000's secret holds its UserSig, but its tag names B's key.
+    fake.put(
+        SECRET_ID,
+        "old",
+        Some(&usersig_json(NOW - 86_400, |_| {})),
+        &[AWSCURRENT],
+        true,
+    );
+    fake.tag(SECRET_ID, KEY_SECRET_TAG, KEY_B_ID);
+    let before = fake.snapshot(SECRET_ID);
+    let err = run(&rotator_with_fallback(&fake, Some(KEY_ID)), "createSecret")
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "KeySecretForAnotherApp", "{err}");
+    assert!(!err.is_retryable());
+    let message = err.to_string();
+    for part in [KEY_B_ID, SECRET_ID, "1400000002", "1400000000"] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    assert!(!message.contains("key-of-b"), "{message}");
+    assert_eq!(fake.snapshot(SECRET_ID), before, "nothing stored");
 }

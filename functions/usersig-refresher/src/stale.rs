@@ -21,9 +21,10 @@ impl<S: SecretStore> Rotator<S> {
         &self,
         secret_id: &str,
         token: &str,
+        key_id: &str,
     ) -> Result<Outcome, RotationError> {
         if let Some(text) = self.pending_value(secret_id, token).await? {
-            self.keep_or_remove(Step::Create, secret_id, token, &text)
+            self.keep_or_remove(Step::Create, secret_id, token, &text, key_id)
                 .await?;
             return Ok(Outcome::PendingExists);
         }
@@ -48,8 +49,9 @@ impl<S: SecretStore> Rotator<S> {
         secret_id: &str,
         token: &str,
         text: &str,
+        key_id: &str,
     ) -> Result<UserSigSecret, RotationError> {
-        let key = self.read_key().await?;
+        let key = self.read_key(key_id).await?;
         self.check_or_remove(step, secret_id, token, text, &key)
             .await
     }

@@ -19,6 +19,8 @@ pub struct SecretMetadata {
     pub rotation_enabled: bool,
     /// `VersionIdsToStages`.
     pub versions: BTreeMap<String, Vec<String>>,
+    /// `Tags` (key → value); `tim:key-secret` names the app's key secret.
+    pub tags: BTreeMap<String, String>,
 }
 
 impl SecretMetadata {
@@ -134,6 +136,11 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
                         .collect()
                 })
                 .unwrap_or_default(),
+            tags: out
+                .tags()
+                .iter()
+                .filter_map(|tag| Some((tag.key()?.to_owned(), tag.value()?.to_owned())))
+                .collect(),
         })
     }
 

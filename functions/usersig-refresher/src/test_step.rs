@@ -22,11 +22,12 @@ impl<S: SecretStore> Rotator<S> {
         &self,
         secret_id: &str,
         token: &str,
+        key_id: &str,
         deadline: Deadline,
     ) -> Result<Outcome, RotationError> {
         let text = self.pending_value(secret_id, token).await?;
-        let key_text = match self.key_value().await {
-            Ok(key_text) => key_text,
+        let key = match self.read_key(key_id).await {
+            Ok(key) => key,
             Err(unset @ RotationError::KeySecretUnset { .. }) => {
                 if self
                     .is_configuration_test(secret_id, text.as_deref())
@@ -43,7 +44,6 @@ impl<S: SecretStore> Rotator<S> {
             }
             Err(e) => return Err(e),
         };
-        let key = self.parse_key(&key_text)?;
         // The configuration test also runs when the rotation schedule of a
         // stack whose key is set is updated. No real rotation reaches
         // testSecret with no value or with AWSCURRENT's own value: its

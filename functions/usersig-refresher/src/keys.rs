@@ -1,0 +1,145 @@
+//! Which key secret signs a UserSig secret's UserSigs, and reading it.
+//!
+//! Each UserSig secret names its app's key secret in the tag
+//! [`KEY_SECRET_TAG`](super::KEY_SECRET_TAG); an untagged one uses
+//! `TIM_KEY_SECRET_ID`. A key secret is read (GetSecretValue, a KMS
+//! decryption) once per version: before each use, DescribeSecret (no value,
+//! no decryption) says which version `AWSCURRENT` labels, and the key read
+//! from that version is reused. So a warm refresher rotating several apps
+//! reads each key once, and still signs with the key secret as it is *now*
+//! (a key the operator has just changed is read at once). If DescribeSecret
+//! fails, the key is read: correct, only dearer.
+
+use tim::secrets::{KeySecret, UserSigSecret};
+
+use super::{KEY_SECRET_TAG, Rotator, sm_error};
+use crate::error::RotationError;
+use crate::store::{AWSCURRENT, SecretMetadata, SecretStore};
+
+/// A key secret as read, and the version it was read from.
+pub(super) struct CachedKey {
+    version: String,
+    key: KeySecret,
+}
+
+impl<S: SecretStore> Rotator<S> {
+    /// The key secret of UserSig secret `secret_id`: its tag, else
+    /// `TIM_KEY_SECRET_ID`, else a configuration error naming both.
+    pub(super) fn key_secret_id(
+        &self,
+        secret_id: &str,
+        metadata: &SecretMetadata,
+    ) -> Result<String, RotationError> {
+        metadata
+            .tags
+            .get(KEY_SECRET_TAG)
+            .map(|id| id.trim())
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .or_else(|| self.config.key_secret_id.clone())
+            .ok_or_else(|| RotationError::NoKeySecret {
+                secret_id: secret_id.to_owned(),
+            })
+    }
+
+    /// The key secret `key_id` as it is now (read once per version).
+    pub(super) async fn read_key(&self, key_id: &str) -> Result<KeySecret, RotationError> {
+        let version = match self.store.describe(key_id).await {
+            Ok(metadata) => metadata
+                .versions_with(AWSCURRENT)
+                .first()
+                .map(|v| (*v).to_owned()),
+            Err(error) => {
+                tracing::info!(key_secret_id = key_id, error = %error, "DescribeSecret of the key secret failed; reading it");
+                None
+            }
+        };
+        if let Some(version) = &version
+            && let Some(key) = self.cached_key(key_id, version)
+        {
+            return Ok(key);
+        }
+        // Read after the version was seen: should the key change in
+        // between, the next DescribeSecret shows another version.
+        let key = parse_key(key_id, &self.key_value(key_id).await?)?;
+        if let Some(version) = version {
+            self.lock_keys().insert(
+                key_id.to_owned(),
+                CachedKey {
+                    version,
+                    key: key.clone(),
+                },
+            );
+        }
+        Ok(key)
+    }
+
+    fn cached_key(&self, key_id: &str, version: &str) -> Option<KeySecret> {
+        self.lock_keys()
+            .get(key_id)
+            .filter(|cached| cached.version == version)
+            .map(|cached| cached.key.clone())
+    }
+
+    fn lock_keys(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, CachedKey>> {
+        // A poisoned lock only means a panic elsewhere; the map stays usable.
+        self.keys.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The key secret's current value.
+    async fn key_value(&self, key_id: &str) -> Result<String, RotationError> {
+        self.store
+            .get_value(key_id, None, AWSCURRENT)
+            .await
+            .map_err(|e| {
+                if e.is_not_found() {
+                    RotationError::KeySecretUnset {
+                        secret_id: key_id.to_owned(),
+                        detail: e.failure.describe(),
+                    }
+                } else {
+                    RotationError::KeySecret {
+                        secret_id: key_id.to_owned(),
+                        reason: e.to_string(),
+                        transient: e.is_transient(),
+                    }
+                }
+            })
+    }
+
+    /// Refuses to sign for `key`'s app when the UserSig secret currently
+    /// holds another app's UserSig: a wrong tag (or fallback) would
+    /// otherwise silently turn one app's secret into another's.
+    pub(super) async fn check_same_app(
+        &self,
+        secret_id: &str,
+        key_id: &str,
+        key: &KeySecret,
+    ) -> Result<(), RotationError> {
+        let current = match self.store.get_value(secret_id, None, AWSCURRENT).await {
+            Ok(text) => text,
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(sm_error(secret_id)(e)),
+        };
+        // A placeholder (no UserSig yet) belongs to no app.
+        match UserSigSecret::from_json(&current) {
+            Ok(current) if current.sdkappid != key.sdkappid => {
+                Err(RotationError::KeyForAnotherApp {
+                    secret_id: secret_id.to_owned(),
+                    key_secret_id: key_id.to_owned(),
+                    current: current.sdkappid,
+                    key: key.sdkappid,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn parse_key(key_id: &str, text: &str) -> Result<KeySecret, RotationError> {
+    KeySecret::from_json(text).map_err(|e| RotationError::KeySecret {
+        secret_id: key_id.to_owned(),
+        reason: format!("malformed: {e}"),
+        transient: false,
+    })
+}
