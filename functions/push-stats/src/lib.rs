@@ -7,6 +7,7 @@ pub mod lambda;
 pub mod metrics;
 pub mod request;
 pub mod response;
+mod sdkappid_param;
 pub mod time;
 
 pub use apps::{App, Apps};

@@ -12,6 +12,8 @@ use serde_json::Value;
 use tim::api::push::{MAX_TASK_IDS, MAX_WINDOW_SECS, PushStatsRequest};
 
 use crate::error::{ApiError, ErrorCode, echo};
+pub use crate::sdkappid_param::SDKAPPID;
+use crate::sdkappid_param::{digits_sdkappid, json_sdkappid, sdkappid_hint};
 use crate::time::{self, TimeError};
 use tim::api::json_kind;
 
@@ -281,58 +283,6 @@ fn check_task_id(param: &str, task_id: &str) -> Result<(), ApiError> {
     }
 }
 
-/// The parameter naming the app.
-pub const SDKAPPID: &str = "sdkappid";
-
-/// Near misses of `sdkappid`, pointed at it.
-fn sdkappid_hint(name: &str) -> &'static str {
-    match name {
-        "SDKAppID" | "SdkAppId" | "sdkAppId" | "sdk_app_id" | "appid" | "app_id" => {
-            " (use sdkappid)"
-        }
-        _ => "",
-    }
-}
-
-fn invalid_sdkappid(shown: &str) -> ApiError {
-    ApiError::param(
-        ErrorCode::InvalidSdkappid,
-        SDKAPPID,
-        format!("sdkappid {shown} must be the app's SDKAppID: a whole number (digits only)"),
-    )
-}
-
-/// `sdkappid` as text (a query value, a JSON string): ASCII digits only, so
-/// no sign, space, fraction or exponent; within u64.
-fn digits_sdkappid(text: &str) -> Result<u64, ApiError> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid_sdkappid(&value_for_message(text)));
-    }
-    text.parse()
-        .map_err(|_| invalid_sdkappid(&value_for_message(text)))
-}
-
-/// `sdkappid` in JSON: a non-negative integer or a string of digits; `null`
-/// counts as absent, like every other key.
-fn json_sdkappid(value: &Value) -> Result<Option<u64>, ApiError> {
-    match value {
-        Value::Null => Ok(None),
-        Value::String(text) => digits_sdkappid(text).map(Some),
-        Value::Number(number) => number
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| invalid_sdkappid(&format!("({number})"))),
-        other => Err(ApiError::param(
-            ErrorCode::InvalidSdkappid,
-            SDKAPPID,
-            format!(
-                "sdkappid must be a number or a string of digits, not {}",
-                json_kind(other)
-            ),
-        )),
-    }
-}
-
 fn time_error(name: &str, shown: &str, error: TimeError) -> ApiError {
     ApiError::param(
         ErrorCode::InvalidTime,
@@ -341,7 +291,7 @@ fn time_error(name: &str, shown: &str, error: TimeError) -> ApiError {
     )
 }
 
-fn value_for_message(value: &str) -> String {
+pub(crate) fn value_for_message(value: &str) -> String {
     format!("({})", echo(value))
 }
 
