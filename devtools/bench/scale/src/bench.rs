@@ -207,3 +207,51 @@ fn api_figures(stats: &Stats, ids: &[u64]) -> (Vec<ApiFigures>, Vec<String>) {
     }
     (figures, violations)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_app_over_an_apis_limit_is_a_violation_and_the_busiest_app_is_reported() {
+        let (appinfo, push) = (Api::GetAppInfo.path(), Api::AllMemberPushStatistics.path());
+        let ids = sdkappids(3);
+        let mut stats = Stats::default();
+        for (command, id, calls, max) in [
+            (appinfo, ids[0], 1, 1),
+            (appinfo, ids[1], 1, 1),
+            (push, ids[0], 7, 1),
+            (push, ids[2], 7, 2),
+        ] {
+            stats
+                .calls
+                .entry(command.to_owned())
+                .or_default()
+                .insert(id, calls);
+            stats
+                .calls_per_second_max
+                .entry(command.to_owned())
+                .or_default()
+                .insert(id, max);
+        }
+        let (figures, violations) = api_figures(&stats, &ids);
+        assert_eq!(
+            figures,
+            [
+                ApiFigures {
+                    command: appinfo,
+                    calls: 2,
+                    max_per_second: 1,
+                    limit: 200
+                },
+                ApiFigures {
+                    command: push,
+                    calls: 14,
+                    max_per_second: 2,
+                    limit: 1
+                },
+            ]
+        );
+        assert_eq!(violations, [format!("app {}: {push} 2/s > 1/s", ids[2])]);
+    }
+}
