@@ -3,7 +3,9 @@
 //! counted in `requests` (their TCP connections are counted).
 //!
 //! - `GET /__emulator/health` → `{"ok":true}`
-//! - `GET /__emulator/stats` → `{"requests":N,"connections":N,"per_command":{...}}`
+//! - `GET /__emulator/stats` → `{"requests":N,"connections":N,"per_command":{...},`
+//!   `"calls":{...},"calls_per_second_max":{...},"rate_limited":{...}}` (the
+//!   last three by command, then by SDKAppID: see [`Stats`](crate::Stats))
 //! - `GET /__emulator/faults` → the pending faults
 //! - `POST /__emulator/faults` `{"fault":"error_code","value":60007,"times":3,"command":"openconfigsvr/getappinfo"}`
 //!   (`fault`: `error_code`, `http_status`, `delay` (value in ms),

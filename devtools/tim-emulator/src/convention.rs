@@ -33,6 +33,16 @@ impl Command {
         }
     }
 
+    /// Tencent's documented frequency limit of this API, in calls per
+    /// second per SDKAppID: getappinfo 200 (its page; an older one said
+    /// 100), all_member_push_statistics 1 (its current page).
+    pub fn per_second_limit(self) -> u64 {
+        match self {
+            Command::GetAppInfo => 200,
+            Command::AllMemberPushStatistics => 1,
+        }
+    }
+
     fn from_path(service_command: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.path() == service_command)
     }

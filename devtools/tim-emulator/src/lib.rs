@@ -21,7 +21,9 @@
 //! Modules, one concept each: [`server`] (accept loop, routing),
 //! [`convention`] (the calling convention), [`auth`] (apps, UserSig, admins),
 //! [`opsdata`] and [`pushstats`] (the two APIs' data), [`faults`], [`admin`]
-//! (the `/__emulator/` HTTP API), [`stats`], [`reply`] (answer shapes).
+//! (the `/__emulator/` HTTP API), [`stats`] (with the calls per second per
+//! API and app, and the optional rate-limit enforcement), [`reply`] (answer
+//! shapes).
 
 pub mod admin;
 pub mod auth;
@@ -30,6 +32,7 @@ pub mod convention;
 pub mod faults;
 pub mod opsdata;
 pub mod pushstats;
+mod rates;
 pub mod reply;
 mod seeded;
 pub mod server;

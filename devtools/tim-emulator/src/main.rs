@@ -1,7 +1,7 @@
 //! `tim-emulator`: the emulator as a process, for scripts and local runs.
 //!
 //! ```text
-//! tim-emulator --listen 127.0.0.1:0 --app 1400000000=KEY [--app ...] [--admin NAME ...]
+//! tim-emulator --listen 127.0.0.1:0 --app 1400000000=KEY [--app ...] [--admin NAME ...] [--enforce-rate-limits]
 //! ```
 //! Apps also come from `TIM_EMULATOR_APPS` (`id=key,id=key`). Prints one line,
 //! `tim-emulator listening on http://127.0.0.1:PORT`, then serves until
@@ -29,6 +29,11 @@ struct Args {
     /// defaults "administrator" and "admin".
     #[arg(long = "admin", value_name = "NAME")]
     admins: Vec<String>,
+    /// Answer 60007 to a call beyond its API's per-second limit for its app
+    /// (getappinfo 200/s, all_member_push_statistics 1/s). Calls per second
+    /// are counted in /__emulator/stats either way.
+    #[arg(long)]
+    enforce_rate_limits: bool,
 }
 
 fn parse_app(text: &str) -> Result<(u64, String), String> {
@@ -78,7 +83,9 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
-    let mut config = EmulatorConfig::default().with_listen(args.listen);
+    let mut config = EmulatorConfig::default()
+        .with_listen(args.listen)
+        .with_enforced_rate_limits(args.enforce_rate_limits);
     for (sdkappid, key) in apps {
         config = if args.admins.is_empty() {
             config.with_app(sdkappid, key)

@@ -40,6 +40,7 @@ pub(crate) struct State {
     pub(crate) faults: FaultQueue,
     pub(crate) counters: Counters,
     pub(crate) overrides: Overrides,
+    pub(crate) enforce_rate_limits: bool,
 }
 
 impl State {
@@ -129,6 +130,7 @@ impl Emulator {
             faults: FaultQueue::default(),
             counters: Counters::default(),
             overrides: Overrides::default(),
+            enforce_rate_limits: config.enforce_rate_limits,
         });
         let emulator = Emulator {
             addr,
@@ -375,7 +377,9 @@ fn api_outcome(
         .apps
         .get(&call.sdkappid)
         .ok_or_else(|| ApiError::new(60006, format!("invalid SDKAppID {}", call.sdkappid)))?;
-    app.authenticate(&call.identifier, &call.usersig, state.clock.now_unix())?;
+    let now = state.clock.now_unix();
+    app.authenticate(&call.identifier, &call.usersig, now)?;
+    crate::rates::check(state, call.command, call.sdkappid, now)?;
     let body = body.ok_or_else(|| ApiError::new(60003, "request body too large or unreadable"))?;
     let body = convention::parse_body(body)?;
     match call.command {

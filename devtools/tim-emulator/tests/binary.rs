@@ -122,3 +122,70 @@ fn refuses_to_start_without_an_app() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn enforce_rate_limits_flag_refuses_a_second_push_call_within_a_second() {
+    let mut child = Command::new(BIN)
+        .args([
+            "--enforce-rate-limits",
+            "--app",
+            &format!("1400000000={KEY_A}"),
+        ])
+        .env_remove("TIM_EMULATOR_APPS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base_url = line
+        .trim_end()
+        .trim_start_matches("tim-emulator listening on ")
+        .to_owned();
+    let client = reqwest::Client::new();
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+    let usersig = Signer::new(1_400_000_000, SecretKey::new(KEY_A)).sign("administrator", 600, now);
+    let url = format!(
+        "{base_url}/v4/timpush/all_member_push_statistics?sdkappid=1400000000&identifier=administrator&usersig={}&random=7&contenttype=json",
+        usersig.expose_secret()
+    );
+    let body = format!(r#"{{"StartTime":{},"EndTime":{now}}}"#, now - 86_400);
+    let mut codes = Vec::new();
+    // Three calls within milliseconds: at least two share a second.
+    for _ in 0..3 {
+        let answer: Value = client
+            .post(&url)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        codes.push(answer["ErrorCode"].as_i64().unwrap());
+    }
+    let stats: Value = client
+        .get(format!("{base_url}/__emulator/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+
+    assert_eq!(codes[0], 0, "{codes:?}");
+    let refused = codes.iter().filter(|&&code| code == 60007).count();
+    assert!((1..=2).contains(&refused), "{codes:?}");
+    let push = "timpush/all_member_push_statistics";
+    assert_eq!(
+        stats["rate_limited"][push]["1400000000"], refused,
+        "{stats}"
+    );
+    assert_eq!(stats["calls"][push]["1400000000"], 3, "{stats}");
+}
