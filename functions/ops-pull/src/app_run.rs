@@ -2,11 +2,13 @@
 //! by side, so that neither waits for nor costs the other. Each writes what
 //! it can and reports what failed; the app's manifest is written last.
 
+use std::collections::BTreeMap;
+
 use chrono::{Days, NaiveDate, Utc};
 use futures::future::join_all;
 use tokio::sync::OnceCell;
 
-use crate::archive::{self, Layout};
+use crate::archive::{self, DailyObject, Layout};
 use crate::error::Failure;
 use crate::freshness;
 use crate::index::{self, Entry, Listing, Manifest};
@@ -189,23 +191,23 @@ async fn operations<S: OpsSource, A: ArchiveStore>(
         }
         _ => None,
     };
-    let read = match manifest.get() {
-        Some(read) => read.clone(),
-        None => Manifest::default(),
-    };
+    let empty = Manifest::default();
+    let read = manifest.get().unwrap_or(&empty);
     let pulled_at = archive::pulled_at_text(pulled.pulled_at);
     let now = Utc::now();
-    let writes = pulled.days.into_iter().map(|(date, object)| {
-        let key = cx.layout.daily_key(sdkappid, date);
-        let stored = Listing::stored(listing.as_ref(), &read, &key);
-        let metrics = DayMetrics::of(date, object.lines(), now);
-        let pulled_at = &pulled_at;
-        async move {
-            let result = cx.writer.day(key.clone(), object, pulled_at, stored).await;
-            (date, key, result, metrics)
-        }
-    });
-    let (results, raw) = futures::join!(join_all(writes), raw);
+    let mut metrics: BTreeMap<NaiveDate, DayMetrics> = BTreeMap::new();
+    let days = pulled
+        .days
+        .into_iter()
+        .map(|(date, object)| {
+            metrics.extend(DayMetrics::of(date, object.lines(), now).map(|m| (date, m)));
+            (date, cx.layout.daily_key(sdkappid, date), object)
+        })
+        .collect();
+    let (results, raw) = futures::join!(
+        write_days(cx, listing.as_ref(), read, days, &pulled_at),
+        raw
+    );
     record_raw(
         app,
         &mut outcome.summary,
@@ -218,12 +220,12 @@ async fn operations<S: OpsSource, A: ArchiveStore>(
 
     let mut entries = Vec::new();
     let summary = &mut outcome.summary;
-    for (date, key, result, metrics) in results {
+    for (date, key, result) in results {
         match result {
             Ok((outcome_of_day, entry)) => {
                 if outcome_of_day == DayOutcome::Written {
                     summary.days_written += 1;
-                    if let (Some(metrics), false) = (metrics, cx.writer.dry_run()) {
+                    if let (Some(metrics), false) = (metrics.remove(&date), cx.writer.dry_run()) {
                         outcome.day_metrics.push((sdkappid, metrics));
                     }
                 } else {
@@ -262,6 +264,33 @@ fn record_raw<S, A: ArchiveStore>(
             summary.error = Some(format!("raw copy not written: {reason}"));
         }
     }
+}
+
+/// What writing one day gave: its date, key, and outcome with the
+/// manifest entry, or why it failed.
+type DayWrite = (
+    NaiveDate,
+    String,
+    Result<(DayOutcome, Option<Entry>), String>,
+);
+
+/// Writes each `(date, key, object)` (all at once, within the writer's
+/// bound) against what the listing and the manifest say is stored.
+async fn write_days<A: ArchiveStore>(
+    cx: &Context<'_, A>,
+    listing: Option<&Listing>,
+    read: &Manifest,
+    days: Vec<(NaiveDate, String, DailyObject)>,
+    pulled_at: &str,
+) -> Vec<DayWrite> {
+    join_all(days.into_iter().map(|(date, key, object)| {
+        let stored = Listing::stored(listing, read, &key);
+        async move {
+            let result = cx.writer.day(key.clone(), object, pulled_at, stored).await;
+            (date, key, result)
+        }
+    }))
+    .await
 }
 
 fn day_before(date: NaiveDate) -> NaiveDate {
@@ -336,17 +365,12 @@ async fn push_history<S: OpsSource, A: ArchiveStore>(
         manifest_of(cx, manifest, sdkappid)
     );
     let pulled_at = archive::pulled_at_text(pulled.pulled_at);
-    let writes = objects.into_iter().map(|(date, object)| {
-        let key = cx.layout.push_key(sdkappid, date);
-        let stored = Listing::stored(listing.as_ref(), read, &key);
-        let pulled_at = &pulled_at;
-        async move {
-            let result = cx.writer.day(key.clone(), object, pulled_at, stored).await;
-            (date, key, result)
-        }
-    });
+    let days = objects
+        .into_iter()
+        .map(|(date, object)| (date, cx.layout.push_key(sdkappid, date), object))
+        .collect();
     let mut entries = Vec::new();
-    for (date, key, result) in join_all(writes).await {
+    for (date, key, result) in write_days(cx, listing.as_ref(), read, days, &pulled_at).await {
         match result {
             Ok((DayOutcome::Written, entry)) => {
                 summary.days_written += 1;

@@ -335,18 +335,28 @@ fn line_of(store: &MemoryStore, key: &str) -> serde_json::Map<String, Value> {
     serde_json::from_str(body.trim_end()).unwrap()
 }
 
+/// A run without push history (the push tests turn it on).
 async fn run_with(
     apps: &[App<FakeSource>],
     store: &MemoryStore,
     request: RunRequest,
+) -> Result<RunSummary, RunError> {
+    run_with_push(apps, store, request, PushHistory::OFF).await
+}
+
+async fn run_with_push(
+    apps: &[App<FakeSource>],
+    store: &MemoryStore,
+    request: RunRequest,
+    push: PushHistory,
 ) -> Result<RunSummary, RunError> {
     run(
         apps,
         store,
         &Layout::default(),
         &request,
-        PushHistory::OFF,
-        Deadlines::after(Duration::from_secs(30)),
+        push,
+        Deadlines::after(Duration::from_secs(60)),
         &Metrics::capture(NAMESPACE).0,
     )
     .await

@@ -15,16 +15,7 @@ async fn run_push(
     store: &MemoryStore,
     request: RunRequest,
 ) -> Result<RunSummary, RunError> {
-    run(
-        apps,
-        store,
-        &Layout::default(),
-        &request,
-        SEVEN_DAYS,
-        Deadlines::after(Duration::from_secs(60)),
-        &Metrics::capture(NAMESPACE).0,
-    )
-    .await
+    run_with_push(apps, store, request, SEVEN_DAYS).await
 }
 
 fn push_key(sdkappid: u64, date: NaiveDate) -> String {
