@@ -251,7 +251,7 @@ invoke() {
 stage "usersig-refresher: the four rotation steps, each app"
 for app in "${APPS[@]}"; do
   id_var="usersig_secret_id_$app" token_var="rotation_token_$app"
-  printf '  app %s  %s (events: %s/<Step>.json)\n' "$app" "${!id_var}" "$work/events/$app"
+  printf '  app %s  %s (events/usersig-refresher/*.json with this SecretId and its token)\n' "$app" "${!id_var}"
   for step in createSecret setSecret testSecret finishSecret; do
     invoke usersig-refresher "$work/events/$app/$step.json" "$work/rotation-$app-$step.json"
     helper check-rotation --step "$step" --output "$work/rotation-$app-$step.json" --secret-id "${!id_var}" \
