@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# The README's first command: the three functions, end to end, on this machine.
+# The README's first command: the three functions, end to end, on this machine,
+# serving two Tencent Chat apps from one configuration as the stack does.
 #
 #   devtools/local-run.sh
 #
-# Installs what it needs (devtools/setup.sh), starts the Tencent emulator and
-# moto_server (S3 + Secrets Manager) on loopback, creates the archive bucket
-# and both secrets with demo values, starts `cargo lambda watch`, and drives the
-# functions with the sample events in events/ through `cargo lambda invoke`:
-#   usersig-refresher  createSecret, setSecret, testSecret, finishSecret
-#   ops-pull           the scheduled event (30 days into S3)
-#   push-stats         GET, POST, and a bad request (HTTP 400)
+# Installs what it needs (devtools/setup.sh), starts the Tencent emulator (both
+# apps) and moto_server (S3 + Secrets Manager) on loopback, creates the archive
+# bucket and, per app, a key secret and a tagged UserSig secret with demo
+# values, starts `cargo lambda watch`, and drives the functions with the sample
+# events in events/ through `cargo lambda invoke`:
+#   usersig-refresher  createSecret, setSecret, testSecret, finishSecret, each app
+#                      (its key secret found through the tim:key-secret tag)
+#   ops-pull           the scheduled event, twice (30 days + push history, both apps)
+#   push-stats         each app, then no app and an unknown app (HTTP 400), a bad request
 # checking each answer and what it left in S3 / Secrets Manager. Prints what
 # happened, stops everything it started, and ends with
-#   local run: OK (N checks)        or        local run: FAILED: <reason>
+#   local run: OK (N checks in Ts)        or        local run: FAILED: <reason>
 # No AWS account and no Tencent app: nothing leaves 127.0.0.1.
 #
 # Quiet: the servers' and functions' logs go to files in a temp dir, and their
@@ -21,14 +24,23 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# Demo values: the emulator knows this app and key; they are not secrets.
-SDKAPPID=1400000000
+# Demo values: the emulator knows these apps and keys; they are not secrets.
+APPS=(1400000000 1400000001) # the first is the app of events/push-stats/*-sdkappid.json
+declare -A DEMO_KEY=(
+  [1400000000]=5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e
+  [1400000001]=afff60e162dc51bf5b8e784bb9be236dfb57157807673ad25597878e69c7d262
+)
+UNKNOWN_APP=1400000099 # served by neither: push-stats must refuse it
 IDENTIFIER=administrator
 TIM_REGION_NAME=singapore
-DEMO_KEY=5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e
-KEY_SECRET_ID=tencent-chat/key
+# The stack's secret names (infra/template.yaml), {id} = the SDKAppID.
+KEY_SECRET_FORMAT='tencent-chat/{id}/key'
+USERSIG_SECRET_FORMAT='tencent-chat/{id}/usersig'
 BUCKET=tencent-chat-ops-local
 OPS_PREFIX=tencent-chat/operations
+# Days of push history per ops-pull run: 2 instead of the default 7, because
+# ops-pull paces these calls >= 1.1 s apart per app (7 days ~ 8 s a run).
+PUSH_ARCHIVE_DAYS=2
 FUNCTIONS=(usersig-refresher ops-pull push-stats)
 
 started=$SECONDS
@@ -127,12 +139,20 @@ export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in devtools/local-run/
 # cargo-lambda finds zig through the python3 first on PATH (the venv's).
 export CARGO_ZIGBUILD_PYTHON_PATH="$root/.venv/bin/python3"
 
-# The sample events fix the UserSig secret's id and the rotation token.
+# The sample rotation events name one secret; each app gets them with its own
+# UserSig secret id and token (derived, in $work/events/<id>/<Step>.json).
 [[ -d events/usersig-refresher ]] || fail "events/usersig-refresher/ is missing"
-rotation_vars="$(.venv/bin/python devtools/local-run/localrun.py rotation-events events/usersig-refresher 2>"$work/helper.err")" ||
+apps_csv="$(IFS=,; echo "${APPS[*]}")"
+rotation_vars="$(.venv/bin/python devtools/local-run/localrun.py rotation-events --fixtures events/usersig-refresher \
+  --out "$work/events" --apps "$apps_csv" --secret-id-format "$USERSIG_SECRET_FORMAT" 2>"$work/helper.err")" ||
   fail "$(tail -n 1 "$work/helper.err")"
-eval "$rotation_vars" # usersig_secret_id, rotation_token, event_createSecret, ...
-for event in events/ops-pull/scheduled.json events/push-stats/{get,post,bad-request}.json; do
+eval "$rotation_vars" # usersig_secret_id_<id>, rotation_token_<id>
+usersig_secret_ids=""
+for app in "${APPS[@]}"; do
+  id_var="usersig_secret_id_$app"
+  usersig_secret_ids+="${usersig_secret_ids:+,}${!id_var}"
+done
+for event in events/ops-pull/scheduled.json events/push-stats/{get,get-sdkappid,post-sdkappid,bad-request}.json; do
   [[ -f "$event" ]] || fail "$event is missing"
 done
 
@@ -152,8 +172,10 @@ passed "build"
 target_dir="$(cargo metadata --format-version 1 --no-deps 2>/dev/null |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 
-stage "start tim-emulator and moto_server on 127.0.0.1"
-start_group "$work/emulator.log" "$target_dir/debug/tim-emulator" --listen 127.0.0.1:0 --app "$SDKAPPID=$DEMO_KEY"
+stage "start tim-emulator (apps ${APPS[*]}) and moto_server on 127.0.0.1"
+emulator_apps=()
+for app in "${APPS[@]}"; do emulator_apps+=(--app "$app=${DEMO_KEY[$app]}"); done
+start_group "$work/emulator.log" "$target_dir/debug/tim-emulator" --listen 127.0.0.1:0 "${emulator_apps[@]}"
 emulator_pid=$group_pid
 moto_port="$(free_port)"
 start_group "$work/moto.log" .venv/bin/moto_server -H 127.0.0.1 -p "$moto_port"
@@ -169,7 +191,7 @@ done
 [[ -n "$tim_endpoint" ]] || fail "tim-emulator did not print its address within 30 s"
 wait_for_port "$moto_port" 60 "$moto_pid" moto_server
 passed "servers listening"
-printf '  tim-emulator    %s (app %s)\n' "$tim_endpoint" "$SDKAPPID"
+printf '  tim-emulator    %s (apps %s)\n' "$tim_endpoint" "${APPS[*]}"
 printf '  moto_server     http://127.0.0.1:%s\n' "$moto_port"
 
 export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
@@ -177,14 +199,20 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN
 
-stage "create the bucket and both secrets in moto"
-helper setup --bucket "$BUCKET" --key-secret-id "$KEY_SECRET_ID" \
-  --usersig-secret-id "$usersig_secret_id" --token "$rotation_token" \
-  --sdkappid "$SDKAPPID" --identifier "$IDENTIFIER" --key "$DEMO_KEY" --region "$TIM_REGION_NAME"
+stage "create the bucket and, per app, the key secret and the tagged UserSig secret in moto"
+setup_apps=()
+for app in "${APPS[@]}"; do
+  token_var="rotation_token_$app"
+  setup_apps+=(--app "$app,${!token_var},${DEMO_KEY[$app]}")
+done
+helper setup --bucket "$BUCKET" --identifier "$IDENTIFIER" --region "$TIM_REGION_NAME" \
+  --key-secret-format "$KEY_SECRET_FORMAT" --usersig-secret-format "$USERSIG_SECRET_FORMAT" "${setup_apps[@]}"
 
 stage "start cargo lambda watch"
 watch_port="$(free_port)"
 # One env file for the three functions: each reads only its own variables.
+# No TIM_KEY_SECRET_ID: usersig-refresher finds each app's key secret through
+# the UserSig secret's tim:key-secret tag, as in the stack.
 cat >"$work/functions.env" <<EOF
 AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
 AWS_ACCESS_KEY_ID=test
@@ -193,8 +221,8 @@ AWS_REGION=us-east-1
 AWS_DEFAULT_REGION=us-east-1
 OPS_BUCKET=$BUCKET
 OPS_PREFIX=$OPS_PREFIX
-TIM_KEY_SECRET_ID=$KEY_SECRET_ID
-TIM_USERSIG_SECRET_ID=$usersig_secret_id
+PUSH_ARCHIVE_DAYS=$PUSH_ARCHIVE_DAYS
+TIM_USERSIG_SECRET_ID=$usersig_secret_ids
 TIM_ENDPOINT=$tim_endpoint
 LIVE_CHECK=true
 RUST_LOG=info
@@ -205,7 +233,9 @@ start_group "$work/watch.log" cargo lambda watch --invoke-address 127.0.0.1 --in
   --env-file "$work/functions.env" --ignore-changes
 watch_pid=$group_pid
 wait_for_port "$watch_port" 120 "$watch_pid" "cargo lambda watch"
-printf '  cargo lambda watch  http://127.0.0.1:%s  (env file: AWS_ENDPOINT_URL, OPS_BUCKET, TIM_*_SECRET_ID, TIM_ENDPOINT, LIVE_CHECK=true)\n' "$watch_port"
+printf '  cargo lambda watch  http://127.0.0.1:%s\n' "$watch_port"
+printf '  env file            TIM_USERSIG_SECRET_ID=%s, PUSH_ARCHIVE_DAYS=%s,\n' "$usersig_secret_ids" "$PUSH_ARCHIVE_DAYS"
+printf '                      AWS_ENDPOINT_URL, OPS_BUCKET, OPS_PREFIX, TIM_ENDPOINT, LIVE_CHECK=true (no TIM_KEY_SECRET_ID)\n'
 
 # invoke NAME EVENT OUT: `cargo lambda invoke`, its answer in OUT.
 invoke() {
@@ -218,39 +248,62 @@ invoke() {
   passed "invoke $name $event"
 }
 
-stage "usersig-refresher: the four rotation steps"
-for step in createSecret setSecret testSecret finishSecret; do
-  event_var="event_$step"
-  invoke usersig-refresher "${!event_var}" "$work/rotation-$step.json"
-  helper check-rotation --step "$step" --output "$work/rotation-$step.json" --secret-id "$usersig_secret_id" --token "$rotation_token" \
-    --sdkappid "$SDKAPPID" --identifier "$IDENTIFIER"
+stage "usersig-refresher: the four rotation steps, each app"
+for app in "${APPS[@]}"; do
+  id_var="usersig_secret_id_$app" token_var="rotation_token_$app"
+  printf '  app %s  %s (events/usersig-refresher/*.json with this SecretId and its token)\n' "$app" "${!id_var}"
+  for step in createSecret setSecret testSecret finishSecret; do
+    invoke usersig-refresher "$work/events/$app/$step.json" "$work/rotation-$app-$step.json"
+    helper check-rotation --step "$step" --output "$work/rotation-$app-$step.json" --secret-id "${!id_var}" \
+      --token "${!token_var}" --sdkappid "$app" --identifier "$IDENTIFIER"
   done
-helper show-secret --secret-id "$usersig_secret_id" --token "$rotation_token"
+  helper show-secret --secret-id "${!id_var}"
+done
 
-stage "ops-pull: events/ops-pull/scheduled.json, twice"
+stage "ops-pull: events/ops-pull/scheduled.json (both apps, $PUSH_ARCHIVE_DAYS push days)"
+ops_args=(--bucket "$BUCKET" --prefix "$OPS_PREFIX" --apps "$apps_csv" --usersig-secret-format "$USERSIG_SECRET_FORMAT"
+  --days 30 --push-days "$PUSH_ARCHIVE_DAYS" --snapshot "$work/objects-after-first-run.json")
 invoke ops-pull events/ops-pull/scheduled.json "$work/ops-pull.json"
-helper check-ops-pull --output "$work/ops-pull.json" --bucket "$BUCKET" --prefix "$OPS_PREFIX" \
-  --sdkappid "$SDKAPPID" --days 30
-# Idempotent: the same data again writes no daily object.
+helper check-ops-pull --output "$work/ops-pull.json" "${ops_args[@]}"
+stage "ops-pull again: the same data writes nothing new"
 invoke ops-pull events/ops-pull/scheduled.json "$work/ops-pull-again.json"
-helper check-ops-pull --again --output "$work/ops-pull-again.json" --bucket "$BUCKET" --prefix "$OPS_PREFIX" \
-  --sdkappid "$SDKAPPID" --days 30
+helper check-ops-pull --again --output "$work/ops-pull-again.json" "${ops_args[@]}"
 
-stage "push-stats: GET, POST and a bad request"
-invoke push-stats events/push-stats/get.json "$work/push-get.json"
-helper check-push-stats --output "$work/push-get.json" --event events/push-stats/get.json --status 200 --max-lines 16
-invoke push-stats events/push-stats/post.json "$work/push-post.json"
-helper check-push-stats --output "$work/push-post.json" --event events/push-stats/post.json --status 200 --max-lines 0
-invoke push-stats events/push-stats/bad-request.json "$work/push-bad.json"
-helper check-push-stats --output "$work/push-bad.json" --event events/push-stats/bad-request.json --status 400
+stage "push-stats: each app, no app, an unknown app, a bad request"
+first_app=${APPS[0]} second_app=${APPS[1]}
+# The *-sdkappid fixtures ask for the first app; the same requests for the
+# second (the POST naming it as a digit string), and a GET for an unknown app.
+helper event-for-app --source events/push-stats/get-sdkappid.json --sdkappid "$second_app" --out "$work/events/push-get-$second_app.json"
+helper event-for-app --source events/push-stats/post-sdkappid.json --sdkappid "$second_app" --as-string --out "$work/events/push-post-$second_app.json"
+helper event-for-app --source events/push-stats/get-sdkappid.json --sdkappid "$UNKNOWN_APP" --out "$work/events/push-get-$UNKNOWN_APP.json"
+push_calls=0
+push_stats() { # EVENT LABEL STATUS (--sdkappid ID | --error-code CODE)
+  local event=$1 label=$2 status=$3 out
+  shift 3
+  push_calls=$((push_calls + 1))
+  out="$work/push-stats-$push_calls.json"
+  invoke push-stats "$event" "$out"
+  helper check-push-stats --output "$out" --event "$event" --label "$label" --status "$status" "$@"
+}
+push_stats events/push-stats/get-sdkappid.json "GET sdkappid=$first_app (get-sdkappid.json)" 200 --sdkappid "$first_app"
+push_stats events/push-stats/post-sdkappid.json "POST sdkappid $first_app (post-sdkappid.json)" 200 --sdkappid "$first_app"
+push_stats "$work/events/push-get-$second_app.json" "GET sdkappid=$second_app" 200 --sdkappid "$second_app"
+push_stats "$work/events/push-post-$second_app.json" "POST sdkappid \"$second_app\"" 200 --sdkappid "$second_app"
+push_stats events/push-stats/get.json "GET without sdkappid (get.json)" 400 --error-code sdkappid_required
+push_stats "$work/events/push-get-$UNKNOWN_APP.json" "GET sdkappid=$UNKNOWN_APP" 400 --error-code unknown_sdkappid
+push_stats events/push-stats/bad-request.json "GET 40 days (bad-request.json)" 400 --error-code window_too_long
 
-# testSecret's live check + two ops-pull runs; GET + POST (not the bad request).
-helper check-emulator --endpoint "$tim_endpoint" --appinfo 3 --push 2
+n_apps=${#APPS[@]}
+helper check-emulator --endpoint "$tim_endpoint" \
+  --appinfo $((n_apps * 3)) --appinfo-why "each app: testSecret's live check + two ops-pull runs" \
+  --push $((n_apps * 2 * PUSH_ARCHIVE_DAYS + 4)) \
+  --push-why "$PUSH_ARCHIVE_DAYS days x $n_apps apps x 2 ops-pull runs + 4 push-stats answers (the 400s call no one)"
 
 stage "metrics the functions emitted (EMF lines in their output)"
 helper metrics --log "$work/watch.log" --catalog infra/metrics.json --require \
-  UserSigHoursLeft DaysWritten DaysUnchanged DaysFailed MalformedRows NewestDayLagHours RunSucceeded \
-  ActiveUserNum MaxOnlineNum Requests UpstreamLatency
+  RunSucceeded Requests UpstreamLatency MaxOnlineNum \
+  --apps "$apps_csv" --per-app UserSigHoursLeft DaysWritten DaysUnchanged DaysFailed MalformedRows \
+  NewestDayLagHours PushDaysWritten PushDaysUnchanged PushDaysFailed ActiveUserNum
 
 stage "stop everything"
 stop_group "$watch_pid" && watch_pid=""
