@@ -52,12 +52,19 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         self.merge
     }
 
-    /// `job` with a permit, before the deadline.
-    async fn bounded<T>(&self, job: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+    /// `job` with a permit, before the deadline. The job's future (an S3
+    /// call's is several kilobytes) is made and boxed only once it holds a
+    /// permit: a run waits on thousands of jobs at once, and holding every
+    /// one's future from the start cost 100 apps' first run 60 MB.
+    async fn bounded<T, F, J>(&self, job: J) -> Result<T, String>
+    where
+        J: FnOnce() -> F,
+        F: Future<Output = Result<T, String>>,
+    {
         let permitted = async {
             // The semaphore is never closed.
             let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
-            job.await
+            Box::pin(job()).await
         };
         tokio::time::timeout_at(self.deadline.0, permitted)
             .await
@@ -69,7 +76,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         if self.dry_run {
             return Ok(());
         }
-        self.bounded(async {
+        self.bounded(|| async {
             let body = archive::gzip(raw).map_err(|e| format!("gzip: {e}"))?;
             self.store
                 .put(PutRequest {
@@ -89,7 +96,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
 
     /// A family's listing (see [`Listing::load`]); `None` when it failed.
     pub async fn listing(&self, prefix: String, start_after: String) -> Option<Listing> {
-        self.bounded(async { Ok(Listing::load(self.store, prefix, start_after).await) })
+        self.bounded(|| async { Ok(Listing::load(self.store, prefix, start_after).await) })
             .await
             .unwrap_or_default()
     }
@@ -98,7 +105,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
     /// (which costs HEADs, never a skipped write).
     pub async fn manifest(&self, key: &str) -> Manifest {
         let read = self
-            .bounded(async { self.store.get(key).await.map_err(|e| e.to_string()) })
+            .bounded(|| async { self.store.get(key).await.map_err(|e| e.to_string()) })
             .await;
         match read {
             Ok(Some((_, body))) => Manifest::parse(key, &body),
@@ -115,7 +122,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         if self.dry_run {
             return Ok(());
         }
-        self.bounded(async {
+        self.bounded(|| async {
             index::save(self.store, key, manifest)
                 .await
                 .map_err(|e| e.to_string())
@@ -134,7 +141,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         pulled_at: &str,
         stored: Stored,
     ) -> Result<(DayOutcome, Option<Entry>), String> {
-        self.bounded(self.write_day(key, object, pulled_at, stored))
+        self.bounded(|| self.write_day(key, object, pulled_at, stored))
             .await
     }
 
