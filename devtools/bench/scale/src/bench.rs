@@ -62,6 +62,13 @@ pub struct ApiFigures {
     pub limit: u64,
 }
 
+/// Issue 13's goal: this many apps …
+pub const GOAL_APPS: usize = 100;
+/// … in at most this long (`OpsPull::handle`) …
+pub const GOAL_HANDLE_MS: f64 = 10_000.0;
+/// … at most this peak RSS.
+pub const GOAL_RSS_MIB: f64 = 64.0;
+
 /// One run's measurements.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -80,6 +87,31 @@ impl Row {
     /// The run ended with its report and `Ok`.
     pub fn succeeded(&self) -> bool {
         self.child.report.as_ref().is_some_and(|r| r.ok)
+    }
+
+    /// Why this run misses issue 13's goal (at 100 apps or more: the
+    /// handle call within 10 s, the child's peak RSS within 64 MiB).
+    pub fn missed_goal(&self) -> Option<String> {
+        if self.apps < GOAL_APPS {
+            return None;
+        }
+        let handle_ms = self.child.report.as_ref().map(|r| r.handle_ms)?;
+        let rss_mib = self.child.max_rss_kib as f64 / 1024.0;
+        let mut misses = Vec::new();
+        if handle_ms > GOAL_HANDLE_MS {
+            misses.push(format!("handle {:.2} s > 10 s", handle_ms / 1000.0));
+        }
+        if rss_mib > GOAL_RSS_MIB {
+            misses.push(format!("peak RSS {rss_mib:.1} MiB > 64 MiB"));
+        }
+        (!misses.is_empty()).then(|| {
+            format!(
+                "{} apps, {} run: {}",
+                self.apps,
+                self.run.name(),
+                misses.join(", ")
+            )
+        })
     }
 
     pub fn tencent_calls(&self) -> u64 {

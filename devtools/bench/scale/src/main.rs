@@ -1,6 +1,7 @@
 //! `scale-bench [APPS ...]` (default 1 10 100): runs each scenario, prints
 //! the Markdown tables on stdout (progress on stderr). Exit 1 when an app
-//! exceeded an API's per-second limit or a run failed, 2 on a set-up error.
+//! exceeded an API's per-second limit, a run failed or a run of 100 apps or
+//! more missed the goal (≤ 10 s, ≤ 64 MiB), 2 on a set-up error.
 //!
 //! Environment: `SCALE_S3_DELAY_MS` (default 20), `PUSH_ARCHIVE_DAYS`
 //! (default 7), `MOTO_ENDPOINT` (else moto_server is started from .venv).
@@ -102,11 +103,15 @@ async fn run(apps: Vec<usize>, options: Options) -> ExitCode {
     for violation in &violations {
         eprintln!("scale-bench: rate limit exceeded: {violation}");
     }
+    let missed: Vec<String> = rows.iter().filter_map(|r| r.missed_goal()).collect();
+    for miss in &missed {
+        eprintln!("scale-bench: goal missed: {miss}");
+    }
     let failed = rows.iter().filter(|r| !r.succeeded()).count();
     if failed > 0 {
         eprintln!("scale-bench: {failed} run(s) did not succeed (see the result column)");
     }
-    if violations.is_empty() && failed == 0 {
+    if violations.is_empty() && failed == 0 && missed.is_empty() {
         let _ = std::fs::remove_dir_all(&options.work_dir);
         ExitCode::SUCCESS
     } else {
