@@ -70,7 +70,8 @@ async fn harness(sdkappids: &[u64]) -> Harness {
 
 /// With `clock`, the emulator (its "yesterday") and the signer both run at it.
 async fn harness_at(sdkappids: &[u64], clock: Option<Arc<dyn Clock>>) -> Harness {
-    let mut config = EmulatorConfig::default();
+    // Tencent's per-API limits enforced: a call over one answers 60007.
+    let mut config = EmulatorConfig::default().with_enforced_rate_limits(true);
     if let Some(clock) = &clock {
         config = config.with_clock(clock.clone());
     }
@@ -685,6 +686,16 @@ async fn two_apps_archive_push_history_paced_idempotent_and_apart() {
         }
     }
     let stats = h.emulator.stats();
+    let push = "timpush/all_member_push_statistics";
+    assert_eq!(stats.per_command.get(push).copied(), Some(6), "{stats:?}");
+    for id in [APP, OTHER_APP] {
+        assert_eq!(stats.calls_of(push, id), 3);
+        assert_eq!(
+            stats.calls_per_second_max[push][&id], 1,
+            "Tencent allows one call a second per app: {stats:?}"
+        );
+    }
+    assert!(stats.rate_limited.is_empty(), "{stats:?}");
     assert_eq!(
         stats
             .per_command
