@@ -75,15 +75,16 @@ pub fn validate(body: &Value) -> Result<PushStatsQuery, ApiError> {
     })
 }
 
-/// The full answer for a validated query.
-pub fn answer(query: &PushStatsQuery) -> Value {
+/// The full answer for a validated query of app `sdkappid` (each app has
+/// its own numbers).
+pub fn answer(sdkappid: u64, query: &PushStatsQuery) -> Value {
     let results: Vec<Value> = if query.task_ids.is_empty() {
-        vec![task_result("", query)]
+        vec![task_result(sdkappid, "", query)]
     } else {
         query
             .task_ids
             .iter()
-            .map(|id| task_result(id, query))
+            .map(|id| task_result(sdkappid, id, query))
             .collect()
     };
     json!({ "ActionStatus": "OK", "ErrorCode": 0, "ErrorInfo": "", "Results": results })
@@ -113,9 +114,10 @@ impl Counts {
     }
 }
 
-fn task_result(task_id: &str, query: &PushStatsQuery) -> Value {
+fn task_result(sdkappid: u64, task_id: &str, query: &PushStatsQuery) -> Value {
     let (start, end) = (query.start_time.to_string(), query.end_time.to_string());
-    let mut seeded = Seeded::new(&["push", task_id, &start, &end]);
+    let app = sdkappid.to_string();
+    let mut seeded = Seeded::new(&["push", &app, task_id, &start, &end]);
     // Bigger windows hold more pushes; the overall figure covers every task.
     let window_days =
         u64::try_from((query.end_time - query.start_time + 86_399) / 86_400).unwrap_or(1);
@@ -199,8 +201,9 @@ mod tests {
     fn counts_are_monotone_and_sum_up() {
         let query =
             validate(&json!({"StartTime": 0, "EndTime": 7 * DAY, "TaskID": ["t1", "t2"]})).unwrap();
-        let answer = answer(&query);
-        assert_eq!(answer, super::answer(&query), "deterministic");
+        let answer = answer(7, &query);
+        assert_eq!(answer, super::answer(7, &query), "deterministic");
+        assert_ne!(answer, super::answer(8, &query), "each app its own numbers");
         let results = answer["Results"].as_array().unwrap();
         assert_eq!(results.len(), 2);
         assert_ne!(results[0]["TotalCount"], results[1]["TotalCount"]);

@@ -387,7 +387,7 @@ fn api_outcome(
             opsdata::answer(call.sdkappid, state.today(), &body, &state.overrides)
         }
         Command::AllMemberPushStatistics => {
-            pushstats::validate(&body).map(|query| pushstats::answer(&query))
+            pushstats::validate(&body).map(|query| pushstats::answer(call.sdkappid, &query))
         }
     }
 }

@@ -120,6 +120,7 @@ async fn each_request_reaches_tencent_as_the_app_it_names() {
     ];
     let (function, lines) = function(&emulator, &ids).await;
 
+    let mut totals = Vec::new();
     for (event, app) in [
         (get(A), A),
         (get(B), B),
@@ -129,8 +130,29 @@ async fn each_request_reaches_tencent_as_the_app_it_names() {
         let (status, body) = invoke(&function, event.clone()).await;
         assert_eq!(status, 200, "{event}: {body}");
         assert_eq!(body["sdkappid"], json!(app), "{body}");
+        totals.push((app, body["results"][0]["total"].clone()));
     }
     assert_eq!(emulator.stats().requests, 4);
+    assert_eq!(
+        emulator
+            .stats()
+            .calls_of("timpush/all_member_push_statistics", A),
+        2
+    );
+    assert_eq!(
+        emulator
+            .stats()
+            .calls_of("timpush/all_member_push_statistics", B),
+        2
+    );
+    // The emulator's numbers depend on the app: each body has its own app's.
+    let first_total = |app: u64| {
+        totals
+            .iter()
+            .find(|(a, t)| *a == app && t.is_u64())
+            .map(|(_, t)| t.clone())
+    };
+    assert_ne!(first_total(A), first_total(B), "{totals:?}");
 
     // C's secret reads, but Tencent knows no app C: the emulator refusing
     // SDKAppID C (60006) shows the request went out as C, not as A or B.

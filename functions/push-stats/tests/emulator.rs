@@ -110,11 +110,14 @@ fn expected_body(event: &Value) -> Value {
         _ => StatsQuery::from_json_body(e.body.as_deref().unwrap_or("").as_bytes()),
     }
     .unwrap();
-    let envelope = answer(&PushStatsQuery {
-        start_time: query.start,
-        end_time: query.end,
-        task_ids: query.task_ids.clone(),
-    });
+    let envelope = answer(
+        SDKAPPID,
+        &PushStatsQuery {
+            start_time: query.start,
+            end_time: query.end,
+            task_ids: query.task_ids.clone(),
+        },
+    );
     serde_json::to_value(StatsResponse::new(
         SDKAPPID,
         &query,
