@@ -1,6 +1,7 @@
-//! One app's part of a run: its operations data and its push history, side
-//! by side, so that neither waits for nor costs the other. Each writes what
-//! it can and reports what failed; the app's manifest is written last.
+//! One app's part of a run: its operations data and its push history (see
+//! `app_push`), side by side, so that neither waits for nor costs the other.
+//! Each writes what it can and reports what failed; the app's manifest is
+//! written last.
 
 use std::collections::BTreeMap;
 
@@ -8,19 +9,19 @@ use chrono::{Days, NaiveDate, Utc};
 use futures::future::join_all;
 use tokio::sync::OnceCell;
 
+use crate::app_push::push_history;
 use crate::archive::{self, DailyObject, Layout};
 use crate::error::Failure;
 use crate::freshness;
 use crate::index::{self, Entry, Listing, Manifest};
 use crate::input::RunRequest;
 use crate::metrics::DayMetrics;
-use crate::pull::pull;
-use crate::push_history::{PushHistory, pull_history};
-use crate::push_rows::push_object;
+use crate::pull::{Pulled, pull};
+use crate::push_history::PushHistory;
 use crate::run::Deadlines;
 use crate::source::{App, OpsSource};
 use crate::store::ArchiveStore;
-use crate::summary::{AppSummary, FailedDay, PushSummary};
+use crate::summary::{AppSummary, FailedDay};
 use crate::write::{DayOutcome, Writer};
 
 /// What one app's part leaves for the run's report.
@@ -33,9 +34,9 @@ pub(crate) struct AppOutcome {
 
 /// What one family (operations or push) learnt of the archive.
 #[derive(Default)]
-struct Learnt {
-    listing: Option<Listing>,
-    entries: Vec<(String, Entry)>,
+pub(crate) struct Learnt {
+    pub listing: Option<Listing>,
+    pub entries: Vec<(String, Entry)>,
 }
 
 /// The run's settings, shared by every app.
@@ -108,7 +109,7 @@ async fn save_manifest<A: ArchiveStore>(
     }
 }
 
-async fn manifest_of<'m, A: ArchiveStore>(
+pub(crate) async fn manifest_of<'m, A: ArchiveStore>(
     cx: &Context<'_, A>,
     cell: &'m OnceCell<Manifest>,
     sdkappid: u64,
@@ -117,7 +118,7 @@ async fn manifest_of<'m, A: ArchiveStore>(
         .await
 }
 
-fn describe_app<S>(app: &App<S>, sdkappid: Option<u64>) -> String {
+pub(crate) fn describe_app<S>(app: &App<S>, sdkappid: Option<u64>) -> String {
     match sdkappid {
         Some(id) => format!("app {} (sdkappid {id})", app.name),
         None => format!("app {}", app.name),
@@ -133,7 +134,7 @@ async fn operations<S: OpsSource, A: ArchiveStore>(
     outcome: &mut AppOutcome,
 ) -> Learnt {
     let summary = &mut outcome.summary;
-    let pulled = match pull(app, &cx.request.app_info_request(), cx.deadlines.tencent).await {
+    let mut pulled = match pull(app, &cx.request.app_info_request(), cx.deadlines.tencent).await {
         Ok(pulled) => pulled,
         Err((sdkappid, error)) => {
             let text = format!(
@@ -150,8 +151,26 @@ async fn operations<S: OpsSource, A: ArchiveStore>(
     let sdkappid = pulled.sdkappid;
     summary.sdkappid = Some(sdkappid);
     let raw_key = cx.layout.raw_key(sdkappid, pulled.pulled_at);
-    let raw_body = pulled.raw;
-    let raw = cx.writer.raw(&raw_key, &raw_body);
+    let raw = std::mem::take(&mut pulled.raw);
+    let (learnt, raw_written) = futures::join!(
+        operation_days(app, cx, manifest, pulled, outcome),
+        cx.writer.raw(&raw_key, &raw)
+    );
+    record_raw(app, outcome, raw_key, raw_written, cx);
+    learnt
+}
+
+/// The pulled days written (none when the answer was malformed: the raw
+/// copy is the evidence).
+async fn operation_days<S: OpsSource, A: ArchiveStore>(
+    app: &App<S>,
+    cx: &Context<'_, A>,
+    manifest: &OnceCell<Manifest>,
+    pulled: Pulled,
+    outcome: &mut AppOutcome,
+) -> Learnt {
+    let sdkappid = pulled.sdkappid;
+    let summary = &mut outcome.summary;
     if let Some(malformed) = pulled.malformed_answer {
         let text = format!(
             "{}: getappinfo answered {malformed}; no day written (raw copy kept)",
@@ -160,15 +179,6 @@ async fn operations<S: OpsSource, A: ArchiveStore>(
         tracing::error!(app = %app.name, sdkappid, error = %malformed, "malformed answer");
         outcome.failures.push(Failure::malformed(text));
         summary.error = Some(format!("malformed answer: {malformed}"));
-        let raw = raw.await;
-        record_raw(
-            app,
-            &mut outcome.summary,
-            &mut outcome.failures,
-            raw_key,
-            raw,
-            cx,
-        );
         return Learnt::default();
     }
     summary.days_pulled = pulled.days.len();
@@ -204,19 +214,7 @@ async fn operations<S: OpsSource, A: ArchiveStore>(
             (date, cx.layout.daily_key(sdkappid, date), object)
         })
         .collect();
-    let (results, raw) = futures::join!(
-        write_days(cx, listing.as_ref(), read, days, &pulled_at),
-        raw
-    );
-    record_raw(
-        app,
-        &mut outcome.summary,
-        &mut outcome.failures,
-        raw_key,
-        raw,
-        cx,
-    );
-    drop(raw_body);
+    let results = write_days(cx, listing.as_ref(), read, days, &pulled_at).await;
 
     let mut entries = Vec::new();
     let summary = &mut outcome.summary;
@@ -248,16 +246,16 @@ async fn operations<S: OpsSource, A: ArchiveStore>(
 
 fn record_raw<S, A: ArchiveStore>(
     app: &App<S>,
-    summary: &mut AppSummary,
-    failures: &mut Vec<Failure>,
+    outcome: &mut AppOutcome,
     key: String,
     result: Result<(), String>,
     cx: &Context<'_, A>,
 ) {
+    let summary = &mut outcome.summary;
     match result {
         Ok(()) => summary.raw_key = (!cx.writer.dry_run()).then_some(key),
         Err(reason) => {
-            failures.push(Failure::storage(format!(
+            outcome.failures.push(Failure::storage(format!(
                 "{}: raw copy {key} not written: {reason}",
                 describe_app(app, summary.sdkappid)
             )));
@@ -268,7 +266,7 @@ fn record_raw<S, A: ArchiveStore>(
 
 /// What writing one day gave: its date, key, and outcome with the
 /// manifest entry, or why it failed.
-type DayWrite = (
+pub(crate) type DayWrite = (
     NaiveDate,
     String,
     Result<(DayOutcome, Option<Entry>), String>,
@@ -276,7 +274,7 @@ type DayWrite = (
 
 /// Writes each `(date, key, object)` (all at once, within the writer's
 /// bound) against what the listing and the manifest say is stored.
-async fn write_days<A: ArchiveStore>(
+pub(crate) async fn write_days<A: ArchiveStore>(
     cx: &Context<'_, A>,
     listing: Option<&Listing>,
     read: &Manifest,
@@ -293,107 +291,6 @@ async fn write_days<A: ArchiveStore>(
     .await
 }
 
-fn day_before(date: NaiveDate) -> NaiveDate {
+pub(crate) fn day_before(date: NaiveDate) -> NaiveDate {
     date - Days::new(1)
-}
-
-/// The push history: paced pulls, then one object per day pulled.
-async fn push_history<S: OpsSource, A: ArchiveStore>(
-    app: &App<S>,
-    cx: &Context<'_, A>,
-    manifest: &OnceCell<Manifest>,
-) -> (PushSummary, Vec<Failure>, Option<u64>, Learnt) {
-    let mut summary = PushSummary::default();
-    let mut failures = Vec::new();
-    let sdkappid = match app.source.sdkappid().await {
-        Ok(id) => id,
-        Err(error) => {
-            let dates = cx.push.dates(Utc::now());
-            summary.days_asked = dates.len();
-            summary.days_failed = dates.len();
-            summary.first_date = dates.first().copied();
-            summary.last_date = dates.last().copied();
-            failures.push(Failure::pull(
-                &error,
-                format!(
-                    "{}: push statistics not pulled: {error}",
-                    describe_app(app, None)
-                ),
-            ));
-            return (summary, failures, None, Learnt::default());
-        }
-    };
-    let pulled = pull_history(&app.source, cx.push, cx.deadlines.tencent).await;
-    let dates: Vec<NaiveDate> = cx.push.dates(pulled.pulled_at);
-    summary.days_asked = dates.len();
-    summary.first_date = dates.first().copied();
-    summary.last_date = dates.last().copied();
-    if pulled.not_enabled {
-        tracing::warn!(app = %app.name, sdkappid, "push is not enabled for this app (90045): no push history");
-        summary.not_enabled = true;
-        return (summary, failures, Some(sdkappid), Learnt::default());
-    }
-    let mut objects = Vec::new();
-    for (date, result) in pulled.days {
-        match result {
-            Ok(stats) => objects.push((date, push_object(sdkappid, date, &stats))),
-            Err(error) => {
-                tracing::error!(app = %app.name, sdkappid, %date, error_type = error.error_type(), error = %error, "push statistics pull failed");
-                failures.push(Failure::pull(
-                    &error,
-                    format!(
-                        "{}: push statistics dt={date} not pulled: {error}",
-                        describe_app(app, Some(sdkappid))
-                    ),
-                ));
-                summary.days_failed += 1;
-                summary.failed_days.push(FailedDay {
-                    date,
-                    reason: error.to_string(),
-                });
-            }
-        }
-    }
-    let Some(first) = objects.first().map(|(date, _)| *date) else {
-        return (summary, failures, Some(sdkappid), Learnt::default());
-    };
-    let (listing, read) = futures::join!(
-        cx.writer.listing(
-            cx.layout.push_folder(sdkappid),
-            cx.layout.push_key(sdkappid, day_before(first)),
-        ),
-        manifest_of(cx, manifest, sdkappid)
-    );
-    let pulled_at = archive::pulled_at_text(pulled.pulled_at);
-    let days = objects
-        .into_iter()
-        .map(|(date, object)| (date, cx.layout.push_key(sdkappid, date), object))
-        .collect();
-    let mut entries = Vec::new();
-    for (date, key, result) in write_days(cx, listing.as_ref(), read, days, &pulled_at).await {
-        match result {
-            Ok((DayOutcome::Written, entry)) => {
-                summary.days_written += 1;
-                entries.extend(entry.map(|e| (key, e)));
-            }
-            Ok((DayOutcome::Unchanged, entry)) => {
-                summary.days_unchanged += 1;
-                entries.extend(entry.map(|e| (key, e)));
-            }
-            Err(reason) => {
-                failures.push(Failure::storage(format!(
-                    "sdkappid {sdkappid} push dt={date}: {reason}"
-                )));
-                summary.days_failed += 1;
-                summary.failed_days.push(FailedDay { date, reason });
-            }
-        }
-    }
-    summary.failed_days.sort_by_key(|d| d.date);
-    (
-        summary,
-        failures,
-        Some(sdkappid),
-        Learnt { listing, entries },
-    )
 }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod app_push;
 mod app_run;
 pub mod archive;
 pub mod config;
