@@ -1,5 +1,5 @@
 //! The Lambda wiring, for `lambda_kit::start`: what is read at init, what
-//! the first request builds, and how an event reaches [`handle`].
+//! the first request builds, and how an event reaches [`handle`](crate::handler::handle).
 
 use std::convert::Infallible;
 use std::sync::Arc;
