@@ -1,0 +1,136 @@
+//! The deployed wiring with two apps: `Settings::from_env` over the stack's
+//! variables (two UserSig secrets in moto, comma-separated in
+//! `TIM_USERSIG_SECRET_ID`), `Setup::build`, then one scheduled invocation
+//! against the emulator serving both apps with Tencent's rate limits enforced.
+
+use std::time::Duration;
+
+use lambda_kit::{Env, Setup};
+use ops_pull::Deadlines;
+use ops_pull::lambda::Settings;
+use tim::Region;
+use tim::secrets::UserSigSecret;
+use tim::usersig::{SecretKey, Signer};
+use tim_emulator::{Emulator, EmulatorConfig};
+
+const APPS: [u64; 2] = [1_400_000_000, 1_400_000_001];
+const PUSH: &str = "timpush/all_member_push_statistics";
+
+fn key_of(sdkappid: u64) -> String {
+    format!("two-apps-key-{sdkappid}")
+}
+
+/// A UserSig secret as usersig-refresher writes it.
+fn secret_of(sdkappid: u64) -> String {
+    let now = chrono::Utc::now();
+    let validity = 30 * 86_400;
+    let usersig = Signer::new(sdkappid, SecretKey::new(key_of(sdkappid))).sign(
+        "administrator",
+        validity,
+        now.timestamp().unsigned_abs(),
+    );
+    let at =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    UserSigSecret {
+        sdkappid,
+        identifier: "administrator".into(),
+        region: Region::Singapore,
+        usersig,
+        issued_at: at(now),
+        expires_at: at(now + chrono::Duration::seconds(validity as i64)),
+    }
+    .to_json()
+}
+
+async fn keys_under(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<String> {
+    let listed = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .send()
+        .await
+        .unwrap();
+    listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
+    let mut config = EmulatorConfig::default().with_enforced_rate_limits(true);
+    for id in APPS {
+        config = config.with_app(id, key_of(id));
+    }
+    let emulator = Emulator::start(config).await.unwrap();
+    let aws = testkit::moto().sdk_config().await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&aws);
+    let mut names = Vec::new();
+    for id in APPS {
+        let name = testkit::unique_name(&format!("tencent-chat/{id}/usersig"));
+        secrets
+            .create_secret()
+            .name(&name)
+            .secret_string(secret_of(id))
+            .send()
+            .await
+            .unwrap();
+        names.push(name);
+    }
+    let s3 = ops_pull::config::s3_client(&aws, true);
+    let bucket = testkit::unique_name("ops-two-apps");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+
+    let secret_ids = names.join(",");
+    let endpoint = emulator.base_url();
+    let env = Env::from_pairs([
+        ("OPS_BUCKET", bucket.as_str()),
+        ("OPS_PREFIX", "archive"),
+        ("TIM_USERSIG_SECRET_ID", secret_ids.as_str()),
+        ("TIM_ENDPOINT", endpoint.as_str()),
+        ("PUSH_ARCHIVE_DAYS", "2"),
+    ]);
+    let function = Settings::from_env(&env).unwrap().build(&aws).await;
+    let summary = ops_pull::OpsPull::handle(
+        &function,
+        testkit::event("ops-pull", "scheduled"),
+        Deadlines::after(Duration::from_secs(60)),
+    )
+    .await
+    .unwrap();
+
+    // Each app reported under its secret and its own SDKAppID, in order.
+    let reported: Vec<(&str, Option<u64>)> = summary
+        .apps
+        .iter()
+        .map(|a| (a.app.as_str(), a.sdkappid))
+        .collect();
+    assert_eq!(
+        reported,
+        [
+            (names[0].as_str(), Some(APPS[0])),
+            (names[1].as_str(), Some(APPS[1]))
+        ]
+    );
+    for (app, id) in summary.apps.iter().zip(APPS) {
+        assert_eq!((app.days_written, app.days_failed), (30, 0), "{id}");
+        let push = app.push.as_ref().unwrap();
+        assert_eq!((push.days_written, push.days_failed), (2, 0), "{id}");
+        let daily = keys_under(&s3, &bucket, &format!("archive/daily/sdkappid={id}/")).await;
+        assert_eq!(daily.len(), 30, "{id}");
+        let pushed = keys_under(&s3, &bucket, &format!("archive/push/sdkappid={id}/")).await;
+        assert_eq!(pushed.len(), 2, "{id}: {pushed:?}");
+        assert!(pushed.iter().all(|k| k.ends_with("/push_statistics.json")));
+    }
+
+    // Each app called Tencent as itself, within Tencent's limits.
+    let stats = emulator.stats();
+    for id in APPS {
+        assert_eq!(stats.calls_of("openconfigsvr/getappinfo", id), 1);
+        assert_eq!(stats.calls_of(PUSH, id), 2);
+        assert_eq!(stats.calls_per_second_max[PUSH][&id], 1, "{stats:?}");
+    }
+    assert!(stats.rate_limited.is_empty(), "{stats:?}");
+    emulator.shutdown().await;
+}
