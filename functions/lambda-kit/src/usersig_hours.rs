@@ -20,6 +20,28 @@ pub const METRIC: &str = "UserSigHoursLeft";
 /// Re-report the same UserSig at most this often.
 pub const REPEAT_SECS: u64 = 3_600;
 
+/// The apps' providers, each wrapped in [`ReportHoursLeft`] when their
+/// UserSigs are `rotated` (read from UserSig secrets: tim's
+/// `CredentialsSource::usersigs_rotate`). Locally signed, short-lived
+/// UserSigs are not reported: their hours say nothing about rotation and
+/// would trip the alarm.
+pub fn report_rotated(
+    rotated: bool,
+    providers: Vec<Arc<dyn CredentialsProvider>>,
+    metrics: &Metrics,
+) -> Vec<Arc<dyn CredentialsProvider>> {
+    if !rotated {
+        return providers;
+    }
+    providers
+        .into_iter()
+        .map(|provider| {
+            Arc::new(ReportHoursLeft::new(provider, metrics.clone()))
+                as Arc<dyn CredentialsProvider>
+        })
+        .collect()
+}
+
 /// What was reported last: which UserSig (by app and expiry: no secret is
 /// kept here) and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +171,27 @@ mod tests {
                 doc[METRIC].as_f64().unwrap()
             })
             .collect()
+    }
+
+    #[tokio::test]
+    async fn only_usersigs_from_rotated_secrets_are_reported() {
+        let expires = SystemClock.now_unix() + 48 * 3_600;
+        let provider = || {
+            Arc::new(StaticCredentials(credentials(Some(expires)))) as Arc<dyn CredentialsProvider>
+        };
+        let (metrics, lines) = Metrics::capture("NS");
+        for wrapped in report_rotated(true, vec![provider(), provider()], &metrics) {
+            wrapped.credentials().await.unwrap();
+        }
+        assert_eq!(hours(&lines.take()).len(), 2, "one report per app");
+
+        for unwrapped in report_rotated(false, vec![provider()], &metrics) {
+            unwrapped.credentials().await.unwrap();
+        }
+        assert!(
+            lines.take().is_empty(),
+            "locally signed UserSigs are not reported"
+        );
     }
 
     #[tokio::test]

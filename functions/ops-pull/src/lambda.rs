@@ -1,15 +1,13 @@
 //! The Lambda wiring, for `lambda_kit::start`: what is read at init, what
 //! the first invocation builds, and how an event reaches [`OpsPull::handle`].
 
-use std::sync::Arc;
-
 use aws_config::SdkConfig;
 use lambda_kit::metrics::Metrics;
-use lambda_kit::usersig_hours::ReportHoursLeft;
+use lambda_kit::usersig_hours::report_rotated;
 use lambda_kit::{Env, Function, Invocation, Setup, StartupError};
 use serde_json::Value;
+use tim::ClientConfig;
 use tim::secrets::CredentialsSource;
-use tim::{ClientConfig, CredentialsProvider};
 
 use crate::config::{OpsConfig, s3_client};
 use crate::{App, Deadlines, OpsPull, RunError, RunSummary, S3Store, TencentApp};
@@ -39,35 +37,6 @@ impl Settings {
             metrics: Metrics::from_env(env)?,
         })
     }
-
-    /// Each app's credentials provider. UserSigs read from secrets report
-    /// `UserSigHoursLeft` when used; a key secret's locally signed,
-    /// short-lived UserSigs do not (their hours say nothing about rotation
-    /// and would trip the alarm).
-    fn providers(
-        &self,
-        secrets: &aws_sdk_secretsmanager::Client,
-    ) -> Vec<Arc<dyn CredentialsProvider>> {
-        let providers = self.credentials.providers(secrets);
-        match &self.credentials {
-            CredentialsSource::UserSigSecrets(_) => providers
-                .into_iter()
-                .map(|provider| {
-                    Arc::new(ReportHoursLeft::new(provider, self.metrics.clone()))
-                        as Arc<dyn CredentialsProvider>
-                })
-                .collect(),
-            CredentialsSource::KeySecret(_) => providers,
-        }
-    }
-
-    /// The report name of each app: the secret it comes from.
-    fn app_names(&self) -> Vec<String> {
-        match &self.credentials {
-            CredentialsSource::UserSigSecrets(ids) => ids.clone(),
-            CredentialsSource::KeySecret(id) => vec![id.clone()],
-        }
-    }
 }
 
 /// The deployed function: the real Tencent client and S3.
@@ -80,10 +49,17 @@ impl Setup for Settings {
     /// here: the secrets are read on first use.
     async fn build(&self, aws: &SdkConfig) -> Lambda {
         let secrets = aws_sdk_secretsmanager::Client::new(aws);
+        // Each app is named in reports by the secret it comes from.
+        let providers = report_rotated(
+            self.credentials.usersigs_rotate(),
+            self.credentials.providers(&secrets),
+            &self.metrics,
+        );
         let apps = self
-            .app_names()
+            .credentials
+            .secret_ids()
             .into_iter()
-            .zip(self.providers(&secrets))
+            .zip(providers)
             .map(|(name, provider)| {
                 App::new(
                     name,

@@ -2,12 +2,11 @@
 //! the first request builds, and how an event reaches [`handle`](crate::handler::handle).
 
 use std::convert::Infallible;
-use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use lambda_kit::metrics::Metrics;
-use lambda_kit::usersig_hours::ReportHoursLeft;
+use lambda_kit::usersig_hours::report_rotated;
 use lambda_kit::{Env, Function, Setup, StartupError};
 use tim::secrets::CredentialsSource;
 use tim::{ClientConfig, OnRateLimit};
@@ -47,14 +46,6 @@ impl Settings {
             metrics: Metrics::from_env(env)?,
         })
     }
-
-    /// The secret each app is read from, in the providers' order.
-    fn secret_ids(&self) -> Vec<String> {
-        match &self.credentials {
-            CredentialsSource::UserSigSecrets(ids) => ids.clone(),
-            CredentialsSource::KeySecret(id) => vec![id.clone()],
-        }
-    }
 }
 
 /// The deployed function: a Tencent client per app (sharing one HTTP pool),
@@ -71,22 +62,21 @@ impl Setup for Settings {
     /// No network here: each secret is read on first use.
     async fn build(&self, aws: &SdkConfig) -> PushStats {
         let secrets = aws_sdk_secretsmanager::Client::new(aws);
+        // `UserSigHoursLeft` (dimension: that app's SDKAppID) for every
+        // UserSig read from a rotated secret.
+        let providers = report_rotated(
+            self.credentials.usersigs_rotate(),
+            self.credentials.providers(&secrets),
+            &self.metrics,
+        );
         let apps = self
+            .credentials
             .secret_ids()
             .into_iter()
-            .zip(self.credentials.providers(&secrets))
-            .map(|(secret_id, provider)| {
-                // `UserSigHoursLeft` (dimension: that app's SDKAppID) for
-                // every UserSig its client is handed.
-                let credentials = ReportHoursLeft::new(provider, self.metrics.clone());
-                App {
-                    secret_id,
-                    source: tim::Client::new(
-                        self.http.clone(),
-                        self.client_config.clone(),
-                        Arc::new(credentials),
-                    ),
-                }
+            .zip(providers)
+            .map(|(secret_id, provider)| App {
+                secret_id,
+                source: tim::Client::new(self.http.clone(), self.client_config.clone(), provider),
             })
             .collect();
         PushStats {
@@ -181,9 +171,9 @@ mod tests {
 
         // One secret per app; the key secret serves one app.
         let s = settings(&[("TIM_USERSIG_SECRET_ID", " prod/app-1, ,prod/app-2 ")]).unwrap();
-        assert_eq!(s.secret_ids(), ["prod/app-1", "prod/app-2"]);
+        assert_eq!(s.credentials.secret_ids(), ["prod/app-1", "prod/app-2"]);
         let s = settings(&[("TIM_KEY_SECRET_ID", "tencent-chat/key")]).unwrap();
-        assert_eq!(s.secret_ids(), ["tencent-chat/key"]);
+        assert_eq!(s.credentials.secret_ids(), ["tencent-chat/key"]);
 
         for (pairs, variable) in [
             (&[][..], "TIM_USERSIG_SECRET_ID"),

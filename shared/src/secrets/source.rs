@@ -36,6 +36,22 @@ impl CredentialsSource {
         }
     }
 
+    /// The secret each app is read from, in the providers' order: the
+    /// apps' names in reports and logs.
+    pub fn secret_ids(&self) -> Vec<String> {
+        match self {
+            Self::UserSigSecrets(ids) => ids.clone(),
+            Self::KeySecret(id) => vec![id.clone()],
+        }
+    }
+
+    /// Whether the UserSigs come from rotated secrets, so that their hours
+    /// left say when rotation stopped. A key secret's are signed locally,
+    /// short-lived, and say nothing about rotation.
+    pub fn usersigs_rotate(&self) -> bool {
+        matches!(self, Self::UserSigSecrets(_))
+    }
+
     /// One provider per app. Nothing is read until first use.
     pub fn providers(
         &self,
@@ -82,5 +98,15 @@ mod tests {
             assert_eq!(err.variable, USERSIG_SECRET_ENV);
             assert!(err.to_string().contains("TIM_KEY_SECRET_ID"), "{err}");
         }
+    }
+
+    #[test]
+    fn each_app_is_named_by_its_secret_and_only_secrets_rotate() {
+        let secrets = CredentialsSource::UserSigSecrets(vec!["a".into(), "b".into()]);
+        assert_eq!(secrets.secret_ids(), ["a", "b"]);
+        assert!(secrets.usersigs_rotate());
+        let key = CredentialsSource::KeySecret("k".into());
+        assert_eq!(key.secret_ids(), ["k"]);
+        assert!(!key.usersigs_rotate());
     }
 }
