@@ -228,7 +228,7 @@ def expand_for_each(template: dict[str, Any], params: dict[str, Any]) -> dict[st
     cfn-lint's expansion (run.sh lints with it): ${Id} and &{Id} in keys
     and in Fn::Sub strings, {"Ref": Id} becomes the value, and
     {"Ref": {"Fn::Sub": ...}} names the expanded resource. Plain strings are
-    left alone; the template must not rely on them."""
+    left alone (the template must not rely on them), except in DependsOn."""
     out = {key: _expand(value, {}, params) for key, value in template.items()}
     transforms = [t for t in as_list(out.get("Transform", [])) if t != "AWS::LanguageExtensions"]
     out["Transform"] = transforms[0] if len(transforms) == 1 else transforms
@@ -283,6 +283,11 @@ def _expand(node: Any, ids: dict[str, str], params: dict[str, Any]) -> Any:
         if new_key in out:
             raise ValueError(f"Fn::ForEach produces {new_key} twice")
         out[new_key] = _expand(value, ids, params)
+        # DependsOn takes no functions, so a per-app dependency is a plain
+        # string, which AWS's transform substitutes (every string of the
+        # fragment) but cfn-lint's does not: substitute it here only.
+        if key == "DependsOn" and ids:
+            out[new_key] = [_substitute(d, ids) if isinstance(d, str) else d for d in as_list(value)]
     return out
 
 

@@ -56,7 +56,7 @@ from operations_breakages import OPERATIONS_MUTATIONS
 from saved_queries import SAVED_QUERY_CHECKS, SAVED_QUERY_MUTATIONS
 from secret_access import (
     APPS, SCENARIOS, SECRET_ACCESS_CHECKS, SECRET_ACCESS_MUTATIONS, USERSIG_ARN_PATTERN, THIS_STACKS_APPS,
-    check_access_parameters, refresher_key_grants,
+    check_access_parameters, reader_key_grants, refresher_key_grants,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,8 +93,9 @@ FUNCTIONS = {
         "log_group": "PushStatsLogGroup",
         "env": {"TIM_USERSIG_SECRET_ID": USERSIG_NAMES, **METRICS_ENV},
     },
-    # No TIM_KEY_SECRET_ID: each UserSig secret's tim:key-secret tag names
-    # its key secret (check_secrets).
+    # No TIM_KEY_SECRET_ID and no TIM_ROTATION_TARGETS: one pair per app,
+    # TIM_ROTATION_TARGET_<id> = "<UserSig secret name>=<key secret name>"
+    # (the names check_secrets asserts), the only secrets it serves.
     "UsersigRefresherFunction": {
         "binary": "usersig-refresher",
         "timeout": 30,
@@ -106,6 +107,8 @@ FUNCTIONS = {
                 "Fn::FindInMap": ["RotationInterval", {"Ref": "RotationIntervalDays"}, "MinValidityHours"]
             },
             "LIVE_CHECK": "true",
+            **{f"TIM_ROTATION_TARGET_{app}": {"Fn::Sub": f"tencent-chat/{app}/usersig=tencent-chat/{app}/key"}
+               for app in APPS},
             **METRICS_ENV,
         },
     },
@@ -272,7 +275,7 @@ def check_parameters(c: Checks, sam: dict[str, Any]) -> None:
     )})
     push_days = params.get("PushArchiveDays", {})
     c.equal((push_days.get("Type"), push_days.get("Default"), push_days.get("MinValue"), push_days.get("MaxValue")),
-            ("Number", 7, 0, 30), "PushArchiveDays: default 7, 0 (off) to 30 (Tencent keeps 30 days)")
+            ("Number", 7, 0, 28), "PushArchiveDays: default 7, 0 (off) to 28 (Tencent's oldest days are partial)")
     c.equal(params["Architecture"].get("Default"), "arm64", "Architecture default")
     c.equal(sorted(params["Architecture"].get("AllowedValues", [])), ["arm64", "x86_64"], "Architecture values")
     regions = rust_region_names()
@@ -287,8 +290,8 @@ def check_parameters(c: Checks, sam: dict[str, Any]) -> None:
         c.check(prefix_pattern.fullmatch(good) is not None, f"OpsPrefix pattern rejects {good!r}")
     for bad in ["/ops", "ops/", "a//b", ""]:
         c.check(prefix_pattern.fullmatch(bad) is None, f"OpsPrefix pattern accepts {bad!r}")
-    c.check(re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", params["ScheduleExpression"].get("Default", "")) is not None,
-            "ScheduleExpression default is a daily cron")
+    # 02:30 UTC = 10:30 China time, after Tencent publishes T-1 (~10:00).
+    c.equal(params["ScheduleExpression"].get("Default"), "cron(30 2 * * ? *)", "ScheduleExpression default")
     c.check(params["AlarmEmail"].get("Default") == "", "AlarmEmail is optional (empty default)")
     c.check(
         not any("key" in name.lower() and name != "KeySecret" for name in params),
@@ -404,6 +407,11 @@ def check_functions(c: Checks, cfn: dict[str, Any]) -> None:
         name = group.get("Properties", {}).get("LogGroupName", {})
         c.check(isinstance(name, dict) and spec["binary"] in str(name.get("Fn::Sub", "")),
                 f"{spec['log_group']} name names the function")
+    # One ops-pull run at a time (a duplicate delivery or a manual invoke is
+    # throttled, not a second caller pacing Tencent); the others unlimited.
+    reserved = {k: f.get("Properties", {}).get("ReservedConcurrentExecutions") for k, f in functions.items()}
+    c.equal(reserved, {"OpsPullFunction": 1, "PushStatsFunction": None, "UsersigRefresherFunction": None},
+            "reserved concurrency")
     # No secret in any environment: only ids of secrets and plain settings.
     env_values = json.dumps([f.get("Properties", {}).get("Environment") for f in functions.values()])
     c.check("PASTE" not in env_values and "usersig\":" not in env_values.lower(), "no secret values in env")
@@ -431,6 +439,8 @@ def check_iam(c: Checks, cfn: dict[str, Any]) -> None:
         for role_id, expected in EXPECTED_GRANTS.items():
             if role_id == "UsersigRefresherRole":
                 expected = expected + refresher_key_grants(values)
+            else:
+                expected = expected + reader_key_grants(values)
             granted: list[tuple[set[str], Any, Any]] = []
             for statement in role_statements(resolved, role_id):
                 c.equal(statement.get("Effect"), "Allow", f"{role_id} statement effect")
@@ -517,17 +527,20 @@ def check_secrets(c: Checks, cfn: dict[str, Any]) -> None:
                 f"{name} has no value in the template")
     schedules = resources_of_type(cfn, "AWS::SecretsManager::RotationSchedule")
     c.equal(sorted(schedules), sorted(f"UserSigRotationSchedule{app}" for app in APPS), "a rotation schedule per app")
-    permissions = [
-        (k, p["Properties"]) for k, p in resources_of_type(cfn, "AWS::Lambda::Permission").items()
+    # One invoke permission per app, for exactly that app's UserSig secret.
+    permissions = {
+        k: p["Properties"] for k, p in resources_of_type(cfn, "AWS::Lambda::Permission").items()
         if p["Properties"].get("Principal") == "secretsmanager.amazonaws.com"
-    ]
-    c.equal(len(permissions), 1, "one Lambda permission for Secrets Manager (every app's UserSig secret)")
-    perm_id, perm = permissions[0] if permissions else ("", {})
-    c.equal(perm.get("FunctionName"), {"Fn::GetAtt": ["UsersigRefresherFunction", "Arn"]},
-            "Secrets Manager may invoke usersig-refresher")
-    c.equal(perm.get("Action"), "lambda:InvokeFunction", "Secrets Manager permission action")
-    c.equal(perm.get("SourceAccount"), {"Ref": "AWS::AccountId"}, "permission limited to this account")
-    c.equal(perm.get("SourceArn"), USERSIG_ARN_PATTERN, "permission limited to the UserSig secrets' names")
+    }
+    c.equal(sorted(permissions), sorted(f"UserSigRotationPermission{app}" for app in APPS),
+            "a Lambda permission for Secrets Manager per app")
+    for perm_id, perm in permissions.items():
+        c.equal(perm.get("FunctionName"), {"Fn::GetAtt": ["UsersigRefresherFunction", "Arn"]},
+                f"{perm_id}: Secrets Manager may invoke usersig-refresher")
+        c.equal(perm.get("Action"), "lambda:InvokeFunction", f"{perm_id} action")
+        c.equal(perm.get("SourceAccount"), {"Ref": "AWS::AccountId"}, f"{perm_id} limited to this account")
+        c.equal(perm.get("SourceArn"), {"Ref": perm_id.replace("UserSigRotationPermission", "UserSigSecret")},
+                f"{perm_id} limited to its app's UserSig secret")
     for app in APPS:
         key = secrets.get(f"KeySecret{app}", {}).get("Properties", {})
         usersig = secrets.get(f"UserSigSecret{app}", {}).get("Properties", {})
@@ -536,11 +549,9 @@ def check_secrets(c: Checks, cfn: dict[str, Any]) -> None:
         c.check(render_sub(key.get("Description", {}).get("Fn::Sub", ""), {"AWS::StackName": "s"}).count(app) == 1,
                 f"app {app}: key secret description names the app")
         c.equal(key.get("Tags"), [{"Key": "tim:sdkappid", "Value": app}], f"app {app}: key secret tags")
-        # usersig-refresher's contract: the rotated secret's tim:key-secret
-        # tag is the ARN (Ref) of its app's key secret.
-        c.equal(usersig.get("Tags"), [{"Key": "tim:sdkappid", "Value": app},
-                                      {"Key": "tim:key-secret", "Value": {"Ref": f"KeySecret{app}"}}],
-                f"app {app}: UserSig secret tags (its app, its key secret)")
+        # No tim:key-secret tag: the refresher's TIM_ROTATION_TARGET_<id>
+        # pairs alone choose the key secret.
+        c.equal(usersig.get("Tags"), [{"Key": "tim:sdkappid", "Value": app}], f"app {app}: UserSig secret tags")
         rotation = schedules.get(f"UserSigRotationSchedule{app}", {})
         props = rotation.get("Properties", {})
         c.equal(props.get("SecretId"), {"Ref": f"UserSigSecret{app}"}, f"app {app}: rotation rotates its UserSig secret")
@@ -550,12 +561,19 @@ def check_secrets(c: Checks, cfn: dict[str, Any]) -> None:
         c.equal(props.get("RotationRules", {}).get("AutomaticallyAfterDays"),
                 {"Fn::FindInMap": ["RotationInterval", {"Ref": "RotationIntervalDays"}, "Days"]},
                 f"app {app}: rotation interval from the parameter")
-        c.check(perm_id in as_list(rotation.get("DependsOn", [])), f"app {app}: rotation schedule waits for the permission")
-        # The permission's pattern covers this secret's ARN.
+        c.check(f"UserSigRotationPermission{app}" in as_list(rotation.get("DependsOn", [])),
+                f"app {app}: rotation schedule waits for its app's invoke permission")
+        # The roles' pattern covers this secret's ARN.
         arn = SAMPLE[f"UserSigSecret{app}"]
         pattern = render_sub(USERSIG_ARN_PATTERN["Fn::Sub"], {"AWS::Partition": "aws", "AWS::Region": "eu-west-1",
                                                                "AWS::AccountId": "123456789012"})
         c.check(fnmatch.fnmatchcase(arn, pattern), f"app {app}: {arn} outside the pattern {pattern}")
+        # The refresher serves exactly this pair: the two names above.
+        env = resources.get("UsersigRefresherFunction", {}).get("Properties", {}).get("Environment", {})
+        pair = env.get("Variables", {}).get(f"TIM_ROTATION_TARGET_{app}", {})
+        c.equal(render_sub(pair.get("Fn::Sub", ""), {}),
+                f"{render_sub(usersig.get('Name', {}).get('Fn::Sub', ''), {})}={render_sub(key.get('Name', {}).get('Fn::Sub', ''), {})}",
+                f"app {app}: the refresher's pair names its UserSig and key secrets")
     # The functions' lists name exactly these secrets, in SdkAppIds order.
     names = [render_sub(secrets.get(f"UserSigSecret{app}", {}).get("Properties", {}).get("Name", {}).get("Fn::Sub", ""),
                         {}) for app in APPS]
@@ -647,6 +665,14 @@ def check_http_api(c: Checks, cfn: dict[str, Any]) -> None:
     c.equal(stage.get("AccessLogSettings", {}).get("DestinationArn"),
             {"Fn::GetAtt": ["PushStatsApiAccessLogGroup", "Arn"]}, "API access log group")
     c.check(stage.get("DefaultRouteSettings", {}).get("ThrottlingRateLimit", 0) > 0, "API throttled")
+    # The access log joins the function's line (integration request id) and
+    # the caller; never a header (the Authorization header carries SigV4).
+    log = json.loads(stage.get("AccessLogSettings", {}).get("Format", "{}"))
+    for field, variable in [("requestId", "$context.requestId"), ("integrationRequestId", "$context.integration.requestId"),
+                            ("user", "$context.identity.userArn")]:
+        c.equal(log.get(field), variable, f"access log {field}")
+    c.check(not [v for v in log.values() if "header" in v.lower() or "authoriz" in v.lower()],
+            f"access log carries no header or authorizer value: {log}")
     # Tencent's limit for all_member_push_statistics (one Tencent call per
     # request): a higher rate or burst only buys Tencent rate-limit errors.
     throttling = stage.get("DefaultRouteSettings", {})
@@ -741,6 +767,8 @@ def check_glue(c: Checks, cfn: dict[str, Any]) -> None:
     c.check(not set(columns) & {"sdkappid", "dt"}, "no data column repeats a partition key")
     for name in ["date", "pulled_at"]:
         c.equal(columns.get(name), "string", f"column {name}")
+    # ops-pull's "malformed" object: field name -> original text.
+    c.equal(columns.get("malformed"), "map<string,string>", "column malformed")
     appinfo = ROOT / "shared" / "src" / "api" / "appinfo.rs"
     numeric, text = rust_string_consts(appinfo, "NUMERIC_FIELDS"), rust_string_consts(appinfo, "TEXT_FIELDS")
     c.check(len(numeric) >= 29 and len(text) >= 2, "read getappinfo fields from shared/src/api/appinfo.rs")
@@ -751,6 +779,7 @@ def check_glue(c: Checks, cfn: dict[str, Any]) -> None:
         c.equal(mappings.get(column, column), field, f"SerDe mapping for {field}")
     for column, key_name in mappings.items():
         c.check(column in columns and key_name.lower() == column, f"mapping.{column} -> {key_name}")
+    c.equal(mappings.get("malformed", "malformed"), "malformed", "SerDe mapping for malformed")
     c.check(serde.get("Parameters", {}).get("case.insensitive") == "false" or not mappings,
             "explicit mappings with case-sensitive keys")
 
@@ -759,7 +788,7 @@ def check_glue(c: Checks, cfn: dict[str, Any]) -> None:
 PUSH_COLUMNS = {
     "date": "string", "event": "string", "event_code": "int", "platform": "string", "platform_code": "int",
     "total": "bigint", "sent": "bigint", "delivered": "bigint", "clicked": "bigint", "delivery_rate": "double",
-    "click_rate": "double", "pulled_at": "string",
+    "click_rate": "double", "pulled_at": "string", "malformed": "map<string,string>",
 }
 
 
@@ -815,9 +844,16 @@ def check_outputs(c: Checks, cfn: dict[str, Any]) -> None:
     fields = rust_struct_fields(ROOT / "shared" / "src" / "secrets" / "value.rs", "KeySecret")
     for app in APPS:
         command = render_sub(outputs.get(f"SetKeyCommand{app}", {}).get("Value", {}).get("Fn::Sub", ""), values)
-        c.check(command.startswith("aws secretsmanager put-secret-value ")
-                and f"--secret-id {SAMPLE[f'KeySecret{app}']} " in command, f"SetKeyCommand{app} targets its key secret")
-        skeleton = re.search(r"--secret-string '(\{.*\})'", command)
+        c.check(f"aws secretsmanager put-secret-value --region eu-west-1 --secret-id {SAMPLE[f'KeySecret{app}']} "
+                in command, f"SetKeyCommand{app} targets its key secret")
+        # The key never on a command line: a mode-600 file read by file://,
+        # shredded afterwards.
+        for part in ["umask 077", "install -m 600 /dev/null key.json", "--secret-string file://key.json",
+                     "shred -u key.json"]:
+            c.check(part in command, f"SetKeyCommand{app} lacks {part!r}")
+        c.check("--secret-string '" not in command and "--secret-string \"" not in command,
+                f"SetKeyCommand{app} puts the secret string on the command line")
+        skeleton = re.search(r"printf '%s\\n' '(\{.*?\})' >key\.json", command)
         if c.check(skeleton is not None, f"SetKeyCommand{app} has a JSON skeleton"):
             document = json.loads(skeleton.group(1))
             c.equal(sorted(document), sorted(fields), "skeleton fields = tim::secrets::KeySecret fields")
@@ -897,14 +933,86 @@ def mutate_rotation_of_first_app_only(sam: dict[str, Any]) -> None:
     per_app(sam, "UserSigRotationSchedule")["Properties"]["SecretId"] = {"Ref": "UserSigSecret1400000001"}
 
 
-def mutate_key_secret_tag_of_other_app(sam: dict[str, Any]) -> None:
-    tags = per_app(sam, "UserSigSecret")["Properties"]["Tags"]
-    next(t for t in tags if t["Key"] == "tim:key-secret")["Value"] = {"Ref": "KeySecret1400000001"}
+def _rotation_targets(sam: dict[str, Any]) -> list[Any]:
+    env = sam["Resources"]["UsersigRefresherFunction"]["Properties"]["Environment"]["Variables"]
+    return env["Fn::ForEach::RotationTargets"]
 
 
-def mutate_key_secret_tag_missing(sam: dict[str, Any]) -> None:
-    tags = per_app(sam, "UserSigSecret")["Properties"]["Tags"]
-    tags.remove(next(t for t in tags if t["Key"] == "tim:key-secret"))
+def mutate_rotation_target_key_of_other_app(sam: dict[str, Any]) -> None:
+    _rotation_targets(sam)[2] = {"TIM_ROTATION_TARGET_${AppId}": {
+        "Fn::Sub": "tencent-chat/${AppId}/usersig=tencent-chat/1400000001/key"}}
+
+
+def mutate_rotation_targets_missing(sam: dict[str, Any]) -> None:
+    env = sam["Resources"]["UsersigRefresherFunction"]["Properties"]["Environment"]["Variables"]
+    del env["Fn::ForEach::RotationTargets"]
+
+
+def mutate_key_secret_tag_back(sam: dict[str, Any]) -> None:
+    per_app(sam, "UserSigSecret")["Properties"]["Tags"].append(
+        {"Key": "tim:key-secret", "Value": {"Ref": {"Fn::Sub": "KeySecret${AppId}"}}})
+
+
+def mutate_rotation_permission_pattern(sam: dict[str, Any]) -> None:
+    """Back to one SourceArn pattern for every tencent-chat/*/usersig secret."""
+    per_app(sam, "UserSigRotationPermission")["Properties"]["SourceArn"] = {
+        "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:tencent-chat/*/usersig-??????"}
+
+
+def mutate_rotation_waits_for_other_permission(sam: dict[str, Any]) -> None:
+    per_app(sam, "UserSigRotationSchedule")["DependsOn"][0] = "UserSigRotationPermission1400000001"
+
+
+def mutate_ops_pull_unreserved(sam: dict[str, Any]) -> None:
+    del sam["Resources"]["OpsPullFunction"]["Properties"]["ReservedConcurrentExecutions"]
+
+
+def mutate_ops_pull_two_at_once(sam: dict[str, Any]) -> None:
+    sam["Resources"]["OpsPullFunction"]["Properties"]["ReservedConcurrentExecutions"] = 2
+
+
+def mutate_set_key_literal(sam: dict[str, Any]) -> None:
+    """The key back on the command line (shell history, ps)."""
+    output = per_app(sam, "SetKeyCommand", "Outputs")
+    output["Value"]["Fn::Sub"] = output["Value"]["Fn::Sub"].replace(
+        "--secret-string file://key.json", "--secret-string '{\"sdkappid\": ${AppId}, \"key\": \"c2VjcmV0a2V5\"}'")
+
+
+def mutate_set_key_file_kept(sam: dict[str, Any]) -> None:
+    output = per_app(sam, "SetKeyCommand", "Outputs")
+    output["Value"]["Fn::Sub"] = output["Value"]["Fn::Sub"].replace("; shred -u key.json", "")
+
+
+def _access_log(sam: dict[str, Any]) -> dict[str, Any]:
+    return sam["Resources"]["PushStatsApi"]["Properties"]["AccessLogSettings"]
+
+
+def mutate_access_log_without_integration_id(sam: dict[str, Any]) -> None:
+    log = _access_log(sam)
+    log["Format"] = log["Format"].replace('"integrationRequestId":"$context.integration.requestId",', "")
+
+
+def mutate_access_log_authorization_header(sam: dict[str, Any]) -> None:
+    log = _access_log(sam)
+    log["Format"] = log["Format"].replace('"ip":', '"auth":"$request.header.Authorization","ip":')
+
+
+def mutate_malformed_as_string(sam: dict[str, Any]) -> None:
+    columns = sam["Resources"]["OpsDailyTable"]["Properties"]["TableInput"]["StorageDescriptor"]["Columns"]
+    next(col for col in columns if col["Name"] == "malformed")["Type"] = "string"
+
+
+def mutate_push_table_without_malformed(sam: dict[str, Any]) -> None:
+    columns = sam["Resources"]["PushStatisticsTable"]["Properties"]["TableInput"]["StorageDescriptor"]["Columns"]
+    columns.remove(next(col for col in columns if col["Name"] == "malformed"))
+
+
+def mutate_push_days_thirty(sam: dict[str, Any]) -> None:
+    sam["Parameters"]["PushArchiveDays"]["MaxValue"] = 30
+
+
+def mutate_schedule_before_tencent(sam: dict[str, Any]) -> None:
+    sam["Parameters"]["ScheduleExpression"]["Default"] = "cron(15 1 * * ? *)"
 
 
 def mutate_usersig_name_without_app(sam: dict[str, Any]) -> None:
@@ -972,8 +1080,13 @@ def mutate_raw_route(sam: dict[str, Any]) -> None:
 MUTATIONS = [
     mutate_api_id, mutate_broken_getatt, mutate_raw_route, mutate_undefined_authorizer, mutate_no_auth_on_post, mutate_wide_secret_grant,
     mutate_rotation_target, mutate_schedule_without_dlq, mutate_alarm_dimension, mutate_location_template,
-    mutate_broken_sub, mutate_key_in_template, mutate_rotation_of_first_app_only, mutate_key_secret_tag_of_other_app,
-    mutate_key_secret_tag_missing, mutate_usersig_name_without_app, mutate_env_list_one_app,
+    mutate_broken_sub, mutate_key_in_template, mutate_rotation_of_first_app_only,
+    mutate_rotation_target_key_of_other_app, mutate_rotation_targets_missing, mutate_key_secret_tag_back,
+    mutate_rotation_permission_pattern, mutate_rotation_waits_for_other_permission, mutate_ops_pull_unreserved,
+    mutate_ops_pull_two_at_once, mutate_set_key_literal, mutate_set_key_file_kept,
+    mutate_access_log_without_integration_id, mutate_access_log_authorization_header, mutate_malformed_as_string,
+    mutate_push_table_without_malformed, mutate_push_days_thirty, mutate_schedule_before_tencent,
+    mutate_usersig_name_without_app, mutate_env_list_one_app,
     mutate_env_list_wrong_delimiter, mutate_refresher_keeps_key_variable, mutate_glue_enum_one_app,
     mutate_push_table_daily_location, mutate_push_table_rate_as_string, mutate_ops_pull_old_timeout,
     mutate_no_push_archive_days, mutate_set_key_command_of_other_app, *SECRET_ACCESS_MUTATIONS, *OPERATIONS_MUTATIONS,
@@ -1000,6 +1113,7 @@ def check_mutations(c: Checks, sam: dict[str, Any]) -> None:
             continue
         probe = Checks()
         run_wiring(probe, cfn)
+        check_parameters(probe, broken)  # the parameters' defaults and bounds
         c.check(bool(probe.failures), f"mutation {mutate.__name__} went unnoticed")
 
 

@@ -32,6 +32,7 @@ FUNCTION_IDS = ["OpsPullFunction", "PushStatsFunction", "UsersigRefresherFunctio
 EXPECTED_ALARMS = {
     "OpsPullErrorsAlarm", "PushStatsErrorsAlarm", "UsersigRefresherErrorsAlarm", "OpsPullDeadLetterAlarm",
     "OpsPullHeartbeatAlarm", "NewestDayLagAlarm", "UserSigHoursLeftAlarm", "PushStats5xxAlarm",
+    "PushDaysKeptArchivedAlarm",
 }
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:ops-pager"
 NOTIFY_SCENARIOS = {
@@ -59,7 +60,7 @@ DASHBOARD_MUST_SHOW = {
     "ActiveUserNum", "MaxOnlineNum", "UpMsgNum", "DownMsgNum", "RegistUserNumOneDay", "DaysWritten", "DaysFailed",
     "NewestDayLagHours", "UserSigHoursLeft", "Requests", "UpstreamLatency", "RunSucceeded",
     # The push history (issue 13), beside the daily archive's days.
-    "PushDaysWritten", "PushDaysFailed",
+    "PushDaysWritten", "PushDaysFailed", "PushDaysKeptArchived",
 }
 # Dimension values the metrics.json "when" texts fix.
 FIXED_DIMENSION_VALUES = {"Function": {"ops-pull"}, "StatusClass": {"2xx", "4xx", "5xx"}}
@@ -313,16 +314,18 @@ def check_alarm_constructions(c: Checks, cfn: dict[str, Any]) -> None:
     c.equal(heartbeat.get("DatapointsToAlarm", heartbeat.get("EvaluationPeriods")), heartbeat.get("EvaluationPeriods"),
             "heartbeat: one success anywhere in the window keeps it quiet")
     c.equal(window(heartbeat, int(heartbeat.get("Period", 0))), 26 * 3600, "heartbeat window: 26 hours")
+    # A partial push answer kept (any app, any count above 0).
     for alarm_id, stat, metric, operator, threshold in [
-        ("NewestDayLagAlarm", "MAX", "NewestDayLagHours", "GreaterThanThreshold", "NewestDayLagAlarmHours"),
-        ("UserSigHoursLeftAlarm", "MIN", "UserSigHoursLeft", "LessThanThreshold", "UserSigAlarmHoursLeft"),
+        ("NewestDayLagAlarm", "MAX", "NewestDayLagHours", "GreaterThanThreshold", {"Ref": "NewestDayLagAlarmHours"}),
+        ("UserSigHoursLeftAlarm", "MIN", "UserSigHoursLeft", "LessThanThreshold", {"Ref": "UserSigAlarmHoursLeft"}),
+        ("PushDaysKeptArchivedAlarm", "MAX", "PushDaysKeptArchived", "GreaterThanThreshold", 0),
     ]:
         p = props.get(alarm_id, {})
         queries = p.get("Metrics", [])
         expression = queries[0].get("Expression", {}).get("Fn::Sub", "") if queries else ""
         c.equal(expression, f'SELECT {stat}({metric}) FROM SCHEMA("${{MetricsNamespace}}", SDKAppID)',
                 f"{alarm_id} query: {stat} across apps")
-        c.equal((p.get("ComparisonOperator"), p.get("Threshold")), (operator, {"Ref": threshold}),
+        c.equal((p.get("ComparisonOperator"), p.get("Threshold")), (operator, threshold),
                 f"{alarm_id} condition")
         c.equal(p.get("TreatMissingData"), "ignore", f"{alarm_id}: state kept between daily values")
     five = props.get("PushStats5xxAlarm", {})

@@ -144,7 +144,17 @@ def mutate_topic_pattern_open(sam: dict[str, Any]) -> None:
     sam["Parameters"]["AlarmTopicArn"]["AllowedPattern"] = "^.*$"
 
 
+def mutate_kept_alarm_above_one(sam: dict[str, Any]) -> None:
+    _props(sam, "PushDaysKeptArchivedAlarm")["Threshold"] = 1
+
+
+def mutate_kept_alarm_one_app(sam: dict[str, Any]) -> None:
+    query = _props(sam, "PushDaysKeptArchivedAlarm")["Metrics"][0]
+    query["Expression"] = {"Fn::Sub": query["Expression"]["Fn::Sub"].replace("MAX(", "MIN(")}
+
+
 OPERATIONS_MUTATIONS = [
+    mutate_kept_alarm_above_one, mutate_kept_alarm_one_app,
     mutate_dashboard_hardcoded_namespace, mutate_dashboard_unknown_metric, mutate_dashboard_wrong_dimensions,
     mutate_dashboard_one_app, mutate_dashboard_broken_json, mutate_dashboard_drops_alarm,
     mutate_dashboard_duration_of_one_function_twice, mutate_dashboard_threshold_literal,

@@ -4,13 +4,16 @@ optional parameters: the stack's own KMS key or the operator's, with or
 without a break-glass role; on the template expanded for two apps (APPS),
 each with its key secret and UserSig secret.
 
-- The key secret is encrypted with a customer managed key: the stack's
-  (key policy: AWS's default account statement, plus kms:Decrypt for the
-  refresher and the break-glass role through Secrets Manager only) or the
-  operator's (the refresher gets kms:Decrypt on it by IAM, for the key secret
-  only).
+- Both kinds of secret are encrypted with one customer managed key: the
+  stack's (key policy: AWS's default account statement; kms:Decrypt for the
+  refresher and the break-glass role; kms:Decrypt of UserSig secrets only
+  for ops-pull and push-stats; kms:GenerateDataKey of UserSig secrets only
+  for the refresher; all through Secrets Manager only) or the operator's
+  (the same uses granted by IAM, each for its secrets' ARN pattern).
 - Each key secret's resource policy denies GetSecretValue, and only that, to
-  every principal but the refresher's role and the break-glass role.
+  every principal but the refresher's role and the break-glass role; each
+  UserSig secret's to every principal but the three functions' roles and the
+  break-glass role.
 - The roles reach the secrets by name pattern (tencent-chat/*/key,
   tencent-chat/*/usersig) and only those tagged with one of SdkAppIds.
 - ops-pull and push-stats may read only the AWSCURRENT UserSig; the
@@ -58,6 +61,25 @@ def key_readers(values: dict[str, str]) -> list[Any]:
     return [REFRESHER_ARN] + ([BREAK_GLASS_ARN] if values["BreakGlassRoleArn"] else [])
 
 
+READER_ARNS = [{"Fn::GetAtt": [role, "Arn"]} for role in USERSIG_READERS]
+
+
+def usersig_readers(values: dict[str, str]) -> list[Any]:
+    """The principals that may read a UserSig secret in a scenario."""
+    return READER_ARNS + key_readers(values)
+
+
+# kms:* of UserSig secrets only, through Secrets Manager only.
+USERSIG_KMS_CONDITION = {"StringEquals": {"kms:ViaService": VIA_SECRETS_MANAGER},
+                         "StringLike": {"kms:EncryptionContext:SecretARN": USERSIG_ARN_PATTERN}}
+
+
+def reader_key_grants(values: dict[str, str]) -> list[tuple[set[str], Any, Any]]:
+    """ops-pull's and push-stats' grants on the operator's key (the stack's
+    own key grants them in its key policy)."""
+    return [({"kms:Decrypt"}, {"Ref": "AppSecretKmsArn"}, USERSIG_KMS_CONDITION)] if values["AppSecretKmsArn"] else []
+
+
 def refresher_key_grants(values: dict[str, str]) -> list[tuple[set[str], Any, Any]]:
     """What the refresher holds on the key secret besides its role's own
     policy: reading it, and (with the operator's key) decrypting it there."""
@@ -70,6 +92,7 @@ def refresher_key_grants(values: dict[str, str]) -> list[tuple[set[str], Any, An
             {"StringEquals": {"kms:ViaService": VIA_SECRETS_MANAGER},
              "StringLike": {"kms:EncryptionContext:SecretARN": KEY_ARN_PATTERN}},
         ))
+        grants.append(({"kms:Decrypt", "kms:GenerateDataKey"}, {"Ref": "AppSecretKmsArn"}, USERSIG_KMS_CONDITION))
     return grants
 
 
@@ -123,11 +146,11 @@ def check_key_secret_encryption(c: Checks, cfn: dict[str, Any]) -> None:
         for app in APPS:
             secret = r["Resources"].get(f"KeySecret{app}", {}).get("Properties", {})
             c.equal(secret.get("KmsKeyId"), expected_key, f"[{label}] app {app}: key secret's KmsKeyId")
-        # UserSig secrets use Secrets Manager's default key: their readers
-        # need no KMS grant (a UserSig expires; the key does not).
+        # The UserSig secrets share the key (never aws/secretsmanager, which
+        # any principal with GetSecretValue may use).
         for app in APPS:
             secret = r["Resources"].get(f"UserSigSecret{app}", {}).get("Properties", {})
-            c.check("KmsKeyId" not in secret, f"[{label}] app {app}: UserSig secret uses the default key")
+            c.equal(secret.get("KmsKeyId"), expected_key, f"[{label}] app {app}: UserSig secret's KmsKeyId")
         c.equal(r["Outputs"].get("KeySecretKmsKeyArn", {}).get("Value"), expected_key,
                 f"[{label}] KeySecretKmsKeyArn output")
         aliases = [a["Properties"] for a in resources_of_type(r, "AWS::KMS::Alias").values()]
@@ -138,11 +161,13 @@ def check_key_secret_encryption(c: Checks, cfn: dict[str, Any]) -> None:
 
 
 def check_key_policy(c: Checks, props: dict[str, Any], readers: list[Any], label: str) -> None:
-    """Exactly two statements: AWS's default account statement, and
-    kms:Decrypt through Secrets Manager for the key secret's readers."""
+    """Exactly four statements: AWS's default account statement;
+    kms:Decrypt through Secrets Manager for the key secret's readers; for
+    ops-pull and push-stats, kms:Decrypt of UserSig secrets only; for the
+    refresher, kms:GenerateDataKey of UserSig secrets only."""
     c.equal(props.get("EnableKeyRotation"), True, f"[{label}] key rotation")
     found = statements(props.get("KeyPolicy", {}))
-    c.equal(len(found), 2, f"[{label}] key policy statements")
+    c.equal(len(found), 4, f"[{label}] key policy statements")
 
     def principals(statement: dict[str, Any]) -> list[Any]:
         principal = statement.get("Principal", {})
@@ -159,7 +184,12 @@ def check_key_policy(c: Checks, props: dict[str, Any], readers: list[Any], label
         c.check(s.get("Effect") == "Allow" and s.get("Action") == "kms:*" and s.get("Resource") == "*"
                 and "Condition" not in s, f"[{label}] account statement is AWS's default one: {s}")
     others = [s for s in found if not is_root(s)]
-    if c.equal(len(others), 1, f"[{label}] one key-use statement besides the account's"):
+    usersig_only = [s for s in others if s.get("Condition") == USERSIG_KMS_CONDITION]
+    expected = {("kms:Decrypt",): READER_ARNS, ("kms:GenerateDataKey",): [REFRESHER_ARN]}
+    c.equal({tuple(as_list(s.get("Action"))): principals(s) for s in usersig_only if s.get("Effect") == "Allow"
+             and s.get("Resource") == "*"}, expected, f"[{label}] UserSig-only key uses (readers decrypt, refresher encrypts)")
+    others = [s for s in others if s not in usersig_only]
+    if c.equal(len(others), 1, f"[{label}] one key-use statement for every secret of the key"):
         s = others[0]
         c.equal(s.get("Effect"), "Allow", f"[{label}] key-use statement effect")
         c.equal(sorted(json.dumps(p, sort_keys=True) for p in principals(s)),
@@ -175,14 +205,16 @@ def check_key_secret_policy(c: Checks, cfn: dict[str, Any]) -> None:
         r = resolve_template(cfn, values)
         policies = resources_of_type(r, "AWS::SecretsManager::ResourcePolicy")
         c.equal(sorted(json.dumps(p["Properties"].get("SecretId")) for p in policies.values()),
-                sorted(json.dumps({"Ref": f"KeySecret{app}"}) for app in APPS),
-                f"[{label}] one resource policy per app, on its key secret")
+                sorted(json.dumps({"Ref": f"{kind}{app}"}) for app in APPS for kind in ["KeySecret", "UserSigSecret"]),
+                f"[{label}] two resource policies per app, on its key and UserSig secrets")
         for policy in policies.values():
-            check_deny_policy(c, policy["Properties"], values, f"{label}, {policy['Properties'].get('SecretId')}")
+            secret = policy["Properties"].get("SecretId", {}).get("Ref", "")
+            readers = key_readers(values) if secret.startswith("KeySecret") else usersig_readers(values)
+            check_deny_policy(c, policy["Properties"], readers, f"{label}, {secret}")
 
 
-def check_deny_policy(c: Checks, props: dict[str, Any], values: dict[str, str], label: str) -> None:
-    """A key secret's resource policy: reading denied to all but its readers."""
+def check_deny_policy(c: Checks, props: dict[str, Any], readers: list[Any], label: str) -> None:
+    """A secret's resource policy: reading denied to all but its readers."""
     c.equal(props.get("BlockPublicPolicy"), True, f"[{label}] BlockPublicPolicy")
     found = statements(props.get("ResourcePolicy", {}))
     if c.equal(len(found), 1, f"[{label}] resource policy statements"):
@@ -193,8 +225,7 @@ def check_deny_policy(c: Checks, props: dict[str, Any], values: dict[str, str], 
         # secret updates (CloudFormation) stay possible.
         c.equal(as_list(s.get("Action")), ["secretsmanager:GetSecretValue"], f"[{label}] denied action")
         c.equal(s.get("Resource"), "*", f"[{label}] deny resource (this secret)")
-        c.equal(s.get("Condition"), {"ArnNotEquals": {"aws:PrincipalArn": key_readers(values)}},
-                f"[{label}] deny exceptions")
+        c.equal(s.get("Condition"), {"ArnNotEquals": {"aws:PrincipalArn": readers}}, f"[{label}] deny exceptions")
 
 
 def check_refresher_key_policy(c: Checks, cfn: dict[str, Any]) -> None:
@@ -363,7 +394,51 @@ def mutate_burst_above_tencent(sam: dict[str, Any]) -> None:
     _resources(sam)["PushStatsApi"]["Properties"]["DefaultRouteSettings"]["ThrottlingBurstLimit"] = 10
 
 
+def _usersig_deny(sam: dict[str, Any]) -> dict[str, Any]:
+    found = per_app(sam, "UserSigSecretResourcePolicy")["Properties"]["ResourcePolicy"]["Statement"]
+    return _by_sid(found, "OnlyTheFunctionsReadTheUserSig")
+
+
+def mutate_usersig_deny_drops_push_stats(sam: dict[str, Any]) -> None:
+    for branch in _usersig_deny(sam)["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]["Fn::If"][1:]:
+        branch.remove({"Fn::GetAtt": ["PushStatsRole", "Arn"]})
+
+
+def mutate_usersig_deny_any_principal(sam: dict[str, Any]) -> None:
+    _usersig_deny(sam)["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = "*"
+
+
+def mutate_usersig_policy_public(sam: dict[str, Any]) -> None:
+    per_app(sam, "UserSigSecretResourcePolicy")["Properties"]["BlockPublicPolicy"] = False
+
+
+def mutate_usersig_default_key(sam: dict[str, Any]) -> None:
+    del per_app(sam, "UserSigSecret")["Properties"]["KmsKeyId"]
+
+
+def mutate_key_policy_readers_any_secret(sam: dict[str, Any]) -> None:
+    """ops-pull and push-stats could decrypt the key secrets' ciphertext too."""
+    del _by_sid(_key_policy(sam), "ReadersDecryptUserSigsThroughSecretsManager")["Condition"]["StringLike"]
+
+
+def mutate_key_policy_everyone_decrypts(sam: dict[str, Any]) -> None:
+    _by_sid(_key_policy(sam), "ReadersDecryptUserSigsThroughSecretsManager")["Principal"] = {"AWS": "*"}
+
+
+def mutate_key_policy_refresher_encrypts_keys(sam: dict[str, Any]) -> None:
+    del _by_sid(_key_policy(sam), "RefresherEncryptsUserSigsThroughSecretsManager")["Condition"]["StringLike"]
+
+
+def mutate_own_key_reader_any_secret(sam: dict[str, Any]) -> None:
+    grant = next(s["Fn::If"][1] for s in statements(_resources(sam)["OpsPullRole"]["Properties"]["Policies"][0]
+                                                    ["PolicyDocument"]) if "Fn::If" in s)
+    del grant["Condition"]["StringLike"]
+
+
 SECRET_ACCESS_MUTATIONS = [
+    mutate_usersig_deny_drops_push_stats, mutate_usersig_deny_any_principal, mutate_usersig_policy_public,
+    mutate_usersig_default_key, mutate_key_policy_readers_any_secret, mutate_key_policy_everyone_decrypts,
+    mutate_key_policy_refresher_encrypts_keys, mutate_own_key_reader_any_secret,
     mutate_reader_any_stage, mutate_refresher_current_only, mutate_key_secret_default_key,
     mutate_key_policy_wrong_reader, mutate_key_policy_without_account, mutate_key_policy_any_service,
     mutate_key_policy_encrypts_too, mutate_deny_without_break_glass, mutate_deny_wrong_reader,
