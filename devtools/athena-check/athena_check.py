@@ -170,14 +170,15 @@ def check_partitions(table: Table, files: list[Path], root: Path) -> None:
 def strict_types(con, table: Table, pattern: str) -> None:
     """Every JSON value of a column is of the column's kind (or null)."""
     keys = {key: "JSON" for _, _, key in table.columns}
-    rows = con.execute(f"SELECT * FROM read_json(?, format='newline_delimited', columns={keys!r}, filename=true)",
-                       [pattern]).fetchall()
+    kinds = ", ".join(f'json_type("{key}")' for _, _, key in table.columns)
+    rows = con.execute(f"SELECT filename, {kinds}, * FROM read_json(?, format='newline_delimited', "
+                       f"columns={keys!r}, filename=true, hive_partitioning=false)", [pattern]).fetchall()
+    n = len(table.columns)
     for row in rows:
-        for (column, duck, key), value in zip(table.columns, row):
-            kinds = JSON_KINDS.get(duck, {"OBJECT"} if duck.startswith("MAP(") else {"ARRAY"})
-            if value is not None and (kind := con.execute("SELECT json_type(?::JSON)", [value]).fetchone()[0]) \
-                    not in kinds | {"NULL"}:
-                raise Problem(f"{table.name}.{column} ({duck}): {kind} {value} in {row[-1]}")
+        for (column, duck, _), kind, value in zip(table.columns, row[1:n + 1], row[n + 1:]):
+            allowed = JSON_KINDS.get(duck, {"OBJECT"} if duck.startswith("MAP(") else {"ARRAY"})
+            if kind is not None and kind not in allowed | {"NULL"}:
+                raise Problem(f"{table.name}.{column} ({duck}): {kind} {value} in {row[0]}")
 
 
 def load_table(con, table: Table, archive: Path) -> int:
