@@ -399,6 +399,7 @@ def run_check(archive: Path, template: dict, today: dt.date | None = None) -> Re
         con.execute(f"CREATE SCHEMA {db}")
         con.execute(f"USE {db}")
         daily, push = read_emulator(archive)
+        queries = named_queries(template, db, tables)
     except (Problem, KeyError, ValueError, duckdb.Error) as e:
         report.fail(f"setup: {e}")
         return report
@@ -414,7 +415,7 @@ def run_check(archive: Path, template: dict, today: dt.date | None = None) -> Re
     if today is None:
         newest = max(d for _, d in daily)
         today = dt.date.fromisoformat(newest) + dt.timedelta(days=1)
-    for logical_id, sql in named_queries(template, db, tables):
+    for logical_id, sql in queries:
         expect = BY_QUERY.get(logical_id)
         if expect is None:
             report.fail(f"{logical_id}: no expectation in devtools/athena-check/athena_check.py (BY_QUERY)")
@@ -467,7 +468,11 @@ def main() -> int:
     top.add_argument("--template", type=Path, default=Path(__file__).resolve().parents[2] / "infra" / "template.yaml")
     top.add_argument("--today", type=dt.date.fromisoformat)
     args = top.parse_args()
-    report = run_check(args.archive, load_template(args.template), args.today)
+    try:
+        report = run_check(args.archive, load_template(args.template), args.today)
+    except Exception as e:  # a bug or unreadable input: still a counted failure
+        report = Report()
+        report.fail(f"athena_check crashed: {type(e).__name__}: {e}")
     print("\n".join(report.lines))
     print(f"athena: {report.passed} passed, {report.failed} failed")
     return 1 if report.failed else 0
