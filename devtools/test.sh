@@ -3,8 +3,9 @@
 #   fmt, clippy (-D warnings), no OpenSSL in the tree, cargo deny (licences,
 #   bans, sources), every Rust test (against
 #   moto_server and the Tencent emulator on loopback), UserSig interop with
-#   Tencent's reference libraries, the SAM template checks, and the end-to-end
-#   local run through cargo lambda.
+#   Tencent's reference libraries, the SAM template checks, the end-to-end
+#   local run through cargo lambda, and its archive queried by DuckDB with
+#   every Athena named query (devtools/athena-check).
 # Installs what it needs first (devtools/setup.sh). Ends with one summary line.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -83,7 +84,12 @@ stage "infra: cfn-lint, sam validate, sam validate --lint, transformed-template 
 devtools/infra-check/run.sh
 
 stage "end to end: the local run through cargo lambda"
-devtools/local-run.sh
+archive_dir="$(mktemp -d "${TMPDIR:-/tmp}/local-run-archive.XXXXXX")"
+LOCAL_RUN_ARCHIVE_DIR="$archive_dir" devtools/local-run.sh
+
+stage "athena: the local run's archive in DuckDB with the Glue types, every named query (devtools/athena-check)"
+devtools/athena-check/run.sh "$archive_dir" || fail "athena check (archive kept in $archive_dir)"
+rm -rf "$archive_dir"
 
 printf '\nall checks green in %ss\n' "$((SECONDS - started))"
 printf 'rust tests: %s passed, %s failed\n' "$rust_passed" "$rust_failed"

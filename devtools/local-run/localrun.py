@@ -12,7 +12,8 @@ the shell script can count them. A failed check prints its reason on stderr
 and exits 1; nothing here prints a key or a UserSig.
 
 One module per concern beside this file: events (the derived events),
-moto_setup, rotation, ops_pull, push_stats, metrics; common holds the check
+moto_setup, rotation, ops_pull, push_stats, metrics, archive (odd values
+and the copy for devtools/athena-check); common holds the check
 counter and the clients.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from archive import cmd_inject_odd_values, cmd_keep_archive
 from common import CheckFailed, parse_apps
 from events import ROTATION_STEPS, cmd_event_for_app, cmd_rotation_events
 from metrics import cmd_metrics
@@ -106,6 +108,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--apps", type=parse_apps, default=[])
     p.add_argument("--per-app", nargs="*", default=[], help="metrics each of --apps must have (SDKAppID)")
     p.set_defaults(run=cmd_metrics)
+
+    p = sub.add_parser("inject-odd-values", help="odd counts for one app and day, before ops-pull")
+    p.add_argument("--endpoint", required=True)
+    p.add_argument("--sdkappid", type=int, required=True)
+    p.set_defaults(run=cmd_inject_odd_values)
+
+    p = sub.add_parser("keep-archive", help="the archive and the emulator's push answers, to a folder")
+    for name in ("bucket", "prefix", "out", "endpoint", "usersig-secret-format"):
+        p.add_argument(f"--{name}", required=True)
+    p.add_argument("--apps", type=parse_apps, required=True)
+    p.set_defaults(run=cmd_keep_archive)
     return top
 
 
