@@ -837,6 +837,15 @@ def check_outputs(c: Checks, cfn: dict[str, Any]) -> None:
     for name in ["PushStatsEndpoint", "ArchiveBucketName", "UserSigSecretIds", "ArchivePushLocation",
                  *(f"SetKeyCommand{app}" for app in APPS), *(f"RotateUserSigCommand{app}" for app in APPS)]:
         c.check(name in outputs, f"output {name}")
+    # Callers' IAM policies name these: execute-api ARNs of exactly the two
+    # routes, on the HTTP API's default stage.
+    route_arns = outputs.get("PushStatsRouteArns", {}).get("Value", {}).get("Fn::Join", ["", []])[1]
+    arn_values = {"PushStatsApi": "api1", "AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "123"}
+    rendered = [render_sub(part.get("Fn::Sub", ""), arn_values) for part in route_arns]
+    c.equal([r.split(":", 5)[-1] for r in rendered], ["api1/$default/GET/push-stats", "api1/$default/POST/push-stats"],
+            "PushStatsRouteArns: the GET and POST routes")
+    c.check(all(r.startswith("arn:aws:execute-api:eu-west-1:123:") for r in rendered),
+            "PushStatsRouteArns are execute-api ARNs")
     per_app = sorted(k for k in outputs if k.startswith(("SetKeyCommand", "RotateUserSigCommand")))
     c.equal(per_app, sorted([f"SetKeyCommand{app}" for app in APPS] + [f"RotateUserSigCommand{app}" for app in APPS]),
             "per-app outputs: a set-key and a rotate command per app")
@@ -1067,6 +1076,11 @@ def mutate_broken_getatt(sam: dict[str, Any]) -> None:
         "Fn::GetAtt": ["PushStatsApiLogGroup", "Arn"]}
 
 
+def mutate_route_arn_any_method(sam: dict[str, Any]) -> None:
+    parts = sam["Outputs"]["PushStatsRouteArns"]["Value"]["Fn::Join"][1]
+    parts[1]["Fn::Sub"] = parts[1]["Fn::Sub"].replace("/POST/", "/*/")
+
+
 def mutate_raw_route(sam: dict[str, Any]) -> None:
     """A route added outside SAM, with a dangling ApiId and no authorization:
     the translator passes it through untouched."""
@@ -1089,7 +1103,7 @@ MUTATIONS = [
     mutate_usersig_name_without_app, mutate_env_list_one_app,
     mutate_env_list_wrong_delimiter, mutate_refresher_keeps_key_variable, mutate_glue_enum_one_app,
     mutate_push_table_daily_location, mutate_push_table_rate_as_string, mutate_ops_pull_old_timeout,
-    mutate_no_push_archive_days, mutate_set_key_command_of_other_app, *SECRET_ACCESS_MUTATIONS, *OPERATIONS_MUTATIONS,
+    mutate_no_push_archive_days, mutate_set_key_command_of_other_app, mutate_route_arn_any_method, *SECRET_ACCESS_MUTATIONS, *OPERATIONS_MUTATIONS,
     *SAVED_QUERY_MUTATIONS,
 ]
 
