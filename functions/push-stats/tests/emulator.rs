@@ -380,6 +380,7 @@ async fn tencent_slower_than_the_deadline_is_504() {
     let invocation = Invocation {
         request_id: REQUEST_ID.to_owned(),
         deadline: Deadline::after(Duration::from_millis(300)),
+        now_unix: FIXTURE_NOW,
     };
     let response = handle(
         &common::event(&fixture("get")),
