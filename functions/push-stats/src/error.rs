@@ -5,6 +5,7 @@
 //! own text, Tencent's numeric `ErrorCode`, `tim::Error::hint()` (static
 //! text) and, for requests Tencent refused as malformed, its `ErrorInfo`.
 
+use std::num::NonZeroI64;
 use std::time::Duration;
 
 use serde_json::json;
@@ -117,8 +118,9 @@ pub struct ApiError {
     /// Tencent's `ErrorInfo`, only for requests it refused as malformed.
     pub tencent_error_info: Option<String>,
     /// The limit a window crossed (unix seconds): `bound` and `bound_iso`
-    /// in the body.
-    pub bound: Option<i64>,
+    /// in the body. Non-zero so that the error stays small (clippy's
+    /// `result_large_err`): a bound is "now" or 30 days before it, never 1970.
+    pub bound: Option<NonZeroI64>,
 }
 
 /// Longest caller-supplied text echoed back in a message.
@@ -148,7 +150,7 @@ impl ApiError {
 
     /// With the limit the request crossed (`bound`, `bound_iso` in the body).
     pub fn with_bound(mut self, bound: i64) -> Self {
-        self.bound = Some(bound);
+        self.bound = NonZeroI64::new(bound);
         self
     }
 
@@ -175,7 +177,7 @@ impl ApiError {
         if let Some(info) = &self.tencent_error_info {
             error["tencent_error_info"] = json!(info);
         }
-        if let Some(bound) = self.bound {
+        if let Some(bound) = self.bound.map(NonZeroI64::get) {
             error["bound"] = json!(bound);
             error["bound_iso"] = json!(crate::time::to_iso(bound));
         }

@@ -92,7 +92,11 @@ mod tests {
 
         let before = check_reach(oldest - 1, NOW, NOW).unwrap_err();
         assert_eq!(
-            (before.code, before.parameter.as_deref(), before.bound),
+            (
+                before.code,
+                before.parameter.as_deref(),
+                before.bound.map(|b| b.get())
+            ),
             (
                 ErrorCode::WindowBeforeRetention,
                 Some("start"),
@@ -107,7 +111,11 @@ mod tests {
 
         let future = check_reach(oldest, NOW + CLOCK_SKEW_SECS + 1, NOW).unwrap_err();
         assert_eq!(
-            (future.code, future.parameter.as_deref(), future.bound),
+            (
+                future.code,
+                future.parameter.as_deref(),
+                future.bound.map(|b| b.get())
+            ),
             (ErrorCode::WindowInFuture, Some("end"), Some(NOW))
         );
         let body = future.body("req-1");
