@@ -149,6 +149,7 @@ impl<T: Clone> ExpiryCache<T> {
 
     /// Loads unconditionally (the value was rejected) and caches the result.
     /// A failed load leaves the cache as it was.
+    #[cfg_attr(not(feature = "secrets-manager"), allow(dead_code))]
     pub(crate) async fn reload<E, Fut>(
         &self,
         clock: &dyn Clock,
@@ -173,7 +174,6 @@ impl<T: Clone> ExpiryCache<T> {
     /// was found holding the same value less than `recheck_secs` ago, the
     /// load only happens if `source_changed` (a cheap check, e.g. the
     /// source's version id) says the source holds something new since.
-    #[cfg_attr(not(feature = "secrets-manager"), allow(dead_code))]
     pub(crate) async fn reload_rejected<E, Fut, Changed>(
         &self,
         clock: &dyn Clock,

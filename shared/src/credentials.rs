@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::cache::{CacheError, CachePolicy, Expiring, ExpiryCache};
+use crate::cache::{CacheError, CachePolicy, Expiring, ExpiryCache, Reloaded};
 use crate::error::{Error, ErrorClass};
 use crate::region::Region;
 use crate::usersig::{Clock, SecretKey, Signer, SystemClock, UserSig};
@@ -62,7 +62,9 @@ impl CredentialsProvider for StaticCredentials {
 
 /// Signs UserSigs locally from the app's key (simple setups, local runs).
 /// Caches one UserSig and signs a new one when less than a quarter of its
-/// validity is left, or when Tencent refused it.
+/// validity is left, or when Tencent refused it: the UserSig re-signed after
+/// a refusal always differs from the refused one, even within the second it
+/// was signed in, so the client's one retry happens.
 pub struct LocalSigner {
     signer: Signer,
     identifier: String,
@@ -129,9 +131,37 @@ impl LocalSigner {
 
     async fn sign_now(&self) -> Result<Expiring<AppCredentials>, Error> {
         let now = self.clock.now_unix();
-        let usersig = self.signer.sign(&self.identifier, self.validity_secs, now);
-        let expires_at = now.saturating_add(self.validity_secs);
-        Ok(Expiring {
+        Ok(self.sign_at(now, self.validity_secs))
+    }
+
+    /// A UserSig other than `rejected`. Signing is deterministic: signed
+    /// again in the second `rejected` was signed in, with the same validity,
+    /// it would come out byte for byte the same, and the client (rightly)
+    /// does not send a refused UserSig twice. So a re-sign within that
+    /// second is valid one second less than `rejected` was, which makes
+    /// `TLS.expire`, and so the UserSig, differ; `TLS.time` stays the true
+    /// "now" (never in the future, which Tencent's clock might refuse).
+    async fn sign_unlike(
+        &self,
+        rejected: &AppCredentials,
+    ) -> Result<Expiring<AppCredentials>, Error> {
+        let now = self.clock.now_unix();
+        let validity = match crate::usersig::inspect(rejected.usersig.expose_secret()) {
+            Ok(claims) if claims.time == now => claims
+                .expire
+                .min(self.validity_secs)
+                .saturating_sub(1)
+                .max(1),
+            // Signed in another second (or not ours at all): "now" differs.
+            _ => self.validity_secs,
+        };
+        Ok(self.sign_at(now, validity))
+    }
+
+    fn sign_at(&self, now: u64, validity_secs: u64) -> Expiring<AppCredentials> {
+        let usersig = self.signer.sign(&self.identifier, validity_secs, now);
+        let expires_at = now.saturating_add(validity_secs);
+        Expiring {
             value: AppCredentials {
                 sdkappid: self.signer.sdkappid(),
                 identifier: self.identifier.clone(),
@@ -140,7 +170,7 @@ impl LocalSigner {
                 expires_at: Some(expires_at),
             },
             expires_at,
-        })
+        }
     }
 }
 
@@ -159,8 +189,26 @@ impl CredentialsProvider for LocalSigner {
             })
     }
 
-    async fn refresh(&self, _rejected: &AppCredentials) -> Result<AppCredentials, Error> {
-        self.cached.reload(&*self.clock, || self.sign_now()).await
+    /// A UserSig other than `rejected`: the one another request already
+    /// re-signed, else a new signature ([`Self::sign_unlike`]).
+    async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
+        let reloaded = self
+            .cached
+            .reload_rejected(
+                &*self.clock,
+                |cached| cached.usersig == rejected.usersig,
+                // Signing is the source: always "changed".
+                || std::future::ready(true),
+                || self.sign_unlike(rejected),
+            )
+            .await?;
+        match reloaded {
+            Reloaded::Fresh(credentials) => Ok(credentials),
+            // sign_unlike never yields `rejected`; reported, not panicked.
+            Reloaded::StillRejected => Err(Error::credentials(
+                "re-signing locally gave the refused UserSig again",
+            )),
+        }
     }
 }
 
@@ -236,5 +284,36 @@ mod tests {
         assert_eq!(refreshed.expires_at, Some(1_700_000_699));
         assert_ne!(refreshed.usersig, first.usersig);
         assert_eq!(signer.credentials().await.unwrap(), refreshed);
+    }
+
+    /// Issue 17 §6: signing is deterministic, so a re-sign in the second the
+    /// refused UserSig was signed in must still change something.
+    #[tokio::test]
+    async fn a_refresh_within_the_same_second_signs_a_different_usersig() {
+        let now = 1_700_000_000;
+        let signer = LocalSigner::new(1_400_000_000, "admin", SecretKey::new("k"), None)
+            .with_validity(400)
+            .with_clock(Arc::new(FixedClock(now)));
+        let first = signer.credentials().await.unwrap();
+        let second = signer.refresh(&first).await.unwrap();
+        assert_ne!(second.usersig, first.usersig);
+        let claims = crate::usersig::inspect(second.usersig.expose_secret()).unwrap();
+        assert_eq!(
+            (claims.time, claims.expire),
+            (now, 399),
+            "signed now, one second less"
+        );
+        assert_eq!(second.expires_at, Some(now + 399));
+        assert_eq!(signer.credentials().await.unwrap(), second, "cached");
+
+        // Refused again in that second: neither of the two refused ones.
+        let third = signer.refresh(&second).await.unwrap();
+        assert!(third.usersig != first.usersig && third.usersig != second.usersig);
+        // A late refusal of the first, after another request re-signed:
+        // the current one, not a fresh signature (which could repeat one).
+        assert_eq!(signer.refresh(&first).await.unwrap(), third);
+        crate::usersig::Signer::new(1_400_000_000, SecretKey::new("k"))
+            .verify(third.usersig.expose_secret(), "admin", now)
+            .unwrap();
     }
 }

@@ -12,7 +12,7 @@ use tim::api::appinfo::{AppInfoRequest, OpsValue};
 use tim::api::push::{EventType, PushPlatform, PushStatsRequest};
 use tim::error::NetworkFailure;
 use tim::region::Endpoint;
-use tim::usersig::{Clock, SecretKey, SystemClock};
+use tim::usersig::{Clock, FixedClock, SecretKey, SystemClock};
 use tim::{
     AppCredentials, Client, ClientConfig, CredentialsProvider, Deadline, Error, ErrorClass,
     LocalSigner, RetryPolicy, StaticCredentials,
@@ -72,52 +72,13 @@ impl CredentialsProvider for Counting {
     }
 }
 
-/// Real time plus an offset that each refresh moves on by one second.
-struct SteppingClock(AtomicU64);
-
-impl Clock for SteppingClock {
-    fn now_unix(&self) -> u64 {
-        SystemClock.now_unix() + self.0.load(Ordering::SeqCst)
-    }
-}
-
-/// A [`LocalSigner`] whose refresh signs one second later: a different
-/// UserSig even within the same second (the client never resends an
-/// identical one), as a re-sign after a real rejection would be.
-struct ResignsLater {
-    clock: Arc<SteppingClock>,
-    signer: Counting,
-}
-
-impl ResignsLater {
-    fn new(key: &str) -> Arc<Self> {
-        let clock = Arc::new(SteppingClock(AtomicU64::new(0)));
-        let inner = LocalSigner::new(APP, "administrator", SecretKey::new(key), None)
-            .with_clock(clock.clone());
-        Arc::new(Self {
-            clock,
-            signer: Counting {
-                inner,
-                refreshes: AtomicU32::new(0),
-            },
-        })
-    }
-
-    fn refreshes(&self) -> u32 {
-        self.signer.refreshes()
-    }
-}
-
-#[async_trait]
-impl CredentialsProvider for ResignsLater {
-    async fn credentials(&self) -> Result<AppCredentials, Error> {
-        self.signer.credentials().await
-    }
-
-    async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
-        self.clock.0.fetch_add(1, Ordering::SeqCst);
-        self.signer.refresh(rejected).await
-    }
+/// A [`LocalSigner`] whose clock stands still: every re-sign happens in the
+/// second the refused UserSig was signed in, as it does in a real request
+/// (Tencent answers within milliseconds). Signing is deterministic, so this
+/// is where a re-sign could repeat the refused UserSig (issue 17 §6).
+fn frozen_signer(key: &str) -> Arc<Counting> {
+    let now = Arc::new(FixedClock(SystemClock.now_unix()));
+    Counting::new(LocalSigner::new(APP, "administrator", SecretKey::new(key), None).with_clock(now))
 }
 
 fn signer() -> LocalSigner {
@@ -332,7 +293,7 @@ async fn refused_connections_without_a_backup_are_retried_then_fail() {
 async fn re_signs_once_when_tencent_rejects_the_usersig() {
     let emu = emulator().await;
     emu.inject(Fault::ErrorCode(70001), 1);
-    let provider = ResignsLater::new(KEY);
+    let provider = frozen_signer(KEY);
     let client = client(&emu.base_url(), provider.clone());
 
     let info = client
@@ -346,11 +307,36 @@ async fn re_signs_once_when_tencent_rejects_the_usersig() {
     emu.shutdown().await;
 }
 
+/// Every UserSig-rejected code gets one re-sign and one retry, the
+/// re-signed UserSig being a new one even within the same second.
+#[tokio::test]
+async fn every_usersig_refusal_is_followed_by_one_retry_with_a_new_signature() {
+    let emu = emulator().await;
+    for code in [70001, 70002, 70003, 70004, 70009, 70052, 60004] {
+        emu.reset_stats();
+        emu.inject(Fault::ErrorCode(code), 1);
+        let provider = frozen_signer(KEY);
+        let refused = provider.credentials().await.unwrap();
+        let client = client(&emu.base_url(), provider.clone());
+
+        client
+            .get_app_info(&AppInfoRequest::only(["Date"]), soon())
+            .await
+            .unwrap_or_else(|e| panic!("{code}: {e:?}"));
+
+        assert_eq!(provider.refreshes(), 1, "{code}");
+        assert_eq!(emu.stats().requests, 2, "{code}");
+        let used = provider.credentials().await.unwrap();
+        assert_ne!(used.usersig, refused.usersig, "{code}: a new UserSig");
+    }
+    emu.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_second_rejection_fails_after_exactly_one_refresh() {
     let emu = emulator().await;
     emu.inject(Fault::ErrorCode(70001), 5);
-    let provider = ResignsLater::new(KEY);
+    let provider = frozen_signer(KEY);
     let client = client(&emu.base_url(), provider.clone());
 
     let err = client
@@ -423,7 +409,7 @@ async fn an_expired_usersig_is_re_signed_once() {
 #[tokio::test]
 async fn a_wrong_key_fails_with_70009_after_one_refresh() {
     let emu = emulator().await;
-    let provider = ResignsLater::new("not-the-key");
+    let provider = frozen_signer("not-the-key");
     let client = client(&emu.base_url(), provider.clone());
 
     let err = client

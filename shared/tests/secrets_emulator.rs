@@ -1,6 +1,8 @@
-//! The UserSig-secret reader in a real call: Tencent (the emulator) refuses
-//! the UserSig with 70001, the client asks the provider for a fresh one, the
-//! provider re-reads the secret from moto_server once.
+//! Both Secrets Manager sources in a real call: Tencent (the emulator)
+//! refuses the UserSig with 70001, the client asks the provider for a fresh
+//! one. The UserSig-secret reader re-reads the secret from moto_server once
+//! (a retry only if it holds a new UserSig); the key-secret reader re-reads
+//! the key and signs anew (always a new UserSig, so always one retry).
 
 mod secrets_common;
 
@@ -11,13 +13,14 @@ use secrets_common::*;
 use testkit::http_client;
 use tim::api::appinfo::AppInfoRequest;
 use tim::region::Endpoint;
-use tim::secrets::UserSigSecretProvider;
+use tim::secrets::{KeySecretProvider, UserSigSecretProvider};
+use tim::usersig::{SecretKey, Signer};
 use tim::{Client, ClientConfig, CredentialsProvider, Deadline, ErrorClass, RetryPolicy};
 use tim_emulator::{Emulator, EmulatorConfig, Fault};
 
 const GET_APP_INFO: &str = "openconfigsvr/getappinfo";
 
-fn client(emu: &Emulator, provider: Arc<UserSigSecretProvider>) -> Client {
+fn client(emu: &Emulator, provider: Arc<dyn CredentialsProvider>) -> Client {
     let config = ClientConfig {
         endpoint: Some(Endpoint::parse_override(&emu.base_url()).unwrap()),
         retry: RetryPolicy {
@@ -101,5 +104,48 @@ async fn a_rejected_usersig_that_was_not_rotated_fails_after_one_re_read() {
         "{message}"
     );
     assert!(!message.contains(secret.usersig.expose_secret()));
+    emu.shutdown().await;
+}
+
+/// Issue 17 §6: with the key secret, a refusal is followed by a re-sign and
+/// one retry, also when the re-sign happens in the second the refused
+/// UserSig was signed in (the clock here stands still).
+#[tokio::test]
+async fn a_refused_locally_signed_usersig_is_re_signed_and_retried_once() {
+    let emu = Emulator::start(EmulatorConfig::default().with_app(APP, KEY))
+        .await
+        .unwrap();
+    let sm = secrets_manager().await;
+    let id = create_secret(&sm, "key", &key_secret_json(KEY)).await;
+    let signed_at = now();
+    let provider = Arc::new(KeySecretProvider::new(sm, &id).with_clock(TestClock::at(signed_at)));
+    let client = client(&emu, provider.clone());
+    date_only(&client).await.unwrap();
+    let refused = provider.credentials().await.unwrap();
+    assert_eq!((provider.reads(), emu.stats().requests), (1, 1));
+
+    emu.inject_for(GET_APP_INFO, Fault::ErrorCode(70001), 1);
+    date_only(&client).await.unwrap();
+    assert_eq!(provider.reads(), 2, "the key is re-read once");
+    assert_eq!(
+        emu.stats().per_command.get(GET_APP_INFO),
+        Some(&3),
+        "the refused request and one retry"
+    );
+    let resigned = provider.credentials().await.unwrap();
+    assert_ne!(resigned.usersig, refused.usersig);
+    let claims = Signer::new(APP, SecretKey::new(KEY))
+        .verify(resigned.usersig.expose_secret(), ADMIN, signed_at)
+        .unwrap();
+    assert_eq!(claims.time, signed_at);
+
+    // Refused again after the re-sign: one retry only, then Tencent's code.
+    emu.reset_stats();
+    emu.inject_for(GET_APP_INFO, Fault::ErrorCode(70001), 2);
+    let err = date_only(&client).await.unwrap_err();
+    assert_eq!(err.class(), ErrorClass::UserSigRejected, "{err}");
+    assert_eq!(err.code(), Some(70001), "{err:?}");
+    assert_eq!(emu.stats().requests, 2);
+    assert_eq!(provider.reads(), 3);
     emu.shutdown().await;
 }

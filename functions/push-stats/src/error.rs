@@ -5,6 +5,7 @@
 //! own text, Tencent's numeric `ErrorCode`, `tim::Error::hint()` (static
 //! text) and, for requests Tencent refused as malformed, its `ErrorInfo`.
 
+use std::num::NonZeroI64;
 use std::time::Duration;
 
 use serde_json::json;
@@ -54,6 +55,11 @@ error_codes! {
     InvalidWindow => "invalid_window", 400;
     /// More than Tencent's 30 days.
     WindowTooLong => "window_too_long", 400;
+    /// `start` older than Tencent keeps statistics (30 days before now);
+    /// `bound` is the oldest start allowed.
+    WindowBeforeRetention => "window_before_retention", 400;
+    /// `end` later than now (plus a minute for clock skew); `bound` is now.
+    WindowInFuture => "window_in_future", 400;
     /// More than 5 distinct task IDs.
     TooManyTaskIds => "too_many_task_ids", 400;
     /// A task ID Tencent would not take.
@@ -111,6 +117,10 @@ pub struct ApiError {
     pub tencent_error_code: Option<i64>,
     /// Tencent's `ErrorInfo`, only for requests it refused as malformed.
     pub tencent_error_info: Option<String>,
+    /// The limit a window crossed (unix seconds): `bound` and `bound_iso`
+    /// in the body. Non-zero so that the error stays small (clippy's
+    /// `result_large_err`): a bound is "now" or 30 days before it, never 1970.
+    pub bound: Option<NonZeroI64>,
 }
 
 /// Longest caller-supplied text echoed back in a message.
@@ -134,7 +144,14 @@ impl ApiError {
             retry_after_secs: None,
             tencent_error_code: None,
             tencent_error_info: None,
+            bound: None,
         }
+    }
+
+    /// With the limit the request crossed (`bound`, `bound_iso` in the body).
+    pub fn with_bound(mut self, bound: i64) -> Self {
+        self.bound = NonZeroI64::new(bound);
+        self
     }
 
     /// A 4xx about one parameter.
@@ -159,6 +176,10 @@ impl ApiError {
         }
         if let Some(info) = &self.tencent_error_info {
             error["tencent_error_info"] = json!(info);
+        }
+        if let Some(bound) = self.bound.map(NonZeroI64::get) {
+            error["bound"] = json!(bound);
+            error["bound_iso"] = json!(crate::time::to_iso(bound));
         }
         json!({ "error": error })
     }
@@ -277,185 +298,4 @@ impl LastError for tim::Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn api(code: i64) -> tim::Error {
-        tim::Error::Api {
-            command: "timpush/all_member_push_statistics".into(),
-            code,
-            info: "info from Tencent".into(),
-        }
-    }
-
-    fn mapped(error: tim::Error) -> (u16, &'static str, Option<u64>) {
-        let api = ApiError::from_upstream(&error);
-        (api.status(), api.code.as_str(), api.retry_after_secs)
-    }
-
-    #[test]
-    fn codes_are_unique_snake_case_and_every_status_is_an_error() {
-        let mut seen = std::collections::HashSet::new();
-        for code in ErrorCode::ALL {
-            assert!(seen.insert(code.as_str()), "{code:?}");
-            assert!(
-                code.as_str()
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '_')
-            );
-            assert!((400..600).contains(&code.status()));
-        }
-    }
-
-    #[test]
-    fn rate_limits_become_429_with_retry_after() {
-        assert_eq!(mapped(api(60007)), (429, "rate_limited", Some(1)));
-        assert_eq!(mapped(api(70050)), (429, "rate_limited", Some(60)));
-        let http429 = tim::Error::Http {
-            command: "x".into(),
-            status: 429,
-        };
-        assert_eq!(mapped(http429), (429, "rate_limited", Some(1)));
-        let deadline = tim::Error::Deadline {
-            command: "x".into(),
-            attempts: 4,
-            last: Some(Box::new(api(60007))),
-        };
-        assert_eq!(mapped(deadline), (429, "rate_limited", Some(1)));
-    }
-
-    #[test]
-    fn usersig_and_configuration_problems_name_what_to_fix() {
-        let auth = ApiError::from_upstream(&api(70001));
-        assert_eq!((auth.status(), auth.code), (502, ErrorCode::UpstreamAuth));
-        assert_eq!(auth.tencent_error_code, Some(70001));
-        assert!(auth.message.contains("UserSig secret"));
-        assert_eq!(
-            auth.tencent_error_info, None,
-            "Tencent's text is not echoed for auth failures"
-        );
-
-        let config = ApiError::from_upstream(&api(90045));
-        assert_eq!(
-            (config.status(), config.code),
-            (502, ErrorCode::UpstreamConfiguration)
-        );
-        assert!(
-            config.message.contains("push is not enabled"),
-            "{}",
-            config.message
-        );
-
-        let creds =
-            ApiError::from_upstream(&tim::Error::credentials("secret arn:…:psst not found"));
-        assert_eq!(creds.code, ErrorCode::CredentialsUnavailable);
-        assert_eq!(creds.tencent_error_code, None);
-        assert!(
-            !creds.message.contains("psst"),
-            "the reason stays in the logs"
-        );
-    }
-
-    #[test]
-    fn a_usersig_still_refused_after_the_re_read_is_upstream_auth_with_tencents_code() {
-        // What the client returns when the re-read found the same UserSig.
-        let still_refused = tim::Error::Credentials {
-            reason: "Tencent refused the UserSig in secret \"s\" and the secret still holds the same one".into(),
-            class: tim::ErrorClass::UserSigRejected,
-            refused_with: None,
-        }
-        .after_refusal(&api(70003));
-        let mapped = ApiError::from_upstream(&still_refused);
-        assert_eq!(
-            (mapped.status(), mapped.code, mapped.tencent_error_code),
-            (502, ErrorCode::UpstreamAuth, Some(70003))
-        );
-        assert!(
-            mapped.message.contains("(Tencent ErrorCode 70003)"),
-            "{}",
-            mapped.message
-        );
-        // An unreadable secret during the re-read stays an IAM/secret matter.
-        let unreadable = tim::Error::credentials("AccessDenied").after_refusal(&api(70001));
-        assert_eq!(
-            ApiError::from_upstream(&unreadable).code,
-            ErrorCode::CredentialsUnavailable
-        );
-    }
-
-    #[test]
-    fn the_table_gives_every_code_its_name_and_status() {
-        assert_eq!(ErrorCode::ALL.len(), 24);
-        assert_eq!(ErrorCode::ALL[0], ErrorCode::MissingParameter);
-        assert_eq!(
-            (
-                ErrorCode::RateLimited.as_str(),
-                ErrorCode::RateLimited.status()
-            ),
-            ("rate_limited", 429)
-        );
-        assert_eq!(
-            (
-                ErrorCode::UpstreamTimeout.as_str(),
-                ErrorCode::UpstreamTimeout.status()
-            ),
-            ("upstream_timeout", 504)
-        );
-        assert_eq!(ErrorCode::InternalError.status(), 500);
-    }
-
-    #[test]
-    fn timeouts_server_errors_and_refusals() {
-        let timeout = tim::Error::Network {
-            command: "x".into(),
-            kind: tim::error::NetworkFailure::Timeout,
-            detail: "timed out".into(),
-        };
-        assert_eq!(mapped(timeout).0, 504);
-        let deadline = tim::Error::Deadline {
-            command: "x".into(),
-            attempts: 2,
-            last: None,
-        };
-        assert_eq!(mapped(deadline), (504, "upstream_timeout", None));
-        assert_eq!(mapped(api(60008)), (504, "upstream_timeout", None));
-        let bad_gateway = tim::Error::Http {
-            command: "x".into(),
-            status: 502,
-        };
-        assert_eq!(mapped(bad_gateway), (502, "upstream_error", None));
-        assert_eq!(mapped(api(90102)), (502, "upstream_error", None));
-        let garbled = tim::Error::Decode {
-            command: "x".into(),
-            reason: "EOF".into(),
-        };
-        assert_eq!(mapped(garbled), (502, "upstream_error", None));
-
-        let refused = ApiError::from_upstream(&api(90100));
-        assert_eq!(
-            (refused.status(), refused.code),
-            (502, ErrorCode::UpstreamRejected)
-        );
-        assert_eq!(
-            refused.tencent_error_info.as_deref(),
-            Some("info from Tencent")
-        );
-    }
-
-    #[test]
-    fn body_has_a_stable_shape() {
-        let body = ApiError::param(ErrorCode::InvalidTime, "start", "start is bad").body("req-1");
-        assert_eq!(
-            body,
-            json!({"error": {"code": "invalid_time", "message": "start is bad", "parameter": "start", "request_id": "req-1"}})
-        );
-        let body = ApiError::new(ErrorCode::NotFound, None, "no").body("req-2");
-        assert_eq!(body["error"]["parameter"], serde_json::Value::Null);
-    }
-
-    #[test]
-    fn echo_shortens_and_escapes() {
-        assert_eq!(echo("a\u{7}b"), "\"a\\u{7}b\"");
-        assert_eq!(echo(&"x".repeat(100)).chars().count(), 43);
-    }
-}
+mod tests;

@@ -3,24 +3,26 @@
 //! The handler never fails: every outcome, including our own bugs, is an
 //! HTTP answer with a JSON body and the Lambda request id in `x-request-id`.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::time::Duration;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
+use aws_lambda_events::http::HeaderValue;
 use aws_lambda_events::http::header::{
     ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderName, RETRY_AFTER,
 };
-use aws_lambda_events::http::{HeaderValue, Method};
-use base64::Engine as _;
 use tim::Deadline;
 use tim::api::push::{PushStatistics, PushStatsRequest};
+use tim::usersig::{Clock, SystemClock};
 
 use crate::apps::{Apps, Selected};
+use crate::caller::{Caller, Outcome, log_outcome};
 use crate::error::{ApiError, ErrorCode};
-use crate::request::{MAX_BODY_BYTES, StatsQuery};
+use crate::event::read_request;
+use crate::request::StatsQuery;
 use crate::response::StatsResponse;
+use crate::window;
 
 /// The one route.
 pub const ROUTE: &str = "/push-stats";
@@ -76,6 +78,10 @@ pub struct Invocation {
     /// Lambda's request id (`Context::request_id`).
     pub request_id: String,
     pub deadline: Deadline,
+    /// "Now" (unix seconds) for the window rules when the event does not
+    /// carry API Gateway's `requestContext.timeEpoch`, which comes first:
+    /// it is when the request arrived, and a test event's is fixed.
+    pub now_unix: i64,
 }
 
 /// Margin kept before Lambda's deadline to answer with a 504 ourselves.
@@ -89,6 +95,7 @@ impl Invocation {
     pub fn from_lambda(invocation: &lambda_kit::Invocation) -> Self {
         Self {
             request_id: invocation.request_id.clone(),
+            now_unix: i64::try_from(SystemClock.now_unix()).unwrap_or(i64::MAX),
             deadline: invocation
                 .deadline(DEADLINE_MARGIN)
                 .min(Deadline::after(GATEWAY_TIMEOUT)),
@@ -122,12 +129,19 @@ pub async fn answer<S: PushStatsSource>(
     invocation: &Invocation,
     apps: &Apps<S>,
 ) -> Answered {
-    let method = &event.request_context.http.method;
+    let method = event.request_context.http.method.as_str();
     let mut upstream = None;
     let mut selected_app = None;
     // For the log line: the app served, else the one asked for.
     let mut log_sdkappid = None;
-    let outcome = match read_request(event) {
+    let now = request_time(event).unwrap_or(invocation.now_unix);
+    // The window's reach is the caller's business: refused before any app
+    // is selected (no secret read) and before Tencent is called.
+    let query = read_request(event).and_then(|query| {
+        window::check_reach(query.start, query.end, now)?;
+        Ok(query)
+    });
+    let outcome = match query {
         Ok(query) => {
             log_sdkappid = query.sdkappid;
             let started = std::time::Instant::now();
@@ -144,26 +158,28 @@ pub async fn answer<S: PushStatsSource>(
         }
         Err(error) => Err(error),
     };
+    let logged = Outcome {
+        method,
+        sdkappid: log_sdkappid,
+        error: outcome.as_ref().err(),
+    };
+    log_outcome(invocation, &Caller::of(event), &logged);
     let response = match outcome {
-        Ok(body) => {
-            tracing::info!(request_id = %invocation.request_id, %method, sdkappid = log_sdkappid, status = 200,
-                "push-stats answered");
-            json_response(200, body)
-        }
-        Err(error) => {
-            if error.status() < 500 {
-                tracing::info!(request_id = %invocation.request_id, %method, sdkappid = log_sdkappid,
-                    status = error.status(), code = error.code.as_str(), parameter = error.parameter.as_deref(),
-                    "push-stats refused");
-            }
-            error_response(&error, &invocation.request_id)
-        }
+        Ok(body) => json_response(200, body),
+        Err(error) => error_response(&error, &invocation.request_id),
     };
     Answered {
         response: with_request_id(response, &invocation.request_id),
         upstream,
         sdkappid: selected_app,
     }
+}
+
+/// When API Gateway received the request (`requestContext.timeEpoch`,
+/// milliseconds), in unix seconds; `None` when the event does not say.
+fn request_time(event: &ApiGatewayV2httpRequest) -> Option<i64> {
+    let millis = event.request_context.time_epoch;
+    (millis > 0).then(|| millis.div_euclid(1_000))
 }
 
 /// The app for `requested`, within the request's deadline (reading a secret
@@ -186,130 +202,6 @@ async fn select<'a, S: PushStatsSource>(
             ))
         }
     }
-}
-
-/// The request's path without the stage prefix a named stage adds
-/// (`/prod/push-stats` → `/push-stats`).
-fn route_path(event: &ApiGatewayV2httpRequest) -> &str {
-    let path = event
-        .raw_path
-        .as_deref()
-        .or(event.request_context.http.path.as_deref())
-        .unwrap_or("/");
-    match event.request_context.stage.as_deref() {
-        Some(stage) if stage != "$default" && !stage.is_empty() => path
-            .strip_prefix('/')
-            .and_then(|p| p.strip_prefix(stage))
-            .filter(|rest| rest.starts_with('/'))
-            .unwrap_or(path),
-        _ => path,
-    }
-}
-
-fn read_request(event: &ApiGatewayV2httpRequest) -> Result<StatsQuery, ApiError> {
-    if route_path(event) != ROUTE {
-        return Err(ApiError::new(
-            ErrorCode::NotFound,
-            None,
-            format!("no such route; this API serves {ROUTE}"),
-        ));
-    }
-    let method = &event.request_context.http.method;
-    if *method == Method::GET {
-        StatsQuery::from_query_string(&raw_query(event))
-    } else if *method == Method::POST {
-        let query = raw_query(event);
-        if let Some((name, _)) = form_urlencoded::parse(query.as_bytes()).next() {
-            return Err(ApiError::param(
-                ErrorCode::UnknownParameter,
-                &name,
-                "a POST takes its parameters in the JSON body, not in the query string",
-            ));
-        }
-        check_content_type(event)?;
-        StatsQuery::from_json_body(&body_bytes(event)?)
-    } else {
-        Err(ApiError::new(
-            ErrorCode::MethodNotAllowed,
-            None,
-            format!(
-                "{ROUTE} answers {ALLOWED_METHODS}, not {}",
-                crate::error::echo(method.as_str())
-            ),
-        ))
-    }
-}
-
-/// `rawQueryString`, or — should a test event lack it — the parsed parameters re-encoded.
-fn raw_query(event: &ApiGatewayV2httpRequest) -> Cow<'_, str> {
-    match event.raw_query_string.as_deref() {
-        Some(raw) => Cow::Borrowed(raw),
-        None => {
-            let mut encoded = form_urlencoded::Serializer::new(String::new());
-            for (key, value) in event.query_string_parameters.iter() {
-                encoded.append_pair(key, value);
-            }
-            Cow::Owned(encoded.finish())
-        }
-    }
-}
-
-/// JSON or nothing said. `curl -d` sends `application/x-www-form-urlencoded`
-/// by default: the message tells the caller which header to add.
-fn check_content_type(event: &ApiGatewayV2httpRequest) -> Result<(), ApiError> {
-    let Some(value) = event.headers.get(CONTENT_TYPE) else {
-        return Ok(());
-    };
-    let essence = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase());
-    match essence.as_deref() {
-        Some("application/json") => Ok(()),
-        Some(e) if e.starts_with("application/") && e.ends_with("+json") => Ok(()),
-        _ => Err(ApiError::new(
-            ErrorCode::UnsupportedMediaType,
-            None,
-            "the body must be JSON: send Content-Type: application/json",
-        )),
-    }
-}
-
-/// The body as bytes, base64-decoded when API Gateway encoded it, at most
-/// [`MAX_BODY_BYTES`].
-fn body_bytes(event: &ApiGatewayV2httpRequest) -> Result<Cow<'_, [u8]>, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            ErrorCode::BodyTooLarge,
-            None,
-            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-        )
-    };
-    let body = event.body.as_deref().unwrap_or("");
-    let bytes = if event.is_base64_encoded {
-        // Check before decoding: no point decoding megabytes to refuse them.
-        if body.len() > MAX_BODY_BYTES.div_ceil(3) * 4 {
-            return Err(too_large());
-        }
-        Cow::Owned(
-            base64::engine::general_purpose::STANDARD
-                .decode(body)
-                .map_err(|_| {
-                    ApiError::new(
-                        ErrorCode::InvalidJson,
-                        None,
-                        "the body is marked base64-encoded but is not valid base64",
-                    )
-                })?,
-        )
-    } else {
-        Cow::Borrowed(body.as_bytes())
-    };
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(too_large());
-    }
-    Ok(bytes)
 }
 
 async fn fetch<S: PushStatsSource>(

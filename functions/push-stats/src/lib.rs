@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
 pub mod apps;
+pub mod caller;
 pub mod error;
+mod event;
 pub mod handler;
 pub mod lambda;
 pub mod metrics;
@@ -9,6 +11,7 @@ pub mod request;
 pub mod response;
 mod sdkappid_param;
 pub mod time;
+pub mod window;
 
 pub use apps::{App, Apps};
 pub use handler::{Answered, Invocation, PushStatsSource, answer, handle};

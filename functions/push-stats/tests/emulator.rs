@@ -4,7 +4,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -14,7 +14,7 @@ use push_stats::response::StatsResponse;
 use push_stats::{Apps, Invocation, handle};
 use serde_json::{Value, json};
 use tim::api::push::PushStatistics;
-use tim::usersig::{Clock, SecretKey, SystemClock};
+use tim::usersig::{Clock, FixedClock, SecretKey, SystemClock};
 use tim::{AppCredentials, ClientConfig, CredentialsProvider, Deadline, LocalSigner, RetryPolicy};
 use tim_emulator::pushstats::{PushStatsQuery, answer};
 use tim_emulator::{Emulator, EmulatorConfig, Fault};
@@ -23,22 +23,13 @@ const SDKAPPID: u64 = 1_400_000_000;
 const KEY: &str = "emulator-test-key-0123456789abcdef";
 const ATTEMPTS: u32 = 3;
 
-/// A `LocalSigner` that counts the refreshes the client asks for. Each
-/// refresh signs a second later, so the re-signed UserSig differs even
-/// within the same second (the client never resends an identical one).
+/// A `LocalSigner` that counts the refreshes the client asks for. Its clock
+/// stands still, so each re-sign happens in the second the refused UserSig
+/// was signed in, as in a real request: the re-signed UserSig must differ
+/// all the same (issue 17 §6).
 struct CountingSigner {
     inner: LocalSigner,
     refreshes: AtomicUsize,
-    clock: Arc<LaterEachRefresh>,
-}
-
-/// Real time plus one second per refresh.
-struct LaterEachRefresh(AtomicU64);
-
-impl Clock for LaterEachRefresh {
-    fn now_unix(&self) -> u64 {
-        SystemClock.now_unix() + self.0.load(Ordering::SeqCst)
-    }
 }
 
 #[async_trait]
@@ -49,7 +40,6 @@ impl CredentialsProvider for CountingSigner {
 
     async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, tim::Error> {
         self.refreshes.fetch_add(1, Ordering::SeqCst);
-        self.clock.0.fetch_add(1, Ordering::SeqCst);
         self.inner.refresh(rejected).await
     }
 }
@@ -85,12 +75,11 @@ async fn setup() -> Setup {
         },
         ..deployed_config(&emulator)
     };
-    let clock = Arc::new(LaterEachRefresh(AtomicU64::new(0)));
+    let clock = Arc::new(FixedClock(SystemClock.now_unix()));
     let signer = Arc::new(CountingSigner {
         inner: LocalSigner::new(SDKAPPID, "administrator", SecretKey::new(KEY), None)
-            .with_clock(clock.clone()),
+            .with_clock(clock),
         refreshes: AtomicUsize::new(0),
-        clock,
     });
     let http = testkit::http_client(&config);
     let client = tim::Client::new(http, config, signer.clone());
@@ -320,6 +309,11 @@ async fn a_rejected_usersig_is_refreshed_once_and_the_call_succeeds() {
     .await;
     assert_eq!(response.status_code, 200, "{:?}", response.body);
     assert_eq!(signer.refreshes.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        emulator.stats().requests,
+        2,
+        "the refused request and one retry"
+    );
     assert_eq!(body_json(&response), expected_body(&fixture("get")));
     emulator.shutdown().await;
 }
@@ -386,6 +380,7 @@ async fn tencent_slower_than_the_deadline_is_504() {
     let invocation = Invocation {
         request_id: REQUEST_ID.to_owned(),
         deadline: Deadline::after(Duration::from_millis(300)),
+        now_unix: FIXTURE_NOW,
     };
     let response = handle(
         &common::event(&fixture("get")),

@@ -68,10 +68,15 @@ pub fn with_path(mut e: Value, path: &str) -> Value {
     e
 }
 
+/// The fixtures' `requestContext.timeEpoch` (2026-11-01T09:00:00Z), in
+/// seconds: "now" for an event whose timeEpoch a test removed.
+pub const FIXTURE_NOW: i64 = 1_793_523_600;
+
 pub fn invocation() -> Invocation {
     Invocation {
         request_id: REQUEST_ID.to_owned(),
         deadline: Deadline::after(Duration::from_secs(10)),
+        now_unix: FIXTURE_NOW,
     }
 }
 
