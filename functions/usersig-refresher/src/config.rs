@@ -119,7 +119,10 @@ mod tests {
                 VALIDITY_DAYS_ENV,
             ),
             (
-                &[(ROTATION_TARGETS_ENV, TARGETS), (VALIDITY_DAYS_ENV, "thirty")][..],
+                &[
+                    (ROTATION_TARGETS_ENV, TARGETS),
+                    (VALIDITY_DAYS_ENV, "thirty"),
+                ][..],
                 VALIDITY_DAYS_ENV,
             ),
             (
@@ -155,9 +158,18 @@ mod tests {
             (None, "required"),
             (Some("  "), "required"),
             (Some("tencent-chat/usersig"), "no `=`"),
-            (Some("tencent-chat/usersig=tencent-chat/key,"), "entry 2 is empty"),
-            (Some("=tencent-chat/key"), "one UserSig secret and one key secret"),
-            (Some("tencent-chat/usersig= "), "one UserSig secret and one key secret"),
+            (
+                Some("tencent-chat/usersig=tencent-chat/key,"),
+                "entry 2 is empty",
+            ),
+            (
+                Some("=tencent-chat/key"),
+                "one UserSig secret and one key secret",
+            ),
+            (
+                Some("tencent-chat/usersig= "),
+                "one UserSig secret and one key secret",
+            ),
             (Some("a=b=c"), "one UserSig secret and one key secret"),
             (Some("a=k1,a=k2"), "listed twice"),
             (

@@ -112,7 +112,10 @@ mod tests {
         match Settings::from_env(&env) {
             Err(StartupError::Config(e)) => {
                 assert_eq!(e.variable, "TIM_ROTATION_TARGETS");
-                assert!(e.to_string().starts_with("TIM_ROTATION_TARGETS: required"), "{e}");
+                assert!(
+                    e.to_string().starts_with("TIM_ROTATION_TARGETS: required"),
+                    "{e}"
+                );
             }
             other => panic!("{other:?}"),
         }

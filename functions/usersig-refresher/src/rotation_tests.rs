@@ -1078,7 +1078,10 @@ async fn an_unserved_secret_is_refused_at_every_step_before_any_read_or_write() 
 async fn served_secrets_rotate_whether_event_and_targets_use_names_or_arns() {
     for (targets_env, event_id) in [
         (format!("{}={KEY_ID}", arn_of(SECRET_ID)), arn_of(SECRET_ID)),
-        (format!("{}={KEY_ID}", arn_of(SECRET_ID)), SECRET_ID.to_owned()),
+        (
+            format!("{}={KEY_ID}", arn_of(SECRET_ID)),
+            SECRET_ID.to_owned(),
+        ),
         (format!("{SECRET_ID}={}", arn_of(KEY_ID)), arn_of(SECRET_ID)),
         (format!("{SECRET_ID}={KEY_ID}"), SECRET_ID.to_owned()),
     ] {

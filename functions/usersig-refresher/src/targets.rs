@@ -61,9 +61,7 @@ impl SecretRef {
     fn name(&self) -> &str {
         match self {
             Self::Name(name) => name,
-            Self::Arn(arn) => arn_resource(arn)
-                .and_then(strip_arn_suffix)
-                .unwrap_or(arn),
+            Self::Arn(arn) => arn_resource(arn).and_then(strip_arn_suffix).unwrap_or(arn),
         }
     }
 

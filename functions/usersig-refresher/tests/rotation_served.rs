@@ -206,7 +206,11 @@ async fn the_attack_is_refused(by_arn: bool) {
             assert_eq!(err.error_type(), "SecretNotServed", "{case}: {err}");
             assert!(!err.is_retryable(), "{case}");
             assert!(err.to_string().contains(&event_id), "{case}: {err}");
-            assert_eq!(store.take(), expected_calls, "{case}: no key read, no write");
+            assert_eq!(
+                store.take(),
+                expected_calls,
+                "{case}: no key read, no write"
+            );
         }
     }
     assert_eq!(emulator.stats().requests, 0, "no call to Tencent");

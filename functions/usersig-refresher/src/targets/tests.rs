@@ -2,8 +2,10 @@
 
 use super::*;
 
-const ARN_1: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tencent-chat/1400000001/usersig-AbCdEf";
-const KEY_1: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:tencent-chat/1400000001/key-XyZ123";
+const ARN_1: &str =
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:tencent-chat/1400000001/usersig-AbCdEf";
+const KEY_1: &str =
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:tencent-chat/1400000001/key-XyZ123";
 const EVIL_ARN: &str =
     "arn:aws:secretsmanager:us-east-1:123456789012:secret:tencent-chat/evil/usersig-QwErTy";
 
