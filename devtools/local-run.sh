@@ -10,7 +10,7 @@
 # values, starts `cargo lambda watch`, and drives the functions with the sample
 # events in events/ through `cargo lambda invoke`:
 #   usersig-refresher  createSecret, setSecret, testSecret, finishSecret, each app
-#                      (its key secret found through the tim:key-secret tag)
+#                      (its key secret paired with it in TIM_ROTATION_TARGETS)
 #   ops-pull           the scheduled event, twice (30 days + push history, both apps)
 #   push-stats         each app, then no app and an unknown app (HTTP 400), a bad request
 # checking each answer and what it left in S3 / Secrets Manager. Prints what
