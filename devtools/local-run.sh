@@ -214,7 +214,8 @@ stage "start cargo lambda watch"
 watch_port="$(free_port)"
 # One env file for the three functions: each reads only its own variables.
 # No TIM_KEY_SECRET_ID: usersig-refresher rotates only the UserSig secrets of
-# TIM_ROTATION_TARGETS, each with the key secret paired with it there.
+# TIM_ROTATION_TARGETS, each with the key secret paired with it there (quoted:
+# cargo lambda's env-file parser refuses an unquoted value holding `=`).
 cat >"$work/functions.env" <<EOF
 AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
 AWS_ACCESS_KEY_ID=test
@@ -225,7 +226,7 @@ OPS_BUCKET=$BUCKET
 OPS_PREFIX=$OPS_PREFIX
 PUSH_ARCHIVE_DAYS=$PUSH_ARCHIVE_DAYS
 TIM_USERSIG_SECRET_ID=$usersig_secret_ids
-TIM_ROTATION_TARGETS=$rotation_targets
+TIM_ROTATION_TARGETS='$rotation_targets'
 TIM_ENDPOINT=$tim_endpoint
 LIVE_CHECK=true
 RUST_LOG=info
