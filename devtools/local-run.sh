@@ -10,7 +10,7 @@
 # values, starts `cargo lambda watch`, and drives the functions with the sample
 # events in events/ through `cargo lambda invoke`:
 #   usersig-refresher  createSecret, setSecret, testSecret, finishSecret, each app
-#                      (its key secret found through the tim:key-secret tag)
+#                      (its key secret paired with it in TIM_ROTATION_TARGETS)
 #   ops-pull           the scheduled event, twice (30 days + push history, both apps)
 #   push-stats         each app, then no app and an unknown app (HTTP 400), a bad request
 # checking each answer and what it left in S3 / Secrets Manager. Before
@@ -152,9 +152,11 @@ rotation_vars="$(.venv/bin/python devtools/local-run/localrun.py rotation-events
   fail "$(tail -n 1 "$work/helper.err")"
 eval "$rotation_vars" # usersig_secret_id_<id>, rotation_token_<id>
 usersig_secret_ids=""
+rotation_targets="" # usersig-refresher's TIM_ROTATION_TARGETS: <UserSig secret>=<key secret>, by name
 for app in "${APPS[@]}"; do
   id_var="usersig_secret_id_$app"
   usersig_secret_ids+="${usersig_secret_ids:+,}${!id_var}"
+  rotation_targets+="${rotation_targets:+,}${!id_var}=${KEY_SECRET_FORMAT//\{id\}/$app}"
 done
 for event in events/ops-pull/scheduled.json events/push-stats/{get,get-sdkappid,post-sdkappid,bad-request}.json; do
   [[ -f "$event" ]] || fail "$event is missing"
@@ -215,8 +217,9 @@ helper setup --bucket "$BUCKET" --identifier "$IDENTIFIER" --region "$TIM_REGION
 stage "start cargo lambda watch"
 watch_port="$(free_port)"
 # One env file for the three functions: each reads only its own variables.
-# No TIM_KEY_SECRET_ID: usersig-refresher finds each app's key secret through
-# the UserSig secret's tim:key-secret tag, as in the stack.
+# No TIM_KEY_SECRET_ID: usersig-refresher rotates only the UserSig secrets of
+# TIM_ROTATION_TARGETS, each with the key secret paired with it there (quoted:
+# cargo lambda's env-file parser refuses an unquoted value holding `=`).
 cat >"$work/functions.env" <<EOF
 AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
 AWS_ACCESS_KEY_ID=test
@@ -227,6 +230,7 @@ OPS_BUCKET=$BUCKET
 OPS_PREFIX=$OPS_PREFIX
 PUSH_ARCHIVE_DAYS=$PUSH_ARCHIVE_DAYS
 TIM_USERSIG_SECRET_ID=$usersig_secret_ids
+TIM_ROTATION_TARGETS='$rotation_targets'
 TIM_ENDPOINT=$tim_endpoint
 LIVE_CHECK=true
 RUST_LOG=info
@@ -239,6 +243,7 @@ watch_pid=$group_pid
 wait_for_port "$watch_port" 120 "$watch_pid" "cargo lambda watch"
 printf '  cargo lambda watch  http://127.0.0.1:%s\n' "$watch_port"
 printf '  env file            TIM_USERSIG_SECRET_ID=%s, PUSH_ARCHIVE_DAYS=%s,\n' "$usersig_secret_ids" "$PUSH_ARCHIVE_DAYS"
+printf '                      TIM_ROTATION_TARGETS=%s,\n' "$rotation_targets"
 printf '                      AWS_ENDPOINT_URL, OPS_BUCKET, OPS_PREFIX, TIM_ENDPOINT, LIVE_CHECK=true (no TIM_KEY_SECRET_ID)\n'
 
 # invoke NAME EVENT OUT: `cargo lambda invoke`, its answer in OUT.

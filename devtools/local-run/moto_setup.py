@@ -1,8 +1,8 @@
 """The demo resources in moto_server, as the stack creates them per app: the
 key secret `tencent-chat/<id>/key` and the UserSig secret
 `tencent-chat/<id>/usersig`, both tagged `tim:sdkappid`, the UserSig secret
-also `tim:key-secret` (the key secret's ARN, which usersig-refresher follows),
-and the archive bucket."""
+also `tim:key-secret` (the key secret's ARN: a label for people; usersig-refresher
+takes each secret's key secret from TIM_ROTATION_TARGETS alone), and the archive bucket."""
 
 from __future__ import annotations
 

@@ -4,9 +4,9 @@
 use tim::ClientConfig;
 use tim::config::{ConfigError, Env};
 
-/// The key secret's id or ARN for UserSig secrets without the
-/// [`crate::rotation::KEY_SECRET_TAG`] tag (optional).
-pub const KEY_SECRET_ENV: &str = tim::secrets::KEY_SECRET_ENV;
+pub use crate::targets::ROTATION_TARGETS_ENV;
+use crate::targets::RotationTargets;
+
 pub const VALIDITY_DAYS_ENV: &str = "USERSIG_VALIDITY_DAYS";
 pub const MIN_VALIDITY_HOURS_ENV: &str = "MIN_VALIDITY_HOURS";
 pub const LIVE_CHECK_ENV: &str = "LIVE_CHECK";
@@ -22,9 +22,9 @@ const MAX_VALIDITY_DAYS: u64 = 3650;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `TIM_KEY_SECRET_ID`: the key secret of a UserSig secret that has no
-    /// `tim:key-secret` tag. Each tagged secret names its own app's key.
-    pub key_secret_id: Option<String>,
+    /// `TIM_ROTATION_TARGETS`: the only UserSig secrets this function
+    /// rotates, each with its key secret (see [`crate::targets`]).
+    pub targets: RotationTargets,
     /// Validity of each new UserSig, seconds.
     pub usersig_validity_secs: u64,
     /// Minimum validity testSecret demands of the pending UserSig, seconds.
@@ -40,7 +40,15 @@ impl Config {
     /// Reads every variable through the shared configuration layer; the
     /// error names the first missing or unusable one.
     pub fn read(env: &Env) -> Result<Self, ConfigError> {
-        let key_secret_id = env.get(KEY_SECRET_ENV);
+        let targets = env
+            .required(
+                ROTATION_TARGETS_ENV,
+                "the UserSig secrets to rotate, each with its key secret: <UserSig secret ARN or name>=<key secret ARN or name>,…",
+            )
+            .and_then(|text| {
+                RotationTargets::parse(&text)
+                    .map_err(|problem| ConfigError::new(ROTATION_TARGETS_ENV, problem))
+            })?;
         let validity_days = env.positive(VALIDITY_DAYS_ENV, DEFAULT_VALIDITY_DAYS)?;
         if validity_days > MAX_VALIDITY_DAYS {
             return Err(ConfigError::new(
@@ -59,7 +67,7 @@ impl Config {
             ));
         }
         Ok(Self {
-            key_secret_id,
+            targets,
             usersig_validity_secs: validity_days * 86_400,
             min_validity_secs: min_hours * 3_600,
             live_check: env.flag(LIVE_CHECK_ENV, true)?,
@@ -72,20 +80,17 @@ impl Config {
 mod tests {
     use super::*;
 
+    const TARGETS: &str = "tencent-chat/usersig=tencent-chat/key";
+
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::read(&Env::from_pairs(pairs.iter().copied()))
     }
 
     #[test]
     fn defaults() {
-        let c = config(&[(KEY_SECRET_ENV, "tencent-chat/key")]).unwrap();
-        assert_eq!(c.key_secret_id.as_deref(), Some("tencent-chat/key"));
-        // Optional: tagged UserSig secrets name their own key secret.
-        assert_eq!(config(&[]).unwrap().key_secret_id, None);
-        assert_eq!(
-            config(&[(KEY_SECRET_ENV, "  ")]).unwrap().key_secret_id,
-            None
-        );
+        let c = config(&[(ROTATION_TARGETS_ENV, TARGETS)]).unwrap();
+        assert_eq!(c.targets.targets().len(), 1);
+        assert_eq!(c.targets.targets()[0].key_secret_id, "tencent-chat/key");
         assert_eq!(c.usersig_validity_secs, 30 * 86_400);
         assert_eq!(c.min_validity_secs, 24 * 3_600);
         assert!(c.live_check);
@@ -95,7 +100,7 @@ mod tests {
     #[test]
     fn every_variable_is_read_and_errors_name_it() {
         let c = config(&[
-            (KEY_SECRET_ENV, "k"),
+            (ROTATION_TARGETS_ENV, TARGETS),
             (VALIDITY_DAYS_ENV, "10"),
             (MIN_VALIDITY_HOURS_ENV, "48"),
             (LIVE_CHECK_ENV, "False"),
@@ -110,31 +115,34 @@ mod tests {
 
         for (pairs, variable) in [
             (
-                &[(KEY_SECRET_ENV, "k"), (VALIDITY_DAYS_ENV, "0")][..],
-                VALIDITY_DAYS_ENV,
-            ),
-            (
-                &[(KEY_SECRET_ENV, "k"), (VALIDITY_DAYS_ENV, "thirty")][..],
-                VALIDITY_DAYS_ENV,
-            ),
-            (
-                &[(KEY_SECRET_ENV, "k"), (VALIDITY_DAYS_ENV, "3651")][..],
+                &[(ROTATION_TARGETS_ENV, TARGETS), (VALIDITY_DAYS_ENV, "0")][..],
                 VALIDITY_DAYS_ENV,
             ),
             (
                 &[
-                    (KEY_SECRET_ENV, "k"),
+                    (ROTATION_TARGETS_ENV, TARGETS),
+                    (VALIDITY_DAYS_ENV, "thirty"),
+                ][..],
+                VALIDITY_DAYS_ENV,
+            ),
+            (
+                &[(ROTATION_TARGETS_ENV, TARGETS), (VALIDITY_DAYS_ENV, "3651")][..],
+                VALIDITY_DAYS_ENV,
+            ),
+            (
+                &[
+                    (ROTATION_TARGETS_ENV, TARGETS),
                     (VALIDITY_DAYS_ENV, "1"),
                     (MIN_VALIDITY_HOURS_ENV, "24"),
                 ][..],
                 MIN_VALIDITY_HOURS_ENV,
             ),
             (
-                &[(KEY_SECRET_ENV, "k"), (LIVE_CHECK_ENV, "maybe")][..],
+                &[(ROTATION_TARGETS_ENV, TARGETS), (LIVE_CHECK_ENV, "maybe")][..],
                 LIVE_CHECK_ENV,
             ),
             (
-                &[(KEY_SECRET_ENV, "k"), ("TIM_ENDPOINT", "ftp://x")][..],
+                &[(ROTATION_TARGETS_ENV, TARGETS), ("TIM_ENDPOINT", "ftp://x")][..],
                 "TIM_ENDPOINT",
             ),
         ] {
@@ -142,5 +150,69 @@ mod tests {
             assert_eq!(err.variable, variable);
             assert!(err.to_string().starts_with(variable), "{err}");
         }
+    }
+
+    #[test]
+    fn rotation_targets_are_required_and_a_bad_list_fails_naming_the_variable() {
+        for (value, problem) in [
+            (None, "required"),
+            (Some("  "), "required"),
+            (Some("tencent-chat/usersig"), "no `=`"),
+            (
+                Some("tencent-chat/usersig=tencent-chat/key,"),
+                "entry 2 is empty",
+            ),
+            (
+                Some("=tencent-chat/key"),
+                "one UserSig secret and one key secret",
+            ),
+            (
+                Some("tencent-chat/usersig= "),
+                "one UserSig secret and one key secret",
+            ),
+            (Some("a=b=c"), "one UserSig secret and one key secret"),
+            (Some("a=k1,a=k2"), "listed twice"),
+            (
+                Some("arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf=k1,a=k2"),
+                "listed twice",
+            ),
+            (
+                Some("arn:aws:secretsmanager:us-east-1:1:secret:a=k"),
+                "not a full secret ARN",
+            ),
+        ] {
+            let mut pairs = vec![(LIVE_CHECK_ENV, "false")];
+            pairs.extend(value.map(|v| (ROTATION_TARGETS_ENV, v)));
+            let err = config(&pairs).unwrap_err();
+            assert_eq!(err.variable, ROTATION_TARGETS_ENV, "{value:?}");
+            let message = err.to_string();
+            assert!(
+                message.starts_with("TIM_ROTATION_TARGETS: ") && message.contains(problem),
+                "{value:?}: {message}"
+            );
+        }
+        // Both forms, trimmed; the key side is kept as given.
+        let c = config(&[(
+            ROTATION_TARGETS_ENV,
+            " arn:aws:secretsmanager:us-east-1:123:secret:tencent-chat/1/usersig-AbCdEf = tencent-chat/1/key ,tencent-chat/2/usersig=arn:aws:secretsmanager:us-east-1:123:secret:tencent-chat/2/key-XyZ123",
+        )])
+        .unwrap();
+        let targets = c.targets.targets();
+        assert_eq!(targets.len(), 2);
+        assert_eq!(
+            targets[0].usersig,
+            crate::targets::SecretRef::Arn(
+                "arn:aws:secretsmanager:us-east-1:123:secret:tencent-chat/1/usersig-AbCdEf".into()
+            )
+        );
+        assert_eq!(targets[0].key_secret_id, "tencent-chat/1/key");
+        assert_eq!(
+            targets[1].usersig,
+            crate::targets::SecretRef::Name("tencent-chat/2/usersig".into())
+        );
+        assert_eq!(
+            targets[1].key_secret_id,
+            "arn:aws:secretsmanager:us-east-1:123:secret:tencent-chat/2/key-XyZ123"
+        );
     }
 }

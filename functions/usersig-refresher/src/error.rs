@@ -29,15 +29,23 @@ pub enum RotationError {
         stages: Vec<String>,
     },
 
-    /// Neither the secret's tag nor the fallback variable names a key secret.
+    /// The secret is not one of `TIM_ROTATION_TARGETS`: refused before any
+    /// key is read or anything written, whatever its tags say (issue 18 §1).
     #[error(
-        "secret {secret_id:?} names no key secret: tag it `tim:key-secret` with its app's key secret id or ARN, or set TIM_KEY_SECRET_ID (the key secret of untagged secrets)"
+        "secret {secret_id:?}{} is not one this function rotates (TIM_ROTATION_TARGETS lists {served} UserSig secret(s)): {step} refused, no key read, nothing written",
+        arn.as_deref().filter(|arn| arn != secret_id).map(|arn| format!(" ({arn})")).unwrap_or_default()
     )]
-    NoKeySecret { secret_id: String },
+    SecretNotServed {
+        secret_id: String,
+        /// The ARN DescribeSecret gave, when it was asked.
+        arn: Option<String>,
+        step: Step,
+        served: usize,
+    },
 
     /// The key secret is another app's than the UserSig secret's current one.
     #[error(
-        "key secret {key_secret_id:?} is for SDKAppID {key}, but secret {secret_id:?} holds a UserSig for SDKAppID {current}: not signing it for another app; check its `tim:key-secret` tag (or TIM_KEY_SECRET_ID for an untagged secret)"
+        "key secret {key_secret_id:?} is for SDKAppID {key}, but secret {secret_id:?} holds a UserSig for SDKAppID {current}: not signing it for another app; check its pair in TIM_ROTATION_TARGETS"
     )]
     KeyForAnotherApp {
         secret_id: String,
@@ -101,7 +109,7 @@ impl RotationError {
             Self::RotationNotEnabled { .. } => "RotationNotEnabled",
             Self::UnknownVersion { .. } => "UnknownVersion",
             Self::NotPending { .. } => "VersionNotPending",
-            Self::NoKeySecret { .. } => "KeySecretNotConfigured",
+            Self::SecretNotServed { .. } => "SecretNotServed",
             Self::KeyForAnotherApp { .. } => "KeySecretForAnotherApp",
             Self::KeySecret {
                 transient: true, ..

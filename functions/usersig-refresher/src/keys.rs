@@ -1,8 +1,7 @@
-//! Which key secret signs a UserSig secret's UserSigs, and reading it.
+//! Reading the key secret that signs a UserSig secret's UserSigs.
 //!
-//! Each UserSig secret names its app's key secret in the tag
-//! [`KEY_SECRET_TAG`](super::KEY_SECRET_TAG); an untagged one uses
-//! `TIM_KEY_SECRET_ID`. A key secret is read (GetSecretValue, a KMS
+//! Which key secret that is comes from `TIM_ROTATION_TARGETS` alone (see
+//! [`crate::targets`]); a secret's tags choose nothing. A key secret is read (GetSecretValue, a KMS
 //! decryption) once per version: before each use, DescribeSecret (no value,
 //! no decryption) says which version `AWSCURRENT` labels, and the key read
 //! from that version is reused. So a warm refresher rotating several apps
@@ -12,9 +11,9 @@
 
 use tim::secrets::{KeySecret, UserSigSecret};
 
-use super::{KEY_SECRET_TAG, Rotator, sm_error};
+use super::{Rotator, sm_error};
 use crate::error::RotationError;
-use crate::store::{AWSCURRENT, SecretMetadata, SecretStore};
+use crate::store::{AWSCURRENT, SecretStore};
 
 /// A key secret as read, and the version it was read from.
 pub(super) struct CachedKey {
@@ -23,25 +22,6 @@ pub(super) struct CachedKey {
 }
 
 impl<S: SecretStore> Rotator<S> {
-    /// The key secret of UserSig secret `secret_id`: its tag, else
-    /// `TIM_KEY_SECRET_ID`, else a configuration error naming both.
-    pub(super) fn key_secret_id(
-        &self,
-        secret_id: &str,
-        metadata: &SecretMetadata,
-    ) -> Result<String, RotationError> {
-        metadata
-            .tags
-            .get(KEY_SECRET_TAG)
-            .map(|id| id.trim())
-            .filter(|id| !id.is_empty())
-            .map(str::to_owned)
-            .or_else(|| self.config.key_secret_id.clone())
-            .ok_or_else(|| RotationError::NoKeySecret {
-                secret_id: secret_id.to_owned(),
-            })
-    }
-
     /// The key secret `key_id` as it is now (read once per version).
     pub(super) async fn read_key(&self, key_id: &str) -> Result<KeySecret, RotationError> {
         let version = match self.store.describe(key_id).await {
@@ -108,8 +88,8 @@ impl<S: SecretStore> Rotator<S> {
     }
 
     /// Refuses to sign for `key`'s app when the UserSig secret currently
-    /// holds another app's UserSig: a wrong tag (or fallback) would
-    /// otherwise silently turn one app's secret into another's.
+    /// holds another app's UserSig: a wrong pair in `TIM_ROTATION_TARGETS`
+    /// would otherwise silently turn one app's secret into another's.
     pub(super) async fn check_same_app(
         &self,
         secret_id: &str,

@@ -12,10 +12,9 @@ use crate::{Config, RotationError, RotationEvent, Rotator, SecretStore, StepRepo
 /// Time kept back from Lambda's deadline to report a failure.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 
-/// What the environment says, read and checked once at init: the optional
-/// fallback key secret `TIM_KEY_SECRET_ID` (each UserSig secret's own key
-/// secret comes from its `tim:key-secret` tag, read at each step),
-/// `USERSIG_VALIDITY_DAYS`, `MIN_VALIDITY_HOURS`, `LIVE_CHECK`,
+/// What the environment says, read and checked once at init:
+/// `TIM_ROTATION_TARGETS` (the only UserSig secrets rotated, each with its
+/// key secret; `TIM_KEY_SECRET_ID` is not read), `USERSIG_VALIDITY_DAYS`, `MIN_VALIDITY_HOURS`, `LIVE_CHECK`,
 /// `TIM_ENDPOINT` / `TIM_REGION` and `METRICS_NAMESPACE`.
 #[derive(Debug)]
 pub struct Settings {
@@ -76,30 +75,29 @@ impl<S: SecretStore + 'static> Function for Rotator<S> {
 mod tests {
     use super::*;
 
+    const TARGETS: (&str, &str) = (
+        "TIM_ROTATION_TARGETS",
+        "tencent-chat/usersig=tencent-chat/key",
+    );
+
     #[test]
     fn settings_are_the_config_plus_the_http_client() {
-        let env = Env::from_pairs([
-            ("TIM_KEY_SECRET_ID", "tencent-chat/key"),
-            ("LIVE_CHECK", "no"),
-        ]);
+        let env = Env::from_pairs([TARGETS, ("LIVE_CHECK", "no")]);
         let settings = Settings::from_env(&env).unwrap();
         assert_eq!(
-            settings.config.key_secret_id.as_deref(),
-            Some("tencent-chat/key")
+            settings.config.targets.targets()[0].key_secret_id,
+            "tencent-chat/key"
         );
         assert!(!settings.config.live_check);
         assert_eq!(settings.metrics.namespace(), "TencentChat");
 
-        let env = Env::from_pairs([
-            ("TIM_KEY_SECRET_ID", "k"),
-            ("METRICS_NAMESPACE", "AWS/Chat"),
-        ]);
+        let env = Env::from_pairs([TARGETS, ("METRICS_NAMESPACE", "AWS/Chat")]);
         match Settings::from_env(&env) {
             Err(StartupError::Config(e)) => assert_eq!(e.variable, "METRICS_NAMESPACE"),
             other => panic!("{other:?}"),
         }
 
-        let env = Env::from_pairs([("TIM_KEY_SECRET_ID", "k"), ("TIM_REGION", "mars")]);
+        let env = Env::from_pairs([TARGETS, ("TIM_REGION", "mars")]);
         match Settings::from_env(&env) {
             Err(StartupError::Config(e)) => assert_eq!(e.variable, "TIM_REGION"),
             other => panic!("{other:?}"),
@@ -107,9 +105,19 @@ mod tests {
     }
 
     #[test]
-    fn the_fallback_key_secret_is_optional() {
-        let settings = Settings::from_env(&Env::from_pairs([("LIVE_CHECK", "yes")])).unwrap();
-        assert_eq!(settings.config.key_secret_id, None);
-        assert!(settings.config.live_check);
+    fn the_cold_start_fails_without_rotation_targets_even_with_a_key_secret() {
+        // TIM_KEY_SECRET_ID (the old fallback) is not read: no secret is
+        // rotated with a key that no pair names.
+        let env = Env::from_pairs([("TIM_KEY_SECRET_ID", "tencent-chat/key")]);
+        match Settings::from_env(&env) {
+            Err(StartupError::Config(e)) => {
+                assert_eq!(e.variable, "TIM_ROTATION_TARGETS");
+                assert!(
+                    e.to_string().starts_with("TIM_ROTATION_TARGETS: required"),
+                    "{e}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

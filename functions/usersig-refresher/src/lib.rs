@@ -7,6 +7,7 @@ pub mod lambda;
 pub mod pending;
 pub mod rotation;
 pub mod store;
+pub mod targets;
 
 pub use config::Config;
 pub use error::RotationError;
@@ -14,3 +15,4 @@ pub use event::{RotationEvent, Step};
 pub use pending::PendingFault;
 pub use rotation::{Outcome, Rotator, StepReport};
 pub use store::{SecretMetadata, SecretStore, StoreError};
+pub use targets::{RotationTarget, RotationTargets, SecretRef};

@@ -1,7 +1,9 @@
 //! The four rotation steps, as AWS's rotation templates run them.
 //!
-//! Before every step: describe the secret; rotation must be enabled and the
-//! token must be a version of the secret; a token already staged AWSCURRENT
+//! Before every step: the secret must be one of `TIM_ROTATION_TARGETS`
+//! (checked on the event's `SecretId`, then on what DescribeSecret says,
+//! before anything else is read or written); rotation must be enabled and
+//! the token must be a version of the secret; a token already staged AWSCURRENT
 //! means the step already happened (return quietly); otherwise the token
 //! must be staged AWSPENDING. Every step is idempotent: Secrets Manager
 //! retries steps, and a replay ends in the same state.
@@ -27,10 +29,6 @@ mod keys;
 mod stale;
 #[path = "test_step.rs"]
 mod test_step;
-
-/// The tag of a UserSig secret whose value is its app's key secret (id or
-/// ARN). Untagged secrets use `TIM_KEY_SECRET_ID`.
-pub const KEY_SECRET_TAG: &str = "tim:key-secret";
 
 /// What a step did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -131,11 +129,7 @@ impl<S: SecretStore> Rotator<S> {
             }
         };
 
-        let metadata = self
-            .store
-            .describe(secret_id)
-            .await
-            .map_err(sm_error(secret_id))?;
+        let (metadata, key_id) = self.served(step, secret_id).await?;
         if !metadata.rotation_enabled {
             return Err(RotationError::RotationNotEnabled {
                 secret_id: secret_id.to_owned(),
@@ -165,10 +159,7 @@ impl<S: SecretStore> Rotator<S> {
         }
 
         let outcome = match step {
-            Step::Create => {
-                let key_id = self.key_secret_id(secret_id, &metadata)?;
-                self.create(event, &key_id).await?
-            }
+            Step::Create => self.create(event, &key_id).await?,
             Step::Set => {
                 tracing::info!(
                     secret_id,
@@ -177,13 +168,45 @@ impl<S: SecretStore> Rotator<S> {
                 );
                 Outcome::NothingToSet
             }
-            Step::Test => {
-                let key_id = self.key_secret_id(secret_id, &metadata)?;
-                self.test(secret_id, token, &key_id, deadline).await?
-            }
+            Step::Test => self.test(secret_id, token, &key_id, deadline).await?,
             Step::Finish => self.finish(secret_id, token, &metadata).await?,
         };
         Ok(report(outcome))
+    }
+
+    /// The secret's metadata and its key secret (from `TIM_ROTATION_TARGETS`),
+    /// or [`RotationError::SecretNotServed`]: an event whose `SecretId`
+    /// cannot be a served secret is refused without any call; any other is
+    /// described, and its ARN or name must be a served one exactly. Nothing
+    /// but DescribeSecret happens before this.
+    async fn served(
+        &self,
+        step: Step,
+        secret_id: &str,
+    ) -> Result<(SecretMetadata, String), RotationError> {
+        let targets = &self.config.targets;
+        // Logged with the other failures (`rotation step failed`, error_type).
+        let refuse = |arn: Option<&str>| RotationError::SecretNotServed {
+            secret_id: secret_id.to_owned(),
+            arn: arn.map(str::to_owned),
+            step,
+            served: targets.targets().len(),
+        };
+        if !targets.may_serve(secret_id) {
+            return Err(refuse(None));
+        }
+        let metadata = self
+            .store
+            .describe(secret_id)
+            .await
+            .map_err(sm_error(secret_id))?;
+        match targets.key_for(&metadata) {
+            Some(key_id) => {
+                let key_id = key_id.to_owned();
+                Ok((metadata, key_id))
+            }
+            None => Err(refuse(metadata.arn.as_deref())),
+        }
     }
 
     /// createSecret: sign a new UserSig from the key secret and store it

@@ -43,6 +43,22 @@ struct Fake {
     stripped_before_put: Arc<Mutex<Option<String>>>,
     /// GetSecretValue calls, by secret id.
     reads: Arc<Mutex<HashMap<String, usize>>>,
+    /// Every call, as `Operation id` (ids as the caller gave them).
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+/// The ARN the fake gives the secret named `name`.
+fn arn_of(name: &str) -> String {
+    format!("arn:aws:secretsmanager:us-east-1:123456789012:secret:{name}-AbCdEf")
+}
+
+/// A secret id as the fake stores it: its name (an ARN of [`arn_of`]
+/// resolves to the name, as Secrets Manager accepts either).
+fn name_of(secret_id: &str) -> &str {
+    secret_id
+        .strip_prefix("arn:aws:secretsmanager:us-east-1:123456789012:secret:")
+        .and_then(|rest| rest.strip_suffix("-AbCdEf"))
+        .unwrap_or(secret_id)
 }
 
 fn not_found(operation: &'static str) -> StoreError {
@@ -88,6 +104,17 @@ impl Fake {
         secret.tags.insert(key.to_owned(), value.to_owned());
     }
 
+    fn record(&self, operation: &str, secret_id: &str) {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("{operation} {secret_id}"));
+    }
+
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+
     fn reads_of(&self, id: &str) -> usize {
         self.reads.lock().unwrap().get(id).copied().unwrap_or(0)
     }
@@ -111,6 +138,8 @@ impl Fake {
 
 impl SecretStore for Fake {
     async fn describe(&self, secret_id: &str) -> Result<SecretMetadata, StoreError> {
+        self.record("DescribeSecret", secret_id);
+        let secret_id = name_of(secret_id);
         if let Some(kind) = *self.fail_describe.lock().unwrap() {
             return Err(StoreError::new(
                 "DescribeSecret",
@@ -132,7 +161,8 @@ impl SecretStore for Fake {
                 .iter()
                 .map(|(id, (_, stages))| (id.clone(), stages.clone()))
                 .collect(),
-            tags: secret.tags.clone(),
+            arn: Some(arn_of(secret_id)),
+            name: Some(secret_id.to_owned()),
         })
     }
 
@@ -142,6 +172,8 @@ impl SecretStore for Fake {
         version_id: Option<&str>,
         stage: &str,
     ) -> Result<String, StoreError> {
+        self.record("GetSecretValue", secret_id);
+        let secret_id = name_of(secret_id);
         *self
             .reads
             .lock()
@@ -169,6 +201,8 @@ impl SecretStore for Fake {
         value: &str,
         rotation_token: Option<&str>,
     ) -> Result<(), StoreError> {
+        self.record("PutSecretValue", secret_id);
+        let secret_id = name_of(secret_id);
         self.rotation_tokens
             .lock()
             .unwrap()
@@ -211,6 +245,8 @@ impl SecretStore for Fake {
         move_to: Option<&str>,
         remove_from: Option<&str>,
     ) -> Result<(), StoreError> {
+        self.record("UpdateSecretVersionStage", secret_id);
+        let secret_id = name_of(secret_id);
         let mut secrets = self.secrets.lock().unwrap();
         let secret = secrets
             .get_mut(secret_id)
@@ -248,9 +284,14 @@ impl SecretStore for Fake {
     }
 }
 
+/// `TIM_ROTATION_TARGETS` of the single-app tests.
+fn targets(text: &str) -> crate::targets::RotationTargets {
+    crate::targets::RotationTargets::parse(text).unwrap()
+}
+
 fn config(live_check: bool) -> Config {
     Config {
-        key_secret_id: Some(KEY_ID.into()),
+        targets: targets(&format!("{SECRET_ID}={KEY_ID}")),
         usersig_validity_secs: 30 * 86_400,
         min_validity_secs: 24 * 3_600,
         live_check,
@@ -828,7 +869,11 @@ async fn test_and_finish_report_usersig_hours_left() {
     );
 }
 
-// Several apps: each UserSig secret's key secret from its tag.
+// Several apps: each UserSig secret's key secret from TIM_ROTATION_TARGETS.
+
+/// The tag that chose the key secret before `TIM_ROTATION_TARGETS`: an
+/// attacker can set it, so it now chooses nothing.
+const KEY_SECRET_TAG: &str = "tim:key-secret";
 
 const APP_B: u64 = 1_400_000_002;
 const KEY_B_ID: &str = "tencent-chat/app-b/key";
@@ -841,14 +886,19 @@ fn key_b_json() -> String {
     )
 }
 
-/// A rotator whose `TIM_KEY_SECRET_ID` is `fallback`.
-fn rotator_with_fallback(fake: &Fake, fallback: Option<&str>) -> Rotator<Fake> {
-    rotator_with_clock(fake, fallback, Arc::new(FixedClock(NOW)))
+/// Both apps served: `TIM_ROTATION_TARGETS` pairs each with its key.
+fn both_apps() -> String {
+    format!("{SECRET_ID}={KEY_ID},{SECRET_B_ID}={KEY_B_ID}")
 }
 
-fn rotator_with_clock(fake: &Fake, fallback: Option<&str>, clock: Arc<dyn Clock>) -> Rotator<Fake> {
+/// A rotator serving exactly `targets`.
+fn rotator_for(fake: &Fake, targets_env: &str) -> Rotator<Fake> {
+    rotator_with_clock(fake, targets_env, Arc::new(FixedClock(NOW)))
+}
+
+fn rotator_with_clock(fake: &Fake, targets_env: &str, clock: Arc<dyn Clock>) -> Rotator<Fake> {
     let config = Config {
-        key_secret_id: fallback.map(str::to_owned),
+        targets: targets(targets_env),
         ..config(false)
     };
     Rotator::new(
@@ -869,11 +919,12 @@ impl Clock for Moving {
     }
 }
 
-/// `fixture()`'s app (tagged with its key secret) plus app B, tagged, both
-/// mid-rotation.
+/// `fixture()`'s app plus app B, both mid-rotation, both tagged (the tags
+/// the stack used to set) with a key secret that does not exist: the
+/// mapping alone chooses the key.
 fn two_apps() -> Fake {
     let fake = fixture();
-    fake.tag(SECRET_ID, KEY_SECRET_TAG, KEY_ID);
+    fake.tag(SECRET_ID, KEY_SECRET_TAG, "no-such-key-secret");
     fake.put(KEY_B_ID, "kb1", Some(&key_b_json()), &[AWSCURRENT], false);
     fake.put(
         SECRET_B_ID,
@@ -883,7 +934,7 @@ fn two_apps() -> Fake {
         true,
     );
     fake.put(SECRET_B_ID, TOKEN_B, None, &[AWSPENDING], true);
-    fake.tag(SECRET_B_ID, KEY_SECRET_TAG, &format!(" {KEY_B_ID} "));
+    fake.tag(SECRET_B_ID, KEY_SECRET_TAG, KEY_ID);
     fake
 }
 
@@ -899,11 +950,12 @@ fn current_usersig(fake: &Fake, secret_id: &str) -> UserSigSecret {
 }
 
 #[tokio::test]
-async fn two_tagged_secrets_rotate_each_with_its_own_key_read_once_a_version() {
+async fn two_mapped_secrets_rotate_each_with_its_mapped_key_read_once_a_version() {
     let fake = two_apps();
     let clock = Arc::new(Moving(NOW.into()));
-    // The fallback names a key secret that does not exist: tags win.
-    let rotator = rotator_with_clock(&fake, Some("no-such-key-secret"), clock.clone());
+    // B's tag names A's key secret, A's one that does not exist: the
+    // mapping wins.
+    let rotator = rotator_with_clock(&fake, &both_apps(), clock.clone());
     for step in STEPS {
         for (secret_id, token) in [(SECRET_ID, TOKEN), (SECRET_B_ID, TOKEN_B)] {
             rotator
@@ -954,45 +1006,106 @@ async fn two_tagged_secrets_rotate_each_with_its_own_key_read_once_a_version() {
     assert_eq!(fake.reads_of(KEY_B_ID), 2);
 }
 
-#[tokio::test]
-async fn an_untagged_secret_uses_tim_key_secret_id_and_without_it_fails_naming_both() {
-    let fake = fixture();
-    for step in STEPS {
-        rotator_with_fallback(&fake, Some(KEY_ID))
-            .handle(&event(step), deadline())
-            .await
-            .unwrap();
-    }
-    assert_eq!(current_usersig(&fake, SECRET_ID).sdkappid, 1_400_000_000);
+const EVIL_ID: &str = "tencent-chat/evil/usersig";
 
-    let fake = fixture();
-    let before = fake.snapshot(SECRET_ID);
-    let rotator = rotator_with_fallback(&fake, None);
-    for step in ["createSecret", "testSecret"] {
-        let err = rotator.handle(&event(step), deadline()).await.unwrap_err();
-        assert_eq!(err.error_type(), "KeySecretNotConfigured", "{step}: {err}");
-        assert!(!err.is_retryable());
-        let message = err.to_string();
-        assert!(
-            message.contains("TIM_KEY_SECRET_ID")
-                && message.contains("tim:key-secret")
-                && message.contains(SECRET_ID),
-            "{message}"
-        );
-    }
-    assert_eq!(fake.snapshot(SECRET_ID), before, "nothing changed");
-    assert_eq!(fake.reads_of(KEY_ID), 0);
-    // setSecret needs no key.
-    assert_eq!(
-        run(&rotator, "setSecret").await.unwrap(),
-        Outcome::NothingToSet
+/// The attack of issue 18 §1: a secret of the attacker's making, tagged with
+/// app A's key secret and SDKAppID, holding no UserSig (so the cross-app
+/// check would pass), rotation started; in `state` the token is AWSPENDING,
+/// or AWSPENDING and AWSCURRENT (an "interrupted finish" a finishSecret
+/// would complete by writing).
+fn with_evil_secret(interrupted_finish: bool) -> Fake {
+    let fake = two_apps();
+    fake.put(EVIL_ID, "evil-old", Some("{}"), &[AWSCURRENT], true);
+    let stages: &[&str] = if interrupted_finish {
+        &[AWSPENDING, AWSCURRENT]
+    } else {
+        &[AWSPENDING]
+    };
+    fake.put(EVIL_ID, TOKEN, None, stages, true);
+    fake.tag(EVIL_ID, KEY_SECRET_TAG, KEY_ID);
+    fake.tag(EVIL_ID, "tim:sdkappid", "1400000000");
+    fake
+}
+
+#[tokio::test]
+async fn an_unserved_secret_is_refused_at_every_step_before_any_read_or_write() {
+    // The event names the secret by ARN (what Secrets Manager sends) or by
+    // name; the targets name the served secrets by name or by ARN.
+    let by_arn = format!(
+        "{}={KEY_ID},{}={KEY_B_ID}",
+        arn_of(SECRET_ID),
+        arn_of(SECRET_B_ID)
     );
+    for targets_env in [both_apps(), by_arn] {
+        for event_id in [arn_of(EVIL_ID), EVIL_ID.to_owned()] {
+            for interrupted_finish in [false, true] {
+                let fake = with_evil_secret(interrupted_finish);
+                let before = fake.snapshot(EVIL_ID);
+                let rotator = rotator_for(&fake, &targets_env);
+                for step in STEPS {
+                    let case = format!("{targets_env} / {event_id} / {step}");
+                    let err = rotator
+                        .handle(&event_for(step, &event_id, TOKEN), deadline())
+                        .await
+                        .unwrap_err();
+                    assert_eq!(err.error_type(), "SecretNotServed", "{case}: {err}");
+                    assert!(!err.is_retryable(), "{case}");
+                    let message = err.to_string();
+                    assert!(
+                        message.contains(&event_id)
+                            && message.contains("TIM_ROTATION_TARGETS")
+                            && message.contains(step),
+                        "{case}: {message}"
+                    );
+                }
+                // An ARN no entry can be is refused without a call; a name
+                // is only described (to learn its ARN and name).
+                let expected: Vec<String> = if event_id.starts_with("arn:") {
+                    vec![]
+                } else {
+                    vec![format!("DescribeSecret {EVIL_ID}"); 4]
+                };
+                assert_eq!(fake.calls(), expected, "{targets_env} / {event_id}");
+                assert_eq!(fake.reads_of(KEY_ID), 0, "no key read");
+                assert!(fake.rotation_tokens.lock().unwrap().is_empty(), "no put");
+                assert_eq!(fake.snapshot(EVIL_ID), before, "nothing written");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn served_secrets_rotate_whether_event_and_targets_use_names_or_arns() {
+    for (targets_env, event_id) in [
+        (format!("{}={KEY_ID}", arn_of(SECRET_ID)), arn_of(SECRET_ID)),
+        (
+            format!("{}={KEY_ID}", arn_of(SECRET_ID)),
+            SECRET_ID.to_owned(),
+        ),
+        (format!("{SECRET_ID}={}", arn_of(KEY_ID)), arn_of(SECRET_ID)),
+        (format!("{SECRET_ID}={KEY_ID}"), SECRET_ID.to_owned()),
+    ] {
+        let fake = fixture();
+        let rotator = rotator_for(&fake, &targets_env);
+        for step in STEPS {
+            rotator
+                .handle(&event_for(step, &event_id, TOKEN), deadline())
+                .await
+                .unwrap_or_else(|e| panic!("{targets_env} / {event_id} / {step}: {e}"));
+        }
+        assert_eq!(
+            fake.snapshot(SECRET_ID)[TOKEN].1,
+            vec![AWSCURRENT.to_owned()],
+            "{targets_env} / {event_id}"
+        );
+        assert_eq!(current_usersig(&fake, SECRET_ID).sdkappid, 1_400_000_000);
+    }
 }
 
 #[tokio::test]
 async fn a_key_secret_of_another_app_never_signs_a_secret_holding_this_apps_usersig() {
     let fake = two_apps();
-    // App 1400000000's secret holds its UserSig, but its tag names B's key.
+    // App 1400000000's secret holds its UserSig, but its pair names B's key.
     fake.put(
         SECRET_ID,
         "old",
@@ -1000,9 +1113,9 @@ async fn a_key_secret_of_another_app_never_signs_a_secret_holding_this_apps_user
         &[AWSCURRENT],
         true,
     );
-    fake.tag(SECRET_ID, KEY_SECRET_TAG, KEY_B_ID);
     let before = fake.snapshot(SECRET_ID);
-    let err = run(&rotator_with_fallback(&fake, Some(KEY_ID)), "createSecret")
+    let misconfigured = format!("{SECRET_ID}={KEY_B_ID}");
+    let err = run(&rotator_for(&fake, &misconfigured), "createSecret")
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "KeySecretForAnotherApp", "{err}");

@@ -19,8 +19,10 @@ pub struct SecretMetadata {
     pub rotation_enabled: bool,
     /// `VersionIdsToStages`.
     pub versions: BTreeMap<String, Vec<String>>,
-    /// `Tags` (key → value); `tim:key-secret` names the app's key secret.
-    pub tags: BTreeMap<String, String>,
+    /// `ARN`: what a full-ARN entry of `TIM_ROTATION_TARGETS` is compared with.
+    pub arn: Option<String>,
+    /// `Name`: what a name entry of `TIM_ROTATION_TARGETS` is compared with.
+    pub name: Option<String>,
 }
 
 impl SecretMetadata {
@@ -136,11 +138,8 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
                         .collect()
                 })
                 .unwrap_or_default(),
-            tags: out
-                .tags()
-                .iter()
-                .filter_map(|tag| Some((tag.key()?.to_owned(), tag.value()?.to_owned())))
-                .collect(),
+            arn: out.arn,
+            name: out.name,
         })
     }
 

@@ -56,7 +56,10 @@ pub fn now() -> u64 {
 pub struct Fixture {
     pub sm: aws_sdk_secretsmanager::Client,
     pub key_id: String,
+    /// The UserSig secret's name (the events name it so).
     pub secret_id: String,
+    /// Its full ARN, as DescribeSecret (and Secrets Manager's events) give it.
+    pub secret_arn: String,
     pub first_version: String,
     pub token: String,
 }
@@ -86,6 +89,7 @@ impl Fixture {
             sm,
             key_id,
             secret_id,
+            secret_arn: created.arn.unwrap(),
             first_version,
             token: String::new(),
         };
@@ -150,7 +154,10 @@ impl Fixture {
 
     pub fn config(&self, live_check: bool, endpoint: Option<&str>) -> Config {
         let mut env = vec![
-            ("TIM_KEY_SECRET_ID", self.key_id.clone()),
+            (
+                "TIM_ROTATION_TARGETS",
+                format!("{}={}", self.secret_id, self.key_id),
+            ),
             ("LIVE_CHECK", live_check.to_string()),
         ];
         env.extend(endpoint.map(|e| ("TIM_ENDPOINT", e.to_owned())));
