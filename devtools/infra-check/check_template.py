@@ -107,6 +107,8 @@ FUNCTIONS = {
                 "Fn::FindInMap": ["RotationInterval", {"Ref": "RotationIntervalDays"}, "MinValidityHours"]
             },
             "LIVE_CHECK": "true",
+            # Which TIM_ROTATION_TARGET_<id> the refresher reads: every app.
+            "TIM_ROTATION_APPS": ",".join(APPS),
             **{f"TIM_ROTATION_TARGET_{app}": {"Fn::Sub": f"tencent-chat/{app}/usersig=tencent-chat/{app}/key"}
                for app in APPS},
             **METRICS_ENV,

@@ -36,11 +36,40 @@ pub struct Config {
     pub client: ClientConfig,
 }
 
+/// The app ids whose `TIM_ROTATION_TARGET_<id>` pairs are read when
+/// `TIM_ROTATION_TARGETS` is unset.
+pub const ROTATION_APPS_ENV: &str = "TIM_ROTATION_APPS";
+
+/// Every `TIM_ROTATION_TARGET_<id>` of `TIM_ROTATION_APPS`, one pair each.
+fn per_app_targets(env: &Env) -> Result<RotationTargets, ConfigError> {
+    let mut pairs = Vec::new();
+    for id in env.list(ROTATION_APPS_ENV) {
+        let variable = format!("TIM_ROTATION_TARGET_{id}");
+        let pair = env
+            .get(&variable)
+            .ok_or_else(|| ConfigError::new(ROTATION_APPS_ENV, format!("{variable} is not set")))?;
+        if pair.contains(',') {
+            return Err(ConfigError::new(
+                ROTATION_APPS_ENV,
+                format!("{variable} holds more than one pair"),
+            ));
+        }
+        pairs.push(pair);
+    }
+    RotationTargets::parse(&pairs.join(","))
+        .map_err(|problem| ConfigError::new(ROTATION_APPS_ENV, problem))
+}
+
 impl Config {
     /// Reads every variable through the shared configuration layer; the
     /// error names the first missing or unusable one.
     pub fn read(env: &Env) -> Result<Self, ConfigError> {
-        let targets = env
+        let targets = match (env.get(ROTATION_TARGETS_ENV), env.get(ROTATION_APPS_ENV)) {
+            // The stack's form: CloudFormation cannot build one list of pairs
+            // over SdkAppIds, so it sets TIM_ROTATION_APPS (the ids) and one
+            // TIM_ROTATION_TARGET_<id> pair per app (Fn::ForEach).
+            (None, Some(_)) => per_app_targets(env)?,
+            _ => env
             .required(
                 ROTATION_TARGETS_ENV,
                 "the UserSig secrets to rotate, each with its key secret: <UserSig secret ARN or name>=<key secret ARN or name>,…",
@@ -48,7 +77,8 @@ impl Config {
             .and_then(|text| {
                 RotationTargets::parse(&text)
                     .map_err(|problem| ConfigError::new(ROTATION_TARGETS_ENV, problem))
-            })?;
+            })?,
+        };
         let validity_days = env.positive(VALIDITY_DAYS_ENV, DEFAULT_VALIDITY_DAYS)?;
         if validity_days > MAX_VALIDITY_DAYS {
             return Err(ConfigError::new(
@@ -150,6 +180,39 @@ mod tests {
             assert_eq!(err.variable, variable);
             assert!(err.to_string().starts_with(variable), "{err}");
         }
+    }
+
+    #[test]
+    fn the_stacks_per_app_pairs_are_read_through_the_app_list() {
+        let env = Env::from_pairs([
+            ("TIM_ROTATION_APPS", "1,2"),
+            (
+                "TIM_ROTATION_TARGET_1",
+                "tencent-chat/1/usersig=tencent-chat/1/key",
+            ),
+            (
+                "TIM_ROTATION_TARGET_2",
+                "tencent-chat/2/usersig=tencent-chat/2/key",
+            ),
+        ]);
+        let c = Config::read(&env).unwrap();
+        let keys: Vec<&str> = c
+            .targets
+            .targets()
+            .iter()
+            .map(|t| t.key_secret_id.as_str())
+            .collect();
+        assert_eq!(keys, ["tencent-chat/1/key", "tencent-chat/2/key"]);
+        let missing = Env::from_pairs([
+            ("TIM_ROTATION_APPS", "1,2"),
+            (
+                "TIM_ROTATION_TARGET_1",
+                "tencent-chat/1/usersig=tencent-chat/1/key",
+            ),
+        ]);
+        let e = Config::read(&missing).unwrap_err();
+        assert_eq!(e.variable, "TIM_ROTATION_APPS");
+        assert!(e.to_string().contains("TIM_ROTATION_TARGET_2"), "{e}");
     }
 
     #[test]
