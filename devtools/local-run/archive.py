@@ -56,9 +56,6 @@ def cmd_inject_odd_values(args) -> None:
         status, body = post_json(url, {"sdkappid": args.sdkappid, "date": day, "field": field, "value": value})
         if status == 200:
             shown.append(f"{field}={json.dumps(value)}")
-        elif value is None and status == 400:
-            # The emulator takes strings and numbers only until it learns null.
-            shown.append(f"{field}=null refused by the emulator ({body.get('error')}): not injected")
         else:
             raise CheckFailed(f"inject-odd-values: {field}={value!r}: HTTP {status} {body}")
     check(bool(shown), "odd values injected", "inject-odd-values: nothing injected")

@@ -90,14 +90,16 @@ pub(crate) async fn handle(state: &State, request: Request<Incoming>) -> HttpRes
                 Ok(change) => change,
                 Err(reason) => return error(StatusCode::BAD_REQUEST, reason),
             };
-            // Tencent's values are strings; a number is taken as its text.
+            // Tencent's values are strings; a number is taken as its text,
+            // and null is served as null (an odd answer for clients).
             let value = match change.value {
-                Value::String(text) => text,
-                Value::Number(n) => n.to_string(),
+                Value::String(text) => Some(text),
+                Value::Number(n) => Some(n.to_string()),
+                Value::Null => None,
                 _ => {
                     return error(
                         StatusCode::BAD_REQUEST,
-                        "value must be a string or a number".into(),
+                        "value must be a string, a number or null".into(),
                     );
                 }
             };

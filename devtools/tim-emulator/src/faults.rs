@@ -27,7 +27,8 @@ pub enum Fault {
     Result(ResultFault),
 }
 
-/// How [`Fault::Result`] changes a successful answer's `Result`.
+/// How [`Fault::Result`] changes a successful answer's data: getappinfo's
+/// `Result`, or the push statistics' `Results`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResultFault {
     /// No `Result` member at all.
@@ -64,17 +65,23 @@ impl ResultFault {
         let Some(envelope) = value.as_object_mut() else {
             return;
         };
+        // getappinfo's data is `Result`, the push statistics' `Results`.
+        let member = if envelope.contains_key("Results") {
+            "Results"
+        } else {
+            "Result"
+        };
         match self {
-            Self::Missing => drop(envelope.remove("Result")),
+            Self::Missing => drop(envelope.remove(member)),
             Self::NotAList => {
                 let first = envelope
-                    .get("Result")
+                    .get(member)
                     .and_then(|r| r.get(0))
                     .cloned()
                     .unwrap_or_default();
-                envelope.insert("Result".into(), first);
+                envelope.insert(member.into(), first);
             }
-            Self::Empty => drop(envelope.insert("Result".into(), serde_json::json!([]))),
+            Self::Empty => drop(envelope.insert(member.into(), serde_json::json!([]))),
             Self::OnlyRequestedFields => {
                 let asked: Vec<&str> = body
                     .get("RequestField")

@@ -147,16 +147,17 @@ pub fn day_row(sdkappid: u64, date: NaiveDate) -> BTreeMap<String, String> {
     row
 }
 
+/// One day's overridden values: text, or `None` for a JSON null (Tencent
+/// documents strings; tests use null to check clients survive one).
+type DayOverrides = BTreeMap<String, Option<String>>;
+
 /// Values tests set for a day, on top of the generated ones. A field the
 /// generator does not know is added to the row (to test unknown fields).
 #[derive(Debug, Default)]
-pub(crate) struct Overrides(Mutex<BTreeMap<(u64, NaiveDate), BTreeMap<String, String>>>);
+pub(crate) struct Overrides(Mutex<BTreeMap<(u64, NaiveDate), DayOverrides>>);
 
 impl Overrides {
-    fn with<R>(
-        &self,
-        f: impl FnOnce(&mut BTreeMap<(u64, NaiveDate), BTreeMap<String, String>>) -> R,
-    ) -> R {
+    fn with<R>(&self, f: impl FnOnce(&mut BTreeMap<(u64, NaiveDate), DayOverrides>) -> R) -> R {
         let mut map = self
             .0
             .lock()
@@ -164,7 +165,7 @@ impl Overrides {
         f(&mut map)
     }
 
-    pub(crate) fn set(&self, sdkappid: u64, date: NaiveDate, field: String, value: String) {
+    pub(crate) fn set(&self, sdkappid: u64, date: NaiveDate, field: String, value: Option<String>) {
         self.with(|m| m.entry((sdkappid, date)).or_default().insert(field, value));
     }
 
@@ -172,7 +173,7 @@ impl Overrides {
         self.with(BTreeMap::clear);
     }
 
-    fn of(&self, sdkappid: u64, date: NaiveDate) -> BTreeMap<String, String> {
+    fn of(&self, sdkappid: u64, date: NaiveDate) -> DayOverrides {
         self.with(|m| m.get(&(sdkappid, date)).cloned().unwrap_or_default())
     }
 }
@@ -188,8 +189,16 @@ pub(crate) fn answer(
     let rows: Vec<Value> = days_covered(today)
         .into_iter()
         .map(|date| {
-            let mut row = day_row(sdkappid, date);
-            row.extend(overrides.of(sdkappid, date));
+            let mut row: BTreeMap<String, Value> = day_row(sdkappid, date)
+                .into_iter()
+                .map(|(name, value)| (name, Value::String(value)))
+                .collect();
+            row.extend(
+                overrides
+                    .of(sdkappid, date)
+                    .into_iter()
+                    .map(|(name, value)| (name, value.map_or(Value::Null, Value::String))),
+            );
             let row: Map<String, Value> = row
                 .into_iter()
                 .filter(|(name, _)| {
@@ -198,7 +207,6 @@ pub(crate) fn answer(
                             .as_ref()
                             .is_none_or(|wanted| wanted.contains(name))
                 })
-                .map(|(name, value)| (name, Value::String(value)))
                 .collect();
             Value::Object(row)
         })

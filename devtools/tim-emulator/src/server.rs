@@ -193,7 +193,12 @@ impl Emulator {
     ) {
         self.state
             .overrides
-            .set(sdkappid, date, field.into(), value.into());
+            .set(sdkappid, date, field.into(), Some(value.into()));
+    }
+
+    /// Serves one getappinfo value of one day as JSON `null`.
+    pub fn set_ops_null(&self, sdkappid: u64, date: NaiveDate, field: impl Into<String>) {
+        self.state.overrides.set(sdkappid, date, field.into(), None);
     }
 
     /// Clears faults, counters and getappinfo overrides.

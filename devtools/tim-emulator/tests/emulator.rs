@@ -192,6 +192,7 @@ async fn set_ops_value_overrides_a_day_until_reset() {
     let day = date(2026, 5, 20);
     emu.set_ops_value(APP, day, "ActiveUserNum", "123");
     emu.set_ops_value(APP, day, "BrandNewField", "x7");
+    emu.set_ops_null(APP, day, "UpMsgNum");
     let answer = call(&client, &emu, APPINFO, json!({})).await;
     let row_of = |answer: &Value, d: &str| {
         answer["Result"]
@@ -205,6 +206,7 @@ async fn set_ops_value_overrides_a_day_until_reset() {
     let row = row_of(&answer, "20260520");
     assert_eq!(row["ActiveUserNum"], "123");
     assert_eq!(row["BrandNewField"], "x7");
+    assert_eq!(row["UpMsgNum"], Value::Null);
     assert_ne!(row_of(&answer, "20260521")["ActiveUserNum"], "123");
     assert!(row_of(&answer, "20260521").get("BrandNewField").is_none());
 

@@ -14,7 +14,7 @@ use crate::push_rows::push_object;
 use crate::source::{App, OpsSource};
 use crate::store::ArchiveStore;
 use crate::summary::{FailedDay, PushSummary};
-use crate::write::DayOutcome;
+use crate::write::{DayOutcome, Guard};
 
 /// The push history: paced pulls, then one object per day pulled.
 pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
@@ -42,7 +42,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
             return (summary, failures, None, Learnt::default());
         }
     };
-    let pulled = pull_history(&app.source, cx.push, cx.deadlines.tencent).await;
+    let pulled = pull_history(&app.source, &app.pacer, cx.push, cx.deadlines.tencent).await;
     let dates: Vec<NaiveDate> = cx.push.dates(pulled.pulled_at);
     summary.days_asked = dates.len();
     summary.first_date = dates.first().copied();
@@ -89,7 +89,16 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
         .map(|(date, object)| (date, cx.layout.push_key(sdkappid, date), object))
         .collect();
     let mut entries = Vec::new();
-    for (date, key, result) in write_days(cx, listing.as_ref(), read, days, &pulled_at).await {
+    let written = write_days(
+        cx,
+        listing.as_ref(),
+        read,
+        days,
+        &pulled_at,
+        Guard::NeverLower,
+    )
+    .await;
+    for (date, key, result) in written {
         match result {
             Ok((DayOutcome::Written, entry)) => {
                 summary.days_written += 1;
@@ -97,6 +106,12 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
             }
             Ok((DayOutcome::Unchanged, entry)) => {
                 summary.days_unchanged += 1;
+                entries.extend(entry.map(|e| (key, e)));
+            }
+            Ok((DayOutcome::KeptArchived { reason }, entry)) => {
+                tracing::warn!(app = %app.name, sdkappid, %date, reason, "push statistics lower than archived (a partial answer): the archived day is kept");
+                summary.days_kept_archived += 1;
+                summary.kept_days.push(FailedDay { date, reason });
                 entries.extend(entry.map(|e| (key, e)));
             }
             Err(reason) => {
@@ -109,10 +124,11 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
         }
     }
     summary.failed_days.sort_by_key(|d| d.date);
-    (
-        summary,
-        failures,
-        Some(sdkappid),
-        Learnt { listing, entries },
-    )
+    summary.kept_days.sort_by_key(|d| d.date);
+    let learnt = Learnt {
+        listing,
+        entries,
+        empty_answers: None,
+    };
+    (summary, failures, Some(sdkappid), learnt)
 }

@@ -11,7 +11,7 @@ use tokio::sync::OnceCell;
 
 use crate::app_push::push_history;
 use crate::archive::{self, DailyObject, Layout};
-use crate::error::Failure;
+use crate::error::{Failure, FailureKind};
 use crate::freshness;
 use crate::index::{self, Entry, Listing, Manifest};
 use crate::input::RunRequest;
@@ -22,7 +22,7 @@ use crate::run::Deadlines;
 use crate::source::{App, OpsSource};
 use crate::store::ArchiveStore;
 use crate::summary::{AppSummary, FailedDay};
-use crate::write::{DayOutcome, Writer};
+use crate::write::{DayOutcome, Guard, Writer};
 
 /// What one app's part leaves for the run's report.
 pub(crate) struct AppOutcome {
@@ -37,11 +37,15 @@ pub(crate) struct AppOutcome {
 pub(crate) struct Learnt {
     pub listing: Option<Listing>,
     pub entries: Vec<(String, Entry)>,
+    /// getappinfo's empty answers in a row, as this run counted them.
+    pub empty_answers: Option<u32>,
 }
 
 /// The run's settings, shared by every app.
 pub(crate) struct Context<'a, A> {
     pub writer: &'a Writer<'a, A>,
+    /// In the raw copies' keys.
+    pub run_id: &'a str,
     pub layout: &'a Layout,
     pub request: &'a RunRequest,
     pub push: PushHistory,
@@ -77,6 +81,13 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
         outcome.failures.extend(failures);
         learnt.push(push_learnt);
     }
+    let summary = &mut outcome.summary;
+    if let (Some(sdkappid), None, false) =
+        (summary.sdkappid, summary.last_date, cx.writer.dry_run())
+    {
+        // No day in the answer: the lag alarm still needs the archive's age.
+        summary.newest_archived_date = cx.writer.newest_day(cx.layout.daily_folder(sdkappid)).await;
+    }
     if let (Some(sdkappid), Some(read), false) = (
         outcome.summary.sdkappid,
         manifest.get(),
@@ -99,7 +110,8 @@ async fn save_manifest<A: ArchiveStore>(
         .to_string();
     let listings: Vec<&Listing> = learnt.iter().filter_map(|l| l.listing.as_ref()).collect();
     let entries = learnt.iter().flat_map(|l| l.entries.iter().cloned());
-    let next = index::next_manifest(read, &listings, entries, &oldest);
+    let empty_answers = learnt.iter().find_map(|l| l.empty_answers);
+    let next = index::next_manifest(read, &listings, entries, &oldest, empty_answers);
     if next == *read {
         return;
     }
@@ -150,7 +162,7 @@ async fn operations<S: OpsSource, A: ArchiveStore>(
     };
     let sdkappid = pulled.sdkappid;
     summary.sdkappid = Some(sdkappid);
-    let raw_key = cx.layout.raw_key(sdkappid, pulled.pulled_at);
+    let raw_key = cx.layout.raw_key(sdkappid, pulled.pulled_at, cx.run_id);
     let raw = std::mem::take(&mut pulled.raw);
     let (learnt, raw_written) = futures::join!(
         operation_days(app, cx, manifest, pulled, outcome),
@@ -177,7 +189,8 @@ async fn operation_days<S: OpsSource, A: ArchiveStore>(
             describe_app(app, Some(sdkappid))
         );
         tracing::error!(app = %app.name, sdkappid, error = %malformed, "malformed answer");
-        outcome.failures.push(Failure::malformed(text));
+        let kind = FailureKind::TencentMalformedAnswer;
+        outcome.failures.push(Failure::of_kind(kind, text));
         summary.error = Some(format!("malformed answer: {malformed}"));
         return Learnt::default();
     }
@@ -187,6 +200,26 @@ async fn operation_days<S: OpsSource, A: ArchiveStore>(
     summary.last_date = pulled.days.keys().next_back().copied();
     summary.expected_newest_date = Some(freshness::expected_newest_day(pulled.pulled_at));
     summary.warnings = freshness::warnings(summary.last_date, pulled.rows, pulled.pulled_at);
+    if pulled.rows == 0 {
+        return empty_answer(app, cx, manifest, sdkappid, outcome).await;
+    }
+    if pulled.days.is_empty() {
+        // Rows, but not one could be placed in a day: Tencent changed how
+        // it sends `Date`. Never a success: nothing would be archived again.
+        let text = format!(
+            "{}: getappinfo answered {} row(s), none with a valid Date (YYYYMMDD); no day written (raw copy kept)",
+            describe_app(app, Some(sdkappid)),
+            pulled.unkeyable_rows
+        );
+        tracing::error!(app = %app.name, sdkappid, rows = pulled.unkeyable_rows, "no row with a valid Date");
+        let kind = FailureKind::TencentUnkeyableRows;
+        outcome.failures.push(Failure::of_kind(kind, text));
+        summary.error = Some(format!(
+            "{} row(s), none with a valid Date",
+            pulled.unkeyable_rows
+        ));
+        return Learnt::default();
+    }
 
     let listing = match (summary.first_date, cx.writer.merge()) {
         (Some(first), false) => {
@@ -214,7 +247,7 @@ async fn operation_days<S: OpsSource, A: ArchiveStore>(
             (date, cx.layout.daily_key(sdkappid, date), object)
         })
         .collect();
-    let results = write_days(cx, listing.as_ref(), read, days, &pulled_at).await;
+    let results = write_days(cx, listing.as_ref(), read, days, &pulled_at, Guard::Replace).await;
 
     let mut entries = Vec::new();
     let summary = &mut outcome.summary;
@@ -241,7 +274,39 @@ async fn operation_days<S: OpsSource, A: ArchiveStore>(
         }
     }
     summary.failed_days.sort_by_key(|d| d.date);
-    Learnt { listing, entries }
+    Learnt {
+        listing,
+        entries,
+        empty_answers: Some(0),
+    }
+}
+
+/// An empty `Result`: a warning the first time, a failure from
+/// [`freshness::EMPTY_ANSWERS_FAIL_AFTER`] answers in a row (counted in
+/// the app's manifest).
+async fn empty_answer<S, A: ArchiveStore>(
+    app: &App<S>,
+    cx: &Context<'_, A>,
+    manifest: &OnceCell<Manifest>,
+    sdkappid: u64,
+    outcome: &mut AppOutcome,
+) -> Learnt {
+    let in_a_row = manifest_of(cx, manifest, sdkappid).await.empty_answers + 1;
+    outcome.summary.empty_answers = in_a_row;
+    if in_a_row >= freshness::EMPTY_ANSWERS_FAIL_AFTER {
+        let text = format!(
+            "{}: getappinfo answered an empty Result in {in_a_row} runs in a row; no day archived",
+            describe_app(app, Some(sdkappid))
+        );
+        tracing::error!(app = %app.name, sdkappid, in_a_row, "empty answers in a row");
+        let kind = FailureKind::TencentEmptyAnswer;
+        outcome.failures.push(Failure::of_kind(kind, text));
+        outcome.summary.error = Some(format!("empty Result in {in_a_row} runs in a row"));
+    }
+    Learnt {
+        empty_answers: Some(in_a_row),
+        ..Learnt::default()
+    }
 }
 
 fn record_raw<S, A: ArchiveStore>(
@@ -280,11 +345,15 @@ pub(crate) async fn write_days<A: ArchiveStore>(
     read: &Manifest,
     days: Vec<(NaiveDate, String, DailyObject)>,
     pulled_at: &str,
+    guard: Guard,
 ) -> Vec<DayWrite> {
     join_all(days.into_iter().map(|(date, key, object)| {
         let stored = Listing::stored(listing, read, &key);
         async move {
-            let result = cx.writer.day(key.clone(), object, pulled_at, stored).await;
+            let result = cx
+                .writer
+                .day(key.clone(), object, pulled_at, stored, guard)
+                .await;
             (date, key, result)
         }
     }))

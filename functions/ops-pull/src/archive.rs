@@ -2,10 +2,16 @@
 //!
 //! ```text
 //! {prefix}/daily/sdkappid={id}/dt={YYYY-MM-DD}/operations.json   JSON Lines, one row a line
-//! {prefix}/raw/sdkappid={id}/pulled_at={YYYYMMDDTHHMMSS.mmmZ}.json.gz   Tencent's body, gzip
+//! {prefix}/raw/sdkappid={id}/pulled_at={YYYYMMDDTHHMMSS.mmmZ}-{run id}.json.gz   Tencent's body, gzip
 //! {prefix}/push/sdkappid={id}/dt={YYYY-MM-DD}/push_statistics.json   JSON Lines (see `push_rows`)
 //! {prefix}/manifest/sdkappid={id}.json   content hashes of the above (see `index`)
+//! {prefix}/runs/event-id={id}.json   a permanent failure of that event (see `ledger`)
 //! ```
+//!
+//! A daily line holds every field of Tencent's row for the day: a known
+//! count is a JSON number or null, never text (Athena's `bigint` columns
+//! would fail the whole partition on text); the original text of a count
+//! that is not a 64-bit integer goes to the line's `malformed` object.
 //!
 //! A daily object's identity is the SHA-256 of its lines without
 //! `pulled_at` (kept in the object's metadata), so that a re-pull of the same
@@ -17,7 +23,7 @@ use std::io::Write;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tim::api::appinfo::AppInfoDay;
+use tim::api::appinfo::{AppInfoDay, OpsValue};
 
 /// `OPS_PREFIX` when unset.
 pub const DEFAULT_PREFIX: &str = "tencent-chat/operations";
@@ -33,6 +39,9 @@ pub const HASH_METADATA_KEY: &str = "content-sha256";
 pub const SDKAPPID_COLUMN: &str = "sdkappid";
 pub const DATE_COLUMN: &str = "date";
 pub const PULLED_AT_COLUMN: &str = "pulled_at";
+/// The original text of counts that are not integers, by Tencent's field
+/// name (only on lines that have one).
+pub const MALFORMED_COLUMN: &str = "malformed";
 
 /// Where objects go under the configured prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,12 +98,21 @@ impl Layout {
         self.under_prefix(format!("manifest/sdkappid={sdkappid}.json"))
     }
 
-    /// Millisecond resolution, no colons (they need escaping in many tools).
-    pub fn raw_key(&self, sdkappid: u64, pulled_at: DateTime<Utc>) -> String {
+    /// Millisecond resolution, no colons (they need escaping in many
+    /// tools), then the run's id: two runs in one millisecond (a manual
+    /// invoke beside the schedule) never collide on `If-None-Match`. The
+    /// time first, so the keys of an app sort by time.
+    pub fn raw_key(&self, sdkappid: u64, pulled_at: DateTime<Utc>, run_id: &str) -> String {
         self.under_prefix(format!(
-            "raw/sdkappid={sdkappid}/pulled_at={}.json.gz",
+            "raw/sdkappid={sdkappid}/pulled_at={}-{run_id}.json.gz",
             pulled_at.format("%Y%m%dT%H%M%S%.3fZ")
         ))
+    }
+
+    /// The ledger entry of one event's permanent failure (see `ledger`).
+    /// Outside the Glue tables' folders.
+    pub fn ledger_key(&self, id: &crate::ledger::RunKey) -> String {
+        self.under_prefix(format!("runs/{id}.json"))
     }
 }
 
@@ -117,8 +135,8 @@ pub type Line = BTreeMap<String, Value>;
 #[derive(Debug, Clone, PartialEq)]
 pub struct DailyObject {
     pub date: NaiveDate,
-    /// Normally one; several only if Tencent sent the same `Date` twice (all
-    /// are kept, in a stable order).
+    /// One for an operations day; a push day has a totals line and one per
+    /// channel (in a stable order).
     lines: Vec<Line>,
 }
 
@@ -130,29 +148,35 @@ pub struct DailyObject {
 pub struct MergeError(String);
 
 impl DailyObject {
-    /// The rows Tencent sent for `date` (normally one).
-    pub fn from_rows<'a>(
-        sdkappid: u64,
-        date: NaiveDate,
-        rows: impl IntoIterator<Item = &'a AppInfoDay>,
-    ) -> Self {
-        let lines: Vec<Line> = rows
-            .into_iter()
-            .map(|row| {
-                let mut line: Line = row
-                    .values
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect();
-                line.insert(SDKAPPID_COLUMN.to_owned(), Value::from(sdkappid));
-                line.insert(
-                    DATE_COLUMN.to_owned(),
-                    Value::from(date.format("%Y-%m-%d").to_string()),
-                );
-                line
-            })
-            .collect();
-        Self::from_lines(date, lines)
+    /// Tencent's row for `date` as one line: counts as numbers or null,
+    /// their odd texts in `malformed`, text fields as text.
+    pub fn from_row(sdkappid: u64, date: NaiveDate, row: &AppInfoDay) -> Self {
+        let mut line = Line::new();
+        let mut malformed = serde_json::Map::new();
+        for (name, value) in &row.values {
+            let json = match value {
+                OpsValue::Number(n) => Value::from(*n),
+                OpsValue::Text(text) => Value::from(text.as_str()),
+                OpsValue::Null => Value::Null,
+                OpsValue::Malformed(text) => {
+                    malformed.insert(name.clone(), Value::from(text.as_str()));
+                    Value::Null
+                }
+            };
+            line.insert(name.clone(), json);
+        }
+        if !malformed.is_empty() {
+            line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(malformed));
+        }
+        line.insert(SDKAPPID_COLUMN.to_owned(), Value::from(sdkappid));
+        line.insert(
+            DATE_COLUMN.to_owned(),
+            Value::from(date.format("%Y-%m-%d").to_string()),
+        );
+        Self {
+            date,
+            lines: vec![line],
+        }
     }
 
     /// Lines built elsewhere (push statistics), in a stable order.
@@ -177,7 +201,25 @@ impl DailyObject {
         };
         let mut line: Line = serde_json::from_str(first).map_err(|e| MergeError(e.to_string()))?;
         line.remove(PULLED_AT_COLUMN);
-        line.extend(new_line.iter().map(|(k, v)| (k.clone(), v.clone())));
+        // The stored odd texts of the fields pulled now are replaced by the
+        // new ones (if any): a count that became a number loses its entry.
+        let mut malformed = match line.remove(MALFORMED_COLUMN) {
+            Some(Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        malformed.retain(|field, _| !new_line.contains_key(field));
+        if let Some(Value::Object(new)) = new_line.get(MALFORMED_COLUMN) {
+            malformed.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        line.extend(
+            new_line
+                .iter()
+                .filter(|(k, _)| k.as_str() != MALFORMED_COLUMN)
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        if !malformed.is_empty() {
+            line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(malformed));
+        }
         Ok(Self {
             date: self.date,
             lines: vec![line],
@@ -253,8 +295,8 @@ mod tests {
             "ops/data/daily/sdkappid=1400000000/dt=2026-11-01/operations.json"
         );
         assert_eq!(
-            layout.raw_key(1400000000, t),
-            "ops/data/raw/sdkappid=1400000000/pulled_at=20261102T060001.234Z.json.gz"
+            layout.raw_key(1400000000, t, "req-1"),
+            "ops/data/raw/sdkappid=1400000000/pulled_at=20261102T060001.234Z-req-1.json.gz"
         );
         assert_eq!(
             layout.push_key(1400000000, d),
@@ -274,20 +316,30 @@ mod tests {
     fn a_line_has_numbers_text_unknown_fields_and_our_columns() {
         let row = day(
             json!({"Date": "20261101", "ActiveUserNum": "2014", "AppName": "demo",
-                             "UpMsgNum": "abc", "NewThing": "5"}),
+                             "UpMsgNum": "abc", "NewThing": "5", "LoginTimes": null,
+                             "MaxOnlineNum": "99999999999999999999", "C2CUpMsgNum": ""}),
         );
-        let object = DailyObject::from_rows(1400000000, date("2026-11-01"), [&row]);
+        let object = DailyObject::from_row(1400000000, date("2026-11-01"), &row);
         let body = object.body("2026-11-02T06:00:01.234Z");
         let text = String::from_utf8(body).unwrap();
         assert!(text.ends_with('\n'));
         assert_eq!(text.lines().count(), 1);
         let line: Value = serde_json::from_str(text.trim_end()).unwrap();
+        // Counts are numbers or null; their odd texts are in `malformed`
+        // (a null has no text to keep).
         assert_eq!(
             line,
-            json!({"ActiveUserNum": 2014, "AppName": "demo", "UpMsgNum": "abc", "NewThing": 5,
+            json!({"ActiveUserNum": 2014, "AppName": "demo", "UpMsgNum": null, "NewThing": 5,
+                   "LoginTimes": null, "MaxOnlineNum": null, "C2CUpMsgNum": null,
+                   "malformed": {"UpMsgNum": "abc", "MaxOnlineNum": "99999999999999999999",
+                                 "C2CUpMsgNum": ""},
                    "sdkappid": 1400000000u64, "date": "2026-11-01",
                    "pulled_at": "2026-11-02T06:00:01.234Z"})
         );
+        let sound = day(json!({"Date": "20261101", "ActiveUserNum": "1"}));
+        let object = DailyObject::from_row(7, date("2026-11-01"), &sound);
+        let line = &object.lines()[0];
+        assert!(!line.contains_key(MALFORMED_COLUMN), "{line:?}");
     }
 
     #[test]
@@ -295,41 +347,30 @@ mod tests {
         let a = day(json!({"Date": "20261101", "ActiveUserNum": "1"}));
         let b = day(json!({"Date": "20261101", "ActiveUserNum": "2"}));
         let d = date("2026-11-01");
-        let first = DailyObject::from_rows(7, d, [&a]);
+        let first = DailyObject::from_row(7, d, &a);
         assert_eq!(
             first.content_sha256(),
-            DailyObject::from_rows(7, d, [&a]).content_sha256()
+            DailyObject::from_row(7, d, &a).content_sha256()
         );
         assert_ne!(first.body("t1"), first.body("t2"));
         assert_ne!(
             first.content_sha256(),
-            DailyObject::from_rows(7, d, [&b]).content_sha256()
+            DailyObject::from_row(7, d, &b).content_sha256()
         );
         assert_ne!(
             first.content_sha256(),
-            DailyObject::from_rows(8, d, [&a]).content_sha256()
+            DailyObject::from_row(8, d, &a).content_sha256()
         );
         assert_eq!(first.content_sha256().len(), 64);
-    }
-
-    #[test]
-    fn a_repeated_date_keeps_both_rows_in_a_stable_order() {
-        let a = day(json!({"Date": "20261101", "LoginTimes": "1"}));
-        let b = day(json!({"Date": "20261101", "LoginTimes": "2"}));
-        let d = date("2026-11-01");
-        let ab = DailyObject::from_rows(7, d, [&a, &b]);
-        let ba = DailyObject::from_rows(7, d, [&b, &a]);
-        assert_eq!(ab, ba);
-        assert_eq!(ab.lines().len(), 2);
     }
 
     #[test]
     fn a_subset_is_merged_over_the_stored_line() {
         let d = date("2026-11-01");
         let full = day(json!({"Date": "20261101", "ActiveUserNum": "1", "LoginTimes": "9"}));
-        let stored = DailyObject::from_rows(7, d, [&full]).body("old");
+        let stored = DailyObject::from_row(7, d, &full).body("old");
         let subset = day(json!({"Date": "20261101", "ActiveUserNum": "2"}));
-        let merged = DailyObject::from_rows(7, d, [&subset])
+        let merged = DailyObject::from_row(7, d, &subset)
             .merged_over(&stored)
             .unwrap();
         let line = &merged.lines()[0];
@@ -337,21 +378,46 @@ mod tests {
         assert_eq!(line["LoginTimes"], json!(9));
         assert!(!line.contains_key(PULLED_AT_COLUMN));
 
-        let unchanged = DailyObject::from_rows(7, d, [&full])
+        let unchanged = DailyObject::from_row(7, d, &full)
             .merged_over(&stored)
             .unwrap();
         assert_eq!(
             unchanged.content_sha256(),
-            DailyObject::from_rows(7, d, [&full]).content_sha256()
+            DailyObject::from_row(7, d, &full).content_sha256()
         );
 
         assert!(
-            DailyObject::from_rows(7, d, [&subset])
+            DailyObject::from_row(7, d, &subset)
                 .merged_over(b"{}\n{}\n")
                 .is_err()
         );
+
+        // A count pulled sound loses its stored odd text; one pulled odd
+        // gains it; the others' entries stay.
+        let odd = day(json!({"Date": "20261101", "ActiveUserNum": "x", "LoginTimes": "y"}));
+        let stored = DailyObject::from_row(7, d, &odd).body("old");
+        let fixed = DailyObject::from_row(7, d, &subset)
+            .merged_over(&stored)
+            .unwrap();
+        assert_eq!(fixed.lines()[0]["ActiveUserNum"], json!(2));
+        assert_eq!(
+            fixed.lines()[0][MALFORMED_COLUMN],
+            json!({"LoginTimes": "y"})
+        );
+        let broken = day(json!({"Date": "20261101", "LoginTimes": "9"}));
+        let both = DailyObject::from_row(7, d, &broken)
+            .merged_over(&stored)
+            .unwrap();
+        assert_eq!(
+            both.lines()[0][MALFORMED_COLUMN],
+            json!({"ActiveUserNum": "x"})
+        );
+        let all_fixed = DailyObject::from_row(7, d, &full)
+            .merged_over(&stored)
+            .unwrap();
+        assert!(!all_fixed.lines()[0].contains_key(MALFORMED_COLUMN));
         assert!(
-            DailyObject::from_rows(7, d, [&subset])
+            DailyObject::from_row(7, d, &subset)
                 .merged_over(b"not json")
                 .is_err()
         );

@@ -5,10 +5,15 @@
 //! | `InvalidInput` | the invocation payload is wrong; nothing was called | no |
 //! | `TencentConfiguration`, `TencentUserSigRejected`, `TencentBadRequest` | a pull failed in a way an operator must fix | no |
 //! | `TencentRetryable`, `TencentNetwork` | a pull failed transiently | yes |
-//! | `TencentMalformedAnswer` | Tencent answered `ErrorCode` 0 without a `Result` list | yes |
+//! | `TencentUnkeyableRows` | getappinfo had rows, none with a valid `Date`: nothing written, raw copy kept | no |
+//! | `TencentMalformedAnswer` | Tencent answered `ErrorCode` 0 without its data (`Result`, `Results`) | yes |
+//! | `TencentEmptyAnswer` | getappinfo's `Result` was empty in two runs in a row | yes |
 //! | `StorageFailed` | pulls succeeded, some S3 writes failed | yes |
 //!
-//! When several things failed, the least retryable one names the run's error.
+//! When several things failed, the least retryable one names the run's
+//! error. A run that fails in a way no retry helps is recorded in the
+//! ledger (see `ledger`), so that Lambda's retries of the same event answer
+//! the same error without calling Tencent again.
 
 use lambda_kit::Diagnostic;
 use tim::ErrorClass;
@@ -35,30 +40,44 @@ pub enum FailureKind {
     TencentRetryable,
     /// The connection to Tencent failed through the retries.
     TencentNetwork,
-    /// Tencent answered `ErrorCode` 0 but `Result` was missing or not a
-    /// list. Retryable: a successful envelope without its data is most
+    /// getappinfo's `Result` had rows but not one with a valid `Date`
+    /// (Tencent changed its format): nothing could be archived, the raw
+    /// copy is kept. Not retryable: the same answer comes again.
+    TencentUnkeyableRows,
+    /// Tencent answered `ErrorCode` 0 but its data (`Result`, `Results`)
+    /// was missing or not a list, or not in the API's shape. Retryable: a successful envelope without its data is most
     /// likely a glitch on Tencent's side, and a retry costs one call and
     /// writes nothing twice; if Tencent changed the API, every retry fails
     /// the same way and the alarms fire all the same.
     TencentMalformedAnswer,
+    /// getappinfo answered an empty `Result` in [`crate::freshness::EMPTY_ANSWERS_FAIL_AFTER`]
+    /// runs in a row (the first is a warning). Retryable: Tencent may
+    /// publish later.
+    TencentEmptyAnswer,
     /// Pulls succeeded, some S3 writes failed.
     StorageFailed,
 }
 
 impl FailureKind {
-    pub const ALL: [FailureKind; 8] = [
+    pub const ALL: [FailureKind; 10] = [
         FailureKind::InvalidInput,
         FailureKind::TencentConfiguration,
         FailureKind::TencentUserSigRejected,
         FailureKind::TencentBadRequest,
         FailureKind::TencentRetryable,
         FailureKind::TencentNetwork,
+        FailureKind::TencentUnkeyableRows,
         FailureKind::TencentMalformedAnswer,
+        FailureKind::TencentEmptyAnswer,
         FailureKind::StorageFailed,
     ];
 
-    /// The kind of a failed pull, from the client's class of the error.
+    /// The kind of a failed pull, from the client's class of the error; an
+    /// answer that is not in the API's shape is a malformed answer.
     pub fn of_pull(error: &tim::Error) -> Self {
+        if matches!(error, tim::Error::Decode { .. }) {
+            return Self::TencentMalformedAnswer;
+        }
         match error.class() {
             ErrorClass::Configuration => Self::TencentConfiguration,
             ErrorClass::UserSigRejected => Self::TencentUserSigRejected,
@@ -77,9 +96,16 @@ impl FailureKind {
             Self::TencentBadRequest => "TencentBadRequest",
             Self::TencentRetryable => "TencentRetryable",
             Self::TencentNetwork => "TencentNetwork",
+            Self::TencentUnkeyableRows => "TencentUnkeyableRows",
             Self::TencentMalformedAnswer => "TencentMalformedAnswer",
+            Self::TencentEmptyAnswer => "TencentEmptyAnswer",
             Self::StorageFailed => "StorageFailed",
         }
+    }
+
+    /// The kind whose [`FailureKind::error_type`] is `text` (the ledger's).
+    pub fn from_error_type(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.error_type() == text)
     }
 
     /// Whether running again unchanged may succeed.
@@ -88,11 +114,13 @@ impl FailureKind {
             Self::TencentRetryable
             | Self::TencentNetwork
             | Self::TencentMalformedAnswer
+            | Self::TencentEmptyAnswer
             | Self::StorageFailed => true,
             Self::InvalidInput
             | Self::TencentConfiguration
             | Self::TencentUserSigRejected
-            | Self::TencentBadRequest => false,
+            | Self::TencentBadRequest
+            | Self::TencentUnkeyableRows => false,
         }
     }
 
@@ -100,10 +128,14 @@ impl FailureKind {
     fn severity(self) -> u8 {
         match self {
             Self::InvalidInput => 0,
-            Self::TencentConfiguration | Self::TencentUserSigRejected | Self::TencentBadRequest => {
-                1
-            }
-            Self::TencentRetryable | Self::TencentNetwork | Self::TencentMalformedAnswer => 2,
+            Self::TencentConfiguration
+            | Self::TencentUserSigRejected
+            | Self::TencentBadRequest
+            | Self::TencentUnkeyableRows => 1,
+            Self::TencentRetryable
+            | Self::TencentNetwork
+            | Self::TencentMalformedAnswer
+            | Self::TencentEmptyAnswer => 2,
             Self::StorageFailed => 3,
         }
     }
@@ -120,6 +152,10 @@ pub enum RunError {
         message: String,
         summary: Box<RunSummary>,
     },
+    /// An earlier attempt of the same event failed in a way no retry helps
+    /// (see `ledger`): answered again without calling Tencent.
+    #[error("{message}")]
+    Recorded { kind: FailureKind, message: String },
 }
 
 /// One thing that went wrong in a run, for the error's message and kind.
@@ -137,11 +173,8 @@ impl Failure {
         }
     }
 
-    pub fn malformed(text: String) -> Self {
-        Self {
-            kind: FailureKind::TencentMalformedAnswer,
-            text,
-        }
+    pub fn of_kind(kind: FailureKind, text: String) -> Self {
+        Self { kind, text }
     }
 
     pub fn storage(text: String) -> Self {
@@ -185,7 +218,7 @@ impl RunError {
     pub fn kind(&self) -> FailureKind {
         match self {
             RunError::InvalidInput(_) => FailureKind::InvalidInput,
-            RunError::Incomplete { kind, .. } => *kind,
+            RunError::Incomplete { kind, .. } | RunError::Recorded { kind, .. } => *kind,
         }
     }
 
@@ -202,7 +235,7 @@ impl RunError {
     /// The run's summary, when the run got as far as pulling.
     pub fn summary(&self) -> Option<&RunSummary> {
         match self {
-            RunError::InvalidInput(_) => None,
+            RunError::InvalidInput(_) | RunError::Recorded { .. } => None,
             RunError::Incomplete { summary, .. } => Some(summary),
         }
     }
@@ -226,108 +259,4 @@ impl From<RunError> for Diagnostic {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn api(code: i64) -> tim::Error {
-        tim::Error::Api {
-            command: "openconfigsvr/getappinfo".into(),
-            code,
-            info: "x".into(),
-        }
-    }
-
-    #[test]
-    fn the_least_retryable_failure_names_the_error() {
-        let failures = [
-            Failure::storage("a".into()),
-            Failure::pull(&api(60007), "b".into()),
-            Failure::pull(&api(60006), "c".into()),
-        ];
-        let err = RunError::incomplete(&failures, RunSummary::default());
-        assert_eq!(err.error_type(), "TencentConfiguration");
-        assert!(!err.is_retryable());
-        let err = RunError::incomplete(&failures[..2], RunSummary::default());
-        assert_eq!(err.error_type(), "TencentRetryable");
-        assert!(err.is_retryable());
-        let diagnostic =
-            Diagnostic::from(RunError::incomplete(&failures[..1], RunSummary::default()));
-        assert_eq!(diagnostic.error_type, "StorageFailed");
-        assert!(
-            diagnostic.error_message.contains("1 failure(s)"),
-            "{}",
-            diagnostic.error_message
-        );
-    }
-
-    #[test]
-    fn long_failure_lists_are_cut() {
-        let failures: Vec<_> = (0..100)
-            .map(|i| Failure::storage(format!("day {i}")))
-            .collect();
-        let message = RunError::incomplete(&failures, RunSummary::default()).to_string();
-        assert!(message.contains("day 39;"), "{message}");
-        assert!(!message.contains("day 40;"), "{message}");
-        assert!(message.contains("60 more"), "{message}");
-    }
-
-    #[test]
-    fn invalid_input_is_not_retryable() {
-        let err = RunError::from(InputError::NoFields);
-        assert_eq!(err.kind(), FailureKind::InvalidInput);
-        assert!(!err.is_retryable());
-        assert_eq!(Diagnostic::from(err).error_type, "InvalidInput");
-    }
-
-    #[test]
-    fn error_types_are_the_documented_strings() {
-        let types: Vec<&str> = FailureKind::ALL.iter().map(|k| k.error_type()).collect();
-        assert_eq!(
-            types,
-            [
-                "InvalidInput",
-                "TencentConfiguration",
-                "TencentUserSigRejected",
-                "TencentBadRequest",
-                "TencentRetryable",
-                "TencentNetwork",
-                "TencentMalformedAnswer",
-                "StorageFailed"
-            ]
-        );
-        let retryable: Vec<&str> = FailureKind::ALL
-            .iter()
-            .filter(|k| k.is_retryable())
-            .map(|k| k.error_type())
-            .collect();
-        assert_eq!(
-            retryable,
-            [
-                "TencentRetryable",
-                "TencentNetwork",
-                "TencentMalformedAnswer",
-                "StorageFailed"
-            ]
-        );
-    }
-
-    #[test]
-    fn a_pulls_kind_keeps_the_clients_error_type() {
-        let network = tim::Error::Network {
-            command: "openconfigsvr/getappinfo".into(),
-            kind: tim::error::NetworkFailure::Connect,
-            detail: "refused".into(),
-        };
-        for (error, kind) in [
-            (api(60006), FailureKind::TencentConfiguration),
-            (api(70001), FailureKind::TencentUserSigRejected),
-            (api(90100), FailureKind::TencentBadRequest),
-            (api(60007), FailureKind::TencentRetryable),
-            (network, FailureKind::TencentNetwork),
-        ] {
-            assert_eq!(FailureKind::of_pull(&error), kind, "{error}");
-            assert_eq!(kind.error_type(), error.error_type(), "{error}");
-            assert_eq!(kind.is_retryable(), error.is_retryable(), "{error}");
-        }
-    }
-}
+mod tests;

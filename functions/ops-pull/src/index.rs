@@ -30,10 +30,17 @@ pub struct Entry {
     pub etag: String,
 }
 
-/// The manifest object: one entry per archived key.
+/// The manifest object: one entry per archived key, and the app's count of
+/// getappinfo answers with an empty `Result` in a row (see `empty`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
     pub objects: BTreeMap<String, Entry>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub empty_answers: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Manifest {
@@ -92,6 +99,15 @@ impl Listing {
         }
     }
 
+    /// The newest `dt=YYYY-MM-DD` among the listed keys.
+    pub fn newest_date(&self) -> Option<chrono::NaiveDate> {
+        self.etags
+            .keys()
+            .filter_map(|key| dated(key))
+            .filter_map(|dt| chrono::NaiveDate::parse_from_str(dt, "%Y-%m-%d").ok())
+            .max()
+    }
+
     fn covers(&self, key: &str) -> bool {
         key.starts_with(&self.prefix) && key > self.start_after.as_str()
     }
@@ -120,12 +136,14 @@ impl Listing {
 
 /// The manifest a run leaves: the one it read, minus what this run's
 /// listings contradict and what is older than `oldest_kept` (compared on
-/// the keys' `dt=YYYY-MM-DD`), plus every entry this run verified or wrote.
+/// the keys' `dt=YYYY-MM-DD`), plus every entry this run verified or wrote;
+/// `empty_answers` as this run counted it (`None`: as read).
 pub fn next_manifest(
     read: &Manifest,
     listings: &[&Listing],
     learnt: impl IntoIterator<Item = (String, Entry)>,
     oldest_kept: &str,
+    empty_answers: Option<u32>,
 ) -> Manifest {
     let mut objects: BTreeMap<String, Entry> = read
         .objects
@@ -135,7 +153,10 @@ pub fn next_manifest(
         .map(|(key, entry)| (key.clone(), entry.clone()))
         .collect();
     objects.extend(learnt);
-    Manifest { objects }
+    Manifest {
+        objects,
+        empty_answers: empty_answers.unwrap_or(read.empty_answers),
+    }
 }
 
 /// The `YYYY-MM-DD` of a key's `dt=` partition.
@@ -200,8 +221,13 @@ mod tests {
                 (A.into(), entry("h1", "\"e1\"")),
                 (B.into(), entry("h2", "\"old\"")),
             ]),
+            ..Manifest::default()
         };
         let l = listing(&[(A, "\"e1\""), (B, "\"e2\"")]);
+        assert_eq!(
+            l.newest_date(),
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 3)
+        );
         assert_eq!(
             Listing::stored(Some(&l), &manifest, A),
             Stored::Hashed(entry("h1", "\"e1\""))
@@ -236,6 +262,7 @@ mod tests {
                     entry("h", "\"e\""),
                 ),
             ]),
+            empty_answers: 1,
         };
         let l = listing(&[(A, "\"e1\""), (B, "\"e2\"")]);
         let next = next_manifest(
@@ -243,15 +270,18 @@ mod tests {
             &[&l],
             [(B.to_owned(), entry("h2", "\"e2\""))],
             "2026-10-01",
+            None,
         );
+        assert_eq!(next.empty_answers, 1, "kept when the run did not count");
         assert_eq!(
             next.objects.keys().map(String::as_str).collect::<Vec<_>>(),
             [BEFORE, A, B]
         );
         assert_eq!(next.objects[B], entry("h2", "\"e2\""));
         // Contradicted and not re-learnt: dropped.
-        let next = next_manifest(&read, &[&l], [], "2026-10-01");
+        let next = next_manifest(&read, &[&l], [], "2026-10-01", Some(0));
         assert!(!next.objects.contains_key(B));
+        assert_eq!(next.empty_answers, 0);
     }
 
     #[test]
@@ -259,8 +289,12 @@ mod tests {
         assert_eq!(Manifest::parse("k", b"not json"), Manifest::default());
         let manifest = Manifest {
             objects: BTreeMap::from([(A.into(), entry("h1", "\"e1\""))]),
+            empty_answers: 2,
         };
         let body = serde_json::to_vec(&manifest).unwrap();
         assert_eq!(Manifest::parse("k", &body), manifest);
+        // Older manifests have no count: zero.
+        let old = br#"{"objects":{}}"#;
+        assert_eq!(Manifest::parse("k", old), Manifest::default());
     }
 }

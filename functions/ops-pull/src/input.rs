@@ -23,6 +23,9 @@ pub struct RunRequest {
     pub fields: Option<Vec<String>>,
     /// Pull and report, write nothing.
     pub dry_run: bool,
+    /// The invocation's id (Lambda's request id), in the raw copies' keys;
+    /// `None`: the run makes one up. Not part of the payload.
+    pub run_id: Option<String>,
 }
 
 /// The manual input's shape: `{"fields": [...], "dry_run": true}`, both optional.
@@ -80,6 +83,7 @@ impl RunRequest {
         Ok(Self {
             fields,
             dry_run: manual.dry_run,
+            run_id: None,
         })
     }
 }

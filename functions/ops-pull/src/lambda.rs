@@ -90,7 +90,9 @@ impl Function for Lambda {
     type Error = RunError;
 
     async fn handle(&self, event: Value, invocation: &Invocation) -> Result<RunSummary, RunError> {
-        OpsPull::handle(self, event, Deadlines::for_invocation(invocation)).await
+        let deadlines = Deadlines::for_invocation(invocation);
+        self.handle_invocation(event, deadlines, Some(&invocation.request_id))
+            .await
     }
 }
 

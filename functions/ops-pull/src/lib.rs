@@ -9,6 +9,7 @@ pub mod freshness;
 pub mod index;
 pub mod input;
 pub mod lambda;
+pub mod ledger;
 pub mod metrics;
 mod pull;
 pub mod push_history;
@@ -44,16 +45,31 @@ pub struct OpsPull<S, A> {
 }
 
 impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
-    /// One invocation: validates the payload (nothing is called before it
-    /// passes), then runs. Reports `RunSucceeded` for every invocation but a
-    /// dry run (which archives nothing, so must not feed the heartbeat);
-    /// an invalid payload counts as a run that did not succeed.
+    /// One invocation without a Lambda request id (tests, local runs): see
+    /// [`OpsPull::handle_invocation`].
     pub async fn handle(
         &self,
         payload: Value,
         deadlines: Deadlines,
     ) -> Result<RunSummary, RunError> {
-        let request = match RunRequest::from_payload(payload) {
+        self.handle_invocation(payload, deadlines, None).await
+    }
+
+    /// One invocation: validates the payload (nothing is called before it
+    /// passes), answers a retry of an event that already failed
+    /// permanently from the ledger (see [`ledger`]), then runs, and records
+    /// a permanent failure. Reports `RunSucceeded` for every invocation but
+    /// a dry run (which archives nothing, so must not feed the heartbeat);
+    /// an invalid payload counts as a run that did not succeed.
+    pub async fn handle_invocation(
+        &self,
+        payload: Value,
+        deadlines: Deadlines,
+        request_id: Option<&str>,
+    ) -> Result<RunSummary, RunError> {
+        let ledger_key =
+            ledger::RunKey::of(&payload, request_id).map(|key| self.layout.ledger_key(&key));
+        let mut request = match RunRequest::from_payload(payload) {
             Ok(request) => request,
             Err(error) => {
                 tracing::error!(error = %error, "invalid input");
@@ -61,6 +77,14 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
                 return Err(error.into());
             }
         };
+        request.run_id = request_id.map(str::to_owned);
+        let ledger_key = ledger_key.filter(|_| !request.dry_run);
+        if let Some(key) = &ledger_key
+            && let Some(error) = ledger::recorded(&self.store, key).await
+        {
+            metrics::emit_run(&self.metrics, false);
+            return Err(error);
+        }
         let result = run(
             &self.apps,
             &self.store,
@@ -71,6 +95,9 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
             &self.metrics,
         )
         .await;
+        if let (Some(key), Err(error)) = (&ledger_key, &result) {
+            ledger::record(&self.store, key, error).await;
+        }
         if !request.dry_run {
             metrics::emit_run(&self.metrics, result.is_ok());
         }

@@ -5,9 +5,10 @@
 //!   date is under [`BUSINESS_MAX_AGE`] old, stamped at noon China time that
 //!   day, one metric per numeric field of Tencent's row.
 //! - Per app per run (not for dry runs): `DaysWritten`, `DaysUnchanged`,
-//!   `DaysFailed`, `MalformedRows`, and `NewestDayLagHours` when the pull
-//!   had a newest day; with push history on, `PushDaysWritten`,
-//!   `PushDaysUnchanged` and `PushDaysFailed`.
+//!   `DaysFailed`, `MalformedRows`, and `NewestDayLagHours` whatever the
+//!   pull did (from the answer's newest day, else the archive's, so that a
+//!   silent stop still ages); with push history on, `PushDaysWritten`,
+//!   `PushDaysUnchanged`, `PushDaysKeptArchived` and `PushDaysFailed`.
 //! - Per run (not for dry runs): `RunSucceeded`, `Function=ops-pull`.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -90,9 +91,10 @@ pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
     if let Some(push) = &app.push {
         doc = count(doc, "PushDaysWritten", push.days_written);
         doc = count(doc, "PushDaysUnchanged", push.days_unchanged);
+        doc = count(doc, "PushDaysKeptArchived", push.days_kept_archived);
         doc = count(doc, "PushDaysFailed", push.days_failed);
     }
-    if let Some(newest) = app.last_date {
+    if let Some(newest) = app.last_date.or(app.newest_archived_date) {
         doc = doc.metric(
             "NewestDayLagHours",
             Unit::None,

@@ -18,6 +18,8 @@ pub(crate) struct Pulled {
     /// The rows of `Result` (0: an empty list, or a malformed answer).
     pub rows: usize,
     pub malformed_rows: usize,
+    /// Rows without a valid `Date` (in no day; kept in the raw copy).
+    pub unkeyable_rows: usize,
     /// `Result` missing or not a list: the run fails for this app, only the
     /// raw copy is kept (as evidence).
     pub malformed_answer: Option<MalformedAnswer>,
@@ -44,35 +46,37 @@ pub(crate) async fn pull<S: OpsSource>(
     Ok(group_days(&app.name, sdkappid, pulled_at, info))
 }
 
-/// Groups Tencent's rows by their `Date`, counting what is malformed.
+/// Groups Tencent's rows by their `Date`, counting what is malformed. Of
+/// two rows with the same `Date`, the later in Tencent's order wins (one
+/// row a day, so that a `sum()` in Athena never counts a day twice); both
+/// stay in the raw copy.
 fn group_days(app: &str, sdkappid: u64, pulled_at: DateTime<Utc>, info: AppInfo) -> Pulled {
-    let mut by_date: BTreeMap<NaiveDate, Vec<&AppInfoDay>> = BTreeMap::new();
+    let mut by_date: BTreeMap<NaiveDate, &AppInfoDay> = BTreeMap::new();
     let mut malformed_rows = 0;
+    let mut unkeyable_rows = 0;
     for row in &info.days {
         match row.date {
             Ok(date) => {
                 let malformed: Vec<&str> = row.malformed_fields().collect();
                 if !malformed.is_empty() {
                     malformed_rows += 1;
-                    tracing::warn!(app, sdkappid, %date, fields = ?malformed, "non-numeric values kept as text");
+                    tracing::warn!(app, sdkappid, %date, fields = ?malformed, "counts that are not integers: written as null, their text in \"malformed\"");
                 }
-                by_date.entry(date).or_default().push(row);
+                if by_date.insert(date, row).is_some() {
+                    malformed_rows += 1;
+                    tracing::warn!(app, sdkappid, %date, "Tencent sent this Date more than once: the later row is archived, both are in the raw copy");
+                }
             }
             Err(ref text) => {
                 malformed_rows += 1;
+                unkeyable_rows += 1;
                 tracing::warn!(app, sdkappid, date = %text, "row without a valid Date: kept in the raw copy only");
             }
         }
     }
-    for (date, rows) in &by_date {
-        if rows.len() > 1 {
-            malformed_rows += rows.len() - 1;
-            tracing::warn!(app, sdkappid, %date, rows = rows.len(), "Tencent sent this Date more than once: all rows kept");
-        }
-    }
     let days = by_date
         .into_iter()
-        .map(|(date, rows)| (date, DailyObject::from_rows(sdkappid, date, rows)))
+        .map(|(date, row)| (date, DailyObject::from_row(sdkappid, date, row)))
         .collect();
     Pulled {
         sdkappid,
@@ -81,6 +85,7 @@ fn group_days(app: &str, sdkappid: u64, pulled_at: DateTime<Utc>, info: AppInfo)
         days,
         rows: info.days.len(),
         malformed_rows,
+        unkeyable_rows,
         malformed_answer: info.malformed(),
     }
 }

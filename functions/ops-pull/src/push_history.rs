@@ -9,8 +9,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use std::sync::Arc;
 use tim::Deadline;
 use tim::api::push::{PushStatistics, PushStatsRequest};
+
+use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::freshness::{china_today, start_of};
@@ -18,8 +21,12 @@ use crate::source::OpsSource;
 
 /// `PUSH_ARCHIVE_DAYS` when unset.
 pub const DEFAULT_DAYS: u32 = 7;
-/// Tencent answers for the last 30 days only.
-pub const MAX_DAYS: u32 = 30;
+/// Tencent keeps 30 days, and the days at the edge of its window may be
+/// partly dropped already: an answer for them can hold lower counts than
+/// the day really had. 28 keeps two days away from that edge (and an
+/// answer lower than the archive never replaces it anyway: see
+/// `write::Guard::NeverLower`).
+pub const MAX_DAYS: u32 = 28;
 /// Between two calls of one app (retries included). Tencent allows one call
 /// a second; the margin keeps two calls out of one second even when the
 /// network delays the first and not the second.
@@ -32,6 +39,13 @@ pub const MAX_ATTEMPTS: u32 = 3;
 /// Tencent's "push is not enabled for this app": the app has no push
 /// statistics, which is a state to report, not a failure to alarm on.
 pub const PUSH_NOT_ENABLED: i64 = 90045;
+
+/// When an app's next push call may start. One per app, shared by every
+/// run of the process, and held through each call: two overlapping runs
+/// (a manual invoke beside the schedule, in one process) take turns
+/// instead of pacing Tencent twice.
+#[derive(Debug, Clone, Default)]
+pub struct Pacer(Arc<Mutex<Option<Instant>>>);
 
 /// How much push history a run archives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,12 +110,12 @@ pub(crate) struct PushPull {
 /// days are not called and carry that failure.
 pub(crate) async fn pull_history<S: OpsSource>(
     source: &S,
+    pacer: &Pacer,
     history: PushHistory,
     deadline: Deadline,
 ) -> PushPull {
     let pulled_at = Utc::now();
     let mut days = Vec::new();
-    let mut next_call = Instant::now();
     let mut stop: Option<tim::Error> = None;
     for date in history.dates(pulled_at) {
         if let Some(error) = &stop {
@@ -112,6 +126,8 @@ pub(crate) async fn pull_history<S: OpsSource>(
         let mut attempt = 0;
         let result = loop {
             attempt += 1;
+            let mut next = pacer.0.lock().await;
+            let next_call = next.unwrap_or_else(Instant::now);
             if next_call >= deadline.0 {
                 break Err(tim::Error::Deadline {
                     command: tim::api::commands::ALL_MEMBER_PUSH_STATISTICS.to_owned(),
@@ -122,12 +138,15 @@ pub(crate) async fn pull_history<S: OpsSource>(
             tokio::time::sleep_until(next_call).await;
             let result = source.push_statistics(&request, deadline).await;
             let rate_limited = result.as_ref().is_err_and(tim::Error::is_rate_limited);
-            next_call = Instant::now()
-                + if rate_limited {
-                    RATE_LIMITED_SPACING.max(history.spacing)
-                } else {
-                    history.spacing
-                };
+            *next = Some(
+                Instant::now()
+                    + if rate_limited {
+                        RATE_LIMITED_SPACING.max(history.spacing)
+                    } else {
+                        history.spacing
+                    },
+            );
+            drop(next);
             match result {
                 Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
                     tracing::warn!(%date, attempt, error = %error, "push statistics call failed: trying again");

@@ -7,11 +7,13 @@
 //! {"sdkappid":1400000000,"date":"2026-11-29","event":"offline","event_code":1,"platform":"apns","platform_code":1,…}
 //! ```
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use serde_json::Value;
 use tim::api::push::{PushCounts, PushStatistics};
 
-use crate::archive::{DATE_COLUMN, DailyObject, Line, SDKAPPID_COLUMN};
+use crate::archive::{DATE_COLUMN, DailyObject, Line, MALFORMED_COLUMN, SDKAPPID_COLUMN};
 
 /// `event` and `platform` of the totals row.
 pub const ALL: &str = "all";
@@ -41,10 +43,25 @@ pub fn push_object(sdkappid: u64, date: NaiveDate, stats: &PushStatistics) -> Da
             "platform_code".to_owned(),
             platform_code.map_or(Value::Null, Value::from),
         );
-        line.insert("total".to_owned(), Value::from(counts.total));
-        line.insert("sent".to_owned(), Value::from(counts.sent));
-        line.insert("delivered".to_owned(), Value::from(counts.delivered));
-        line.insert("clicked".to_owned(), Value::from(counts.clicked));
+        // A count past bigint's range is null, its text in `malformed`.
+        let mut malformed = serde_json::Map::new();
+        for (name, count) in [
+            ("total", counts.total),
+            ("sent", counts.sent),
+            ("delivered", counts.delivered),
+            ("clicked", counts.clicked),
+        ] {
+            let value = if i64::try_from(count).is_ok() {
+                Value::from(count)
+            } else {
+                malformed.insert(name.to_owned(), Value::from(count.to_string()));
+                Value::Null
+            };
+            line.insert(name.to_owned(), value);
+        }
+        if !malformed.is_empty() {
+            line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(malformed));
+        }
         line.insert(
             "delivery_rate".to_owned(),
             counts.delivery_rate().map_or(Value::Null, Value::from),
@@ -72,6 +89,54 @@ pub fn push_object(sdkappid: u64, date: NaiveDate, stats: &PushStatistics) -> Da
         }
     }
     DailyObject::from_lines(date, lines)
+}
+
+/// The counts of a push row that must never go down.
+const COUNTS: [&str; 4] = ["total", "sent", "delivered", "clicked"];
+
+/// Rows by (event, platform) with their counts.
+fn counts_of<'a>(
+    lines: impl Iterator<Item = &'a Line>,
+) -> BTreeMap<(String, String), [Option<u64>; 4]> {
+    lines
+        .map(|line| {
+            let text = |k: &str| line.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+            let counts = COUNTS.map(|k| line.get(k).and_then(Value::as_u64));
+            ((text("event"), text("platform")), counts)
+        })
+        .collect()
+}
+
+/// Why `new` must not replace the archived push day `stored` (its JSON
+/// Lines): a count of a row (the totals or a channel) is lower than
+/// archived, or a channel with counts is gone. `None`: the new day may
+/// replace it (counts grew, or the archived object cannot be read, which
+/// a complete day should then repair).
+pub fn lower_counts(new: &DailyObject, stored: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(stored).ok()?;
+    let stored_lines: Vec<Line> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let before = counts_of(stored_lines.iter());
+    let after = counts_of(new.lines().iter());
+    for ((event, platform), old) in &before {
+        let now = after.get(&(event.clone(), platform.clone()));
+        for (i, name) in COUNTS.iter().enumerate() {
+            let (Some(was), is) = (old[i], now.and_then(|c| c[i])) else {
+                continue;
+            };
+            if is.unwrap_or(0) < was {
+                let is = is.map_or("none".to_owned(), |n| n.to_string());
+                return Some(format!(
+                    "{name} of event {event}, platform {platform}: {is} < archived {was}"
+                ));
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -139,5 +204,59 @@ mod tests {
             &stats(json!({"Results": [{"PlatformStatistics": [b, a]}]})),
         );
         assert_eq!(ab.content_sha256(), ba.content_sha256());
+    }
+
+    #[test]
+    fn lower_counts_keep_the_archived_day_and_growth_replaces_it() {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        let day = |total: u64, huawei: Option<u64>| {
+            let platforms: Vec<Value> = huawei
+                .map(
+                    |n| json!({"EventType": 1, "PushPlatform": 3, "TotalCount": n, "SentCount": n}),
+                )
+                .into_iter()
+                .collect();
+            push_object(
+                7,
+                date,
+                &stats(json!({"Results": [{"TotalCount": total, "SentCount": total,
+                                           "PlatformStatistics": platforms}]})),
+            )
+        };
+        let archived = day(10, Some(4)).body("t");
+        assert_eq!(lower_counts(&day(10, Some(4)), &archived), None);
+        assert_eq!(lower_counts(&day(12, Some(5)), &archived), None, "grown");
+        assert_eq!(
+            lower_counts(&day(9, Some(4)), &archived).as_deref(),
+            Some("total of event all, platform all: 9 < archived 10")
+        );
+        assert_eq!(
+            lower_counts(&day(10, Some(3)), &archived).as_deref(),
+            Some("total of event offline, platform huawei: 3 < archived 4")
+        );
+        assert_eq!(
+            lower_counts(&day(10, None), &archived).as_deref(),
+            Some("total of event offline, platform huawei: none < archived 4"),
+            "a channel gone"
+        );
+        // An unreadable archived object is repaired by the new day.
+        assert_eq!(lower_counts(&day(1, None), b"not json"), None);
+    }
+
+    #[test]
+    fn a_count_past_bigint_is_null_with_its_text() {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        let object = push_object(
+            7,
+            date,
+            &stats(json!({"Results": [{"TotalCount": u64::MAX, "SentCount": 3}]})),
+        );
+        let line = &object.lines()[0];
+        assert_eq!(line["total"], Value::Null);
+        assert_eq!(line["sent"], json!(3));
+        assert_eq!(
+            line[MALFORMED_COLUMN],
+            json!({"total": u64::MAX.to_string()})
+        );
     }
 }

@@ -83,8 +83,10 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
         request.dry_run,
         request.fields.is_some(),
     );
+    let run_id = request.run_id.clone().unwrap_or_else(new_run_id);
     let cx = Context {
         writer: &writer,
+        run_id: &run_id,
         layout,
         request,
         push,
@@ -123,6 +125,12 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
     } else {
         Err(RunError::incomplete(&failures, summary))
     }
+}
+
+/// A run's id when the invocation has none (tests, local runs): unique
+/// enough that two runs' raw copies never share a key.
+fn new_run_id() -> String {
+    format!("local{:016x}", fastrand::u64(..))
 }
 
 #[cfg(test)]

@@ -576,21 +576,41 @@ async fn writes_overlap_within_the_bound() {
 }
 
 #[tokio::test]
-async fn malformed_values_are_written_as_text_and_bad_dates_are_counted() {
+async fn odd_counts_are_null_with_their_text_and_bad_dates_are_counted() {
     let apps = one_app();
     apps[0].source.set(2, "UpMsgNum", json!("abc"));
+    apps[0].source.set(2, "ActiveUserNum", json!(""));
+    apps[0]
+        .source
+        .set(2, "LoginTimes", json!("99999999999999999999"));
+    apps[0].source.set(3, "UpMsgNum", json!(null));
     apps[0].source.set(4, "Date", json!("2026-10-06"));
     let store = MemoryStore::default();
     let summary = run_with(&apps, &store, RunRequest::default())
         .await
         .unwrap();
     let app = &summary.apps[0];
-    assert_eq!(app.malformed_rows, 2);
+    assert_eq!(app.malformed_rows, 3);
     assert_eq!((app.days_pulled, app.days_written), (29, 29));
+    let line = line_of(&store, &daily_key(APP, 2));
+    for field in ["UpMsgNum", "ActiveUserNum", "LoginTimes"] {
+        assert_eq!(
+            line[field],
+            Value::Null,
+            "{field}: a number or null, never text"
+        );
+    }
     assert_eq!(
-        line_of(&store, &daily_key(APP, 2))["UpMsgNum"],
-        json!("abc")
+        line["malformed"],
+        json!({"UpMsgNum": "abc", "ActiveUserNum": "", "LoginTimes": "99999999999999999999"})
     );
+    let null_day = line_of(&store, &daily_key(APP, 3));
+    assert_eq!(null_day["UpMsgNum"], Value::Null);
+    assert!(
+        !null_day.contains_key("malformed"),
+        "a null has no text to keep"
+    );
+    assert!(!line_of(&store, &daily_key(APP, 5)).contains_key("malformed"));
     assert!(
         !store.keys().contains(&daily_key(APP, 4)),
         "no partition for a bad Date"
@@ -606,10 +626,9 @@ async fn malformed_values_are_written_as_text_and_bad_dates_are_counted() {
 }
 
 #[tokio::test]
-async fn a_repeated_date_keeps_every_row_and_is_counted() {
+async fn a_repeated_date_is_one_row_the_later_wins_and_it_is_counted() {
     let apps = one_app();
-    let duplicate = apps[0].source.rows.lock().unwrap()[7].clone();
-    let mut duplicate = duplicate;
+    let mut duplicate = apps[0].source.rows.lock().unwrap()[7].clone();
     duplicate["LoginTimes"] = json!("1");
     apps[0].source.rows.lock().unwrap().push(duplicate);
     let store = MemoryStore::default();
@@ -618,8 +637,18 @@ async fn a_repeated_date_keeps_every_row_and_is_counted() {
         .unwrap();
     assert_eq!(summary.apps[0].malformed_rows, 1);
     assert_eq!(summary.apps[0].days_written, 30);
-    let body = String::from_utf8(store.object(&daily_key(APP, 7)).body).unwrap();
-    assert_eq!(body.lines().count(), 2);
+    // One line, so that sum() over the table counts the day once.
+    assert_eq!(line_of(&store, &daily_key(APP, 7))["LoginTimes"], json!(1));
+    let raw = store.object(summary.apps[0].raw_key.as_deref().unwrap());
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw.body[..]), &mut text)
+        .unwrap();
+    let envelope: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        envelope["Result"].as_array().unwrap().len(),
+        31,
+        "both rows in the raw copy"
+    );
 }
 
 #[tokio::test]
@@ -753,6 +782,7 @@ async fn a_field_subset_merges_into_stored_days() {
     let request = RunRequest {
         fields: Some(vec!["ActiveUserNum".into()]),
         dry_run: false,
+        ..RunRequest::default()
     };
     let summary = run_with(&apps, &store, request).await.unwrap();
     assert_eq!(
@@ -781,6 +811,7 @@ async fn a_field_subset_into_an_empty_archive_writes_the_subset() {
     let request = RunRequest {
         fields: Some(vec!["UpMsgNum".into()]),
         dry_run: false,
+        ..RunRequest::default()
     };
     run_with(&apps, &store, request).await.unwrap();
     let line = line_of(&store, &daily_key(APP, 0));

@@ -46,7 +46,7 @@ async fn an_answer_without_a_result_list_fails_the_run_and_writes_no_day() {
 }
 
 #[tokio::test]
-async fn an_empty_result_succeeds_with_a_warning() {
+async fn an_empty_result_warns_once_then_fails_and_rows_reset_the_count() {
     let apps = vec![App::new("secret-a", FakeSource::with_rows(APP, Vec::new()))];
     let store = MemoryStore::default();
     let summary = run_with(&apps, &store, RunRequest::default())
@@ -55,10 +55,86 @@ async fn an_empty_result_succeeds_with_a_warning() {
     let app = &summary.apps[0];
     assert_eq!(app.warnings, [crate::Warning::EmptyResult]);
     assert_eq!((app.days_pulled, app.last_date), (0, None));
+    assert_eq!(app.empty_answers, 1);
     assert!(app.expected_newest_date.is_some());
-    assert_eq!(store.keys().len(), 1, "the raw copy only");
+    let manifest_key = Layout::default().manifest_key(APP);
+    assert_eq!(
+        store.keys().len(),
+        2,
+        "the raw copy and the manifest counting the empty answer"
+    );
     let json = serde_json::to_value(&summary).unwrap();
     assert_eq!(json["apps"][0]["warnings"], json!(["EmptyResult"]));
+    assert_eq!(json["apps"][0]["empty_answers"], 1);
+
+    // The second in a row is a failure, named, with the raw copy kept.
+    let err = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "TencentEmptyAnswer");
+    assert!(err.is_retryable());
+    assert!(err.to_string().contains("2 runs in a row"), "{err}");
+    let app = &err.summary().unwrap().apps[0];
+    assert_eq!(app.empty_answers, 2);
+    assert!(app.raw_key.is_some());
+
+    // Rows again: success, and the count starts over.
+    *apps[0].source.rows.lock().unwrap() = recent_thirty_days();
+    let summary = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(summary.apps[0].empty_answers, 0);
+    let manifest: crate::index::Manifest =
+        serde_json::from_slice(&store.object(&manifest_key).body).unwrap();
+    assert_eq!(manifest.empty_answers, 0);
+    *apps[0].source.rows.lock().unwrap() = Vec::new();
+    run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn rows_without_a_usable_date_fail_the_app_and_keep_the_raw_copy() {
+    // Tencent changes how it sends Date: "2026-11-01", or a number.
+    let mut rows = recent_thirty_days();
+    for (i, row) in rows.iter_mut().enumerate() {
+        let date = row["Date"].as_str().unwrap().to_owned();
+        row["Date"] = if i % 2 == 0 {
+            json!(format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..]))
+        } else {
+            json!(date.parse::<u64>().unwrap())
+        };
+    }
+    let apps = vec![
+        App::new("secret-a", FakeSource::with_rows(APP, rows)),
+        recent_app("secret-b", APP + 1),
+    ];
+    let store = MemoryStore::default();
+    let err = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "TencentUnkeyableRows");
+    assert!(!err.is_retryable(), "the same answer comes again");
+    assert!(
+        err.to_string()
+            .contains("30 row(s), none with a valid Date"),
+        "{err}"
+    );
+    let summary = err.summary().unwrap();
+    let a = &summary.apps[0];
+    assert_eq!((a.days_written, a.malformed_rows), (0, 30));
+    assert!(a.warnings.is_empty());
+    let raw = a.raw_key.as_deref().expect("the raw copy is kept");
+    assert!(store.keys().contains(&raw.to_owned()));
+    assert!(
+        !store
+            .keys()
+            .iter()
+            .any(|k| k.contains("daily/sdkappid=1400000000/")),
+        "no day of the unkeyable app"
+    );
+    // The other app is archived as usual.
+    assert_eq!(summary.apps[1].days_written, 30);
 }
 
 #[tokio::test]
@@ -98,10 +174,38 @@ async fn a_field_subset_asks_for_date_too() {
     let request = RunRequest {
         fields: Some(vec!["UpMsgNum".into()]),
         dry_run: false,
+        ..RunRequest::default()
     };
     let summary = run_with(&apps, &store, request).await.unwrap();
     let asked = apps[0].source.requests.lock().unwrap().clone();
     assert_eq!(asked, [AppInfoRequest::only(["UpMsgNum", "Date"])]);
     assert_eq!(summary.apps[0].days_written, 30);
     assert_eq!(summary.apps[0].malformed_rows, 0);
+}
+
+#[tokio::test]
+async fn each_run_has_its_own_raw_key_even_in_the_same_millisecond() {
+    let apps = vec![recent_app("secret-a", APP)];
+    let store = MemoryStore::default();
+    let request = RunRequest {
+        run_id: Some("c0ffee-1".into()),
+        ..RunRequest::default()
+    };
+    let named = run_with(&apps, &store, request).await.unwrap();
+    let key = named.apps[0].raw_key.clone().unwrap();
+    assert!(key.ends_with("-c0ffee-1.json.gz"), "{key}");
+    // Runs without an id (local, tests) make one up: never the same key,
+    // so the second never fails its If-None-Match.
+    let (a, b) = tokio::join!(
+        run_with(&apps, &store, RunRequest::default()),
+        run_with(&apps, &store, RunRequest::default())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_ne!(a.apps[0].raw_key, b.apps[0].raw_key);
+    let raw = store
+        .keys()
+        .into_iter()
+        .filter(|k| k.contains("/raw/"))
+        .count();
+    assert_eq!(raw, 3);
 }

@@ -76,11 +76,13 @@ impl OpsSource for TencentApp {
     }
 }
 
-/// A configured app: a name for reports (the secret it comes from) and its source.
+/// A configured app: a name for reports (the secret it comes from), its
+/// source, and the pacing of its push calls (shared by overlapping runs).
 #[derive(Debug, Clone)]
 pub struct App<S> {
     pub name: String,
     pub source: S,
+    pub pacer: crate::push_history::Pacer,
 }
 
 impl<S> App<S> {
@@ -88,6 +90,7 @@ impl<S> App<S> {
         Self {
             name: name.into(),
             source,
+            pacer: Default::default(),
         }
     }
 }

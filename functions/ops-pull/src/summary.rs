@@ -29,12 +29,21 @@ pub struct AppSummary {
     pub days_unchanged: usize,
     pub days_failed: usize,
     /// Rows with a bad `Date` (not placed in any day; kept in the raw copy),
-    /// rows with a non-numeric value in a numeric field (written, value as
-    /// text), and extra rows for a `Date` Tencent sent more than once.
+    /// rows with a count that is not an integer (written as null, the text
+    /// in the line's `malformed`), and extra rows for a `Date` Tencent sent
+    /// more than once (the later row is archived).
     pub malformed_rows: usize,
     pub first_date: Option<NaiveDate>,
     /// The newest day Tencent sent.
     pub last_date: Option<NaiveDate>,
+    /// When the answer had no day: the newest day in the archive (what
+    /// `NewestDayLagHours` is computed from then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_archived_date: Option<NaiveDate>,
+    /// getappinfo answers with an empty `Result` in a row, this one
+    /// included (0: this answer had rows).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub empty_answers: u32,
     /// The oldest newest day that is not late at the pull (T-1 China time,
     /// T-2 before 10:00 China time); set for every answered pull.
     pub expected_newest_date: Option<NaiveDate>,
@@ -64,15 +73,26 @@ pub struct PushSummary {
     pub days_asked: usize,
     pub days_written: usize,
     pub days_unchanged: usize,
+    /// Days whose new answer had lower counts than the archived day (a
+    /// partial answer): the archived day was kept (see `kept_days`).
+    pub days_kept_archived: usize,
     /// Not pulled or not written (see `failed_days`).
     pub days_failed: usize,
     pub first_date: Option<NaiveDate>,
     pub last_date: Option<NaiveDate>,
+    /// The days kept archived, with the count that went down.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept_days: Vec<FailedDay>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed_days: Vec<FailedDay>,
 }
 
-/// A day whose object could not be written.
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A day whose object could not be written (or, in `kept_days`, was not
+/// replaced), and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FailedDay {
     pub date: NaiveDate,
@@ -128,6 +148,8 @@ impl RunSummary {
                 malformed_rows = app.malformed_rows,
                 first_date = app.first_date.map(|d| d.to_string()),
                 last_date = app.last_date.map(|d| d.to_string()),
+                newest_archived_date = app.newest_archived_date.map(|d| d.to_string()),
+                empty_answers = app.empty_answers,
                 raw_key = app.raw_key.as_deref(),
                 failed_days = (!failed_days.is_empty()).then_some(failed_days.as_str()),
                 error = app.error.as_deref(),
@@ -142,6 +164,7 @@ impl RunSummary {
                     days_asked = push.days_asked,
                     days_written = push.days_written,
                     days_unchanged = push.days_unchanged,
+                    days_kept_archived = push.days_kept_archived,
                     days_failed = push.days_failed,
                     first_date = push.first_date.map(|d| d.to_string()),
                     last_date = push.last_date.map(|d| d.to_string()),

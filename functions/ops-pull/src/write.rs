@@ -17,10 +17,25 @@ use crate::store::{ArchiveStore, PutCondition, PutRequest};
 pub const WRITE_CONCURRENCY: usize = 64;
 
 /// What happened to one day's object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DayOutcome {
     Written,
     Unchanged,
+    /// The new object would have replaced the archived one with lower
+    /// counts ([`Guard::NeverLower`]): the archived one was kept.
+    KeptArchived {
+        reason: String,
+    },
+}
+
+/// What a new object must be to replace a different archived one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Any new content replaces the old (Tencent's operations rows).
+    Replace,
+    /// Never lower counts (push statistics only grow: lower is a partial
+    /// answer). Costs a GET of the archived object when it differs.
+    NeverLower,
 }
 
 /// The store with the run's bound, deadline and mode.
@@ -94,6 +109,14 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         .await
     }
 
+    /// The newest `dt=` day archived under `folder` (a whole listing of it);
+    /// `None` when there is none or the listing failed.
+    pub async fn newest_day(&self, folder: String) -> Option<chrono::NaiveDate> {
+        self.listing(folder, String::new())
+            .await
+            .and_then(|listing| listing.newest_date())
+    }
+
     /// A family's listing (see [`Listing::load`]); `None` when it failed.
     pub async fn listing(&self, prefix: String, start_after: String) -> Option<Listing> {
         self.bounded(|| async { Ok(Listing::load(self.store, prefix, start_after).await) })
@@ -140,8 +163,9 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         object: DailyObject,
         pulled_at: &str,
         stored: Stored,
+        guard: Guard,
     ) -> Result<(DayOutcome, Option<Entry>), String> {
-        self.bounded(|| self.write_day(key, object, pulled_at, stored))
+        self.bounded(|| self.write_day(key, object, pulled_at, stored, guard))
             .await
     }
 
@@ -151,6 +175,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         object: DailyObject,
         pulled_at: &str,
         stored: Stored,
+        guard: Guard,
     ) -> Result<(DayOutcome, Option<Entry>), String> {
         let failed = |e: crate::store::StoreError| e.to_string();
         let (object, condition, known) = if self.merge {
@@ -177,11 +202,28 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
             (object, PutCondition::Always, known)
         };
         let hash = object.content_sha256();
-        if let Some(known) = known
+        if let Some(known) = &known
             && known.content_sha256.as_deref() == Some(hash.as_str())
         {
-            let entry = known.etag.map(|etag| Entry { sha256: hash, etag });
+            let entry = known.etag.clone().map(|etag| Entry { sha256: hash, etag });
             return Ok((DayOutcome::Unchanged, entry));
+        }
+        let mut condition = condition;
+        if guard == Guard::NeverLower && known.is_some() {
+            // It differs: read what is archived before replacing it.
+            if let Some((archived, body)) = self.store.get(&key).await.map_err(failed)? {
+                if let Some(reason) = crate::push_rows::lower_counts(&object, &body) {
+                    let entry = archived
+                        .content_sha256
+                        .zip(archived.etag)
+                        .map(|(sha256, etag)| Entry { sha256, etag });
+                    return Ok((DayOutcome::KeptArchived { reason }, entry));
+                }
+                // Replace exactly what was compared.
+                condition = archived
+                    .etag
+                    .map_or(PutCondition::Always, PutCondition::IfMatch);
+            }
         }
         if self.dry_run {
             return Ok((DayOutcome::Written, None));

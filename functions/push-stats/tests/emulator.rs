@@ -17,7 +17,7 @@ use tim::api::push::PushStatistics;
 use tim::usersig::{Clock, FixedClock, SecretKey, SystemClock};
 use tim::{AppCredentials, ClientConfig, CredentialsProvider, Deadline, LocalSigner, RetryPolicy};
 use tim_emulator::pushstats::{PushStatsQuery, answer};
-use tim_emulator::{Emulator, EmulatorConfig, Fault};
+use tim_emulator::{Emulator, EmulatorConfig, Fault, ResultFault};
 
 const SDKAPPID: u64 = 1_400_000_000;
 const KEY: &str = "emulator-test-key-0123456789abcdef";
@@ -368,6 +368,28 @@ async fn gateway_errors_beyond_the_retries_become_502() {
     );
     assert_eq!(body["error"]["request_id"], REQUEST_ID);
     assert_eq!(emulator.stats().requests, u64::from(ATTEMPTS));
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_answer_without_its_results_is_502_never_zero_pushes() {
+    let Setup {
+        emulator, client, ..
+    } = setup().await;
+    emulator.inject(Fault::Result(ResultFault::Missing), 10);
+    let response = handle(
+        &common::event(&fixture("get")),
+        &invocation(),
+        &Apps::one("emulator", &client),
+    )
+    .await;
+    let body = body_json(&response);
+    assert_eq!(
+        (response.status_code, body["error"]["code"].as_str()),
+        (502, Some("upstream_error")),
+        "{body}"
+    );
+    assert_eq!(emulator.stats().requests, 1, "the caller retries, not the endpoint");
     emulator.shutdown().await;
 }
 

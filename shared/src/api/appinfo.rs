@@ -86,6 +86,8 @@ pub enum OpsValue {
     Text(String),
     /// A field that should be numeric but is not: its text, kept as is.
     Malformed(String),
+    /// JSON `null` (Tencent sends strings; a null is no value at all).
+    Null,
 }
 
 impl OpsValue {
@@ -97,11 +99,14 @@ impl OpsValue {
         }
     }
 
-    /// As JSON: numbers as numbers, everything else as strings.
+    /// As JSON: numbers as numbers, null as null, everything else as
+    /// strings (the archive writes malformed counts differently: see
+    /// ops-pull's `archive`).
     pub fn to_json(&self) -> Value {
         match self {
             OpsValue::Number(n) => Value::from(*n),
             OpsValue::Text(s) | OpsValue::Malformed(s) => Value::from(s.as_str()),
+            OpsValue::Null => Value::Null,
         }
     }
 }
@@ -141,11 +146,12 @@ impl AppInfoDay {
         self.get(field).and_then(OpsValue::as_i64)
     }
 
-    /// Names of fields whose value should be numeric but is not.
+    /// Names of fields whose value should be numeric but is not (a null
+    /// included: Tencent documents every value as a string).
     pub fn malformed_fields(&self) -> impl Iterator<Item = &str> {
         self.values
             .iter()
-            .filter(|(_, v)| matches!(v, OpsValue::Malformed(_)))
+            .filter(|(_, v)| matches!(v, OpsValue::Malformed(_) | OpsValue::Null))
             .map(|(k, _)| k.as_str())
     }
 
@@ -160,7 +166,7 @@ fn classify(name: &str, value: &Value) -> OpsValue {
         Value::String(s) => s.clone(),
         // Tolerate Tencent sending a real number some day.
         Value::Number(n) => n.to_string(),
-        Value::Null => String::new(),
+        Value::Null => return OpsValue::Null,
         other => other.to_string(),
     };
     let as_int = text.trim().parse::<i64>().ok();
@@ -260,6 +266,31 @@ mod tests {
         );
         assert_eq!(day.malformed_fields().collect::<Vec<_>>(), ["UpMsgNum"]);
         assert!(!day.is_well_formed());
+    }
+
+    #[test]
+    fn a_null_is_no_value_and_flagged_and_odd_counts_keep_their_text() {
+        let row = serde_json::json!({
+            "Date": "20160607", "ActiveUserNum": null, "UpMsgNum": "",
+            "MaxOnlineNum": "99999999999999999999", "LoginTimes": "1.5", "CallBackReq": 12
+        });
+        let day = AppInfoDay::from_json(row.as_object().unwrap());
+        assert_eq!(day.get("ActiveUserNum"), Some(&OpsValue::Null));
+        assert_eq!(day.get("ActiveUserNum").unwrap().to_json(), Value::Null);
+        assert_eq!(day.get("UpMsgNum"), Some(&OpsValue::Malformed("".into())));
+        assert_eq!(
+            day.get("MaxOnlineNum"),
+            Some(&OpsValue::Malformed("99999999999999999999".into()))
+        );
+        assert_eq!(
+            day.get("LoginTimes"),
+            Some(&OpsValue::Malformed("1.5".into()))
+        );
+        assert_eq!(day.number("CallBackReq"), Some(12));
+        assert_eq!(
+            day.malformed_fields().collect::<Vec<_>>(),
+            ["ActiveUserNum", "LoginTimes", "MaxOnlineNum", "UpMsgNum"]
+        );
     }
 
     #[test]

@@ -226,16 +226,22 @@ struct WireTask {
 #[derive(Deserialize)]
 struct WireResults {
     #[serde(rename = "Results", default)]
-    results: Vec<WireTask>,
+    results: Option<Vec<WireTask>>,
 }
 
 impl PushStatistics {
-    /// Parses a successful envelope (`ErrorCode` already checked).
+    /// Parses a successful envelope (`ErrorCode` already checked). A
+    /// missing or null `Results` is an error, never "nothing pushed": an
+    /// answer without its data must not be archived as a day of zeros.
     pub fn from_envelope(envelope: &serde_json::Value) -> Result<Self, serde_json::Error> {
         let wire = WireResults::deserialize(envelope)?;
+        let Some(results) = wire.results else {
+            return Err(<serde_json::Error as serde::de::Error>::custom(
+                "ErrorCode 0 but no Results list",
+            ));
+        };
         Ok(Self {
-            results: wire
-                .results
+            results: results
                 .into_iter()
                 .map(|task| TaskPushStats {
                     task_id: task.task_id.unwrap_or_default(),
@@ -273,6 +279,26 @@ mod tests {
             PushPlatform::Unknown(12)
         );
         assert_eq!(stats.results[1].platforms[0].event.name(), "online");
+    }
+
+    #[test]
+    fn an_answer_without_its_results_is_an_error_and_an_empty_list_is_not() {
+        for envelope in [
+            serde_json::json!({"ErrorCode": 0, "ErrorInfo": ""}),
+            serde_json::json!({"ErrorCode": 0, "Results": null}),
+            serde_json::json!({"ErrorCode": 0, "Results": {"TotalCount": 1}}),
+            serde_json::json!({"ErrorCode": 0, "Results": "none"}),
+        ] {
+            assert!(
+                PushStatistics::from_envelope(&envelope).is_err(),
+                "{envelope}"
+            );
+        }
+        let missing = PushStatistics::from_envelope(&serde_json::json!({"ErrorCode": 0}));
+        assert!(missing.unwrap_err().to_string().contains("no Results"));
+        let empty =
+            PushStatistics::from_envelope(&serde_json::json!({"ErrorCode": 0, "Results": []}));
+        assert_eq!(empty.unwrap().results, []);
     }
 
     #[test]

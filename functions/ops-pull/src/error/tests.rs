@@ -1,0 +1,135 @@
+use super::*;
+
+fn api(code: i64) -> tim::Error {
+    tim::Error::Api {
+        command: "openconfigsvr/getappinfo".into(),
+        code,
+        info: "x".into(),
+    }
+}
+
+#[test]
+fn the_least_retryable_failure_names_the_error() {
+    let failures = [
+        Failure::storage("a".into()),
+        Failure::pull(&api(60007), "b".into()),
+        Failure::pull(&api(60006), "c".into()),
+    ];
+    let err = RunError::incomplete(&failures, RunSummary::default());
+    assert_eq!(err.error_type(), "TencentConfiguration");
+    assert!(!err.is_retryable());
+    let err = RunError::incomplete(&failures[..2], RunSummary::default());
+    assert_eq!(err.error_type(), "TencentRetryable");
+    assert!(err.is_retryable());
+    let diagnostic = Diagnostic::from(RunError::incomplete(&failures[..1], RunSummary::default()));
+    assert_eq!(diagnostic.error_type, "StorageFailed");
+    assert!(
+        diagnostic.error_message.contains("1 failure(s)"),
+        "{}",
+        diagnostic.error_message
+    );
+}
+
+#[test]
+fn long_failure_lists_are_cut() {
+    let failures: Vec<_> = (0..100)
+        .map(|i| Failure::storage(format!("day {i}")))
+        .collect();
+    let message = RunError::incomplete(&failures, RunSummary::default()).to_string();
+    assert!(message.contains("day 39;"), "{message}");
+    assert!(!message.contains("day 40;"), "{message}");
+    assert!(message.contains("60 more"), "{message}");
+}
+
+#[test]
+fn invalid_input_is_not_retryable() {
+    let err = RunError::from(InputError::NoFields);
+    assert_eq!(err.kind(), FailureKind::InvalidInput);
+    assert!(!err.is_retryable());
+    assert_eq!(Diagnostic::from(err).error_type, "InvalidInput");
+}
+
+#[test]
+fn error_types_are_the_documented_strings() {
+    let types: Vec<&str> = FailureKind::ALL.iter().map(|k| k.error_type()).collect();
+    assert_eq!(
+        types,
+        [
+            "InvalidInput",
+            "TencentConfiguration",
+            "TencentUserSigRejected",
+            "TencentBadRequest",
+            "TencentRetryable",
+            "TencentNetwork",
+            "TencentUnkeyableRows",
+            "TencentMalformedAnswer",
+            "TencentEmptyAnswer",
+            "StorageFailed"
+        ]
+    );
+    for kind in FailureKind::ALL {
+        assert_eq!(FailureKind::from_error_type(kind.error_type()), Some(kind));
+    }
+    assert_eq!(FailureKind::from_error_type("Panic"), None);
+    let retryable: Vec<&str> = FailureKind::ALL
+        .iter()
+        .filter(|k| k.is_retryable())
+        .map(|k| k.error_type())
+        .collect();
+    assert_eq!(
+        retryable,
+        [
+            "TencentRetryable",
+            "TencentNetwork",
+            "TencentMalformedAnswer",
+            "TencentEmptyAnswer",
+            "StorageFailed"
+        ]
+    );
+}
+
+#[test]
+fn a_pulls_kind_keeps_the_clients_error_type() {
+    let network = tim::Error::Network {
+        command: "openconfigsvr/getappinfo".into(),
+        kind: tim::error::NetworkFailure::Connect,
+        detail: "refused".into(),
+    };
+    for (error, kind) in [
+        (api(60006), FailureKind::TencentConfiguration),
+        (api(70001), FailureKind::TencentUserSigRejected),
+        (api(90100), FailureKind::TencentBadRequest),
+        (api(60007), FailureKind::TencentRetryable),
+        (network, FailureKind::TencentNetwork),
+    ] {
+        assert_eq!(FailureKind::of_pull(&error), kind, "{error}");
+        assert_eq!(kind.error_type(), error.error_type(), "{error}");
+        assert_eq!(kind.is_retryable(), error.is_retryable(), "{error}");
+    }
+    // An answer not in the API's shape (push `Results` missing) is named as
+    // such, and stays retryable.
+    let garbled = tim::Error::Decode {
+        command: "timpush/all_member_push_statistics".into(),
+        reason: "ErrorCode 0 but no Results list".into(),
+    };
+    assert_eq!(
+        FailureKind::of_pull(&garbled),
+        FailureKind::TencentMalformedAnswer
+    );
+    assert!(garbled.is_retryable());
+}
+
+#[test]
+fn an_unkeyable_answer_outranks_transient_failures_and_is_not_retried() {
+    let failures = [
+        Failure::storage("day".into()),
+        Failure::of_kind(FailureKind::TencentEmptyAnswer, "empty".into()),
+        Failure::of_kind(FailureKind::TencentUnkeyableRows, "no Date".into()),
+    ];
+    let err = RunError::incomplete(&failures, RunSummary::default());
+    assert_eq!(err.error_type(), "TencentUnkeyableRows");
+    assert!(!err.is_retryable());
+    let err = RunError::incomplete(&failures[..2], RunSummary::default());
+    assert_eq!(err.error_type(), "TencentEmptyAnswer");
+    assert!(err.is_retryable());
+}
