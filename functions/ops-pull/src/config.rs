@@ -4,8 +4,8 @@
 
 use tim::config::{ConfigError, Env};
 
-use crate::archive::{DEFAULT_PREFIX, Layout};
-use crate::push_history::{self, PushHistory};
+use crate::archive::layout::{DEFAULT_PREFIX, Layout};
+use crate::tencent::push_history::{self, PushHistory};
 
 pub const BUCKET_ENV: &str = "OPS_BUCKET";
 pub const PREFIX_ENV: &str = "OPS_PREFIX";

@@ -19,7 +19,7 @@ use lambda_kit::Diagnostic;
 use tim::ErrorClass;
 
 use crate::input::InputError;
-use crate::summary::RunSummary;
+use crate::report::summary::RunSummary;
 
 /// Most failure items spelled out in an error message.
 const MAX_LISTED_FAILURES: usize = 40;
@@ -27,7 +27,7 @@ const MAX_LISTED_FAILURES: usize = 40;
 /// What kind of failure ended a run: its Lambda `errorType`, whether a
 /// retry helps, and how severe it is next to others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FailureKind {
+pub enum RunErrorKind {
     /// The invocation payload is wrong; nothing was called.
     InvalidInput,
     /// Tencent refused the app's configuration (SDKAppID, admin, region, IP allowlist).
@@ -50,7 +50,7 @@ pub enum FailureKind {
     /// writes nothing twice; if Tencent changed the API, every retry fails
     /// the same way and the alarms fire all the same.
     TencentMalformedAnswer,
-    /// getappinfo answered an empty `Result` in [`crate::freshness::EMPTY_ANSWERS_FAIL_AFTER`]
+    /// getappinfo answered an empty `Result` in [`crate::tencent::freshness::EMPTY_ANSWERS_FAIL_AFTER`]
     /// runs in a row (the first is a warning). Retryable: Tencent may
     /// publish later.
     TencentEmptyAnswer,
@@ -58,18 +58,18 @@ pub enum FailureKind {
     StorageFailed,
 }
 
-impl FailureKind {
-    pub const ALL: [FailureKind; 10] = [
-        FailureKind::InvalidInput,
-        FailureKind::TencentConfiguration,
-        FailureKind::TencentUserSigRejected,
-        FailureKind::TencentBadRequest,
-        FailureKind::TencentRetryable,
-        FailureKind::TencentNetwork,
-        FailureKind::TencentUnkeyableRows,
-        FailureKind::TencentMalformedAnswer,
-        FailureKind::TencentEmptyAnswer,
-        FailureKind::StorageFailed,
+impl RunErrorKind {
+    pub const ALL: [RunErrorKind; 10] = [
+        RunErrorKind::InvalidInput,
+        RunErrorKind::TencentConfiguration,
+        RunErrorKind::TencentUserSigRejected,
+        RunErrorKind::TencentBadRequest,
+        RunErrorKind::TencentRetryable,
+        RunErrorKind::TencentNetwork,
+        RunErrorKind::TencentUnkeyableRows,
+        RunErrorKind::TencentMalformedAnswer,
+        RunErrorKind::TencentEmptyAnswer,
+        RunErrorKind::StorageFailed,
     ];
 
     /// The kind of a failed pull, from the client's class of the error; an
@@ -103,7 +103,7 @@ impl FailureKind {
         }
     }
 
-    /// The kind whose [`FailureKind::error_type`] is `text` (the ledger's).
+    /// The kind whose [`RunErrorKind::error_type`] is `text` (the ledger's).
     pub fn from_error_type(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.error_type() == text)
     }
@@ -148,50 +148,50 @@ pub enum RunError {
     /// Some pull or write failed; everything else of the run still landed.
     #[error("{message}")]
     Incomplete {
-        kind: FailureKind,
+        kind: RunErrorKind,
         message: String,
         summary: Box<RunSummary>,
     },
     /// An earlier attempt of the same event failed in a way no retry helps
     /// (see `ledger`): answered again without calling Tencent.
     #[error("{message}")]
-    Recorded { kind: FailureKind, message: String },
+    Recorded { kind: RunErrorKind, message: String },
 }
 
 /// One thing that went wrong in a run, for the error's message and kind.
 #[derive(Debug, Clone)]
-pub(crate) struct Failure {
-    pub kind: FailureKind,
+pub(crate) struct RunFailure {
+    pub kind: RunErrorKind,
     pub text: String,
 }
 
-impl Failure {
+impl RunFailure {
     pub fn pull(error: &tim::Error, text: String) -> Self {
         Self {
-            kind: FailureKind::of_pull(error),
+            kind: RunErrorKind::of_pull(error),
             text,
         }
     }
 
-    pub fn of_kind(kind: FailureKind, text: String) -> Self {
+    pub fn of_kind(kind: RunErrorKind, text: String) -> Self {
         Self { kind, text }
     }
 
     pub fn storage(text: String) -> Self {
         Self {
-            kind: FailureKind::StorageFailed,
+            kind: RunErrorKind::StorageFailed,
             text,
         }
     }
 }
 
 impl RunError {
-    pub(crate) fn incomplete(failures: &[Failure], summary: RunSummary) -> Self {
+    pub(crate) fn incomplete(failures: &[RunFailure], summary: RunSummary) -> Self {
         let kind = failures
             .iter()
             .map(|f| f.kind)
             .min_by_key(|kind| kind.severity())
-            .unwrap_or(FailureKind::StorageFailed);
+            .unwrap_or(RunErrorKind::StorageFailed);
         let mut listed: Vec<&str> = failures
             .iter()
             .take(MAX_LISTED_FAILURES)
@@ -215,9 +215,9 @@ impl RunError {
     }
 
     /// What kind of failure this is.
-    pub fn kind(&self) -> FailureKind {
+    pub fn kind(&self) -> RunErrorKind {
         match self {
-            RunError::InvalidInput(_) => FailureKind::InvalidInput,
+            RunError::InvalidInput(_) => RunErrorKind::InvalidInput,
             RunError::Incomplete { kind, .. } | RunError::Recorded { kind, .. } => *kind,
         }
     }

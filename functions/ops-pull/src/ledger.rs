@@ -19,8 +19,8 @@ use chrono::{SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::error::{FailureKind, RunError};
-use crate::store::{ArchiveStore, PutCondition, PutRequest};
+use crate::archive::store::{ArchiveStore, PutCondition, PutRequest};
+use crate::error::{RunError, RunErrorKind};
 
 /// Content type of a ledger entry.
 pub const LEDGER_CONTENT_TYPE: &str = "application/json";
@@ -94,7 +94,7 @@ pub async fn recorded<A: ArchiveStore>(store: &A, key: &str) -> Option<RunError>
             return None;
         }
     };
-    let kind = FailureKind::from_error_type(&entry.error_type)?;
+    let kind = RunErrorKind::from_error_type(&entry.error_type)?;
     tracing::error!(key, error_type = kind.error_type(), recorded_at = %entry.recorded_at, "this event already failed permanently: not calling Tencent again");
     Some(RunError::Recorded {
         kind,

@@ -1,106 +1,29 @@
 #![doc = include_str!("../README.md")]
+//!
+//! Modules, in the order of a run: `handler` (one invocation), `input` (the
+//! payload), `tencent` (what comes from Tencent: getappinfo, the paced push
+//! history, Tencent's calendar), `run` (every app at once), `archive` (what
+//! goes to S3: layout, objects, listing + manifest, writes), `ledger`
+//! (permanent failures), `report` (summary, metrics), `error`.
 
-mod app_push;
-mod app_run;
 pub mod archive;
 pub mod config;
 pub mod error;
-pub mod freshness;
-pub mod index;
+pub mod handler;
 pub mod input;
 pub mod lambda;
 pub mod ledger;
-pub mod metrics;
-mod pull;
-pub mod push_history;
-pub mod push_rows;
+pub mod report;
 pub mod run;
-pub mod source;
-pub mod store;
-pub mod summary;
-pub mod write;
+pub mod tencent;
 
-use lambda_kit::metrics::Metrics;
-use serde_json::Value;
-
-pub use error::{FailureKind, RunError};
-pub use freshness::Warning;
+pub use archive::store::{ArchiveStore, S3Store};
+pub use error::{RunError, RunErrorKind};
+pub use handler::OpsPull;
 pub use input::RunRequest;
-pub use push_history::PushHistory;
-pub use run::{Deadlines, run};
-pub use source::{App, OpsSource, TencentApp};
-pub use store::{ArchiveStore, S3Store};
-pub use summary::{AppSummary, PushSummary, RunSummary};
-
-/// The function's state, built once per cold start.
-#[derive(Debug)]
-pub struct OpsPull<S, A> {
-    pub apps: Vec<App<S>>,
-    pub store: A,
-    pub layout: archive::Layout,
-    /// How much push history each run archives.
-    pub push: PushHistory,
-    /// Where the EMF documents go (stdout in Lambda).
-    pub metrics: Metrics,
-}
-
-impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
-    /// One invocation without a Lambda request id (tests, local runs): see
-    /// [`OpsPull::handle_invocation`].
-    pub async fn handle(
-        &self,
-        payload: Value,
-        deadlines: Deadlines,
-    ) -> Result<RunSummary, RunError> {
-        self.handle_invocation(payload, deadlines, None).await
-    }
-
-    /// One invocation: validates the payload (nothing is called before it
-    /// passes), answers a retry of an event that already failed
-    /// permanently from the ledger (see [`ledger`]), then runs, and records
-    /// a permanent failure. Reports `RunSucceeded` for every invocation but
-    /// a dry run (which archives nothing, so must not feed the heartbeat);
-    /// an invalid payload counts as a run that did not succeed.
-    pub async fn handle_invocation(
-        &self,
-        payload: Value,
-        deadlines: Deadlines,
-        request_id: Option<&str>,
-    ) -> Result<RunSummary, RunError> {
-        let ledger_key =
-            ledger::RunKey::of(&payload, request_id).map(|key| self.layout.ledger_key(&key));
-        let mut request = match RunRequest::from_payload(payload) {
-            Ok(request) => request,
-            Err(error) => {
-                tracing::error!(error = %error, "invalid input");
-                metrics::emit_run(&self.metrics, false);
-                return Err(error.into());
-            }
-        };
-        request.run_id = request_id.map(str::to_owned);
-        let ledger_key = ledger_key.filter(|_| !request.dry_run);
-        if let Some(key) = &ledger_key
-            && let Some(error) = ledger::recorded(&self.store, key).await
-        {
-            metrics::emit_run(&self.metrics, false);
-            return Err(error);
-        }
-        let result = run(
-            &self.apps,
-            &self.store,
-            &self.layout,
-            &request,
-            self.push,
-            deadlines,
-            &self.metrics,
-        )
-        .await;
-        if let (Some(key), Err(error)) = (&ledger_key, &result) {
-            ledger::record(&self.store, key, error).await;
-        }
-        if !request.dry_run {
-            metrics::emit_run(&self.metrics, result.is_ok());
-        }
-        result
-    }
-}
+pub use report::summary::{AppSummary, PushSummary, RunSummary};
+pub use run::deadlines::Deadlines;
+pub use run::run;
+pub use tencent::freshness::Warning;
+pub use tencent::push_history::PushHistory;
+pub use tencent::source::{App, OpsSource, TencentApp};

@@ -11,9 +11,9 @@ fn api(code: i64) -> tim::Error {
 #[test]
 fn the_least_retryable_failure_names_the_error() {
     let failures = [
-        Failure::storage("a".into()),
-        Failure::pull(&api(60007), "b".into()),
-        Failure::pull(&api(60006), "c".into()),
+        RunFailure::storage("a".into()),
+        RunFailure::pull(&api(60007), "b".into()),
+        RunFailure::pull(&api(60006), "c".into()),
     ];
     let err = RunError::incomplete(&failures, RunSummary::default());
     assert_eq!(err.error_type(), "TencentConfiguration");
@@ -33,7 +33,7 @@ fn the_least_retryable_failure_names_the_error() {
 #[test]
 fn long_failure_lists_are_cut() {
     let failures: Vec<_> = (0..100)
-        .map(|i| Failure::storage(format!("day {i}")))
+        .map(|i| RunFailure::storage(format!("day {i}")))
         .collect();
     let message = RunError::incomplete(&failures, RunSummary::default()).to_string();
     assert!(message.contains("day 39;"), "{message}");
@@ -44,14 +44,14 @@ fn long_failure_lists_are_cut() {
 #[test]
 fn invalid_input_is_not_retryable() {
     let err = RunError::from(InputError::NoFields);
-    assert_eq!(err.kind(), FailureKind::InvalidInput);
+    assert_eq!(err.kind(), RunErrorKind::InvalidInput);
     assert!(!err.is_retryable());
     assert_eq!(Diagnostic::from(err).error_type, "InvalidInput");
 }
 
 #[test]
 fn error_types_are_the_documented_strings() {
-    let types: Vec<&str> = FailureKind::ALL.iter().map(|k| k.error_type()).collect();
+    let types: Vec<&str> = RunErrorKind::ALL.iter().map(|k| k.error_type()).collect();
     assert_eq!(
         types,
         [
@@ -67,11 +67,11 @@ fn error_types_are_the_documented_strings() {
             "StorageFailed"
         ]
     );
-    for kind in FailureKind::ALL {
-        assert_eq!(FailureKind::from_error_type(kind.error_type()), Some(kind));
+    for kind in RunErrorKind::ALL {
+        assert_eq!(RunErrorKind::from_error_type(kind.error_type()), Some(kind));
     }
-    assert_eq!(FailureKind::from_error_type("Panic"), None);
-    let retryable: Vec<&str> = FailureKind::ALL
+    assert_eq!(RunErrorKind::from_error_type("Panic"), None);
+    let retryable: Vec<&str> = RunErrorKind::ALL
         .iter()
         .filter(|k| k.is_retryable())
         .map(|k| k.error_type())
@@ -96,13 +96,13 @@ fn a_pulls_kind_keeps_the_clients_error_type() {
         detail: "refused".into(),
     };
     for (error, kind) in [
-        (api(60006), FailureKind::TencentConfiguration),
-        (api(70001), FailureKind::TencentUserSigRejected),
-        (api(90100), FailureKind::TencentBadRequest),
-        (api(60007), FailureKind::TencentRetryable),
-        (network, FailureKind::TencentNetwork),
+        (api(60006), RunErrorKind::TencentConfiguration),
+        (api(70001), RunErrorKind::TencentUserSigRejected),
+        (api(90100), RunErrorKind::TencentBadRequest),
+        (api(60007), RunErrorKind::TencentRetryable),
+        (network, RunErrorKind::TencentNetwork),
     ] {
-        assert_eq!(FailureKind::of_pull(&error), kind, "{error}");
+        assert_eq!(RunErrorKind::of_pull(&error), kind, "{error}");
         assert_eq!(kind.error_type(), error.error_type(), "{error}");
         assert_eq!(kind.is_retryable(), error.is_retryable(), "{error}");
     }
@@ -113,8 +113,8 @@ fn a_pulls_kind_keeps_the_clients_error_type() {
         reason: "ErrorCode 0 but no Results list".into(),
     };
     assert_eq!(
-        FailureKind::of_pull(&garbled),
-        FailureKind::TencentMalformedAnswer
+        RunErrorKind::of_pull(&garbled),
+        RunErrorKind::TencentMalformedAnswer
     );
     assert!(garbled.is_retryable());
 }
@@ -122,9 +122,9 @@ fn a_pulls_kind_keeps_the_clients_error_type() {
 #[test]
 fn an_unkeyable_answer_outranks_transient_failures_and_is_not_retried() {
     let failures = [
-        Failure::storage("day".into()),
-        Failure::of_kind(FailureKind::TencentEmptyAnswer, "empty".into()),
-        Failure::of_kind(FailureKind::TencentUnkeyableRows, "no Date".into()),
+        RunFailure::storage("day".into()),
+        RunFailure::of_kind(RunErrorKind::TencentEmptyAnswer, "empty".into()),
+        RunFailure::of_kind(RunErrorKind::TencentUnkeyableRows, "no Date".into()),
     ];
     let err = RunError::incomplete(&failures, RunSummary::default());
     assert_eq!(err.error_type(), "TencentUnkeyableRows");

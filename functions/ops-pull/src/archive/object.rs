@@ -1,0 +1,311 @@
+//! A day's object: its lines, its content hash and its body.
+//!
+//! A daily line holds every field of Tencent's row for the day: a known
+//! count is a JSON number or null, never text (Athena's `bigint` columns
+//! would fail the whole partition on text); the original text of a count
+//! that is not a 64-bit integer goes to the line's `malformed` object.
+//!
+//! An object's identity is the SHA-256 of its lines without `pulled_at`
+//! (kept in the object's metadata), so that a re-pull of the same numbers is
+//! recognised as unchanged although it was pulled at another time.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use chrono::NaiveDate;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tim::api::appinfo::{AppInfoDay, OpsValue};
+
+/// Content type of daily objects (JSON Lines).
+pub const DAILY_CONTENT_TYPE: &str = "application/x-ndjson";
+/// Content type of raw objects (with `Content-Encoding: gzip`).
+pub const RAW_CONTENT_TYPE: &str = "application/json";
+pub const RAW_CONTENT_ENCODING: &str = "gzip";
+/// User metadata key (`x-amz-meta-content-sha256`) holding the content hash.
+pub const HASH_METADATA_KEY: &str = "content-sha256";
+
+/// Columns added to Tencent's fields on every line.
+pub const SDKAPPID_COLUMN: &str = "sdkappid";
+pub const DATE_COLUMN: &str = "date";
+pub const PULLED_AT_COLUMN: &str = "pulled_at";
+/// The original text of counts that are not integers, by Tencent's field
+/// name (only on lines that have one).
+pub const MALFORMED_COLUMN: &str = "malformed";
+
+/// One line without `pulled_at`. A `BTreeMap` so that the serialisation (and
+/// with it the content hash) does not depend on serde_json's map features.
+pub type Line = BTreeMap<String, Value>;
+
+/// One day's object before `pulled_at` is stamped on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DailyObject {
+    pub date: NaiveDate,
+    /// One for an operations day; a push day has a totals line and one per
+    /// channel (in a stable order).
+    lines: Vec<Line>,
+}
+
+/// An existing object a field-subset run cannot merge into.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the stored object is not one JSON object on one line ({0}); run without \"fields\" to rewrite it"
+)]
+pub struct MergeError(String);
+
+impl DailyObject {
+    /// Tencent's row for `date` as one line: counts as numbers or null,
+    /// their odd texts in `malformed`, text fields as text.
+    pub fn from_row(sdkappid: u64, date: NaiveDate, row: &AppInfoDay) -> Self {
+        let mut line = Line::new();
+        let mut malformed = serde_json::Map::new();
+        for (name, value) in &row.values {
+            let json = match value {
+                OpsValue::Number(n) => Value::from(*n),
+                OpsValue::Text(text) => Value::from(text.as_str()),
+                OpsValue::Null => Value::Null,
+                OpsValue::Malformed(text) => {
+                    malformed.insert(name.clone(), Value::from(text.as_str()));
+                    Value::Null
+                }
+            };
+            line.insert(name.clone(), json);
+        }
+        if !malformed.is_empty() {
+            line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(malformed));
+        }
+        line.insert(SDKAPPID_COLUMN.to_owned(), Value::from(sdkappid));
+        line.insert(
+            DATE_COLUMN.to_owned(),
+            Value::from(date.format("%Y-%m-%d").to_string()),
+        );
+        Self {
+            date,
+            lines: vec![line],
+        }
+    }
+
+    /// Lines built elsewhere (push statistics), in a stable order.
+    pub fn from_lines(date: NaiveDate, mut lines: Vec<Line>) -> Self {
+        lines.sort_by_cached_key(|line| serde_json::to_string(line).unwrap_or_default());
+        Self { date, lines }
+    }
+
+    /// This (field-subset) object laid over the stored one: pulled fields
+    /// replace theirs, every other stored field is kept.
+    pub fn merged_over(&self, stored: &[u8]) -> Result<Self, MergeError> {
+        let [new_line] = self.lines.as_slice() else {
+            return Err(MergeError(format!(
+                "{} rows were pulled for the day",
+                self.lines.len()
+            )));
+        };
+        let text = std::str::from_utf8(stored).map_err(|_| MergeError("not UTF-8".into()))?;
+        let mut stored_lines = text.lines().filter(|l| !l.trim().is_empty());
+        let (Some(first), None) = (stored_lines.next(), stored_lines.next()) else {
+            return Err(MergeError("not exactly one line".into()));
+        };
+        let mut line: Line = serde_json::from_str(first).map_err(|e| MergeError(e.to_string()))?;
+        line.remove(PULLED_AT_COLUMN);
+        // The stored odd texts of the fields pulled now are replaced by the
+        // new ones (if any): a count that became a number loses its entry.
+        let mut malformed = match line.remove(MALFORMED_COLUMN) {
+            Some(Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        malformed.retain(|field, _| !new_line.contains_key(field));
+        if let Some(Value::Object(new)) = new_line.get(MALFORMED_COLUMN) {
+            malformed.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        line.extend(
+            new_line
+                .iter()
+                .filter(|(k, _)| k.as_str() != MALFORMED_COLUMN)
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        if !malformed.is_empty() {
+            line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(malformed));
+        }
+        Ok(Self {
+            date: self.date,
+            lines: vec![line],
+        })
+    }
+
+    pub fn lines(&self) -> &[Line] {
+        &self.lines
+    }
+
+    /// Hex SHA-256 of the lines without `pulled_at`.
+    pub fn content_sha256(&self) -> String {
+        let mut hasher = Sha256::new();
+        for line in &self.lines {
+            // A BTreeMap of JSON values always serialises.
+            hasher.update(serde_json::to_vec(line).unwrap_or_default());
+            hasher.update(b"\n");
+        }
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The object's body: one JSON object a line, each ending in `\n`.
+    pub fn body(&self, pulled_at: &str) -> Vec<u8> {
+        let mut body = Vec::new();
+        for line in &self.lines {
+            let mut stamped = line.clone();
+            stamped.insert(PULLED_AT_COLUMN.to_owned(), Value::from(pulled_at));
+            // Serialising a map of JSON values into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut body, &stamped);
+            body.push(b'\n');
+        }
+        body
+    }
+}
+
+/// Gzip of Tencent's body for the raw archive.
+pub fn gzip(raw: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(raw.len() / 4),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(raw)?;
+    encoder.finish()
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn day(json: Value) -> AppInfoDay {
+        AppInfoDay::from_json(json.as_object().unwrap())
+    }
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_line_has_numbers_text_unknown_fields_and_our_columns() {
+        let row = day(
+            json!({"Date": "20261101", "ActiveUserNum": "2014", "AppName": "demo",
+                             "UpMsgNum": "abc", "NewThing": "5", "LoginTimes": null,
+                             "MaxOnlineNum": "99999999999999999999", "C2CUpMsgNum": ""}),
+        );
+        let object = DailyObject::from_row(1400000000, date("2026-11-01"), &row);
+        let body = object.body("2026-11-02T06:00:01.234Z");
+        let text = String::from_utf8(body).unwrap();
+        assert!(text.ends_with('\n'));
+        assert_eq!(text.lines().count(), 1);
+        let line: Value = serde_json::from_str(text.trim_end()).unwrap();
+        // Counts are numbers or null; their odd texts are in `malformed`
+        // (a null has no text to keep).
+        assert_eq!(
+            line,
+            json!({"ActiveUserNum": 2014, "AppName": "demo", "UpMsgNum": null, "NewThing": 5,
+                   "LoginTimes": null, "MaxOnlineNum": null, "C2CUpMsgNum": null,
+                   "malformed": {"UpMsgNum": "abc", "MaxOnlineNum": "99999999999999999999",
+                                 "C2CUpMsgNum": ""},
+                   "sdkappid": 1400000000u64, "date": "2026-11-01",
+                   "pulled_at": "2026-11-02T06:00:01.234Z"})
+        );
+        let sound = day(json!({"Date": "20261101", "ActiveUserNum": "1"}));
+        let object = DailyObject::from_row(7, date("2026-11-01"), &sound);
+        let line = &object.lines()[0];
+        assert!(!line.contains_key(MALFORMED_COLUMN), "{line:?}");
+    }
+
+    #[test]
+    fn the_hash_ignores_pulled_at_and_sees_every_value() {
+        let a = day(json!({"Date": "20261101", "ActiveUserNum": "1"}));
+        let b = day(json!({"Date": "20261101", "ActiveUserNum": "2"}));
+        let d = date("2026-11-01");
+        let first = DailyObject::from_row(7, d, &a);
+        assert_eq!(
+            first.content_sha256(),
+            DailyObject::from_row(7, d, &a).content_sha256()
+        );
+        assert_ne!(first.body("t1"), first.body("t2"));
+        assert_ne!(
+            first.content_sha256(),
+            DailyObject::from_row(7, d, &b).content_sha256()
+        );
+        assert_ne!(
+            first.content_sha256(),
+            DailyObject::from_row(8, d, &a).content_sha256()
+        );
+        assert_eq!(first.content_sha256().len(), 64);
+    }
+
+    #[test]
+    fn a_subset_is_merged_over_the_stored_line() {
+        let d = date("2026-11-01");
+        let full = day(json!({"Date": "20261101", "ActiveUserNum": "1", "LoginTimes": "9"}));
+        let stored = DailyObject::from_row(7, d, &full).body("old");
+        let subset = day(json!({"Date": "20261101", "ActiveUserNum": "2"}));
+        let merged = DailyObject::from_row(7, d, &subset)
+            .merged_over(&stored)
+            .unwrap();
+        let line = &merged.lines()[0];
+        assert_eq!(line["ActiveUserNum"], json!(2));
+        assert_eq!(line["LoginTimes"], json!(9));
+        assert!(!line.contains_key(PULLED_AT_COLUMN));
+
+        let unchanged = DailyObject::from_row(7, d, &full)
+            .merged_over(&stored)
+            .unwrap();
+        assert_eq!(
+            unchanged.content_sha256(),
+            DailyObject::from_row(7, d, &full).content_sha256()
+        );
+
+        assert!(
+            DailyObject::from_row(7, d, &subset)
+                .merged_over(b"{}\n{}\n")
+                .is_err()
+        );
+
+        // A count pulled sound loses its stored odd text; one pulled odd
+        // gains it; the others' entries stay.
+        let odd = day(json!({"Date": "20261101", "ActiveUserNum": "x", "LoginTimes": "y"}));
+        let stored = DailyObject::from_row(7, d, &odd).body("old");
+        let fixed = DailyObject::from_row(7, d, &subset)
+            .merged_over(&stored)
+            .unwrap();
+        assert_eq!(fixed.lines()[0]["ActiveUserNum"], json!(2));
+        assert_eq!(
+            fixed.lines()[0][MALFORMED_COLUMN],
+            json!({"LoginTimes": "y"})
+        );
+        let broken = day(json!({"Date": "20261101", "LoginTimes": "9"}));
+        let both = DailyObject::from_row(7, d, &broken)
+            .merged_over(&stored)
+            .unwrap();
+        assert_eq!(
+            both.lines()[0][MALFORMED_COLUMN],
+            json!({"ActiveUserNum": "x"})
+        );
+        let all_fixed = DailyObject::from_row(7, d, &full)
+            .merged_over(&stored)
+            .unwrap();
+        assert!(!all_fixed.lines()[0].contains_key(MALFORMED_COLUMN));
+        assert!(
+            DailyObject::from_row(7, d, &subset)
+                .merged_over(b"not json")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn gzip_round_trips() {
+        use std::io::Read;
+        let zipped = gzip(br#"{"ErrorCode":0}"#).unwrap();
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(&zipped[..])
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, r#"{"ErrorCode":0}"#);
+    }
+}

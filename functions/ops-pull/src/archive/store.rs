@@ -1,0 +1,215 @@
+//! Where the archive is written: a small trait over the four S3 calls the
+//! run needs, implemented by `aws_sdk_s3::Client` (tests add in-memory fakes).
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::primitives::ByteStream;
+
+use crate::archive::object::HASH_METADATA_KEY;
+
+/// What a HEAD (or GET) tells about a stored object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredObject {
+    /// The `content-sha256` metadata, if the object has it.
+    pub content_sha256: Option<String>,
+    pub etag: Option<String>,
+}
+
+/// One key of a listing, with the ETag S3 holds for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub etag: Option<String>,
+}
+
+/// Guard of a PUT against a concurrent writer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutCondition {
+    /// Last writer wins (every writer of the key writes complete data).
+    Always,
+    /// `If-None-Match: *`: only if the key does not exist.
+    IfAbsent,
+    /// `If-Match: etag`: only if the object is still the one we read.
+    IfMatch(String),
+}
+
+/// One object to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutRequest {
+    pub key: String,
+    pub body: Vec<u8>,
+    pub content_type: &'static str,
+    pub content_encoding: Option<&'static str>,
+    /// Stored as `content-sha256` metadata when set.
+    pub content_sha256: Option<String>,
+    pub condition: PutCondition,
+}
+
+/// A failed storage call, reduced to text that carries no secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("the object changed while it was being written (precondition failed)")]
+    PreconditionFailed,
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// The storage calls of a run. Futures are `Send` so that a run can be
+/// spawned on a multi-threaded runtime.
+pub trait ArchiveStore: Sync {
+    /// `None` when the key does not exist.
+    fn head(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<StoredObject>, StoreError>> + Send;
+
+    /// The object and its body; `None` when the key does not exist.
+    fn get(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<(StoredObject, Vec<u8>)>, StoreError>> + Send;
+
+    /// Writes the object; the new object's ETag when S3 tells it.
+    fn put(
+        &self,
+        request: PutRequest,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Every key under `prefix` that sorts after `start_after`, in key order
+    /// (all pages).
+    fn list(
+        &self,
+        prefix: &str,
+        start_after: &str,
+    ) -> impl Future<Output = Result<Vec<ListedObject>, StoreError>> + Send;
+}
+
+/// An S3 bucket as the archive.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl S3Store {
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+}
+
+fn stored_object(metadata: Option<&HashMap<String, String>>, etag: Option<&str>) -> StoredObject {
+    StoredObject {
+        content_sha256: metadata.and_then(|m| m.get(HASH_METADATA_KEY)).cloned(),
+        etag: etag.map(str::to_owned),
+    }
+}
+
+/// S3's error code and message (the SDK's `Display` alone says "service error").
+fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    operation: &str,
+    error: &aws_sdk_s3::error::SdkError<E, R>,
+) -> StoreError {
+    let detail = match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => aws_sdk_s3::error::DisplayErrorContext(error).to_string(),
+    };
+    StoreError::Failed(format!("S3 {operation} failed: {detail}"))
+}
+
+impl ArchiveStore for S3Store {
+    async fn head(&self, key: &str) -> Result<Option<StoredObject>, StoreError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(stored_object(out.metadata(), out.e_tag()))),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(describe("HeadObject", &e)),
+        }
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<(StoredObject, Vec<u8>)>, StoreError> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let stored = stored_object(out.metadata(), out.e_tag());
+                let body = out
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| StoreError::Failed(format!("S3 GetObject body: {e}")))?;
+                Ok(Some((stored, body.to_vec())))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(describe("GetObject", &e)),
+        }
+    }
+
+    async fn put(&self, request: PutRequest) -> Result<Option<String>, StoreError> {
+        let mut put = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(request.key)
+            .content_type(request.content_type)
+            .set_content_encoding(request.content_encoding.map(str::to_owned))
+            .body(ByteStream::from(request.body));
+        if let Some(hash) = request.content_sha256 {
+            put = put.metadata(HASH_METADATA_KEY, hash);
+        }
+        put = match request.condition {
+            PutCondition::Always => put,
+            PutCondition::IfAbsent => put.if_none_match("*"),
+            PutCondition::IfMatch(etag) => put.if_match(etag),
+        };
+        match put.send().await {
+            Ok(out) => Ok(out.e_tag().map(str::to_owned)),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => {
+                Err(StoreError::PreconditionFailed)
+            }
+            Err(e) => Err(describe("PutObject", &e)),
+        }
+    }
+
+    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<ListedObject>, StoreError> {
+        let mut listed = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .start_after(start_after)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| describe("ListObjectsV2", &e))?;
+            listed.extend(page.contents().iter().filter_map(|object| {
+                Some(ListedObject {
+                    key: object.key()?.to_owned(),
+                    etag: object.e_tag().map(str::to_owned),
+                })
+            }));
+        }
+        Ok(listed)
+    }
+}

@@ -1,0 +1,156 @@
+//! ops-pull's CloudWatch metrics (EMF documents through
+//! `lambda_kit::metrics`); every name is listed in `infra/metrics.json`.
+//!
+//! - Business: one document per app per day written (new or changed) whose
+//!   date is under [`BUSINESS_MAX_AGE`] old, stamped at noon China time that
+//!   day, one metric per numeric field of Tencent's row.
+//! - Per app per run (not for dry runs): `DaysWritten`, `DaysUnchanged`,
+//!   `DaysFailed`, `MalformedRows`, and `NewestDayLagHours` whatever the
+//!   pull did (from the answer's newest day, else the archive's, so that a
+//!   silent stop still ages); with push history on, `PushDaysWritten`,
+//!   `PushDaysUnchanged`, `PushDaysKeptArchived` and `PushDaysFailed`.
+//! - Per run (not for dry runs): `RunSucceeded`, `Function=ops-pull`.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use lambda_kit::metrics::{Document, Metrics, Unit};
+use serde_json::Value;
+use tim::api::appinfo::NUMERIC_FIELDS;
+
+use crate::archive::object::Line;
+use crate::report::summary::AppSummary;
+use crate::tencent::freshness;
+
+/// The dimension of every per-app metric.
+pub const SDKAPPID_DIMENSION: &str = "SDKAppID";
+/// `RunSucceeded`'s dimension and its value.
+pub const FUNCTION_DIMENSION: (&str, &str) = ("Function", "ops-pull");
+/// CloudWatch refuses EMF points older than two weeks.
+pub const BUSINESS_MAX_AGE: Duration = Duration::days(14);
+/// Numeric fields that identify rather than count: never a metric.
+const IDENTIFIERS: &[&str] = &["AppId", "QQ"];
+
+/// The business metric names: Tencent's numeric fields without the identifiers.
+pub fn business_names() -> impl Iterator<Item = &'static str> {
+    NUMERIC_FIELDS
+        .iter()
+        .copied()
+        .filter(|name| !IDENTIFIERS.contains(name))
+}
+
+/// One day's business numbers, ready to emit once the day is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayMetrics {
+    day: NaiveDate,
+    values: Vec<(&'static str, i64)>,
+}
+
+impl DayMetrics {
+    /// The numbers of `lines` (Tencent's row for `day`), or `None` when no
+    /// document is due: the day is too old for CloudWatch, or Tencent sent it
+    /// more than once (which row is right is unknown; both are archived and
+    /// counted in `MalformedRows`). Absent fields and values that are not
+    /// integers are left out.
+    pub fn of(day: NaiveDate, lines: &[Line], now: DateTime<Utc>) -> Option<Self> {
+        let [line] = lines else { return None };
+        if now - freshness::metrics_instant(day) >= BUSINESS_MAX_AGE {
+            return None;
+        }
+        let values = business_names()
+            .filter_map(|name| match line.get(name) {
+                Some(Value::Number(n)) => n.as_i64().map(|v| (name, v)),
+                _ => None,
+            })
+            .collect();
+        Some(Self { day, values })
+    }
+
+    /// Emits the day's document (nothing when no field had a number).
+    pub fn emit(&self, metrics: &Metrics, sdkappid: u64) {
+        let document = self.values.iter().fold(
+            metrics
+                .document()
+                .at(freshness::metrics_instant(self.day).timestamp_millis())
+                .dimension(SDKAPPID_DIMENSION, sdkappid.to_string()),
+            |doc, (name, value)| doc.metric(*name, Unit::Count, *value),
+        );
+        metrics.emit(document);
+    }
+}
+
+/// The per-app document of a run (apps whose SDKAppID is unknown have none).
+pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
+    let Some(sdkappid) = app.sdkappid else { return };
+    let count = |doc: Document, name: &str, value: usize| doc.metric(name, Unit::Count, value);
+    let mut doc = metrics
+        .document()
+        .dimension(SDKAPPID_DIMENSION, sdkappid.to_string());
+    doc = count(doc, "DaysWritten", app.days_written);
+    doc = count(doc, "DaysUnchanged", app.days_unchanged);
+    doc = count(doc, "DaysFailed", app.days_failed);
+    doc = count(doc, "MalformedRows", app.malformed_rows);
+    if let Some(push) = &app.push {
+        doc = count(doc, "PushDaysWritten", push.days_written);
+        doc = count(doc, "PushDaysUnchanged", push.days_unchanged);
+        doc = count(doc, "PushDaysKeptArchived", push.days_kept_archived);
+        doc = count(doc, "PushDaysFailed", push.days_failed);
+    }
+    if let Some(newest) = app.last_date.or(app.newest_archived_date) {
+        doc = doc.metric(
+            "NewestDayLagHours",
+            Unit::None,
+            freshness::lag_hours(newest, now),
+        );
+    }
+    metrics.emit(doc);
+}
+
+/// `RunSucceeded`: 1 for a run that returned success, 0 for an error.
+pub fn emit_run(metrics: &Metrics, succeeded: bool) {
+    metrics.emit(
+        metrics
+            .document()
+            .dimension(FUNCTION_DIMENSION.0, FUNCTION_DIMENSION.1)
+            .metric("RunSucceeded", Unit::Count, u8::from(succeeded)),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn business_names_are_infra_metrics_jsons() {
+        let catalog: Value =
+            serde_json::from_str(include_str!("../../../../infra/metrics.json")).unwrap();
+        let listed: Vec<&str> = catalog["business_metrics"]["names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        assert_eq!(business_names().collect::<Vec<_>>(), listed);
+    }
+
+    #[test]
+    fn a_day_keeps_integers_and_drops_the_rest() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-11-30T06:00:00Z")
+            .unwrap()
+            .to_utc();
+        let line: Line = serde_json::from_value(serde_json::json!({
+            "ActiveUserNum": 5, "UpMsgNum": "abc", "AppId": 1400000000u64,
+            "AppName": "demo", "NewThing": 3, "sdkappid": 1400000000u64
+        }))
+        .unwrap();
+        let metrics = DayMetrics::of(day, std::slice::from_ref(&line), now).unwrap();
+        assert_eq!(metrics.values, [("ActiveUserNum", 5)]);
+        assert_eq!(
+            DayMetrics::of(day, &[line.clone(), line.clone()], now),
+            None
+        );
+        // 2026-11-16 noon China time is 14 days and 2 hours before `now`.
+        let old = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+        assert_eq!(DayMetrics::of(old, std::slice::from_ref(&line), now), None);
+        assert!(DayMetrics::of(old.succ_opt().unwrap(), &[line], now).is_some());
+    }
+}

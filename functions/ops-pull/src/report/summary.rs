@@ -1,0 +1,186 @@
+//! What a run reports: its return value and its log line.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::tencent::freshness::Warning;
+
+/// The whole run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    /// Nothing was written; `days_written` counts the days that would have been.
+    pub dry_run: bool,
+    /// The `RequestField` subset, when one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
+    pub apps: Vec<AppSummary>,
+}
+
+/// One app's part of the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AppSummary {
+    /// The app's configured name (the secret it comes from).
+    pub app: String,
+    /// Unknown only if even its credentials could not be read.
+    pub sdkappid: Option<u64>,
+    /// Distinct days with a valid `Date` in Tencent's answer.
+    pub days_pulled: usize,
+    pub days_written: usize,
+    pub days_unchanged: usize,
+    pub days_failed: usize,
+    /// Rows with a bad `Date` (not placed in any day; kept in the raw copy),
+    /// rows with a count that is not an integer (written as null, the text
+    /// in the line's `malformed`), and extra rows for a `Date` Tencent sent
+    /// more than once (the later row is archived).
+    pub malformed_rows: usize,
+    pub first_date: Option<NaiveDate>,
+    /// The newest day Tencent sent.
+    pub last_date: Option<NaiveDate>,
+    /// When the answer had no day: the newest day in the archive (what
+    /// `NewestDayLagHours` is computed from then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_archived_date: Option<NaiveDate>,
+    /// getappinfo answers with an empty `Result` in a row, this one
+    /// included (0: this answer had rows).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub empty_answers: u32,
+    /// The oldest newest day that is not late at the pull (T-1 China time,
+    /// T-2 before 10:00 China time); set for every answered pull.
+    pub expected_newest_date: Option<NaiveDate>,
+    /// What an operator should look at although the pull succeeded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+    /// The raw copy written by this run.
+    pub raw_key: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_days: Vec<FailedDay>,
+    /// Why the pull (nothing written) or the raw copy failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The push-statistics history; absent when it is off
+    /// (`PUSH_ARCHIVE_DAYS=0`) or for a field-subset run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushSummary>,
+}
+
+/// One app's push-statistics history in a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PushSummary {
+    /// Tencent said push is not enabled for the app (90045): nothing to
+    /// archive, not a failure.
+    pub not_enabled: bool,
+    /// Days asked for (the oldest and newest below).
+    pub days_asked: usize,
+    pub days_written: usize,
+    pub days_unchanged: usize,
+    /// Days whose new answer had lower counts than the archived day (a
+    /// partial answer): the archived day was kept (see `kept_days`).
+    pub days_kept_archived: usize,
+    /// Not pulled or not written (see `failed_days`).
+    pub days_failed: usize,
+    pub first_date: Option<NaiveDate>,
+    pub last_date: Option<NaiveDate>,
+    /// The days kept archived, with the count that went down.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept_days: Vec<FailedDay>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_days: Vec<FailedDay>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A day whose object could not be written (or, in `kept_days`, was not
+/// replaced), and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedDay {
+    pub date: NaiveDate,
+    pub reason: String,
+}
+
+impl RunSummary {
+    pub fn days_written(&self) -> usize {
+        self.apps.iter().map(|a| a.days_written).sum()
+    }
+
+    pub fn days_unchanged(&self) -> usize {
+        self.apps.iter().map(|a| a.days_unchanged).sum()
+    }
+
+    pub fn days_failed(&self) -> usize {
+        self.apps.iter().map(|a| a.days_failed).sum()
+    }
+
+    pub fn malformed_rows(&self) -> usize {
+        self.apps.iter().map(|a| a.malformed_rows).sum()
+    }
+
+    /// Logs one structured line per app (and a warning line per app with
+    /// warnings) and one for the run.
+    pub fn log(&self) {
+        for app in &self.apps {
+            if !app.warnings.is_empty() {
+                let names: Vec<&str> = app.warnings.iter().map(|w| w.name()).collect();
+                tracing::warn!(
+                    app = %app.app,
+                    sdkappid = app.sdkappid,
+                    warnings = %names.join(","),
+                    last_date = app.last_date.map(|d| d.to_string()),
+                    expected_newest_date = app.expected_newest_date.map(|d| d.to_string()),
+                    "ops-pull app warning"
+                );
+            }
+            let failed_days = app
+                .failed_days
+                .iter()
+                .map(|d| d.date.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            tracing::info!(
+                app = %app.app,
+                sdkappid = app.sdkappid,
+                dry_run = self.dry_run,
+                days_pulled = app.days_pulled,
+                days_written = app.days_written,
+                days_unchanged = app.days_unchanged,
+                days_failed = app.days_failed,
+                malformed_rows = app.malformed_rows,
+                first_date = app.first_date.map(|d| d.to_string()),
+                last_date = app.last_date.map(|d| d.to_string()),
+                newest_archived_date = app.newest_archived_date.map(|d| d.to_string()),
+                empty_answers = app.empty_answers,
+                raw_key = app.raw_key.as_deref(),
+                failed_days = (!failed_days.is_empty()).then_some(failed_days.as_str()),
+                error = app.error.as_deref(),
+                "ops-pull app summary"
+            );
+            if let Some(push) = &app.push {
+                tracing::info!(
+                    app = %app.app,
+                    sdkappid = app.sdkappid,
+                    dry_run = self.dry_run,
+                    not_enabled = push.not_enabled,
+                    days_asked = push.days_asked,
+                    days_written = push.days_written,
+                    days_unchanged = push.days_unchanged,
+                    days_kept_archived = push.days_kept_archived,
+                    days_failed = push.days_failed,
+                    first_date = push.first_date.map(|d| d.to_string()),
+                    last_date = push.last_date.map(|d| d.to_string()),
+                    "ops-pull push history summary"
+                );
+            }
+        }
+        tracing::info!(
+            dry_run = self.dry_run,
+            apps = self.apps.len(),
+            days_written = self.days_written(),
+            days_unchanged = self.days_unchanged(),
+            days_failed = self.days_failed(),
+            malformed_rows = self.malformed_rows(),
+            summary = %serde_json::to_string(self).unwrap_or_default(),
+            "ops-pull run summary"
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! One run: every app at once (see `app`), then the report: summary,
+//! metrics, and an error naming every app and day that failed.
+
+mod app;
+mod context;
+pub mod deadlines;
+mod operations;
+mod push;
+
+use chrono::Utc;
+use lambda_kit::metrics::Metrics;
+
+use crate::archive::layout::Layout;
+use crate::archive::store::ArchiveStore;
+use crate::archive::write::Writer;
+use crate::error::{RunError, RunFailure};
+use crate::input::RunRequest;
+use crate::report::metrics as emf;
+use crate::report::summary::{AppSummary, RunSummary};
+use crate::tencent::push_history::PushHistory;
+use crate::tencent::source::{App, OpsSource};
+use app::archive_app;
+use context::Context;
+use deadlines::Deadlines;
+
+/// Runs `request` over `apps`, every app at once (each app's operations
+/// data and push history side by side; S3 calls bounded across all apps by
+/// [`crate::archive::write::WRITE_CONCURRENCY`]). Returns the summary, or an error that lists every
+/// failed app and day (everything that could be written was). Unless it is
+/// a dry run, emits each written day's business metrics and each app's
+/// counts to `metrics`.
+pub async fn run<S: OpsSource, A: ArchiveStore>(
+    apps: &[App<S>],
+    store: &A,
+    layout: &Layout,
+    request: &RunRequest,
+    push: PushHistory,
+    deadlines: Deadlines,
+    metrics: &Metrics,
+) -> Result<RunSummary, RunError> {
+    let writer = Writer::new(
+        store,
+        deadlines.storage,
+        request.dry_run,
+        request.fields.is_some(),
+    );
+    let run_id = request.run_id.clone().unwrap_or_else(new_run_id);
+    let cx = Context {
+        writer: &writer,
+        run_id: &run_id,
+        layout,
+        request,
+        push,
+        deadlines,
+    };
+    let outcomes = futures::future::join_all(apps.iter().map(|app| archive_app(app, &cx))).await;
+
+    let dry_run = request.dry_run;
+    let mut failures: Vec<RunFailure> = Vec::new();
+    let mut summaries: Vec<AppSummary> = Vec::with_capacity(apps.len());
+    for outcome in outcomes {
+        if !dry_run {
+            for (sdkappid, day) in &outcome.day_metrics {
+                day.emit(metrics, *sdkappid);
+            }
+        }
+        failures.extend(outcome.failures);
+        summaries.push(outcome.summary);
+    }
+    failures.sort_by(|a, b| a.text.cmp(&b.text));
+
+    let summary = RunSummary {
+        dry_run,
+        fields: request.fields.clone(),
+        apps: summaries,
+    };
+    summary.log();
+    if !dry_run {
+        let now = Utc::now();
+        for app in &summary.apps {
+            emf::emit_app(metrics, app, now);
+        }
+    }
+    if failures.is_empty() {
+        Ok(summary)
+    } else {
+        Err(RunError::incomplete(&failures, summary))
+    }
+}
+
+/// A run's id when the invocation has none (tests, local runs): unique
+/// enough that two runs' raw copies never share a key.
+fn new_run_id() -> String {
+    format!("local{:016x}", fastrand::u64(..))
+}
+
+#[cfg(test)]
+mod tests;

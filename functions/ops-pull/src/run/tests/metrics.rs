@@ -1,0 +1,194 @@
+//! The EMF documents a run prints, validated against the EMF specification
+//! and infra/metrics.json, then read for their values and timestamps.
+
+use super::*;
+use crate::tencent::freshness;
+
+fn function(apps: Vec<App<FakeSource>>) -> (crate::OpsPull<FakeSource, MemoryStore>, Captured) {
+    let (metrics, lines) = Metrics::capture(NAMESPACE);
+    let function = crate::OpsPull {
+        apps,
+        store: MemoryStore::default(),
+        layout: Layout::default(),
+        push: PushHistory::OFF,
+        metrics,
+    };
+    (function, lines)
+}
+
+use lambda_kit::metrics::Captured;
+
+async fn invoke(
+    function: &crate::OpsPull<FakeSource, MemoryStore>,
+    payload: Value,
+) -> Result<RunSummary, RunError> {
+    function
+        .handle(payload, Deadlines::after(Duration::from_secs(30)))
+        .await
+}
+
+/// The run's documents, checked, split into business days (by date, from
+/// the timestamp), per-app documents and `RunSucceeded` values.
+struct Printed {
+    business: BTreeMap<NaiveDate, Value>,
+    apps: Vec<Value>,
+    runs: Vec<Value>,
+}
+
+fn printed(lines: &Captured) -> Printed {
+    let docs = testkit::emf::check_output(&lines.take().join("\n"), "ops-pull", NAMESPACE);
+    let mut printed = Printed {
+        business: BTreeMap::new(),
+        apps: Vec::new(),
+        runs: Vec::new(),
+    };
+    for doc in docs {
+        if doc.get("RunSucceeded").is_some() {
+            printed.runs.push(doc["RunSucceeded"].clone());
+        } else if doc.get("DaysWritten").is_some() {
+            printed.apps.push(doc);
+        } else {
+            let ms = doc["_aws"]["Timestamp"].as_i64().unwrap();
+            let at = DateTime::from_timestamp_millis(ms).unwrap();
+            let date = at.date_naive();
+            assert_eq!(
+                at,
+                freshness::metrics_instant(date),
+                "noon China time: {doc}"
+            );
+            assert!(printed.business.insert(date, doc).is_none(), "one per day");
+        }
+    }
+    printed
+}
+
+#[tokio::test]
+async fn a_run_emits_recent_days_its_counts_and_success() {
+    let (function, lines) = function(vec![App::new(
+        "secret-a",
+        FakeSource::with_rows(APP, recent_thirty_days()),
+    )]);
+    function.apps[0]
+        .source
+        .set(25, "UpMsgNum", json!("not a number"));
+    invoke(&function, json!({})).await.unwrap();
+    let now = Utc::now();
+    let out = printed(&lines);
+
+    let yesterday = china_today() - chrono::Days::new(1);
+    let dates: Vec<NaiveDate> = out.business.keys().copied().collect();
+    assert!((13..=14).contains(&dates.len()), "{dates:?}");
+    assert_eq!(dates.last(), Some(&yesterday));
+    for date in &dates {
+        assert!(now - freshness::metrics_instant(*date) < chrono::Duration::days(14));
+    }
+    assert!(
+        !out.business
+            .contains_key(&(yesterday - chrono::Days::new(20))),
+        "older than 14 days: no document"
+    );
+    let newest = &out.business[&yesterday];
+    assert_eq!(newest["SDKAppID"], json!("1400000000"));
+    assert_eq!(newest["ActiveUserNum"], json!(129));
+    assert_eq!(newest["UpMsgNum"], json!(1029));
+    assert_eq!(newest["LoginTimes"], json!(7 * 29));
+    assert!(newest.get("SomethingNew").is_none() && newest.get("AppName").is_none());
+    let declared = newest["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(declared, 3);
+    let malformed = &out.business[&(yesterday - chrono::Days::new(4))];
+    assert!(malformed.get("UpMsgNum").is_none(), "{malformed}");
+    assert_eq!(malformed["ActiveUserNum"], json!(125));
+
+    assert_eq!(out.apps.len(), 1);
+    let app = &out.apps[0];
+    assert_eq!(app["SDKAppID"], json!("1400000000"));
+    assert_eq!(
+        (
+            &app["DaysWritten"],
+            &app["DaysUnchanged"],
+            &app["DaysFailed"],
+            &app["MalformedRows"]
+        ),
+        (&json!(30), &json!(0), &json!(0), &json!(1))
+    );
+    let lag = app["NewestDayLagHours"].as_f64().unwrap();
+    assert!((0.0..=34.0).contains(&lag), "{lag}");
+    assert!(
+        (lag - freshness::lag_hours(yesterday, now)).abs() <= 0.1,
+        "{lag}"
+    );
+    assert_eq!(out.runs, [json!(1)]);
+
+    // Unchanged: counts and success, no business document.
+    invoke(&function, json!({})).await.unwrap();
+    let out = printed(&lines);
+    assert!(out.business.is_empty(), "{:?}", out.business);
+    assert_eq!(out.apps[0]["DaysWritten"], json!(0));
+    assert_eq!(out.apps[0]["DaysUnchanged"], json!(30));
+    assert_eq!(out.runs, [json!(1)]);
+
+    // One changed day: its document only.
+    function.apps[0].source.set(28, "ActiveUserNum", json!("5"));
+    invoke(&function, json!({})).await.unwrap();
+    let out = printed(&lines);
+    let changed = yesterday - chrono::Days::new(1);
+    assert_eq!(out.business.keys().collect::<Vec<_>>(), [&changed]);
+    assert_eq!(out.business[&changed]["ActiveUserNum"], json!(5));
+}
+
+#[tokio::test]
+async fn a_dry_run_emits_nothing() {
+    let (function, lines) = function(vec![App::new(
+        "secret-a",
+        FakeSource::with_rows(APP, recent_thirty_days()),
+    )]);
+    let summary = invoke(&function, json!({"dry_run": true})).await.unwrap();
+    assert_eq!(summary.apps[0].days_written, 30);
+    assert!(lines.take().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_run_reports_zero_and_no_business_document() {
+    let (function, lines) = function(vec![App::new(
+        "secret-a",
+        FakeSource::with_rows(APP, recent_thirty_days()),
+    )]);
+    *function.apps[0].source.fail_with.lock().unwrap() = Some(tim::Error::Api {
+        command: "openconfigsvr/getappinfo".into(),
+        code: 60007,
+        info: "rate".into(),
+    });
+    invoke(&function, json!({})).await.unwrap_err();
+    let out = printed(&lines);
+    assert!(out.business.is_empty());
+    assert_eq!(out.runs, [json!(0)]);
+    assert_eq!(out.apps.len(), 1);
+    assert_eq!(out.apps[0]["DaysWritten"], json!(0));
+    assert!(
+        out.apps[0].get("NewestDayLagHours").is_none(),
+        "no newest day"
+    );
+
+    // A malformed answer: no newest day either, and a failed run.
+    *function.apps[0].source.fail_with.lock().unwrap() = None;
+    *function.apps[0].source.result.lock().unwrap() = Some(None);
+    invoke(&function, json!({})).await.unwrap_err();
+    let out = printed(&lines);
+    assert!(out.business.is_empty());
+    assert_eq!(out.runs, [json!(0)]);
+    assert!(out.apps[0].get("NewestDayLagHours").is_none());
+}
+
+#[tokio::test]
+async fn days_older_than_two_weeks_get_no_business_document() {
+    let (function, lines) = function(one_app());
+    let summary = invoke(&function, json!({})).await.unwrap();
+    assert_eq!(summary.apps[0].days_written, 30);
+    let out = printed(&lines);
+    assert!(out.business.is_empty(), "{:?}", out.business.keys());
+    assert_eq!(out.apps[0]["DaysWritten"], json!(30));
+    assert_eq!(out.runs, [json!(1)]);
+}

@@ -1,0 +1,91 @@
+//! One app's `getappinfo`, grouped by day.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tim::Deadline;
+use tim::api::appinfo::{AppInfo, AppInfoDay, AppInfoRequest, MalformedAnswer};
+
+use crate::archive::object::DailyObject;
+use crate::tencent::source::{App, OpsSource};
+
+/// A pull Tencent answered with `ErrorCode` 0, grouped by day.
+pub(crate) struct Pulled {
+    pub sdkappid: u64,
+    pub pulled_at: DateTime<Utc>,
+    pub raw: Vec<u8>,
+    pub days: BTreeMap<NaiveDate, DailyObject>,
+    /// The rows of `Result` (0: an empty list, or a malformed answer).
+    pub rows: usize,
+    pub malformed_rows: usize,
+    /// Rows without a valid `Date` (in no day; kept in the raw copy).
+    pub unkeyable_rows: usize,
+    /// `Result` missing or not a list: the run fails for this app, only the
+    /// raw copy is kept (as evidence).
+    pub malformed_answer: Option<MalformedAnswer>,
+}
+
+/// Pulls one app. On failure, the SDKAppID if the credentials still tell it.
+pub(crate) async fn pull<S: OpsSource>(
+    app: &App<S>,
+    request: &AppInfoRequest,
+    deadline: Deadline,
+) -> Result<Pulled, (Option<u64>, tim::Error)> {
+    let info = match app.source.get_app_info(request, deadline).await {
+        Ok(info) => info,
+        Err(error) => {
+            let sdkappid = match &error {
+                tim::Error::Credentials { .. } => None,
+                _ => app.source.sdkappid().await.ok(),
+            };
+            return Err((sdkappid, error));
+        }
+    };
+    let pulled_at = Utc::now();
+    let sdkappid = app.source.sdkappid().await.map_err(|e| (None, e))?;
+    Ok(group_days(&app.name, sdkappid, pulled_at, info))
+}
+
+/// Groups Tencent's rows by their `Date`, counting what is malformed. Of
+/// two rows with the same `Date`, the later in Tencent's order wins (one
+/// row a day, so that a `sum()` in Athena never counts a day twice); both
+/// stay in the raw copy.
+fn group_days(app: &str, sdkappid: u64, pulled_at: DateTime<Utc>, info: AppInfo) -> Pulled {
+    let mut by_date: BTreeMap<NaiveDate, &AppInfoDay> = BTreeMap::new();
+    let mut malformed_rows = 0;
+    let mut unkeyable_rows = 0;
+    for row in &info.days {
+        match row.date {
+            Ok(date) => {
+                let malformed: Vec<&str> = row.malformed_fields().collect();
+                if !malformed.is_empty() {
+                    malformed_rows += 1;
+                    tracing::warn!(app, sdkappid, %date, fields = ?malformed, "counts that are not integers: written as null, their text in \"malformed\"");
+                }
+                if by_date.insert(date, row).is_some() {
+                    malformed_rows += 1;
+                    tracing::warn!(app, sdkappid, %date, "Tencent sent this Date more than once: the later row is archived, both are in the raw copy");
+                }
+            }
+            Err(ref text) => {
+                malformed_rows += 1;
+                unkeyable_rows += 1;
+                tracing::warn!(app, sdkappid, date = %text, "row without a valid Date: kept in the raw copy only");
+            }
+        }
+    }
+    let days = by_date
+        .into_iter()
+        .map(|(date, row)| (date, DailyObject::from_row(sdkappid, date, row)))
+        .collect();
+    Pulled {
+        sdkappid,
+        pulled_at,
+        raw: info.raw.to_vec(),
+        days,
+        rows: info.days.len(),
+        malformed_rows,
+        unkeyable_rows,
+        malformed_answer: info.malformed(),
+    }
+}

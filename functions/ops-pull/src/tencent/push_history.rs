@@ -1,0 +1,199 @@
+//! Push-statistics history: Tencent's overall `all_member_push_statistics`
+//! (no task ids), one call per China calendar day, paced under Tencent's
+//! limit for that API (1 call a second per app).
+//!
+//! Tencent keeps these statistics for 30 days only, and a day's counts keep
+//! growing for days after a push (late deliveries, clicks), so every run
+//! re-pulls the last `PUSH_ARCHIVE_DAYS` complete days.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use tim::Deadline;
+use tim::api::push::{PushStatistics, PushStatsRequest};
+
+use tokio::time::Instant;
+
+use crate::tencent::freshness::{china_today, start_of};
+use crate::tencent::pacer::Pacer;
+use crate::tencent::source::OpsSource;
+
+/// `PUSH_ARCHIVE_DAYS` when unset.
+pub const DEFAULT_DAYS: u32 = 7;
+/// Tencent keeps 30 days, and the days at the edge of its window may be
+/// partly dropped already: an answer for them can hold lower counts than
+/// the day really had. 28 keeps two days away from that edge (and an
+/// answer lower than the archive never replaces it anyway: see
+/// `write::Guard::NeverLower`).
+pub const MAX_DAYS: u32 = 28;
+/// Between two calls of one app (retries included). Tencent allows one call
+/// a second; the margin keeps two calls out of one second even when the
+/// network delays the first and not the second.
+pub const CALL_SPACING: Duration = Duration::from_millis(1100);
+/// After a rate-limit answer: the next second is surely a fresh window.
+pub const RATE_LIMITED_SPACING: Duration = Duration::from_secs(2);
+/// Calls per day in all (the client itself makes one attempt per call, so
+/// that every attempt goes through the pacing).
+pub const MAX_ATTEMPTS: u32 = 3;
+/// Tencent's "push is not enabled for this app": the app has no push
+/// statistics, which is a state to report, not a failure to alarm on.
+pub const PUSH_NOT_ENABLED: i64 = 90045;
+
+/// How much push history a run archives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushHistory {
+    /// Complete days before today (China time); 0 switches it off.
+    pub days: u32,
+    /// Between two calls of one app.
+    pub spacing: Duration,
+}
+
+impl Default for PushHistory {
+    fn default() -> Self {
+        Self {
+            days: DEFAULT_DAYS,
+            spacing: CALL_SPACING,
+        }
+    }
+}
+
+impl PushHistory {
+    /// Off: no push call, no push object.
+    pub const OFF: Self = Self {
+        days: 0,
+        spacing: CALL_SPACING,
+    };
+
+    /// The days to pull at `now`, oldest first: the `days` complete China
+    /// days before today (today is still being counted).
+    pub fn dates(&self, now: DateTime<Utc>) -> Vec<NaiveDate> {
+        let today = china_today(now);
+        (1..=u64::from(self.days))
+            .rev()
+            .map(|back| today - Days::new(back))
+            .collect()
+    }
+}
+
+/// A day's window, [00:00, 24:00) China time, in unix seconds, as
+/// getappinfo's `Date` counts days.
+pub fn window(date: NaiveDate) -> PushStatsRequest {
+    let start = start_of(date).timestamp();
+    PushStatsRequest {
+        start_time: start,
+        end_time: start + 24 * 3600,
+        task_ids: Vec::new(),
+    }
+}
+
+/// One app's push history pull.
+#[derive(Debug)]
+pub(crate) struct PushPull {
+    pub pulled_at: DateTime<Utc>,
+    /// Every asked day, oldest first, with its statistics or why not.
+    pub days: Vec<(NaiveDate, Result<PushStatistics, tim::Error>)>,
+    /// Tencent answered 90045: push is not enabled for the app.
+    pub not_enabled: bool,
+}
+
+/// Pulls `history`'s days for one app, one call at a time, `spacing` apart.
+/// A retryable failure is tried again (up to [`MAX_ATTEMPTS`] calls a day);
+/// after a failure no retry can fix (bad key, no permission), the remaining
+/// days are not called and carry that failure.
+pub(crate) async fn pull_history<S: OpsSource>(
+    source: &S,
+    pacer: &Pacer,
+    history: PushHistory,
+    deadline: Deadline,
+) -> PushPull {
+    let pulled_at = Utc::now();
+    let mut days = Vec::new();
+    let mut stop: Option<tim::Error> = None;
+    for date in history.dates(pulled_at) {
+        if let Some(error) = &stop {
+            days.push((date, Err(error.clone())));
+            continue;
+        }
+        let request = window(date);
+        let mut attempt = 0;
+        let result = loop {
+            attempt += 1;
+            let mut next = pacer.turn().await;
+            let next_call = next.unwrap_or_else(Instant::now);
+            if next_call >= deadline.0 {
+                break Err(tim::Error::Deadline {
+                    command: tim::api::commands::ALL_MEMBER_PUSH_STATISTICS.to_owned(),
+                    attempts: attempt - 1,
+                    last: None,
+                });
+            }
+            tokio::time::sleep_until(next_call).await;
+            let result = source.push_statistics(&request, deadline).await;
+            let rate_limited = result.as_ref().is_err_and(tim::Error::is_rate_limited);
+            *next = Some(
+                Instant::now()
+                    + if rate_limited {
+                        RATE_LIMITED_SPACING.max(history.spacing)
+                    } else {
+                        history.spacing
+                    },
+            );
+            drop(next);
+            match result {
+                Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
+                    tracing::warn!(%date, attempt, error = %error, "push statistics call failed: trying again");
+                }
+                other => break other,
+            }
+        };
+        match result {
+            Err(error) if error.code() == Some(PUSH_NOT_ENABLED) => {
+                return PushPull {
+                    pulled_at,
+                    days: Vec::new(),
+                    not_enabled: true,
+                };
+            }
+            Err(error) if !error.is_retryable() => {
+                stop = Some(error.clone());
+                days.push((date, Err(error)));
+            }
+            other => days.push((date, other)),
+        }
+    }
+    PushPull {
+        pulled_at,
+        days,
+        not_enabled: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_days_are_the_complete_china_days_before_today() {
+        // 2026-11-30 17:00 UTC is already 2026-12-01 01:00 in China.
+        let now = DateTime::parse_from_rfc3339("2026-11-30T17:00:00Z")
+            .unwrap()
+            .to_utc();
+        let history = PushHistory {
+            days: 3,
+            ..PushHistory::default()
+        };
+        let dates: Vec<String> = history.dates(now).iter().map(|d| d.to_string()).collect();
+        assert_eq!(dates, ["2026-11-28", "2026-11-29", "2026-11-30"]);
+        assert!(PushHistory::OFF.dates(now).is_empty());
+        assert_eq!(PushHistory::default().dates(now).len(), 7);
+    }
+
+    #[test]
+    fn a_window_is_a_china_day_in_unix_seconds() {
+        let request = window(NaiveDate::from_ymd_opt(2026, 11, 29).unwrap());
+        // 2026-11-29 00:00 +08:00 = 2026-11-28 16:00 UTC.
+        assert_eq!(request.start_time, 1_795_881_600);
+        assert_eq!(request.end_time - request.start_time, 86_400);
+        assert!(request.task_ids.is_empty());
+    }
+}
