@@ -332,6 +332,17 @@ fn daily_key(sdkappid: u64, day: u64) -> String {
     Layout::default().daily_key(sdkappid, first_day() + chrono::Days::new(day))
 }
 
+/// A raw copy's body, un-gzipped.
+fn raw_text(store: &MemoryStore, key: &str) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&store.object(key).body[..]),
+        &mut text,
+    )
+    .unwrap();
+    text
+}
+
 fn line_of(store: &MemoryStore, key: &str) -> serde_json::Map<String, Value> {
     let body = String::from_utf8(store.object(key).body).unwrap();
     assert!(body.ends_with('\n'), "{body}");

@@ -69,10 +69,7 @@ async fn a_run_writes_thirty_days_and_the_raw_copy() {
         (raw.content_type, raw.content_encoding),
         ("application/json", Some("gzip"))
     );
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw.body[..]), &mut text)
-        .unwrap();
-    let envelope: Value = serde_json::from_str(&text).unwrap();
+    let envelope: Value = serde_json::from_str(&raw_text(&store, &raw_key)).unwrap();
     assert_eq!(envelope["Result"].as_array().unwrap().len(), 30);
 }
 
@@ -250,10 +247,7 @@ async fn odd_counts_are_null_with_their_text_and_bad_dates_are_counted() {
         !store.keys().contains(&daily_key(APP, 4)),
         "no partition for a bad Date"
     );
-    let raw = store.object(app.raw_key.as_deref().unwrap());
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw.body[..]), &mut text)
-        .unwrap();
+    let text = raw_text(&store, app.raw_key.as_deref().unwrap());
     assert!(
         text.contains("2026-10-06") && text.contains("abc"),
         "raw copy keeps both"
@@ -274,10 +268,7 @@ async fn a_repeated_date_is_one_row_the_later_wins_and_it_is_counted() {
     assert_eq!(summary.apps[0].days_written, 30);
     // One line, so that sum() over the table counts the day once.
     assert_eq!(line_of(&store, &daily_key(APP, 7))["LoginTimes"], json!(1));
-    let raw = store.object(summary.apps[0].raw_key.as_deref().unwrap());
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw.body[..]), &mut text)
-        .unwrap();
+    let text = raw_text(&store, summary.apps[0].raw_key.as_deref().unwrap());
     let envelope: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(
         envelope["Result"].as_array().unwrap().len(),
