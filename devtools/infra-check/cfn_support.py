@@ -1,14 +1,29 @@
 """Helpers shared by the infra checks: an assertion counter, walking a
-CloudFormation template, rendering Fn::Sub, and resolving Conditions/Fn::If
-for a given set of parameter values (samtranslator leaves them in place, as
-CloudFormation evaluates them only at deploy time)."""
+CloudFormation template, rendering Fn::Sub, expanding Fn::ForEach and
+evaluating Conditions (both by cfn-lint's own code), resolving Fn::If for a
+given set of parameter values (samtranslator leaves them in place, as
+CloudFormation evaluates them only at deploy time; cfn-lint only enumerates
+scenarios), the template's Rules, and the breakages' edits."""
 
 from __future__ import annotations
 
+import copy
+import json
 import re
-from typing import Any, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable, Iterator
+
+from cfnlint.conditions._condition import ConditionNamed
+from cfnlint.conditions._utils import get_hash
+from cfnlint.template.transforms._language_extensions import language_extension
 
 NO_VALUE = {"Ref": "AWS::NoValue"}
+ROOT = Path(__file__).resolve().parents[2]
+# Facts from the Rust code (region names and domains, the getappinfo fields,
+# the key secret's members, what each function logs); tests in the crates
+# (shared/tests/facts.rs, functions/*/tests/facts.rs) assert them.
+FACTS = json.loads((ROOT / "infra" / "facts.json").read_text())
 
 
 class Checks:
@@ -55,19 +70,19 @@ def sub_variables(sub: Any) -> tuple[str, set[str]]:
     return sub, set()
 
 
-def render_sub(sub: Any, values: dict[str, str]) -> str:
-    """Renders an Fn::Sub string with sample values; `${!x}` stays `${x}`."""
-    text, _ = sub_variables(sub)
+def render_sub(sub: Any, values: dict[str, Any], missing: Callable[[str], str] | None = None) -> str:
+    """Renders an Fn::Sub string with sample values (`missing` names the
+    others, else they raise); `${!x}` stays `${x}`."""
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name.startswith("!"):
             return "${" + name[1:] + "}"
-        if name not in values:
+        if name not in values and missing is None:
             raise KeyError(f"no sample value for ${{{name}}}")
-        return values[name]
+        return str(values[name]) if name in values else missing(name)
 
-    return re.sub(r"\$\{([^}]+)\}", replace, text)
+    return re.sub(r"\$\{([^}]+)\}", replace, sub_variables(sub)[0])
 
 
 def statements(policy_document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -84,32 +99,9 @@ def parameter_values(cfn: dict[str, Any], overrides: dict[str, str]) -> dict[str
 
 
 def condition_value(cfn: dict[str, Any], name: str, params: dict[str, str]) -> bool:
-    """Evaluates a named condition of the template."""
-    conditions = cfn.get("Conditions", {})
-    if name not in conditions:
-        raise KeyError(f"undefined condition {name!r}")
-    return bool(_evaluate(conditions[name], cfn, params))
-
-
-def _evaluate(node: Any, cfn: dict[str, Any], params: dict[str, str]) -> Any:
-    if isinstance(node, dict) and len(node) == 1:
-        (fn, arg), = node.items()
-        if fn == "Ref":
-            if arg not in params:
-                raise KeyError(f"condition refers to unknown parameter {arg!r}")
-            return params[arg]
-        if fn == "Condition":
-            return condition_value(cfn, arg, params)
-        if fn == "Fn::Equals":
-            return _evaluate(arg[0], cfn, params) == _evaluate(arg[1], cfn, params)
-        if fn == "Fn::Not":
-            return not _evaluate(arg[0], cfn, params)
-        if fn == "Fn::And":
-            return all(_evaluate(v, cfn, params) for v in arg)
-        if fn == "Fn::Or":
-            return any(_evaluate(v, cfn, params) for v in arg)
-        raise ValueError(f"unsupported condition function {fn}")
-    return node
+    """A named condition's value for these parameter values, by cfn-lint's
+    condition evaluator (an undefined condition raises)."""
+    return ConditionNamed(name, cfn.get("Conditions", {})).test({get_hash({"Ref": k}): v for k, v in params.items()})
 
 
 def resolve(node: Any, cfn: dict[str, Any], params: dict[str, str]) -> Any:
@@ -134,17 +126,12 @@ def resolve_template(cfn: dict[str, Any], overrides: dict[str, str]) -> dict[str
     """The template's resources and outputs for the given parameter values:
     resources and outputs whose condition is false are gone."""
     params = parameter_values(cfn, overrides)
-    resources = {
-        logical_id: resolve(resource, cfn, params)
-        for logical_id, resource in cfn["Resources"].items()
-        if "Condition" not in resource or condition_value(cfn, resource["Condition"], params)
-    }
-    outputs = {
-        name: resolve(output, cfn, params)
-        for name, output in cfn.get("Outputs", {}).items()
-        if "Condition" not in output or condition_value(cfn, output["Condition"], params)
-    }
-    return {**cfn, "Resources": resources, "Outputs": outputs}
+
+    def kept(section: str) -> dict[str, Any]:
+        return {name: resolve(item, cfn, params) for name, item in cfn.get(section, {}).items()
+                if "Condition" not in item or condition_value(cfn, item["Condition"], params)}
+
+    return {**cfn, "Resources": kept("Resources"), "Outputs": kept("Outputs")}
 
 
 # --------------------------------------------------------------------------- IAM
@@ -213,82 +200,52 @@ def check_patterns(c: Any, params: dict[str, Any], samples: dict[str, tuple[list
 
 # --------------------------------------------------------------------------- Fn::ForEach
 
-FOR_EACH = re.compile(r"^Fn::ForEach::[A-Za-z0-9]+$")
 
+def expand_for_each(template: dict[str, Any], apps: list[str]) -> dict[str, Any]:
+    """The template with every Fn::ForEach expanded over SdkAppIds = apps by
+    cfn-lint's AWS::LanguageExtensions transform, and that transform dropped
+    from Transform.
 
-def expand_for_each(template: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """The template with every Fn::ForEach expanded (what the
-    AWS::LanguageExtensions transform does before the SAM transform), and
-    that transform dropped from Transform.
-
-    A small expander of our own, not SAM CLI's: SAM CLI's also resolves every
-    other intrinsic it can (parameter Refs with their defaults, Fn::If,
-    Fn::Sub into plain strings with the pseudo parameters left raw), which
-    would hide the very wiring these checks assert. Substitution follows
-    cfn-lint's expansion (run.sh lints with it): ${Id} and &{Id} in keys
-    and in Fn::Sub strings, {"Ref": Id} becomes the value, and
-    {"Ref": {"Fn::Sub": ...}} names the expanded resource. Plain strings are
-    left alone (the template must not rely on them), except in DependsOn."""
-    out = {key: _expand(value, {}, params) for key, value in template.items()}
+    cfn-lint's, not SAM CLI's: SAM CLI's also resolves every other intrinsic
+    it can, which would hide the very wiring these checks assert. cfn-lint's
+    does that in two places, worked around here: it leaves ${AppId} in
+    DependsOn strings, which AWS's transform substitutes (it substitutes
+    Fn::Sub strings, so they are wrapped in one), and it resolves
+    Fn::FindInMap with a guessed key (so the function's name is hidden from
+    it). A fully substituted Fn::Sub becomes a plain string, as on AWS."""
+    template = copy.deepcopy(template)
+    template["Parameters"]["SdkAppIds"]["Default"] = ",".join(apps)
+    for key, block in template["Resources"].items():
+        for resource in block[2].values() if FOR_EACH.match(key) else []:
+            if "DependsOn" in resource:
+                resource["DependsOn"] = [{"Fn::Sub": d} for d in as_list(resource["DependsOn"])]
+    shielded = json.loads(json.dumps(template).replace('"Fn::FindInMap"', '"Fn::FindInMap "'))
+    errors, out = language_extension(SimpleNamespace(template=shielded, regions=["us-east-1"], filename="template"))
+    if errors:
+        raise ValueError(f"AWS::LanguageExtensions: {[e.message for e in errors]}")
+    out = json.loads(json.dumps(out).replace('"Fn::FindInMap "', '"Fn::FindInMap"'))
+    del out["Parameters"]["SdkAppIds"]["Default"]
     transforms = [t for t in as_list(out.get("Transform", [])) if t != "AWS::LanguageExtensions"]
     out["Transform"] = transforms[0] if len(transforms) == 1 else transforms
     return out
 
 
-def _collection(node: Any, params: dict[str, Any]) -> list[str]:
-    if isinstance(node, list):
-        return [str(v) for v in node]
-    if isinstance(node, dict) and set(node) == {"Ref"} and node["Ref"] in params:
-        value = params[node["Ref"]]
-        return [str(v) for v in value] if isinstance(value, list) else str(value).split(",")
-    raise ValueError(f"Fn::ForEach collection {node!r} cannot be resolved")
+FOR_EACH = re.compile(r"^Fn::ForEach::[A-Za-z0-9]+$")
 
 
-def _substitute(text: str, ids: dict[str, str]) -> str:
-    for name, value in ids.items():
-        text = text.replace("${" + name + "}", value)
-        text = text.replace("&{" + name + "}", re.sub(r"[^0-9A-Za-z]", "", value))
-    return text
+def props(sam: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    return sam["Resources"][logical_id]["Properties"]
 
 
-def _expand(node: Any, ids: dict[str, str], params: dict[str, Any]) -> Any:
-    if isinstance(node, list):
-        return [_expand(v, ids, params) for v in node]
-    if not isinstance(node, dict):
-        return node
-    if len(node) == 1 and "Ref" in node:
-        target = node["Ref"]
-        if isinstance(target, str) and target in ids:
-            return ids[target]
-        if isinstance(target, dict) and set(target) == {"Fn::Sub"} and isinstance(target["Fn::Sub"], str):
-            return {"Ref": _substitute(target["Fn::Sub"], ids)}
-        return {"Ref": _expand(target, ids, params)}
-    if len(node) == 1 and "Fn::Sub" in node and ids:
-        sub = node["Fn::Sub"]
-        if isinstance(sub, str):
-            return {"Fn::Sub": _substitute(sub, ids)}
-        return {"Fn::Sub": [_substitute(sub[0], ids), *_expand(sub[1:], ids, params)]}
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if FOR_EACH.match(key):
-            identifier, collection, fragment = value
-            for item in _collection(collection, params):
-                expanded = _expand(fragment, {**ids, identifier: item}, params)
-                for new_key, new_value in expanded.items():
-                    if new_key in out:
-                        raise ValueError(f"Fn::ForEach {key} produces {new_key} twice")
-                    out[new_key] = new_value
-            continue
-        new_key = _substitute(key, ids) if ids else key
-        if new_key in out:
-            raise ValueError(f"Fn::ForEach produces {new_key} twice")
-        out[new_key] = _expand(value, ids, params)
-        # DependsOn takes no functions, so a per-app dependency is a plain
-        # string, which AWS's transform substitutes (every string of the
-        # fragment) but cfn-lint's does not: substitute it here only.
-        if key == "DependsOn" and ids:
-            out[new_key] = [_substitute(d, ids) if isinstance(d, str) else d for d in as_list(value)]
-    return out
+def put(node: Any, key: Any, value: Any) -> None:
+    node[key] = value
+
+
+def edit(node: dict[str, Any], key: str, old: str, new: str, count: int = -1) -> None:
+    """Replaces text in node[key]; raises KeyError if it is not there."""
+    if old not in node[key]:
+        raise KeyError(old)
+    node[key] = node[key].replace(old, new, count)
 
 
 def per_app(sam: dict[str, Any], logical_id: str, section: str = "Resources") -> dict[str, Any]:

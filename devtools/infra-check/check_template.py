@@ -12,17 +12,20 @@ the template on purpose (mutations) and asserts that the checks notice.
 The template declares each app's secrets once, in Fn::ForEach blocks over the
 SdkAppIds parameter (AWS::LanguageExtensions). Every check runs on the
 template expanded for TWO apps (APPS), as CloudFormation expands it before
-the SAM transform (cfn_support.expand_for_each), so per-app wiring is
-asserted for each app and lists for both, in SdkAppIds order.
+the SAM transform (by cfn-lint's own transform: cfn_support.expand_for_each),
+so per-app wiring is asserted for each app and lists for both, in SdkAppIds
+order.
 
 Who may read the secrets (the key secret's KMS key and resource policy, the
 UserSig readers' VersionStage condition) is checked in secret_access.py, for
-every combination of the optional parameters (Conditions and Fn::If are
-resolved by cfn_support.py).
+every combination of the optional parameters (Conditions are evaluated by
+cfn-lint's evaluator, Fn::If resolved by cfn_support.py).
 
 Facts that live in the Rust code (region names, the key secret's fields, the
-getappinfo field list) are read from the shared crate's sources, so the
-template cannot silently drift from them.
+getappinfo field list, what each function logs) are read from
+infra/facts.json, which tests in the crates assert against the code
+(shared/tests/facts.rs, functions/*/tests/facts.rs), so the template cannot
+silently drift from them.
 
 Run with the repo's venv: .venv/bin/python devtools/infra-check/check_template.py
 Prints one line per failure and ends with `infra: N passed, M failed`.
@@ -47,8 +50,8 @@ from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 
 from cfn_support import (
-    Checks, as_list, check_patterns, expand_for_each, per_app, failed_rules, render_sub, resolve_template, resources_of_type, role_statements,
-    rule_parameters, statements, sub_variables, walk,
+    FACTS, Checks, as_list, check_patterns, edit, expand_for_each, failed_rules, per_app, props, put, render_sub,
+    resolve_template, resources_of_type, role_statements, rule_parameters, statements, sub_variables, walk,
 )
 import dashboard_picture
 from operations import OPERATIONS_CHECKS
@@ -109,8 +112,7 @@ FUNCTIONS = {
             "LIVE_CHECK": "true",
             # Which TIM_ROTATION_TARGET_<id> the refresher reads: every app.
             "TIM_ROTATION_APPS": ",".join(APPS),
-            **{f"TIM_ROTATION_TARGET_{app}": {"Fn::Sub": f"tencent-chat/{app}/usersig=tencent-chat/{app}/key"}
-               for app in APPS},
+            **{f"TIM_ROTATION_TARGET_{app}": f"tencent-chat/{app}/usersig=tencent-chat/{app}/key" for app in APPS},
             **METRICS_ENV,
         },
     },
@@ -189,7 +191,7 @@ def translate(sam: dict[str, Any], parameters: dict[str, Any] | None = None) -> 
     over the SdkAppIds parameter is rendered for APPS (evaluate_join), so the
     checks compare the lists CloudFormation will build."""
     values = {"SdkAppIds": list(APPS), **(parameters or {})}
-    sam = expand_for_each(sam, values)
+    sam = expand_for_each(sam, list(APPS))
     for resource in sam.get("Resources", {}).values():
         if resource.get("Type") == "AWS::Serverless::Function":
             resource.setdefault("Properties", {})["CodeUri"] = "s3://placeholder-bucket/placeholder.zip"
@@ -213,25 +215,6 @@ def evaluate_joins(node: Any, params: dict[str, Any]) -> Any:
         if isinstance(delimiter, str) and isinstance(parts, list) and all(isinstance(p, str) for p in parts):
             return delimiter.join(parts)
     return node
-
-
-def rust_string_consts(path: Path, const: str) -> list[str]:
-    """The string literals of `pub const NAME: &[&str] = &[...]` in a Rust file."""
-    source = path.read_text()
-    match = re.search(rf"const {const}: &\[&str\] = &\[(.*?)\];", source, re.S)
-    return re.findall(r'"([^"]+)"', match.group(1)) if match else []
-
-
-def rust_region_names() -> list[str]:
-    # The one list in region.rs: `Variant => "name", primary: "...", backup: "...";`
-    source = (ROOT / "shared" / "src" / "region.rs").read_text()
-    return re.findall(r'^\s*\w+ => "([a-z-]+)", primary:', source, re.M)
-
-
-def rust_struct_fields(path: Path, struct: str) -> list[str]:
-    source = path.read_text()
-    body = re.search(rf"pub struct {struct} \{{(.*?)\n\}}", source, re.S)
-    return re.findall(r"^\s*pub (\w+):", body.group(1), re.M) if body else []
 
 
 # --------------------------------------------------------------------------- source-level checks
@@ -280,18 +263,13 @@ def check_parameters(c: Checks, sam: dict[str, Any]) -> None:
             ("Number", 7, 0, 28), "PushArchiveDays: default 7, 0 (off) to 28 (Tencent's oldest days are partial)")
     c.equal(params["Architecture"].get("Default"), "arm64", "Architecture default")
     c.equal(sorted(params["Architecture"].get("AllowedValues", [])), ["arm64", "x86_64"], "Architecture values")
-    regions = rust_region_names()
-    c.check(len(regions) == 8, f"could not read the 8 region names from shared/src/region.rs: {regions}")
+    regions = [region["name"] for region in FACTS["regions"]]
     c.equal(sorted(params["TencentRegion"].get("AllowedValues", [])), sorted(regions),
             "TencentRegion values vs tim::Region names")
     c.check(params["TencentRegion"].get("Default") in regions, "TencentRegion default is a region")
     c.equal(params["AdminIdentifier"].get("Default"), "administrator", "AdminIdentifier default")
     c.equal(params["OpsPrefix"].get("Default"), "tencent-chat/operations", "OpsPrefix default (ops-pull's default)")
-    prefix_pattern = re.compile(params["OpsPrefix"]["AllowedPattern"])
-    for good in ["tencent-chat/operations", "ops", "a/b/c"]:
-        c.check(prefix_pattern.fullmatch(good) is not None, f"OpsPrefix pattern rejects {good!r}")
-    for bad in ["/ops", "ops/", "a//b", ""]:
-        c.check(prefix_pattern.fullmatch(bad) is None, f"OpsPrefix pattern accepts {bad!r}")
+    check_patterns(c, params, {"OpsPrefix": (["tencent-chat/operations", "ops", "a/b/c"], ["/ops", "ops/", "a//b", ""])})
     # 02:30 UTC = 10:30 China time, after Tencent publishes T-1 (~10:00).
     c.equal(params["ScheduleExpression"].get("Default"), "cron(30 2 * * ? *)", "ScheduleExpression default")
     c.check(params["AlarmEmail"].get("Default") == "", "AlarmEmail is optional (empty default)")
@@ -546,8 +524,8 @@ def check_secrets(c: Checks, cfn: dict[str, Any]) -> None:
     for app in APPS:
         key = secrets.get(f"KeySecret{app}", {}).get("Properties", {})
         usersig = secrets.get(f"UserSigSecret{app}", {}).get("Properties", {})
-        c.equal(key.get("Name"), {"Fn::Sub": f"tencent-chat/{app}/key"}, f"app {app}: key secret name")
-        c.equal(usersig.get("Name"), {"Fn::Sub": f"tencent-chat/{app}/usersig"}, f"app {app}: UserSig secret name")
+        c.equal(key.get("Name"), f"tencent-chat/{app}/key", f"app {app}: key secret name")
+        c.equal(usersig.get("Name"), f"tencent-chat/{app}/usersig", f"app {app}: UserSig secret name")
         c.check(render_sub(key.get("Description", {}).get("Fn::Sub", ""), {"AWS::StackName": "s"}).count(app) == 1,
                 f"app {app}: key secret description names the app")
         c.equal(key.get("Tags"), [{"Key": "tim:sdkappid", "Value": app}], f"app {app}: key secret tags")
@@ -573,12 +551,10 @@ def check_secrets(c: Checks, cfn: dict[str, Any]) -> None:
         # The refresher serves exactly this pair: the two names above.
         env = resources.get("UsersigRefresherFunction", {}).get("Properties", {}).get("Environment", {})
         pair = env.get("Variables", {}).get(f"TIM_ROTATION_TARGET_{app}", {})
-        c.equal(render_sub(pair.get("Fn::Sub", ""), {}),
-                f"{render_sub(usersig.get('Name', {}).get('Fn::Sub', ''), {})}={render_sub(key.get('Name', {}).get('Fn::Sub', ''), {})}",
+        c.equal(pair, f"{usersig.get('Name')}={key.get('Name')}",
                 f"app {app}: the refresher's pair names its UserSig and key secrets")
     # The functions' lists name exactly these secrets, in SdkAppIds order.
-    names = [render_sub(secrets.get(f"UserSigSecret{app}", {}).get("Properties", {}).get("Name", {}).get("Fn::Sub", ""),
-                        {}) for app in APPS]
+    names = [secrets.get(f"UserSigSecret{app}", {}).get("Properties", {}).get("Name") for app in APPS]
     c.equal(",".join(names), USERSIG_NAMES, "TIM_USERSIG_SECRET_ID lists the UserSig secrets' names in order")
     c.equal(cfn.get("Outputs", {}).get("UserSigSecretIds", {}).get("Value"), USERSIG_NAMES, "UserSigSecretIds output")
 
@@ -771,9 +747,7 @@ def check_glue(c: Checks, cfn: dict[str, Any]) -> None:
         c.equal(columns.get(name), "string", f"column {name}")
     # ops-pull's "malformed" object: field name -> original text.
     c.equal(columns.get("malformed"), "map<string,string>", "column malformed")
-    appinfo = ROOT / "shared" / "src" / "api" / "appinfo.rs"
-    numeric, text = rust_string_consts(appinfo, "NUMERIC_FIELDS"), rust_string_consts(appinfo, "TEXT_FIELDS")
-    c.check(len(numeric) >= 29 and len(text) >= 2, "read getappinfo fields from shared/src/api/appinfo.rs")
+    numeric, text = FACTS["getappinfo"]["numeric_fields"], FACTS["getappinfo"]["text_fields"]
     mappings = {k[len("mapping."):]: v for k, v in serde.get("Parameters", {}).items() if k.startswith("mapping.")}
     for field in numeric + text:
         column = field.lower()
@@ -852,7 +826,7 @@ def check_outputs(c: Checks, cfn: dict[str, Any]) -> None:
     c.equal(per_app, sorted([f"SetKeyCommand{app}" for app in APPS] + [f"RotateUserSigCommand{app}" for app in APPS]),
             "per-app outputs: a set-key and a rotate command per app")
     values = {**SAMPLE, "AdminIdentifier": "administrator", "TencentRegion": "singapore"}
-    fields = rust_struct_fields(ROOT / "shared" / "src" / "secrets" / "value.rs", "KeySecret")
+    fields = FACTS["key_secret_fields"]
     for app in APPS:
         command = render_sub(outputs.get(f"SetKeyCommand{app}", {}).get("Value", {}).get("Fn::Sub", ""), values)
         c.check(f"aws secretsmanager put-secret-value --region eu-west-1 --secret-id {SAMPLE[f'KeySecret{app}']} "
@@ -893,234 +867,118 @@ def run_wiring(c: Checks, cfn: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- mutations
 
 
-def mutate_api_id(sam: dict[str, Any]) -> None:
-    sam["Resources"]["PushStatsFunction"]["Properties"]["Events"]["GetPushStats"]["Properties"]["ApiId"] = {
-        "Ref": "PushStatsApii"}
+def _env(sam: dict[str, Any], function_id: str) -> dict[str, Any]:
+    return props(sam, function_id)["Environment"]["Variables"]
 
 
-def mutate_undefined_authorizer(sam: dict[str, Any]) -> None:
-    sam["Resources"]["PushStatsApi"]["Properties"]["Auth"]["DefaultAuthorizer"] = "MissingAuthorizer"
+def _column(sam: dict[str, Any], table_id: str, name: str) -> dict[str, Any]:
+    return next(col for col in _columns(sam, table_id) if col["Name"] == name)
 
 
-def mutate_no_auth_on_post(sam: dict[str, Any]) -> None:
-    sam["Resources"]["PushStatsFunction"]["Properties"]["Events"]["PostPushStats"]["Properties"]["Auth"] = {
-        "Authorizer": "NONE"}
+def _columns(sam: dict[str, Any], table_id: str) -> list[dict[str, Any]]:
+    return props(sam, table_id)["TableInput"]["StorageDescriptor"]["Columns"]
 
 
-def mutate_wide_secret_grant(sam: dict[str, Any]) -> None:
-    statement = sam["Resources"]["PushStatsRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][1]
-    statement["Resource"] = "*"
+_SET_KEY = lambda sam: per_app(sam, "SetKeyCommand", "Outputs")["Value"]  # noqa: E731
+_LOCATION = "storage.location.template"
 
-
-def mutate_rotation_target(sam: dict[str, Any]) -> None:
-    per_app(sam, "UserSigRotationSchedule")["Properties"]["RotationLambdaARN"] = {
-        "Fn::GetAtt": ["PushStatsFunction", "Arn"]}
-
-
-def mutate_schedule_without_dlq(sam: dict[str, Any]) -> None:
-    del sam["Resources"]["OpsPullFunction"]["Properties"]["Events"]["DailySchedule"]["Properties"]["DeadLetterConfig"]
-
-
-def mutate_alarm_dimension(sam: dict[str, Any]) -> None:
-    sam["Resources"]["PushStatsErrorsAlarm"]["Properties"]["Dimensions"][0]["Value"] = {"Ref": "OpsPullFunction"}
-
-
-def mutate_location_template(sam: dict[str, Any]) -> None:
-    params = sam["Resources"]["OpsDailyTable"]["Properties"]["TableInput"]["Parameters"]
-    params["storage.location.template"] = {"Fn::Sub": "s3://${ArchiveBucket}/${OpsPrefix}/daily/${!sdkappid}/${!dt}/"}
-
-
-def mutate_broken_sub(sam: dict[str, Any]) -> None:
-    per_app(sam, "RotateUserSigCommand", "Outputs")["Value"] = {
-        "Fn::Sub": "aws secretsmanager rotate-secret --secret-id ${UserSigSecrett${AppId}}"}
-
-
-def mutate_key_in_template(sam: dict[str, Any]) -> None:
-    per_app(sam, "KeySecret")["Properties"]["SecretString"] = '{"key": "oops"}'
-
-
-def mutate_rotation_of_first_app_only(sam: dict[str, Any]) -> None:
-    """Every schedule rotates one app's secret (a copy-paste slip)."""
-    per_app(sam, "UserSigRotationSchedule")["Properties"]["SecretId"] = {"Ref": "UserSigSecret1400000001"}
-
-
-def _rotation_targets(sam: dict[str, Any]) -> list[Any]:
-    env = sam["Resources"]["UsersigRefresherFunction"]["Properties"]["Environment"]["Variables"]
-    return env["Fn::ForEach::RotationTargets"]
-
-
-def mutate_rotation_target_key_of_other_app(sam: dict[str, Any]) -> None:
-    _rotation_targets(sam)[2] = {"TIM_ROTATION_TARGET_${AppId}": {
-        "Fn::Sub": "tencent-chat/${AppId}/usersig=tencent-chat/1400000001/key"}}
-
-
-def mutate_rotation_targets_missing(sam: dict[str, Any]) -> None:
-    env = sam["Resources"]["UsersigRefresherFunction"]["Properties"]["Environment"]["Variables"]
-    del env["Fn::ForEach::RotationTargets"]
-
-
-def mutate_key_secret_tag_back(sam: dict[str, Any]) -> None:
-    per_app(sam, "UserSigSecret")["Properties"]["Tags"].append(
-        {"Key": "tim:key-secret", "Value": {"Ref": {"Fn::Sub": "KeySecret${AppId}"}}})
-
-
-def mutate_rotation_permission_pattern(sam: dict[str, Any]) -> None:
-    """Back to one SourceArn pattern for every tencent-chat/*/usersig secret."""
-    per_app(sam, "UserSigRotationPermission")["Properties"]["SourceArn"] = {
-        "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:tencent-chat/*/usersig-??????"}
-
-
-def mutate_rotation_waits_for_other_permission(sam: dict[str, Any]) -> None:
-    per_app(sam, "UserSigRotationSchedule")["DependsOn"][0] = "UserSigRotationPermission1400000001"
-
-
-def mutate_ops_pull_unreserved(sam: dict[str, Any]) -> None:
-    del sam["Resources"]["OpsPullFunction"]["Properties"]["ReservedConcurrentExecutions"]
-
-
-def mutate_ops_pull_two_at_once(sam: dict[str, Any]) -> None:
-    sam["Resources"]["OpsPullFunction"]["Properties"]["ReservedConcurrentExecutions"] = 2
-
-
-def mutate_set_key_literal(sam: dict[str, Any]) -> None:
-    """The key back on the command line (shell history, ps)."""
-    output = per_app(sam, "SetKeyCommand", "Outputs")
-    output["Value"]["Fn::Sub"] = output["Value"]["Fn::Sub"].replace(
-        "--secret-string file://key.json", "--secret-string '{\"sdkappid\": ${AppId}, \"key\": \"c2VjcmV0a2V5\"}'")
-
-
-def mutate_set_key_file_kept(sam: dict[str, Any]) -> None:
-    output = per_app(sam, "SetKeyCommand", "Outputs")
-    output["Value"]["Fn::Sub"] = output["Value"]["Fn::Sub"].replace("; shred -u key.json", "")
-
-
-def _access_log(sam: dict[str, Any]) -> dict[str, Any]:
-    return sam["Resources"]["PushStatsApi"]["Properties"]["AccessLogSettings"]
-
-
-def mutate_access_log_without_integration_id(sam: dict[str, Any]) -> None:
-    log = _access_log(sam)
-    log["Format"] = log["Format"].replace('"integrationRequestId":"$context.integration.requestId",', "")
-
-
-def mutate_access_log_authorization_header(sam: dict[str, Any]) -> None:
-    log = _access_log(sam)
-    log["Format"] = log["Format"].replace('"ip":', '"auth":"$request.header.Authorization","ip":')
-
-
-def mutate_malformed_as_string(sam: dict[str, Any]) -> None:
-    columns = sam["Resources"]["OpsDailyTable"]["Properties"]["TableInput"]["StorageDescriptor"]["Columns"]
-    next(col for col in columns if col["Name"] == "malformed")["Type"] = "string"
-
-
-def mutate_push_table_without_malformed(sam: dict[str, Any]) -> None:
-    columns = sam["Resources"]["PushStatisticsTable"]["Properties"]["TableInput"]["StorageDescriptor"]["Columns"]
-    columns.remove(next(col for col in columns if col["Name"] == "malformed"))
-
-
-def mutate_push_days_thirty(sam: dict[str, Any]) -> None:
-    sam["Parameters"]["PushArchiveDays"]["MaxValue"] = 30
-
-
-def mutate_schedule_before_tencent(sam: dict[str, Any]) -> None:
-    sam["Parameters"]["ScheduleExpression"]["Default"] = "cron(15 1 * * ? *)"
-
-
-def mutate_usersig_name_without_app(sam: dict[str, Any]) -> None:
-    per_app(sam, "UserSigSecret")["Properties"]["Name"] = {"Fn::Sub": "tencent-chat/usersig-${AppId}"}
-
-
-def mutate_env_list_one_app(sam: dict[str, Any]) -> None:
-    env = sam["Resources"]["PushStatsFunction"]["Properties"]["Environment"]["Variables"]
-    env["TIM_USERSIG_SECRET_ID"] = {"Fn::Sub": "tencent-chat/1400000001/usersig"}
-
-
-def mutate_env_list_wrong_delimiter(sam: dict[str, Any]) -> None:
-    env = sam["Resources"]["OpsPullFunction"]["Properties"]["Environment"]["Variables"]
-    env["TIM_USERSIG_SECRET_ID"]["Fn::Join"][1][1]["Fn::Join"][0] = "/usersig;tencent-chat/"
-
-
-def mutate_refresher_keeps_key_variable(sam: dict[str, Any]) -> None:
-    env = sam["Resources"]["UsersigRefresherFunction"]["Properties"]["Environment"]["Variables"]
-    env["TIM_KEY_SECRET_ID"] = {"Ref": "KeySecret1400000001"}
-
-
-def mutate_glue_enum_one_app(sam: dict[str, Any]) -> None:
-    params = sam["Resources"]["OpsDailyTable"]["Properties"]["TableInput"]["Parameters"]
-    params["projection.sdkappid.values"] = {"Fn::Select": [0, {"Ref": "SdkAppIds"}]}
-
-
-def mutate_push_table_daily_location(sam: dict[str, Any]) -> None:
-    params = sam["Resources"]["PushStatisticsTable"]["Properties"]["TableInput"]["Parameters"]
-    params["storage.location.template"] = {"Fn::Sub": "s3://${ArchiveBucket}/${OpsPrefix}/daily/sdkappid=${!sdkappid}/dt=${!dt}/"}
-
-
-def mutate_push_table_rate_as_string(sam: dict[str, Any]) -> None:
-    columns = sam["Resources"]["PushStatisticsTable"]["Properties"]["TableInput"]["StorageDescriptor"]["Columns"]
-    next(col for col in columns if col["Name"] == "delivery_rate")["Type"] = "string"
-
-
-def mutate_ops_pull_old_timeout(sam: dict[str, Any]) -> None:
-    sam["Resources"]["OpsPullFunction"]["Properties"]["Timeout"] = 60
-
-
-def mutate_no_push_archive_days(sam: dict[str, Any]) -> None:
-    del sam["Resources"]["OpsPullFunction"]["Properties"]["Environment"]["Variables"]["PUSH_ARCHIVE_DAYS"]
-
-
-def mutate_set_key_command_of_other_app(sam: dict[str, Any]) -> None:
-    output = per_app(sam, "SetKeyCommand", "Outputs")
-    output["Value"]["Fn::Sub"] = output["Value"]["Fn::Sub"].replace('"sdkappid": ${AppId}', '"sdkappid": 1400000001')
-
-
-def mutate_broken_getatt(sam: dict[str, Any]) -> None:
-    sam["Resources"]["PushStatsApi"]["Properties"]["AccessLogSettings"]["DestinationArn"] = {
-        "Fn::GetAtt": ["PushStatsApiLogGroup", "Arn"]}
-
-
-def mutate_route_arn_any_method(sam: dict[str, Any]) -> None:
-    parts = sam["Outputs"]["PushStatsRouteArns"]["Value"]["Fn::Join"][1]
-    parts[1]["Fn::Sub"] = parts[1]["Fn::Sub"].replace("/POST/", "/*/")
-
-
-def mutate_raw_route(sam: dict[str, Any]) -> None:
-    """A route added outside SAM, with a dangling ApiId and no authorization:
-    the translator passes it through untouched."""
-    sam["Resources"]["ExtraRoute"] = {
+TEMPLATE_MUTATIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "mutate_api_id": lambda sam: props(sam, "PushStatsFunction")["Events"]["GetPushStats"]["Properties"].update(
+        ApiId={"Ref": "PushStatsApii"}),
+    "mutate_broken_getatt": lambda sam: props(sam, "PushStatsApi")["AccessLogSettings"].update(
+        DestinationArn={"Fn::GetAtt": ["PushStatsApiLogGroup", "Arn"]}),
+    # A route added outside SAM, with a dangling ApiId and no authorization:
+    # the translator passes it through untouched.
+    "mutate_raw_route": lambda sam: sam["Resources"].update(ExtraRoute={
         "Type": "AWS::ApiGatewayV2::Route",
         "Properties": {"ApiId": {"Ref": "PushStatsHttpApi"}, "RouteKey": "GET /push-stats/debug",
-                       "AuthorizationType": "NONE"},
-    }
-
-
-MUTATIONS = [
-    mutate_api_id, mutate_broken_getatt, mutate_raw_route, mutate_undefined_authorizer, mutate_no_auth_on_post, mutate_wide_secret_grant,
-    mutate_rotation_target, mutate_schedule_without_dlq, mutate_alarm_dimension, mutate_location_template,
-    mutate_broken_sub, mutate_key_in_template, mutate_rotation_of_first_app_only,
-    mutate_rotation_target_key_of_other_app, mutate_rotation_targets_missing, mutate_key_secret_tag_back,
-    mutate_rotation_permission_pattern, mutate_rotation_waits_for_other_permission, mutate_ops_pull_unreserved,
-    mutate_ops_pull_two_at_once, mutate_set_key_literal, mutate_set_key_file_kept,
-    mutate_access_log_without_integration_id, mutate_access_log_authorization_header, mutate_malformed_as_string,
-    mutate_push_table_without_malformed, mutate_push_days_thirty, mutate_schedule_before_tencent,
-    mutate_usersig_name_without_app, mutate_env_list_one_app,
-    mutate_env_list_wrong_delimiter, mutate_refresher_keeps_key_variable, mutate_glue_enum_one_app,
-    mutate_push_table_daily_location, mutate_push_table_rate_as_string, mutate_ops_pull_old_timeout,
-    mutate_no_push_archive_days, mutate_set_key_command_of_other_app, mutate_route_arn_any_method, *SECRET_ACCESS_MUTATIONS, *OPERATIONS_MUTATIONS,
-    *SAVED_QUERY_MUTATIONS,
-]
+                       "AuthorizationType": "NONE"}}),
+    "mutate_undefined_authorizer": lambda sam: props(sam, "PushStatsApi")["Auth"].update(
+        DefaultAuthorizer="MissingAuthorizer"),
+    "mutate_no_auth_on_post": lambda sam: props(sam, "PushStatsFunction")["Events"]["PostPushStats"]["Properties"].update(
+        Auth={"Authorizer": "NONE"}),
+    "mutate_wide_secret_grant": lambda sam: props(sam, "PushStatsRole")["Policies"][0]["PolicyDocument"]["Statement"][1]
+    .update(Resource="*"),
+    "mutate_rotation_target": lambda sam: per_app(sam, "UserSigRotationSchedule")["Properties"].update(
+        RotationLambdaARN={"Fn::GetAtt": ["PushStatsFunction", "Arn"]}),
+    "mutate_schedule_without_dlq": lambda sam: props(sam, "OpsPullFunction")["Events"]["DailySchedule"]["Properties"]
+    .pop("DeadLetterConfig"),
+    "mutate_alarm_dimension": lambda sam: props(sam, "PushStatsErrorsAlarm")["Dimensions"][0].update(
+        Value={"Ref": "OpsPullFunction"}),
+    "mutate_location_template": lambda sam: props(sam, "OpsDailyTable")["TableInput"]["Parameters"].update({
+        _LOCATION: {"Fn::Sub": "s3://${ArchiveBucket}/${OpsPrefix}/daily/${!sdkappid}/${!dt}/"}}),
+    "mutate_broken_sub": lambda sam: per_app(sam, "RotateUserSigCommand", "Outputs").update(
+        Value={"Fn::Sub": "aws secretsmanager rotate-secret --secret-id ${UserSigSecrett${AppId}}"}),
+    "mutate_key_in_template": lambda sam: per_app(sam, "KeySecret")["Properties"].update(SecretString='{"key": "oops"}'),
+    # Every schedule rotates one app's secret (a copy-paste slip).
+    "mutate_rotation_of_first_app_only": lambda sam: per_app(sam, "UserSigRotationSchedule")["Properties"].update(
+        SecretId={"Ref": "UserSigSecret1400000001"}),
+    "mutate_rotation_target_key_of_other_app": lambda sam: put(
+        _env(sam, "UsersigRefresherFunction")["Fn::ForEach::RotationTargets"], 2,
+        {"TIM_ROTATION_TARGET_${AppId}": {"Fn::Sub": "tencent-chat/${AppId}/usersig=tencent-chat/1400000001/key"}}),
+    "mutate_rotation_targets_missing": lambda sam: _env(sam, "UsersigRefresherFunction").pop(
+        "Fn::ForEach::RotationTargets"),
+    "mutate_key_secret_tag_back": lambda sam: per_app(sam, "UserSigSecret")["Properties"]["Tags"].append(
+        {"Key": "tim:key-secret", "Value": {"Ref": {"Fn::Sub": "KeySecret${AppId}"}}}),
+    # Back to one SourceArn pattern for every tencent-chat/*/usersig secret.
+    "mutate_rotation_permission_pattern": lambda sam: per_app(sam, "UserSigRotationPermission")["Properties"].update(
+        SourceArn={"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
+                              "tencent-chat/*/usersig-??????"}),
+    "mutate_rotation_waits_for_other_permission": lambda sam: put(
+        per_app(sam, "UserSigRotationSchedule")["DependsOn"], 0, "UserSigRotationPermission1400000001"),
+    "mutate_ops_pull_unreserved": lambda sam: props(sam, "OpsPullFunction").pop("ReservedConcurrentExecutions"),
+    "mutate_ops_pull_two_at_once": lambda sam: props(sam, "OpsPullFunction").update(ReservedConcurrentExecutions=2),
+    # The key back on the command line (shell history, ps).
+    "mutate_set_key_literal": lambda sam: edit(
+        _SET_KEY(sam), "Fn::Sub", "--secret-string file://key.json",
+        "--secret-string '{\"sdkappid\": ${AppId}, \"key\": \"c2VjcmV0a2V5\"}'"),
+    "mutate_set_key_file_kept": lambda sam: edit(_SET_KEY(sam), "Fn::Sub", "; shred -u key.json", ""),
+    "mutate_access_log_without_integration_id": lambda sam: edit(
+        props(sam, "PushStatsApi")["AccessLogSettings"], "Format",
+        '"integrationRequestId":"$context.integration.requestId",', ""),
+    "mutate_access_log_authorization_header": lambda sam: edit(
+        props(sam, "PushStatsApi")["AccessLogSettings"], "Format", '"ip":', '"auth":"$request.header.Authorization","ip":'),
+    "mutate_malformed_as_string": lambda sam: _column(sam, "OpsDailyTable", "malformed").update(Type="string"),
+    "mutate_push_table_without_malformed": lambda sam: _columns(sam, "PushStatisticsTable").remove(
+        _column(sam, "PushStatisticsTable", "malformed")),
+    "mutate_push_days_thirty": lambda sam: sam["Parameters"]["PushArchiveDays"].update(MaxValue=30),
+    "mutate_schedule_before_tencent": lambda sam: sam["Parameters"]["ScheduleExpression"].update(
+        Default="cron(15 1 * * ? *)"),
+    "mutate_usersig_name_without_app": lambda sam: per_app(sam, "UserSigSecret")["Properties"].update(
+        Name={"Fn::Sub": "tencent-chat/usersig-${AppId}"}),
+    "mutate_env_list_one_app": lambda sam: _env(sam, "PushStatsFunction").update(
+        TIM_USERSIG_SECRET_ID={"Fn::Sub": "tencent-chat/1400000001/usersig"}),
+    "mutate_env_list_wrong_delimiter": lambda sam: put(
+        _env(sam, "OpsPullFunction")["TIM_USERSIG_SECRET_ID"]["Fn::Join"][1][1]["Fn::Join"], 0, "/usersig;tencent-chat/"),
+    "mutate_refresher_keeps_key_variable": lambda sam: _env(sam, "UsersigRefresherFunction").update(
+        TIM_KEY_SECRET_ID={"Ref": "KeySecret1400000001"}),
+    "mutate_glue_enum_one_app": lambda sam: props(sam, "OpsDailyTable")["TableInput"]["Parameters"].update({
+        "projection.sdkappid.values": {"Fn::Select": [0, {"Ref": "SdkAppIds"}]}}),
+    "mutate_push_table_daily_location": lambda sam: props(sam, "PushStatisticsTable")["TableInput"]["Parameters"].update({
+        _LOCATION: {"Fn::Sub": "s3://${ArchiveBucket}/${OpsPrefix}/daily/sdkappid=${!sdkappid}/dt=${!dt}/"}}),
+    "mutate_push_table_rate_as_string": lambda sam: _column(sam, "PushStatisticsTable", "delivery_rate").update(
+        Type="string"),
+    "mutate_ops_pull_old_timeout": lambda sam: props(sam, "OpsPullFunction").update(Timeout=60),
+    "mutate_no_push_archive_days": lambda sam: _env(sam, "OpsPullFunction").pop("PUSH_ARCHIVE_DAYS"),
+    "mutate_set_key_command_of_other_app": lambda sam: edit(
+        _SET_KEY(sam), "Fn::Sub", '"sdkappid": ${AppId}', '"sdkappid": 1400000001'),
+    "mutate_route_arn_any_method": lambda sam: edit(
+        sam["Outputs"]["PushStatsRouteArns"]["Value"]["Fn::Join"][1][1], "Fn::Sub", "/POST/", "/*/"),
+}
+MUTATIONS = {**TEMPLATE_MUTATIONS, **SECRET_ACCESS_MUTATIONS, **OPERATIONS_MUTATIONS, **SAVED_QUERY_MUTATIONS}
 
 
 def check_mutations(c: Checks, sam: dict[str, Any]) -> None:
     """Each deliberate breakage must be caught: by the translator refusing
     the template, or by at least one wiring check failing."""
-    for mutate in MUTATIONS:
+    for name, mutate in MUTATIONS.items():
         broken = copy.deepcopy(sam)
         try:
             mutate(broken)
         except (KeyError, IndexError, StopIteration, TypeError) as error:
             # The template no longer has what the mutation breaks: the
             # mutation must follow the template, not silently pass.
-            c.failures.append(f"mutation {mutate.__name__} no longer applies: {type(error).__name__}: {error}")
+            c.failures.append(f"mutation {name} no longer applies: {type(error).__name__}: {error}")
             continue
         try:
             cfn = translate(broken)
@@ -1130,7 +988,7 @@ def check_mutations(c: Checks, sam: dict[str, Any]) -> None:
         probe = Checks()
         run_wiring(probe, cfn)
         check_parameters(probe, broken)  # the parameters' defaults and bounds
-        c.check(bool(probe.failures), f"mutation {mutate.__name__} went unnoticed")
+        c.check(bool(probe.failures), f"mutation {name} went unnoticed")
 
 
 # --------------------------------------------------------------------------- main

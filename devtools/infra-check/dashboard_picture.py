@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Draws the operations dashboard's widget grid from infra/template.yaml as
 an SVG (infra/dashboard.svg, shown in infra/README.md): each widget at its
-place and size with its title and what it plots. Standard library only.
+place and size with its title and what it plots.
 
     .venv/bin/python devtools/infra-check/dashboard_picture.py          # rewrite the picture
     .venv/bin/python devtools/infra-check/dashboard_picture.py --check  # exit 1 if it is stale
@@ -22,6 +22,8 @@ from typing import Any
 
 from samtranslator.yaml_helper import yaml_parse
 
+from cfn_support import render_sub
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "template.yaml"
 PICTURE = ROOT / "infra" / "dashboard.svg"
@@ -38,16 +40,8 @@ def dashboard_body(template: dict[str, Any]) -> dict[str, Any]:
     """The body as deployed with the default parameters."""
     params = {name: str(spec.get("Default", name)) for name, spec in template["Parameters"].items()}
     text = template["Resources"]["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name.startswith("!"):
-            return "${" + name[1:] + "}"
-        if name.endswith(".Arn"):
-            return name[:-4]
-        return params.get(name) or READABLE.get(name, name)
-
-    return json.loads(re.sub(r"\$\{([^}]+)\}", replace, text))
+    readable = {**READABLE, **{name: value for name, value in params.items() if value}}
+    return json.loads(render_sub(text, readable, lambda name: name[:-4] if name.endswith(".Arn") else name))
 
 
 def plotted(widget: dict[str, Any]) -> list[str]:

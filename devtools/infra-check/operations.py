@@ -22,7 +22,7 @@ from typing import Any, Callable, NamedTuple
 
 from cfn_support import (
     check_patterns,
-    Checks, failed_rules, parameter_values, resolve_template, resources_of_type, rule_parameters, sub_variables,
+    Checks, failed_rules, parameter_values, render_sub, resolve_template, resources_of_type, rule_parameters,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,21 +109,7 @@ def alarm_arn(logical_id: str) -> str:
 def render(sub: Any, params: dict[str, str]) -> str:
     """An Fn::Sub string as deployed: parameters from params, pseudo
     parameters and resources from samples; ${!x} stays ${x}."""
-    text, _ = sub_variables(sub)
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name.startswith("!"):
-            return "${" + name[1:] + "}"
-        if name in params:
-            return str(params[name])
-        if name in PSEUDO:
-            return PSEUDO[name]
-        if name.endswith(".Arn"):
-            return alarm_arn(name[:-4])
-        return physical(name)
-
-    return re.sub(r"\$\{([^}]+)\}", replace, text)
+    return render_sub(sub, {**PSEUDO, **params}, lambda name: alarm_arn(name[:-4]) if name.endswith(".Arn") else physical(name))
 
 
 def deploy_params(cfn: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:

@@ -26,7 +26,7 @@ import json
 from typing import Any, Callable
 
 from cfn_support import (
-    check_patterns, per_app,
+    check_patterns, per_app, props,
     Checks, as_list, condition_value, parameter_values, render_sub, resolve_template, resources_of_type,
     role_statements, statements,
 )
@@ -270,180 +270,95 @@ SECRET_ACCESS_CHECKS: list[Callable[[Checks, dict[str, Any]], None]] = [
 # --------------------------------------------------------------------------- mutations
 
 
-def _resources(sam: dict[str, Any]) -> dict[str, Any]:
-    return sam["Resources"]
-
-
 def _by_sid(found: list[dict[str, Any]], sid: str) -> dict[str, Any]:
     return next(s for s in found if s.get("Sid") == sid)
 
 
 def _key_policy(sam: dict[str, Any]) -> list[dict[str, Any]]:
-    return _resources(sam)["KeySecretKmsKey"]["Properties"]["KeyPolicy"]["Statement"]
+    return props(sam, "KeySecretKmsKey")["KeyPolicy"]["Statement"]
 
 
-def _key_use(sam: dict[str, Any]) -> dict[str, Any]:
-    return _by_sid(_key_policy(sam), "RefresherDecryptsThroughSecretsManager")
+def _key_statement(sam: dict[str, Any], sid: str = "RefresherDecryptsThroughSecretsManager") -> dict[str, Any]:
+    return _by_sid(_key_policy(sam), sid)
 
 
-def _deny(sam: dict[str, Any]) -> dict[str, Any]:
-    found = per_app(sam, "KeySecretResourcePolicy")["Properties"]["ResourcePolicy"]["Statement"]
-    return _by_sid(found, "OnlyTheRefresherReadsTheKey")
-
-
-def _role_statement(sam: dict[str, Any], role: str, sid: str) -> dict[str, Any]:
-    return _by_sid(statements(_resources(sam)[role]["Properties"]["Policies"][0]["PolicyDocument"]), sid)
-
-
-def mutate_reader_any_stage(sam: dict[str, Any]) -> None:
-    del _role_statement(sam, "PushStatsRole", "ReadUserSigSecrets")["Condition"]["ForAnyValue:StringEquals"]
-
-
-def mutate_refresher_current_only(sam: dict[str, Any]) -> None:
-    _role_statement(sam, "UsersigRefresherRole", "RotateUserSigSecrets")["Condition"] = {
-        **CURRENT_ONLY, **THIS_STACKS_APPS}
-
-
-def mutate_key_secret_default_key(sam: dict[str, Any]) -> None:
-    del per_app(sam, "KeySecret")["Properties"]["KmsKeyId"]
-
-
-def mutate_key_policy_wrong_reader(sam: dict[str, Any]) -> None:
-    _key_use(sam)["Principal"] = {"AWS": [{"Fn::GetAtt": ["PushStatsRole", "Arn"]}]}
-
-
-def mutate_key_policy_without_account(sam: dict[str, Any]) -> None:
-    _key_policy(sam).remove(_by_sid(_key_policy(sam), "EnableIAMUserPermissions"))
-
-
-def mutate_key_policy_any_service(sam: dict[str, Any]) -> None:
-    del _key_use(sam)["Condition"]
-
-
-def mutate_key_policy_encrypts_too(sam: dict[str, Any]) -> None:
-    _key_use(sam)["Action"] = ["kms:Decrypt", "kms:GenerateDataKey"]
-
-
-def mutate_deny_without_break_glass(sam: dict[str, Any]) -> None:
-    _deny(sam)["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = [dict(REFRESHER_ARN)]
-
-
-def mutate_deny_wrong_reader(sam: dict[str, Any]) -> None:
-    _deny(sam)["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = [{"Fn::GetAtt": ["PushStatsRole", "Arn"]}]
-
-
-def mutate_deny_blocks_writes(sam: dict[str, Any]) -> None:
-    _deny(sam)["Action"] = "secretsmanager:*"
-
-
-def mutate_deny_public_policy(sam: dict[str, Any]) -> None:
-    per_app(sam, "KeySecretResourcePolicy")["Properties"]["BlockPublicPolicy"] = False
-
-
-def mutate_own_key_any_secret(sam: dict[str, Any]) -> None:
-    found = _resources(sam)["UsersigRefresherKeySecretPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    grant = next(s["Fn::If"][1] for s in found if "Fn::If" in s)
-    del grant["Condition"]["StringLike"]
-
-
-def mutate_key_always_created(sam: dict[str, Any]) -> None:
-    del _resources(sam)["KeySecretKmsKey"]["Condition"]
-
-
-def mutate_break_glass_inverted(sam: dict[str, Any]) -> None:
-    sam["Conditions"]["HasBreakGlassRole"] = {"Fn::Equals": [{"Ref": "BreakGlassRoleArn"}, ""]}
-
-
-def mutate_rotation_before_key_policy(sam: dict[str, Any]) -> None:
-    per_app(sam, "UserSigRotationSchedule")["DependsOn"] = "UserSigRotationPermission"
-
-
-def _statement_of(sam: dict[str, Any], role: str, sid: str) -> dict[str, Any]:
-    if role == "UsersigRefresherKeySecretPolicy":
-        return _by_sid(_resources(sam)[role]["Properties"]["PolicyDocument"]["Statement"], sid)
-    return _role_statement(sam, role, sid)
-
-
-def mutate_reader_every_app(sam: dict[str, Any]) -> None:
-    """ops-pull may read any app's UserSig in the account (no tag condition)."""
-    del _statement_of(sam, "OpsPullRole", "ReadUserSigSecrets")["Condition"]["StringEquals"]
-
-
-def mutate_refresher_rotates_every_app(sam: dict[str, Any]) -> None:
-    del _statement_of(sam, "UsersigRefresherRole", "RotateUserSigSecrets")["Condition"]
-
-
-def mutate_refresher_reads_every_key(sam: dict[str, Any]) -> None:
-    del _statement_of(sam, "UsersigRefresherKeySecretPolicy", "ReadKeySecrets")["Condition"]
-
-
-def mutate_refresher_reads_usersig_as_key(sam: dict[str, Any]) -> None:
-    _statement_of(sam, "UsersigRefresherKeySecretPolicy", "ReadKeySecrets")["Resource"] = dict(USERSIG_ARN_PATTERN)
-
-
-def mutate_readers_tag_is_one_app(sam: dict[str, Any]) -> None:
-    statement = _statement_of(sam, "PushStatsRole", "CheckUserSigSecretVersions")
-    statement["Condition"]["StringEquals"]["aws:ResourceTag/tim:sdkappid"] = {"Fn::Select": [0, {"Ref": "SdkAppIds"}]}
-
-
-def mutate_key_secret_untagged(sam: dict[str, Any]) -> None:
-    del per_app(sam, "KeySecret")["Properties"]["Tags"]
-
-
-def mutate_burst_above_tencent(sam: dict[str, Any]) -> None:
-    _resources(sam)["PushStatsApi"]["Properties"]["DefaultRouteSettings"]["ThrottlingBurstLimit"] = 10
+def _deny(sam: dict[str, Any], secret: str = "KeySecret", sid: str = "OnlyTheRefresherReadsTheKey") -> dict[str, Any]:
+    return _by_sid(per_app(sam, f"{secret}ResourcePolicy")["Properties"]["ResourcePolicy"]["Statement"], sid)
 
 
 def _usersig_deny(sam: dict[str, Any]) -> dict[str, Any]:
-    found = per_app(sam, "UserSigSecretResourcePolicy")["Properties"]["ResourcePolicy"]["Statement"]
-    return _by_sid(found, "OnlyTheFunctionsReadTheUserSig")
+    return _deny(sam, "UserSigSecret", "OnlyTheFunctionsReadTheUserSig")
 
 
-def mutate_usersig_deny_drops_push_stats(sam: dict[str, Any]) -> None:
-    for branch in _usersig_deny(sam)["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]["Fn::If"][1:]:
+def _statement(sam: dict[str, Any], role: str, sid: str) -> dict[str, Any]:
+    """A statement of a role's first inline policy, or of the refresher's
+    key-secret policy."""
+    if role == "UsersigRefresherKeySecretPolicy":
+        return _by_sid(props(sam, role)["PolicyDocument"]["Statement"], sid)
+    return _by_sid(statements(props(sam, role)["Policies"][0]["PolicyDocument"]), sid)
+
+
+def _own_key_grant(found: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Fn::If-guarded grant on the operator's key (its true branch)."""
+    return next(s["Fn::If"][1] for s in found if "Fn::If" in s)
+
+
+SECRET_ACCESS_MUTATIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "mutate_usersig_deny_drops_push_stats": lambda sam: [
         branch.remove({"Fn::GetAtt": ["PushStatsRole", "Arn"]})
-
-
-def mutate_usersig_deny_any_principal(sam: dict[str, Any]) -> None:
-    _usersig_deny(sam)["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = "*"
-
-
-def mutate_usersig_policy_public(sam: dict[str, Any]) -> None:
-    per_app(sam, "UserSigSecretResourcePolicy")["Properties"]["BlockPublicPolicy"] = False
-
-
-def mutate_usersig_default_key(sam: dict[str, Any]) -> None:
-    del per_app(sam, "UserSigSecret")["Properties"]["KmsKeyId"]
-
-
-def mutate_key_policy_readers_any_secret(sam: dict[str, Any]) -> None:
-    """ops-pull and push-stats could decrypt the key secrets' ciphertext too."""
-    del _by_sid(_key_policy(sam), "ReadersDecryptUserSigsThroughSecretsManager")["Condition"]["StringLike"]
-
-
-def mutate_key_policy_everyone_decrypts(sam: dict[str, Any]) -> None:
-    _by_sid(_key_policy(sam), "ReadersDecryptUserSigsThroughSecretsManager")["Principal"] = {"AWS": "*"}
-
-
-def mutate_key_policy_refresher_encrypts_keys(sam: dict[str, Any]) -> None:
-    del _by_sid(_key_policy(sam), "RefresherEncryptsUserSigsThroughSecretsManager")["Condition"]["StringLike"]
-
-
-def mutate_own_key_reader_any_secret(sam: dict[str, Any]) -> None:
-    grant = next(s["Fn::If"][1] for s in statements(_resources(sam)["OpsPullRole"]["Properties"]["Policies"][0]
-                                                    ["PolicyDocument"]) if "Fn::If" in s)
-    del grant["Condition"]["StringLike"]
-
-
-SECRET_ACCESS_MUTATIONS = [
-    mutate_usersig_deny_drops_push_stats, mutate_usersig_deny_any_principal, mutate_usersig_policy_public,
-    mutate_usersig_default_key, mutate_key_policy_readers_any_secret, mutate_key_policy_everyone_decrypts,
-    mutate_key_policy_refresher_encrypts_keys, mutate_own_key_reader_any_secret,
-    mutate_reader_any_stage, mutate_refresher_current_only, mutate_key_secret_default_key,
-    mutate_key_policy_wrong_reader, mutate_key_policy_without_account, mutate_key_policy_any_service,
-    mutate_key_policy_encrypts_too, mutate_deny_without_break_glass, mutate_deny_wrong_reader,
-    mutate_deny_blocks_writes, mutate_deny_public_policy, mutate_own_key_any_secret, mutate_key_always_created,
-    mutate_break_glass_inverted, mutate_rotation_before_key_policy, mutate_burst_above_tencent,
-    mutate_reader_every_app, mutate_refresher_rotates_every_app, mutate_refresher_reads_every_key,
-    mutate_refresher_reads_usersig_as_key, mutate_readers_tag_is_one_app, mutate_key_secret_untagged,
-]
+        for branch in _usersig_deny(sam)["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]["Fn::If"][1:]],
+    "mutate_usersig_deny_any_principal": lambda sam: _usersig_deny(sam)["Condition"]["ArnNotEquals"].update(
+        {"aws:PrincipalArn": "*"}),
+    "mutate_usersig_policy_public": lambda sam: per_app(sam, "UserSigSecretResourcePolicy")["Properties"].update(
+        BlockPublicPolicy=False),
+    "mutate_usersig_default_key": lambda sam: per_app(sam, "UserSigSecret")["Properties"].pop("KmsKeyId"),
+    # ops-pull and push-stats could decrypt the key secrets' ciphertext too.
+    "mutate_key_policy_readers_any_secret": lambda sam: _key_statement(
+        sam, "ReadersDecryptUserSigsThroughSecretsManager")["Condition"].pop("StringLike"),
+    "mutate_key_policy_everyone_decrypts": lambda sam: _key_statement(
+        sam, "ReadersDecryptUserSigsThroughSecretsManager").update(Principal={"AWS": "*"}),
+    "mutate_key_policy_refresher_encrypts_keys": lambda sam: _key_statement(
+        sam, "RefresherEncryptsUserSigsThroughSecretsManager")["Condition"].pop("StringLike"),
+    "mutate_own_key_reader_any_secret": lambda sam: _own_key_grant(
+        statements(props(sam, "OpsPullRole")["Policies"][0]["PolicyDocument"]))["Condition"].pop("StringLike"),
+    "mutate_reader_any_stage": lambda sam: _statement(sam, "PushStatsRole", "ReadUserSigSecrets")["Condition"].pop(
+        "ForAnyValue:StringEquals"),
+    "mutate_refresher_current_only": lambda sam: _statement(sam, "UsersigRefresherRole", "RotateUserSigSecrets").update(
+        Condition={**CURRENT_ONLY, **THIS_STACKS_APPS}),
+    "mutate_key_secret_default_key": lambda sam: per_app(sam, "KeySecret")["Properties"].pop("KmsKeyId"),
+    "mutate_key_policy_wrong_reader": lambda sam: _key_statement(sam).update(
+        Principal={"AWS": [{"Fn::GetAtt": ["PushStatsRole", "Arn"]}]}),
+    "mutate_key_policy_without_account": lambda sam: _key_policy(sam).remove(
+        _key_statement(sam, "EnableIAMUserPermissions")),
+    "mutate_key_policy_any_service": lambda sam: _key_statement(sam).pop("Condition"),
+    "mutate_key_policy_encrypts_too": lambda sam: _key_statement(sam).update(Action=["kms:Decrypt", "kms:GenerateDataKey"]),
+    "mutate_deny_without_break_glass": lambda sam: _deny(sam)["Condition"]["ArnNotEquals"].update(
+        {"aws:PrincipalArn": [dict(REFRESHER_ARN)]}),
+    "mutate_deny_wrong_reader": lambda sam: _deny(sam)["Condition"]["ArnNotEquals"].update(
+        {"aws:PrincipalArn": [{"Fn::GetAtt": ["PushStatsRole", "Arn"]}]}),
+    "mutate_deny_blocks_writes": lambda sam: _deny(sam).update(Action="secretsmanager:*"),
+    "mutate_deny_public_policy": lambda sam: per_app(sam, "KeySecretResourcePolicy")["Properties"].update(
+        BlockPublicPolicy=False),
+    "mutate_own_key_any_secret": lambda sam: _own_key_grant(
+        props(sam, "UsersigRefresherKeySecretPolicy")["PolicyDocument"]["Statement"])["Condition"].pop("StringLike"),
+    "mutate_key_always_created": lambda sam: sam["Resources"]["KeySecretKmsKey"].pop("Condition"),
+    "mutate_break_glass_inverted": lambda sam: sam["Conditions"].update(
+        HasBreakGlassRole={"Fn::Equals": [{"Ref": "BreakGlassRoleArn"}, ""]}),
+    "mutate_rotation_before_key_policy": lambda sam: per_app(sam, "UserSigRotationSchedule").update(
+        DependsOn="UserSigRotationPermission"),
+    "mutate_burst_above_tencent": lambda sam: props(sam, "PushStatsApi")["DefaultRouteSettings"].update(
+        ThrottlingBurstLimit=10),
+    # ops-pull may read any app's UserSig in the account (no tag condition).
+    "mutate_reader_every_app": lambda sam: _statement(sam, "OpsPullRole", "ReadUserSigSecrets")["Condition"].pop(
+        "StringEquals"),
+    "mutate_refresher_rotates_every_app": lambda sam: _statement(
+        sam, "UsersigRefresherRole", "RotateUserSigSecrets").pop("Condition"),
+    "mutate_refresher_reads_every_key": lambda sam: _statement(
+        sam, "UsersigRefresherKeySecretPolicy", "ReadKeySecrets").pop("Condition"),
+    "mutate_refresher_reads_usersig_as_key": lambda sam: _statement(
+        sam, "UsersigRefresherKeySecretPolicy", "ReadKeySecrets").update(Resource=dict(USERSIG_ARN_PATTERN)),
+    "mutate_readers_tag_is_one_app": lambda sam: _statement(
+        sam, "PushStatsRole", "CheckUserSigSecretVersions")["Condition"]["StringEquals"].update(
+        {"aws:ResourceTag/tim:sdkappid": {"Fn::Select": [0, {"Ref": "SdkAppIds"}]}}),
+    "mutate_key_secret_untagged": lambda sam: per_app(sam, "KeySecret")["Properties"].pop("Tags"),
+}
