@@ -15,8 +15,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 use tracing::Instrument;
 
-use crate::Invocation;
-use crate::panic::{Failure, panic_message};
+use crate::invocation::Invocation;
+use crate::panic::{InvocationFailure, panic_message};
 
 /// What a function read from the environment at init, and how it builds
 /// itself on the first invocation.
@@ -98,7 +98,10 @@ impl<S: Setup> Runner<S> {
     pub(crate) async fn invoke(
         &self,
         event: LambdaEvent<<S::Function as Function>::Event>,
-    ) -> Result<<S::Function as Function>::Output, Failure<<S::Function as Function>::Error>> {
+    ) -> Result<
+        <S::Function as Function>::Output,
+        InvocationFailure<<S::Function as Function>::Error>,
+    > {
         let cold_start = !self.invoked.swap(true, Ordering::Relaxed);
         let invocation = Invocation::from_context(&event.context, cold_start);
         let span = tracing::info_span!("invocation", cold_start);
@@ -110,7 +113,7 @@ impl<S: Setup> Runner<S> {
                 Box::pin(self.build_and_handle(event.payload, &invocation));
             let handled = AssertUnwindSafe(handling).catch_unwind().await;
             match handled {
-                Ok(result) => result.map_err(Failure::Handler),
+                Ok(result) => result.map_err(InvocationFailure::Handler),
                 Err(payload) => {
                     // The panic's text may hold anything: logged (here and,
                     // with its place, by the panic hook), never reported.
@@ -122,7 +125,7 @@ impl<S: Setup> Runner<S> {
                     self.function
                         .get()
                         .and_then(|function| function.on_panic(&invocation))
-                        .ok_or_else(|| Failure::Panic {
+                        .ok_or_else(|| InvocationFailure::Panic {
                             request_id: invocation.request_id.clone(),
                         })
                 }
@@ -237,7 +240,7 @@ mod tests {
         assert_eq!(second["request_id"], "r2");
         assert_eq!(
             runner.invoke(event("fail".into(), "r3")).await,
-            Err(Failure::Handler("asked to fail".to_owned()))
+            Err(InvocationFailure::Handler("asked to fail".to_owned()))
         );
         assert_eq!(builds.load(Ordering::SeqCst), 1);
     }
@@ -253,7 +256,7 @@ mod tests {
         );
         assert_eq!(
             runner.invoke(event("panic".into(), "r1")).await,
-            Err(Failure::Panic {
+            Err(InvocationFailure::Panic {
                 request_id: "r1".into()
             })
         );

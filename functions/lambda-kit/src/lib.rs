@@ -11,7 +11,7 @@ pub mod usersig_hours;
 pub use function::{Function, Setup};
 pub use invocation::Invocation;
 pub use lambda_runtime::{Diagnostic, Error};
-pub use panic::Failure;
+pub use panic::InvocationFailure;
 pub use startup::{StartupError, http_client};
 pub use tim::config::{ConfigError, Env};
 

@@ -196,5 +196,4 @@ fn merge_json_object(fields: &mut Map<String, Value>, json: &str) {
 }
 
 #[cfg(test)]
-#[path = "logging_tests.rs"]
 mod tests;

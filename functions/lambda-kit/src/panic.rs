@@ -8,7 +8,7 @@ use lambda_runtime::Diagnostic;
 
 /// Why an invocation failed: the handler's own error, or a panic.
 #[derive(PartialEq, Eq)]
-pub enum Failure<E> {
+pub enum InvocationFailure<E> {
     Handler(E),
     /// The handler panicked and [`crate::Function::on_panic`] gave no answer.
     Panic {
@@ -18,7 +18,7 @@ pub enum Failure<E> {
 
 /// The handler's error as itself (`lambda_runtime` logs this Debug for
 /// each failed invocation, as it did before panics were caught).
-impl<E: fmt::Debug> fmt::Debug for Failure<E> {
+impl<E: fmt::Debug> fmt::Debug for InvocationFailure<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Handler(error) => error.fmt(f),
@@ -27,12 +27,12 @@ impl<E: fmt::Debug> fmt::Debug for Failure<E> {
     }
 }
 
-impl<E: Into<Diagnostic>> From<Failure<E>> for Diagnostic {
-    fn from(failure: Failure<E>) -> Self {
+impl<E: Into<Diagnostic>> From<InvocationFailure<E>> for Diagnostic {
+    fn from(failure: InvocationFailure<E>) -> Self {
         match failure {
-            Failure::Handler(error) => error.into(),
+            InvocationFailure::Handler(error) => error.into(),
             // A fixed message: the panic's own text may hold anything.
-            Failure::Panic { request_id } => Diagnostic {
+            InvocationFailure::Panic { request_id } => Diagnostic {
                 error_type: "Panic".into(),
                 error_message: format!(
                     "the handler panicked; the function's log has the detail under requestId {request_id}"
@@ -73,7 +73,7 @@ mod tests {
 
     #[test]
     fn a_panic_is_reported_with_a_fixed_message_and_the_request_id() {
-        let diagnostic = Diagnostic::from(Failure::<String>::Panic {
+        let diagnostic = Diagnostic::from(InvocationFailure::<String>::Panic {
             request_id: "r-9".into(),
         });
         assert_eq!(diagnostic.error_type, "Panic");
@@ -81,9 +81,12 @@ mod tests {
             diagnostic.error_message,
             "the handler panicked; the function's log has the detail under requestId r-9"
         );
-        let handler = Diagnostic::from(Failure::Handler("plain".to_owned()));
+        let handler = Diagnostic::from(InvocationFailure::Handler("plain".to_owned()));
         assert_eq!(handler.error_message, "plain");
-        assert_eq!(format!("{:?}", Failure::Handler("plain")), "\"plain\"");
+        assert_eq!(
+            format!("{:?}", InvocationFailure::Handler("plain")),
+            "\"plain\""
+        );
     }
 
     #[test]

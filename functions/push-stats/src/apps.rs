@@ -1,4 +1,5 @@
-//! Which configured app a request is for.
+//! The configured apps, each with the source of its statistics
+//! ([`PushStatsSource`]), and which of them a request is for.
 //!
 //! An app is known by its SDKAppID only once its secret is read (the secret
 //! holds `sdkappid`; the environment names secrets, not apps). So the apps
@@ -7,12 +8,56 @@
 //! whatever the other apps' secrets do (slow, unreadable, malformed). The
 //! providers cache what they read, so a warm function reads no secret again.
 
+use std::future::Future;
+
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
+use tim::Deadline;
+use tim::api::push::{PushStatistics, PushStatsRequest};
 
 use crate::error::{ApiError, ErrorCode};
-use crate::handler::PushStatsSource;
 use crate::request::SDKAPPID;
+
+/// One app's push statistics: Tencent in production, fakes in tests.
+pub trait PushStatsSource: Send + Sync {
+    fn push_statistics(
+        &self,
+        request: &PushStatsRequest,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<PushStatistics, tim::Error>> + Send;
+
+    /// The app's SDKAppID, from its credentials (read on first use, then
+    /// cached by the provider).
+    fn sdkappid(&self) -> impl Future<Output = Result<u64, tim::Error>> + Send;
+}
+
+impl PushStatsSource for tim::Client {
+    fn push_statistics(
+        &self,
+        request: &PushStatsRequest,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<PushStatistics, tim::Error>> + Send {
+        self.all_member_push_statistics(request, deadline)
+    }
+
+    async fn sdkappid(&self) -> Result<u64, tim::Error> {
+        self.credentials().credentials().await.map(|c| c.sdkappid)
+    }
+}
+
+impl<S: PushStatsSource> PushStatsSource for &S {
+    fn push_statistics(
+        &self,
+        request: &PushStatsRequest,
+        deadline: Deadline,
+    ) -> impl Future<Output = Result<PushStatistics, tim::Error>> + Send {
+        (**self).push_statistics(request, deadline)
+    }
+
+    fn sdkappid(&self) -> impl Future<Output = Result<u64, tim::Error>> + Send {
+        (**self).sdkappid()
+    }
+}
 
 /// A configured app: the secret it is read from (for logs and messages: the
 /// app's id is only known once it is read) and its statistics source.
@@ -185,5 +230,4 @@ impl ApiError {
 }
 
 #[cfg(test)]
-#[path = "apps_tests.rs"]
 mod tests;

@@ -9,8 +9,8 @@
 
 use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 
+use crate::context::CallContext;
 use crate::error::ApiError;
-use crate::handler::Invocation;
 
 /// The request's origin, as API Gateway's IAM authorisation saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,8 +49,8 @@ pub(crate) struct Outcome<'a> {
 /// `request_id`, `api_request_id`, `caller_arn`, `method`, `sdkappid`,
 /// `status`, and for errors `code` and `parameter`. An absent identity is
 /// logged as `-`, so a missing field is visible rather than silently gone.
-pub(crate) fn log_outcome(invocation: &Invocation, caller: &Caller<'_>, outcome: &Outcome<'_>) {
-    let request_id = invocation.request_id.as_str();
+pub(crate) fn log_outcome(call: &CallContext, caller: &Caller<'_>, outcome: &Outcome<'_>) {
+    let request_id = call.request_id.as_str();
     let api_request_id = caller.api_request_id.unwrap_or("-");
     let caller_arn = caller.arn.unwrap_or("-");
     let Outcome {

@@ -135,6 +135,12 @@ pub fn echo(text: &str) -> String {
     format!("{short:?}")
 }
 
+/// A value the caller gave, [`echo`]ed in parentheses, as messages show it
+/// after the parameter's name (`start ("tomorrow") must be …`).
+pub(crate) fn value_for_message(value: &str) -> String {
+    format!("({})", echo(value))
+}
+
 impl ApiError {
     pub fn new(code: ErrorCode, parameter: Option<&str>, message: impl Into<String>) -> Self {
         Self {

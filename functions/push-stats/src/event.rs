@@ -9,8 +9,12 @@ use aws_lambda_events::http::header::CONTENT_TYPE;
 use base64::Engine as _;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::handler::{ALLOWED_METHODS, ROUTE};
 use crate::request::{MAX_BODY_BYTES, StatsQuery};
+
+/// The one route.
+pub const ROUTE: &str = "/push-stats";
+/// The methods it answers (the `Allow` header of a 405).
+pub const ALLOWED_METHODS: &str = "GET, POST";
 
 /// The request's path without the stage prefix a named stage adds
 /// (`/prod/push-stats` → `/push-stats`).

@@ -11,9 +11,10 @@ use lambda_kit::{Env, Function, Setup, StartupError};
 use tim::secrets::CredentialsSource;
 use tim::{ClientConfig, OnRateLimit};
 
+use crate::apps::{App, Apps};
+use crate::context::CallContext;
 use crate::error::ApiError;
-use crate::handler::error_response;
-use crate::{App, Apps, Invocation, answer};
+use crate::handler::{Answered, answer, error_response};
 
 /// What the environment says, read and checked once at init.
 #[derive(Debug)]
@@ -97,7 +98,7 @@ impl Function for PushStats {
         event: ApiGatewayV2httpRequest,
         invocation: &lambda_kit::Invocation,
     ) -> Result<ApiGatewayV2httpResponse, Infallible> {
-        let answered = answer(&event, &Invocation::from_lambda(invocation), &self.apps).await;
+        let answered = answer(&event, &CallContext::from_lambda(invocation), &self.apps).await;
         crate::metrics::record(&self.metrics, &answered);
         Ok(answered.response)
     }
@@ -106,7 +107,7 @@ impl Function for PushStats {
     /// request id (lambda_kit has logged the panic under that id), not
     /// API Gateway's bare 500.
     fn on_panic(&self, invocation: &lambda_kit::Invocation) -> Option<ApiGatewayV2httpResponse> {
-        let answered = crate::handler::Answered {
+        let answered = Answered {
             response: error_response(&ApiError::internal(), &invocation.request_id),
             upstream: None,
             sdkappid: None,

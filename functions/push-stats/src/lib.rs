@@ -2,6 +2,7 @@
 
 pub mod apps;
 pub mod caller;
+pub mod context;
 pub mod error;
 mod event;
 pub mod handler;
@@ -13,5 +14,6 @@ mod sdkappid_param;
 pub mod time;
 pub mod window;
 
-pub use apps::{App, Apps};
-pub use handler::{Answered, Invocation, PushStatsSource, answer, handle};
+pub use apps::{App, Apps, PushStatsSource};
+pub use context::CallContext;
+pub use handler::{Answered, answer, handle};

@@ -12,7 +12,7 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
 use tim::api::push::{MAX_TASK_IDS, PushStatsRequest};
 
-use crate::error::{ApiError, ErrorCode, echo};
+use crate::error::{ApiError, ErrorCode, echo, value_for_message};
 pub use crate::sdkappid_param::SDKAPPID;
 use crate::sdkappid_param::{digits_sdkappid, json_sdkappid, sdkappid_hint};
 use crate::time::{self, TimeError};
@@ -268,10 +268,6 @@ fn time_error(name: &str, shown: &str, error: TimeError) -> ApiError {
         name,
         format!("{name} {shown} {error}"),
     )
-}
-
-pub(crate) fn value_for_message(value: &str) -> String {
-    format!("({})", echo(value))
 }
 
 fn unknown_parameter(name: &str, known: &str, hint: &str) -> ApiError {

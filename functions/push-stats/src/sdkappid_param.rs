@@ -4,8 +4,7 @@
 use serde_json::Value;
 use tim::api::json_kind;
 
-use crate::error::{ApiError, ErrorCode};
-use crate::request::value_for_message;
+use crate::error::{ApiError, ErrorCode, value_for_message};
 
 /// The parameter naming the app.
 pub const SDKAPPID: &str = "sdkappid";

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use common::*;
 use push_stats::request::StatsQuery;
 use push_stats::response::StatsResponse;
-use push_stats::{Apps, Invocation, handle};
+use push_stats::{Apps, CallContext, handle};
 use serde_json::{Value, json};
 use tim::api::push::PushStatistics;
 use tim::usersig::{Clock, FixedClock, SecretKey, SystemClock};
@@ -389,7 +389,11 @@ async fn an_answer_without_its_results_is_502_never_zero_pushes() {
         (502, Some("upstream_error")),
         "{body}"
     );
-    assert_eq!(emulator.stats().requests, 1, "the caller retries, not the endpoint");
+    assert_eq!(
+        emulator.stats().requests,
+        1,
+        "the caller retries, not the endpoint"
+    );
     emulator.shutdown().await;
 }
 
@@ -399,14 +403,14 @@ async fn tencent_slower_than_the_deadline_is_504() {
         emulator, client, ..
     } = setup().await;
     emulator.inject(Fault::Delay(Duration::from_secs(3)), 10);
-    let invocation = Invocation {
+    let call = CallContext {
         request_id: REQUEST_ID.to_owned(),
         deadline: Deadline::after(Duration::from_millis(300)),
         now_unix: FIXTURE_NOW,
     };
     let response = handle(
         &common::event(&fixture("get")),
-        &invocation,
+        &call,
         &Apps::one("emulator", &client),
     )
     .await;

@@ -3,7 +3,7 @@
 
 use crate::event::Step;
 use crate::pending::PendingFault;
-use crate::store::StoreError;
+use crate::store::SecretsError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RotationError {
@@ -97,7 +97,7 @@ pub enum RotationError {
     SecretsManager {
         secret_id: String,
         #[source]
-        source: StoreError,
+        source: SecretsError,
     },
 }
 
@@ -135,6 +135,14 @@ impl RotationError {
             Self::SecretsManager { source, .. } => source.is_transient(),
             _ => false,
         }
+    }
+}
+
+/// A failed Secrets Manager call on `secret_id`, as the step's error.
+pub(crate) fn sm_error(secret_id: &str) -> impl FnOnce(SecretsError) -> RotationError + '_ {
+    move |source| RotationError::SecretsManager {
+        secret_id: secret_id.to_owned(),
+        source,
     }
 }
 

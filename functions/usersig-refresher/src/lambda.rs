@@ -7,7 +7,11 @@ use aws_config::SdkConfig;
 use lambda_kit::metrics::Metrics;
 use lambda_kit::{Env, Function, Invocation, Setup, StartupError};
 
-use crate::{Config, RotationError, RotationEvent, Rotator, SecretStore, StepReport};
+use crate::config::Config;
+use crate::error::RotationError;
+use crate::event::RotationEvent;
+use crate::rotation::{Rotator, StepReport};
+use crate::store::SecretStore;
 
 /// Time kept back from Lambda's deadline to report a failure.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(2);

@@ -14,5 +14,5 @@ pub use error::RotationError;
 pub use event::{RotationEvent, Step};
 pub use pending::PendingFault;
 pub use rotation::{Outcome, Rotator, StepReport};
-pub use store::{SecretMetadata, SecretStore, StoreError};
+pub use store::{SecretMetadata, SecretStore, SecretsError};
 pub use targets::{RotationTarget, RotationTargets, SecretRef};

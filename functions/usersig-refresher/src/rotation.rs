@@ -8,26 +8,22 @@
 //! must be staged AWSPENDING. Every step is idempotent: Secrets Manager
 //! retries steps, and a replay ends in the same state.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use lambda_kit::metrics::Metrics;
 use lambda_kit::usersig_hours::emit_hours_left;
 use serde::Serialize;
 use tim::Deadline;
-use tim::secrets::UserSigSecret;
+use tim::secrets::{KeySecret, UserSigSecret};
 use tim::usersig::{Clock, Signer, SystemClock};
 
 use crate::config::Config;
-use crate::error::RotationError;
+use crate::error::{RotationError, sm_error};
 use crate::event::{RotationEvent, Step};
-use crate::store::{AWSCURRENT, AWSPENDING, SecretMetadata, SecretStore, StoreError};
+use crate::store::{AWSCURRENT, AWSPENDING, SecretMetadata, SecretStore};
 
-#[path = "keys.rs"]
 mod keys;
-#[path = "stale.rs"]
 mod stale;
-#[path = "test_step.rs"]
 mod test_step;
 
 /// What a step did.
@@ -71,7 +67,7 @@ pub struct Rotator<S> {
     metrics: Metrics,
     clock: Arc<dyn Clock>,
     /// Key secrets read, by id, with the version read (see `keys`).
-    keys: Mutex<HashMap<String, keys::CachedKey>>,
+    keys: keys::KeyCache,
 }
 
 impl<S> std::fmt::Debug for Rotator<S> {
@@ -91,7 +87,7 @@ impl<S: SecretStore> Rotator<S> {
             http,
             metrics,
             clock: Arc::new(SystemClock),
-            keys: Mutex::default(),
+            keys: keys::KeyCache::default(),
         }
     }
 
@@ -222,7 +218,7 @@ impl<S: SecretStore> Rotator<S> {
             return Ok(Outcome::PendingExists);
         }
         let key = self.read_key(key_id).await?;
-        self.check_same_app(secret_id, key_id, &key).await?;
+        keys::check_same_app(&self.store, secret_id, key_id, &key).await?;
         let now = self.clock.now_unix();
         let validity = self.config.usersig_validity_secs;
         let expires = now.saturating_add(validity);
@@ -263,6 +259,11 @@ impl<S: SecretStore> Rotator<S> {
             Err(e) if e.version_exists => self.after_version_exists(secret_id, token, key_id).await,
             Err(e) => Err(sm_error(secret_id)(e)),
         }
+    }
+
+    /// The key secret `key_id` as it is now (read once per version).
+    async fn read_key(&self, key_id: &str) -> Result<KeySecret, RotationError> {
+        self.keys.read(&self.store, key_id).await
     }
 
     /// The token's AWSPENDING value, `None` while it has none.
@@ -343,13 +344,6 @@ impl<S: SecretStore> Rotator<S> {
     }
 }
 
-fn sm_error(secret_id: &str) -> impl FnOnce(StoreError) -> RotationError + '_ {
-    move |source| RotationError::SecretsManager {
-        secret_id: secret_id.to_owned(),
-        source,
-    }
-}
-
 fn rfc3339(unix: u64) -> String {
     i64::try_from(unix)
         .ok()
@@ -359,5 +353,4 @@ fn rfc3339(unix: u64) -> String {
 }
 
 #[cfg(test)]
-#[path = "rotation_tests.rs"]
 mod tests;

@@ -49,7 +49,7 @@ impl SecretMetadata {
 /// A failed Secrets Manager operation (never carries a secret value).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Secrets Manager {operation} failed: {}", failure.describe())]
-pub struct StoreError {
+pub struct SecretsError {
     pub operation: &'static str,
     pub failure: SecretsManagerFailure,
     /// PutSecretValue refused because a version with this token already
@@ -58,7 +58,7 @@ pub struct StoreError {
     pub version_exists: bool,
 }
 
-impl StoreError {
+impl SecretsError {
     /// A failure of `operation`.
     pub fn new(operation: &'static str, failure: SecretsManagerFailure) -> Self {
         Self {
@@ -83,7 +83,7 @@ pub trait SecretStore: Send + Sync {
     fn describe(
         &self,
         secret_id: &str,
-    ) -> impl Future<Output = Result<SecretMetadata, StoreError>> + Send;
+    ) -> impl Future<Output = Result<SecretMetadata, SecretsError>> + Send;
 
     /// GetSecretValue's `SecretString` for `version_id` (if given) and `stage`.
     /// A version without a value is `NotFound`, as AWS answers it.
@@ -92,7 +92,7 @@ pub trait SecretStore: Send + Sync {
         secret_id: &str,
         version_id: Option<&str>,
         stage: &str,
-    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+    ) -> impl Future<Output = Result<String, SecretsError>> + Send;
 
     /// PutSecretValue with `ClientRequestToken=token`, `VersionStages=[AWSPENDING]`
     /// and the rotation token when the event carried one.
@@ -102,7 +102,7 @@ pub trait SecretStore: Send + Sync {
         token: &str,
         value: &str,
         rotation_token: Option<&str>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(), SecretsError>> + Send;
 
     /// UpdateSecretVersionStage.
     fn update_stage(
@@ -111,17 +111,17 @@ pub trait SecretStore: Send + Sync {
         stage: &str,
         move_to: Option<&str>,
         remove_from: Option<&str>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(), SecretsError>> + Send;
 }
 
 fn store_error<E: aws_sdk_secretsmanager::error::ProvideErrorMetadata>(
     operation: &'static str,
-) -> impl FnOnce(aws_sdk_secretsmanager::error::SdkError<E>) -> StoreError {
-    move |err| StoreError::new(operation, SecretsManagerFailure::of(&err))
+) -> impl FnOnce(aws_sdk_secretsmanager::error::SdkError<E>) -> SecretsError {
+    move |err| SecretsError::new(operation, SecretsManagerFailure::of(&err))
 }
 
 impl SecretStore for aws_sdk_secretsmanager::Client {
-    async fn describe(&self, secret_id: &str) -> Result<SecretMetadata, StoreError> {
+    async fn describe(&self, secret_id: &str) -> Result<SecretMetadata, SecretsError> {
         let out = self
             .describe_secret()
             .secret_id(secret_id)
@@ -148,7 +148,7 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
         secret_id: &str,
         version_id: Option<&str>,
         stage: &str,
-    ) -> Result<String, StoreError> {
+    ) -> Result<String, SecretsError> {
         let out = self
             .get_secret_value()
             .secret_id(secret_id)
@@ -158,7 +158,7 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
             .await
             .map_err(store_error("GetSecretValue"))?;
         out.secret_string.ok_or_else(|| {
-            StoreError::new(
+            SecretsError::new(
                 "GetSecretValue",
                 SecretsManagerFailure {
                     kind: FailureKind::Configuration,
@@ -176,7 +176,7 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
         token: &str,
         value: &str,
         rotation_token: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), SecretsError> {
         self.put_secret_value()
             .secret_id(secret_id)
             .client_request_token(token)
@@ -185,7 +185,7 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
             .set_rotation_token(rotation_token.map(str::to_owned))
             .send()
             .await
-            .map_err(|err| StoreError {
+            .map_err(|err| SecretsError {
                 version_exists: err
                     .as_service_error()
                     .is_some_and(PutSecretValueError::is_resource_exists_exception),
@@ -200,7 +200,7 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
         stage: &str,
         move_to: Option<&str>,
         remove_from: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), SecretsError> {
         self.update_secret_version_stage()
             .secret_id(secret_id)
             .version_stage(stage)

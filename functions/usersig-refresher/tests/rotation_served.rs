@@ -15,7 +15,9 @@ use common::{Fixture, KEY, SDKAPPID, STEPS, key_json, secrets_manager};
 use lambda_kit::{Env, Function, Invocation};
 use tim_emulator::{Emulator, EmulatorConfig};
 use usersig_refresher::lambda::Settings;
-use usersig_refresher::{Outcome, RotationEvent, Rotator, SecretMetadata, SecretStore, StoreError};
+use usersig_refresher::{
+    Outcome, RotationEvent, Rotator, SecretMetadata, SecretStore, SecretsError,
+};
 
 /// The real Secrets Manager client (moto), recording every call as
 /// `Operation secret-id`: what was read, and whether anything was.
@@ -39,7 +41,7 @@ impl Recording {
 }
 
 impl SecretStore for Recording {
-    async fn describe(&self, secret_id: &str) -> Result<SecretMetadata, StoreError> {
+    async fn describe(&self, secret_id: &str) -> Result<SecretMetadata, SecretsError> {
         self.record("DescribeSecret", secret_id);
         self.sm.describe(secret_id).await
     }
@@ -49,7 +51,7 @@ impl SecretStore for Recording {
         secret_id: &str,
         version_id: Option<&str>,
         stage: &str,
-    ) -> Result<String, StoreError> {
+    ) -> Result<String, SecretsError> {
         self.record("GetSecretValue", secret_id);
         self.sm.get_value(secret_id, version_id, stage).await
     }
@@ -60,7 +62,7 @@ impl SecretStore for Recording {
         token: &str,
         value: &str,
         rotation_token: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), SecretsError> {
         self.record("PutSecretValue", secret_id);
         self.sm
             .put_pending(secret_id, token, value, rotation_token)
@@ -73,7 +75,7 @@ impl SecretStore for Recording {
         stage: &str,
         move_to: Option<&str>,
         remove_from: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), SecretsError> {
         self.record("UpdateSecretVersionStage", secret_id);
         self.sm
             .update_stage(secret_id, stage, move_to, remove_from)

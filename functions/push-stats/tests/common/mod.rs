@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
-use push_stats::{Invocation, PushStatsSource};
+use push_stats::{CallContext, PushStatsSource};
 use serde_json::{Value, json};
 use tim::Deadline;
 use tim::api::push::{PushStatistics, PushStatsRequest};
@@ -38,6 +38,11 @@ pub fn get_with_query(raw: &str) -> Value {
     }
     e["queryStringParameters"] = Value::Object(parsed);
     e
+}
+
+/// `get.json` asking for `start..end` (unix seconds).
+pub fn get_window(start: i64, end: i64) -> Value {
+    get_with_query(&format!("start={start}&end={end}"))
 }
 
 /// `post.json` with another body (text, not base64).
@@ -72,12 +77,31 @@ pub fn with_path(mut e: Value, path: &str) -> Value {
 /// seconds: "now" for an event whose timeEpoch a test removed.
 pub const FIXTURE_NOW: i64 = 1_793_523_600;
 
-pub fn invocation() -> Invocation {
-    Invocation {
+/// 2026-10-25T00:00:00Z: with [`NOV_1`], a week the window rules accept
+/// at [`FIXTURE_NOW`].
+pub const OCT_25: i64 = 1_792_886_400;
+/// 2026-11-01T00:00:00Z.
+pub const NOV_1: i64 = 1_793_491_200;
+pub const DAY: i64 = 86_400;
+
+/// The call context of every test request: [`REQUEST_ID`], ten seconds
+/// to answer, "now" at [`FIXTURE_NOW`].
+pub fn invocation() -> CallContext {
+    CallContext {
         request_id: REQUEST_ID.to_owned(),
         deadline: Deadline::after(Duration::from_secs(10)),
         now_unix: FIXTURE_NOW,
     }
+}
+
+/// The handler's answer to `event_json`, for one app served by `source`.
+pub async fn handle_with(event_json: &Value, source: &FakeSource) -> ApiGatewayV2httpResponse {
+    push_stats::handle(
+        &event(event_json),
+        &invocation(),
+        &push_stats::Apps::one("fake", source),
+    )
+    .await
 }
 
 pub fn header<'a>(response: &'a ApiGatewayV2httpResponse, name: &str) -> Option<&'a str> {

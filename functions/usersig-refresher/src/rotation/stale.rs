@@ -5,8 +5,8 @@
 
 use tim::secrets::{KeySecret, UserSigSecret};
 
-use super::{Outcome, Rotator, sm_error};
-use crate::error::RotationError;
+use super::{Outcome, Rotator};
+use crate::error::{RotationError, sm_error};
 use crate::event::Step;
 use crate::pending::{self, PendingFault};
 use crate::store::SecretStore;

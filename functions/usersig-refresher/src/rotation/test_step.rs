@@ -9,8 +9,8 @@ use tim::api::commands::GET_APP_INFO;
 use tim::secrets::UserSigSecret;
 use tim::{Deadline, StaticCredentials};
 
-use super::{Outcome, Rotator, sm_error};
-use crate::error::RotationError;
+use super::{Outcome, Rotator};
+use crate::error::{RotationError, sm_error};
 use crate::event::Step;
 use crate::store::{AWSCURRENT, SecretStore};
 
