@@ -64,7 +64,7 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
         request.run_id = request_id.map(str::to_owned);
         let ledger_key = ledger_key.filter(|_| !request.dry_run);
         if let Some(key) = &ledger_key
-            && let Some(error) = ledger::recorded(&self.store, key).await
+            && let Some(error) = ledger::recorded(&self.store, key, chrono::Utc::now()).await
         {
             metrics::emit_run(&self.metrics, false);
             return Err(error);

@@ -12,15 +12,22 @@
 //! finds it and answers the same `errorType` at once, without calling
 //! Tencent. The next scheduled run is a new event and tries again.
 //!
-//! A ledger that cannot be read or written costs only that protection: the
-//! run goes on as without it, with a warning.
+//! An entry counts for [`RETRY_WINDOW`] (the template's
+//! `MaximumEventAgeInSeconds`: Lambda retries no event older than that), so
+//! a sample event replayed by hand later runs again. A ledger that cannot
+//! be read or written costs only that protection: the run goes on as
+//! without it, with a warning.
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::archive::store::{ArchiveStore, PutCondition, PutRequest};
 use crate::error::{RunError, RunErrorKind};
+
+/// How long an entry answers for its event: Lambda's maximum event age for
+/// ops-pull's asynchronous invocations (`MaximumEventAgeInSeconds: 21600`).
+pub const RETRY_WINDOW: Duration = Duration::hours(6);
 
 /// Content type of a ledger entry.
 pub const LEDGER_CONTENT_TYPE: &str = "application/json";
@@ -77,8 +84,13 @@ pub struct Entry {
     pub recorded_at: String,
 }
 
-/// The error an earlier attempt of this event recorded, if any.
-pub async fn recorded<A: ArchiveStore>(store: &A, key: &str) -> Option<RunError> {
+/// The error an earlier attempt of this event recorded within
+/// [`RETRY_WINDOW`] of `now`, if any.
+pub async fn recorded<A: ArchiveStore>(
+    store: &A,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Option<RunError> {
     let body = match store.get(key).await {
         Ok(Some((_, body))) => body,
         Ok(None) => return None,
@@ -94,15 +106,28 @@ pub async fn recorded<A: ArchiveStore>(store: &A, key: &str) -> Option<RunError>
             return None;
         }
     };
-    let kind = RunErrorKind::from_error_type(&entry.error_type)?;
-    tracing::error!(key, error_type = kind.error_type(), recorded_at = %entry.recorded_at, "this event already failed permanently: not calling Tencent again");
-    Some(RunError::Recorded {
-        kind,
-        message: format!(
-            "not retried: an earlier attempt of this event failed permanently at {} ({key}): {}",
-            entry.recorded_at, entry.error_message
-        ),
-    })
+    entry.answer(key, now)
+}
+
+impl Entry {
+    /// The error to answer a retry with at `now`: the recorded one while
+    /// Lambda may still retry the event, else none (run again).
+    pub fn answer(&self, key: &str, now: DateTime<Utc>) -> Option<RunError> {
+        let age = DateTime::parse_from_rfc3339(&self.recorded_at).map(|at| now - at.to_utc());
+        if !age.is_ok_and(|age| age < RETRY_WINDOW) {
+            tracing::info!(key, recorded_at = %self.recorded_at, "run ledger entry older than Lambda's retries: running again");
+            return None;
+        }
+        let kind = RunErrorKind::from_error_type(&self.error_type)?;
+        tracing::error!(key, error_type = kind.error_type(), recorded_at = %self.recorded_at, "this event already failed permanently: not calling Tencent again");
+        Some(RunError::Recorded {
+            kind,
+            message: format!(
+                "not retried: an earlier attempt of this event failed permanently at {} ({key}; delete it to run this event again now): {}",
+                self.recorded_at, self.error_message
+            ),
+        })
+    }
 }
 
 /// Records `error` when no retry can help it (nothing otherwise).
@@ -165,5 +190,59 @@ mod tests {
             let event = json!({"detail-type": "Scheduled Event", "id": bad});
             assert_eq!(RunKey::of(&event, None), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn an_entry_answers_only_while_lambda_may_retry_the_event() {
+        let now = DateTime::parse_from_rfc3339("2026-12-06T03:00:00Z")
+            .unwrap()
+            .to_utc();
+        let entry = |recorded_at: &str, error_type: &str| Entry {
+            error_type: error_type.into(),
+            error_message: "Tencent refused".into(),
+            recorded_at: recorded_at.into(),
+        };
+        let fresh = entry("2026-12-06T02:58:00.000Z", "TencentConfiguration")
+            .answer("k", now)
+            .unwrap();
+        assert_eq!(fresh.error_type(), "TencentConfiguration");
+        assert!(fresh.to_string().contains("Tencent refused"), "{fresh}");
+        assert!(fresh.to_string().contains("delete it"), "{fresh}");
+        // 21600 s (MaximumEventAgeInSeconds) later no retry can come: a
+        // replayed sample event runs again.
+        assert!(
+            entry("2026-12-05T21:00:00.000Z", "TencentConfiguration")
+                .answer("k", now)
+                .is_none()
+        );
+        assert!(
+            entry("2026-12-05T21:00:01.000Z", "TencentConfiguration")
+                .answer("k", now)
+                .is_some()
+        );
+        assert!(
+            entry("yesterday", "TencentConfiguration")
+                .answer("k", now)
+                .is_none()
+        );
+        assert!(
+            entry("2026-12-06T02:58:00.000Z", "Panic")
+                .answer("k", now)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_window_is_the_templates_maximum_event_age() {
+        let template = include_str!("../../../infra/template.yaml");
+        let invoke_config = &template[template.find("EventInvokeConfig:").unwrap()..];
+        let seconds: i64 = invoke_config
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("MaximumEventAgeInSeconds:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(RETRY_WINDOW, Duration::seconds(seconds));
     }
 }
