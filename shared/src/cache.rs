@@ -218,5 +218,4 @@ impl<T: Clone> ExpiryCache<T> {
 }
 
 #[cfg(test)]
-#[path = "cache_tests.rs"]
 mod tests;

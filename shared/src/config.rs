@@ -216,16 +216,6 @@ mod tests {
     }
 
     #[test]
-    fn clear_text_tim_endpoint_is_a_configuration_error_naming_the_variable() {
-        let env = Env::from_pairs([("TIM_ENDPOINT", "http://adminapisgp.im.qcloud.com")]);
-        let err = crate::ClientConfig::from_env(&env).unwrap_err();
-        assert_eq!(err.variable, "TIM_ENDPOINT");
-        assert!(err.problem.contains("loopback"), "{err}");
-        let env = Env::from_pairs([("TIM_ENDPOINT", "http://127.0.0.1:9000")]);
-        assert!(crate::ClientConfig::from_env(&env).is_ok());
-    }
-
-    #[test]
     fn debug_prints_no_value() {
         let env = Env::from_pairs([("TIM_USERSIG_SECRET_ID", "arn:secret")]);
         assert!(!format!("{env:?}").contains("arn:secret"));

@@ -190,7 +190,7 @@ impl CredentialsProvider for LocalSigner {
     }
 
     /// A UserSig other than `rejected`: the one another request already
-    /// re-signed, else a new signature ([`Self::sign_unlike`]).
+    /// re-signed, else a new signature (`sign_unlike`, above).
     async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
         let reloaded = self
             .cached

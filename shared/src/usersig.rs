@@ -18,37 +18,25 @@
 use std::fmt;
 
 use base64::Engine as _;
-use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
-use chrono::{DateTime, Utc};
+use base64::engine::general_purpose::STANDARD;
+use chrono::Utc;
 use hmac::{Hmac, KeyInit, Mac};
-use serde::Serialize;
 use sha2::Sha256;
 
+mod claims;
 mod document;
+mod error;
 mod framing;
+
+pub use claims::Claims;
+use claims::STANDARD_LENIENT;
+pub use error::UserSigError;
 
 /// Validity the reference libraries default to: 180 days.
 pub const DEFAULT_EXPIRE_SECS: u64 = 15_552_000;
 
 /// The only version this algorithm produces and accepts.
 pub const VERSION: &str = "2.0";
-
-/// Inflated JSON larger than this is refused: a UserSig is a few hundred
-/// bytes, and a verifier must not be a zip bomb's target.
-const MAX_INFLATED_LEN: u64 = 64 * 1024;
-
-/// Token text longer than this is refused before decoding. Deflate never
-/// grows data by more than a few bytes per 16 KiB block (stored blocks: 5
-/// bytes per 64 KiB), so any token that inflates within [`MAX_INFLATED_LEN`]
-/// fits well under this.
-const MAX_USERSIG_LEN: usize = 2 * MAX_INFLATED_LEN as usize;
-
-/// Lenient standard base64: accepts input with or without `=` padding.
-const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -127,103 +115,6 @@ pub struct FixedClock(pub u64);
 impl Clock for FixedClock {
     fn now_unix(&self) -> u64 {
         self.0
-    }
-}
-
-/// What a UserSig says about itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Claims {
-    /// The identifier the UserSig is for (`TLS.identifier`).
-    pub identifier: String,
-    /// The app it is for (`TLS.sdkappid`).
-    pub sdkappid: u64,
-    /// Issued at, unix seconds (`TLS.time`).
-    pub time: u64,
-    /// Seconds of validity after `time` (`TLS.expire`).
-    pub expire: u64,
-    /// `time + expire`, RFC 3339 (UTC); `None` if it overflows the calendar.
-    pub expires_at: Option<String>,
-    /// `TLS.userbuf` (TRTC PrivateMapKey), as its base64 text, when present.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub userbuf: Option<String>,
-}
-
-impl Claims {
-    /// Last second at which the UserSig is still valid (`time + expire`).
-    pub fn expires_at_unix(&self) -> u64 {
-        self.time.saturating_add(self.expire)
-    }
-
-    /// [`Claims::expires_at_unix`] as a UTC time; `None` past the calendar.
-    pub fn expires_at_utc(&self) -> Option<DateTime<Utc>> {
-        i64::try_from(self.expires_at_unix())
-            .ok()
-            .and_then(|secs| DateTime::from_timestamp(secs, 0))
-    }
-
-    /// The userbuf's bytes; `None` without a userbuf or if its text is not
-    /// standard base64 (the HMAC covers the text, so such a token can still
-    /// carry a valid signature).
-    pub fn userbuf_bytes(&self) -> Option<Vec<u8>> {
-        self.userbuf
-            .as_deref()
-            .and_then(|text| STANDARD_LENIENT.decode(text).ok())
-    }
-}
-
-/// Why a UserSig was refused. [`UserSigError::reason`] gives the stable word.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UserSigError {
-    /// Not a UserSig at all (encoding, zlib, JSON, a missing member); says what.
-    #[error("malformed UserSig: {0}")]
-    Malformed(String),
-    #[error("unsupported UserSig version {found:?} (expected \"2.0\")")]
-    /// A `TLS.ver` other than `2.0`.
-    Version {
-        /// The version the token claims.
-        found: String,
-    },
-    #[error("sdkappid mismatch: UserSig is for {found}, expected {expected}")]
-    /// Signed for another app.
-    SdkAppId {
-        /// The verifier's SDKAppID.
-        expected: u64,
-        /// The token's.
-        found: u64,
-    },
-    #[error("identifier mismatch: UserSig is for {found:?}, expected {expected:?}")]
-    /// Signed for another identifier.
-    Identifier {
-        /// The identifier asked for.
-        expected: String,
-        /// The token's.
-        found: String,
-    },
-    #[error("UserSig expired at {expired_at} (now {now})")]
-    /// Valid signature, but past `time + expire`.
-    Expired {
-        /// Last valid second (unix).
-        expired_at: u64,
-        /// The verifier's now (unix).
-        now: u64,
-    },
-    /// The HMAC does not match: another key, or an altered token.
-    #[error("UserSig signature does not match (wrong key, or the token was altered)")]
-    Signature,
-}
-
-impl UserSigError {
-    /// One stable word per reason: `malformed`, `version`, `sdkappid`,
-    /// `identifier`, `expired`, `signature`. Tools match on it.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            Self::Malformed(_) => "malformed",
-            Self::Version { .. } => "version",
-            Self::SdkAppId { .. } => "sdkappid",
-            Self::Identifier { .. } => "identifier",
-            Self::Expired { .. } => "expired",
-            Self::Signature => "signature",
-        }
     }
 }
 

@@ -5,6 +5,8 @@
 //! client's (and its HTTP stack's) only; the test's runtime runs on the test
 //! thread, where the capturing subscriber is the default.
 
+mod common;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,6 +21,8 @@ use tim::{
     RetryPolicy,
 };
 use tim_emulator::{Emulator, EmulatorConfig, Fault};
+
+use common::client::closed_port_url;
 
 const APP: u64 = 1_400_000_000;
 /// Distinctive, so that a substring match means a leak.
@@ -106,13 +110,6 @@ fn client(endpoint: &str, provider: Arc<Recording>, request_timeout: Duration) -
         ..ClientConfig::default()
     };
     Client::new(http_client(&config), config, provider)
-}
-
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
 }
 
 #[test]

@@ -4,12 +4,12 @@
 //! (a retry only if it holds a new UserSig); the key-secret reader re-reads
 //! the key and signs anew (always a new UserSig, so always one retry).
 
-mod secrets_common;
+mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrets_common::*;
+use common::secrets::*;
 use testkit::http_client;
 use tim::api::appinfo::AppInfoRequest;
 use tim::region::Endpoint;

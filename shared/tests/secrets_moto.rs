@@ -2,11 +2,11 @@
 //! aws-sdk-secretsmanager): one read per cold start, re-reads near expiry
 //! and on rejection, clear errors that never carry a secret.
 
-mod secrets_common;
+mod common;
 
 use std::sync::Arc;
 
-use secrets_common::*;
+use common::secrets::*;
 use tim::secrets::{CredentialsSource, KeySecretProvider, UserSigSecretProvider};
 use tim::usersig::{SecretKey, Signer};
 use tim::{CredentialsProvider, ErrorClass};

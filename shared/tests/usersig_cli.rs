@@ -1,6 +1,8 @@
 //! The `usersig` operator tool, end to end: arguments, TIM_KEY, stdin,
 //! stdout JSON, stderr reason words and exit codes.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -9,10 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 use tim::usersig::{SecretKey, Signer};
 
-const KEY: &str = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e";
-const SDKAPPID: u64 = 1_400_000_000;
-const TIME: u64 = 1_700_000_000;
-const REFERENCE_ADMIN: &str = "eJyrVgrxCdYrSy1SslJQMtIzUNJRAItkpqTmlWSmZUIkElNyM-NgUsUp2YkFBZkpQAlDEwMogMqlVhRkFqWCZExNTY0Q4iWZuWBRczT1xZnpIPONk7NC8vz107199LXdIryCHF2cvQ3DjJNzvMsqzapMfSNz8yxd-SKKw7M9bZVqAWFSMd8_";
+use common::usersig::{KEY, REFERENCE_ADMIN, SDKAPPID, TIME};
 
 /// Runs the tool with `args`, TIM_KEY set to `key` (or removed), `stdin` fed.
 fn usersig(args: &[&str], key: Option<&str>, stdin: &[u8]) -> Output {

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::workspace::workspace_root;
+
 /// `events/` at the workspace root.
 pub fn events_dir() -> PathBuf {
-    crate::workspace_root().join("events")
+    workspace_root().join("events")
 }
 
 /// `events/{function}/{name}.json` as JSON (to inspect or mutate).

@@ -6,7 +6,8 @@
 //! `.venv/bin/moto_server` or `PATH`) that dies with the binary.
 //!
 //! [`event`] / [`event_as`] read the sample events in `events/`;
-//! [`emf`] checks the functions' EMF output; [`http_client`] builds the
+//! [`emf`] checks the functions' EMF output; [`log_facts`] their log lines
+//! against `infra/facts.json`; [`http_client`] builds the
 //! Tencent client's HTTP stack for tests (it panics instead of returning the
 //! builder's error).
 
@@ -14,6 +15,8 @@ pub mod answers;
 pub mod emf;
 mod events;
 mod http;
+pub mod log_facts;
+mod workspace;
 
 pub use events::{event, event_as, events_dir};
 pub use http::http_client;
@@ -23,6 +26,8 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+use workspace::workspace_root;
 
 /// A running moto_server.
 #[derive(Debug)]
@@ -79,10 +84,6 @@ pub fn unique_name(prefix: &str) -> String {
         NEXT.fetch_add(1, Ordering::Relaxed),
         nanos % 100_000
     )
-}
-
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn moto_binary() -> PathBuf {

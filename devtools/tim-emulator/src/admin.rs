@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 use crate::faults::FaultSpec;
 use crate::reply::{HttpResponse, json_response};
-use crate::server::State;
+use crate::state::State;
 
 /// Where the admin API lives.
 pub const PREFIX: &str = "/__emulator/";

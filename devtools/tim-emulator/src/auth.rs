@@ -7,6 +7,9 @@ use tim::usersig::{SecretKey, Signer, UserSigError};
 
 use crate::reply::ApiError;
 
+/// Admin identifiers every app accepts unless configured otherwise.
+pub const DEFAULT_ADMINS: [&str; 2] = ["administrator", "admin"];
+
 /// One emulated Chat app: its SDKAppID, key and admin accounts.
 #[derive(Clone)]
 pub struct App {
@@ -84,7 +87,7 @@ mod tests {
     const NOW: u64 = 1_700_000_000;
 
     fn app() -> App {
-        App::new(1_400_000_000, "key-a", crate::DEFAULT_ADMINS)
+        App::new(1_400_000_000, "key-a", DEFAULT_ADMINS)
     }
 
     fn code(result: Result<(), ApiError>) -> i64 {

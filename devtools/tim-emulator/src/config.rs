@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tim::usersig::{Clock, SystemClock};
 
-use crate::auth::App;
+use crate::auth::{App, DEFAULT_ADMINS};
 
 /// Configuration of an [`Emulator`](crate::Emulator). Built with the `with_*` methods.
 #[derive(Clone)]
@@ -33,7 +33,7 @@ impl Default for EmulatorConfig {
 impl EmulatorConfig {
     /// Adds (or replaces) an app whose admins are "administrator" and "admin".
     pub fn with_app(self, sdkappid: u64, key: impl Into<String>) -> Self {
-        self.with_app_admins(sdkappid, key, crate::DEFAULT_ADMINS)
+        self.with_app_admins(sdkappid, key, DEFAULT_ADMINS)
     }
 
     /// Adds (or replaces) an app with exactly these admin identifiers.

@@ -36,12 +36,11 @@ mod rates;
 pub mod reply;
 mod seeded;
 pub mod server;
+mod state;
 pub mod stats;
 
+pub use auth::DEFAULT_ADMINS;
 pub use config::EmulatorConfig;
 pub use faults::{Fault, ResultFault};
 pub use server::Emulator;
 pub use stats::Stats;
-
-/// Admin identifiers every app accepts unless configured otherwise.
-pub const DEFAULT_ADMINS: [&str; 2] = ["administrator", "admin"];

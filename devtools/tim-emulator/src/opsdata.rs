@@ -14,47 +14,13 @@ use std::sync::Mutex;
 use chrono::{Days, NaiveDate};
 use serde_json::{Map, Value, json};
 
+use tim::api::appinfo::{DATE_FIELD, NUMERIC_FIELDS, TEXT_FIELDS};
+
 use crate::reply::ApiError;
 use crate::seeded::Seeded;
 
 /// How many days one answer covers.
 pub const DAYS: u64 = 30;
-
-/// The fields of the newest documentation page, `Date` included.
-pub const FIELDS: &[&str] = &[
-    "AppName",
-    "AppId",
-    "Company",
-    "ActiveUserNum",
-    "RegistUserNumOneDay",
-    "RegistUserNumTotal",
-    "LoginTimes",
-    "LoginUserNum",
-    "UpMsgNum",
-    "SendMsgUserNum",
-    "APNSMsgNum",
-    "C2CUpMsgNum",
-    "C2CDownMsgNum",
-    "C2CSendMsgUserNum",
-    "C2CAPNSMsgNum",
-    "MaxOnlineNum",
-    "DownMsgNum",
-    "ChainIncrease",
-    "ChainDecrease",
-    "GroupUpMsgNum",
-    "GroupDownMsgNum",
-    "GroupSendMsgUserNum",
-    "GroupAPNSMsgNum",
-    "GroupSendMsgGroupNum",
-    "GroupJoinGroupTimes",
-    "GroupQuitGroupTimes",
-    "GroupNewGroupNum",
-    "GroupAllGroupNum",
-    "GroupDestroyGroupNum",
-    "CallBackReq",
-    "CallBackRsp",
-    "Date",
-];
 
 /// The days an answer on `today` covers: yesterday back 30 days, newest first.
 pub fn days_covered(today: NaiveDate) -> Vec<NaiveDate> {
@@ -68,12 +34,48 @@ pub fn date_text(date: NaiveDate) -> String {
     date.format("%Y%m%d").to_string()
 }
 
-/// The generated row of one day (before overrides).
+/// The generated row of one day (before overrides): exactly tim's
+/// getappinfo fields ([`NUMERIC_FIELDS`], [`TEXT_FIELDS`], [`DATE_FIELD`]).
+/// Numeric fields the model computes get its values, any other a value of
+/// its own (see `unmodelled`), so the rows keep up with `tim::api::appinfo`.
 pub fn day_row(sdkappid: u64, date: NaiveDate) -> BTreeMap<String, String> {
     let id = sdkappid.to_string();
     let day_text = date_text(date);
-    // The app's size is stable across days; each day varies around it.
-    let scale = Seeded::new(&["app", &id]).range(800, 40_000);
+    let modelled = modelled_counts(sdkappid, date);
+    let mut row: BTreeMap<String, String> = NUMERIC_FIELDS
+        .iter()
+        .map(|&name| {
+            let value = modelled
+                .iter()
+                .find(|(modelled_name, _)| *modelled_name == name)
+                .map_or_else(|| unmodelled(&id, &day_text, name), |&(_, n)| n);
+            (name.to_owned(), value.to_string())
+        })
+        .collect();
+    row.extend(TEXT_FIELDS.iter().map(|&name| {
+        let value = match name {
+            "AppName" => format!("Emulated Chat App {sdkappid}"),
+            "Company" => "tim-emulator Demo Co.".to_owned(),
+            other => format!("tim-emulator {other}"),
+        };
+        (name.to_owned(), value)
+    }));
+    row.insert(DATE_FIELD.to_owned(), day_text);
+    row
+}
+
+/// The app's size: stable across days; each day varies around it.
+fn app_scale(id: &str) -> u64 {
+    Seeded::new(&["app", id]).range(800, 40_000)
+}
+
+/// The counts the model computes for one day, by field name, consistent
+/// with each other. The draws from the day's stream happen in a fixed order:
+/// reordering them would change every value served.
+fn modelled_counts(sdkappid: u64, date: NaiveDate) -> [(&'static str, u64); 29] {
+    let id = sdkappid.to_string();
+    let day_text = date_text(date);
+    let scale = app_scale(&id);
     let mut day = Seeded::new(&["day", &id, &day_text]);
     let epoch = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or_default();
     let age_days = u64::try_from((date - epoch).num_days()).unwrap_or(0);
@@ -106,7 +108,7 @@ pub fn day_row(sdkappid: u64, date: NaiveDate) -> BTreeMap<String, String> {
     let callback_req = day.share(c2c_up + group_up, 0, 120);
     let callback_rsp = day.share(callback_req, 97, 100);
 
-    let counts: [(&str, u64); 28] = [
+    [
         ("AppId", sdkappid),
         ("ActiveUserNum", active),
         ("RegistUserNumOneDay", regist_one_day),
@@ -135,16 +137,15 @@ pub fn day_row(sdkappid: u64, date: NaiveDate) -> BTreeMap<String, String> {
         ("GroupAllGroupNum", group_all),
         ("GroupDestroyGroupNum", group_destroy),
         ("CallBackReq", callback_req),
-    ];
-    let mut row: BTreeMap<String, String> = counts
-        .into_iter()
-        .map(|(name, n)| (name.to_owned(), n.to_string()))
-        .collect();
-    row.insert("CallBackRsp".into(), callback_rsp.to_string());
-    row.insert("AppName".into(), format!("Emulated Chat App {sdkappid}"));
-    row.insert("Company".into(), "tim-emulator Demo Co.".into());
-    row.insert("Date".into(), day_text);
-    row
+        ("CallBackRsp", callback_rsp),
+    ]
+}
+
+/// A plausible count for a numeric field the model does not compute (e.g.
+/// `QQ`, `TextMsgInNum`): from a stream of its own per field, so that these
+/// values never shift the modelled ones, which tests compare across runs.
+fn unmodelled(id: &str, day_text: &str, field: &str) -> u64 {
+    Seeded::new(&["field", id, day_text, field]).range(0, app_scale(id))
 }
 
 /// One day's overridden values: text, or `None` for a JSON null (Tencent
@@ -252,7 +253,11 @@ mod tests {
             let date = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + Days::new(offset);
             let row = day_row(1_400_000_000, date);
             assert_eq!(row, day_row(1_400_000_000, date));
-            for field in FIELDS {
+            for field in NUMERIC_FIELDS
+                .iter()
+                .chain(TEXT_FIELDS)
+                .chain([&DATE_FIELD])
+            {
                 assert!(row.contains_key(*field), "{field}");
             }
             assert_eq!(
@@ -276,6 +281,57 @@ mod tests {
         let a = day_row(1_400_000_000, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
         let b = day_row(1_400_000_001, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
         assert_ne!(a["ActiveUserNum"], b["ActiveUserNum"]);
+    }
+
+    #[test]
+    fn rows_have_exactly_tims_getappinfo_fields() {
+        let row = day_row(1_400_000_000, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        let keys: Vec<&str> = row.keys().map(String::as_str).collect();
+        let mut expected: Vec<&str> = NUMERIC_FIELDS
+            .iter()
+            .chain(TEXT_FIELDS)
+            .copied()
+            .chain([DATE_FIELD])
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+        for name in NUMERIC_FIELDS {
+            assert!(row[*name].parse::<u64>().is_ok(), "{name}={}", row[*name]);
+        }
+        // A modelled name tim does not list would silently never be served.
+        let date = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        for (name, _) in modelled_counts(1_400_000_000, date) {
+            assert!(NUMERIC_FIELDS.contains(&name), "{name}");
+        }
+    }
+
+    #[test]
+    fn served_values_stay_what_they_were() {
+        // Other crates' tests compare numbers with what the emulator served
+        // before: a reordered draw or a new field's draw from the day's
+        // stream would change them.
+        // (Checked against the generator before it followed tim's list: the
+        // same values for every field it served, 5 apps over 800 days.)
+        let row = day_row(1_400_000_000, NaiveDate::from_ymd_opt(2026, 5, 27).unwrap());
+        let pinned = [
+            ("AppId", "1400000000"),
+            ("ActiveUserNum", "6817"),
+            ("RegistUserNumTotal", "1761663"),
+            ("LoginTimes", "16446"),
+            ("UpMsgNum", "115889"),
+            ("DownMsgNum", "640116"),
+            ("ChainDecrease", "122"),
+            ("GroupAllGroupNum", "213183"),
+            ("GroupQuitGroupTimes", "695"),
+            ("CallBackReq", "82281"),
+            ("CallBackRsp", "81458"),
+            ("AppName", "Emulated Chat App 1400000000"),
+            ("Company", "tim-emulator Demo Co."),
+            ("Date", "20260527"),
+        ];
+        for (name, value) in pinned {
+            assert_eq!(row[name], value, "{name}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::convention::Command;
 use crate::reply::ApiError;
-use crate::server::State;
+use crate::state::State;
 
 /// Counts the call; with enforcement on, refuses one beyond its API's
 /// per-second limit for its app with 60007, Tencent's code for a REST API

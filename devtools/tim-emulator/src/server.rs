@@ -2,63 +2,34 @@
 //! counted), HTTP/1.1 with keep-alive per connection, and the routing of
 //! each request to the admin API or to the emulated Tencent API.
 
-use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chrono::{DateTime, NaiveDate};
+use chrono::NaiveDate;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
-use tim::usersig::Clock;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
-use crate::auth::App;
 use crate::config::EmulatorConfig;
 use crate::convention::{self, Command};
 use crate::faults::{Fault, FaultQueue, FaultSpec};
 use crate::opsdata::{self, Overrides};
 use crate::pushstats;
 use crate::reply::{self, ApiError, HttpResponse};
+use crate::state::State;
 use crate::stats::{Counters, Stats};
 
 /// Request bodies beyond this are refused (Tencent's bodies are tiny).
 const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// Everything the request handlers share.
-pub(crate) struct State {
-    pub(crate) apps: BTreeMap<u64, App>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) faults: FaultQueue,
-    pub(crate) counters: Counters,
-    pub(crate) overrides: Overrides,
-    pub(crate) enforce_rate_limits: bool,
-}
-
-impl State {
-    /// Today (UTC) by the emulator's clock.
-    pub(crate) fn today(&self) -> NaiveDate {
-        let now = i64::try_from(self.clock.now_unix()).unwrap_or(i64::MAX);
-        DateTime::from_timestamp(now, 0)
-            .unwrap_or_default()
-            .date_naive()
-    }
-
-    /// Faults, counters and overrides back to a fresh start.
-    pub(crate) fn reset(&self) {
-        self.faults.clear();
-        self.counters.reset();
-        self.overrides.clear();
-    }
-}
 
 /// A running emulator. Dropping it stops the server as well (without
 /// waiting); [`Emulator::shutdown`] stops it and waits.

@@ -1,6 +1,8 @@
 //! Calls per second per API and app, by the emulator's clock, and the
 //! optional enforcement of Tencent's per-API limits.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -8,12 +10,10 @@ use serde_json::{Value, json};
 use tim::usersig::{Clock, SecretKey, Signer};
 use tim_emulator::{Emulator, EmulatorConfig, Fault};
 
+use common::{APPINFO, NOW, PUSH};
+
 const A: u64 = 1_400_000_001;
 const B: u64 = 1_400_000_002;
-/// 2026-05-28T20:26:40Z.
-const NOW: u64 = 1_780_000_000;
-const APPINFO: &str = "openconfigsvr/getappinfo";
-const PUSH: &str = "timpush/all_member_push_statistics";
 
 /// A clock the test moves by hand.
 #[derive(Default)]

@@ -2,9 +2,6 @@
 //! log_facts): one run over two apps, one of which Tencent refuses (a
 //! failed pull) while the other has a day whose write fails (a failed day).
 
-#[path = "../../lambda-kit/tests/log_facts/mod.rs"]
-mod log_facts;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -96,7 +93,7 @@ async fn ops_pull_logs_what_infra_facts_json_says() {
         metrics: Metrics::capture("TencentChat").0,
     };
 
-    let logs = log_facts::capture();
+    let logs = testkit::log_facts::capture();
     let run = function
         .handle(
             testkit::event("ops-pull", "scheduled"),

@@ -2,8 +2,6 @@
 //! refused request and a failed Tencent call (see log_facts).
 
 mod common;
-#[path = "../../lambda-kit/tests/log_facts/mod.rs"]
-mod log_facts;
 
 use common::*;
 use push_stats::window::RETENTION_SECS;
@@ -11,7 +9,7 @@ use push_stats::{Apps, handle};
 
 #[tokio::test]
 async fn push_stats_logs_what_infra_facts_json_says() {
-    let logs = log_facts::capture();
+    let logs = testkit::log_facts::capture();
 
     // Refused before Tencent is asked: a window older than Tencent keeps.
     let oldest = FIXTURE_NOW - RETENTION_SECS;

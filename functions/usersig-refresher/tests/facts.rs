@@ -3,8 +3,6 @@
 //! createSecret step in moto_server and a step that fails (see log_facts).
 
 mod common;
-#[path = "../../lambda-kit/tests/log_facts/mod.rs"]
-mod log_facts;
 
 use common::*;
 use lambda_kit::{Function, Invocation};
@@ -18,7 +16,7 @@ async fn usersig_refresher_logs_what_infra_facts_json_says() {
         deadline_ms: 20_000,
         cold_start: false,
     };
-    let logs = log_facts::capture();
+    let logs = testkit::log_facts::capture();
 
     Function::handle(&rotator, fixture.event("createSecret"), &invocation)
         .await

@@ -72,9 +72,12 @@ enum Command {
     Inspect,
 }
 
-/// Why the tool stopped, and with which exit code.
-enum Failure {
+/// Why the tool stopped short of success; `main` maps each to its exit code.
+/// Not called `Failure`: other crates of the workspace have `Failure` types.
+enum ExitReason {
+    /// A usage or I/O problem: [`EXIT_USAGE`].
     Usage(String),
+    /// The UserSig is not valid: [`EXIT_INVALID`], with its reason word.
     Invalid(usersig::UserSigError),
 }
 
@@ -83,11 +86,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(message)) => {
+        Err(ExitReason::Usage(message)) => {
             eprintln!("usersig: {message}");
             ExitCode::from(EXIT_USAGE)
         }
-        Err(Failure::Invalid(err)) => {
+        Err(ExitReason::Invalid(err)) => {
             // The error names fields, never the key or the token itself.
             eprintln!("usersig: invalid UserSig ({}): {err}", err.reason());
             ExitCode::from(EXIT_INVALID)
@@ -95,7 +98,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command) -> Result<(), Failure> {
+fn run(command: Command) -> Result<(), ExitReason> {
     match command {
         Command::Gen {
             sdkappid,
@@ -116,12 +119,12 @@ fn run(command: Command) -> Result<(), Failure> {
             let token = read_stdin()?;
             let claims = signer
                 .verify_with_clock(&token, &identifier, clock(now).as_ref())
-                .map_err(Failure::Invalid)?;
+                .map_err(ExitReason::Invalid)?;
             print_json(&claims)
         }
         Command::Inspect => {
             let token = read_stdin()?;
-            let claims = usersig::inspect(&token).map_err(Failure::Invalid)?;
+            let claims = usersig::inspect(&token).map_err(ExitReason::Invalid)?;
             print_json(&claims)
         }
     }
@@ -134,47 +137,47 @@ fn clock(fixed: Option<u64>) -> Box<dyn Clock> {
     }
 }
 
-fn key_from_env() -> Result<SecretKey, Failure> {
+fn key_from_env() -> Result<SecretKey, ExitReason> {
     match std::env::var(KEY_VAR) {
         // Used exactly as given (the HMAC key is the text's bytes); only an
         // all-blank value is refused, as it is certainly a mistake.
         Ok(key) if !key.trim().is_empty() => Ok(SecretKey::new(key)),
-        Ok(_) => Err(Failure::Usage(format!(
+        Ok(_) => Err(ExitReason::Usage(format!(
             "{KEY_VAR} is empty: set it to the app's secret key"
         ))),
-        Err(std::env::VarError::NotPresent) => Err(Failure::Usage(format!(
+        Err(std::env::VarError::NotPresent) => Err(ExitReason::Usage(format!(
             "{KEY_VAR} is not set: set it to the app's secret key"
         ))),
         Err(std::env::VarError::NotUnicode(_)) => {
-            Err(Failure::Usage(format!("{KEY_VAR} is not valid UTF-8")))
+            Err(ExitReason::Usage(format!("{KEY_VAR} is not valid UTF-8")))
         }
     }
 }
 
 /// The UserSig from stdin, surrounding whitespace removed. Bytes that are not
 /// UTF-8 cannot be a UserSig: reported as `malformed`, like any other garbage.
-fn read_stdin() -> Result<String, Failure> {
+fn read_stdin() -> Result<String, ExitReason> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .read_to_end(&mut bytes)
-        .map_err(|err| Failure::Usage(format!("cannot read the UserSig from stdin: {err}")))?;
+        .map_err(|err| ExitReason::Usage(format!("cannot read the UserSig from stdin: {err}")))?;
     let text = String::from_utf8(bytes).map_err(|_| {
-        Failure::Invalid(usersig::UserSigError::Malformed(
+        ExitReason::Invalid(usersig::UserSigError::Malformed(
             "stdin is not UTF-8 text".into(),
         ))
     })?;
     Ok(text.trim().to_owned())
 }
 
-fn print_json(claims: &usersig::Claims) -> Result<(), Failure> {
+fn print_json(claims: &usersig::Claims) -> Result<(), ExitReason> {
     let json = serde_json::to_string(claims)
-        .map_err(|err| Failure::Usage(format!("cannot encode the claims as JSON: {err}")))?;
+        .map_err(|err| ExitReason::Usage(format!("cannot encode the claims as JSON: {err}")))?;
     print_line(&json)
 }
 
-fn print_line(text: &str) -> Result<(), Failure> {
+fn print_line(text: &str) -> Result<(), ExitReason> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{text}")
         .and_then(|()| stdout.flush())
-        .map_err(|err| Failure::Usage(format!("cannot write to stdout: {err}")))
+        .map_err(|err| ExitReason::Usage(format!("cannot write to stdout: {err}")))
 }

@@ -61,3 +61,18 @@ impl ClientConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clear_text_tim_endpoint_is_a_configuration_error_naming_the_variable() {
+        let env = Env::from_pairs([("TIM_ENDPOINT", "http://adminapisgp.im.qcloud.com")]);
+        let err = ClientConfig::from_env(&env).unwrap_err();
+        assert_eq!(err.variable, "TIM_ENDPOINT");
+        assert!(err.problem.contains("loopback"), "{err}");
+        let env = Env::from_pairs([("TIM_ENDPOINT", "http://127.0.0.1:9000")]);
+        assert!(ClientConfig::from_env(&env).is_ok());
+    }
+}

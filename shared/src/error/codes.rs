@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use super::ErrorClass;
+use super::class::ErrorClass;
 use ErrorClass::{Configuration, Retryable, UserSigRejected};
 
 /// What the client knows about a range of Tencent `ErrorCode`s. Codes not in

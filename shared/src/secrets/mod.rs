@@ -36,14 +36,7 @@ mod value;
 pub use failure::{FailureKind, SecretsManagerFailure};
 pub use fields::MalformedSecret;
 pub use key_secret::KeySecretProvider;
-pub use source::CredentialsSource;
+pub use reader::AWSCURRENT;
+pub use source::{CredentialsSource, KEY_SECRET_ENV, USERSIG_SECRET_ENV};
 pub use usersig_secret::UserSigSecretProvider;
 pub use value::{KeySecret, UserSigSecret};
-
-/// Names one or more UserSig secrets (comma-separated: one app each).
-pub const USERSIG_SECRET_ENV: &str = "TIM_USERSIG_SECRET_ID";
-/// Names the key secret (sign locally).
-pub const KEY_SECRET_ENV: &str = "TIM_KEY_SECRET_ID";
-
-/// The staging label of the version readers use.
-pub const AWSCURRENT: &str = "AWSCURRENT";

@@ -8,8 +8,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::Error;
 
-use super::AWSCURRENT;
 use super::failure::{FailureKind, SecretsManagerFailure};
+
+/// The staging label of the version readers use.
+pub const AWSCURRENT: &str = "AWSCURRENT";
 
 /// Reads one secret's `AWSCURRENT` text, counting calls (the count is what
 /// tests and metrics look at: one read per cold start).

@@ -7,7 +7,11 @@ use crate::credentials::CredentialsProvider;
 
 use super::key_secret::KeySecretProvider;
 use super::usersig_secret::UserSigSecretProvider;
-use super::{KEY_SECRET_ENV, USERSIG_SECRET_ENV};
+
+/// Names one or more UserSig secrets (comma-separated: one app each).
+pub const USERSIG_SECRET_ENV: &str = "TIM_USERSIG_SECRET_ID";
+/// Names the key secret (sign locally).
+pub const KEY_SECRET_ENV: &str = "TIM_KEY_SECRET_ID";
 
 /// Which secret(s) the environment names.
 #[derive(Debug, Clone, PartialEq, Eq)]

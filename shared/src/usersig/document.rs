@@ -2,10 +2,10 @@
 //! verifying, without building a `serde_json::Value` map.
 //!
 //! Reading keeps the exact rules of parsing into a `Value` and looking the
-//! members up (tests.rs checks the two against each other): any valid JSON,
-//! members in any order, the last of duplicate members wins, unknown members
-//! ignored but still validated, `null` for `TLS.userbuf` means absent,
-//! integers as JSON numbers or digit strings.
+//! members up (`document/tests.rs` checks the two against each other): any
+//! valid JSON, members in any order, the last of duplicate members wins,
+//! unknown members ignored but still validated, `null` for `TLS.userbuf`
+//! means absent, integers as JSON numbers or digit strings.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -16,7 +16,8 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use super::{Claims, UserSigError};
+use super::claims::Claims;
+use super::error::UserSigError;
 
 /// What signing writes. The members are in alphabetical order, the order
 /// the `serde_json::Map` used before wrote them in, so the JSON is the same
@@ -356,3 +357,6 @@ fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
     while seq.next_element::<Value>()?.is_some() {}
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,7 +22,17 @@ use base64::alphabet::{Alphabet, Symbol};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use flate2::bufread::ZlibDecoder;
 
-use super::{MAX_INFLATED_LEN, MAX_USERSIG_LEN, UserSigError};
+use super::error::UserSigError;
+
+/// Inflated JSON larger than this is refused: a UserSig is a few hundred
+/// bytes, and a verifier must not be a zip bomb's target.
+pub(super) const MAX_INFLATED_LEN: u64 = 64 * 1024;
+
+/// Token text longer than this is refused before decoding. Deflate never
+/// grows data by more than a few bytes per 16 KiB block (stored blocks: 5
+/// bytes per 64 KiB), so any token that inflates within [`MAX_INFLATED_LEN`]
+/// fits well under this.
+pub(super) const MAX_USERSIG_LEN: usize = 2 * MAX_INFLATED_LEN as usize;
 
 /// Standard base64 with Tencent's substitutions `+`→`*`, `/`→`-` and `=`→`_`.
 /// Decoding takes the padding or its absence. Only this alphabet decodes: a
@@ -215,3 +225,6 @@ fn inflate_limited<T: AsRef<[u8]>>(
     }
     Ok(json)
 }
+
+#[cfg(test)]
+mod tests;

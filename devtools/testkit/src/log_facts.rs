@@ -1,9 +1,11 @@
 //! infra/facts.json `logs.<function>`: the messages and fields the
 //! template's saved Logs Insights queries read (devtools/infra-check checks
-//! the queries against the list). Each function's `tests/facts.rs` includes
-//! this file, captures its log lines as Lambda gets them (lambda_kit's JSON
+//! the queries against the list). Each function's `tests/facts.rs` uses
+//! this module, captures its log lines as Lambda gets them (lambda_kit's JSON
 //! format) while it runs the function, and asserts every listed message and
 //! field is among them.
+//!
+//! Here rather than in lambda-kit: a test helper, not part of any function.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -57,8 +59,7 @@ impl Capture {
     /// Every message and field infra/facts.json lists for `function` is in
     /// one of the lines captured so far.
     pub fn assert_facts(&self, function: &str) {
-        let facts: Value =
-            serde_json::from_str(include_str!("../../../../infra/facts.json")).unwrap();
+        let facts: Value = serde_json::from_str(include_str!("../../../infra/facts.json")).unwrap();
         let listed = |kind: &str| -> Vec<String> {
             serde_json::from_value(facts["logs"][function][kind].clone())
                 .unwrap_or_else(|e| panic!("infra/facts.json logs.{function}.{kind}: {e}"))

@@ -1,6 +1,5 @@
 //! Set-up shared by the Secrets Manager tests: secrets in moto_server, a
 //! clock the test moves.
-#![allow(dead_code)] // each test binary uses its own subset
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
