@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 
 use crate::archive::index::{self, Entry, Listing, Manifest, Stored};
 use crate::archive::object::{self, DailyObject};
-use crate::archive::store::{ArchiveStore, PutCondition, PutRequest};
+use crate::archive::store::{ArchiveStore, PutCondition, PutRequest, StoredObject};
 
 /// S3 jobs in flight at once, across all apps of a run. S3 serves far more;
 /// this bounds sockets and memory, and at 20 ms a request keeps 100 apps'
@@ -178,6 +178,8 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         guard: Guard,
     ) -> Result<(DayOutcome, Option<Entry>), String> {
         let failed = |e: crate::archive::store::StoreError| e.to_string();
+        // The archived object and its body, when this write had to read it.
+        let mut archived: Option<(StoredObject, Vec<u8>)> = None;
         let (object, condition, known) = if self.merge {
             match self.store.get(&key).await.map_err(failed)? {
                 Some((stored, body)) => {
@@ -193,10 +195,16 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         } else {
             let known = match stored {
                 Stored::Absent => None,
-                Stored::Hashed(entry) => Some(crate::archive::store::StoredObject {
+                Stored::Hashed(entry) => Some(StoredObject {
                     content_sha256: Some(entry.sha256),
                     etag: Some(entry.etag),
                 }),
+                // A guarded day reads the body it may have to compare with
+                // in the same request that tells its hash.
+                Stored::Unverified if guard == Guard::NeverLower => {
+                    archived = self.store.get(&key).await.map_err(failed)?;
+                    archived.as_ref().map(|(stored, _)| stored.clone())
+                }
                 Stored::Unverified => self.store.head(&key).await.map_err(failed)?,
             };
             (object, PutCondition::Always, known)
@@ -210,8 +218,11 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         }
         let mut condition = condition;
         if guard == Guard::NeverLower && known.is_some() {
-            // It differs: read what is archived before replacing it.
-            if let Some((archived, body)) = self.store.get(&key).await.map_err(failed)? {
+            // It differs: compare with what is archived before replacing it.
+            if archived.is_none() {
+                archived = self.store.get(&key).await.map_err(failed)?;
+            }
+            if let Some((archived, body)) = archived {
                 if let Some(reason) = crate::archive::push_rows::lower_counts(&object, &body) {
                     let entry = archived
                         .content_sha256

@@ -45,11 +45,10 @@ pub struct DayMetrics {
 }
 
 impl DayMetrics {
-    /// The numbers of `lines` (Tencent's row for `day`), or `None` when no
-    /// document is due: the day is too old for CloudWatch, or Tencent sent it
-    /// more than once (which row is right is unknown; both are archived and
-    /// counted in `MalformedRows`). Absent fields and values that are not
-    /// integers are left out.
+    /// The numbers of `lines` (the day's one archived row), or `None` when no
+    /// document is due: the day is too old for CloudWatch, or `lines` is not
+    /// exactly one row. Absent fields and values that are not integers (null
+    /// counts) are left out.
     pub fn of(day: NaiveDate, lines: &[Line], now: DateTime<Utc>) -> Option<Self> {
         let [line] = lines else { return None };
         if now - freshness::metrics_instant(day) >= BUSINESS_MAX_AGE {

@@ -147,6 +147,41 @@ async fn unchanged_days_are_not_rewritten_and_grown_counts_are() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn lower_counts_keep_the_archived_days_with_one_read_each() {
+    let apps = one_app();
+    let store = MemoryStore::default();
+    apps[0].source.push_growth.store(5, Ordering::SeqCst);
+    run_push(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    let before = store.object(&push_key(APP, expected_dates()[0]));
+
+    // A partial answer (lower counts), with the manifest lost: each day is
+    // known only from the listing, so its hash and body come from one GET.
+    apps[0].source.push_growth.store(0, Ordering::SeqCst);
+    let manifest = Layout::default().manifest_key(APP);
+    store.objects.lock().unwrap().remove(&manifest);
+    store.reset_counts();
+    let partial = run_push(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    let push = partial.apps[0].push.clone().unwrap();
+    assert_eq!((push.days_written, push.days_kept_archived), (0, 7));
+    assert_eq!(push.kept_days.len(), 7);
+    assert_eq!(
+        store.object(&push_key(APP, expected_dates()[0])).body,
+        before.body
+    );
+    assert_eq!(
+        store.heads.load(Ordering::SeqCst),
+        30,
+        "the operations days only"
+    );
+    // The manifest (absent) and one read per push day.
+    assert_eq!(store.gets.load(Ordering::SeqCst), 1 + 7);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_transient_failure_is_retried_at_the_paced_rate() {
     let apps = one_app();
     *apps[0].source.push_failures.lock().unwrap() = vec![api_error(90102), api_error(60007)];
