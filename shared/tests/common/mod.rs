@@ -1,8 +1,0 @@
-//! Helpers shared by several of the crate's test files, one module per
-//! subject; each test binary declares `mod common;` and uses its subset.
-#![allow(dead_code)] // each test binary uses its own subset
-
-pub mod client;
-#[cfg(feature = "secrets-manager")]
-pub mod secrets;
-pub mod usersig;
