@@ -29,7 +29,9 @@ else
 fi
 
 say "building usersig (debug)"
-cargo build --quiet -p tim --bin usersig
+# At the workspace root, not -p tim: the features of the test build and the
+# local run, so the binary comes from the build they made.
+cargo build --quiet --bin usersig
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 usersig="$target_dir/debug/usersig"
 

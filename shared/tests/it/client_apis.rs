@@ -2,7 +2,6 @@
 //! (getappinfo, push statistics), connection reuse, and configuration
 //! errors.
 
-use crate::common;
 
 use std::sync::Arc;
 
