@@ -2,7 +2,6 @@
 //! (getappinfo, push statistics), connection reuse, and configuration
 //! errors.
 
-
 use std::sync::Arc;
 
 use testkit::http_client;

@@ -3,7 +3,6 @@
 //! within the same second; credentials failures are retried only when
 //! transient.
 
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 

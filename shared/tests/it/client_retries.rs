@@ -2,7 +2,6 @@
 //! (rate limits, 5xx, broken bodies, refused connections) and what it does
 //! not, failover to the backup endpoint, and the deadline.
 
-
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -5,7 +5,6 @@
 //! client's (and its HTTP stack's) only; the test's runtime runs on the test
 //! thread, where the capturing subscriber is the default.
 
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

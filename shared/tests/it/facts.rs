@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 
 fn facts() -> Value {
-    serde_json::from_str(include_str!("../../../infra/facts.json")).expect("infra/facts.json is JSON")
+    serde_json::from_str(include_str!("../../../infra/facts.json"))
+        .expect("infra/facts.json is JSON")
 }
 
 fn assert_fact(key: &str, expected: Value) {

@@ -4,7 +4,6 @@
 //! (a retry only if it holds a new UserSig); the key-secret reader re-reads
 //! the key and signs anew (always a new UserSig, so always one retry).
 
-
 use std::sync::Arc;
 use std::time::Duration;
 

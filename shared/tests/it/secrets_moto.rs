@@ -2,7 +2,6 @@
 //! aws-sdk-secretsmanager): one read per cold start, re-reads near expiry
 //! and on rejection, clear errors that never carry a secret.
 
-
 use std::sync::Arc;
 
 use crate::common::secrets::*;

@@ -1,7 +1,6 @@
 //! The `usersig` operator tool, end to end: arguments, TIM_KEY, stdin,
 //! stdout JSON, stderr reason words and exit codes.
 
-
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

@@ -2,7 +2,6 @@
 //! known answers, the exact JSON and framing of our tokens, expiry to the
 //! second, any JSON layout and zlib level, and the TRTC userbuf.
 
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};

@@ -2,7 +2,6 @@
 //! app, malformed input and zip bombs each get their stable reason, and no
 //! refusal or `Debug` output carries the key or the token.
 
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};

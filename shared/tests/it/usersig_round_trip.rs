@@ -1,7 +1,6 @@
 //! Sign then verify: awkward identifiers, whitespace, extreme expiries, and
 //! any claims (proptest) come back as they went in.
 
-
 use proptest::prelude::*;
 use serde_json::json;
 use tim::usersig::{self, SecretKey, Signer};

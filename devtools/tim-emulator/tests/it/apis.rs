@@ -2,7 +2,6 @@
 //! getappinfo's thirty days of strings, field selection and overrides, and
 //! the push statistics' validation and consistent numbers.
 
-
 use serde_json::{Value, json};
 use tim::api::appinfo::{DATE_FIELD, NUMERIC_FIELDS, TEXT_FIELDS};
 

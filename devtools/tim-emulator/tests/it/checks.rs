@@ -1,7 +1,6 @@
 //! The checks Tencent makes before answering, over real HTTP: the calling
 //! convention's violations and UserSig failures get Tencent's codes.
 
-
 use base64::Engine as _;
 use serde_json::{Value, json};
 use tim_emulator::EmulatorConfig;

@@ -1,7 +1,6 @@
 //! Injected faults over real HTTP: error codes consumed in order and by
 //! command, HTTP statuses and broken bodies, delays.
 
-
 use std::time::Duration;
 
 use serde_json::{Value, json};

@@ -1,7 +1,6 @@
 //! Calls per second per API and app, by the emulator's clock, and the
 //! optional enforcement of Tencent's per-API limits.
 
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -1,7 +1,6 @@
 //! The server around the APIs: request and connection counters, the admin
 //! HTTP API, shutdown, and an emulator shared by several runtimes.
 
-
 use std::sync::Arc;
 
 use serde_json::{Value, json};

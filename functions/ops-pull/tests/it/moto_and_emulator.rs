@@ -1,7 +1,6 @@
 //! ops-pull end to end: the real `tim::Client` against the in-process Tencent
 //! emulator, the real `aws-sdk-s3` client against moto_server.
 
-
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

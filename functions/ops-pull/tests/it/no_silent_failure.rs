@@ -3,7 +3,6 @@
 //! replaces real numbers, permanent failures are not retried, overlapping
 //! runs stay within Tencent's rate, and two runs never share a raw key.
 
-
 use std::time::Duration;
 
 use crate::common::*;

@@ -4,7 +4,6 @@
 //! statuses. Bad requests are in `http_bad_requests.rs`, the property tests
 //! (no panic, no 5xx for any input) in `http_properties.rs`.
 
-
 use crate::common::*;
 use serde_json::{Value, json};
 
