@@ -19,6 +19,23 @@ cd "$root"
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 
+# `setup.sh rust`: only rustfmt and clippy (seconds); `setup.sh tools`: the
+# rest (downloads; the test command runs it beside the Rust build); no
+# argument: both.
+part="${1:-all}"
+rust_components() {
+  for component in rustfmt clippy; do
+    if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+      say "rustup component add $component"
+      rustup component add "$component"
+    fi
+  done
+}
+if [[ $part == rust ]]; then
+  rust_components
+  exit 0
+fi
+
 # Versions pinned so a fresh machine gets what was tested.
 PY_PACKAGES=(
   "moto[server]==5.2.5"
@@ -89,10 +106,5 @@ else
   say "npm not found: the Node interop check will be skipped"
 fi
 
-for component in rustfmt clippy; do
-  if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
-    say "rustup component add $component"
-    rustup component add "$component"
-  fi
-done
+[[ $part == tools ]] || rust_components
 say "ready"

@@ -15,8 +15,22 @@ started=$SECONDS
 stage() { printf '\n==> %s (%ss)\n' "$*" "$((SECONDS - started))"; }
 fail() { printf '\nFAILED: %s\n' "$*"; exit 1; }
 
-stage "setup"
-devtools/setup.sh
+stage "setup: rustfmt and clippy now; the Python and Node tools in the background"
+devtools/setup.sh rust
+# The tools are downloads and unpacking, the Rust build below is CPU: side by
+# side they save the setup's minute or two on a fresh machine.
+setup_log="${TMPDIR:-/tmp}/setup-$$.log"
+devtools/setup.sh tools >"$setup_log" 2>&1 &
+setup_pid=$!
+trap 'kill ${setup_pid:-} 2>/dev/null || true' EXIT
+wait_for_setup() {
+  [[ -n "${setup_pid:-}" ]] || return 0
+  local rc=0
+  wait "$setup_pid" || rc=$?
+  setup_pid=""
+  cat "$setup_log"
+  [[ $rc -eq 0 ]] || fail "devtools/setup.sh tools"
+}
 
 stage "cargo fmt --check"
 cargo fmt --all -- --check || fail "cargo fmt (run: cargo fmt --all)"
@@ -26,20 +40,35 @@ if cargo tree --workspace -e normal,build -i openssl-sys >/dev/null 2>&1; then
   fail "openssl-sys is in the tree: cargo tree -i openssl-sys"
 fi
 
+stage "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings || fail "clippy"
+
+stage "build every test (one build: the local run and interop reuse it)"
+build_log="${TMPDIR:-/tmp}/cargo-build-$$.log"
+cargo test --workspace --no-run >"$build_log" 2>&1 || { tail -n 40 "$build_log"; fail "cargo test --no-run (the build)"; }
+rm -f "$build_log"
+
+stage "waiting for devtools/setup.sh tools"
+wait_for_setup
+
+# cfn-lint and sam validate are single-threaded Python: they run beside the
+# Rust tests, and their result is read before the end-to-end run.
+infra_log="${TMPDIR:-/tmp}/infra-check-$$.log"
+devtools/infra-check/run.sh >"$infra_log" 2>&1 &
+infra_pid=$!
+trap 'kill ${infra_pid:-} 2>/dev/null || true' EXIT
+
 stage "cargo deny check bans licenses sources (devtools/deny.toml)"
 .local/cargo-deny/bin/cargo-deny --config devtools/deny.toml check bans licenses sources 2>"${TMPDIR:-/tmp}/cargo-deny-$$.log" ||
   { cat "${TMPDIR:-/tmp}/cargo-deny-$$.log"; fail "cargo deny (devtools/deny.toml)"; }
 tail -n 1 "${TMPDIR:-/tmp}/cargo-deny-$$.log"
 rm -f "${TMPDIR:-/tmp}/cargo-deny-$$.log"
 
-stage "cargo clippy --all-targets -- -D warnings"
-cargo clippy --workspace --all-targets --quiet -- -D warnings || fail "clippy"
-
 stage "moto_server (S3 + Secrets Manager) on loopback"
 moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 .venv/bin/moto_server -H 127.0.0.1 -p "$moto_port" >"${TMPDIR:-/tmp}/moto-test-$$.log" 2>&1 &
 moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+trap 'kill "$moto_pid" ${infra_pid:-} 2>/dev/null || true' EXIT
 for _ in $(seq 1 300); do
   (exec 3<>"/dev/tcp/127.0.0.1/$moto_port") 2>/dev/null && break
   sleep 0.1
@@ -54,7 +83,7 @@ stage "cargo nextest run --workspace (one test binary per crate, each test in it
 test_log="${TMPDIR:-/tmp}/cargo-test-$$.log"
 # push-stats' tests record every answer they check, for openapi-check below.
 answers_dir="$(mktemp -d "${TMPDIR:-/tmp}/push-stats-answers.XXXXXX")"
-trap 'kill "$moto_pid" 2>/dev/null || true; rm -rf "$answers_dir"' EXIT
+trap 'kill "$moto_pid" ${infra_pid:-} 2>/dev/null || true; rm -rf "$answers_dir"' EXIT
 export PUSH_STATS_ANSWERS_DIR="$answers_dir"
 set +e
 if cargo nextest --version >/dev/null 2>&1; then
@@ -90,8 +119,12 @@ stage "infra/openapi.yaml: a valid OpenAPI 3.1 document, and push-stats' answers
 stage "UserSig interop with Tencent's reference libraries"
 devtools/interop/run.sh
 
-stage "infra: cfn-lint, sam validate, sam validate --lint, transformed-template wiring"
-devtools/infra-check/run.sh
+stage "infra: cfn-lint, sam validate, sam validate --lint, transformed-template wiring (started after setup)"
+infra_rc=0
+wait "$infra_pid" || infra_rc=$?
+cat "$infra_log"
+rm -f "$infra_log"
+[[ $infra_rc -eq 0 ]] || fail "devtools/infra-check/run.sh"
 
 stage "end to end: the local run through cargo lambda"
 archive_dir="$(mktemp -d "${TMPDIR:-/tmp}/local-run-archive.XXXXXX")"
