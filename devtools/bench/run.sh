@@ -19,6 +19,8 @@
 #    run with Amazon Linux 2023's trust store layout (the CA bundle only:
 #    SSL_CERT_FILE=the bundle, SSL_CERT_DIR=an empty directory).
 # 4. `cargo bench -p tim --bench usersig` (criterion): UserSig sign/verify.
+# 5. lambda-kit-probe built --release: its end-to-end tests against that build
+#    (the release profile unwinds: a panic is a reported error).
 #
 # Prints Markdown (the machine, then the tables) on stdout; progress on
 # stderr. Not part of devtools/test.sh: timings are for people, not asserts.
@@ -112,3 +114,12 @@ echo "|---|---|"
 awk '/^usersig\// { name = $1 } /time:/ && name != "" {
   sub(/^.*time:[[:space:]]*\[/, ""); sub(/\].*$/, ""); printf "| %s | %s |\n", name, $0; name = "" }' "$criterion_log"
 rm -f "$criterion_log"
+
+# The release profile's panic handling, the one release-only check (the test
+# command proves the same in the debug build): the probe's end-to-end tests
+# against a release build of it.
+say "lambda-kit-probe built --release: a panic is a reported error, not a dead process"
+cargo build --release --quiet -p lambda-kit-probe >&2
+LAMBDA_KIT_PROBE_BIN="$target_dir/release/lambda-kit-probe" cargo test --quiet -p lambda-kit-probe --test end_to_end >&2
+echo
+echo "Release profile: the probe's end-to-end tests pass against its release build (panic caught, process warm)."
