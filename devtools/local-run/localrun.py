@@ -24,7 +24,7 @@ import sys
 
 from archive import cmd_inject_odd_values, cmd_keep_archive
 from common import CheckFailed, parse_apps
-from events import ROTATION_STEPS, cmd_event_for_app, cmd_rotation_events
+from events import ROTATION_STEPS, cmd_archive_snapshot, cmd_check_sample_run, cmd_event_for_app, cmd_rotation_events
 from metrics import cmd_metrics
 from moto_setup import cmd_setup
 from ops_pull import cmd_check_ops_pull
@@ -80,6 +80,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshot", required=True, help="the bucket's objects after the first run")
     p.add_argument("--again", action="store_true", help="a second run over the same data")
     p.set_defaults(run=cmd_check_ops_pull)
+
+    p = sub.add_parser("archive-snapshot", help="the archived days' ETags, for check-sample-run")
+    for name in ("bucket", "prefix", "snapshot"):
+        p.add_argument(f"--{name}", required=True)
+    p.set_defaults(run=cmd_archive_snapshot)
+
+    p = sub.add_parser("check-sample-run", help="an ops-pull sample event sent as it is")
+    for name in ("output", "event", "bucket", "prefix", "snapshot"):
+        p.add_argument(f"--{name}", required=True)
+    p.set_defaults(run=cmd_check_sample_run)
 
     p = sub.add_parser("check-push-stats")
     p.add_argument("--output", required=True)
