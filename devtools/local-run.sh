@@ -329,6 +329,9 @@ helper metrics --log "$work/watch.log" --catalog infra/metrics.json --require \
   --apps "$apps_csv" --per-app UserSigHoursLeft DaysWritten DaysUnchanged DaysFailed MalformedRows \
   NewestDayLagHours PushDaysWritten PushDaysUnchanged PushDaysFailed ActiveUserNum
 
+stage "the release each function logged at start-up"
+helper check-version --log "$work/watch.log" --functions "${#FUNCTIONS[@]}"
+
 stage "keep the archive and the emulator's push answers for devtools/athena-check"
 archive_dir="${LOCAL_RUN_ARCHIVE_DIR:-}"
 [[ -n "$archive_dir" ]] || archive_dir="$(mktemp -d "${TMPDIR:-/tmp}/local-run-archive.XXXXXX")"
