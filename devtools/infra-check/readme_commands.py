@@ -87,6 +87,9 @@ def check_static(c: Checks, section: str, blocks: list[list[str]], template: dic
     c.check(bool(blocks), "README deploy section has shell blocks")
     for span in re.findall(r"`([^`\n]+)`", section):
         c.check(not span.startswith("cd "), f"a command to paste with a cd outside a subshell: {span!r}")
+        setting = re.fullmatch(r'([A-Z][A-Za-z]+)="?[^"=]*"?', span)
+        if setting:
+            c.check(setting.group(1) in template["Parameters"], f"README sets {span}, not a template parameter")
     first = blocks[0] if blocks else [""]
     c.check(re.fullmatch(r"export AWS_REGION=[a-z0-9-]+", first[0]) is not None,
             f"deploy section starts with `export AWS_REGION=…`, not {first[0]!r}")
@@ -160,6 +163,12 @@ def stack_outputs(template: dict[str, Any], app: str, values: dict[str, str]) ->
     return rendered
 
 
+def script_head(blocks: list[list[str]]) -> str:
+    """The first block (region, stack name, stack_output), aimed at moto's region."""
+    return "\n".join("export AWS_REGION=us-east-1" if line.startswith("export AWS_REGION=") else line
+                     for line in blocks[0])
+
+
 def run_against_moto(c: Checks, blocks: list[list[str]], template: dict[str, Any]) -> None:
     app = next((line.split("=", 1)[1] for block in blocks for line in block if line.startswith("APP=")), "")
     if not c.check(re.fullmatch(r"[1-9][0-9]{4,11}", app) is not None, f"README sets APP to an SDKAppID, not {app!r}"):
@@ -204,6 +213,10 @@ def run_against_moto(c: Checks, blocks: list[list[str]], template: dict[str, Any
         c.check(run.returncode == 0,
                 f"README commands failed against moto (exit {run.returncode}):\n{run.stdout[-3000:]}{run.stderr[-3000:]}")
         c.check("SetKeyCommand" + app in run.stdout, "the outputs table lists the app's SetKeyCommand")
+        missing = subprocess.run(["bash", "-c", script_head(blocks) + "\nstack_output NoSuchOutput"], capture_output=True,
+                                 text=True, env=env, cwd=ROOT, timeout=60)
+        c.check(missing.returncode != 0 and "no output NoSuchOutput" in missing.stderr,
+                "stack_output fails loudly on an output the stack does not have")
         stored = sm.describe_secret(SecretId=arns["key"]).get("VersionIdsToStages", {})
         if c.check(len(stored) == 1, f"SetKeyCommand{app} stored one key version, not {stored}"):
             document = json.loads(sm.get_secret_value(SecretId=arns["key"])["SecretString"])
