@@ -56,9 +56,11 @@ DEMO_KEY = "5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e"
 
 
 def deploy_section(text: str) -> str:
-    start = text.index("## Deploy to AWS")
-    end = text.find("\n## ", start + 1)
-    return text[start:end if end > 0 else len(text)]
+    """The prerequisites (a section of their own, before) and the deploy section."""
+    deploy = text.index("## Deploy to AWS")
+    before = text.find("## Before the first deploy")
+    end = text.find("\n## ", deploy + 1)
+    return text[before if 0 <= before < deploy else deploy:end if end > 0 else len(text)]
 
 
 def shell_blocks(section: str) -> list[list[str]]:
