@@ -14,7 +14,8 @@
 #                      the first app's are events/usersig-refresher/ as they are
 #   ops-pull           the scheduled event, twice (30 days + push history, both apps),
 #                      then dry-run.json, fields.json and manual.json as they are
-#   push-stats         each app, then no app and an unknown app (HTTP 400), a bad request
+#   push-stats         each app, then no app (every sample without sdkappid) and an
+#                      unknown app (HTTP 400), a bad request
 # checking each answer and what it left in S3 / Secrets Manager. Before
 # ops-pull, one day of the second app gets odd counts ("", "1.5", past i64,
 # null); before the servers stop, the archive (daily/, push/, raw/) and the
@@ -162,7 +163,7 @@ for app in "${APPS[@]}"; do
   usersig_secret_ids+="${usersig_secret_ids:+,}${!id_var}"
   rotation_targets+="${rotation_targets:+,}${!id_var}=${KEY_SECRET_FORMAT//\{id\}/$app}"
 done
-for event in events/ops-pull/{scheduled,dry-run,fields,manual}.json events/push-stats/{get,get-sdkappid,post-sdkappid,bad-request}.json; do
+for event in events/ops-pull/{scheduled,dry-run,fields,manual}.json events/push-stats/*.json; do
   [[ -f "$event" ]] || fail "$event is missing"
 done
 
@@ -306,6 +307,11 @@ push_stats events/push-stats/post-sdkappid.json "POST sdkappid $first_app (post-
 push_stats "$work/events/push-get-$second_app.json" "GET sdkappid=$second_app" 200 --sdkappid "$second_app"
 push_stats "$work/events/push-post-$second_app.json" "POST sdkappid \"$second_app\"" 200 --sdkappid "$second_app"
 push_stats events/push-stats/get.json "GET without sdkappid (get.json)" 400 --error-code sdkappid_required
+# The other samples name no app either (a one-app stack would answer them):
+# each is sent as it is once.
+for sample in get-overall post post-base64; do
+  push_stats "events/push-stats/$sample.json" "no sdkappid ($sample.json)" 400 --error-code sdkappid_required
+done
 push_stats "$work/events/push-get-$UNKNOWN_APP.json" "GET sdkappid=$UNKNOWN_APP" 400 --error-code unknown_sdkappid
 push_stats events/push-stats/bad-request.json "GET 40 days (bad-request.json)" 400 --error-code window_too_long
 
