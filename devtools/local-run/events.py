@@ -9,7 +9,7 @@ import re
 import uuid
 from pathlib import Path
 
-from common import CheckFailed, sh_quote
+from common import CheckFailed, check, list_objects, load_invoke_output, s3_client, sh_quote
 
 ROTATION_STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
 
@@ -44,24 +44,37 @@ def rotation_fixtures(folder: Path) -> dict[str, dict]:
 
 
 def cmd_rotation_events(args) -> None:
-    """Writes OUT/<sdkappid>/<Step>.json for each app: the fixture with that
-    app's UserSig secret id and a token of its own (derived from the fixture's,
-    so reruns use the same ones). Prints `usersig_secret_id_<id>=…` and
+    """For each app, the folder of its four rotation events: the fixtures'
+    own folder, as they are, for the app they name (the deployed shape,
+    tencent-chat/<id>/usersig), else OUT/<sdkappid>/<Step>.json, the
+    fixtures with that app's UserSig secret id and a token of its own
+    (derived from the fixtures', so reruns use the same ones). Prints
+    `rotation_events_<id>=…`, `usersig_secret_id_<id>=…` and
     `rotation_token_<id>=…` for the shell."""
     fixtures = rotation_fixtures(Path(args.fixtures))
-    base_token = fixtures[ROTATION_STEPS[0]]["ClientRequestToken"]
+    first = fixtures[ROTATION_STEPS[0]]
+    base_token = first["ClientRequestToken"]
     try:
         namespace = uuid.UUID(base_token)
     except ValueError:
         raise CheckFailed(f"{args.fixtures}: ClientRequestToken {base_token!r} is not a UUID") from None
-    for app in args.apps:
-        secret_id = args.secret_id_format.format(id=app)
-        token = str(uuid.uuid5(namespace, secret_id))
-        folder = Path(args.out) / str(app)
-        folder.mkdir(parents=True, exist_ok=True)
-        for step, event in fixtures.items():
-            derived = dict(event, SecretId=secret_id, ClientRequestToken=token)
-            (folder / f"{step}.json").write_text(json.dumps(derived, indent=2) + "\n", encoding="utf-8")
+    served = [args.secret_id_format.format(id=app) for app in args.apps]
+    if first["SecretId"] not in served:
+        raise CheckFailed(f"{args.fixtures}: SecretId {first['SecretId']!r} is none of the apps' {served}")
+    for app, secret_id in zip(args.apps, served):
+        if secret_id == first["SecretId"]:
+            folder, token = Path(args.fixtures), base_token
+            missing = [s for s in ROTATION_STEPS if not (folder / f"{s}.json").is_file()]
+            if missing:
+                raise CheckFailed(f"{folder}: sent as they are, the events must be <Step>.json: no {missing}")
+        else:
+            token = str(uuid.uuid5(namespace, secret_id))
+            folder = Path(args.out) / str(app)
+            folder.mkdir(parents=True, exist_ok=True)
+            for step, event in fixtures.items():
+                derived = dict(event, SecretId=secret_id, ClientRequestToken=token)
+                (folder / f"{step}.json").write_text(json.dumps(derived, indent=2) + "\n", encoding="utf-8")
+        print(f"rotation_events_{app}={sh_quote(folder)}")
         print(f"usersig_secret_id_{app}={sh_quote(secret_id)}")
         print(f"rotation_token_{app}={sh_quote(token)}")
 
@@ -88,3 +101,31 @@ def cmd_event_for_app(args) -> None:
             r"(^|&)sdkappid=[^&]*", rf"\g<1>sdkappid={args.sdkappid}", event.get("rawQueryString", "")
         )
     Path(args.out).write_text(json.dumps(event, indent=2) + "\n", encoding="utf-8")
+
+
+def archived(bucket: str, prefix: str) -> dict[str, str]:
+    """The archived days (daily/ and push/ objects) and their ETags."""
+    days = (f"{prefix}/daily/", f"{prefix}/push/")
+    return {k: o["etag"] for k, o in list_objects(s3_client(), bucket).items() if k.startswith(days)}
+
+
+def cmd_check_sample_run(args) -> None:
+    """An ops-pull sample event sent as it is, after the scheduled runs over
+    the same data: the run succeeds and changes no archived day (a dry run
+    writes nothing, a subset or manual run finds every day as archived),
+    against the archive recorded by archive-snapshot."""
+    name = Path(args.event).name
+    answer = load_invoke_output(args.output, f"ops-pull {name}")
+    check(isinstance(answer, dict) and "errorType" not in answer, f"ops-pull {name}: succeeded",
+          f"ops-pull {name}: failed: {json.dumps(answer)[:300]}")
+    now = archived(args.bucket, args.prefix)
+    before = json.loads(Path(args.snapshot).read_text(encoding="utf-8"))
+    changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+    check(not changed, f"ops-pull {name}: no archived day changed",
+          f"ops-pull {name}: archived days changed: {changed[:5]}")
+    print(f"  {name:<14} {json.dumps(json.loads(Path(args.event).read_text(encoding='utf-8')))}: succeeded,"
+          " no archived day changed")
+
+
+def cmd_archive_snapshot(args) -> None:
+    Path(args.snapshot).write_text(json.dumps(archived(args.bucket, args.prefix)), encoding="utf-8")

@@ -12,8 +12,9 @@ the shell script can count them. A failed check prints its reason on stderr
 and exits 1; nothing here prints a key or a UserSig.
 
 One module per concern beside this file: events (the derived events),
-moto_setup, rotation, ops_pull, push_stats, metrics, archive (odd values
-and the copy for devtools/athena-check); common holds the check
+moto_setup, rotation, ops_pull, push_stats, metrics, release (the version
+each function logs), archive (odd values and the copy for
+devtools/athena-check); common holds the check
 counter and the clients.
 """
 
@@ -24,11 +25,12 @@ import sys
 
 from archive import cmd_inject_odd_values, cmd_keep_archive
 from common import CheckFailed, parse_apps
-from events import ROTATION_STEPS, cmd_event_for_app, cmd_rotation_events
+from events import ROTATION_STEPS, cmd_archive_snapshot, cmd_check_sample_run, cmd_event_for_app, cmd_rotation_events
 from metrics import cmd_metrics
 from moto_setup import cmd_setup
 from ops_pull import cmd_check_ops_pull
 from push_stats import cmd_check_emulator, cmd_check_push_stats
+from release import cmd_check_version
 from rotation import cmd_check_rotation, cmd_show_secret
 
 
@@ -81,6 +83,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--again", action="store_true", help="a second run over the same data")
     p.set_defaults(run=cmd_check_ops_pull)
 
+    p = sub.add_parser("archive-snapshot", help="the archived days' ETags, for check-sample-run")
+    for name in ("bucket", "prefix", "snapshot"):
+        p.add_argument(f"--{name}", required=True)
+    p.set_defaults(run=cmd_archive_snapshot)
+
+    p = sub.add_parser("check-sample-run", help="an ops-pull sample event sent as it is")
+    for name in ("output", "event", "bucket", "prefix", "snapshot"):
+        p.add_argument(f"--{name}", required=True)
+    p.set_defaults(run=cmd_check_sample_run)
+
     p = sub.add_parser("check-push-stats")
     p.add_argument("--output", required=True)
     p.add_argument("--event", required=True)
@@ -108,6 +120,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--apps", type=parse_apps, default=[])
     p.add_argument("--per-app", nargs="*", default=[], help="metrics each of --apps must have (SDKAppID)")
     p.set_defaults(run=cmd_metrics)
+
+    p = sub.add_parser("check-version", help="each function's start-up line names the workspace's version")
+    p.add_argument("--log", required=True)
+    p.add_argument("--cargo-toml", default="Cargo.toml")
+    p.add_argument("--functions", type=int, required=True)
+    p.set_defaults(run=cmd_check_version)
 
     p = sub.add_parser("inject-odd-values", help="odd counts for one app and day, before ops-pull")
     p.add_argument("--endpoint", required=True)

@@ -36,6 +36,8 @@ pub async fn start<S: Setup>(
     let env = Env::from_process();
     logging::init(&env);
     panic::log_panics();
+    // One line per cold start naming the release (CHANGELOG.md) that runs.
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting");
     let setup = match read_settings(&env) {
         Ok(setup) => setup,
         Err(error) => {

@@ -74,6 +74,13 @@ async fn a_panic_is_reported_and_the_same_process_serves_the_next_event() {
             assert!(line[key].is_string(), "{key}: {line}");
         }
     }
+    // The release that runs, once per cold start: the workspace's version.
+    let starting: Vec<_> = lines
+        .iter()
+        .filter(|l| l["message"] == "starting")
+        .collect();
+    assert_eq!(starting.len(), 1, "{lines:#?}");
+    assert_eq!(starting[0]["version"], env!("CARGO_PKG_VERSION"));
     let handled = line_with(&lines, "probe handled", "req-1");
     assert_eq!(
         (

@@ -21,8 +21,8 @@ mod several_apps;
 mod stale_pending;
 mod steps;
 
-const KEY_ID: &str = "tencent-chat/key";
-const SECRET_ID: &str = "tencent-chat/usersig";
+const KEY_ID: &str = "tencent-chat/1400000000/key";
+const SECRET_ID: &str = "tencent-chat/1400000000/usersig";
 const TOKEN: &str = "3f9b2a1e-6c4d-4e8f-9a7b-1c2d3e4f5a6b";
 const KEY_JSON: &str =
     r#"{"sdkappid":1400000000,"identifier":"administrator","key":"the-key","region":"singapore"}"#;
