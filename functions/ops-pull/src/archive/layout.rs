@@ -4,8 +4,9 @@
 //! {prefix}/daily/sdkappid={id}/dt={YYYY-MM-DD}/operations.json   JSON Lines, one row a line
 //! {prefix}/raw/sdkappid={id}/pulled_at={YYYYMMDDTHHMMSS.mmmZ}-{run id}.json.gz   Tencent's body, gzip
 //! {prefix}/push/sdkappid={id}/dt={YYYY-MM-DD}/push_statistics.json   JSON Lines (see `push_rows`)
+//! {prefix}/raw/push/sdkappid={id}/dt={YYYY-MM-DD}/pulled_at={…}-{run id}.json.gz   Tencent's push body, gzip
 //! {prefix}/manifest/sdkappid={id}.json   content hashes of the above (see `index`)
-//! {prefix}/runs/event-id={id}.json   a permanent failure of that event (see `ledger`)
+//! {prefix}/lease/ops-pull.json   the run that holds the lease, until when (see `lease`)
 //! ```
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -78,11 +79,28 @@ impl Layout {
             pulled_at.format("%Y%m%dT%H%M%S%.3fZ")
         ))
     }
+}
 
-    /// The ledger entry of one event's permanent failure (see `ledger`).
-    /// Outside the Glue tables' folders.
-    pub fn ledger_key(&self, id: &crate::ledger::RunKey) -> String {
-        self.under_prefix(format!("runs/{id}.json"))
+impl Layout {
+    /// The lease that keeps runs one at a time (see `lease`); outside the
+    /// Glue tables' folders.
+    pub fn lease_key(&self) -> String {
+        self.under_prefix("lease/ops-pull.json".to_owned())
+    }
+
+    /// The raw copy of one day's push answer: by day, then as [`Layout::raw_key`].
+    pub fn push_raw_key(
+        &self,
+        sdkappid: u64,
+        date: NaiveDate,
+        pulled_at: DateTime<Utc>,
+        run_id: &str,
+    ) -> String {
+        self.under_prefix(format!(
+            "raw/push/sdkappid={sdkappid}/dt={}/pulled_at={}-{run_id}.json.gz",
+            date.format("%Y-%m-%d"),
+            pulled_at.format("%Y%m%dT%H%M%S%.3fZ")
+        ))
     }
 }
 
@@ -124,6 +142,10 @@ mod tests {
         assert_eq!(
             layout.push_key(1400000000, d),
             "ops/data/push/sdkappid=1400000000/dt=2026-11-01/push_statistics.json"
+        );
+        assert_eq!(
+            layout.push_raw_key(7, d, t, "req-1"),
+            "ops/data/raw/push/sdkappid=7/dt=2026-11-01/pulled_at=20261102T060001.234Z-req-1.json.gz"
         );
         assert_eq!(layout.daily_folder(7), "ops/data/daily/sdkappid=7/");
         assert_eq!(layout.push_folder(7), "ops/data/push/sdkappid=7/");

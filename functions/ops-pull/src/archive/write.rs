@@ -17,25 +17,39 @@ use crate::archive::store::{ArchiveStore, PutCondition, PutRequest, StoredObject
 pub const WRITE_CONCURRENCY: usize = 64;
 
 /// What happened to one day's object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DayOutcome {
     Written,
     Unchanged,
-    /// The new object would have replaced the archived one with lower
-    /// counts ([`Guard::NeverLower`]): the archived one was kept.
-    KeptArchived {
-        reason: String,
-    },
 }
 
-/// What a new object must be to replace a different archived one.
+/// One day written (or found unchanged): what happened, the manifest entry
+/// when known, and what of the archived day its rule kept (see [`Guard`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayWritten {
+    pub outcome: DayOutcome,
+    pub entry: Option<Entry>,
+    pub kept: Vec<String>,
+}
+
+/// What of an archived day a new answer may never make worse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guard {
-    /// Any new content replaces the old (Tencent's operations rows).
-    Replace,
-    /// Never lower counts (push statistics only grow: lower is a partial
-    /// answer). Costs a GET of the archived object when it differs.
+    /// Operations: a number is never replaced by null, text or absence
+    /// (see [`DailyObject::keeping_numbers_of`]).
+    KeepNumbers,
+    /// Push statistics only grow: a row that went lower keeps its archived
+    /// counts (see [`crate::archive::push_rows::keeping_lower_rows`]).
     NeverLower,
+}
+
+impl Guard {
+    fn apply(self, object: DailyObject, archived: &[u8]) -> (DailyObject, Vec<String>) {
+        match self {
+            Self::KeepNumbers => object.keeping_numbers_of(archived),
+            Self::NeverLower => crate::archive::push_rows::keeping_lower_rows(object, archived),
+        }
+    }
 }
 
 /// The store with the run's bound, deadline and mode.
@@ -154,9 +168,9 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
     }
 
     /// Writes one day unless the stored object already holds the same
-    /// content; the object's entry for the manifest when known. A
-    /// field-subset run merges into the stored object (and guards the PUT
-    /// with its ETag) so that it never drops the fields it did not pull.
+    /// content, under `guard`'s rule when it differs. A field-subset run
+    /// merges into the stored object so that it never drops the fields it
+    /// did not pull. A replacement is conditional on the ETag read.
     pub async fn day(
         &self,
         key: String,
@@ -164,7 +178,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         pulled_at: &str,
         stored: Stored,
         guard: Guard,
-    ) -> Result<(DayOutcome, Option<Entry>), String> {
+    ) -> Result<DayWritten, String> {
         self.bounded(|| self.write_day(key, object, pulled_at, stored, guard))
             .await
     }
@@ -172,73 +186,74 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
     async fn write_day(
         &self,
         key: String,
-        object: DailyObject,
+        mut object: DailyObject,
         pulled_at: &str,
         stored: Stored,
         guard: Guard,
-    ) -> Result<(DayOutcome, Option<Entry>), String> {
+    ) -> Result<DayWritten, String> {
         let failed = |e: crate::archive::store::StoreError| e.to_string();
-        // The archived object and its body, when this write had to read it.
+        // The archived object and its body, once this write had to read it.
         let mut archived: Option<(StoredObject, Vec<u8>)> = None;
-        let (object, condition, known) = if self.merge {
-            match self.store.get(&key).await.map_err(failed)? {
-                Some((stored, body)) => {
-                    let merged = object.merged_over(&body).map_err(|e| e.to_string())?;
-                    let condition = stored
-                        .etag
-                        .clone()
-                        .map_or(PutCondition::Always, PutCondition::IfMatch);
-                    (merged, condition, Some(stored))
-                }
-                None => (object, PutCondition::IfAbsent, None),
+        let known = if self.merge {
+            archived = self.store.get(&key).await.map_err(failed)?;
+            if let Some((_, body)) = &archived {
+                object = object.merged_over(body).map_err(|e| e.to_string())?;
             }
+            archived.as_ref().map(|(stored, _)| stored.clone())
         } else {
-            let known = match stored {
+            match stored {
                 Stored::Absent => None,
                 Stored::Hashed(entry) => Some(StoredObject {
                     content_sha256: Some(entry.sha256),
                     etag: Some(entry.etag),
                 }),
-                // A guarded day reads the body it may have to compare with
-                // in the same request that tells its hash.
-                Stored::Unverified if guard == Guard::NeverLower => {
-                    archived = self.store.get(&key).await.map_err(failed)?;
-                    archived.as_ref().map(|(stored, _)| stored.clone())
-                }
                 Stored::Unverified => self.store.head(&key).await.map_err(failed)?,
-            };
-            (object, PutCondition::Always, known)
+            }
         };
-        let hash = object.content_sha256();
-        if let Some(known) = &known
-            && known.content_sha256.as_deref() == Some(hash.as_str())
-        {
-            let entry = known.etag.clone().map(|etag| Entry { sha256: hash, etag });
-            return Ok((DayOutcome::Unchanged, entry));
-        }
-        let mut condition = condition;
-        if guard == Guard::NeverLower && known.is_some() {
-            // It differs: compare with what is archived before replacing it.
+        let unchanged = |known: &StoredObject, hash: &str, kept: Vec<String>| {
+            (known.content_sha256.as_deref() == Some(hash)).then(|| DayWritten {
+                outcome: DayOutcome::Unchanged,
+                entry: known.etag.clone().map(|etag| Entry {
+                    sha256: hash.to_owned(),
+                    etag,
+                }),
+                kept,
+            })
+        };
+        let mut kept = Vec::new();
+        let mut condition = PutCondition::IfAbsent;
+        if let Some(known) = &known {
+            if let Some(same) = unchanged(known, &object.content_sha256(), Vec::new()) {
+                return Ok(same);
+            }
+            // It differs: apply the rule against what is archived, and
+            // replace exactly what was compared.
             if archived.is_none() {
                 archived = self.store.get(&key).await.map_err(failed)?;
             }
-            if let Some((archived, body)) = archived {
-                if let Some(reason) = crate::archive::push_rows::lower_counts(&object, &body) {
-                    let entry = archived
-                        .content_sha256
-                        .zip(archived.etag)
-                        .map(|(sha256, etag)| Entry { sha256, etag });
-                    return Ok((DayOutcome::KeptArchived { reason }, entry));
+            condition = PutCondition::Always;
+            if let Some((mut archived, body)) = archived {
+                (object, kept) = guard.apply(object, &body);
+                // What was kept may be all there is: compare with the body.
+                archived.content_sha256 = object::stored_sha256(&body).or(archived.content_sha256);
+                if let Some(same) = unchanged(&archived, &object.content_sha256(), kept.clone()) {
+                    return Ok(same);
                 }
-                // Replace exactly what was compared.
                 condition = archived
                     .etag
                     .map_or(PutCondition::Always, PutCondition::IfMatch);
             }
+        } else if !self.merge {
+            condition = PutCondition::Always;
         }
         if self.dry_run {
-            return Ok((DayOutcome::Written, None));
+            return Ok(DayWritten {
+                outcome: DayOutcome::Written,
+                entry: None,
+                kept,
+            });
         }
+        let hash = object.content_sha256();
         let etag = self
             .store
             .put(PutRequest {
@@ -251,9 +266,10 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
             })
             .await
             .map_err(failed)?;
-        Ok((
-            DayOutcome::Written,
-            etag.map(|etag| Entry { sha256: hash, etag }),
-        ))
+        Ok(DayWritten {
+            outcome: DayOutcome::Written,
+            entry: etag.map(|etag| Entry { sha256: hash, etag }),
+            kept,
+        })
     }
 }

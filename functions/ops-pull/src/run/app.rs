@@ -8,7 +8,7 @@ use tokio::sync::OnceCell;
 
 use crate::archive::index::{self, Listing, Manifest};
 use crate::archive::store::ArchiveStore;
-use crate::report::summary::AppSummary;
+use crate::report::summary::{AppState, AppSummary};
 use crate::tencent::freshness;
 use crate::tencent::source::{App, OpsSource};
 
@@ -29,6 +29,13 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
         failures: Vec::new(),
         day_metrics: Vec::new(),
     };
+    if let Err(tim::Error::Credentials { .. }) = app.source.sdkappid().await
+        && app.source.not_set_up().await
+    {
+        tracing::warn!(app = %app.name, "the UserSig secret has no value yet: the app is not set up, nothing pulled");
+        outcome.summary.state = Some(AppState::NotSetUp);
+        return outcome;
+    }
     // A field-subset run pulls operations data only.
     let push_on = cx.push.days > 0 && cx.request.fields.is_none();
     let (ops, push) = futures::join!(operations(app, cx, &manifest, &mut outcome), async {

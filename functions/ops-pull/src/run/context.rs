@@ -10,7 +10,7 @@ use crate::archive::index::{Entry, Listing, Manifest};
 use crate::archive::layout::Layout;
 use crate::archive::object::DailyObject;
 use crate::archive::store::ArchiveStore;
-use crate::archive::write::{DayOutcome, Guard, Writer};
+use crate::archive::write::{DayWritten, Guard, Writer};
 use crate::error::RunFailure;
 use crate::input::RunRequest;
 use crate::report::metrics::DayMetrics;
@@ -63,13 +63,9 @@ pub(crate) fn describe_app<S>(app: &App<S>, sdkappid: Option<u64>) -> String {
     }
 }
 
-/// What writing one day gave: its date, key, and outcome with the
-/// manifest entry, or why it failed.
-pub(crate) type DayWrite = (
-    NaiveDate,
-    String,
-    Result<(DayOutcome, Option<Entry>), String>,
-);
+/// What writing one day gave: its date, key, and what was written, or why
+/// it failed.
+pub(crate) type DayWrite = (NaiveDate, String, Result<DayWritten, String>);
 
 /// Writes each `(date, key, object)` (all at once, within the writer's
 /// bound) against what the listing and the manifest say is stored.

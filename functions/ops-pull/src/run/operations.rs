@@ -9,10 +9,10 @@ use tokio::sync::OnceCell;
 use crate::archive::index::Manifest;
 use crate::archive::layout::{self};
 use crate::archive::store::ArchiveStore;
-use crate::archive::write::{DayOutcome, Guard};
+use crate::archive::write::{DayOutcome, DayWritten, Guard};
 use crate::error::{RunErrorKind, RunFailure};
 use crate::report::metrics::DayMetrics;
-use crate::report::summary::FailedDay;
+use crate::report::summary::{FailedDay, KeptField};
 use crate::tencent::appinfo::{Pulled, pull};
 use crate::tencent::freshness;
 use crate::tencent::source::{App, OpsSource};
@@ -84,6 +84,11 @@ async fn operation_days<S: OpsSource, A: ArchiveStore>(
     summary.last_date = pulled.days.keys().next_back().copied();
     summary.expected_newest_date = Some(freshness::expected_newest_day(pulled.pulled_at));
     summary.warnings = freshness::warnings(summary.last_date, pulled.rows, pulled.pulled_at);
+    let dates: Vec<NaiveDate> = pulled.days.keys().copied().collect();
+    summary.missing_dates = freshness::missing_days(&dates);
+    if !summary.missing_dates.is_empty() {
+        summary.warnings.push(freshness::Warning::MissingDays);
+    }
     if pulled.rows == 0 {
         return empty_answer(app, cx, manifest, sdkappid, outcome).await;
     }
@@ -131,13 +136,31 @@ async fn operation_days<S: OpsSource, A: ArchiveStore>(
             (date, cx.layout.daily_key(sdkappid, date), object)
         })
         .collect();
-    let results = write_days(cx, listing.as_ref(), read, days, &pulled_at, Guard::Replace).await;
+    let results = write_days(
+        cx,
+        listing.as_ref(),
+        read,
+        days,
+        &pulled_at,
+        Guard::KeepNumbers,
+    )
+    .await;
 
     let mut entries = Vec::new();
     let summary = &mut outcome.summary;
     for (date, key, result) in results {
         match result {
-            Ok((outcome_of_day, entry)) => {
+            Ok(DayWritten {
+                outcome: outcome_of_day,
+                entry,
+                kept,
+            }) => {
+                if !kept.is_empty() {
+                    tracing::warn!(app = %app.name, sdkappid, %date, fields = ?kept, "counts archived as numbers not replaced by null, text or absence: the archived numbers are kept");
+                }
+                summary
+                    .fields_kept
+                    .extend(kept.into_iter().map(|field| KeptField { date, field }));
                 if outcome_of_day == DayOutcome::Written {
                     summary.days_written += 1;
                     if let (Some(metrics), false) = (metrics.remove(&date), cx.writer.dry_run()) {
@@ -158,6 +181,9 @@ async fn operation_days<S: OpsSource, A: ArchiveStore>(
         }
     }
     summary.failed_days.sort_by_key(|d| d.date);
+    summary
+        .fields_kept
+        .sort_by(|a, b| (a.date, &a.field).cmp(&(b.date, &b.field)));
     Learnt {
         listing,
         entries,

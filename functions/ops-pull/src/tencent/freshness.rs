@@ -29,6 +29,9 @@ pub enum Warning {
     /// The newest `Date` is older than the day Tencent should have published
     /// by now (the summary's `last_date` against `expected_newest_date`).
     StaleNewestDay,
+    /// Days missing between the answer's oldest and newest day (the
+    /// summary's `missing_dates`): Tencent may never send them again.
+    MissingDays,
 }
 
 impl Warning {
@@ -37,6 +40,7 @@ impl Warning {
         match self {
             Self::EmptyResult => "EmptyResult",
             Self::StaleNewestDay => "StaleNewestDay",
+            Self::MissingDays => "MissingDays",
         }
     }
 }
@@ -65,6 +69,19 @@ pub fn warnings(newest: Option<NaiveDate>, rows: usize, now: DateTime<Utc>) -> V
         warnings.push(Warning::StaleNewestDay);
     }
     warnings
+}
+
+/// The days between the oldest and the newest of `days` (sorted) that are
+/// not among them.
+pub fn missing_days(days: &[NaiveDate]) -> Vec<NaiveDate> {
+    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        return Vec::new();
+    };
+    first
+        .iter_days()
+        .take_while(|day| day <= last)
+        .filter(|day| days.binary_search(day).is_err())
+        .collect()
 }
 
 /// China's calendar date at `now`.

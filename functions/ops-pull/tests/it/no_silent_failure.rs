@@ -3,12 +3,8 @@
 //! replaces real numbers, permanent failures are not retried, overlapping
 //! runs stay within Tencent's rate, and two runs never share a raw key.
 
-use crate::common;
-
-use std::time::Duration;
-
 use crate::common::*;
-use ops_pull::{Deadlines, PushHistory};
+
 use serde_json::{Value, json};
 use tim_emulator::{Fault, ResultFault};
 
@@ -89,21 +85,14 @@ async fn empty_answers_warn_once_then_fail_and_the_lag_still_ages() {
     h.emulator.shutdown().await;
 }
 
-fn with_push(h: &mut Harness, days: u32) {
-    h.function.push = PushHistory {
-        days,
-        ..PushHistory::default()
-    };
-}
-
 #[tokio::test]
 async fn push_results_missing_is_a_named_failure_never_a_day_of_zeros() {
     let mut h = harness(&[APP]).await;
-    with_push(&mut h, 2);
+    h.with_push(2).await;
     let days = last_china_days(2);
-    // Every attempt at the older day answers without `Results`.
+    // The answer for the older day has no `Results`.
     h.emulator
-        .inject_for(PUSH, Fault::Result(ResultFault::Missing), 3);
+        .inject_for(PUSH, Fault::Result(ResultFault::Missing), 1);
     let err = h.invoke(event("scheduled")).await.unwrap_err();
     assert_eq!(err.error_type(), "TencentMalformedAnswer", "{err}");
     assert!(err.is_retryable());
@@ -111,24 +100,24 @@ async fn push_results_missing_is_a_named_failure_never_a_day_of_zeros() {
     let push = err.summary().unwrap().apps[0].push.clone().unwrap();
     assert_eq!((push.days_written, push.days_failed), (1, 1));
     assert_eq!(push.failed_days[0].date, days[0]);
-    let written = h.keys(&format!("push/sdkappid={APP}/")).await;
+    let written = h.keys(&format!("push/sdkappid={APP}/dt={}", days[0])).await;
+    assert!(written.is_empty(), "nothing for the failed day");
     assert_eq!(
-        written,
-        [push_key(APP, days[1])],
-        "nothing for the failed day"
+        h.keys(&format!("push/sdkappid={APP}/dt={}", days[1])).await,
+        [push_key(APP, days[1])]
     );
-    assert_eq!(
-        h.emulator.stats().calls_of(PUSH, APP),
-        4,
-        "3 tries, then the next day"
-    );
+    let raw = h
+        .keys(&format!("raw/push/sdkappid={APP}/dt={}/", days[0]))
+        .await;
+    assert_eq!(raw.len(), 1, "the answer is kept as evidence");
+    assert_eq!(h.emulator.stats().calls_of(PUSH, APP), 2);
     h.emulator.shutdown().await;
 }
 
 #[tokio::test]
 async fn lower_push_counts_never_replace_the_archived_day() {
     let mut h = harness(&[APP]).await;
-    with_push(&mut h, 1);
+    h.with_push(1).await;
     let day = last_china_days(1)[0];
     h.invoke(event("scheduled")).await.unwrap();
     // The archive holds more than Tencent now answers (its answer for the
@@ -174,86 +163,11 @@ async fn lower_push_counts_never_replace_the_archived_day() {
 }
 
 #[tokio::test]
-async fn a_permanent_failure_is_recorded_and_the_retries_call_no_one() {
-    let h = harness(&[APP]).await;
-    let scheduled = event("scheduled");
-    h.emulator.inject(Fault::ErrorCode(60006), 1);
-    let first = h.invoke(scheduled.clone()).await.unwrap_err();
-    assert_eq!(first.error_type(), "TencentConfiguration");
-    let ledger = format!(
-        "{PREFIX}/runs/event-id={}.json",
-        scheduled["id"].as_str().unwrap()
-    );
-    assert_eq!(h.keys("runs/").await, std::slice::from_ref(&ledger));
-    let entry: Value = serde_json::from_slice(&h.object(&ledger).await.body).unwrap();
-    assert_eq!(entry["error_type"], "TencentConfiguration");
-
-    // Lambda's two retries of the same event: the same errorType at once,
-    // no request to Tencent, RunSucceeded 0 again.
-    printed(&h);
-    let requests = h.emulator.stats().requests;
-    for _ in 0..2 {
-        let retry = h.invoke(scheduled.clone()).await.unwrap_err();
-        assert_eq!(retry.error_type(), "TencentConfiguration");
-        assert!(!retry.is_retryable());
-        assert!(retry.to_string().contains("not retried"), "{retry}");
-    }
-    assert_eq!(
-        h.emulator.stats().requests,
-        requests,
-        "nothing sent to Tencent"
-    );
-    let (_, _, runs) = printed(&h);
-    assert_eq!(runs, [Value::from(0), Value::from(0)]);
-
-    // The next scheduled run is a new event: it tries again.
-    let mut next = scheduled.clone();
-    next["id"] = json!("a5d1a02d-0000-412e-82f5-13505f849b42");
-    h.invoke(next).await.unwrap();
-
-    // A manual payload is named by Lambda's request id.
-    h.emulator.inject(Fault::ErrorCode(60006), 1);
-    let deadlines = Deadlines::after(Duration::from_secs(30));
-    let manual = event("manual");
-    let err = h
-        .function
-        .handle_invocation(manual.clone(), deadlines, Some("req-7"))
-        .await
-        .unwrap_err();
-    assert_eq!(err.error_type(), "TencentConfiguration");
-    let again = h
-        .function
-        .handle_invocation(manual, deadlines, Some("req-7"))
-        .await
-        .unwrap_err();
-    assert!(again.to_string().contains("not retried"), "{again}");
-    assert!(
-        h.keys("runs/")
-            .await
-            .contains(&format!("{PREFIX}/runs/request-id=req-7.json"))
-    );
-    h.emulator.shutdown().await;
-}
-
-#[tokio::test]
-async fn a_transient_failure_is_not_recorded_and_its_retry_runs() {
-    let h = harness(&[APP]).await;
-    h.emulator.inject_for(APPINFO, Fault::HttpStatus(502), 10);
-    let err = h.invoke(event("scheduled")).await.unwrap_err();
-    assert_eq!(err.error_type(), "TencentRetryable");
-    assert!(h.keys("runs/").await.is_empty());
-    h.emulator.clear_faults();
-    let summary = h.invoke(event("scheduled")).await.unwrap();
-    assert_eq!(summary.apps[0].days_written, 30);
-    h.emulator.shutdown().await;
-}
-
-#[tokio::test]
 async fn overlapping_runs_lose_nothing_and_keep_tencents_rate() {
     // The emulator enforces Tencent's limits: a second push call of an app
     // within a second answers 60007.
     let mut h = harness(&[APP]).await;
-    with_push(&mut h, 2);
+    h.with_push(2).await;
     let (a, b) = tokio::join!(h.invoke(event("scheduled")), h.invoke(event("manual")));
     let (a, b) = (a.unwrap(), b.unwrap());
     for summary in [&a, &b] {
@@ -266,9 +180,9 @@ async fn overlapping_runs_lose_nothing_and_keep_tencents_rate() {
     assert_eq!(stats.calls_of(PUSH, APP), 4);
     assert_eq!(stats.calls_per_second_max[PUSH][&APP], 1, "{stats:?}");
     assert_eq!(h.keys("daily/").await.len(), 30);
-    assert_eq!(h.keys("push/").await.len(), 2);
+    assert_eq!(h.keys("push/").await.len(), 3, "two days and the seed");
     // Two runs, two raw copies: never one key for both.
-    let raw = h.keys("raw/").await;
+    let raw = h.keys("raw/sdkappid=").await;
     assert_eq!(raw.len(), 2, "{raw:?}");
     assert_ne!(a.apps[0].raw_key, b.apps[0].raw_key);
     h.emulator.shutdown().await;

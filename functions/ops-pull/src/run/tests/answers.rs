@@ -209,3 +209,29 @@ async fn each_run_has_its_own_raw_key_even_in_the_same_millisecond() {
         .count();
     assert_eq!(raw, 3);
 }
+
+#[tokio::test]
+async fn a_future_date_is_malformed_and_a_missing_day_is_named() {
+    let apps = vec![recent_app("secret-a", APP)];
+    let yesterday = china_today() - chrono::Days::new(1);
+    let gone = yesterday - chrono::Days::new(3);
+    {
+        let mut rows = apps[0].source.rows.lock().unwrap();
+        rows.retain(|r| r["Date"] != json!(gone.format("%Y%m%d").to_string()));
+        let mut future = rows[0].clone();
+        future["Date"] = json!("20991231");
+        rows.push(future);
+    }
+    let store = MemoryStore::default();
+    let summary = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    let app = &summary.apps[0];
+    assert_eq!(app.malformed_rows, 1);
+    assert_eq!(app.last_date, Some(yesterday), "never the newest day");
+    assert!(store.keys().iter().all(|k| !k.contains("dt=2099")));
+    assert_eq!(app.missing_dates, [gone]);
+    let json = serde_json::to_value(app).unwrap();
+    assert_eq!(json["warnings"], json!(["MissingDays"]));
+    assert_eq!(json["missing_dates"], json!([gone.to_string()]));
+}

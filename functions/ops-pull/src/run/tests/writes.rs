@@ -276,3 +276,57 @@ async fn a_repeated_date_is_one_row_the_later_wins_and_it_is_counted() {
         "both rows in the raw copy"
     );
 }
+
+#[tokio::test]
+async fn an_archived_number_is_never_replaced_by_null_text_or_absence() {
+    let apps = one_app();
+    let store = MemoryStore::default();
+    run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    apps[0].source.set(2, "UpMsgNum", json!("abc"));
+    apps[0].source.set(3, "UpMsgNum", json!(null));
+    apps[0].source.rows.lock().unwrap()[4]
+        .as_object_mut()
+        .unwrap()
+        .remove("LoginTimes");
+    // Tencent corrects late data with numbers, down as well as up.
+    apps[0].source.set(5, "ActiveUserNum", json!("1"));
+    let summary = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    let app = &summary.apps[0];
+    let day = |n: u64| first_day() + chrono::Days::new(n);
+    let kept: Vec<(NaiveDate, &str)> = app
+        .fields_kept
+        .iter()
+        .map(|k| (k.date, k.field.as_str()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (day(2), "UpMsgNum"),
+            (day(3), "UpMsgNum"),
+            (day(4), "LoginTimes")
+        ]
+    );
+    let text_day = line_of(&store, &daily_key(APP, 2));
+    assert_eq!(text_day["UpMsgNum"], json!(1002));
+    assert_eq!(
+        text_day["malformed"],
+        json!({"UpMsgNum": "abc"}),
+        "the new text"
+    );
+    assert_eq!(line_of(&store, &daily_key(APP, 3))["UpMsgNum"], json!(1003));
+    assert_eq!(line_of(&store, &daily_key(APP, 4))["LoginTimes"], json!(28));
+    assert_eq!(
+        line_of(&store, &daily_key(APP, 5))["ActiveUserNum"],
+        json!(1)
+    );
+    assert_eq!((app.days_written, app.days_unchanged), (2, 28));
+    let json = serde_json::to_value(app).unwrap();
+    assert_eq!(
+        json["fields_kept"][0],
+        json!({"date": day(2).to_string(), "field": "UpMsgNum"})
+    );
+}
