@@ -1,5 +1,5 @@
 """ops-pull over every app: the run summary, the objects it left in S3 (daily
-operations, raw copies, push history, manifests), and a rerun that writes
+operations, raw copies, push history, the lease), and a rerun that writes
 nothing but the new raw copies."""
 
 from __future__ import annotations
@@ -86,7 +86,6 @@ def check_app(args, s3, objects: dict, app: int, entry: dict) -> set[str]:
     raw = partition_keys(keys, args.prefix, "raw", app, ".json.gz")
     pushed = partition_keys(keys, args.prefix, "push", app, "/push_statistics.json")
     raw_push = partition_keys(keys, args.prefix, "raw/push", app, ".json.gz")
-    manifest = f"{args.prefix}/manifest/sdkappid={app}.json"
     check(len(daily) == args.days and [dt_of(k) for k in daily]
           == days_between(entry.get("first_date") or "", entry.get("last_date") or ""),
           f"{where}: {args.days} daily objects, one per day of the summary",
@@ -101,7 +100,6 @@ def check_app(args, s3, objects: dict, app: int, entry: dict) -> set[str]:
           f" {push.get('first_date')} .. {push.get('last_date')}")
     check([dt_of(k) for k in raw_push] == [dt_of(k) for k in pushed],
           f"{where}: one raw copy of each push answer", f"{where}: push raw copies {raw_push[:3]}…")
-    check(manifest in objects, f"{where}: manifest written", f"{where}: no {manifest}")
 
     line = check_daily(s3, args.bucket, daily[-1], app, where)
     rows = check_push_day(s3, args.bucket, pushed[-1], app, where)
@@ -113,15 +111,15 @@ def check_app(args, s3, objects: dict, app: int, entry: dict) -> set[str]:
           f" failed {entry['days_failed']}, malformed rows {entry.get('malformed_rows')}")
     print(f"    push history  {push['days_asked']} days ({push.get('first_date')} .. {push.get('last_date')}),"
           f" written {push['days_written']}, unchanged {push.get('days_unchanged')}, failed {push['days_failed']}")
-    print(f"    objects       {len(daily)} daily, {len(raw)} raw, {len(pushed)} push, 1 manifest:")
-    for key in (daily[0], "…", daily[-1], raw[0], pushed[-1], manifest):
+    print(f"    objects       {len(daily)} daily, {len(raw)} raw, {len(pushed)} push, {len(raw_push)} push raw:")
+    for key in (daily[0], "…", daily[-1], raw[0], pushed[-1], raw_push[-1]):
         print(f"      {key}")
     if app == args.apps[0]:
         total = next(r for r in rows if r.get("event") == "all")
         print(f"    daily line    {shorten(line, 200)}")
         print(f"    push totals   {shorten(json.dumps(total, separators=(',', ':')), 200)}"
               f"  (+ {len(rows) - 1} channel rows)")
-    return set(daily) | set(raw) | set(pushed) | set(raw_push) | {manifest}
+    return set(daily) | set(raw) | set(pushed) | set(raw_push)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -3,7 +3,7 @@
 //! Modules, in the order of a run: `handler` (one invocation), `input` (the
 //! payload), `tencent` (what comes from Tencent: getappinfo, the paced push
 //! history, Tencent's calendar), `run` (every app at once), `archive` (what
-//! goes to S3: layout, objects, listing + manifest, writes), `report` (summary, metrics), `error`.
+//! goes to S3: layout, objects, writes), `lease` (one run at a time), `report` (summary, metrics), `error`.
 
 pub mod archive;
 pub mod config;

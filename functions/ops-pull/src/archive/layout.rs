@@ -5,7 +5,6 @@
 //! {prefix}/raw/sdkappid={id}/pulled_at={YYYYMMDDTHHMMSS.mmmZ}-{run id}.json.gz   Tencent's body, gzip
 //! {prefix}/push/sdkappid={id}/dt={YYYY-MM-DD}/push_statistics.json   JSON Lines (see `push_rows`)
 //! {prefix}/raw/push/sdkappid={id}/dt={YYYY-MM-DD}/pulled_at={…}-{run id}.json.gz   Tencent's push body, gzip
-//! {prefix}/manifest/sdkappid={id}.json   content hashes of the above (see `index`)
 //! {prefix}/lease/ops-pull.json   the run that holds the lease, until when (see `lease`)
 //! ```
 
@@ -64,9 +63,9 @@ impl Layout {
         self.under_prefix(format!("push/sdkappid={sdkappid}/"))
     }
 
-    /// Outside the Glue tables' folders, so Athena never reads it.
-    pub fn manifest_key(&self, sdkappid: u64) -> String {
-        self.under_prefix(format!("manifest/sdkappid={sdkappid}.json"))
+    /// The folder of an app's getappinfo raw copies (their keys sort by time).
+    pub fn raw_folder(&self, sdkappid: u64) -> String {
+        self.under_prefix(format!("raw/sdkappid={sdkappid}/"))
     }
 
     /// Millisecond resolution, no colons (they need escaping in many
@@ -149,7 +148,7 @@ mod tests {
         );
         assert_eq!(layout.daily_folder(7), "ops/data/daily/sdkappid=7/");
         assert_eq!(layout.push_folder(7), "ops/data/push/sdkappid=7/");
-        assert_eq!(layout.manifest_key(7), "ops/data/manifest/sdkappid=7.json");
+        assert_eq!(layout.raw_folder(7), "ops/data/raw/sdkappid=7/");
         assert_eq!(
             Layout::new("/").daily_key(1, d),
             "daily/sdkappid=1/dt=2026-11-01/operations.json"

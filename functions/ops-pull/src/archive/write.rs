@@ -1,13 +1,15 @@
-//! The S3 side of a run. Every job (a day, a raw copy, a listing, the
-//! manifest) holds one of [`WRITE_CONCURRENCY`] permits shared by all apps,
-//! and gives up at the storage deadline.
+//! The S3 side of a run. Every job (a day, a raw copy, a listing) holds one
+//! of [`WRITE_CONCURRENCY`] permits shared by all apps, and gives up at the
+//! storage deadline. What is archived is asked of S3 itself (a HEAD per day,
+//! its content hash in the metadata): no index of our own to keep in step.
 
 use std::future::Future;
 
 use tim::Deadline;
 use tokio::sync::Semaphore;
 
-use crate::archive::index::{self, Entry, Listing, Manifest, Stored};
+use chrono::NaiveDate;
+
 use crate::archive::object::{self, DailyObject};
 use crate::archive::store::{ArchiveStore, PutCondition, PutRequest, StoredObject};
 
@@ -23,13 +25,18 @@ pub enum DayOutcome {
     Unchanged,
 }
 
-/// One day written (or found unchanged): what happened, the manifest entry
-/// when known, and what of the archived day its rule kept (see [`Guard`]).
+/// One day written (or found unchanged), and what of the archived day its
+/// rule kept (see [`Guard`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayWritten {
     pub outcome: DayOutcome,
-    pub entry: Option<Entry>,
     pub kept: Vec<String>,
+}
+
+/// The `dt=YYYY-MM-DD` of a key.
+fn dated(key: &str) -> Option<NaiveDate> {
+    let dt = key.split("/dt=").nth(1)?.split('/').next()?;
+    NaiveDate::parse_from_str(dt, "%Y-%m-%d").ok()
 }
 
 /// What of an archived day a new answer may never make worse.
@@ -123,48 +130,54 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         .await
     }
 
-    /// The newest `dt=` day archived under `folder` (a whole listing of it);
-    /// `None` when there is none or the listing failed.
-    pub async fn newest_day(&self, folder: String) -> Option<chrono::NaiveDate> {
-        self.listing(folder, String::new())
-            .await
-            .and_then(|listing| listing.newest_date())
-    }
-
-    /// A family's listing (see [`Listing::load`]); `None` when it failed.
-    pub async fn listing(&self, prefix: String, start_after: String) -> Option<Listing> {
-        self.bounded(|| async { Ok(Listing::load(self.store, prefix, start_after).await) })
-            .await
-            .unwrap_or_default()
-    }
-
-    /// The app's manifest; empty when there is none or it cannot be read
-    /// (which costs HEADs, never a skipped write).
-    pub async fn manifest(&self, key: &str) -> Manifest {
-        let read = self
-            .bounded(|| async { self.store.get(key).await.map_err(|e| e.to_string()) })
+    /// The newest `dt=` day archived under `folder` after `start_after`
+    /// (one listing); `None` when there is none or the listing failed.
+    pub async fn newest_day(&self, folder: &str, start_after: &str) -> Option<NaiveDate> {
+        let listed = self
+            .bounded(|| async {
+                self.store
+                    .list(folder, start_after)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
             .await;
-        match read {
-            Ok(Some((_, body))) => Manifest::parse(key, &body),
-            Ok(None) => Manifest::default(),
+        match listed {
+            Ok(listed) => listed.iter().filter_map(|o| dated(&o.key)).max(),
             Err(error) => {
-                tracing::warn!(key, error = %error, "manifest not read: objects will be checked one by one");
-                Manifest::default()
+                tracing::warn!(folder, error = %error, "listing failed: the newest archived day is unknown");
+                None
             }
         }
     }
 
-    /// Writes the manifest; a failure is logged (it only costs HEADs next run).
-    pub async fn save_manifest(&self, key: &str, manifest: &Manifest) -> Result<(), String> {
-        if self.dry_run {
-            return Ok(());
+    /// The bodies of the objects under `folder` but `except`, newest key
+    /// first, read while `wanted` says so (raw copies: their keys sort by
+    /// time).
+    pub async fn newest_bodies(
+        &self,
+        folder: &str,
+        except: &str,
+        mut wanted: impl FnMut(&[u8]) -> bool,
+    ) -> Result<(), String> {
+        let mut listed = self
+            .bounded(|| async { self.store.list(folder, "").await.map_err(|e| e.to_string()) })
+            .await?;
+        listed.sort_by(|a, b| b.key.cmp(&a.key));
+        for key in listed
+            .iter()
+            .map(|o| o.key.as_str())
+            .filter(|k| *k != except)
+        {
+            let read = self
+                .bounded(|| async { self.store.get(key).await.map_err(|e| e.to_string()) })
+                .await?;
+            if let Some((_, body)) = read
+                && !wanted(&body)
+            {
+                break;
+            }
         }
-        self.bounded(|| async {
-            index::save(self.store, key, manifest)
-                .await
-                .map_err(|e| e.to_string())
-        })
-        .await
+        Ok(())
     }
 
     /// Writes one day unless the stored object already holds the same
@@ -176,10 +189,9 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         key: String,
         object: DailyObject,
         pulled_at: &str,
-        stored: Stored,
         guard: Guard,
     ) -> Result<DayWritten, String> {
-        self.bounded(|| self.write_day(key, object, pulled_at, stored, guard))
+        self.bounded(|| self.write_day(key, object, pulled_at, guard))
             .await
     }
 
@@ -188,7 +200,6 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         key: String,
         mut object: DailyObject,
         pulled_at: &str,
-        stored: Stored,
         guard: Guard,
     ) -> Result<DayWritten, String> {
         let failed = |e: crate::archive::store::StoreError| e.to_string();
@@ -201,22 +212,11 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
             }
             archived.as_ref().map(|(stored, _)| stored.clone())
         } else {
-            match stored {
-                Stored::Absent => None,
-                Stored::Hashed(entry) => Some(StoredObject {
-                    content_sha256: Some(entry.sha256),
-                    etag: Some(entry.etag),
-                }),
-                Stored::Unverified => self.store.head(&key).await.map_err(failed)?,
-            }
+            self.store.head(&key).await.map_err(failed)?
         };
         let unchanged = |known: &StoredObject, hash: &str, kept: Vec<String>| {
-            (known.content_sha256.as_deref() == Some(hash)).then(|| DayWritten {
+            (known.content_sha256.as_deref() == Some(hash)).then_some(DayWritten {
                 outcome: DayOutcome::Unchanged,
-                entry: known.etag.clone().map(|etag| Entry {
-                    sha256: hash.to_owned(),
-                    etag,
-                }),
                 kept,
             })
         };
@@ -249,26 +249,22 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         if self.dry_run {
             return Ok(DayWritten {
                 outcome: DayOutcome::Written,
-                entry: None,
                 kept,
             });
         }
-        let hash = object.content_sha256();
-        let etag = self
-            .store
+        self.store
             .put(PutRequest {
                 body: object.body(pulled_at),
                 key,
                 content_type: object::DAILY_CONTENT_TYPE,
                 content_encoding: None,
-                content_sha256: Some(hash.clone()),
+                content_sha256: Some(object.content_sha256()),
                 condition,
             })
             .await
             .map_err(failed)?;
         Ok(DayWritten {
             outcome: DayOutcome::Written,
-            entry: etag.map(|etag| Entry { sha256: hash, etag }),
             kept,
         })
     }

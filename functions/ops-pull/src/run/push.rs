@@ -1,18 +1,16 @@
-//! One app's push-statistics history in a run: the archived push days
-//! (one listing, which also tells where to catch up from), the paced pulls,
-//! a raw copy of each answer, then one object per day pulled.
+//! One app's push-statistics history in a run: the newest archived push
+//! day (one listing: where to catch up from), the paced pulls, a raw copy
+//! of each answer, then one object per day pulled.
 
 use chrono::{Days, Utc};
-use tokio::sync::OnceCell;
 
-use crate::archive::index::Manifest;
 use crate::archive::layout;
 use crate::archive::push_rows::push_object;
 use crate::archive::store::ArchiveStore;
 use crate::archive::write::{DayOutcome, DayWritten, Guard};
 use crate::error::{RunErrorKind, RunFailure};
 use crate::report::summary::{FailedDay, PushSummary};
-use crate::run::context::{Context, Learnt, describe_app, manifest_of, write_days};
+use crate::run::context::{Context, describe_app, write_days};
 use crate::tencent::freshness::china_today;
 use crate::tencent::push_history::{MAX_DAYS, pull_history};
 use crate::tencent::source::{App, OpsSource};
@@ -21,8 +19,7 @@ use crate::tencent::source::{App, OpsSource};
 pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
     cx: &Context<'_, A>,
-    manifest: &OnceCell<Manifest>,
-) -> (PushSummary, Vec<RunFailure>, Option<u64>, Learnt) {
+) -> (PushSummary, Vec<RunFailure>, Option<u64>) {
     let mut summary = PushSummary::default();
     let mut failures = Vec::new();
     let sdkappid = match app.source.sdkappid().await {
@@ -35,20 +32,15 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
                     describe_app(app, None)
                 ),
             ));
-            return (summary, failures, None, Learnt::default());
+            return (summary, failures, None);
         }
     };
-    // Every push day Tencent may still hold: what is archived, and the
-    // newest archived day the catch-up starts after.
+    // The newest archived day among those Tencent may still hold: the
+    // catch-up starts after it.
     let oldest = china_today(Utc::now()) - Days::new(u64::from(MAX_DAYS) + 1);
-    let (listing, read) = futures::join!(
-        cx.writer.listing(
-            cx.layout.push_folder(sdkappid),
-            cx.layout.push_key(sdkappid, oldest),
-        ),
-        manifest_of(cx, manifest, sdkappid)
-    );
-    let newest = listing.as_ref().and_then(|l| l.newest_date());
+    let folder = cx.layout.push_folder(sdkappid);
+    let start_after = cx.layout.push_key(sdkappid, oldest);
+    let newest = cx.writer.newest_day(&folder, &start_after).await;
     let dates = cx.push.dates(Utc::now(), newest);
     summary.days_asked = dates.len();
     summary.first_date = dates.first().copied();
@@ -64,7 +56,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     if pulled.not_enabled {
         tracing::warn!(app = %app.name, sdkappid, "push is not enabled for this app (90045): no push history");
         summary.not_enabled = true;
-        return (summary, failures, Some(sdkappid), Learnt::default());
+        return (summary, failures, Some(sdkappid));
     }
     let mut failed = |summary: &mut PushSummary,
                       date: chrono::NaiveDate,
@@ -107,14 +99,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     }
     let pulled_at = layout::pulled_at_text(pulled.pulled_at);
     let (written, raw_written) = futures::join!(
-        write_days(
-            cx,
-            listing.as_ref(),
-            read,
-            days,
-            &pulled_at,
-            Guard::NeverLower,
-        ),
+        write_days(cx, days, &pulled_at, Guard::NeverLower),
         futures::future::join_all(
             raws.iter()
                 .map(|(date, key, raw)| async move { (*date, key, cx.writer.raw(key, raw).await) })
@@ -127,14 +112,9 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
             summary.failed_days.push(FailedDay { date, reason });
         }
     }
-    let mut entries = Vec::new();
-    for (date, key, result) in written {
+    for (date, result) in written {
         match result {
-            Ok(DayWritten {
-                outcome,
-                entry,
-                kept,
-            }) => {
+            Ok(DayWritten { outcome, kept }) => {
                 if !kept.is_empty() {
                     let reason = kept.join("; ");
                     tracing::warn!(app = %app.name, sdkappid, %date, reason, "push statistics rows lower than archived (a partial answer): those rows keep their archived counts");
@@ -145,7 +125,6 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
                 } else {
                     summary.days_unchanged += 1;
                 }
-                entries.extend(entry.map(|e| (key, e)));
             }
             Err(reason) => {
                 failures.push(RunFailure::storage(format!(
@@ -158,10 +137,5 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     }
     summary.failed_days.sort_by_key(|d| d.date);
     summary.kept_days.sort_by_key(|d| d.date);
-    let learnt = Learnt {
-        listing,
-        entries,
-        empty_answers: None,
-    };
-    (summary, failures, Some(sdkappid), learnt)
+    (summary, failures, Some(sdkappid))
 }

@@ -12,8 +12,8 @@ const CHINA_OFFSET_SECS: i32 = 8 * 3600;
 /// publishes T-1 "around 10:00"; before that the newest day may be T-2).
 pub const PUBLISHED_BY_HOUR: u32 = 10;
 
-/// getappinfo answers with an empty `Result` in a row (counted per app in
-/// its manifest) from which the run fails (`TencentEmptyAnswer`) instead of
+/// getappinfo answers with an empty `Result` in a row (counted back through
+/// the app's raw copies) from which the run fails (`TencentEmptyAnswer`) instead of
 /// warning (`EmptyResult`). Two: one empty answer can be a glitch on
 /// Tencent's side that the next day's run does not see; two in a row (a
 /// day apart on the schedule) are a stop, and with the failure the
