@@ -34,9 +34,6 @@ pub const MAX_DAYS: u32 = 28;
 pub const CALL_SPACING: Duration = Duration::from_millis(1100);
 /// After a rate-limit answer: the next second is surely a fresh window.
 pub const RATE_LIMITED_SPACING: Duration = Duration::from_secs(2);
-/// Calls per day in all (the client itself makes one attempt per call, so
-/// that every attempt goes through the pacing).
-pub const MAX_ATTEMPTS: u32 = 3;
 /// Tencent's "push is not enabled for this app": the app has no push
 /// statistics, which is a state to report, not a failure to alarm on.
 pub const PUSH_NOT_ENABLED: i64 = 90045;
@@ -107,10 +104,10 @@ pub(crate) struct PushPull {
     pub not_enabled: bool,
 }
 
-/// Pulls `dates` for one app, one call at a time, `history.spacing` apart.
-/// A retryable failure is tried again (up to [`MAX_ATTEMPTS`] calls a day);
-/// after a failure no retry can fix (bad key, no permission), the remaining
-/// days are not called and carry that failure.
+/// Pulls `dates` for one app, one call at a time, `history.spacing` apart
+/// (the client retries transient faults within a call). After a failure no
+/// retry can fix (bad key, no permission), the remaining days are not
+/// called and carry that failure.
 pub(crate) async fn pull_history<S: OpsSource>(
     source: &S,
     pacer: &Pacer,
@@ -126,38 +123,28 @@ pub(crate) async fn pull_history<S: OpsSource>(
             days.push((date, Err(error.clone())));
             continue;
         }
-        let request = window(date);
-        let mut attempt = 0;
-        let result = loop {
-            attempt += 1;
-            let mut next = pacer.turn().await;
-            let next_call = next.unwrap_or_else(Instant::now);
-            if next_call >= deadline.0 {
-                break Err(tim::Error::Deadline {
-                    command: tim::api::commands::ALL_MEMBER_PUSH_STATISTICS.to_owned(),
-                    attempts: attempt - 1,
-                    last: None,
-                });
-            }
+        // The turn is held through the call, the client's own retries
+        // included, so that calls of one app never overlap.
+        let mut next = pacer.turn().await;
+        let next_call = next.unwrap_or_else(Instant::now);
+        let result = if next_call >= deadline.0 {
+            Err(tim::Error::Deadline {
+                command: tim::api::commands::ALL_MEMBER_PUSH_STATISTICS.to_owned(),
+                attempts: 0,
+                last: None,
+            })
+        } else {
             tokio::time::sleep_until(next_call).await;
-            let result = source.push_statistics(&request, deadline).await;
-            let rate_limited = result.as_ref().is_err_and(tim::Error::is_rate_limited);
-            *next = Some(
-                Instant::now()
-                    + if rate_limited {
-                        RATE_LIMITED_SPACING.max(history.spacing)
-                    } else {
-                        history.spacing
-                    },
-            );
-            drop(next);
-            match result {
-                Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
-                    tracing::warn!(%date, attempt, error = %error, "push statistics call failed: trying again");
-                }
-                other => break other,
-            }
+            source.push_statistics(&window(date), deadline).await
         };
+        let rate_limited = result.as_ref().is_err_and(tim::Error::is_rate_limited);
+        let spacing = if rate_limited {
+            RATE_LIMITED_SPACING.max(history.spacing)
+        } else {
+            history.spacing
+        };
+        *next = Some(Instant::now() + spacing);
+        drop(next);
         match result {
             Err(error) if error.code() == Some(PUSH_NOT_ENABLED) => {
                 return PushPull {

@@ -16,9 +16,8 @@ pub trait OpsSource: Sync {
         deadline: Deadline,
     ) -> impl Future<Output = Result<AppInfo, tim::Error>> + Send;
 
-    /// `all_member_push_statistics`, ONE attempt: the push history paces
-    /// its calls itself (Tencent allows one a second), retries included.
-    /// The envelope as Tencent sent it (read by `archive::push_rows`, kept
+    /// `all_member_push_statistics` (the push history paces the calls:
+    /// Tencent allows one a second). The envelope as Tencent sent it (read by `archive::push_rows`, kept
     /// byte for byte in the raw copy).
     fn push_statistics(
         &self,
@@ -37,26 +36,18 @@ pub trait OpsSource: Sync {
     fn not_set_up(&self) -> impl Future<Output = bool> + Send;
 }
 
-/// An app at Tencent: two clients over one credentials provider and one
-/// HTTP pool, the second without backoff retries (see
-/// [`OpsSource::push_statistics`]).
+/// An app at Tencent: its client (credentials, HTTP pool, retries).
 #[derive(Debug, Clone)]
 pub struct TencentApp {
-    ops: tim::Client,
-    push: tim::Client,
+    client: tim::Client,
     /// The app's UserSig secret, to tell "not set up" from a failure.
     secret: Option<(aws_sdk_secretsmanager::Client, String)>,
 }
 
 impl TencentApp {
     pub fn new(client: tim::Client) -> Self {
-        let push = client.with_retry(tim::RetryPolicy {
-            max_attempts: 1,
-            ..client.config().retry
-        });
         Self {
-            ops: client,
-            push,
+            client,
             secret: None,
         }
     }
@@ -78,7 +69,7 @@ impl OpsSource for TencentApp {
         request: &AppInfoRequest,
         deadline: Deadline,
     ) -> Result<AppInfo, tim::Error> {
-        self.ops.get_app_info(request, deadline).await
+        self.client.get_app_info(request, deadline).await
     }
 
     async fn push_statistics(
@@ -87,12 +78,12 @@ impl OpsSource for TencentApp {
         deadline: Deadline,
     ) -> Result<Response, tim::Error> {
         let command = tim::api::commands::ALL_MEMBER_PUSH_STATISTICS;
-        self.push.call(command, request, deadline).await
+        self.client.call(command, request, deadline).await
     }
 
     async fn sdkappid(&self) -> Result<u64, tim::Error> {
         // Cached by the provider after the first call of a cold start.
-        self.ops
+        self.client
             .credentials()
             .credentials()
             .await

@@ -225,17 +225,19 @@ async fn lower_counts_keep_the_archived_rows() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_transient_failure_is_retried_at_the_paced_rate() {
+async fn a_transient_failure_fails_its_day_alone_and_a_rate_limit_spaces_the_next_call() {
     let apps = one_app();
+    // What the client's own retries did not overcome.
     *apps[0].source.push_failures.lock().unwrap() = vec![api_error(90102), api_error(60007)];
     let store = MemoryStore::default();
-    let summary = run_push(&apps, &store, RunRequest::default())
+    let err = run_push(&apps, &store, RunRequest::default())
         .await
-        .unwrap();
-    assert_eq!(summary.apps[0].push.as_ref().unwrap().days_written, 28);
+        .unwrap_err();
+    assert_eq!(err.error_type(), "TencentRetryable");
+    let push = err.summary().unwrap().apps[0].push.clone().unwrap();
+    assert_eq!((push.days_written, push.days_failed), (26, 2));
     let calls = apps[0].source.push_requests.lock().unwrap().clone();
-    assert_eq!(calls.len(), 30, "two retries of the first day");
-    assert_eq!(calls[0].1, calls[2].1);
+    assert_eq!(calls.len(), 28, "one call a day");
     assert!(calls[1].0 - calls[0].0 >= Duration::from_millis(1100));
     assert!(
         calls[2].0 - calls[1].0 >= Duration::from_secs(2),
@@ -279,7 +281,7 @@ async fn a_push_failure_costs_neither_the_operations_archive_nor_the_other_app()
     assert_eq!(
         apps[1].source.push_requests.lock().unwrap().len(),
         4,
-        "three tries of day one, one of day two, then no more calls"
+        "three transient failures, one no retry fixes, then no more calls"
     );
     let a = &summary.apps[0];
     assert_eq!(
