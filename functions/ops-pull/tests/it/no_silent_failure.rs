@@ -5,7 +5,7 @@
 
 use crate::common::*;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tim_emulator::{Fault, ResultFault};
 
 const PUSH: &str = "timpush/all_member_push_statistics";
@@ -13,34 +13,6 @@ const APPINFO: &str = "openconfigsvr/getappinfo";
 
 fn lag_of(apps: &[Value]) -> Option<f64> {
     apps[0].get("NewestDayLagHours").and_then(Value::as_f64)
-}
-
-#[tokio::test]
-async fn a_date_in_another_format_fails_the_app_and_keeps_the_raw_copy() {
-    let h = harness(&[APP, OTHER_APP]).await;
-    for day in h.emulator.ops_days() {
-        h.emulator
-            .set_ops_value(APP, day, "Date", day.format("%Y-%m-%d").to_string());
-    }
-    let err = h.invoke(event("scheduled")).await.unwrap_err();
-    assert_eq!(err.error_type(), "TencentUnkeyableRows", "{err}");
-    assert!(!err.is_retryable());
-    assert!(err.to_string().contains("none with a valid Date"), "{err}");
-    let summary = err.summary().unwrap();
-    assert_eq!(summary.apps[0].days_written, 0);
-    assert_eq!(
-        summary.apps[1].days_written, 30,
-        "the other app is archived"
-    );
-    let raw = h.keys(&format!("raw/sdkappid={APP}/")).await;
-    assert_eq!(raw.len(), 1, "the answer is kept as evidence");
-    assert!(
-        h.keys(&format!("daily/sdkappid={APP}/")).await.is_empty(),
-        "no day of the unkeyable app"
-    );
-    let (_, _, runs) = printed(&h);
-    assert_eq!(runs, [Value::from(0)], "RunSucceeded 0, not 1");
-    h.emulator.shutdown().await;
 }
 
 #[tokio::test]
@@ -106,54 +78,6 @@ async fn push_results_missing_is_a_named_failure_never_a_day_of_zeros() {
         .await;
     assert_eq!(raw.len(), 1, "the answer is kept as evidence");
     assert_eq!(h.emulator.stats().calls_of(PUSH, APP), 2);
-    h.emulator.shutdown().await;
-}
-
-#[tokio::test]
-async fn lower_push_counts_never_replace_the_archived_day() {
-    let mut h = harness(&[APP]).await;
-    h.with_push(1).await;
-    let day = last_china_days(1)[0];
-    h.invoke(event("scheduled")).await.unwrap();
-    // The archive holds more than Tencent now answers (its answer for the
-    // day is partial): raise every archived count.
-    let key = push_key(APP, day);
-    let archived = h.object(&key).await;
-    let raised: String = String::from_utf8(archived.body)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let mut row: serde_json::Map<String, Value> = serde_json::from_str(line).unwrap();
-            for count in ["total", "sent", "delivered", "clicked"] {
-                row[count] = Value::from(row[count].as_u64().unwrap() + 1000);
-            }
-            format!("{}\n", Value::Object(row))
-        })
-        .collect();
-    h.s3.put_object()
-        .bucket(&h.bucket)
-        .key(&key)
-        .body(raised.clone().into_bytes().into())
-        .send()
-        .await
-        .unwrap();
-    printed(&h);
-
-    let summary = h.invoke(event("manual")).await.unwrap();
-    let push = summary.apps[0].push.clone().unwrap();
-    assert_eq!((push.days_written, push.days_kept_archived), (0, 1));
-    assert!(
-        push.kept_days[0].reason.contains("< archived"),
-        "{:?}",
-        push.kept_days
-    );
-    assert_eq!(
-        String::from_utf8(h.object(&key).await.body).unwrap(),
-        raised,
-        "the archived day is kept as it was"
-    );
-    let (_, apps, _) = printed(&h);
-    assert_eq!(apps[0]["PushDaysKeptArchived"], json!(1));
     h.emulator.shutdown().await;
 }
 

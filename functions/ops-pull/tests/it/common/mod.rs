@@ -15,7 +15,7 @@ use ops_pull::archive::store::{ArchiveStore, ListedObject, PutRequest, StoreErro
 use ops_pull::config::s3_client;
 use ops_pull::{App, Deadlines, OpsPull, PushHistory, RunError, RunSummary, S3Store, TencentApp};
 use serde_json::{Map, Value};
-use tim::usersig::{Clock, SecretKey};
+use tim::usersig::SecretKey;
 use tim::{ClientConfig, Endpoint, LocalSigner, RetryPolicy};
 use tim_emulator::{Emulator, EmulatorConfig};
 
@@ -67,16 +67,8 @@ pub struct Harness {
 }
 
 pub async fn harness(sdkappids: &[u64]) -> Harness {
-    harness_at(sdkappids, None).await
-}
-
-/// With `clock`, the emulator (its "yesterday") and the signer both run at it.
-pub async fn harness_at(sdkappids: &[u64], clock: Option<Arc<dyn Clock>>) -> Harness {
     // Tencent's per-API limits enforced: a call over one answers 60007.
     let mut config = EmulatorConfig::default().with_enforced_rate_limits(true);
-    if let Some(clock) = &clock {
-        config = config.with_clock(clock.clone());
-    }
     for &id in sdkappids {
         config = config.with_app(id, key_of(id));
     }
@@ -95,11 +87,7 @@ pub async fn harness_at(sdkappids: &[u64], clock: Option<Arc<dyn Clock>>) -> Har
     let apps = sdkappids
         .iter()
         .map(|&id| {
-            let mut signer =
-                LocalSigner::new(id, "administrator", SecretKey::new(key_of(id)), None);
-            if let Some(clock) = &clock {
-                signer = signer.with_clock(clock.clone());
-            }
+            let signer = LocalSigner::new(id, "administrator", SecretKey::new(key_of(id)), None);
             App::new(
                 format!("app-{id}"),
                 TencentApp::new(tim::Client::new(
