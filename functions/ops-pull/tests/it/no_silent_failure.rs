@@ -1,7 +1,7 @@
-//! Issue 17 end to end (moto S3, the Tencent emulator): no answer of
-//! Tencent's passes as a success that archived nothing, no partial answer
-//! replaces real numbers, permanent failures are not retried, overlapping
-//! runs stay within Tencent's rate, and two runs never share a raw key.
+//! No silent failure, end to end (moto S3, the Tencent emulator): after
+//! empty answers the lag still ages from the archive, a push answer without
+//! `Results` is a named failure never a day of zeros, and overlapping runs
+//! take turns through the lease on moto within Tencent's rate.
 
 use crate::common::*;
 
