@@ -4,6 +4,8 @@
 //! take turns through the lease on moto within Tencent's rate.
 
 use crate::common::*;
+use ops_pull::Deadlines;
+use ops_pull::archive::store::{ArchiveStore, PutCondition, PutRequest, StoreError};
 
 use serde_json::Value;
 use tim_emulator::{Fault, ResultFault};
@@ -104,5 +106,39 @@ async fn overlapping_runs_lose_nothing_and_keep_tencents_rate() {
     let raw = h.keys("raw/sdkappid=").await;
     assert_eq!(raw.len(), 2, "{raw:?}");
     assert_ne!(a.apps[0].raw_key, b.apps[0].raw_key);
+    h.emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_lease_rests_on_conditional_writes_that_s3_honours() {
+    let h = harness(&[APP]).await;
+    h.invoke(event("scheduled")).await.unwrap();
+    let key = format!("{PREFIX}/lease/ops-pull.json");
+    let held = br#"{"holder":"another run","expires_at":"2999-01-01T00:00:00Z"}"#;
+    let put = |condition| PutRequest {
+        key: key.clone(),
+        body: held.to_vec(),
+        content_type: "application/json",
+        content_encoding: None,
+        content_sha256: None,
+        condition,
+    };
+    let store = &h.function.store.inner;
+    for condition in [
+        PutCondition::IfAbsent,
+        PutCondition::IfMatch("\"stale\"".into()),
+    ] {
+        let refused = store.put(put(condition)).await.unwrap_err();
+        assert_eq!(refused, StoreError::PreconditionFailed);
+    }
+    store.put(put(PutCondition::Always)).await.unwrap();
+    let deadlines = Deadlines::after(std::time::Duration::from_secs(2));
+    let err = h
+        .function
+        .handle(event("manual"), deadlines)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "RunInProgress", "{err}");
+    assert!(err.to_string().contains("another run"), "{err}");
     h.emulator.shutdown().await;
 }
