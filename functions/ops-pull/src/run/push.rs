@@ -63,7 +63,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
                       kind: RunErrorKind,
                       text: String,
                       reason: String| {
-        tracing::error!(app = %app.name, sdkappid, %date, error = %reason, "push statistics pull failed");
+        tracing::error!(app = %app.name, sdkappid, %date, error_type = kind.error_type(), error = %reason, "push statistics pull failed");
         failures.push(RunFailure::of_kind(kind, text));
         summary.days_failed += 1;
         summary.failed_days.push(FailedDay { date, reason });
