@@ -49,6 +49,8 @@ OPS_PREFIX=tencent-chat/operations
 # Days of push history per ops-pull run: 2 instead of the default 7, because
 # ops-pull paces these calls >= 1.1 s apart per app (7 days ~ 8 s a run).
 PUSH_ARCHIVE_DAYS=2
+# ops-pull's first run catches up on every push day Tencent may hold.
+PUSH_CATCH_UP_DAYS=28
 FUNCTIONS=(usersig-refresher ops-pull push-stats)
 
 started=$SECONDS
@@ -277,9 +279,9 @@ done
 stage "odd values in the emulator's getappinfo (one day of app ${APPS[1]}), for devtools/athena-check"
 helper inject-odd-values --endpoint "$tim_endpoint" --sdkappid "${APPS[1]}"
 
-stage "ops-pull: events/ops-pull/scheduled.json (both apps, $PUSH_ARCHIVE_DAYS push days)"
+stage "ops-pull: events/ops-pull/scheduled.json (both apps, push catch-up of $PUSH_CATCH_UP_DAYS days)"
 ops_args=(--bucket "$BUCKET" --prefix "$OPS_PREFIX" --apps "$apps_csv" --usersig-secret-format "$USERSIG_SECRET_FORMAT"
-  --days 30 --push-days "$PUSH_ARCHIVE_DAYS" --snapshot "$work/objects-after-first-run.json")
+  --days 30 --push-days "$PUSH_ARCHIVE_DAYS" --catch-up-days "$PUSH_CATCH_UP_DAYS" --snapshot "$work/objects-after-first-run.json")
 invoke ops-pull events/ops-pull/scheduled.json "$work/ops-pull.json"
 helper check-ops-pull --output "$work/ops-pull.json" "${ops_args[@]}"
 stage "ops-pull again: the same data writes nothing new"
@@ -318,8 +320,8 @@ push_stats events/push-stats/bad-request.json "GET 40 days (bad-request.json)" 4
 n_apps=${#APPS[@]}
 helper check-emulator --endpoint "$tim_endpoint" \
   --appinfo $((n_apps * 3)) --appinfo-why "each app: testSecret's live check + two ops-pull runs" \
-  --push $((n_apps * 2 * PUSH_ARCHIVE_DAYS + 4)) \
-  --push-why "$PUSH_ARCHIVE_DAYS days x $n_apps apps x 2 ops-pull runs + 4 push-stats answers (the 400s call no one)"
+  --push $((n_apps * (PUSH_CATCH_UP_DAYS + PUSH_ARCHIVE_DAYS) + 4)) \
+  --push-why "$n_apps apps x ($PUSH_CATCH_UP_DAYS catch-up days + $PUSH_ARCHIVE_DAYS revised days in the rerun) + 4 push-stats answers (the 400s call no one)"
 
 stage "ops-pull: the other sample events as they are (dry run, a subset of fields, a manual run)"
 helper archive-snapshot --bucket "$BUCKET" --prefix "$OPS_PREFIX" --snapshot "$work/archived-before-samples.json"
@@ -331,9 +333,9 @@ done
 
 stage "metrics the functions emitted (EMF lines in their output)"
 helper metrics --log "$work/watch.log" --catalog infra/metrics.json --require \
-  RunSucceeded Requests UpstreamLatency MaxOnlineNum \
+  RunSucceeded AppsNotSetUp Requests UpstreamLatency MaxOnlineNum \
   --apps "$apps_csv" --per-app UserSigHoursLeft DaysWritten DaysUnchanged DaysFailed MalformedRows \
-  NewestDayLagHours PushDaysWritten PushDaysUnchanged PushDaysFailed ActiveUserNum
+  NewestDayLagHours FieldsKeptArchived PushDaysWritten PushDaysUnchanged PushDaysFailed ActiveUserNum
 
 stage "the release each function logged at start-up"
 helper check-version --log "$work/watch.log" --functions "${#FUNCTIONS[@]}"

@@ -387,11 +387,15 @@ def check_functions(c: Checks, cfn: dict[str, Any]) -> None:
         name = group.get("Properties", {}).get("LogGroupName", {})
         c.check(isinstance(name, dict) and spec["binary"] in str(name.get("Fn::Sub", "")),
                 f"{spec['log_group']} name names the function")
-    # One ops-pull run at a time (a duplicate delivery or a manual invoke is
-    # throttled, not a second caller pacing Tencent); the others unlimited.
+    # No reservation by default (a new account's quota of 10 cannot grant
+    # one): ops-pull's lease keeps runs one at a time; reserving is opt-in.
     reserved = {k: f.get("Properties", {}).get("ReservedConcurrentExecutions") for k, f in functions.items()}
-    c.equal(reserved, {"OpsPullFunction": 1, "PushStatsFunction": None, "UsersigRefresherFunction": None},
-            "reserved concurrency")
+    c.equal(reserved, {"OpsPullFunction": {"Fn::If": ["HasOpsPullReservation", {"Ref": "OpsPullReservedConcurrency"},
+                                                      {"Ref": "AWS::NoValue"}]},
+                       "PushStatsFunction": None, "UsersigRefresherFunction": None},
+            "reserved concurrency only as an opt-in")
+    c.equal(cfn.get("Parameters", {}).get("OpsPullReservedConcurrency", {}).get("Default"), 0,
+            "no reservation by default")
     # No secret in any environment: only ids of secrets and plain settings.
     env_values = json.dumps([f.get("Properties", {}).get("Environment") for f in functions.values()])
     c.check("PASTE" not in env_values and "usersig\":" not in env_values.lower(), "no secret values in env")
@@ -592,7 +596,7 @@ def check_schedule(c: Checks, cfn: dict[str, Any]) -> None:
     c.equal(len(configs), 1, "one async invoke config")
     config = next(iter(configs.values()), {}).get("Properties", {})
     c.equal(config.get("FunctionName"), {"Ref": "OpsPullFunction"}, "async config is ops-pull's")
-    c.check(1 <= config.get("MaximumRetryAttempts", 0) <= 2, "ops-pull failed runs are retried")
+    c.equal(config.get("MaximumRetryAttempts"), 0, "ops-pull failed runs are not retried by Lambda")
     c.equal(config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"), dlq,
             "failed ops-pull runs go to the DLQ")
     queue_policies = [
@@ -927,8 +931,9 @@ TEMPLATE_MUTATIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
                               "tencent-chat/*/usersig-??????"}),
     "mutate_rotation_waits_for_other_permission": lambda sam: put(
         per_app(sam, "UserSigRotationSchedule")["DependsOn"], 0, "UserSigRotationPermission1400000001"),
-    "mutate_ops_pull_unreserved": lambda sam: props(sam, "OpsPullFunction").pop("ReservedConcurrentExecutions"),
-    "mutate_ops_pull_two_at_once": lambda sam: props(sam, "OpsPullFunction").update(ReservedConcurrentExecutions=2),
+    "mutate_ops_pull_reserved": lambda sam: props(sam, "OpsPullFunction").update(ReservedConcurrentExecutions=1),
+    "mutate_ops_pull_retried": lambda sam: props(sam, "OpsPullFunction")["EventInvokeConfig"].update(
+        MaximumRetryAttempts=2),
     # The key back on the command line (shell history, ps).
     "mutate_set_key_literal": lambda sam: edit(
         _SET_KEY(sam), "Fn::Sub", "--secret-string file:///dev/stdin",

@@ -79,6 +79,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--usersig-secret-format", required=True)
     p.add_argument("--days", type=int, default=30)
     p.add_argument("--push-days", type=int, required=True)
+    p.add_argument("--catch-up-days", type=int, default=28, help="push days the first run pulls")
     p.add_argument("--snapshot", required=True, help="the bucket's objects after the first run")
     p.add_argument("--again", action="store_true", help="a second run over the same data")
     p.set_defaults(run=cmd_check_ops_pull)

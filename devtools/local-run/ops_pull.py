@@ -1,5 +1,5 @@
 """ops-pull over every app: the run summary, the objects it left in S3 (daily
-operations, raw copies, push history, manifests), and a rerun that writes
+operations, raw copies, push history, the lease), and a rerun that writes
 nothing but the new raw copies."""
 
 from __future__ import annotations
@@ -49,6 +49,9 @@ def cmd_check_ops_pull(args) -> None:
     accounted: set[str] = set()
     for app in args.apps:
         accounted |= check_app(args, s3, objects, app, apps[app])
+    lease = f"{args.prefix}/lease/ops-pull.json"
+    check(lease in objects, "ops-pull: the run's lease object", f"ops-pull: no {lease}")
+    accounted.add(lease)
     stray = sorted(set(objects) - accounted)
     check(not stray, "ops-pull: no object outside the documented layout",
           f"ops-pull: unexpected objects {stray[:5]}")
@@ -70,18 +73,19 @@ def check_app(args, s3, objects: dict, app: int, entry: dict) -> set[str]:
         f" written={entry.get('days_written')} failed={entry.get('days_failed')} error={entry.get('error')}",
     )
     push = entry.get("push") or {}
+    days = args.catch_up_days
     check(
-        push.get("days_asked") == args.push_days and push.get("days_written") == args.push_days
+        push.get("days_asked") == days and push.get("days_written") == days
         and push.get("days_failed") == 0 and push.get("not_enabled") is False,
-        f"{where}: push history {args.push_days} days asked and written",
-        f"{where}: expected push history of {args.push_days} days written, got {json.dumps(push)[:300]}",
+        f"{where}: push history caught up: {days} days asked and written",
+        f"{where}: expected push history of {days} days written, got {json.dumps(push)[:300]}",
     )
 
     keys = objects.keys()
     daily = partition_keys(keys, args.prefix, "daily", app, "/operations.json")
     raw = partition_keys(keys, args.prefix, "raw", app, ".json.gz")
     pushed = partition_keys(keys, args.prefix, "push", app, "/push_statistics.json")
-    manifest = f"{args.prefix}/manifest/sdkappid={app}.json"
+    raw_push = partition_keys(keys, args.prefix, "raw/push", app, ".json.gz")
     check(len(daily) == args.days and [dt_of(k) for k in daily]
           == days_between(entry.get("first_date") or "", entry.get("last_date") or ""),
           f"{where}: {args.days} daily objects, one per day of the summary",
@@ -89,12 +93,13 @@ def check_app(args, s3, objects: dict, app: int, entry: dict) -> set[str]:
           f" {entry.get('first_date')} .. {entry.get('last_date')}")
     check(raw == [entry.get("raw_key")], f"{where}: one raw copy, named in the summary",
           f"{where}: raw objects {raw}, summary raw_key {entry.get('raw_key')}")
-    check(len(pushed) == args.push_days and [dt_of(k) for k in pushed]
+    check(len(pushed) == days and [dt_of(k) for k in pushed]
           == days_between(push.get("first_date") or "", push.get("last_date") or ""),
-          f"{where}: {args.push_days} push objects, one per day of the summary",
+          f"{where}: {days} push objects, one per day of the summary",
           f"{where}: push objects {[dt_of(k) for k in pushed]}, summary"
           f" {push.get('first_date')} .. {push.get('last_date')}")
-    check(manifest in objects, f"{where}: manifest written", f"{where}: no {manifest}")
+    check([dt_of(k) for k in raw_push] == [dt_of(k) for k in pushed],
+          f"{where}: one raw copy of each push answer", f"{where}: push raw copies {raw_push[:3]}…")
 
     line = check_daily(s3, args.bucket, daily[-1], app, where)
     rows = check_push_day(s3, args.bucket, pushed[-1], app, where)
@@ -106,15 +111,15 @@ def check_app(args, s3, objects: dict, app: int, entry: dict) -> set[str]:
           f" failed {entry['days_failed']}, malformed rows {entry.get('malformed_rows')}")
     print(f"    push history  {push['days_asked']} days ({push.get('first_date')} .. {push.get('last_date')}),"
           f" written {push['days_written']}, unchanged {push.get('days_unchanged')}, failed {push['days_failed']}")
-    print(f"    objects       {len(daily)} daily, {len(raw)} raw, {len(pushed)} push, 1 manifest:")
-    for key in (daily[0], "…", daily[-1], raw[0], pushed[-1], manifest):
+    print(f"    objects       {len(daily)} daily, {len(raw)} raw, {len(pushed)} push, {len(raw_push)} push raw:")
+    for key in (daily[0], "…", daily[-1], raw[0], pushed[-1], raw_push[-1]):
         print(f"      {key}")
     if app == args.apps[0]:
         total = next(r for r in rows if r.get("event") == "all")
         print(f"    daily line    {shorten(line, 200)}")
         print(f"    push totals   {shorten(json.dumps(total, separators=(',', ':')), 200)}"
               f"  (+ {len(rows) - 1} channel rows)")
-    return set(daily) | set(raw) | set(pushed) | {manifest}
+    return set(daily) | set(raw) | set(pushed) | set(raw_push)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -189,10 +194,16 @@ def check_rerun(args) -> None:
               f" push written {push['days_written']}, unchanged {push['days_unchanged']}")
     before = json.loads(Path(args.snapshot).read_text(encoding="utf-8"))
     after = list_objects(s3_client(), args.bucket)
-    changed = sorted(k for k in before if after.get(k) != before[k])
+    # The lease is taken and released by every run.
+    lease = f"{args.prefix}/lease/ops-pull.json"
+    changed = sorted(k for k in before if after.get(k) != before[k] and k != lease)
     added = sorted(set(after) - set(before))
-    expected_added = all(k.startswith(f"{args.prefix}/raw/") for k in added) and sorted(
-        int(k.split("/sdkappid=")[1].split("/")[0]) for k in added) == sorted(args.apps)
-    check(not changed and expected_added, "ops-pull again: no object rewritten, one new raw copy per app",
+    raw_ops = [k for k in added if k.startswith(f"{args.prefix}/raw/sdkappid=")]
+    raw_push = [k for k in added if k.startswith(f"{args.prefix}/raw/push/")]
+    expected_added = (len(raw_ops) + len(raw_push) == len(added)
+                      and sorted(int(k.split("/sdkappid=")[1].split("/")[0]) for k in raw_ops) == sorted(args.apps)
+                      and len(raw_push) == len(args.apps) * args.push_days)
+    check(not changed and expected_added,
+          "ops-pull again: no object rewritten, one new raw copy per app and per push day",
           f"ops-pull again: rewritten or removed {changed[:5]}, added {added[:5]}")
     print(f"  bucket          {len(after)} objects: none rewritten, {len(added)} new raw copies")

@@ -8,17 +8,19 @@
 //! | `TencentUnkeyableRows` | getappinfo had rows, none with a valid `Date`: nothing written, raw copy kept | no |
 //! | `TencentMalformedAnswer` | Tencent answered `ErrorCode` 0 without its data (`Result`, `Results`) | yes |
 //! | `TencentEmptyAnswer` | getappinfo's `Result` was empty in two runs in a row | yes |
-//! | `StorageFailed` | pulls succeeded, some S3 writes failed | yes |
+//! | `StorageFailed` | pulls succeeded, some S3 writes failed (or the lease could not be read or written) | yes |
+//! | `RunInProgress` | another run held the lease for all of this invocation's time; nothing was called | yes |
 //!
 //! When several things failed, the least retryable one names the run's
-//! error. A run that fails in a way no retry helps is recorded in the
-//! ledger (see `ledger`), so that Lambda's retries of the same event answer
-//! the same error without calling Tencent again.
+//! error. Lambda does not retry a failed run (`MaximumRetryAttempts: 0`):
+//! the client retries transient faults inside a run, and the next daily run
+//! re-pulls the whole window.
 
 use lambda_kit::Diagnostic;
 use tim::ErrorClass;
 
 use crate::input::InputError;
+use crate::lease::LeaseError;
 use crate::report::summary::RunSummary;
 
 /// Most failure items spelled out in an error message.
@@ -56,10 +58,13 @@ pub enum RunErrorKind {
     TencentEmptyAnswer,
     /// Pulls succeeded, some S3 writes failed.
     StorageFailed,
+    /// Another run held the lease (see `lease`) for all of this
+    /// invocation's time: nothing was called.
+    RunInProgress,
 }
 
 impl RunErrorKind {
-    pub const ALL: [RunErrorKind; 10] = [
+    pub const ALL: [RunErrorKind; 11] = [
         RunErrorKind::InvalidInput,
         RunErrorKind::TencentConfiguration,
         RunErrorKind::TencentUserSigRejected,
@@ -70,6 +75,7 @@ impl RunErrorKind {
         RunErrorKind::TencentMalformedAnswer,
         RunErrorKind::TencentEmptyAnswer,
         RunErrorKind::StorageFailed,
+        RunErrorKind::RunInProgress,
     ];
 
     /// The kind of a failed pull, from the client's class of the error; an
@@ -100,12 +106,8 @@ impl RunErrorKind {
             Self::TencentMalformedAnswer => "TencentMalformedAnswer",
             Self::TencentEmptyAnswer => "TencentEmptyAnswer",
             Self::StorageFailed => "StorageFailed",
+            Self::RunInProgress => "RunInProgress",
         }
-    }
-
-    /// The kind whose [`RunErrorKind::error_type`] is `text` (the ledger's).
-    pub fn from_error_type(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.error_type() == text)
     }
 
     /// Whether running again unchanged may succeed.
@@ -115,7 +117,8 @@ impl RunErrorKind {
             | Self::TencentNetwork
             | Self::TencentMalformedAnswer
             | Self::TencentEmptyAnswer
-            | Self::StorageFailed => true,
+            | Self::StorageFailed
+            | Self::RunInProgress => true,
             Self::InvalidInput
             | Self::TencentConfiguration
             | Self::TencentUserSigRejected
@@ -136,7 +139,7 @@ impl RunErrorKind {
             | Self::TencentNetwork
             | Self::TencentMalformedAnswer
             | Self::TencentEmptyAnswer => 2,
-            Self::StorageFailed => 3,
+            Self::StorageFailed | Self::RunInProgress => 3,
         }
     }
 }
@@ -145,6 +148,9 @@ impl RunErrorKind {
 pub enum RunError {
     #[error("invalid input: {0}")]
     InvalidInput(#[from] InputError),
+    /// No lease: another run holds it, or S3 failed (see `lease`).
+    #[error("ops-pull did not run: {0}")]
+    Lease(#[from] LeaseError),
     /// Some pull or write failed; everything else of the run still landed.
     #[error("{message}")]
     Incomplete {
@@ -152,10 +158,6 @@ pub enum RunError {
         message: String,
         summary: Box<RunSummary>,
     },
-    /// An earlier attempt of the same event failed in a way no retry helps
-    /// (see `ledger`): answered again without calling Tencent.
-    #[error("{message}")]
-    Recorded { kind: RunErrorKind, message: String },
 }
 
 /// One thing that went wrong in a run, for the error's message and kind.
@@ -218,7 +220,9 @@ impl RunError {
     pub fn kind(&self) -> RunErrorKind {
         match self {
             RunError::InvalidInput(_) => RunErrorKind::InvalidInput,
-            RunError::Incomplete { kind, .. } | RunError::Recorded { kind, .. } => *kind,
+            RunError::Lease(LeaseError::Held { .. }) => RunErrorKind::RunInProgress,
+            RunError::Lease(LeaseError::Storage { .. }) => RunErrorKind::StorageFailed,
+            RunError::Incomplete { kind, .. } => *kind,
         }
     }
 
@@ -235,7 +239,7 @@ impl RunError {
     /// The run's summary, when the run got as far as pulling.
     pub fn summary(&self) -> Option<&RunSummary> {
         match self {
-            RunError::InvalidInput(_) | RunError::Recorded { .. } => None,
+            RunError::InvalidInput(_) | RunError::Lease(_) => None,
             RunError::Incomplete { summary, .. } => Some(summary),
         }
     }

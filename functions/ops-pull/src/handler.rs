@@ -1,5 +1,5 @@
 //! The function: its state, built once per cold start, and one invocation
-//! (payload, ledger, run, heartbeat).
+//! (payload, run, heartbeat).
 
 use lambda_kit::metrics::Metrics;
 use serde_json::Value;
@@ -8,7 +8,7 @@ use crate::archive::layout::Layout;
 use crate::archive::store::ArchiveStore;
 use crate::error::RunError;
 use crate::input::RunRequest;
-use crate::ledger;
+use crate::lease;
 use crate::report::metrics;
 use crate::report::summary::RunSummary;
 use crate::run::deadlines::Deadlines;
@@ -40,19 +40,17 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
     }
 
     /// One invocation: validates the payload (nothing is called before it
-    /// passes), answers a retry of an event that already failed
-    /// permanently from the ledger (see [`ledger`]), then runs, and records
-    /// a permanent failure. Reports `RunSucceeded` for every invocation but
-    /// a dry run (which archives nothing, so must not feed the heartbeat);
-    /// an invalid payload counts as a run that did not succeed.
+    /// passes), then runs. Only a full run (the scheduled event, `{}`,
+    /// `manual.json`) feeds the heartbeat: a dry run or a field subset
+    /// archives less than a day's work, so one such run must not hide a day
+    /// of failed scheduled runs. An invalid payload counts as a run that did
+    /// not succeed.
     pub async fn handle_invocation(
         &self,
         payload: Value,
         deadlines: Deadlines,
         request_id: Option<&str>,
     ) -> Result<RunSummary, RunError> {
-        let ledger_key =
-            ledger::RunKey::of(&payload, request_id).map(|key| self.layout.ledger_key(&key));
         let mut request = match RunRequest::from_payload(payload) {
             Ok(request) => request,
             Err(error) => {
@@ -61,14 +59,28 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
                 return Err(error.into());
             }
         };
-        request.run_id = request_id.map(str::to_owned);
-        let ledger_key = ledger_key.filter(|_| !request.dry_run);
-        if let Some(key) = &ledger_key
-            && let Some(error) = ledger::recorded(&self.store, key, chrono::Utc::now()).await
-        {
-            metrics::emit_run(&self.metrics, false);
-            return Err(error);
-        }
+        let run_id = request_id.map_or_else(crate::run::new_run_id, str::to_owned);
+        request.run_id = Some(run_id.clone());
+        let full_run = !request.dry_run && request.fields.is_none();
+        // A dry run writes nothing, not even the lease.
+        let lease = if request.dry_run {
+            None
+        } else {
+            let left =
+                chrono::Duration::from_std(deadlines.storage.remaining()).unwrap_or_default();
+            let key = self.layout.lease_key();
+            let until = chrono::Utc::now() + left;
+            match lease::acquire(&self.store, &key, &run_id, until, deadlines.tencent).await {
+                Ok(lease) => Some(lease),
+                Err(error) => {
+                    tracing::error!(error = %error, "no lease: this run did not start");
+                    if full_run {
+                        metrics::emit_run(&self.metrics, false);
+                    }
+                    return Err(error.into());
+                }
+            }
+        };
         let result = run(
             &self.apps,
             &self.store,
@@ -79,10 +91,15 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
             &self.metrics,
         )
         .await;
-        if let (Some(key), Err(error)) = (&ledger_key, &result) {
-            ledger::record(&self.store, key, error).await;
+        if let Some(lease) = lease {
+            lease.release(&self.store).await;
         }
-        if !request.dry_run {
+        // A run in which no app is set up yet pulled nothing: the heartbeat
+        // waits for the first real pull.
+        let pulled = result.as_ref().map_or(true, |summary| {
+            summary.apps_not_set_up() < summary.apps.len()
+        });
+        if full_run && pulled {
             metrics::emit_run(&self.metrics, result.is_ok());
         }
         result

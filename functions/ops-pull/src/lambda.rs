@@ -61,14 +61,10 @@ impl Setup for Settings {
             .into_iter()
             .zip(providers)
             .map(|(name, provider)| {
-                App::new(
-                    name,
-                    TencentApp::new(tim::Client::new(
-                        self.http.clone(),
-                        self.client_config.clone(),
-                        provider,
-                    )),
-                )
+                let client =
+                    tim::Client::new(self.http.clone(), self.client_config.clone(), provider);
+                let source = TencentApp::new(client).with_secret(secrets.clone(), name.clone());
+                App::new(name, source)
             })
             .collect();
         OpsPull {

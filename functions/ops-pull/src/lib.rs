@@ -3,8 +3,7 @@
 //! Modules, in the order of a run: `handler` (one invocation), `input` (the
 //! payload), `tencent` (what comes from Tencent: getappinfo, the paced push
 //! history, Tencent's calendar), `run` (every app at once), `archive` (what
-//! goes to S3: layout, objects, listing + manifest, writes), `ledger`
-//! (permanent failures), `report` (summary, metrics), `error`.
+//! goes to S3: layout, objects, writes), `lease` (one run at a time), `report` (summary, metrics), `error`.
 
 pub mod archive;
 pub mod config;
@@ -12,7 +11,7 @@ pub mod error;
 pub mod handler;
 pub mod input;
 pub mod lambda;
-pub mod ledger;
+pub mod lease;
 pub mod report;
 pub mod run;
 pub mod tencent;

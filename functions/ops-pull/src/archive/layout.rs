@@ -4,8 +4,8 @@
 //! {prefix}/daily/sdkappid={id}/dt={YYYY-MM-DD}/operations.json   JSON Lines, one row a line
 //! {prefix}/raw/sdkappid={id}/pulled_at={YYYYMMDDTHHMMSS.mmmZ}-{run id}.json.gz   Tencent's body, gzip
 //! {prefix}/push/sdkappid={id}/dt={YYYY-MM-DD}/push_statistics.json   JSON Lines (see `push_rows`)
-//! {prefix}/manifest/sdkappid={id}.json   content hashes of the above (see `index`)
-//! {prefix}/runs/event-id={id}.json   a permanent failure of that event (see `ledger`)
+//! {prefix}/raw/push/sdkappid={id}/dt={YYYY-MM-DD}/pulled_at={…}-{run id}.json.gz   Tencent's push body, gzip
+//! {prefix}/lease/ops-pull.json   the run that holds the lease, until when (see `lease`)
 //! ```
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -63,9 +63,9 @@ impl Layout {
         self.under_prefix(format!("push/sdkappid={sdkappid}/"))
     }
 
-    /// Outside the Glue tables' folders, so Athena never reads it.
-    pub fn manifest_key(&self, sdkappid: u64) -> String {
-        self.under_prefix(format!("manifest/sdkappid={sdkappid}.json"))
+    /// The folder of an app's getappinfo raw copies (their keys sort by time).
+    pub fn raw_folder(&self, sdkappid: u64) -> String {
+        self.under_prefix(format!("raw/sdkappid={sdkappid}/"))
     }
 
     /// Millisecond resolution, no colons (they need escaping in many
@@ -78,11 +78,28 @@ impl Layout {
             pulled_at.format("%Y%m%dT%H%M%S%.3fZ")
         ))
     }
+}
 
-    /// The ledger entry of one event's permanent failure (see `ledger`).
-    /// Outside the Glue tables' folders.
-    pub fn ledger_key(&self, id: &crate::ledger::RunKey) -> String {
-        self.under_prefix(format!("runs/{id}.json"))
+impl Layout {
+    /// The lease that keeps runs one at a time (see `lease`); outside the
+    /// Glue tables' folders.
+    pub fn lease_key(&self) -> String {
+        self.under_prefix("lease/ops-pull.json".to_owned())
+    }
+
+    /// The raw copy of one day's push answer: by day, then as [`Layout::raw_key`].
+    pub fn push_raw_key(
+        &self,
+        sdkappid: u64,
+        date: NaiveDate,
+        pulled_at: DateTime<Utc>,
+        run_id: &str,
+    ) -> String {
+        self.under_prefix(format!(
+            "raw/push/sdkappid={sdkappid}/dt={}/pulled_at={}-{run_id}.json.gz",
+            date.format("%Y-%m-%d"),
+            pulled_at.format("%Y%m%dT%H%M%S%.3fZ")
+        ))
     }
 }
 
@@ -125,9 +142,13 @@ mod tests {
             layout.push_key(1400000000, d),
             "ops/data/push/sdkappid=1400000000/dt=2026-11-01/push_statistics.json"
         );
+        assert_eq!(
+            layout.push_raw_key(7, d, t, "req-1"),
+            "ops/data/raw/push/sdkappid=7/dt=2026-11-01/pulled_at=20261102T060001.234Z-req-1.json.gz"
+        );
         assert_eq!(layout.daily_folder(7), "ops/data/daily/sdkappid=7/");
         assert_eq!(layout.push_folder(7), "ops/data/push/sdkappid=7/");
-        assert_eq!(layout.manifest_key(7), "ops/data/manifest/sdkappid=7.json");
+        assert_eq!(layout.raw_folder(7), "ops/data/raw/sdkappid=7/");
         assert_eq!(
             Layout::new("/").daily_key(1, d),
             "daily/sdkappid=1/dt=2026-11-01/operations.json"

@@ -132,6 +132,39 @@ impl DailyObject {
         })
     }
 
+    /// This (one-line) day over the archived one (`stored`, its JSON Lines),
+    /// field by field: a count archived as a number is never replaced by
+    /// null, by text or by its absence (Tencent corrects late data with
+    /// numbers, up or down, but a field it stops sending or sends as text
+    /// would otherwise lose the only good copy). A new text goes to
+    /// `malformed`. Returns the day and the fields kept; an archived object
+    /// that is not one readable line keeps nothing (the new day repairs it).
+    pub fn keeping_numbers_of(mut self, stored: &[u8]) -> (Self, Vec<String>) {
+        let Some(archived) = one_line(stored).filter(|_| self.lines.len() == 1) else {
+            return (self, Vec::new());
+        };
+        let line = &mut self.lines[0];
+        let mut kept = Vec::new();
+        let mut malformed = match line.remove(MALFORMED_COLUMN) {
+            Some(Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        for (field, value) in archived {
+            if !value.is_number() || line.get(&field).is_some_and(Value::is_number) {
+                continue;
+            }
+            if let Some(Value::String(text)) = line.get(&field) {
+                malformed.insert(field.clone(), Value::from(text.as_str()));
+            }
+            line.insert(field.clone(), value);
+            kept.push(field);
+        }
+        if !malformed.is_empty() {
+            line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(malformed));
+        }
+        (self, kept)
+    }
+
     pub fn lines(&self) -> &[Line] {
         &self.lines
     }
@@ -163,6 +196,36 @@ impl DailyObject {
         }
         body
     }
+}
+
+/// The content hash of a stored body, as [`DailyObject::content_sha256`]
+/// computes it (an object written by hand has no hash metadata); `None`
+/// when the body is not JSON Lines.
+pub fn stored_sha256(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let lines = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let mut line: Line = serde_json::from_str(l).ok()?;
+            line.remove(PULLED_AT_COLUMN);
+            Some(line)
+        })
+        .collect::<Option<Vec<Line>>>()?;
+    let date = NaiveDate::MIN;
+    Some(DailyObject { date, lines }.content_sha256())
+}
+
+/// The one JSON line of a stored object, without `pulled_at`.
+fn one_line(stored: &[u8]) -> Option<Line> {
+    let text = std::str::from_utf8(stored).ok()?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let (Some(first), None) = (lines.next(), lines.next()) else {
+        return None;
+    };
+    let mut line: Line = serde_json::from_str(first).ok()?;
+    line.remove(PULLED_AT_COLUMN);
+    Some(line)
 }
 
 /// Gzip of Tencent's body for the raw archive.

@@ -6,137 +6,212 @@
 //!  "total":120,"sent":110,"delivered":90,"clicked":12,"delivery_rate":0.8182,"click_rate":0.1333,"pulled_at":"…"}
 //! {"sdkappid":1400000000,"date":"2026-11-29","event":"offline","event_code":1,"platform":"apns","platform_code":1,…}
 //! ```
+//!
+//! Read from Tencent's envelope here rather than through `tim`'s typed
+//! answer, which makes a count Tencent did not send a 0: here it is null.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use serde_json::Value;
-use tim::api::push::{PushCounts, PushStatistics};
+use serde_json::{Map, Value};
+use tim::api::push::{EventType, PushPlatform, rate};
 
-use crate::archive::object::{DATE_COLUMN, DailyObject, Line, MALFORMED_COLUMN, SDKAPPID_COLUMN};
+use crate::archive::object::{
+    DATE_COLUMN, DailyObject, Line, MALFORMED_COLUMN, PULLED_AT_COLUMN, SDKAPPID_COLUMN,
+};
 
 /// `event` and `platform` of the totals row.
 pub const ALL: &str = "all";
+/// Tencent's count fields and their columns.
+const COUNTS: [(&str, &str); 4] = [
+    ("TotalCount", "total"),
+    ("SentCount", "sent"),
+    ("DeliveredCount", "delivered"),
+    ("ClickCount", "clicked"),
+];
 
-/// The day's object: the overall result's totals and channels (Tencent
-/// sends one result when no task id is asked; no result at all means
-/// nothing was pushed, which is a totals row of zeros).
-pub fn push_object(sdkappid: u64, date: NaiveDate, stats: &PushStatistics) -> DailyObject {
-    let row = |event: &str,
-               event_code: Option<i64>,
-               platform: &str,
-               platform_code: Option<i64>,
-               counts: &PushCounts| {
-        let mut line = Line::new();
-        line.insert(SDKAPPID_COLUMN.to_owned(), Value::from(sdkappid));
-        line.insert(
-            DATE_COLUMN.to_owned(),
-            Value::from(date.format("%Y-%m-%d").to_string()),
-        );
-        line.insert("event".to_owned(), Value::from(event));
-        line.insert(
-            "event_code".to_owned(),
-            event_code.map_or(Value::Null, Value::from),
-        );
-        line.insert("platform".to_owned(), Value::from(platform));
-        line.insert(
-            "platform_code".to_owned(),
-            platform_code.map_or(Value::Null, Value::from),
-        );
-        // A count past bigint's range is null, its text in `malformed`.
-        let mut malformed = serde_json::Map::new();
-        for (name, count) in [
-            ("total", counts.total),
-            ("sent", counts.sent),
-            ("delivered", counts.delivered),
-            ("clicked", counts.clicked),
-        ] {
-            let value = if i64::try_from(count).is_ok() {
-                Value::from(count)
-            } else {
-                malformed.insert(name.to_owned(), Value::from(count.to_string()));
-                Value::Null
-            };
-            line.insert(name.to_owned(), value);
-        }
-        if !malformed.is_empty() {
-            line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(malformed));
-        }
-        line.insert(
-            "delivery_rate".to_owned(),
-            counts.delivery_rate().map_or(Value::Null, Value::from),
-        );
-        line.insert(
-            "click_rate".to_owned(),
-            counts.click_rate().map_or(Value::Null, Value::from),
-        );
-        line
-    };
-    let mut lines = Vec::new();
-    if stats.results.is_empty() {
-        lines.push(row(ALL, None, ALL, None, &PushCounts::default()));
-    }
-    for task in &stats.results {
-        lines.push(row(ALL, None, ALL, None, &task.counts));
-        for channel in &task.platforms {
-            lines.push(row(
-                channel.event.name(),
-                Some(channel.event.code()),
-                channel.platform.name(),
-                Some(channel.platform.code()),
-                &channel.counts,
-            ));
-        }
-    }
-    DailyObject::from_lines(date, lines)
+/// A row's counts: `None` when no entry sent the count as a number, and
+/// the text of a count that was not a 64-bit integer.
+#[derive(Default)]
+struct Counts {
+    values: [Option<u64>; 4],
+    malformed: Map<String, Value>,
 }
 
-/// The counts of a push row that must never go down.
-const COUNTS: [&str; 4] = ["total", "sent", "delivered", "clicked"];
-
-/// Rows by (event, platform) with their counts.
-fn counts_of<'a>(
-    lines: impl Iterator<Item = &'a Line>,
-) -> BTreeMap<(String, String), [Option<u64>; 4]> {
-    lines
-        .map(|line| {
-            let text = |k: &str| line.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-            let counts = COUNTS.map(|k| line.get(k).and_then(Value::as_u64));
-            ((text("event"), text("platform")), counts)
-        })
-        .collect()
-}
-
-/// Why `new` must not replace the archived push day `stored` (its JSON
-/// Lines): a count of a row (the totals or a channel) is lower than
-/// archived, or a channel with counts is gone. `None`: the new day may
-/// replace it (counts grew, or the archived object cannot be read, which
-/// a complete day should then repair).
-pub fn lower_counts(new: &DailyObject, stored: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(stored).ok()?;
-    let stored_lines: Vec<Line> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(serde_json::from_str)
-        .collect::<Result<_, _>>()
-        .ok()?;
-    let before = counts_of(stored_lines.iter());
-    let after = counts_of(new.lines().iter());
-    for ((event, platform), old) in &before {
-        let now = after.get(&(event.clone(), platform.clone()));
-        for (i, name) in COUNTS.iter().enumerate() {
-            let (Some(was), is) = (old[i], now.and_then(|c| c[i])) else {
-                continue;
-            };
-            if is.unwrap_or(0) < was {
-                let is = is.map_or("none".to_owned(), |n| n.to_string());
-                return Some(format!(
-                    "{name} of event {event}, platform {platform}: {is} < archived {was}"
-                ));
+impl Counts {
+    /// Adds one entry's counts: the rows of several `Results` entries (or
+    /// channels with the same codes) are summed count by count, over the
+    /// entries that sent it.
+    fn add(&mut self, entry: &Map<String, Value>) {
+        for (i, (field, column)) in COUNTS.iter().enumerate() {
+            match entry.get(*field) {
+                None | Some(Value::Null) => {}
+                Some(value) => match value.as_u64().filter(|n| i64::try_from(*n).is_ok()) {
+                    Some(n) => self.values[i] = Some(self.values[i].unwrap_or(0).saturating_add(n)),
+                    None => {
+                        let text = value
+                            .as_str()
+                            .map_or_else(|| value.to_string(), str::to_owned);
+                        self.malformed
+                            .insert((*column).to_owned(), Value::from(text));
+                    }
+                },
             }
         }
     }
-    None
+}
+
+/// The channel codes of an entry of `PlatformStatistics` (`None`: not sent).
+type Codes = (Option<i64>, Option<i64>);
+
+/// The day's object from Tencent's successful envelope: one totals row
+/// (every `Results` entry summed) and one row per (event, platform) code
+/// pair. `Results: []` is a totals row of zeros (nothing was pushed); a
+/// missing `Results`, or one that is not a list of objects, is an error.
+pub fn push_object(
+    sdkappid: u64,
+    date: NaiveDate,
+    envelope: &Value,
+) -> Result<DailyObject, String> {
+    let Some(results) = envelope.get("Results").and_then(Value::as_array) else {
+        return Err("ErrorCode 0 but no Results list".to_owned());
+    };
+    let mut totals = Counts::default();
+    if results.is_empty() {
+        totals.values = [Some(0); 4];
+    }
+    let mut channels: BTreeMap<Codes, Counts> = BTreeMap::new();
+    for entry in results {
+        let entry = entry
+            .as_object()
+            .ok_or("a Results entry is not an object")?;
+        totals.add(entry);
+        let platforms = entry.get("PlatformStatistics").and_then(Value::as_array);
+        for channel in platforms.into_iter().flatten() {
+            let channel = channel
+                .as_object()
+                .ok_or("a PlatformStatistics entry is not an object")?;
+            let code = |name: &str| channel.get(name).and_then(Value::as_i64);
+            let codes = (code("EventType"), code("PushPlatform"));
+            channels.entry(codes).or_default().add(channel);
+        }
+    }
+    let day = date.format("%Y-%m-%d").to_string();
+    let row = |(event_name, platform_name): (&str, &str),
+               (event, platform): Codes,
+               counts: Counts| {
+        let mut line = Line::new();
+        line.insert(SDKAPPID_COLUMN.to_owned(), Value::from(sdkappid));
+        line.insert(DATE_COLUMN.to_owned(), Value::from(day.clone()));
+        line.insert("event".to_owned(), Value::from(event_name));
+        line.insert("event_code".to_owned(), Value::from(event));
+        line.insert("platform".to_owned(), Value::from(platform_name));
+        line.insert("platform_code".to_owned(), Value::from(platform));
+        for ((_, column), value) in COUNTS.iter().zip(counts.values) {
+            line.insert((*column).to_owned(), Value::from(value));
+        }
+        let [_, sent, delivered, clicked] = counts.values;
+        let ratio =
+            |part: Option<u64>, whole: Option<u64>| part.zip(whole).and_then(|(p, w)| rate(p, w));
+        line.insert(
+            "delivery_rate".to_owned(),
+            Value::from(ratio(delivered, sent)),
+        );
+        line.insert(
+            "click_rate".to_owned(),
+            Value::from(ratio(clicked, delivered)),
+        );
+        if !counts.malformed.is_empty() {
+            line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(counts.malformed));
+        }
+        line
+    };
+    let mut lines = vec![row((ALL, ALL), (None, None), totals)];
+    for ((event, platform), counts) in channels {
+        let names = (
+            event.map_or("unknown", |c| EventType::from_code(c).name()),
+            platform.map_or("unknown", |c| PushPlatform::from_code(c).name()),
+        );
+        lines.push(row(names, (event, platform), counts));
+    }
+    Ok(DailyObject::from_lines(date, lines))
+}
+
+/// A row's identity: the totals, or a channel by its event and platform
+/// codes (two unknown codes share the name `unknown`, never the key).
+fn key_of(line: &Line) -> String {
+    let text = |k: &str| {
+        line.get(k)
+            .map_or_else(|| "null".to_owned(), Value::to_string)
+    };
+    let totals = line.get("event").and_then(Value::as_str) == Some(ALL);
+    format!("{totals}/{}/{}", text("event_code"), text("platform_code"))
+}
+
+/// Why `new` is lower than `archived` (a count that went down, or became
+/// null), if it is.
+fn lower(new: Option<&Line>, archived: &Line) -> Option<String> {
+    COUNTS.iter().find_map(|(_, column)| {
+        let was = archived.get(*column).and_then(Value::as_u64)?;
+        let is = new
+            .and_then(|line| line.get(*column))
+            .and_then(Value::as_u64);
+        (is.is_none_or(|is| is < was)).then(|| {
+            let is = is.map_or("none".to_owned(), |n| n.to_string());
+            let text = |k: &str| {
+                archived
+                    .get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            format!(
+                "{column} of event {}, platform {} (codes {}, {}): {is} < archived {was}",
+                text("event"),
+                text("platform"),
+                archived.get("event_code").unwrap_or(&Value::Null),
+                archived.get("platform_code").unwrap_or(&Value::Null),
+            )
+        })
+    })
+}
+
+/// `new` over the archived push day `stored` (its JSON Lines), row by row,
+/// rows matched by their codes: Tencent's counts only grow, so a row that
+/// went lower (a partial answer, e.g. at the 30-day edge) or is gone keeps
+/// its archived counts; rows that grew are written. Returns the day and why
+/// each kept row was kept; an unreadable archived object keeps nothing (the
+/// new day repairs it).
+pub fn keeping_lower_rows(new: DailyObject, stored: &[u8]) -> (DailyObject, Vec<String>) {
+    let archived: Option<Vec<Line>> = std::str::from_utf8(stored).ok().and_then(|text| {
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()
+            .ok()
+    });
+    let Some(archived) = archived else {
+        return (new, Vec::new());
+    };
+    let date = new.date;
+    let mut rows: BTreeMap<String, Line> = new
+        .lines()
+        .iter()
+        .map(|line| (key_of(line), line.clone()))
+        .collect();
+    let mut kept = Vec::new();
+    for mut old in archived {
+        let key = key_of(&old);
+        if let Some(reason) = lower(rows.get(&key), &old) {
+            old.remove(PULLED_AT_COLUMN);
+            rows.insert(key, old);
+            kept.push(reason);
+        }
+    }
+    (
+        DailyObject::from_lines(date, rows.into_values().collect()),
+        kept,
+    )
 }
 
 #[cfg(test)]
@@ -144,118 +219,193 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn stats(json: Value) -> PushStatistics {
-        PushStatistics::from_envelope(&json).unwrap()
+    fn date() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
+    }
+
+    fn lines(envelope: Value) -> Vec<Value> {
+        let object = push_object(7, date(), &envelope).unwrap();
+        let body = String::from_utf8(object.body("2026-11-30T02:00:00.000Z")).unwrap();
+        body.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    fn row(lines: &[Value], event: Value, platform: Value) -> &Value {
+        lines
+            .iter()
+            .find(|l| l["event_code"] == event && l["platform_code"] == platform)
+            .unwrap_or_else(|| panic!("no row {event}/{platform} in {lines:?}"))
     }
 
     #[test]
     fn totals_and_one_row_per_channel_with_rates() {
-        let date = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-        let object = push_object(
-            1_400_000_000,
-            date,
-            &stats(
-                json!({"ErrorCode": 0, "Results": [{"TotalCount": 10, "SentCount": 8, "DeliveredCount": 4, "ClickCount": 1,
-                "PlatformStatistics": [
-                    {"EventType": 2, "PushPlatform": 0, "TotalCount": 2, "SentCount": 0, "DeliveredCount": 0, "ClickCount": 0},
-                    {"EventType": 1, "PushPlatform": 3, "TotalCount": 8, "SentCount": 8, "DeliveredCount": 4, "ClickCount": 1}]}]}),
-            ),
+        let lines = lines(
+            json!({"ErrorCode": 0, "Results": [{"TotalCount": 10, "SentCount": 8, "DeliveredCount": 4, "ClickCount": 1,
+            "PlatformStatistics": [
+                {"EventType": 2, "PushPlatform": 0, "TotalCount": 2, "SentCount": 0, "DeliveredCount": 0, "ClickCount": 0},
+                {"EventType": 1, "PushPlatform": 3, "TotalCount": 8, "SentCount": 8, "DeliveredCount": 4, "ClickCount": 1}]}]}),
         );
-        let body = String::from_utf8(object.body("2026-11-30T02:00:00.000Z")).unwrap();
-        let lines: Vec<Value> = body
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
         assert_eq!(lines.len(), 3);
-        let totals = lines.iter().find(|l| l["event"] == "all").unwrap();
         assert_eq!(
-            *totals,
-            json!({"sdkappid": 1_400_000_000u64, "date": "2026-11-29", "event": "all", "event_code": null,
+            *row(&lines, Value::Null, Value::Null),
+            json!({"sdkappid": 7, "date": "2026-11-29", "event": "all", "event_code": null,
                    "platform": "all", "platform_code": null, "total": 10, "sent": 8, "delivered": 4,
                    "clicked": 1, "delivery_rate": 0.5, "click_rate": 0.25,
                    "pulled_at": "2026-11-30T02:00:00.000Z"})
         );
-        let huawei = lines.iter().find(|l| l["platform"] == "huawei").unwrap();
-        assert_eq!(huawei["event"], "offline");
-        assert_eq!(huawei["event_code"], 1);
-        assert_eq!(huawei["platform_code"], 3);
-        let online = lines.iter().find(|l| l["event"] == "online").unwrap();
-        assert_eq!(online["platform"], "unknown");
-        assert_eq!(online["delivery_rate"], Value::Null);
+        let huawei = row(&lines, json!(1), json!(3));
+        assert_eq!(
+            (&huawei["event"], &huawei["platform"]),
+            (&json!("offline"), &json!("huawei"))
+        );
+        let online = row(&lines, json!(2), json!(0));
+        assert_eq!(
+            (&online["platform"], &online["delivery_rate"]),
+            (&json!("unknown"), &Value::Null)
+        );
     }
 
     #[test]
-    fn no_result_is_a_day_of_zeros_and_the_order_of_channels_does_not_matter() {
-        let date = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-        let empty = push_object(7, date, &stats(json!({"ErrorCode": 0, "Results": []})));
-        assert_eq!(empty.lines().len(), 1);
-        assert_eq!(empty.lines()[0]["total"], 0);
+    fn a_count_not_sent_is_null_and_never_zero() {
+        let lines = lines(json!({"Results": [{"TotalCount": 5,
+            "PlatformStatistics": [{"EventType": 1, "TotalCount": 5, "SentCount": 4}]}]}));
+        let totals = row(&lines, Value::Null, Value::Null);
+        assert_eq!(totals["total"], json!(5));
+        for column in [
+            "sent",
+            "delivered",
+            "clicked",
+            "delivery_rate",
+            "click_rate",
+        ] {
+            assert_eq!(totals[column], Value::Null, "{column}");
+        }
+        let channel = row(&lines, json!(1), Value::Null);
+        assert_eq!(
+            (&channel["platform"], &channel["sent"]),
+            (&json!("unknown"), &json!(4))
+        );
+        assert_eq!(channel["delivered"], Value::Null);
+    }
 
+    #[test]
+    fn results_entries_are_summed_into_one_totals_row_and_unknown_codes_stay_apart() {
+        let lines = lines(json!({"Results": [
+            {"TotalCount": 3, "SentCount": 2, "PlatformStatistics": [
+                {"EventType": 1, "PushPlatform": 12, "TotalCount": 1},
+                {"EventType": 1, "PushPlatform": 13, "TotalCount": 2}]},
+            {"TotalCount": 4, "PlatformStatistics": [
+                {"EventType": 1, "PushPlatform": 12, "TotalCount": 4}]}]}));
+        let totals: Vec<&Value> = lines.iter().filter(|l| l["event"] == "all").collect();
+        assert_eq!(totals.len(), 1, "one totals row a day");
+        assert_eq!(
+            (&totals[0]["total"], &totals[0]["sent"]),
+            (&json!(7), &json!(2))
+        );
+        assert_eq!(row(&lines, json!(1), json!(12))["total"], json!(5));
+        assert_eq!(row(&lines, json!(1), json!(13))["total"], json!(2));
+        assert_eq!(row(&lines, json!(1), json!(13))["platform"], "unknown");
+    }
+
+    #[test]
+    fn no_result_is_a_day_of_zeros_and_no_list_is_an_error() {
+        let empty = lines(json!({"ErrorCode": 0, "Results": []}));
+        assert_eq!(empty.len(), 1);
+        assert_eq!(
+            (&empty[0]["total"], &empty[0]["clicked"]),
+            (&json!(0), &json!(0))
+        );
+        for bad in [
+            json!({"ErrorCode": 0}),
+            json!({"Results": {"TotalCount": 1}}),
+            json!({"Results": [1]}),
+        ] {
+            assert!(push_object(7, date(), &bad).is_err(), "{bad}");
+        }
         let a = json!({"EventType": 1, "PushPlatform": 1, "TotalCount": 1});
         let b = json!({"EventType": 1, "PushPlatform": 2, "TotalCount": 2});
         let ab = push_object(
             7,
-            date,
-            &stats(json!({"Results": [{"PlatformStatistics": [a, b]}]})),
+            date(),
+            &json!({"Results": [{"PlatformStatistics": [a, b]}]}),
         );
         let ba = push_object(
             7,
-            date,
-            &stats(json!({"Results": [{"PlatformStatistics": [b, a]}]})),
+            date(),
+            &json!({"Results": [{"PlatformStatistics": [b, a]}]}),
         );
-        assert_eq!(ab.content_sha256(), ba.content_sha256());
+        assert_eq!(ab.unwrap().content_sha256(), ba.unwrap().content_sha256());
     }
 
     #[test]
-    fn lower_counts_keep_the_archived_day_and_growth_replaces_it() {
-        let date = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-        let day = |total: u64, huawei: Option<u64>| {
-            let platforms: Vec<Value> = huawei
-                .map(
-                    |n| json!({"EventType": 1, "PushPlatform": 3, "TotalCount": n, "SentCount": n}),
-                )
-                .into_iter()
-                .collect();
+    fn a_row_that_went_lower_keeps_its_counts_and_rows_that_grew_are_written() {
+        let day = |total: u64, huawei: Option<u64>, mi: u64| {
+            let mut platforms = vec![json!({"EventType": 1, "PushPlatform": 2, "TotalCount": mi})];
+            platforms.extend(
+                huawei.map(|n| json!({"EventType": 1, "PushPlatform": 3, "TotalCount": n})),
+            );
             push_object(
                 7,
-                date,
-                &stats(json!({"Results": [{"TotalCount": total, "SentCount": total,
-                                           "PlatformStatistics": platforms}]})),
+                date(),
+                &json!({"Results": [{"TotalCount": total, "PlatformStatistics": platforms}]}),
             )
+            .unwrap()
         };
-        let archived = day(10, Some(4)).body("t");
-        assert_eq!(lower_counts(&day(10, Some(4)), &archived), None);
-        assert_eq!(lower_counts(&day(12, Some(5)), &archived), None, "grown");
+        let archived = day(10, Some(4), 6).body("t");
+        let total_of = |object: &DailyObject, code: Value| {
+            object
+                .lines()
+                .iter()
+                .find(|l| l["platform_code"] == code)
+                .unwrap()["total"]
+                .clone()
+        };
+        let (same, kept) = keeping_lower_rows(day(12, Some(5), 7), &archived);
+        assert!(kept.is_empty(), "all grew");
+        assert_eq!(same.content_sha256(), day(12, Some(5), 7).content_sha256());
+
+        let (mixed, kept) = keeping_lower_rows(day(12, Some(3), 7), &archived);
         assert_eq!(
-            lower_counts(&day(9, Some(4)), &archived).as_deref(),
-            Some("total of event all, platform all: 9 < archived 10")
+            kept,
+            ["total of event offline, platform huawei (codes 1, 3): 3 < archived 4"]
         );
         assert_eq!(
-            lower_counts(&day(10, Some(3)), &archived).as_deref(),
-            Some("total of event offline, platform huawei: 3 < archived 4")
+            total_of(&mixed, json!(3)),
+            json!(4),
+            "the lower row keeps its counts"
         );
         assert_eq!(
-            lower_counts(&day(10, None), &archived).as_deref(),
-            Some("total of event offline, platform huawei: none < archived 4"),
-            "a channel gone"
+            total_of(&mixed, json!(2)),
+            json!(7),
+            "the row that grew is written"
+        );
+        assert_eq!(total_of(&mixed, Value::Null), json!(12));
+
+        let (gone, kept) = keeping_lower_rows(day(12, None, 7), &archived);
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!(
+            total_of(&gone, json!(3)),
+            json!(4),
+            "a channel gone is kept"
         );
         // An unreadable archived object is repaired by the new day.
-        assert_eq!(lower_counts(&day(1, None), b"not json"), None);
+        assert!(
+            keeping_lower_rows(day(1, None, 1), b"not json")
+                .1
+                .is_empty()
+        );
     }
 
     #[test]
     fn a_count_past_bigint_is_null_with_its_text() {
-        let date = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-        let object = push_object(
-            7,
-            date,
-            &stats(json!({"Results": [{"TotalCount": u64::MAX, "SentCount": 3}]})),
-        );
-        let line = &object.lines()[0];
-        assert_eq!(line["total"], Value::Null);
-        assert_eq!(line["sent"], json!(3));
+        let lines = lines(json!({"Results": [{"TotalCount": u64::MAX, "SentCount": 3}]}));
         assert_eq!(
-            line[MALFORMED_COLUMN],
+            (&lines[0]["total"], &lines[0]["sent"]),
+            (&Value::Null, &json!(3))
+        );
+        assert_eq!(
+            lines[0][MALFORMED_COLUMN],
             json!({"total": u64::MAX.to_string()})
         );
     }

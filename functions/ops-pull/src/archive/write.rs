@@ -1,13 +1,15 @@
-//! The S3 side of a run. Every job (a day, a raw copy, a listing, the
-//! manifest) holds one of [`WRITE_CONCURRENCY`] permits shared by all apps,
-//! and gives up at the storage deadline.
+//! The S3 side of a run. Every job (a day, a raw copy, a listing) holds one
+//! of [`WRITE_CONCURRENCY`] permits shared by all apps, and gives up at the
+//! storage deadline. What is archived is asked of S3 itself (a HEAD per day,
+//! its content hash in the metadata): no index of our own to keep in step.
 
 use std::future::Future;
 
 use tim::Deadline;
 use tokio::sync::Semaphore;
 
-use crate::archive::index::{self, Entry, Listing, Manifest, Stored};
+use chrono::NaiveDate;
+
 use crate::archive::object::{self, DailyObject};
 use crate::archive::store::{ArchiveStore, PutCondition, PutRequest, StoredObject};
 
@@ -17,25 +19,44 @@ use crate::archive::store::{ArchiveStore, PutCondition, PutRequest, StoredObject
 pub const WRITE_CONCURRENCY: usize = 64;
 
 /// What happened to one day's object.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DayOutcome {
     Written,
     Unchanged,
-    /// The new object would have replaced the archived one with lower
-    /// counts ([`Guard::NeverLower`]): the archived one was kept.
-    KeptArchived {
-        reason: String,
-    },
 }
 
-/// What a new object must be to replace a different archived one.
+/// One day written (or found unchanged), and what of the archived day its
+/// rule kept (see [`Guard`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayWritten {
+    pub outcome: DayOutcome,
+    pub kept: Vec<String>,
+}
+
+/// The `dt=YYYY-MM-DD` of a key.
+fn dated(key: &str) -> Option<NaiveDate> {
+    let dt = key.split("/dt=").nth(1)?.split('/').next()?;
+    NaiveDate::parse_from_str(dt, "%Y-%m-%d").ok()
+}
+
+/// What of an archived day a new answer may never make worse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guard {
-    /// Any new content replaces the old (Tencent's operations rows).
-    Replace,
-    /// Never lower counts (push statistics only grow: lower is a partial
-    /// answer). Costs a GET of the archived object when it differs.
+    /// Operations: a number is never replaced by null, text or absence
+    /// (see [`DailyObject::keeping_numbers_of`]).
+    KeepNumbers,
+    /// Push statistics only grow: a row that went lower keeps its archived
+    /// counts (see [`crate::archive::push_rows::keeping_lower_rows`]).
     NeverLower,
+}
+
+impl Guard {
+    fn apply(self, object: DailyObject, archived: &[u8]) -> (DailyObject, Vec<String>) {
+        match self {
+            Self::KeepNumbers => object.keeping_numbers_of(archived),
+            Self::NeverLower => crate::archive::push_rows::keeping_lower_rows(object, archived),
+        }
+    }
 }
 
 /// The store with the run's bound, deadline and mode.
@@ -109,151 +130,142 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         .await
     }
 
-    /// The newest `dt=` day archived under `folder` (a whole listing of it);
-    /// `None` when there is none or the listing failed.
-    pub async fn newest_day(&self, folder: String) -> Option<chrono::NaiveDate> {
-        self.listing(folder, String::new())
-            .await
-            .and_then(|listing| listing.newest_date())
-    }
-
-    /// A family's listing (see [`Listing::load`]); `None` when it failed.
-    pub async fn listing(&self, prefix: String, start_after: String) -> Option<Listing> {
-        self.bounded(|| async { Ok(Listing::load(self.store, prefix, start_after).await) })
-            .await
-            .unwrap_or_default()
-    }
-
-    /// The app's manifest; empty when there is none or it cannot be read
-    /// (which costs HEADs, never a skipped write).
-    pub async fn manifest(&self, key: &str) -> Manifest {
-        let read = self
-            .bounded(|| async { self.store.get(key).await.map_err(|e| e.to_string()) })
+    /// The newest `dt=` day archived under `folder` after `start_after`
+    /// (one listing); `None` when there is none or the listing failed.
+    pub async fn newest_day(&self, folder: &str, start_after: &str) -> Option<NaiveDate> {
+        let listed = self
+            .bounded(|| async {
+                self.store
+                    .list(folder, start_after)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
             .await;
-        match read {
-            Ok(Some((_, body))) => Manifest::parse(key, &body),
-            Ok(None) => Manifest::default(),
+        match listed {
+            Ok(listed) => listed.iter().filter_map(|o| dated(&o.key)).max(),
             Err(error) => {
-                tracing::warn!(key, error = %error, "manifest not read: objects will be checked one by one");
-                Manifest::default()
+                tracing::warn!(folder, error = %error, "listing failed: the newest archived day is unknown");
+                None
             }
         }
     }
 
-    /// Writes the manifest; a failure is logged (it only costs HEADs next run).
-    pub async fn save_manifest(&self, key: &str, manifest: &Manifest) -> Result<(), String> {
-        if self.dry_run {
-            return Ok(());
+    /// The bodies of the objects under `folder` but `except`, newest key
+    /// first, read while `wanted` says so (raw copies: their keys sort by
+    /// time).
+    pub async fn newest_bodies(
+        &self,
+        folder: &str,
+        except: &str,
+        mut wanted: impl FnMut(&[u8]) -> bool,
+    ) -> Result<(), String> {
+        let mut listed = self
+            .bounded(|| async { self.store.list(folder, "").await.map_err(|e| e.to_string()) })
+            .await?;
+        listed.sort_by(|a, b| b.key.cmp(&a.key));
+        for key in listed
+            .iter()
+            .map(|o| o.key.as_str())
+            .filter(|k| *k != except)
+        {
+            let read = self
+                .bounded(|| async { self.store.get(key).await.map_err(|e| e.to_string()) })
+                .await?;
+            if let Some((_, body)) = read
+                && !wanted(&body)
+            {
+                break;
+            }
         }
-        self.bounded(|| async {
-            index::save(self.store, key, manifest)
-                .await
-                .map_err(|e| e.to_string())
-        })
-        .await
+        Ok(())
     }
 
     /// Writes one day unless the stored object already holds the same
-    /// content; the object's entry for the manifest when known. A
-    /// field-subset run merges into the stored object (and guards the PUT
-    /// with its ETag) so that it never drops the fields it did not pull.
+    /// content, under `guard`'s rule when it differs. A field-subset run
+    /// merges into the stored object so that it never drops the fields it
+    /// did not pull. A replacement is conditional on the ETag read.
     pub async fn day(
         &self,
         key: String,
         object: DailyObject,
         pulled_at: &str,
-        stored: Stored,
         guard: Guard,
-    ) -> Result<(DayOutcome, Option<Entry>), String> {
-        self.bounded(|| self.write_day(key, object, pulled_at, stored, guard))
+    ) -> Result<DayWritten, String> {
+        self.bounded(|| self.write_day(key, object, pulled_at, guard))
             .await
     }
 
     async fn write_day(
         &self,
         key: String,
-        object: DailyObject,
+        mut object: DailyObject,
         pulled_at: &str,
-        stored: Stored,
         guard: Guard,
-    ) -> Result<(DayOutcome, Option<Entry>), String> {
+    ) -> Result<DayWritten, String> {
         let failed = |e: crate::archive::store::StoreError| e.to_string();
-        // The archived object and its body, when this write had to read it.
+        // The archived object and its body, once this write had to read it.
         let mut archived: Option<(StoredObject, Vec<u8>)> = None;
-        let (object, condition, known) = if self.merge {
-            match self.store.get(&key).await.map_err(failed)? {
-                Some((stored, body)) => {
-                    let merged = object.merged_over(&body).map_err(|e| e.to_string())?;
-                    let condition = stored
-                        .etag
-                        .clone()
-                        .map_or(PutCondition::Always, PutCondition::IfMatch);
-                    (merged, condition, Some(stored))
-                }
-                None => (object, PutCondition::IfAbsent, None),
+        let known = if self.merge {
+            archived = self.store.get(&key).await.map_err(failed)?;
+            if let Some((_, body)) = &archived {
+                object = object.merged_over(body).map_err(|e| e.to_string())?;
             }
+            archived.as_ref().map(|(stored, _)| stored.clone())
         } else {
-            let known = match stored {
-                Stored::Absent => None,
-                Stored::Hashed(entry) => Some(StoredObject {
-                    content_sha256: Some(entry.sha256),
-                    etag: Some(entry.etag),
-                }),
-                // A guarded day reads the body it may have to compare with
-                // in the same request that tells its hash.
-                Stored::Unverified if guard == Guard::NeverLower => {
-                    archived = self.store.get(&key).await.map_err(failed)?;
-                    archived.as_ref().map(|(stored, _)| stored.clone())
-                }
-                Stored::Unverified => self.store.head(&key).await.map_err(failed)?,
-            };
-            (object, PutCondition::Always, known)
+            self.store.head(&key).await.map_err(failed)?
         };
-        let hash = object.content_sha256();
-        if let Some(known) = &known
-            && known.content_sha256.as_deref() == Some(hash.as_str())
-        {
-            let entry = known.etag.clone().map(|etag| Entry { sha256: hash, etag });
-            return Ok((DayOutcome::Unchanged, entry));
-        }
-        let mut condition = condition;
-        if guard == Guard::NeverLower && known.is_some() {
-            // It differs: compare with what is archived before replacing it.
+        let unchanged = |known: &StoredObject, hash: &str, kept: Vec<String>| {
+            (known.content_sha256.as_deref() == Some(hash)).then_some(DayWritten {
+                outcome: DayOutcome::Unchanged,
+                kept,
+            })
+        };
+        let mut kept = Vec::new();
+        let mut condition = PutCondition::IfAbsent;
+        if let Some(known) = &known {
+            if let Some(same) = unchanged(known, &object.content_sha256(), Vec::new()) {
+                return Ok(same);
+            }
+            // It differs: apply the rule against what is archived, and
+            // replace exactly what was compared.
             if archived.is_none() {
                 archived = self.store.get(&key).await.map_err(failed)?;
             }
-            if let Some((archived, body)) = archived {
-                if let Some(reason) = crate::archive::push_rows::lower_counts(&object, &body) {
-                    let entry = archived
-                        .content_sha256
-                        .zip(archived.etag)
-                        .map(|(sha256, etag)| Entry { sha256, etag });
-                    return Ok((DayOutcome::KeptArchived { reason }, entry));
+            condition = PutCondition::Always;
+            if let Some((mut archived, body)) = archived {
+                (object, kept) = guard.apply(object, &body);
+                // What was kept may be all there is: compare with the body.
+                archived.content_sha256 = object::stored_sha256(&body).or(archived.content_sha256);
+                if let Some(same) = unchanged(&archived, &object.content_sha256(), kept.clone()) {
+                    return Ok(same);
                 }
-                // Replace exactly what was compared.
                 condition = archived
                     .etag
                     .map_or(PutCondition::Always, PutCondition::IfMatch);
             }
+        } else if !self.merge {
+            condition = PutCondition::Always;
         }
         if self.dry_run {
-            return Ok((DayOutcome::Written, None));
+            return Ok(DayWritten {
+                outcome: DayOutcome::Written,
+                kept,
+            });
         }
-        let etag = self
-            .store
+        self.store
             .put(PutRequest {
                 body: object.body(pulled_at),
                 key,
                 content_type: object::DAILY_CONTENT_TYPE,
                 content_encoding: None,
-                content_sha256: Some(hash.clone()),
+                content_sha256: Some(object.content_sha256()),
                 condition,
             })
             .await
             .map_err(failed)?;
-        Ok((
-            DayOutcome::Written,
-            etag.map(|etag| Entry { sha256: hash, etag }),
-        ))
+        Ok(DayWritten {
+            outcome: DayOutcome::Written,
+            kept,
+        })
     }
 }

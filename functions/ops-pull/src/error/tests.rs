@@ -64,13 +64,10 @@ fn error_types_are_the_documented_strings() {
             "TencentUnkeyableRows",
             "TencentMalformedAnswer",
             "TencentEmptyAnswer",
-            "StorageFailed"
+            "StorageFailed",
+            "RunInProgress"
         ]
     );
-    for kind in RunErrorKind::ALL {
-        assert_eq!(RunErrorKind::from_error_type(kind.error_type()), Some(kind));
-    }
-    assert_eq!(RunErrorKind::from_error_type("Panic"), None);
     let retryable: Vec<&str> = RunErrorKind::ALL
         .iter()
         .filter(|k| k.is_retryable())
@@ -83,7 +80,8 @@ fn error_types_are_the_documented_strings() {
             "TencentNetwork",
             "TencentMalformedAnswer",
             "TencentEmptyAnswer",
-            "StorageFailed"
+            "StorageFailed",
+            "RunInProgress"
         ]
     );
 }

@@ -5,11 +5,12 @@
 //!   date is under [`BUSINESS_MAX_AGE`] old, stamped at noon China time that
 //!   day, one metric per numeric field of Tencent's row.
 //! - Per app per run (not for dry runs): `DaysWritten`, `DaysUnchanged`,
-//!   `DaysFailed`, `MalformedRows`, and `NewestDayLagHours` whatever the
+//!   `DaysFailed`, `MalformedRows`, `FieldsKeptArchived`, and `NewestDayLagHours` whatever the
 //!   pull did (from the answer's newest day, else the archive's, so that a
 //!   silent stop still ages); with push history on, `PushDaysWritten`,
 //!   `PushDaysUnchanged`, `PushDaysKeptArchived` and `PushDaysFailed`.
-//! - Per run (not for dry runs): `RunSucceeded`, `Function=ops-pull`.
+//! - Per run (not for dry runs), `Function=ops-pull`: `AppsNotSetUp`, and
+//!   for full runs in which an app was set up, `RunSucceeded`.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use lambda_kit::metrics::{Document, Metrics, Unit};
@@ -87,6 +88,7 @@ pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
     doc = count(doc, "DaysUnchanged", app.days_unchanged);
     doc = count(doc, "DaysFailed", app.days_failed);
     doc = count(doc, "MalformedRows", app.malformed_rows);
+    doc = count(doc, "FieldsKeptArchived", app.fields_kept.len());
     if let Some(push) = &app.push {
         doc = count(doc, "PushDaysWritten", push.days_written);
         doc = count(doc, "PushDaysUnchanged", push.days_unchanged);
@@ -101,6 +103,16 @@ pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
         );
     }
     metrics.emit(doc);
+}
+
+/// `AppsNotSetUp`: apps whose UserSig secret has no value yet.
+pub fn emit_not_set_up(metrics: &Metrics, apps: usize) {
+    metrics.emit(
+        metrics
+            .document()
+            .dimension(FUNCTION_DIMENSION.0, FUNCTION_DIMENSION.1)
+            .metric("AppsNotSetUp", Unit::Count, apps),
+    );
 }
 
 /// `RunSucceeded`: 1 for a run that returned success, 0 for an error.

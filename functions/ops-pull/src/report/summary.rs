@@ -21,6 +21,10 @@ pub struct RunSummary {
 pub struct AppSummary {
     /// The app's configured name (the secret it comes from).
     pub app: String,
+    /// `not_set_up`: its UserSig secret has no value yet (nothing pulled,
+    /// not a failure). Absent for an app that was pulled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<AppState>,
     /// Unknown only if even its credentials could not be read.
     pub sdkappid: Option<u64>,
     /// Distinct days with a valid `Date` in Tencent's answer.
@@ -50,10 +54,18 @@ pub struct AppSummary {
     /// What an operator should look at although the pull succeeded.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// Days missing inside the answered window (warning `MissingDays`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_dates: Vec<NaiveDate>,
     /// The raw copy written by this run.
     pub raw_key: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed_days: Vec<FailedDay>,
+    /// Counts archived as numbers that this run's answer sent as null, as
+    /// text or not at all: the archived numbers were kept (metric
+    /// `FieldsKeptArchived`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields_kept: Vec<KeptField>,
     /// Why the pull (nothing written) or the raw copy failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -87,6 +99,14 @@ pub struct PushSummary {
     pub failed_days: Vec<FailedDay>,
 }
 
+fn join(dates: &[NaiveDate]) -> String {
+    dates
+        .iter()
+        .map(NaiveDate::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -99,7 +119,31 @@ pub struct FailedDay {
     pub reason: String,
 }
 
+/// An app's state when it was not pulled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppState {
+    /// The UserSig secret exists but has no value yet (the first rotation
+    /// fills it).
+    NotSetUp,
+}
+
+/// A field of a day whose archived number was kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeptField {
+    pub date: NaiveDate,
+    pub field: String,
+}
+
 impl RunSummary {
+    /// Apps whose UserSig secret has no value yet.
+    pub fn apps_not_set_up(&self) -> usize {
+        self.apps
+            .iter()
+            .filter(|a| a.state == Some(AppState::NotSetUp))
+            .count()
+    }
+
     pub fn days_written(&self) -> usize {
         self.apps.iter().map(|a| a.days_written).sum()
     }
@@ -128,6 +172,7 @@ impl RunSummary {
                     warnings = %names.join(","),
                     last_date = app.last_date.map(|d| d.to_string()),
                     expected_newest_date = app.expected_newest_date.map(|d| d.to_string()),
+                    missing_dates = %join(&app.missing_dates),
                     "ops-pull app warning"
                 );
             }
@@ -140,6 +185,7 @@ impl RunSummary {
             tracing::info!(
                 app = %app.app,
                 sdkappid = app.sdkappid,
+                state = app.state.map(|_| "not_set_up"),
                 dry_run = self.dry_run,
                 days_pulled = app.days_pulled,
                 days_written = app.days_written,
@@ -152,6 +198,7 @@ impl RunSummary {
                 empty_answers = app.empty_answers,
                 raw_key = app.raw_key.as_deref(),
                 failed_days = (!failed_days.is_empty()).then_some(failed_days.as_str()),
+                fields_kept = app.fields_kept.len(),
                 error = app.error.as_deref(),
                 "ops-pull app summary"
             );

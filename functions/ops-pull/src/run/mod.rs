@@ -80,6 +80,7 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
         for app in &summary.apps {
             emf::emit_app(metrics, app, now);
         }
+        emf::emit_not_set_up(metrics, summary.apps_not_set_up());
     }
     if failures.is_empty() {
         Ok(summary)
@@ -90,7 +91,7 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
 
 /// A run's id when the invocation has none (tests, local runs): unique
 /// enough that two runs' raw copies never share a key.
-fn new_run_id() -> String {
+pub(crate) fn new_run_id() -> String {
     format!("local{:016x}", fastrand::u64(..))
 }
 

@@ -4,31 +4,26 @@
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, Utc};
-use tokio::sync::OnceCell;
 
-use crate::archive::index::Manifest;
-use crate::archive::layout::{self};
+use crate::archive::layout;
 use crate::archive::store::ArchiveStore;
-use crate::archive::write::{DayOutcome, Guard};
+use crate::archive::write::{DayOutcome, DayWritten, Guard};
 use crate::error::{RunErrorKind, RunFailure};
 use crate::report::metrics::DayMetrics;
-use crate::report::summary::FailedDay;
+use crate::report::summary::{FailedDay, KeptField};
 use crate::tencent::appinfo::{Pulled, pull};
 use crate::tencent::freshness;
 use crate::tencent::source::{App, OpsSource};
 
-use super::context::{
-    AppOutcome, Context, Learnt, day_before, describe_app, manifest_of, write_days,
-};
+use super::context::{AppOutcome, Context, describe_app, write_days};
 
 /// getappinfo, then its days and raw copy. Fills the summary's operations
 /// fields.
 pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
     cx: &Context<'_, A>,
-    manifest: &OnceCell<Manifest>,
     outcome: &mut AppOutcome,
-) -> Learnt {
+) {
     let summary = &mut outcome.summary;
     let mut pulled = match pull(app, &cx.request.app_info_request(), cx.deadlines.tencent).await {
         Ok(pulled) => pulled,
@@ -41,19 +36,18 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
             outcome.failures.push(RunFailure::pull(&error, text));
             summary.sdkappid = sdkappid;
             summary.error = Some(error.to_string());
-            return Learnt::default();
+            return;
         }
     };
     let sdkappid = pulled.sdkappid;
     summary.sdkappid = Some(sdkappid);
     let raw_key = cx.layout.raw_key(sdkappid, pulled.pulled_at, cx.run_id);
     let raw = std::mem::take(&mut pulled.raw);
-    let (learnt, raw_written) = futures::join!(
-        operation_days(app, cx, manifest, pulled, outcome),
+    let ((), raw_written) = futures::join!(
+        operation_days(app, cx, &raw_key, pulled, outcome),
         cx.writer.raw(&raw_key, &raw)
     );
     record_raw(app, outcome, raw_key, raw_written, cx);
-    learnt
 }
 
 /// The pulled days written (none when the answer was malformed: the raw
@@ -61,10 +55,10 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
 async fn operation_days<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
     cx: &Context<'_, A>,
-    manifest: &OnceCell<Manifest>,
+    raw_key: &str,
     pulled: Pulled,
     outcome: &mut AppOutcome,
-) -> Learnt {
+) {
     let sdkappid = pulled.sdkappid;
     let summary = &mut outcome.summary;
     if let Some(malformed) = pulled.malformed_answer {
@@ -76,7 +70,7 @@ async fn operation_days<S: OpsSource, A: ArchiveStore>(
         let kind = RunErrorKind::TencentMalformedAnswer;
         outcome.failures.push(RunFailure::of_kind(kind, text));
         summary.error = Some(format!("malformed answer: {malformed}"));
-        return Learnt::default();
+        return;
     }
     summary.days_pulled = pulled.days.len();
     summary.malformed_rows = pulled.malformed_rows;
@@ -84,8 +78,13 @@ async fn operation_days<S: OpsSource, A: ArchiveStore>(
     summary.last_date = pulled.days.keys().next_back().copied();
     summary.expected_newest_date = Some(freshness::expected_newest_day(pulled.pulled_at));
     summary.warnings = freshness::warnings(summary.last_date, pulled.rows, pulled.pulled_at);
+    let dates: Vec<NaiveDate> = pulled.days.keys().copied().collect();
+    summary.missing_dates = freshness::missing_days(&dates);
+    if !summary.missing_dates.is_empty() {
+        summary.warnings.push(freshness::Warning::MissingDays);
+    }
     if pulled.rows == 0 {
-        return empty_answer(app, cx, manifest, sdkappid, outcome).await;
+        return empty_answer(app, cx, raw_key, sdkappid, outcome).await;
     }
     if pulled.days.is_empty() {
         // Rows, but not one could be placed in a day: Tencent changed how
@@ -102,24 +101,9 @@ async fn operation_days<S: OpsSource, A: ArchiveStore>(
             "{} row(s), none with a valid Date",
             pulled.unkeyable_rows
         ));
-        return Learnt::default();
+        return;
     }
 
-    let listing = match (summary.first_date, cx.writer.merge()) {
-        (Some(first), false) => {
-            let (listing, _) = futures::join!(
-                cx.writer.listing(
-                    cx.layout.daily_folder(sdkappid),
-                    cx.layout.daily_key(sdkappid, day_before(first)),
-                ),
-                manifest_of(cx, manifest, sdkappid)
-            );
-            listing
-        }
-        _ => None,
-    };
-    let empty = Manifest::default();
-    let read = manifest.get().unwrap_or(&empty);
     let pulled_at = layout::pulled_at_text(pulled.pulled_at);
     let now = Utc::now();
     let mut metrics: BTreeMap<NaiveDate, DayMetrics> = BTreeMap::new();
@@ -131,13 +115,21 @@ async fn operation_days<S: OpsSource, A: ArchiveStore>(
             (date, cx.layout.daily_key(sdkappid, date), object)
         })
         .collect();
-    let results = write_days(cx, listing.as_ref(), read, days, &pulled_at, Guard::Replace).await;
+    let results = write_days(cx, days, &pulled_at, Guard::KeepNumbers).await;
 
-    let mut entries = Vec::new();
     let summary = &mut outcome.summary;
-    for (date, key, result) in results {
+    for (date, result) in results {
         match result {
-            Ok((outcome_of_day, entry)) => {
+            Ok(DayWritten {
+                outcome: outcome_of_day,
+                kept,
+            }) => {
+                if !kept.is_empty() {
+                    tracing::warn!(app = %app.name, sdkappid, %date, fields = ?kept, "counts archived as numbers not replaced by null, text or absence: the archived numbers are kept");
+                }
+                summary
+                    .fields_kept
+                    .extend(kept.into_iter().map(|field| KeptField { date, field }));
                 if outcome_of_day == DayOutcome::Written {
                     summary.days_written += 1;
                     if let (Some(metrics), false) = (metrics.remove(&date), cx.writer.dry_run()) {
@@ -146,7 +138,6 @@ async fn operation_days<S: OpsSource, A: ArchiveStore>(
                 } else {
                     summary.days_unchanged += 1;
                 }
-                entries.extend(entry.map(|entry| (key, entry)));
             }
             Err(reason) => {
                 summary.days_failed += 1;
@@ -158,24 +149,34 @@ async fn operation_days<S: OpsSource, A: ArchiveStore>(
         }
     }
     summary.failed_days.sort_by_key(|d| d.date);
-    Learnt {
-        listing,
-        entries,
-        empty_answers: Some(0),
-    }
+    summary
+        .fields_kept
+        .sort_by(|a, b| (a.date, &a.field).cmp(&(b.date, &b.field)));
 }
 
 /// An empty `Result`: a warning the first time, a failure from
-/// [`freshness::EMPTY_ANSWERS_FAIL_AFTER`] answers in a row (counted in
-/// the app's manifest).
+/// [`freshness::EMPTY_ANSWERS_FAIL_AFTER`] answers in a row, counted back
+/// through the app's earlier raw copies (read only on an empty answer).
 async fn empty_answer<S, A: ArchiveStore>(
     app: &App<S>,
     cx: &Context<'_, A>,
-    manifest: &OnceCell<Manifest>,
+    raw_key: &str,
     sdkappid: u64,
     outcome: &mut AppOutcome,
-) -> Learnt {
-    let in_a_row = manifest_of(cx, manifest, sdkappid).await.empty_answers + 1;
+) {
+    let mut in_a_row = 1;
+    let folder = cx.layout.raw_folder(sdkappid);
+    let counted = cx
+        .writer
+        .newest_bodies(&folder, raw_key, |body| {
+            let empty = was_empty(body);
+            in_a_row += u32::from(empty);
+            empty && in_a_row < freshness::EMPTY_ANSWERS_FAIL_AFTER
+        })
+        .await;
+    if let Err(error) = counted {
+        tracing::warn!(app = %app.name, sdkappid, error = %error, "earlier raw copies not read: this empty answer counts as the first");
+    }
     outcome.summary.empty_answers = in_a_row;
     if in_a_row >= freshness::EMPTY_ANSWERS_FAIL_AFTER {
         let text = format!(
@@ -187,10 +188,17 @@ async fn empty_answer<S, A: ArchiveStore>(
         outcome.failures.push(RunFailure::of_kind(kind, text));
         outcome.summary.error = Some(format!("empty Result in {in_a_row} runs in a row"));
     }
-    Learnt {
-        empty_answers: Some(in_a_row),
-        ..Learnt::default()
-    }
+}
+
+/// Whether a raw copy (gzip of getappinfo's body) holds `Result: []`.
+fn was_empty(gzipped: &[u8]) -> bool {
+    let body: Option<serde_json::Value> =
+        serde_json::from_reader(flate2::read::GzDecoder::new(gzipped)).ok();
+    body.and_then(|b| {
+        b.get("Result")
+            .and_then(|r| r.as_array().map(Vec::is_empty))
+    })
+    .unwrap_or(false)
 }
 
 fn record_raw<S, A: ArchiveStore>(

@@ -1,37 +1,30 @@
-//! One app's push-statistics history in a run: the paced pulls, then one
-//! object per day pulled, against the same listing + manifest as the
-//! operations days.
+//! One app's push-statistics history in a run: the newest archived push
+//! day (one listing: where to catch up from), the paced pulls, a raw copy
+//! of each answer, then one object per day pulled.
 
-use chrono::{NaiveDate, Utc};
-use tokio::sync::OnceCell;
+use chrono::{Days, Utc};
 
-use crate::archive::index::Manifest;
 use crate::archive::layout;
 use crate::archive::push_rows::push_object;
 use crate::archive::store::ArchiveStore;
-use crate::archive::write::{DayOutcome, Guard};
-use crate::error::RunFailure;
+use crate::archive::write::{DayOutcome, DayWritten, Guard};
+use crate::error::{RunErrorKind, RunFailure};
 use crate::report::summary::{FailedDay, PushSummary};
-use crate::run::context::{Context, Learnt, day_before, describe_app, manifest_of, write_days};
-use crate::tencent::push_history::pull_history;
+use crate::run::context::{Context, describe_app, write_days};
+use crate::tencent::freshness::china_today;
+use crate::tencent::push_history::{MAX_DAYS, pull_history};
 use crate::tencent::source::{App, OpsSource};
 
 /// The push history: paced pulls, then one object per day pulled.
 pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
     cx: &Context<'_, A>,
-    manifest: &OnceCell<Manifest>,
-) -> (PushSummary, Vec<RunFailure>, Option<u64>, Learnt) {
+) -> (PushSummary, Vec<RunFailure>, Option<u64>) {
     let mut summary = PushSummary::default();
     let mut failures = Vec::new();
     let sdkappid = match app.source.sdkappid().await {
         Ok(id) => id,
         Err(error) => {
-            let dates = cx.push.dates(Utc::now());
-            summary.days_asked = dates.len();
-            summary.days_failed = dates.len();
-            summary.first_date = dates.first().copied();
-            summary.last_date = dates.last().copied();
             failures.push(RunFailure::pull(
                 &error,
                 format!(
@@ -39,80 +32,99 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
                     describe_app(app, None)
                 ),
             ));
-            return (summary, failures, None, Learnt::default());
+            return (summary, failures, None);
         }
     };
-    let pulled = pull_history(&app.source, &app.pacer, cx.push, cx.deadlines.tencent).await;
-    let dates: Vec<NaiveDate> = cx.push.dates(pulled.pulled_at);
+    // The newest archived day among those Tencent may still hold: the
+    // catch-up starts after it.
+    let oldest = china_today(Utc::now()) - Days::new(u64::from(MAX_DAYS) + 1);
+    let folder = cx.layout.push_folder(sdkappid);
+    let start_after = cx.layout.push_key(sdkappid, oldest);
+    let newest = cx.writer.newest_day(&folder, &start_after).await;
+    let dates = cx.push.dates(Utc::now(), newest);
     summary.days_asked = dates.len();
     summary.first_date = dates.first().copied();
     summary.last_date = dates.last().copied();
+    let pulled = pull_history(
+        &app.source,
+        &app.pacer,
+        cx.push,
+        dates,
+        cx.deadlines.tencent,
+    )
+    .await;
     if pulled.not_enabled {
         tracing::warn!(app = %app.name, sdkappid, "push is not enabled for this app (90045): no push history");
         summary.not_enabled = true;
-        return (summary, failures, Some(sdkappid), Learnt::default());
+        return (summary, failures, Some(sdkappid));
     }
-    let mut objects = Vec::new();
+    let mut failed = |summary: &mut PushSummary,
+                      date: chrono::NaiveDate,
+                      kind: RunErrorKind,
+                      text: String,
+                      reason: String| {
+        tracing::error!(app = %app.name, sdkappid, %date, error_type = kind.error_type(), error = %reason, "push statistics pull failed");
+        failures.push(RunFailure::of_kind(kind, text));
+        summary.days_failed += 1;
+        summary.failed_days.push(FailedDay { date, reason });
+    };
+    let who = describe_app(app, Some(sdkappid));
+    let mut days = Vec::new();
+    let mut raws = Vec::new();
     for (date, result) in pulled.days {
-        match result {
-            Ok(stats) => objects.push((date, push_object(sdkappid, date, &stats))),
+        let response = match result {
+            Ok(response) => response,
             Err(error) => {
-                tracing::error!(app = %app.name, sdkappid, %date, error_type = error.error_type(), error = %error, "push statistics pull failed");
-                failures.push(RunFailure::pull(
-                    &error,
-                    format!(
-                        "{}: push statistics dt={date} not pulled: {error}",
-                        describe_app(app, Some(sdkappid))
-                    ),
-                ));
-                summary.days_failed += 1;
-                summary.failed_days.push(FailedDay {
-                    date,
-                    reason: error.to_string(),
-                });
+                let text = format!("{who}: push statistics dt={date} not pulled: {error}");
+                let kind = RunErrorKind::of_pull(&error);
+                failed(&mut summary, date, kind, text, error.to_string());
+                continue;
+            }
+        };
+        let raw_key = cx
+            .layout
+            .push_raw_key(sdkappid, date, pulled.pulled_at, cx.run_id);
+        let envelope = serde_json::Value::Object(response.envelope);
+        match push_object(sdkappid, date, &envelope) {
+            Ok(object) => days.push((date, cx.layout.push_key(sdkappid, date), object)),
+            Err(why) => {
+                let text = format!(
+                    "{who}: push statistics dt={date} answered {why}; not written (raw copy kept)"
+                );
+                let kind = RunErrorKind::TencentMalformedAnswer;
+                failed(&mut summary, date, kind, text, why);
             }
         }
+        raws.push((date, raw_key, response.raw));
     }
-    let Some(first) = objects.first().map(|(date, _)| *date) else {
-        return (summary, failures, Some(sdkappid), Learnt::default());
-    };
-    let (listing, read) = futures::join!(
-        cx.writer.listing(
-            cx.layout.push_folder(sdkappid),
-            cx.layout.push_key(sdkappid, day_before(first)),
-        ),
-        manifest_of(cx, manifest, sdkappid)
-    );
     let pulled_at = layout::pulled_at_text(pulled.pulled_at);
-    let days = objects
-        .into_iter()
-        .map(|(date, object)| (date, cx.layout.push_key(sdkappid, date), object))
-        .collect();
-    let mut entries = Vec::new();
-    let written = write_days(
-        cx,
-        listing.as_ref(),
-        read,
-        days,
-        &pulled_at,
-        Guard::NeverLower,
-    )
-    .await;
-    for (date, key, result) in written {
+    let (written, raw_written) = futures::join!(
+        write_days(cx, days, &pulled_at, Guard::NeverLower),
+        futures::future::join_all(
+            raws.iter()
+                .map(|(date, key, raw)| async move { (*date, key, cx.writer.raw(key, raw).await) })
+        )
+    );
+    for (date, key, result) in raw_written {
+        if let Err(reason) = result {
+            let text = format!("{who}: push raw copy {key} not written: {reason}");
+            failures.push(RunFailure::storage(text));
+            summary.failed_days.push(FailedDay { date, reason });
+        }
+    }
+    for (date, result) in written {
         match result {
-            Ok((DayOutcome::Written, entry)) => {
-                summary.days_written += 1;
-                entries.extend(entry.map(|e| (key, e)));
-            }
-            Ok((DayOutcome::Unchanged, entry)) => {
-                summary.days_unchanged += 1;
-                entries.extend(entry.map(|e| (key, e)));
-            }
-            Ok((DayOutcome::KeptArchived { reason }, entry)) => {
-                tracing::warn!(app = %app.name, sdkappid, %date, reason, "push statistics lower than archived (a partial answer): the archived day is kept");
-                summary.days_kept_archived += 1;
-                summary.kept_days.push(FailedDay { date, reason });
-                entries.extend(entry.map(|e| (key, e)));
+            Ok(DayWritten { outcome, kept }) => {
+                if !kept.is_empty() {
+                    let reason = kept.join("; ");
+                    tracing::warn!(app = %app.name, sdkappid, %date, reason, "push statistics rows lower than archived (a partial answer): those rows keep their archived counts");
+                    summary.days_kept_archived += 1;
+                    summary.kept_days.push(FailedDay { date, reason });
+                } else if outcome == DayOutcome::Written {
+                    summary.days_written += 1;
+                } else {
+                    summary.days_unchanged += 1;
+                }
             }
             Err(reason) => {
                 failures.push(RunFailure::storage(format!(
@@ -125,10 +137,5 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     }
     summary.failed_days.sort_by_key(|d| d.date);
     summary.kept_days.sort_by_key(|d| d.date);
-    let learnt = Learnt {
-        listing,
-        entries,
-        empty_answers: None,
-    };
-    (summary, failures, Some(sdkappid), learnt)
+    (summary, failures, Some(sdkappid))
 }

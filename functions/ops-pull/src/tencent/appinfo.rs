@@ -7,6 +7,7 @@ use tim::Deadline;
 use tim::api::appinfo::{AppInfo, AppInfoDay, AppInfoRequest, MalformedAnswer};
 
 use crate::archive::object::DailyObject;
+use crate::tencent::freshness::china_today;
 use crate::tencent::source::{App, OpsSource};
 
 /// A pull Tencent answered with `ErrorCode` 0, grouped by day.
@@ -18,7 +19,8 @@ pub(crate) struct Pulled {
     /// The rows of `Result` (0: an empty list, or a malformed answer).
     pub rows: usize,
     pub malformed_rows: usize,
-    /// Rows without a valid `Date` (in no day; kept in the raw copy).
+    /// Rows without a valid `Date`, or dated after today (in no day; kept
+    /// in the raw copy).
     pub unkeyable_rows: usize,
     /// `Result` missing or not a list: the run fails for this app, only the
     /// raw copy is kept (as evidence).
@@ -49,13 +51,19 @@ pub(crate) async fn pull<S: OpsSource>(
 /// Groups Tencent's rows by their `Date`, counting what is malformed. Of
 /// two rows with the same `Date`, the later in Tencent's order wins (one
 /// row a day, so that a `sum()` in Athena never counts a day twice); both
-/// stay in the raw copy.
+/// stay in the raw copy. A row dated after today (China time) is malformed:
+/// archived, it would be the newest day for ever and mask the lag.
 fn group_days(app: &str, sdkappid: u64, pulled_at: DateTime<Utc>, info: AppInfo) -> Pulled {
     let mut by_date: BTreeMap<NaiveDate, &AppInfoDay> = BTreeMap::new();
     let mut malformed_rows = 0;
     let mut unkeyable_rows = 0;
     for row in &info.days {
         match row.date {
+            Ok(date) if date > china_today(pulled_at) => {
+                malformed_rows += 1;
+                unkeyable_rows += 1;
+                tracing::warn!(app, sdkappid, %date, "row dated after today (China time): kept in the raw copy only");
+            }
             Ok(date) => {
                 let malformed: Vec<&str> = row.malformed_fields().collect();
                 if !malformed.is_empty() {

@@ -12,8 +12,8 @@ const CHINA_OFFSET_SECS: i32 = 8 * 3600;
 /// publishes T-1 "around 10:00"; before that the newest day may be T-2).
 pub const PUBLISHED_BY_HOUR: u32 = 10;
 
-/// getappinfo answers with an empty `Result` in a row (counted per app in
-/// its manifest) from which the run fails (`TencentEmptyAnswer`) instead of
+/// getappinfo answers with an empty `Result` in a row (counted back through
+/// the app's raw copies) from which the run fails (`TencentEmptyAnswer`) instead of
 /// warning (`EmptyResult`). Two: one empty answer can be a glitch on
 /// Tencent's side that the next day's run does not see; two in a row (a
 /// day apart on the schedule) are a stop, and with the failure the
@@ -29,6 +29,9 @@ pub enum Warning {
     /// The newest `Date` is older than the day Tencent should have published
     /// by now (the summary's `last_date` against `expected_newest_date`).
     StaleNewestDay,
+    /// Days missing between the answer's oldest and newest day (the
+    /// summary's `missing_dates`): Tencent may never send them again.
+    MissingDays,
 }
 
 impl Warning {
@@ -37,6 +40,7 @@ impl Warning {
         match self {
             Self::EmptyResult => "EmptyResult",
             Self::StaleNewestDay => "StaleNewestDay",
+            Self::MissingDays => "MissingDays",
         }
     }
 }
@@ -65,6 +69,19 @@ pub fn warnings(newest: Option<NaiveDate>, rows: usize, now: DateTime<Utc>) -> V
         warnings.push(Warning::StaleNewestDay);
     }
     warnings
+}
+
+/// The days between the oldest and the newest of `days` (sorted) that are
+/// not among them.
+pub fn missing_days(days: &[NaiveDate]) -> Vec<NaiveDate> {
+    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        return Vec::new();
+    };
+    first
+        .iter_days()
+        .take_while(|day| day <= last)
+        .filter(|day| days.binary_search(day).is_err())
+        .collect()
 }
 
 /// China's calendar date at `now`.

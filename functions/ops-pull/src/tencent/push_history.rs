@@ -4,13 +4,15 @@
 //!
 //! Tencent keeps these statistics for 30 days only, and a day's counts keep
 //! growing for days after a push (late deliveries, clicks), so every run
-//! re-pulls the last `PUSH_ARCHIVE_DAYS` complete days.
+//! pulls the days missed since the newest archived one (catch-up) and
+//! re-pulls the last `PUSH_ARCHIVE_DAYS` complete days (revisions).
 
 use std::time::Duration;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use tim::Deadline;
-use tim::api::push::{PushStatistics, PushStatsRequest};
+use tim::api::push::PushStatsRequest;
+use tim::client::Response;
 
 use tokio::time::Instant;
 
@@ -32,9 +34,6 @@ pub const MAX_DAYS: u32 = 28;
 pub const CALL_SPACING: Duration = Duration::from_millis(1100);
 /// After a rate-limit answer: the next second is surely a fresh window.
 pub const RATE_LIMITED_SPACING: Duration = Duration::from_secs(2);
-/// Calls per day in all (the client itself makes one attempt per call, so
-/// that every attempt goes through the pacing).
-pub const MAX_ATTEMPTS: u32 = 3;
 /// Tencent's "push is not enabled for this app": the app has no push
 /// statistics, which is a state to report, not a failure to alarm on.
 pub const PUSH_NOT_ENABLED: i64 = 90045;
@@ -64,14 +63,23 @@ impl PushHistory {
         spacing: CALL_SPACING,
     };
 
-    /// The days to pull at `now`, oldest first: the `days` complete China
-    /// days before today (today is still being counted).
-    pub fn dates(&self, now: DateTime<Utc>) -> Vec<NaiveDate> {
+    /// The days to pull at `now`, oldest first: every day after
+    /// `newest_archived` (at most [`MAX_DAYS`] back; all of them when
+    /// nothing is archived yet) through yesterday, plus the last `days`
+    /// complete China days (today is still being counted). Off: none.
+    pub fn dates(&self, now: DateTime<Utc>, newest_archived: Option<NaiveDate>) -> Vec<NaiveDate> {
+        if self.days == 0 {
+            return Vec::new();
+        }
         let today = china_today(now);
-        (1..=u64::from(self.days))
-            .rev()
-            .map(|back| today - Days::new(back))
-            .collect()
+        let oldest = today - Days::new(u64::from(MAX_DAYS));
+        let revisions = today - Days::new(u64::from(self.days));
+        let from = match newest_archived {
+            Some(newest) if newest < today => (newest + Days::new(1)).clamp(oldest, revisions),
+            Some(_) => revisions,
+            None => oldest,
+        };
+        from.iter_days().take_while(|day| *day < today).collect()
     }
 }
 
@@ -91,61 +99,52 @@ pub fn window(date: NaiveDate) -> PushStatsRequest {
 pub(crate) struct PushPull {
     pub pulled_at: DateTime<Utc>,
     /// Every asked day, oldest first, with its statistics or why not.
-    pub days: Vec<(NaiveDate, Result<PushStatistics, tim::Error>)>,
+    pub days: Vec<(NaiveDate, Result<Response, tim::Error>)>,
     /// Tencent answered 90045: push is not enabled for the app.
     pub not_enabled: bool,
 }
 
-/// Pulls `history`'s days for one app, one call at a time, `spacing` apart.
-/// A retryable failure is tried again (up to [`MAX_ATTEMPTS`] calls a day);
-/// after a failure no retry can fix (bad key, no permission), the remaining
-/// days are not called and carry that failure.
+/// Pulls `dates` for one app, one call at a time, `history.spacing` apart
+/// (the client retries transient faults within a call). After a failure no
+/// retry can fix (bad key, no permission), the remaining days are not
+/// called and carry that failure.
 pub(crate) async fn pull_history<S: OpsSource>(
     source: &S,
     pacer: &Pacer,
     history: PushHistory,
+    dates: Vec<NaiveDate>,
     deadline: Deadline,
 ) -> PushPull {
     let pulled_at = Utc::now();
     let mut days = Vec::new();
     let mut stop: Option<tim::Error> = None;
-    for date in history.dates(pulled_at) {
+    for date in dates {
         if let Some(error) = &stop {
             days.push((date, Err(error.clone())));
             continue;
         }
-        let request = window(date);
-        let mut attempt = 0;
-        let result = loop {
-            attempt += 1;
-            let mut next = pacer.turn().await;
-            let next_call = next.unwrap_or_else(Instant::now);
-            if next_call >= deadline.0 {
-                break Err(tim::Error::Deadline {
-                    command: tim::api::commands::ALL_MEMBER_PUSH_STATISTICS.to_owned(),
-                    attempts: attempt - 1,
-                    last: None,
-                });
-            }
+        // The turn is held through the call, the client's own retries
+        // included, so that calls of one app never overlap.
+        let mut next = pacer.turn().await;
+        let next_call = next.unwrap_or_else(Instant::now);
+        let result = if next_call >= deadline.0 {
+            Err(tim::Error::Deadline {
+                command: tim::api::commands::ALL_MEMBER_PUSH_STATISTICS.to_owned(),
+                attempts: 0,
+                last: None,
+            })
+        } else {
             tokio::time::sleep_until(next_call).await;
-            let result = source.push_statistics(&request, deadline).await;
-            let rate_limited = result.as_ref().is_err_and(tim::Error::is_rate_limited);
-            *next = Some(
-                Instant::now()
-                    + if rate_limited {
-                        RATE_LIMITED_SPACING.max(history.spacing)
-                    } else {
-                        history.spacing
-                    },
-            );
-            drop(next);
-            match result {
-                Err(error) if error.is_retryable() && attempt < MAX_ATTEMPTS => {
-                    tracing::warn!(%date, attempt, error = %error, "push statistics call failed: trying again");
-                }
-                other => break other,
-            }
+            source.push_statistics(&window(date), deadline).await
         };
+        let rate_limited = result.as_ref().is_err_and(tim::Error::is_rate_limited);
+        let spacing = if rate_limited {
+            RATE_LIMITED_SPACING.max(history.spacing)
+        } else {
+            history.spacing
+        };
+        *next = Some(Instant::now() + spacing);
+        drop(next);
         match result {
             Err(error) if error.code() == Some(PUSH_NOT_ENABLED) => {
                 return PushPull {
@@ -172,8 +171,12 @@ pub(crate) async fn pull_history<S: OpsSource>(
 mod tests {
     use super::*;
 
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
     #[test]
-    fn the_days_are_the_complete_china_days_before_today() {
+    fn the_days_catch_up_from_the_newest_archived_day_and_revise_the_last_ones() {
         // 2026-11-30 17:00 UTC is already 2026-12-01 01:00 in China.
         let now = DateTime::parse_from_rfc3339("2026-11-30T17:00:00Z")
             .unwrap()
@@ -182,10 +185,26 @@ mod tests {
             days: 3,
             ..PushHistory::default()
         };
-        let dates: Vec<String> = history.dates(now).iter().map(|d| d.to_string()).collect();
-        assert_eq!(dates, ["2026-11-28", "2026-11-29", "2026-11-30"]);
-        assert!(PushHistory::OFF.dates(now).is_empty());
-        assert_eq!(PushHistory::default().dates(now).len(), 7);
+        let dates = |newest: Option<&str>| -> Vec<String> {
+            history
+                .dates(now, newest.map(day))
+                .iter()
+                .map(|d| d.to_string())
+                .collect()
+        };
+        let last_three = ["2026-11-28", "2026-11-29", "2026-11-30"];
+        assert_eq!(dates(Some("2026-11-30")), last_three, "up to date");
+        assert_eq!(dates(Some("2026-12-25")), last_three, "a future day");
+        // Ten days missed: every one since the newest archived day.
+        let after_outage = dates(Some("2026-11-20"));
+        assert_eq!(after_outage.len(), 10);
+        assert_eq!(after_outage[0], "2026-11-21");
+        // Nothing archived, or archived too long ago: Tencent's 28 days.
+        for newest in [None, Some("2026-01-01")] {
+            let all = dates(newest);
+            assert_eq!((all.len(), all[0].as_str()), (28, "2026-11-03"));
+        }
+        assert!(PushHistory::OFF.dates(now, None).is_empty());
     }
 
     #[test]

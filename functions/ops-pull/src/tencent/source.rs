@@ -5,7 +5,8 @@ use std::future::Future;
 
 use tim::Deadline;
 use tim::api::appinfo::{AppInfo, AppInfoRequest};
-use tim::api::push::{PushStatistics, PushStatsRequest};
+use tim::api::push::PushStatsRequest;
+use tim::client::Response;
 
 /// One app's `getappinfo`.
 pub trait OpsSource: Sync {
@@ -15,35 +16,50 @@ pub trait OpsSource: Sync {
         deadline: Deadline,
     ) -> impl Future<Output = Result<AppInfo, tim::Error>> + Send;
 
-    /// `all_member_push_statistics`, ONE attempt: the push history paces
-    /// its calls itself (Tencent allows one a second), retries included.
+    /// `all_member_push_statistics` (the push history paces the calls:
+    /// Tencent allows one a second). The envelope as Tencent sent it (read by `archive::push_rows`, kept
+    /// byte for byte in the raw copy).
     fn push_statistics(
         &self,
         request: &PushStatsRequest,
         deadline: Deadline,
-    ) -> impl Future<Output = Result<PushStatistics, tim::Error>> + Send;
+    ) -> impl Future<Output = Result<Response, tim::Error>> + Send;
 
     /// The app's SDKAppID (from its credentials: the data's `AppId` field is
     /// not sent when a field subset is asked for).
     fn sdkappid(&self) -> impl Future<Output = Result<u64, tim::Error>> + Send;
+
+    /// Whether the app's UserSig secret exists but has never held a value
+    /// (the template creates it empty, the first rotation fills it): the app
+    /// is not set up yet, which is no failure. Asked only after its
+    /// credentials could not be read.
+    fn not_set_up(&self) -> impl Future<Output = bool> + Send;
 }
 
-/// An app at Tencent: two clients over one credentials provider and one
-/// HTTP pool, the second without backoff retries (see
-/// [`OpsSource::push_statistics`]).
+/// An app at Tencent: its client (credentials, HTTP pool, retries).
 #[derive(Debug, Clone)]
 pub struct TencentApp {
-    ops: tim::Client,
-    push: tim::Client,
+    client: tim::Client,
+    /// The app's UserSig secret, to tell "not set up" from a failure.
+    secret: Option<(aws_sdk_secretsmanager::Client, String)>,
 }
 
 impl TencentApp {
     pub fn new(client: tim::Client) -> Self {
-        let push = client.with_retry(tim::RetryPolicy {
-            max_attempts: 1,
-            ..client.config().retry
-        });
-        Self { ops: client, push }
+        Self {
+            client,
+            secret: None,
+        }
+    }
+
+    /// With the UserSig secret the app's credentials come from.
+    pub fn with_secret(
+        mut self,
+        secrets: aws_sdk_secretsmanager::Client,
+        secret_id: impl Into<String>,
+    ) -> Self {
+        self.secret = Some((secrets, secret_id.into()));
+        self
     }
 }
 
@@ -53,26 +69,41 @@ impl OpsSource for TencentApp {
         request: &AppInfoRequest,
         deadline: Deadline,
     ) -> Result<AppInfo, tim::Error> {
-        self.ops.get_app_info(request, deadline).await
+        self.client.get_app_info(request, deadline).await
     }
 
     async fn push_statistics(
         &self,
         request: &PushStatsRequest,
         deadline: Deadline,
-    ) -> Result<PushStatistics, tim::Error> {
-        self.push
-            .all_member_push_statistics(request, deadline)
-            .await
+    ) -> Result<Response, tim::Error> {
+        let command = tim::api::commands::ALL_MEMBER_PUSH_STATISTICS;
+        self.client.call(command, request, deadline).await
     }
 
     async fn sdkappid(&self) -> Result<u64, tim::Error> {
         // Cached by the provider after the first call of a cold start.
-        self.ops
+        self.client
             .credentials()
             .credentials()
             .await
             .map(|c| c.sdkappid)
+    }
+
+    async fn not_set_up(&self) -> bool {
+        let Some((secrets, id)) = &self.secret else {
+            return false;
+        };
+        // A secret that lost its value after a rotation still lists versions.
+        match secrets.describe_secret().secret_id(id).send().await {
+            Ok(secret) => secret
+                .version_ids_to_stages()
+                .is_none_or(|versions| versions.is_empty()),
+            Err(error) => {
+                tracing::warn!(secret_id = %id, error = %aws_sdk_secretsmanager::error::DisplayErrorContext(&error), "DescribeSecret failed: the app counts as failed, not as not set up");
+                false
+            }
+        }
     }
 }
 

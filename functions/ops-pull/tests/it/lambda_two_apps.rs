@@ -82,6 +82,22 @@ async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
     let bucket = testkit::unique_name("ops-two-apps");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
 
+    // Push days archived up to three days back: the run revises the last two
+    // instead of catching up on Tencent's 28 (seconds of pacing).
+    let china_today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+    let before = china_today - chrono::Days::new(3);
+    for id in APPS {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(format!(
+                "archive/push/sdkappid={id}/dt={before}/push_statistics.json"
+            ))
+            .body(b"{}\n".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+
     let secret_ids = names.join(",");
     let endpoint = emulator.base_url();
     let env = Env::from_pairs([
@@ -120,7 +136,7 @@ async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
         let daily = keys_under(&s3, &bucket, &format!("archive/daily/sdkappid={id}/")).await;
         assert_eq!(daily.len(), 30, "{id}");
         let pushed = keys_under(&s3, &bucket, &format!("archive/push/sdkappid={id}/")).await;
-        assert_eq!(pushed.len(), 2, "{id}: {pushed:?}");
+        assert_eq!(pushed.len(), 3, "{id}: two days and the seed: {pushed:?}");
         assert!(pushed.iter().all(|k| k.ends_with("/push_statistics.json")));
     }
 
@@ -132,5 +148,62 @@ async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
         assert_eq!(stats.calls_per_second_max[PUSH][&id], 1, "{stats:?}");
     }
     assert!(stats.rate_limited.is_empty(), "{stats:?}");
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_app_whose_usersig_secret_has_no_value_yet_is_not_set_up_not_failed() {
+    let emulator = Emulator::start(EmulatorConfig::default().with_app(APPS[0], key_of(APPS[0])))
+        .await
+        .unwrap();
+    let aws = testkit::moto().sdk_config().await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&aws);
+    let ready = testkit::unique_name(&format!("tencent-chat/{}/usersig", APPS[0]));
+    secrets
+        .create_secret()
+        .name(&ready)
+        .secret_string(secret_of(APPS[0]))
+        .send()
+        .await
+        .unwrap();
+    // As the template creates it: no value until the first rotation.
+    let empty = testkit::unique_name(&format!("tencent-chat/{}/usersig", APPS[1]));
+    secrets.create_secret().name(&empty).send().await.unwrap();
+    let s3 = ops_pull::config::s3_client(&aws, true);
+    let bucket = testkit::unique_name("ops-not-set-up");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let endpoint = emulator.base_url();
+    let run = |ids: String| {
+        let env = Env::from_pairs([
+            ("OPS_BUCKET", bucket.clone()),
+            ("TIM_USERSIG_SECRET_ID", ids),
+            ("TIM_ENDPOINT", endpoint.clone()),
+            ("PUSH_ARCHIVE_DAYS", "0".to_owned()),
+        ]);
+        let aws = aws.clone();
+        async move {
+            let function = Settings::from_env(&env).unwrap().build(&aws).await;
+            let deadlines = Deadlines::after(Duration::from_secs(60));
+            ops_pull::OpsPull::handle(
+                &function,
+                testkit::event("ops-pull", "scheduled"),
+                deadlines,
+            )
+            .await
+        }
+    };
+    let summary = run(format!("{ready},{empty}")).await.unwrap();
+    assert_eq!(summary.apps[0].days_written, 30);
+    let app = serde_json::to_value(&summary.apps[1]).unwrap();
+    assert_eq!(
+        (app["app"].as_str(), app["state"].as_str()),
+        (Some(empty.as_str()), Some("not_set_up"))
+    );
+    assert_eq!(summary.apps_not_set_up(), 1);
+
+    // A secret that does not exist stays a failure.
+    let missing = testkit::unique_name("tencent-chat/1400000009/usersig");
+    let err = run(format!("{ready},{missing}")).await.unwrap_err();
+    assert_eq!(err.error_type(), "TencentConfiguration", "{err}");
     emulator.shutdown().await;
 }

@@ -57,12 +57,7 @@ async fn an_empty_result_warns_once_then_fails_and_rows_reset_the_count() {
     assert_eq!((app.days_pulled, app.last_date), (0, None));
     assert_eq!(app.empty_answers, 1);
     assert!(app.expected_newest_date.is_some());
-    let manifest_key = Layout::default().manifest_key(APP);
-    assert_eq!(
-        store.keys().len(),
-        2,
-        "the raw copy and the manifest counting the empty answer"
-    );
+    assert_eq!(store.keys().len(), 1, "the raw copy, which counts it");
     let json = serde_json::to_value(&summary).unwrap();
     assert_eq!(json["apps"][0]["warnings"], json!(["EmptyResult"]));
     assert_eq!(json["apps"][0]["empty_answers"], 1);
@@ -84,13 +79,11 @@ async fn an_empty_result_warns_once_then_fails_and_rows_reset_the_count() {
         .await
         .unwrap();
     assert_eq!(summary.apps[0].empty_answers, 0);
-    let manifest: crate::archive::index::Manifest =
-        serde_json::from_slice(&store.object(&manifest_key).body).unwrap();
-    assert_eq!(manifest.empty_answers, 0);
     *apps[0].source.rows.lock().unwrap() = Vec::new();
-    run_with(&apps, &store, RunRequest::default())
+    let summary = run_with(&apps, &store, RunRequest::default())
         .await
         .unwrap();
+    assert_eq!(summary.apps[0].empty_answers, 1, "the first after rows");
 }
 
 #[tokio::test]
@@ -208,4 +201,30 @@ async fn each_run_has_its_own_raw_key_even_in_the_same_millisecond() {
         .filter(|k| k.contains("/raw/"))
         .count();
     assert_eq!(raw, 3);
+}
+
+#[tokio::test]
+async fn a_future_date_is_malformed_and_a_missing_day_is_named() {
+    let apps = vec![recent_app("secret-a", APP)];
+    let yesterday = china_today() - chrono::Days::new(1);
+    let gone = yesterday - chrono::Days::new(3);
+    {
+        let mut rows = apps[0].source.rows.lock().unwrap();
+        rows.retain(|r| r["Date"] != json!(gone.format("%Y%m%d").to_string()));
+        let mut future = rows[0].clone();
+        future["Date"] = json!("20991231");
+        rows.push(future);
+    }
+    let store = MemoryStore::default();
+    let summary = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    let app = &summary.apps[0];
+    assert_eq!(app.malformed_rows, 1);
+    assert_eq!(app.last_date, Some(yesterday), "never the newest day");
+    assert!(store.keys().iter().all(|k| !k.contains("dt=2099")));
+    assert_eq!(app.missing_dates, [gone]);
+    let json = serde_json::to_value(app).unwrap();
+    assert_eq!(json["warnings"], json!(["MissingDays"]));
+    assert_eq!(json["missing_dates"], json!([gone.to_string()]));
 }

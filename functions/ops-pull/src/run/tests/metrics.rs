@@ -45,6 +45,8 @@ fn printed(lines: &Captured) -> Printed {
     for doc in docs {
         if doc.get("RunSucceeded").is_some() {
             printed.runs.push(doc["RunSucceeded"].clone());
+        } else if doc.get("AppsNotSetUp").is_some() {
+            continue;
         } else if doc.get("DaysWritten").is_some() {
             printed.apps.push(doc);
         } else {
@@ -137,17 +139,39 @@ async fn a_run_emits_recent_days_its_counts_and_success() {
     let changed = yesterday - chrono::Days::new(1);
     assert_eq!(out.business.keys().collect::<Vec<_>>(), [&changed]);
     assert_eq!(out.business[&changed]["ActiveUserNum"], json!(5));
+    assert_eq!(out.apps[0]["FieldsKeptArchived"], json!(0));
+
+    // A count archived as a number, now not sent: kept, and counted.
+    function.apps[0].source.set(27, "LoginTimes", Value::Null);
+    invoke(&function, json!({})).await.unwrap();
+    assert_eq!(printed(&lines).apps[0]["FieldsKeptArchived"], json!(1));
 }
 
 #[tokio::test]
-async fn a_dry_run_emits_nothing() {
+async fn only_a_full_run_feeds_the_heartbeat() {
     let (function, lines) = function(vec![App::new(
         "secret-a",
         FakeSource::with_rows(APP, recent_thirty_days()),
     )]);
     let summary = invoke(&function, json!({"dry_run": true})).await.unwrap();
     assert_eq!(summary.apps[0].days_written, 30);
-    assert!(lines.take().is_empty());
+    assert!(lines.take().is_empty(), "a dry run emits nothing");
+
+    // A field subset archives, but never says the day's run succeeded,
+    // whether it succeeds or fails.
+    invoke(&function, json!({"fields": ["ActiveUserNum"]}))
+        .await
+        .unwrap();
+    assert!(printed(&lines).runs.is_empty());
+    *function.apps[0].source.fail_with.lock().unwrap() = Some(tim::Error::Api {
+        command: "openconfigsvr/getappinfo".into(),
+        code: 60007,
+        info: "rate".into(),
+    });
+    invoke(&function, json!({"fields": ["ActiveUserNum"]}))
+        .await
+        .unwrap_err();
+    assert!(printed(&lines).runs.is_empty());
 }
 
 #[tokio::test]
@@ -191,4 +215,52 @@ async fn days_older_than_two_weeks_get_no_business_document() {
     assert!(out.business.is_empty(), "{:?}", out.business.keys());
     assert_eq!(out.apps[0]["DaysWritten"], json!(30));
     assert_eq!(out.runs, [json!(1)]);
+}
+
+#[tokio::test]
+async fn an_app_not_set_up_is_counted_and_no_app_set_up_feeds_no_heartbeat() {
+    let (function, lines) = function(vec![
+        App::new("secret-a", FakeSource::with_rows(APP, recent_thirty_days())),
+        App::new(
+            "secret-b",
+            FakeSource::with_rows(APP + 1, recent_thirty_days()),
+        ),
+    ]);
+    function.apps[1]
+        .source
+        .not_set_up
+        .store(true, Ordering::SeqCst);
+    let summary = invoke(&function, json!({})).await.unwrap();
+    let b = serde_json::to_value(&summary.apps[1]).unwrap();
+    assert_eq!(b["state"], "not_set_up");
+    assert_eq!(b["app"], "secret-b");
+    assert!(
+        serde_json::to_value(&summary.apps[0])
+            .unwrap()
+            .get("state")
+            .is_none()
+    );
+    assert_eq!(
+        function.apps[1].source.calls.load(Ordering::SeqCst),
+        0,
+        "nothing asked of Tencent"
+    );
+    let docs = testkit::emf::check_output(&lines.take().join("\n"), "ops-pull", NAMESPACE);
+    let not_set_up: Vec<&Value> = docs.iter().filter_map(|d| d.get("AppsNotSetUp")).collect();
+    assert_eq!(not_set_up, [&json!(1)]);
+    assert_eq!(
+        docs.iter()
+            .filter(|d| d.get("RunSucceeded").is_some())
+            .count(),
+        1
+    );
+
+    function.apps[0]
+        .source
+        .not_set_up
+        .store(true, Ordering::SeqCst);
+    let summary = invoke(&function, json!({})).await.unwrap();
+    assert_eq!(summary.apps_not_set_up(), 2);
+    let out = printed(&lines);
+    assert!(out.runs.is_empty(), "no app set up: the heartbeat waits");
 }

@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use chrono::{DateTime, NaiveDate};
 use serde_json::{Value, json};
 use tim::api::appinfo::{AppInfo, AppInfoRequest};
-use tim::api::push::{PushStatistics, PushStatsRequest};
+use tim::api::push::PushStatsRequest;
+use tim::client::Response;
 
 use super::*;
 use crate::archive::layout::Layout;
@@ -69,6 +70,11 @@ struct FakeSource {
     push_failures: Mutex<Vec<tim::Error>>,
     /// Added to every push count (a day's counts growing between runs).
     push_growth: AtomicUsize,
+    /// The UserSig secret exists without a value: credentials fail.
+    not_set_up: AtomicBool,
+    /// getappinfo answers this long after it was called, and when it was.
+    answer_after: Mutex<Duration>,
+    called_at: Mutex<Vec<tokio::time::Instant>>,
 }
 
 impl FakeSource {
@@ -87,6 +93,9 @@ impl FakeSource {
             push_requests: Mutex::new(Vec::new()),
             push_failures: Mutex::new(Vec::new()),
             push_growth: AtomicUsize::new(0),
+            not_set_up: AtomicBool::new(false),
+            answer_after: Mutex::new(Duration::ZERO),
+            called_at: Mutex::new(Vec::new()),
         }
     }
 
@@ -103,6 +112,12 @@ impl OpsSource for FakeSource {
     ) -> Result<AppInfo, tim::Error> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.requests.lock().unwrap().push(request.clone());
+        self.called_at
+            .lock()
+            .unwrap()
+            .push(tokio::time::Instant::now());
+        let delay = *self.answer_after.lock().unwrap();
+        tokio::time::sleep(delay).await;
         tokio::task::yield_now().await;
         if let Some(error) = self.fail_with.lock().unwrap().clone() {
             return Err(error);
@@ -139,7 +154,7 @@ impl OpsSource for FakeSource {
         &self,
         request: &PushStatsRequest,
         _deadline: Deadline,
-    ) -> Result<PushStatistics, tim::Error> {
+    ) -> Result<Response, tim::Error> {
         self.push_requests
             .lock()
             .unwrap()
@@ -159,11 +174,30 @@ impl OpsSource for FakeSource {
             "PlatformStatistics": [
                 {"EventType": 1, "PushPlatform": 1, "TotalCount": grown * 3, "SentCount": grown * 3, "DeliveredCount": grown * 2, "ClickCount": grown},
                 {"EventType": 2, "PushPlatform": 0, "TotalCount": grown, "SentCount": 0, "DeliveredCount": 0, "ClickCount": 0}]}]});
-        Ok(PushStatistics::from_envelope(&envelope).unwrap())
+        // Tencent's bytes: the raw copy keeps them as sent.
+        let raw = format!("{envelope} ").into_bytes();
+        let Value::Object(envelope) = envelope else {
+            unreachable!()
+        };
+        Ok(Response {
+            envelope,
+            raw: raw.into(),
+        })
     }
 
     async fn sdkappid(&self) -> Result<u64, tim::Error> {
+        if self.not_set_up.load(Ordering::SeqCst) {
+            return Err(tim::Error::Credentials {
+                reason: "secret has no AWSCURRENT value".into(),
+                class: tim::ErrorClass::Configuration,
+                refused_with: None,
+            });
+        }
         Ok(self.sdkappid)
+    }
+
+    async fn not_set_up(&self) -> bool {
+        self.not_set_up.load(Ordering::SeqCst)
     }
 }
 
@@ -385,6 +419,7 @@ fn one_app() -> Vec<App<FakeSource>> {
 
 mod answers;
 mod failures;
+mod lease;
 mod metrics;
 mod modes;
 mod push;

@@ -22,12 +22,18 @@ fn push_key(sdkappid: u64, date: NaiveDate) -> String {
     Layout::default().push_key(sdkappid, date)
 }
 
-fn expected_dates() -> Vec<NaiveDate> {
+/// The last `n` complete China days, oldest first.
+fn last_days(n: u64) -> Vec<NaiveDate> {
     let today = freshness::china_today(Utc::now());
-    (1..=7)
+    (1..=n)
         .rev()
         .map(|back| today - chrono::Days::new(back))
         .collect()
+}
+
+/// What a first run pulls: every day Tencent may still hold (catch-up).
+fn expected_dates() -> Vec<NaiveDate> {
+    last_days(28)
 }
 
 fn lines(store: &MemoryStore, key: &str) -> Vec<Value> {
@@ -46,8 +52,19 @@ fn api_error(code: i64) -> tim::Error {
     }
 }
 
+fn push_counts(summary: &RunSummary) -> (usize, usize, usize, usize, usize) {
+    let push = summary.apps[0].push.as_ref().unwrap();
+    (
+        push.days_asked,
+        push.days_written,
+        push.days_unchanged,
+        push.days_kept_archived,
+        push.days_failed,
+    )
+}
+
 #[tokio::test(start_paused = true)]
-async fn one_paced_call_per_china_day_and_one_object_per_day() {
+async fn one_paced_call_per_china_day_one_object_and_one_raw_copy_per_day() {
     let apps = one_app();
     let store = MemoryStore::default();
     let summary = run_push(&apps, &store, RunRequest::default())
@@ -55,7 +72,7 @@ async fn one_paced_call_per_china_day_and_one_object_per_day() {
         .unwrap();
 
     let calls = apps[0].source.push_requests.lock().unwrap().clone();
-    assert_eq!(calls.len(), 7);
+    assert_eq!(calls.len(), 28, "nothing archived yet: Tencent's 28 days");
     for ((_, request), date) in calls.iter().zip(expected_dates()) {
         assert_eq!(request.start_time, freshness::start_of(date).timestamp());
         assert_eq!(request.end_time - request.start_time, 86_400);
@@ -68,17 +85,8 @@ async fn one_paced_call_per_china_day_and_one_object_per_day() {
             pair[1].0 - pair[0].0
         );
     }
-
-    let push = summary.apps[0].push.clone().unwrap();
-    assert_eq!(
-        (
-            push.days_asked,
-            push.days_written,
-            push.days_unchanged,
-            push.days_failed
-        ),
-        (7, 7, 0, 0)
-    );
+    assert_eq!(push_counts(&summary), (28, 28, 0, 0, 0));
+    let push = summary.apps[0].push.as_ref().unwrap();
     assert_eq!(push.first_date, expected_dates().first().copied());
     assert_eq!(push.last_date, expected_dates().last().copied());
     for date in expected_dates() {
@@ -103,9 +111,53 @@ async fn one_paced_call_per_china_day_and_one_object_per_day() {
             store.object(&push_key(APP, date)).content_type,
             "application/x-ndjson"
         );
+        // Tencent's body byte for byte (the fake ends it with a space).
+        let prefix =
+            format!("tencent-chat/operations/raw/push/sdkappid={APP}/dt={date}/pulled_at=");
+        let raws: Vec<String> = store
+            .keys()
+            .into_iter()
+            .filter(|k| k.starts_with(&prefix))
+            .collect();
+        assert_eq!(raws.len(), 1, "{date}");
+        assert!(raws[0].ends_with(".json.gz"));
+        let raw = raw_text(&store, &raws[0]);
+        assert!(
+            raw.ends_with("} ") && raw.contains("PlatformStatistics"),
+            "{raw}"
+        );
+        assert_eq!(store.object(&raws[0]).content_encoding, Some("gzip"));
     }
     // The operations archive is there too.
     assert_eq!(summary.apps[0].days_written, 30);
+
+    // Up to date: the next run revises the last PUSH_ARCHIVE_DAYS only.
+    apps[0].source.push_requests.lock().unwrap().clear();
+    let again = run_push(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(push_counts(&again), (7, 0, 7, 0, 0));
+    assert_eq!(apps[0].source.push_requests.lock().unwrap().len(), 7);
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_an_outage_every_day_since_the_newest_archived_one_is_pulled() {
+    let apps = one_app();
+    let store = MemoryStore::default();
+    run_push(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    // Ten days without a run: the newest ten push days are not archived.
+    for date in last_days(10) {
+        store.objects.lock().unwrap().remove(&push_key(APP, date));
+    }
+    let summary = run_push(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(push_counts(&summary), (10, 10, 0, 0, 0));
+    for date in last_days(10) {
+        assert!(store.stored(&push_key(APP, date)).is_some(), "{date}");
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -115,84 +167,77 @@ async fn unchanged_days_are_not_rewritten_and_grown_counts_are() {
     run_push(&apps, &store, RunRequest::default())
         .await
         .unwrap();
-    let before = store.object(&push_key(APP, expected_dates()[0]));
+    let newest = *expected_dates().last().unwrap();
+    let before = store.object(&push_key(APP, newest));
 
     store.reset_counts();
     let again = run_push(&apps, &store, RunRequest::default())
         .await
         .unwrap();
-    let push = again.apps[0].push.clone().unwrap();
-    assert_eq!((push.days_written, push.days_unchanged), (0, 7));
-    assert_eq!(store.heads.load(Ordering::SeqCst), 0);
+    assert_eq!(push_counts(&again), (7, 0, 7, 0, 0));
+    assert_eq!(store.heads.load(Ordering::SeqCst), 30 + 7, "one per day");
+    assert_eq!(store.gets.load(Ordering::SeqCst), 0);
     assert_eq!(
         store.lists.load(Ordering::SeqCst),
-        2,
-        "one listing for each family"
+        1,
+        "where the push catch-up starts"
     );
-    assert_eq!(store.puts.load(Ordering::SeqCst), 1, "only the raw copy");
     assert_eq!(
-        store.object(&push_key(APP, expected_dates()[0])).body,
-        before.body
+        store.puts.load(Ordering::SeqCst),
+        1 + 7,
+        "only the raw copies"
     );
+    assert_eq!(store.object(&push_key(APP, newest)).body, before.body);
 
     apps[0].source.push_growth.store(5, Ordering::SeqCst);
     let grown = run_push(&apps, &store, RunRequest::default())
         .await
         .unwrap();
-    assert_eq!(grown.apps[0].push.as_ref().unwrap().days_written, 7);
-    assert_ne!(
-        store.object(&push_key(APP, expected_dates()[0])).body,
-        before.body
-    );
+    assert_eq!(push_counts(&grown).1, 7);
+    assert_ne!(store.object(&push_key(APP, newest)).body, before.body);
 }
 
 #[tokio::test(start_paused = true)]
-async fn lower_counts_keep_the_archived_days_with_one_read_each() {
+async fn lower_counts_keep_the_archived_rows() {
     let apps = one_app();
     let store = MemoryStore::default();
     apps[0].source.push_growth.store(5, Ordering::SeqCst);
     run_push(&apps, &store, RunRequest::default())
         .await
         .unwrap();
-    let before = store.object(&push_key(APP, expected_dates()[0]));
+    let newest = *expected_dates().last().unwrap();
+    let before = store.object(&push_key(APP, newest));
 
-    // A partial answer (lower counts), with the manifest lost: each day is
-    // known only from the listing, so its hash and body come from one GET.
+    // A partial answer: lower counts.
     apps[0].source.push_growth.store(0, Ordering::SeqCst);
-    let manifest = Layout::default().manifest_key(APP);
-    store.objects.lock().unwrap().remove(&manifest);
-    store.reset_counts();
     let partial = run_push(&apps, &store, RunRequest::default())
         .await
         .unwrap();
+    assert_eq!(push_counts(&partial), (7, 0, 0, 7, 0));
     let push = partial.apps[0].push.clone().unwrap();
-    assert_eq!((push.days_written, push.days_kept_archived), (0, 7));
     assert_eq!(push.kept_days.len(), 7);
-    assert_eq!(
-        store.object(&push_key(APP, expected_dates()[0])).body,
-        before.body
+    assert!(
+        push.kept_days[0].reason.contains("< archived"),
+        "{:?}",
+        push.kept_days
     );
-    assert_eq!(
-        store.heads.load(Ordering::SeqCst),
-        30,
-        "the operations days only"
-    );
-    // The manifest (absent) and one read per push day.
-    assert_eq!(store.gets.load(Ordering::SeqCst), 1 + 7);
+    assert_eq!(store.object(&push_key(APP, newest)).body, before.body);
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_transient_failure_is_retried_at_the_paced_rate() {
+async fn a_transient_failure_fails_its_day_alone_and_a_rate_limit_spaces_the_next_call() {
     let apps = one_app();
+    // What the client's own retries did not overcome.
     *apps[0].source.push_failures.lock().unwrap() = vec![api_error(90102), api_error(60007)];
     let store = MemoryStore::default();
-    let summary = run_push(&apps, &store, RunRequest::default())
+    let err = run_push(&apps, &store, RunRequest::default())
         .await
-        .unwrap();
-    assert_eq!(summary.apps[0].push.as_ref().unwrap().days_written, 7);
+        .unwrap_err();
+    assert_eq!(err.error_type(), "TencentRetryable");
+    let push = err.summary().unwrap().apps[0].push.clone().unwrap();
+    assert_eq!((push.days_written, push.days_failed), (26, 2));
     let calls = apps[0].source.push_requests.lock().unwrap().clone();
-    assert_eq!(calls.len(), 9, "two retries of the first day");
-    assert_eq!(calls[0].1, calls[2].1);
+    assert_eq!(calls.len(), 28, "one call a day");
     assert!(calls[1].0 - calls[0].0 >= Duration::from_millis(1100));
     assert!(
         calls[2].0 - calls[1].0 >= Duration::from_secs(2),
@@ -231,17 +276,17 @@ async fn a_push_failure_costs_neither_the_operations_archive_nor_the_other_app()
     let b = &summary.apps[1];
     assert_eq!(b.days_written, 30, "b's operations archive is complete");
     let push = b.push.as_ref().unwrap();
-    assert_eq!((push.days_written, push.days_failed), (0, 7));
-    assert_eq!(push.failed_days.len(), 7);
+    assert_eq!((push.days_written, push.days_failed), (0, 28));
+    assert_eq!(push.failed_days.len(), 28);
     assert_eq!(
         apps[1].source.push_requests.lock().unwrap().len(),
         4,
-        "three tries of day one, one of day two, then no more calls"
+        "three transient failures, one no retry fixes, then no more calls"
     );
     let a = &summary.apps[0];
     assert_eq!(
         (a.days_written, a.push.as_ref().unwrap().days_written),
-        (30, 7)
+        (30, 28)
     );
     for date in expected_dates() {
         assert!(store.stored(&push_key(APP, date)).is_some());
@@ -264,8 +309,8 @@ async fn an_operations_failure_does_not_cost_the_push_history() {
     assert!(err.to_string().contains("getappinfo failed"), "{err}");
     let app = &err.summary().unwrap().apps[0];
     assert_eq!(app.days_written, 0);
-    assert_eq!(app.push.as_ref().unwrap().days_written, 7);
-    assert!(store.stored(&push_key(APP, expected_dates()[6])).is_some());
+    assert_eq!(app.push.as_ref().unwrap().days_written, 28);
+    assert!(store.stored(&push_key(APP, expected_dates()[27])).is_some());
 }
 
 #[tokio::test(start_paused = true)]
@@ -298,7 +343,7 @@ async fn a_dry_run_writes_nothing_and_a_field_subset_pulls_operations_only() {
     .unwrap();
     assert_eq!(
         dry.apps[0].push.as_ref().unwrap().days_written,
-        7,
+        28,
         "would be written"
     );
     assert_eq!(store.puts.load(Ordering::SeqCst), 0);
@@ -312,7 +357,7 @@ async fn a_dry_run_writes_nothing_and_a_field_subset_pulls_operations_only() {
     assert!(summary.apps[0].push.is_none());
     assert_eq!(
         apps[0].source.push_requests.lock().unwrap().len(),
-        7,
+        28,
         "only the dry run's calls"
     );
     assert!(store.keys().iter().all(|k| !k.contains("/push/")));

@@ -1,4 +1,4 @@
-//! What a run writes: the days, the raw copy and the manifest; what a
+//! What a run writes: the days and the raw copy; what a
 //! second run leaves alone; odd values and repeated dates.
 
 use super::*;
@@ -25,20 +25,12 @@ async fn a_run_writes_thirty_days_and_the_raw_copy() {
     assert_eq!(app.malformed_rows, 0);
     assert_eq!(app.first_date, Some(first_day()));
     assert_eq!(app.last_date, Some(first_day() + chrono::Days::new(29)));
-    // 30 days, the raw copy and the manifest; nothing listed, so no HEAD.
-    assert_eq!(store.puts.load(Ordering::SeqCst), 32);
-    assert_eq!(store.heads.load(Ordering::SeqCst), 0);
-    assert_eq!(store.lists.load(Ordering::SeqCst), 1);
+    // 30 days and the raw copy, each day asked about once (HEAD).
+    assert_eq!(store.puts.load(Ordering::SeqCst), 31);
+    assert_eq!(store.heads.load(Ordering::SeqCst), 30);
 
     let keys = store.keys();
-    assert_eq!(keys.len(), 32);
-    let manifest: crate::archive::index::Manifest =
-        serde_json::from_slice(&store.object(&Layout::default().manifest_key(APP)).body).unwrap();
-    assert_eq!(manifest.objects.len(), 30);
-    assert_eq!(
-        manifest.objects[&daily_key(APP, 0)].etag,
-        store.object(&daily_key(APP, 0)).etag
-    );
+    assert_eq!(keys.len(), 31);
     let raw_key = app.raw_key.clone().unwrap();
     assert!(keys.contains(&raw_key));
     assert!(raw_key.starts_with("tencent-chat/operations/raw/sdkappid=1400000000/pulled_at="));
@@ -90,14 +82,13 @@ async fn a_second_run_writes_no_day_and_a_changed_day_is_rewritten() {
         (again.apps[0].days_written, again.apps[0].days_unchanged),
         (0, 30)
     );
-    // One listing and the manifest instead of a HEAD per day.
-    assert_eq!(store.heads.load(Ordering::SeqCst), 0);
-    assert_eq!(store.lists.load(Ordering::SeqCst), 1);
-    assert_eq!(store.gets.load(Ordering::SeqCst), 1);
+    // A HEAD per day tells its content hash; nothing is read.
+    assert_eq!(store.heads.load(Ordering::SeqCst), 30);
+    assert_eq!(store.gets.load(Ordering::SeqCst), 0);
     assert_eq!(
         store.puts.load(Ordering::SeqCst),
         1,
-        "only the new raw copy (the manifest is unchanged)"
+        "only the new raw copy"
     );
     assert_eq!(
         store.object(&daily_key(APP, 3)).body,
@@ -116,83 +107,14 @@ async fn a_second_run_writes_no_day_and_a_changed_day_is_rewritten() {
     );
     assert_eq!(
         store.puts.load(Ordering::SeqCst),
-        3,
-        "the day, the raw copy and the manifest"
+        2,
+        "the day and the raw copy"
     );
     assert_eq!(
         line_of(&store, &daily_key(APP, 5))["ActiveUserNum"],
         json!(999)
     );
     assert_eq!(store.object(&daily_key(APP, 3)).body, before);
-}
-
-#[tokio::test]
-async fn the_manifest_is_only_a_hint_checked_against_the_listing() {
-    let apps = one_app();
-    let store = MemoryStore::default();
-    run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap();
-
-    // Behind our back: one day deleted, one replaced by other content (a
-    // new ETag), and the manifest itself lost on the next round.
-    let deleted = daily_key(APP, 2);
-    let replaced = daily_key(APP, 7);
-    store.objects.lock().unwrap().remove(&deleted);
-    store
-        .put_now(PutRequest {
-            key: replaced.clone(),
-            body: b"{}\n".to_vec(),
-            content_type: "application/x-ndjson",
-            content_encoding: None,
-            content_sha256: Some("other".into()),
-            condition: PutCondition::Always,
-        })
-        .unwrap();
-    store.reset_counts();
-    let summary = run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap();
-    assert_eq!(
-        (summary.apps[0].days_written, summary.apps[0].days_unchanged),
-        (2, 28)
-    );
-    assert_eq!(
-        store.heads.load(Ordering::SeqCst),
-        1,
-        "only the replaced day is asked about"
-    );
-    assert_eq!(line_of(&store, &deleted)["ActiveUserNum"], json!(102));
-    assert_eq!(line_of(&store, &replaced)["ActiveUserNum"], json!(107));
-
-    store
-        .objects
-        .lock()
-        .unwrap()
-        .remove(&Layout::default().manifest_key(APP));
-    store.reset_counts();
-    let summary = run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap();
-    assert_eq!(
-        (summary.apps[0].days_written, summary.apps[0].days_unchanged),
-        (0, 30)
-    );
-    assert_eq!(
-        store.heads.load(Ordering::SeqCst),
-        30,
-        "without a manifest every listed day is checked"
-    );
-    assert_eq!(
-        store.puts.load(Ordering::SeqCst),
-        2,
-        "the raw copy and the rebuilt manifest"
-    );
-    store.reset_counts();
-    run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap();
-    assert_eq!(store.heads.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]
@@ -274,5 +196,59 @@ async fn a_repeated_date_is_one_row_the_later_wins_and_it_is_counted() {
         envelope["Result"].as_array().unwrap().len(),
         31,
         "both rows in the raw copy"
+    );
+}
+
+#[tokio::test]
+async fn an_archived_number_is_never_replaced_by_null_text_or_absence() {
+    let apps = one_app();
+    let store = MemoryStore::default();
+    run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    apps[0].source.set(2, "UpMsgNum", json!("abc"));
+    apps[0].source.set(3, "UpMsgNum", json!(null));
+    apps[0].source.rows.lock().unwrap()[4]
+        .as_object_mut()
+        .unwrap()
+        .remove("LoginTimes");
+    // Tencent corrects late data with numbers, down as well as up.
+    apps[0].source.set(5, "ActiveUserNum", json!("1"));
+    let summary = run_with(&apps, &store, RunRequest::default())
+        .await
+        .unwrap();
+    let app = &summary.apps[0];
+    let day = |n: u64| first_day() + chrono::Days::new(n);
+    let kept: Vec<(NaiveDate, &str)> = app
+        .fields_kept
+        .iter()
+        .map(|k| (k.date, k.field.as_str()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (day(2), "UpMsgNum"),
+            (day(3), "UpMsgNum"),
+            (day(4), "LoginTimes")
+        ]
+    );
+    let text_day = line_of(&store, &daily_key(APP, 2));
+    assert_eq!(text_day["UpMsgNum"], json!(1002));
+    assert_eq!(
+        text_day["malformed"],
+        json!({"UpMsgNum": "abc"}),
+        "the new text"
+    );
+    assert_eq!(line_of(&store, &daily_key(APP, 3))["UpMsgNum"], json!(1003));
+    assert_eq!(line_of(&store, &daily_key(APP, 4))["LoginTimes"], json!(28));
+    assert_eq!(
+        line_of(&store, &daily_key(APP, 5))["ActiveUserNum"],
+        json!(1)
+    );
+    assert_eq!((app.days_written, app.days_unchanged), (2, 28));
+    let json = serde_json::to_value(app).unwrap();
+    assert_eq!(
+        json["fields_kept"][0],
+        json!({"date": day(2).to_string(), "field": "UpMsgNum"})
     );
 }
