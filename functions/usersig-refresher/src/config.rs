@@ -42,9 +42,12 @@ pub const ROTATION_APPS_ENV: &str = "TIM_ROTATION_APPS";
 
 /// Every `TIM_ROTATION_TARGET_<id>` of `TIM_ROTATION_APPS`, one pair each.
 fn per_app_targets(env: &Env) -> Result<RotationTargets, ConfigError> {
-    let mut pairs = Vec::new();
+    let (mut pairs, mut ids) = (Vec::new(), Vec::new());
     for id in env.list(ROTATION_APPS_ENV) {
         let variable = format!("TIM_ROTATION_TARGET_{id}");
+        ids.push(id.parse::<u64>().map_err(|_| {
+            ConfigError::new(ROTATION_APPS_ENV, format!("{id:?} is not an SDKAppID"))
+        })?);
         let pair = env
             .get(&variable)
             .ok_or_else(|| ConfigError::new(ROTATION_APPS_ENV, format!("{variable} is not set")))?;
@@ -57,6 +60,7 @@ fn per_app_targets(env: &Env) -> Result<RotationTargets, ConfigError> {
         pairs.push(pair);
     }
     RotationTargets::parse(&pairs.join(","))
+        .map(|targets| targets.for_apps(&ids))
         .map_err(|problem| ConfigError::new(ROTATION_APPS_ENV, problem))
 }
 
@@ -213,6 +217,10 @@ mod tests {
         let e = Config::read(&missing).unwrap_err();
         assert_eq!(e.variable, "TIM_ROTATION_APPS");
         assert!(e.to_string().contains("TIM_ROTATION_TARGET_2"), "{e}");
+        // Each pair is for the app it is named after: an id must be one.
+        let e = Config::read(&Env::from_pairs([("TIM_ROTATION_APPS", "app-1")])).unwrap_err();
+        assert_eq!(e.variable, "TIM_ROTATION_APPS");
+        assert_eq!(c.targets.targets()[1].sdkappid, Some(2));
     }
 
     #[test]

@@ -43,14 +43,17 @@ pub enum RotationError {
         served: usize,
     },
 
-    /// The key secret is another app's than the UserSig secret's current one.
+    /// The key secret is another app's than the UserSig secret's: the one
+    /// the stack names for it, else the one of the UserSig it holds.
     #[error(
-        "key secret {key_secret_id:?} is for SDKAppID {key}, but secret {secret_id:?} holds a UserSig for SDKAppID {current}: not signing it for another app; check its pair in TIM_ROTATION_TARGETS"
+        "key secret {key_secret_id:?} is for SDKAppID {key}, but secret {secret_id:?} is for SDKAppID {expected} ({basis}): not signing it for another app; put app {expected}'s key in {key_secret_id:?} or fix the pair"
     )]
     KeyForAnotherApp {
         secret_id: String,
         key_secret_id: String,
-        current: u64,
+        expected: u64,
+        /// Why the secret is `expected`'s.
+        basis: String,
         key: u64,
     },
 

@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::error::{RotationError, sm_error};
 use crate::event::{RotationEvent, Step};
 use crate::store::{AWSCURRENT, AWSPENDING, SecretMetadata, SecretStore};
+use crate::targets::RotationTarget;
 
 mod keys;
 mod stale;
@@ -125,7 +126,7 @@ impl<S: SecretStore> Rotator<S> {
             }
         };
 
-        let (metadata, key_id) = self.served(step, secret_id).await?;
+        let (metadata, target) = self.served(step, secret_id).await?;
         if !metadata.rotation_enabled {
             return Err(RotationError::RotationNotEnabled {
                 secret_id: secret_id.to_owned(),
@@ -155,7 +156,7 @@ impl<S: SecretStore> Rotator<S> {
         }
 
         let outcome = match step {
-            Step::Create => self.create(event, &key_id).await?,
+            Step::Create => self.create(event, &target).await?,
             Step::Set => {
                 tracing::info!(
                     secret_id,
@@ -164,7 +165,7 @@ impl<S: SecretStore> Rotator<S> {
                 );
                 Outcome::NothingToSet
             }
-            Step::Test => self.test(secret_id, token, &key_id, deadline).await?,
+            Step::Test => self.test(secret_id, token, &target, deadline).await?,
             Step::Finish => self.finish(secret_id, token, &metadata).await?,
         };
         Ok(report(outcome))
@@ -179,7 +180,7 @@ impl<S: SecretStore> Rotator<S> {
         &self,
         step: Step,
         secret_id: &str,
-    ) -> Result<(SecretMetadata, String), RotationError> {
+    ) -> Result<(SecretMetadata, RotationTarget), RotationError> {
         let targets = &self.config.targets;
         // Logged with the other failures (`rotation step failed`, error_type).
         let refuse = |arn: Option<&str>| RotationError::SecretNotServed {
@@ -196,11 +197,8 @@ impl<S: SecretStore> Rotator<S> {
             .describe(secret_id)
             .await
             .map_err(sm_error(secret_id))?;
-        match targets.key_for(&metadata) {
-            Some(key_id) => {
-                let key_id = key_id.to_owned();
-                Ok((metadata, key_id))
-            }
+        match targets.target_for(&metadata) {
+            Some(target) => Ok((metadata, target.clone())),
             None => Err(refuse(metadata.arn.as_deref())),
         }
     }
@@ -209,16 +207,22 @@ impl<S: SecretStore> Rotator<S> {
     /// under the token as AWSPENDING. A value already there (a replay) is
     /// kept if it still passes under the key secret as it is now, and taken
     /// off AWSPENDING if not.
-    async fn create(&self, event: &RotationEvent, key_id: &str) -> Result<Outcome, RotationError> {
+    async fn create(
+        &self,
+        event: &RotationEvent,
+        target: &RotationTarget,
+    ) -> Result<Outcome, RotationError> {
         let secret_id = event.secret_id.as_str();
         let token = event.client_request_token.as_str();
         if let Some(text) = self.pending_value(secret_id, token).await? {
-            self.keep_or_remove(Step::Create, secret_id, token, &text, key_id)
+            self.keep_or_remove(Step::Create, secret_id, token, &text, target)
                 .await?;
             return Ok(Outcome::PendingExists);
         }
-        let key = self.read_key(key_id).await?;
-        keys::check_same_app(&self.store, secret_id, key_id, &key).await?;
+        let key = self.read_key(secret_id, target).await?;
+        if target.sdkappid.is_none() {
+            keys::check_same_app(&self.store, secret_id, &target.key_secret_id, &key).await?;
+        }
         let now = self.clock.now_unix();
         let validity = self.config.usersig_validity_secs;
         let expires = now.saturating_add(validity);
@@ -250,20 +254,35 @@ impl<S: SecretStore> Rotator<S> {
                     token,
                     sdkappid = key.sdkappid,
                     identifier = %key.identifier,
-                    key_secret_id = key_id,
+                    key_secret_id = target.key_secret_id,
                     expires_at = %secret.expires_at,
                     "createSecret: new UserSig stored as AWSPENDING"
                 );
                 Ok(Outcome::Created)
             }
-            Err(e) if e.version_exists => self.after_version_exists(secret_id, token, key_id).await,
+            Err(e) if e.version_exists => self.after_version_exists(secret_id, token, target).await,
             Err(e) => Err(sm_error(secret_id)(e)),
         }
     }
 
-    /// The key secret `key_id` as it is now (read once per version).
-    async fn read_key(&self, key_id: &str) -> Result<KeySecret, RotationError> {
-        self.keys.read(&self.store, key_id).await
+    /// The key secret of `target` as it is now (read once per version),
+    /// refused when the stack names another app for the pair.
+    async fn read_key(
+        &self,
+        secret_id: &str,
+        target: &RotationTarget,
+    ) -> Result<KeySecret, RotationError> {
+        let key = self.keys.read(&self.store, &target.key_secret_id).await?;
+        match target.sdkappid {
+            Some(app) if app != key.sdkappid => Err(RotationError::KeyForAnotherApp {
+                secret_id: secret_id.to_owned(),
+                key_secret_id: target.key_secret_id.clone(),
+                expected: app,
+                basis: format!("TIM_ROTATION_TARGET_{app} names it"),
+                key: key.sdkappid,
+            }),
+            _ => Ok(key),
+        }
     }
 
     /// The token's AWSPENDING value, `None` while it has none.

@@ -109,6 +109,9 @@ pub struct RotationTarget {
     pub usersig: SecretRef,
     /// The key secret's name or ARN, as configured (given to GetSecretValue).
     pub key_secret_id: String,
+    /// The SDKAppID the stack names the pair for (`TIM_ROTATION_TARGET_<id>`):
+    /// a key secret of any other app is refused.
+    pub sdkappid: Option<u64>,
 }
 
 /// `TIM_ROTATION_TARGETS`, parsed: at least one pair, no UserSig secret twice.
@@ -154,6 +157,7 @@ impl RotationTargets {
             targets.push(RotationTarget {
                 usersig,
                 key_secret_id: key.to_owned(),
+                sdkappid: None,
             });
         }
         Ok(Self(targets))
@@ -172,10 +176,20 @@ impl RotationTargets {
     /// The key secret of the described secret, `None` when it is not one of
     /// these.
     pub fn key_for(&self, metadata: &SecretMetadata) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|t| t.usersig.is(metadata))
-            .map(|t| t.key_secret_id.as_str())
+        self.target_for(metadata).map(|t| t.key_secret_id.as_str())
+    }
+
+    /// The pair of the described secret, `None` when it is not one of these.
+    pub fn target_for(&self, metadata: &SecretMetadata) -> Option<&RotationTarget> {
+        self.0.iter().find(|t| t.usersig.is(metadata))
+    }
+
+    /// Names the app of each pair, in order (the stack's per-app form).
+    pub(crate) fn for_apps(mut self, sdkappids: &[u64]) -> Self {
+        for (target, id) in self.0.iter_mut().zip(sdkappids) {
+            target.sdkappid = Some(*id);
+        }
+        self
     }
 }
 

@@ -119,7 +119,8 @@ pub(super) async fn check_same_app<S: SecretStore>(
         Ok(current) if current.sdkappid != key.sdkappid => Err(RotationError::KeyForAnotherApp {
             secret_id: secret_id.to_owned(),
             key_secret_id: key_id.to_owned(),
-            current: current.sdkappid,
+            expected: current.sdkappid,
+            basis: "it holds that app's UserSig".to_owned(),
             key: key.sdkappid,
         }),
         _ => Ok(()),

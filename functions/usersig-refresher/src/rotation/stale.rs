@@ -10,6 +10,7 @@ use crate::error::{RotationError, sm_error};
 use crate::event::Step;
 use crate::pending::{self, PendingFault};
 use crate::store::SecretStore;
+use crate::targets::RotationTarget;
 
 impl<S: SecretStore> Rotator<S> {
     /// PutSecretValue refused: the token's version holds another value
@@ -21,10 +22,10 @@ impl<S: SecretStore> Rotator<S> {
         &self,
         secret_id: &str,
         token: &str,
-        key_id: &str,
+        target: &RotationTarget,
     ) -> Result<Outcome, RotationError> {
         if let Some(text) = self.pending_value(secret_id, token).await? {
-            self.keep_or_remove(Step::Create, secret_id, token, &text, key_id)
+            self.keep_or_remove(Step::Create, secret_id, token, &text, target)
                 .await?;
             return Ok(Outcome::PendingExists);
         }
@@ -49,9 +50,9 @@ impl<S: SecretStore> Rotator<S> {
         secret_id: &str,
         token: &str,
         text: &str,
-        key_id: &str,
+        target: &RotationTarget,
     ) -> Result<UserSigSecret, RotationError> {
-        let key = self.read_key(key_id).await?;
+        let key = self.read_key(secret_id, target).await?;
         self.check_or_remove(step, secret_id, token, text, &key)
             .await
     }

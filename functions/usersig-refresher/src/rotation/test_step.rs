@@ -13,6 +13,7 @@ use super::{Outcome, Rotator};
 use crate::error::{RotationError, sm_error};
 use crate::event::Step;
 use crate::store::{AWSCURRENT, SecretStore};
+use crate::targets::RotationTarget;
 
 impl<S: SecretStore> Rotator<S> {
     /// testSecret. A pending value that fails the local checks is taken off
@@ -22,11 +23,11 @@ impl<S: SecretStore> Rotator<S> {
         &self,
         secret_id: &str,
         token: &str,
-        key_id: &str,
+        target: &RotationTarget,
         deadline: Deadline,
     ) -> Result<Outcome, RotationError> {
         let text = self.pending_value(secret_id, token).await?;
-        let key = match self.read_key(key_id).await {
+        let key = match self.read_key(secret_id, target).await {
             Ok(key) => key,
             Err(unset @ RotationError::KeySecretUnset { .. }) => {
                 if self

@@ -2,8 +2,6 @@
 //! lines, through the Lambda entry point (`Function::handle`): a
 //! createSecret step in moto_server and a step that fails (see log_facts).
 
-use crate::common;
-
 use crate::common::*;
 use lambda_kit::{Function, Invocation};
 

@@ -260,3 +260,43 @@ async fn a_key_secret_of_another_app_never_signs_a_secret_holding_this_apps_user
     assert!(!message.contains("key-of-b"), "{message}");
     assert_eq!(fake.snapshot(SECRET_ID), before, "nothing stored");
 }
+
+#[tokio::test]
+async fn a_key_secret_of_another_app_than_the_stack_names_is_refused_on_the_first_rotation() {
+    // The stack's form names the app of each pair; A's key secret holds B's
+    // key, and A's UserSig secret holds no UserSig yet (the first rotation).
+    let fake = two_apps();
+    fake.put(KEY_ID, "k2", Some(&key_b_json()), &[AWSCURRENT], false);
+    let env = tim::config::Env::from_pairs([
+        ("TIM_ROTATION_APPS", "1400000000"),
+        (
+            "TIM_ROTATION_TARGET_1400000000",
+            &format!("{SECRET_ID}={KEY_ID}"),
+        ),
+        ("LIVE_CHECK", "false"),
+    ]);
+    let config = Config::read(&env).unwrap();
+    let rotator = Rotator::new(
+        fake.clone(),
+        config,
+        reqwest::Client::new(),
+        Metrics::capture(NAMESPACE).0,
+    )
+    .with_clock(Arc::new(FixedClock(NOW)));
+    let before = fake.snapshot(SECRET_ID);
+    let err = run(&rotator, "createSecret").await.unwrap_err();
+    assert_eq!(err.error_type(), "KeySecretForAnotherApp", "{err}");
+    assert!(!err.is_retryable());
+    let message = err.to_string();
+    for part in [
+        KEY_ID,
+        SECRET_ID,
+        "TIM_ROTATION_TARGET_1400000000",
+        "1400000002",
+    ] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    assert!(!message.contains("key-of-b"), "{message}");
+    assert!(fake.rotation_tokens.lock().unwrap().is_empty(), "no put");
+    assert_eq!(fake.snapshot(SECRET_ID), before, "nothing written");
+}
