@@ -111,7 +111,7 @@ pub struct ApiError {
     pub message: String,
     /// The request parameter at fault (`start`, `task_ids`, …), if any.
     pub parameter: Option<String>,
-    /// Seconds, for `Retry-After` (429 only).
+    /// Seconds, for `Retry-After` (429, and 502 `upstream_auth`).
     pub retry_after_secs: Option<u64>,
     /// Tencent's `ErrorCode`, when Tencent answered with one.
     pub tencent_error_code: Option<i64>,
@@ -122,6 +122,10 @@ pub struct ApiError {
     /// `result_large_err`): a bound is "now" or 30 days before it, never 1970.
     pub bound: Option<NonZeroI64>,
 }
+
+/// `Retry-After` of an `upstream_auth`: a refused UserSig is mended by a
+/// rotation, so a caller polling faster only adds refused calls.
+pub const UPSTREAM_AUTH_RETRY_AFTER_SECS: u64 = 60;
 
 /// Longest caller-supplied text echoed back in a message.
 const ECHO_CHARS: usize = 40;
@@ -230,14 +234,21 @@ impl ApiError {
         // credentials failure of the one re-read (the secret still holds
         // the refused UserSig), which carries Tencent's code.
         let mut api = match (error.class(), error) {
-            (ErrorClass::UserSigRejected, _) => Self::new(
-                ErrorCode::UpstreamAuth,
-                None,
-                format!(
-                    "Tencent rejected the service's UserSig{code_note}{hint}; operator: check that the UserSig secret \
-                     is current (usersig-refresher rotation) and signed for this SDKAppID, admin and region"
-                ),
-            ),
+            (ErrorClass::UserSigRejected, _) => {
+                let mut api = Self::new(
+                    ErrorCode::UpstreamAuth,
+                    None,
+                    format!(
+                        "Tencent rejected the service's UserSig{code_note}{hint}; operator: check that the UserSig \
+                         secret is current (usersig-refresher rotation) and signed for this SDKAppID, admin and region"
+                    ),
+                );
+                let wait = error
+                    .retry_after()
+                    .map_or(UPSTREAM_AUTH_RETRY_AFTER_SECS, |w| w.as_secs().max(1));
+                api.retry_after_secs = Some(wait);
+                api
+            }
             (_, tim::Error::Credentials { .. }) => Self::new(
                 ErrorCode::CredentialsUnavailable,
                 None,

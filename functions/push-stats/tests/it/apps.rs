@@ -2,8 +2,6 @@
 //! the request's `sdkappid` picks the app Tencent is asked about, the 200
 //! body names it, and the two 400s (`sdkappid_required`, `unknown_sdkappid`).
 
-use crate::common;
-
 use crate::common::*;
 use push_stats::{App, Apps, handle};
 use serde_json::{Value, json};

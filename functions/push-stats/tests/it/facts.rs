@@ -1,8 +1,6 @@
 //! infra/facts.json `logs.push-stats` against push-stats' log lines: a
 //! refused request and a failed Tencent call (see log_facts).
 
-use crate::common;
-
 use crate::common::*;
 use push_stats::window::RETENTION_SECS;
 use push_stats::{Apps, handle};

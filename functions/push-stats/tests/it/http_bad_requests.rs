@@ -3,8 +3,6 @@
 //! with the documented status, code and parameter and never reaching
 //! Tencent, and messages that name the problem.
 
-use crate::common;
-
 use crate::common::*;
 use serde_json::{Value, json};
 

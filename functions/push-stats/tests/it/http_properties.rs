@@ -2,8 +2,6 @@
 //! any event (JSON bodies, query strings, content types), no panic, no 5xx,
 //! the request id on the answer, and Tencent asked only when answering 200.
 
-use crate::common;
-
 use crate::common::*;
 use proptest::prelude::*;
 use push_stats::Apps;
