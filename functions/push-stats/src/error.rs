@@ -139,12 +139,6 @@ pub fn echo(text: &str) -> String {
     format!("{short:?}")
 }
 
-/// A value the caller gave, [`echo`]ed in parentheses, as messages show it
-/// after the parameter's name (`start ("tomorrow") must be …`).
-pub(crate) fn value_for_message(value: &str) -> String {
-    format!("({})", echo(value))
-}
-
 impl ApiError {
     pub fn new(code: ErrorCode, parameter: Option<&str>, message: impl Into<String>) -> Self {
         Self {
@@ -189,7 +183,7 @@ impl ApiError {
         }
         if let Some(bound) = self.bound.map(NonZeroI64::get) {
             error["bound"] = json!(bound);
-            error["bound_iso"] = json!(crate::time::to_iso(bound));
+            error["bound_iso"] = json!(crate::window::to_iso(bound));
         }
         json!({ "error": error })
     }

@@ -10,8 +10,6 @@ pub mod lambda;
 pub mod metrics;
 pub mod request;
 pub mod response;
-mod sdkappid_param;
-pub mod time;
 pub mod window;
 
 pub use apps::{App, Apps, PushStatsSource};

@@ -10,7 +10,6 @@ use serde::Serialize;
 use tim::api::push::{PlatformPushStats, PushCounts, PushStatistics, TaskPushStats};
 
 use crate::request::StatsQuery;
-use crate::time;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatsResponse {
@@ -86,8 +85,8 @@ impl StatsResponse {
             window: Window {
                 start: query.start,
                 end: query.end,
-                start_iso: time::to_iso(query.start),
-                end_iso: time::to_iso(query.end),
+                start_iso: crate::window::to_iso(query.start),
+                end_iso: crate::window::to_iso(query.end),
             },
             results: stats.results.into_iter().map(TaskResult::from).collect(),
         }

@@ -8,7 +8,6 @@
 use tim::api::push::MAX_WINDOW_SECS;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::time;
 
 /// How far back Tencent answers push statistics: 30 days before now.
 pub const RETENTION_SECS: i64 = 30 * 86_400;
@@ -16,6 +15,13 @@ pub const RETENTION_SECS: i64 = 30 * 86_400;
 /// caller's, API Gateway's, Tencent's), and an `end` of "now" by the
 /// caller's clock must not be refused for it.
 pub const CLOCK_SKEW_SECS: i64 = 60;
+
+/// `2026-11-01T00:00:00Z` for a validated unix time.
+pub fn to_iso(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
 
 /// `start < end`, at most [`MAX_WINDOW_SECS`] apart.
 pub(crate) fn check_shape(start: i64, end: i64) -> Result<(), ApiError> {
@@ -25,8 +31,8 @@ pub(crate) fn check_shape(start: i64, end: i64) -> Result<(), ApiError> {
             "end",
             format!(
                 "end ({}) must be after start ({})",
-                time::to_iso(end),
-                time::to_iso(start)
+                to_iso(end),
+                to_iso(start)
             ),
         ));
     }
@@ -37,8 +43,8 @@ pub(crate) fn check_shape(start: i64, end: i64) -> Result<(), ApiError> {
             format!(
                 "the window from {} to {} is longer than Tencent's limit of 30 days ({MAX_WINDOW_SECS} s); \
                  split it into several requests",
-                time::to_iso(start),
-                time::to_iso(end)
+                to_iso(start),
+                to_iso(end)
             ),
         ));
     }
@@ -57,8 +63,8 @@ pub fn check_reach(start: i64, end: i64, now: i64) -> Result<(), ApiError> {
             format!(
                 "start ({}) is older than Tencent keeps push statistics (30 days): the oldest start now is {} \
                  (bound, bound_iso)",
-                time::to_iso(start),
-                time::to_iso(oldest)
+                to_iso(start),
+                to_iso(oldest)
             ),
         )
         .with_bound(oldest));
@@ -69,8 +75,8 @@ pub fn check_reach(start: i64, end: i64, now: i64) -> Result<(), ApiError> {
             "end",
             format!(
                 "end ({}) is in the future: it may be at most now, {} (bound, bound_iso)",
-                time::to_iso(end),
-                time::to_iso(now)
+                to_iso(end),
+                to_iso(now)
             ),
         )
         .with_bound(now));
