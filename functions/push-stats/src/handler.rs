@@ -18,7 +18,6 @@ use crate::error::{ApiError, ErrorCode};
 // from here, with the response headers they go with.
 pub use crate::event::{ALLOWED_METHODS, ROUTE};
 use crate::request::StatsQuery;
-use crate::response::StatsResponse;
 
 /// The header that carries the Lambda request id on every response.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -116,10 +115,7 @@ async fn fetch<S: PushStatsSource>(
             error = %error, "Tencent push statistics failed");
         api
     })?;
-    serde_json::to_string(&StatsResponse::new(app.sdkappid, query, stats)).map_err(|error| {
-        tracing::error!(request_id = %call.request_id, %error, "could not serialise the response");
-        ApiError::internal()
-    })
+    Ok(crate::response::body(app.sdkappid, query, &stats).to_string())
 }
 
 /// A JSON answer with the request id; statistics move, so callers and
