@@ -107,10 +107,10 @@ impl Function for PushStats {
     /// request id (lambda_kit has logged the panic under that id), not
     /// API Gateway's bare 500.
     fn on_panic(&self, invocation: &lambda_kit::Invocation) -> Option<ApiGatewayV2httpResponse> {
+        let response = error_response(&ApiError::internal(), &invocation.request_id);
         let answered = Answered {
-            response: error_response(&ApiError::internal(), &invocation.request_id),
-            upstream: None,
-            sdkappid: None,
+            response,
+            ..Answered::default()
         };
         // Counted like any other answer: a 5xx in the Requests metric.
         crate::metrics::record(&self.metrics, &answered);
