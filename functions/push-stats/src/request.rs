@@ -182,81 +182,66 @@ fn shown(value: &Value) -> String {
 
 /// `start` / `end`: unix seconds (a JSON integer or digits), a date
 /// (`2026-11-01` = 00:00 UTC) or an RFC 3339 timestamp with an offset
-/// (fractions of a second dropped).
+/// (fractions of a second dropped), within 1970–9999.
 fn time(name: &str, value: &Value) -> Result<Option<i64>, ApiError> {
     let seconds = match value {
         Value::Null => return Ok(None),
-        Value::String(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
-            text.parse().map_err(|_| OUT_OF_RANGE)
-        }
-        Value::String(text) => {
-            let full = if text.len() == 10 {
-                format!("{text}T00:00:00Z")
-            } else {
-                text.clone()
-            };
-            match DateTime::parse_from_rfc3339(&full) {
-                Ok(instant) => Ok(instant.timestamp()),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        ParseErrorKind::OutOfRange | ParseErrorKind::Impossible
-                    ) =>
-                {
-                    Err("is not a real calendar date or time of day")
-                }
-                Err(_) if NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok() => {
-                    Err(
-                        "is a timestamp without a UTC offset: add Z or ±HH:MM (2026-11-01T12:00:00Z)",
-                    )
-                }
-                Err(_) => Err(
-                    "must be unix seconds (1793491200), a date (2026-11-01) or a timestamp with an offset \
-                     (2026-11-01T12:00:00Z, 2026-11-01T20:00:00+08:00)",
-                ),
-            }
-        }
-        Value::Number(number) => match (number.as_i64(), number.as_f64()) {
-            (Some(seconds), _) => Ok(seconds),
-            (_, Some(f)) if f.fract() != 0.0 => Err("must be a whole number of seconds"),
-            // A whole float (1793491200.0); beyond i64 is out of range anyway.
-            (_, Some(f)) if f.abs() <= MAX_UNIX as f64 => Ok(f as i64),
-            _ => Err(OUT_OF_RANGE),
-        },
-        other => {
-            let message = format!(
-                "{name} must be a number (unix seconds) or a string (ISO-8601), not {}",
-                json_kind(other)
-            );
-            return Err(ApiError::param(ErrorCode::InvalidTime, name, message));
-        }
+        Value::String(text) => parse_time(text).map_err(str::to_owned),
+        // A whole float (1793491200.0) too; `as` saturates, the range check follows.
+        Value::Number(n) => (n.as_i64())
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
+            .ok_or_else(|| "must be a whole number of seconds".to_owned()),
+        other => Err(format!(
+            "must be a number (unix seconds) or a string (ISO-8601), not {}",
+            json_kind(other)
+        )),
     };
-    match seconds.and_then(|s| {
-        if (0..=MAX_UNIX).contains(&s) {
-            Ok(s)
-        } else {
-            Err(OUT_OF_RANGE)
-        }
-    }) {
-        Ok(seconds) => Ok(Some(seconds)),
-        Err(problem) => {
-            let message = format!("{name} {} {problem}", shown(value));
-            Err(ApiError::param(ErrorCode::InvalidTime, name, message))
-        }
-    }
+    let in_range = |s: i64| {
+        (0..=MAX_UNIX)
+            .contains(&s)
+            .then_some(s)
+            .ok_or(OUT_OF_RANGE.to_owned())
+    };
+    seconds.and_then(in_range).map(Some).map_err(|problem| {
+        let message = format!("{name} {} {problem}", shown(value));
+        ApiError::param(ErrorCode::InvalidTime, name, message)
+    })
 }
 
 const OUT_OF_RANGE: &str =
     "must be between 1970-01-01 and 9999-12-31 (unix seconds, not milliseconds)";
 
-/// `sdkappid`: digits (a query value or a JSON string) or a JSON integer;
-/// no sign, space, fraction or exponent; within u64.
+fn parse_time(text: &str) -> Result<i64, &'static str> {
+    if digits(text) {
+        // Too many digits for an i64 is far out of range.
+        return Ok(text.parse().unwrap_or(i64::MAX));
+    }
+    let full = if text.len() == 10 {
+        format!("{text}T00:00:00Z")
+    } else {
+        text.to_owned()
+    };
+    DateTime::parse_from_rfc3339(&full).map(|t| t.timestamp()).map_err(|e| match e.kind() {
+        ParseErrorKind::OutOfRange | ParseErrorKind::Impossible => "is not a real calendar date or time of day",
+        _ if NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok() => {
+            "is a timestamp without a UTC offset: add Z or ±HH:MM (2026-11-01T12:00:00Z)"
+        }
+        _ => "must be unix seconds (1793491200), a date (2026-11-01) or a timestamp with an offset \
+              (2026-11-01T12:00:00Z, 2026-11-01T20:00:00+08:00)",
+    })
+}
+
+/// ASCII digits only: no sign, space, fraction or exponent.
+fn digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `sdkappid`: digits (a query value or a JSON string) or a JSON integer,
+/// within u64.
 fn app(value: &Value) -> Result<Option<u64>, ApiError> {
     let id = match value {
         Value::Null => return Ok(None),
-        Value::String(text) if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) => {
-            text.parse().ok()
-        }
+        Value::String(text) if digits(text) => text.parse().ok(),
         Value::Number(number) => number.as_u64(),
         _ => None,
     };
@@ -272,27 +257,15 @@ fn app(value: &Value) -> Result<Option<u64>, ApiError> {
 /// A GET's `task_id` (commas separate IDs) or a POST's `task_ids` (an
 /// array of strings; `null` or `[]` ask for the overall statistics).
 fn task_list(tasks: &str, value: &Value) -> Result<Vec<String>, ApiError> {
-    let wrong = |what: String| ApiError::param(ErrorCode::InvalidTaskId, tasks, what);
     match value {
         Value::String(text) if tasks == "task_id" => {
             Ok(text.split(',').map(str::to_owned).collect())
         }
         Value::Null => Ok(Vec::new()),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| match item {
-                Value::String(text) => Ok(text.clone()),
-                other => Err(wrong(format!(
-                    "{tasks}[{i}] must be a string, not {}",
-                    json_kind(other)
-                ))),
-            })
-            .collect(),
-        other => Err(wrong(format!(
-            r#"{tasks} must be an array of strings (e.g. ["task-1"]), not {}"#,
-            json_kind(other)
-        ))),
+        other => serde_json::from_value(other.clone()).map_err(|e| {
+            let message = format!(r#"{tasks} must be an array of strings (e.g. ["task-1"]): {e}"#);
+            ApiError::param(ErrorCode::InvalidTaskId, tasks, message)
+        }),
     }
 }
 
