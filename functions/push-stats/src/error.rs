@@ -205,31 +205,28 @@ impl ApiError {
             .map(|c| format!(" (Tencent ErrorCode {c})"))
             .unwrap_or_default();
         let hint = error.hint().map(|h| format!(": {h}")).unwrap_or_default();
-        let wait = error.retry_after();
-        // The innermost error: a `Deadline` stands for the last failure it saw.
-        let mut last = error;
-        while let E::Deadline {
-            last: Some(inner), ..
-        } = last
-        {
-            last = inner;
-        }
+        // A `Deadline` stands for the last failure it saw.
+        let last = match error {
+            E::Deadline {
+                last: Some(last), ..
+            } => last,
+            other => other,
+        };
+        // Answered at once: the client does not retry rate limits for
+        // push-stats (`OnRateLimit::ReturnAtOnce`), the caller waits.
+        let rate_limited = error.is_rate_limited() || matches!(last, E::Http { status: 429, .. });
+        // Whole seconds, rounded up, at least one.
+        let wait = |default: u64| {
+            let wait = error.retry_after().unwrap_or(Duration::from_secs(default));
+            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+        };
         // The class decides before the variant: a UserSig Tencent refused
         // stays `upstream_auth` even when the client reports it as the
         // credentials failure of the one re-read (the secret still holds
         // the refused UserSig), which carries Tencent's code.
         let (code, message) = match (error.class(), error) {
-            // Answered at once: the client does not retry rate limits for
-            // push-stats (`OnRateLimit::ReturnAtOnce`), the caller waits.
-            _ if error.is_rate_limited() || matches!(last, E::Http { status: 429, .. }) => {
-                let wait = wait.unwrap_or(Duration::from_secs(1));
-                let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
-                let message = format!("Tencent's rate limit for push statistics was reached{note}; retry after {secs} s");
-                let mut api = Self::new(ErrorCode::RateLimited, None, message);
-                api.retry_after_secs = Some(secs);
-                api.tencent_error_code = tencent;
-                return api;
-            }
+            _ if rate_limited => (ErrorCode::RateLimited, format!(
+                "Tencent's rate limit for push statistics was reached{note}; retry after {} s", wait(1))),
             (Class::UserSigRejected, _) => (ErrorCode::UpstreamAuth, format!(
                 "Tencent rejected the service's UserSig{note}{hint}; operator: check that the UserSig secret is \
                  current (usersig-refresher rotation) and signed for this SDKAppID, admin and region")),
@@ -255,10 +252,11 @@ impl ApiError {
             // tim scrubbed it (no UserSig, no usersig= parameter).
             api.tencent_error_info = Some(info.chars().take(200).collect());
         }
-        if code == ErrorCode::UpstreamAuth {
-            api.retry_after_secs =
-                Some(wait.map_or(UPSTREAM_AUTH_RETRY_AFTER_SECS, |w| w.as_secs().max(1)));
-        }
+        api.retry_after_secs = match code {
+            ErrorCode::RateLimited => Some(wait(1)),
+            ErrorCode::UpstreamAuth => Some(wait(UPSTREAM_AUTH_RETRY_AFTER_SECS)),
+            _ => None,
+        };
         api
     }
 }

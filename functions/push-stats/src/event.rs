@@ -38,7 +38,14 @@ pub(crate) fn read_request(event: &ApiGatewayV2httpRequest) -> Result<StatsQuery
                     "a POST takes its parameters in the JSON body, not in the query string";
                 return Err(ApiError::param(ErrorCode::UnknownParameter, &name, message));
             }
-            check_content_type(event)?;
+            if !is_json(event) {
+                let message = "the body must be JSON: send Content-Type: application/json";
+                return Err(ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    None,
+                    message,
+                ));
+            }
             StatsQuery::from_json_body(&body_bytes(event)?)
         }
         ref other => {
@@ -51,25 +58,16 @@ pub(crate) fn read_request(event: &ApiGatewayV2httpRequest) -> Result<StatsQuery
     }
 }
 
-/// JSON or nothing said. `curl -d` sends `application/x-www-form-urlencoded`
-/// by default: the message tells the caller which header to add.
-fn check_content_type(event: &ApiGatewayV2httpRequest) -> Result<(), ApiError> {
+/// JSON or nothing said. `curl -d` sends a form type by default: the
+/// message says which header to add.
+fn is_json(event: &ApiGatewayV2httpRequest) -> bool {
     let Some(value) = event.headers.get(CONTENT_TYPE) else {
-        return Ok(());
+        return true;
     };
-    let essence = value.to_str().unwrap_or("").split(';').next().unwrap_or("");
-    let essence = essence.trim().to_ascii_lowercase();
-    if essence == "application/json"
+    let value = value.to_str().unwrap_or("").to_ascii_lowercase();
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence == "application/json"
         || essence.starts_with("application/") && essence.ends_with("+json")
-    {
-        return Ok(());
-    }
-    let message = "the body must be JSON: send Content-Type: application/json";
-    Err(ApiError::new(
-        ErrorCode::UnsupportedMediaType,
-        None,
-        message,
-    ))
 }
 
 /// The body as bytes, base64-decoded when API Gateway encoded it, at most

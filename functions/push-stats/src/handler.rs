@@ -18,6 +18,7 @@ use crate::error::{ApiError, ErrorCode};
 // from here, with the response headers they go with.
 pub use crate::event::{ALLOWED_METHODS, ROUTE};
 use crate::request::StatsQuery;
+use tim::api::push::PushStatsRequest;
 
 /// The header that carries the Lambda request id on every response.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -38,8 +39,6 @@ pub struct Answered {
     /// Time spent in the Tencent call (retries and credentials look-ups,
     /// the app's selection included), when Tencent was called.
     pub upstream: Option<Duration>,
-    /// The app that served the request, once selected.
-    pub sdkappid: Option<u64>,
 }
 
 /// Answers one request, timing the Tencent call.
@@ -55,27 +54,26 @@ pub async fn answer<S: PushStatsSource>(
     };
     let mut answered = Answered::default();
     // For the log line: the app served, else the one asked for.
-    let mut asked = None;
+    let mut sdkappid = None;
     let outcome = async {
         let query = crate::event::read_request(event)?;
         // The window's reach is the caller's business: refused before any
         // app is selected (no secret read) and before Tencent is called.
         crate::window::check_reach(query.start, query.end, now)?;
-        asked = query.sdkappid;
+        sdkappid = query.sdkappid;
         let started = Instant::now();
-        let app = select(apps, query.sdkappid, call).await?;
-        answered.sdkappid = Some(app.sdkappid);
+        // Within the deadline: reading a secret that hangs must not
+        // outlive the invocation.
+        let selecting = apps.select(query.sdkappid, &call.request_id);
+        let app = (tokio::time::timeout(call.deadline.remaining(), selecting).await)
+            .unwrap_or_else(|_| Err(selection_timed_out(call, query.sdkappid)))?;
+        sdkappid = Some(app.sdkappid);
         let fetched = fetch(&query, &app, call).await;
         answered.upstream = Some(started.elapsed());
         fetched
     }
     .await;
-    log_outcome(
-        call,
-        event,
-        answered.sdkappid.or(asked),
-        outcome.as_ref().err(),
-    );
+    log_outcome(call, event, sdkappid, outcome.as_ref().err());
     answered.response = match outcome {
         Ok(body) => json_response(200, body, &call.request_id),
         Err(error) => error_response(&error, &call.request_id),
@@ -83,22 +81,11 @@ pub async fn answer<S: PushStatsSource>(
     answered
 }
 
-/// The app for `requested`, within the request's deadline (reading a secret
-/// that hangs must not outlive the invocation).
-async fn select<'a, S: PushStatsSource>(
-    apps: &'a Apps<S>,
-    requested: Option<u64>,
-    call: &CallContext,
-) -> Result<Selected<'a, S>, ApiError> {
-    let selecting = apps.select(requested, &call.request_id);
-    tokio::time::timeout(call.deadline.remaining(), selecting)
-        .await
-        .unwrap_or_else(|_| {
-            tracing::warn!(request_id = %call.request_id, sdkappid = requested,
-                "reading the apps' credentials secrets did not finish before the deadline");
-            let message = "reading the service's credentials did not finish in time; retry later";
-            Err(ApiError::new(ErrorCode::UpstreamTimeout, None, message))
-        })
+fn selection_timed_out(call: &CallContext, sdkappid: Option<u64>) -> ApiError {
+    tracing::warn!(request_id = %call.request_id, sdkappid,
+        "reading the apps' credentials secrets did not finish before the deadline");
+    let message = "reading the service's credentials did not finish in time; retry later";
+    ApiError::new(ErrorCode::UpstreamTimeout, None, message)
 }
 
 async fn fetch<S: PushStatsSource>(
@@ -106,7 +93,11 @@ async fn fetch<S: PushStatsSource>(
     app: &Selected<'_, S>,
     call: &CallContext,
 ) -> Result<String, ApiError> {
-    let request = query.tencent_request();
+    let request = PushStatsRequest {
+        start_time: query.start,
+        end_time: query.end,
+        task_ids: query.task_ids.clone(),
+    };
     let stats = app.source.push_statistics(&request, call.deadline).await.map_err(|error| {
         let api = ApiError::from_upstream(&error);
         // tim::Error's Display carries no secret (no URL, no UserSig).

@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDateTime};
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 use tim::api::json_kind;
-use tim::api::push::{MAX_TASK_IDS, PushStatsRequest};
+use tim::api::push::MAX_TASK_IDS;
 
 use crate::error::{ApiError, ErrorCode, echo};
 
@@ -62,15 +62,6 @@ impl StatsQuery {
             false => invalid(format!("the body is not valid JSON: {e}")),
         })?;
         read(entries, "task_ids")
-    }
-
-    /// The Tencent request body.
-    pub fn tencent_request(&self) -> PushStatsRequest {
-        PushStatsRequest {
-            start_time: self.start,
-            end_time: self.end,
-            task_ids: self.task_ids.clone(),
-        }
     }
 }
 
@@ -273,21 +264,27 @@ fn task_list(tasks: &str, value: &Value) -> Result<Vec<String>, ApiError> {
 /// characters, no control characters, whitespace or commas (the GET
 /// separator: a POST must mean the same as the equivalent GET).
 fn check_task_id(tasks: &str, task_id: &str) -> Result<(), ApiError> {
-    let problem = if task_id.is_empty() {
-        "is empty".to_owned()
-    } else if task_id.chars().count() > MAX_TASK_ID_CHARS {
-        format!("is longer than {MAX_TASK_ID_CHARS} characters")
-    } else if task_id.chars().any(char::is_control) {
-        "contains a control character".to_owned()
-    } else if task_id.chars().any(char::is_whitespace) {
-        "contains whitespace".to_owned()
-    } else if task_id.contains(',') {
-        "contains a comma".to_owned()
-    } else {
-        return Ok(());
-    };
-    let message = format!("task ID {} {problem}", echo(task_id));
-    Err(ApiError::param(ErrorCode::InvalidTaskId, tasks, message))
+    let chars = || task_id.chars();
+    let problem = [
+        (task_id.is_empty(), "is empty"),
+        (
+            chars().count() > MAX_TASK_ID_CHARS,
+            "is longer than 128 characters",
+        ),
+        (
+            chars().any(char::is_control),
+            "contains a control character",
+        ),
+        (chars().any(char::is_whitespace), "contains whitespace"),
+        (task_id.contains(','), "contains a comma"),
+    ];
+    match problem.iter().find(|(found, _)| *found) {
+        Some((_, problem)) => {
+            let message = format!("task ID {} {problem}", echo(task_id));
+            Err(ApiError::param(ErrorCode::InvalidTaskId, tasks, message))
+        }
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
