@@ -88,10 +88,8 @@ impl<S: PushStatsSource> Apps<S> {
 
     /// A single app (the key-secret mode, tests).
     pub fn one(secret_id: impl Into<String>, source: S) -> Self {
-        Self::new(vec![App {
-            secret_id: secret_id.into(),
-            source,
-        }])
+        let secret_id = secret_id.into();
+        Self::new(vec![App { secret_id, source }])
     }
 
     /// The apps, in configuration order.

@@ -189,11 +189,8 @@ impl ApiError {
     }
 
     pub fn internal() -> Self {
-        Self::new(
-            ErrorCode::InternalError,
-            None,
-            "internal error; report the request_id to the operators of this endpoint",
-        )
+        let message = "internal error; report the request_id to the operators of this endpoint";
+        Self::new(ErrorCode::InternalError, None, message)
     }
 
     /// Maps a failed Tencent call to the honest HTTP answer.

@@ -11,7 +11,6 @@ use aws_lambda_events::http::HeaderValue;
 use aws_lambda_events::http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 
 use crate::apps::{Apps, PushStatsSource, Selected};
-use crate::caller::log_outcome;
 use crate::context::CallContext;
 use crate::error::{ApiError, ErrorCode};
 // Checked where the event is read (`event`, a private module); public
@@ -139,4 +138,69 @@ pub fn error_response(error: &ApiError, request_id: &str) -> ApiGatewayV2httpRes
             .insert(ALLOW, HeaderValue::from_static(ALLOWED_METHODS));
     }
     response
+}
+
+// The request log: on-call joins it with API Gateway's access log
+// (`api_request_id` = `$context.requestId`, `request_id` = `$context.integration.requestId`)
+// and the IAM caller (`caller_arn`). Only identifiers: never a header (the
+// SigV4 `Authorization`, the session token), the caller's access key, a
+// UserSig or a key.
+
+/// The request's line: `push-stats answered` (200, info), `push-stats
+/// refused` (4xx, info) or `push-stats failed` (5xx, warn), each with
+/// `request_id`, `api_request_id`, `caller_arn`
+/// (`requestContext.authorizer.iam.userArn`), `method`, `sdkappid` (the
+/// app served, else the one asked for), `status`, and for errors `code` and
+/// `parameter` or `tencent_error_code`. An absent identity is logged as
+/// `-`, so a missing field is visible rather than silently gone.
+/// The request log's target, as the README documents it.
+const LOG_TARGET: &str = "push_stats::caller";
+
+fn log_outcome(
+    call: &CallContext,
+    event: &ApiGatewayV2httpRequest,
+    sdkappid: Option<u64>,
+    error: Option<&ApiError>,
+) {
+    let context = &event.request_context;
+    let iam = context.authorizer.as_ref().and_then(|a| a.iam.as_ref());
+    let caller_arn = iam.and_then(|iam| iam.user_arn.as_deref()).unwrap_or("-");
+    let api_request_id = context.request_id.as_deref().unwrap_or("-");
+    let (request_id, method) = (call.request_id.as_str(), context.http.method.as_str());
+    let status = error.map_or(200, ApiError::status);
+    let code = error.map(|e| e.code.as_str());
+    let parameter = error.and_then(|e| e.parameter.as_deref());
+    let tencent_error_code = error.and_then(|e| e.tencent_error_code);
+    if status >= 500 {
+        tracing::warn!(
+            target: LOG_TARGET,
+            request_id,
+            api_request_id,
+            caller_arn,
+            method,
+            sdkappid,
+            status,
+            code,
+            tencent_error_code,
+            "push-stats failed"
+        );
+    } else {
+        let message = if code.is_some() {
+            "push-stats refused"
+        } else {
+            "push-stats answered"
+        };
+        tracing::info!(
+            target: LOG_TARGET,
+            request_id,
+            api_request_id,
+            caller_arn,
+            method,
+            sdkappid,
+            status,
+            code,
+            parameter,
+            "{message}"
+        );
+    }
 }

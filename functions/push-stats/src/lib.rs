@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 
 pub mod apps;
-pub mod caller;
 pub mod context;
 pub mod error;
 mod event;
