@@ -67,8 +67,6 @@ pub struct Rotator<S> {
     http: reqwest::Client,
     metrics: Metrics,
     clock: Arc<dyn Clock>,
-    /// Key secrets read, by id, with the version read (see `keys`).
-    keys: keys::KeyCache,
 }
 
 impl<S> std::fmt::Debug for Rotator<S> {
@@ -88,7 +86,6 @@ impl<S: SecretStore> Rotator<S> {
             http,
             metrics,
             clock: Arc::new(SystemClock),
-            keys: keys::KeyCache::default(),
         }
     }
 
@@ -265,14 +262,14 @@ impl<S: SecretStore> Rotator<S> {
         }
     }
 
-    /// The key secret of `target` as it is now (read once per version),
+    /// The key secret of `target` as it is now,
     /// refused when the stack names another app for the pair.
     async fn read_key(
         &self,
         secret_id: &str,
         target: &RotationTarget,
     ) -> Result<KeySecret, RotationError> {
-        let key = self.keys.read(&self.store, &target.key_secret_id).await?;
+        let key = keys::read(&self.store, &target.key_secret_id).await?;
         match target.sdkappid {
             Some(app) if app != key.sdkappid => Err(RotationError::KeyForAnotherApp {
                 secret_id: secret_id.to_owned(),
