@@ -69,14 +69,6 @@ pub struct Rotator<S> {
     clock: Arc<dyn Clock>,
 }
 
-impl<S> std::fmt::Debug for Rotator<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rotator")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
-}
-
 impl<S: SecretStore> Rotator<S> {
     /// `metrics` receives `UserSigHoursLeft` after testSecret and finishSecret.
     pub fn new(store: S, config: Config, http: reqwest::Client, metrics: Metrics) -> Self {
@@ -92,14 +84,6 @@ impl<S: SecretStore> Rotator<S> {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
-    }
-
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.config
     }
 
     /// Runs one rotation step. `deadline` bounds the live check.
