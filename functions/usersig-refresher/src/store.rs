@@ -129,15 +129,12 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
             .await
             .map_err(store_error("DescribeSecret"))?;
         Ok(SecretMetadata {
-            rotation_enabled: out.rotation_enabled().unwrap_or(false),
+            rotation_enabled: out.rotation_enabled.unwrap_or(false),
             versions: out
-                .version_ids_to_stages()
-                .map(|m| {
-                    m.iter()
-                        .map(|(id, stages)| (id.clone(), stages.clone()))
-                        .collect()
-                })
-                .unwrap_or_default(),
+                .version_ids_to_stages
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
             arn: out.arn,
             name: out.name,
         })
