@@ -142,10 +142,14 @@ impl RotationError {
 }
 
 /// A failed Secrets Manager call on `secret_id`, as the step's error.
-pub(crate) fn sm_error(secret_id: &str) -> impl FnOnce(SecretsError) -> RotationError + '_ {
-    move |source| RotationError::SecretsManager {
-        secret_id: secret_id.to_owned(),
-        source,
+pub(crate) trait OnSecret<T> {
+    fn on(self, secret_id: &str) -> Result<T, RotationError>;
+}
+
+impl<T> OnSecret<T> for Result<T, SecretsError> {
+    fn on(self, secret_id: &str) -> Result<T, RotationError> {
+        let secret_id = secret_id.to_owned();
+        self.map_err(|source| RotationError::SecretsManager { secret_id, source })
     }
 }
 

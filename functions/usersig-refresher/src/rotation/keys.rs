@@ -7,7 +7,7 @@
 
 use tim::secrets::{KeySecret, UserSigSecret};
 
-use crate::error::{RotationError, sm_error};
+use crate::error::{OnSecret, RotationError};
 use crate::store::{AWSCURRENT, SecretStore};
 
 /// The key secret `key_id` as it is now in `store`.
@@ -52,7 +52,7 @@ pub(super) async fn check_same_app<S: SecretStore>(
     let current = match store.get_value(secret_id, None, AWSCURRENT).await {
         Ok(text) => text,
         Err(e) if e.is_not_found() => return Ok(()),
-        Err(e) => return Err(sm_error(secret_id)(e)),
+        Err(e) => return Err(e).on(secret_id),
     };
     // A placeholder (no UserSig yet) belongs to no app.
     match UserSigSecret::from_json(&current) {
