@@ -131,13 +131,9 @@ impl RotationError {
 
     /// Whether trying the step again later may succeed without anyone
     /// changing anything (Secrets Manager retries failed steps).
+    /// Exactly the `…Unavailable` error types.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::KeySecret { transient, .. } => *transient,
-            Self::LiveCheck { source, .. } => source.is_retryable(),
-            Self::SecretsManager { source, .. } => source.is_transient(),
-            _ => false,
-        }
+        self.error_type().ends_with("Unavailable")
     }
 }
 

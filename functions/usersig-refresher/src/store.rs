@@ -31,8 +31,7 @@ impl SecretMetadata {
     }
 
     pub fn has_stage(&self, version_id: &str, stage: &str) -> bool {
-        self.stages_of(version_id)
-            .is_some_and(|stages| stages.iter().any(|s| s == stage))
+        self.versions_with(stage).contains(&version_id)
     }
 
     /// Versions that carry `stage` (a label is on at most one version in

@@ -97,10 +97,8 @@ fn strip_arn_suffix(resource: &str) -> Option<&str> {
     let cut = resource.len().checked_sub(ARN_SUFFIX_LEN)?;
     let (name, suffix) = (resource.get(..cut)?, resource.get(cut..)?);
     let random = suffix.strip_prefix('-')?;
-    random
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric())
-        .then_some(name)
+    let random_ok = random.bytes().all(|b| b.is_ascii_alphanumeric());
+    random_ok.then_some(name)
 }
 
 /// One UserSig secret this function serves, and its app's key secret.
