@@ -112,25 +112,29 @@ def check_answer(spec: Spec, answer: dict[str, Any]) -> list[str]:
     if response is None:
         return [f"{where}: status {status} is not documented for {method}"]
     problems = []
-    headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
-    for name, header in (response.get("headers") or {}).items():
-        header = spec.resolve(header)
-        required = header.get("required", name.lower() == "x-request-id")
-        if required and name.lower() not in headers:
-            problems.append(f"{where}: header {name} missing")
-        elif name.lower() in headers and "const" in header.get("schema", {}):
-            if headers[name.lower()] != header["schema"]["const"]:
-                problems.append(f"{where}: header {name} is {headers[name.lower()]!r}")
     try:
         body = json.loads(answer["body"])
     except (TypeError, ValueError) as error:
-        return problems + [f"{where}: body is not JSON: {error}"]
+        return [f"{where}: body is not JSON: {error}"]
+    code = body.get("error", {}).get("code") if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
+    for name, header in (response.get("headers") or {}).items():
+        header = spec.resolve(header)
+        # x-required-for-codes: required only on the answers with those error codes.
+        required = header.get("required", name.lower() == "x-request-id") or code in header.get("x-required-for-codes", [])
+        value, schema = headers.get(name.lower()), header.get("schema", {})
+        if value is None:
+            if required:
+                problems.append(f"{where}: header {name} missing")
+        elif "const" in schema and value != schema["const"]:
+            problems.append(f"{where}: header {name} is {value!r}")
+        elif schema.get("type") == "integer" and not (value.isdigit() and int(value) >= schema.get("minimum", 0)):
+            problems.append(f"{where}: header {name} is {value!r}, not an integer >= {schema.get('minimum', 0)}")
     schema = response["content"]["application/json"]["schema"]
     for error in spec.validator(schema).iter_errors(body):
         path = "/".join(str(p) for p in error.absolute_path)
         problems.append(f"{where}: body at /{path}: {error.message}")
     if status != 200 and isinstance(body, dict):
-        code = body.get("error", {}).get("code")
         if code in spec.status_of and spec.status_of[code] != status:
             problems.append(f"{where}: {code} answered {status}, documented {spec.status_of[code]}")
     return problems
@@ -156,6 +160,11 @@ def self_test(spec: Spec, answers: list[dict[str, Any]]) -> list[str]:
     headers = {k: v for k, v in (err.get("headers") or {}).items() if k.lower() != "x-request-id"}
     broken.append(("no x-request-id", dict(err, headers=headers)))
     broken.append(("an undocumented status", dict(err, status=418)))
+    auth = next((a for a in answers if '"upstream_auth"' in (a.get("body") or "")), None)
+    if auth is not None:
+        headers = {k: v for k, v in (auth.get("headers") or {}).items() if k.lower() != "retry-after"}
+        broken.append(("an upstream_auth without Retry-After", dict(auth, headers=headers)))
+        broken.append(("a Retry-After of 0", dict(auth, headers=dict(headers, **{"retry-after": "0"}))))
     return [f"self-test: {name} was accepted" for name, answer in broken if not check_answer(spec, copy.deepcopy(answer))]
 
 

@@ -88,20 +88,8 @@ impl<S: PushStatsSource> Apps<S> {
 
     /// A single app (the key-secret mode, tests).
     pub fn one(secret_id: impl Into<String>, source: S) -> Self {
-        Self::new(vec![App {
-            secret_id: secret_id.into(),
-            source,
-        }])
-    }
-
-    /// How many apps are configured.
-    pub fn len(&self) -> usize {
-        self.apps.len()
-    }
-
-    /// Whether none is (never so when built from the configuration).
-    pub fn is_empty(&self) -> bool {
-        self.apps.is_empty()
+        let secret_id = secret_id.into();
+        Self::new(vec![App { secret_id, source }])
     }
 
     /// The apps, in configuration order.
@@ -122,45 +110,43 @@ impl<S: PushStatsSource> Apps<S> {
         request_id: &str,
     ) -> Result<Selected<'_, S>, ApiError> {
         let wanted = match (requested, self.apps.as_slice()) {
-            (_, []) => {
-                tracing::error!(request_id, "push-stats has no app configured");
-                return Err(ApiError::internal());
-            }
             (None, [only]) => {
-                return match only.source.sdkappid().await {
-                    Ok(sdkappid) => Ok(Selected {
-                        sdkappid,
-                        source: &only.source,
-                    }),
-                    Err(error) => {
-                        log_unreadable(request_id, only, &error);
-                        Err(ApiError::from_upstream(&error))
-                    }
-                };
+                let sdkappid = only.source.sdkappid().await.map_err(|error| {
+                    log_unreadable(request_id, only, &error);
+                    ApiError::from_upstream(&error)
+                })?;
+                let source = &only.source;
+                return Ok(Selected { sdkappid, source });
             }
-            (None, apps) => return Err(sdkappid_required(apps.len())),
+            (None, apps) => {
+                let message = format!(
+                    "this endpoint serves {} apps: name one with sdkappid (a query parameter in a GET, a JSON field in a POST)",
+                    apps.len()
+                );
+                return Err(ApiError::param(
+                    ErrorCode::SdkappidRequired,
+                    SDKAPPID,
+                    message,
+                ));
+            }
             (Some(id), _) => id,
         };
-
         let mut pending: FuturesUnordered<_> = self
             .apps
             .iter()
             .map(|app| async move { (app, app.source.sdkappid().await) })
             .collect();
-        let mut readable = Vec::new();
-        let mut unreadable = 0_usize;
+        let (mut readable, mut unreadable) = (Vec::new(), 0);
         while let Some((app, resolved)) = pending.next().await {
             match resolved {
                 // The others' reads are dropped unfinished: the providers'
                 // caches are cancellation-safe, and the next request that
                 // needs them reads again.
                 Ok(sdkappid) if sdkappid == wanted => {
-                    return Ok(Selected {
-                        sdkappid,
-                        source: &app.source,
-                    });
+                    let source = &app.source;
+                    return Ok(Selected { sdkappid, source });
                 }
-                Ok(sdkappid) => readable.push(sdkappid),
+                Ok(sdkappid) => readable.push(sdkappid.to_string()),
                 Err(error) => {
                     log_unreadable(request_id, app, &error);
                     unreadable += 1;
@@ -168,16 +154,32 @@ impl<S: PushStatsSource> Apps<S> {
             }
         }
         if unreadable > 0 {
-            Err(ApiError::apps_unreadable(
-                wanted,
-                unreadable,
-                self.apps.len(),
-            ))
-        } else {
-            readable.sort_unstable();
-            readable.dedup();
-            Err(unknown_sdkappid(wanted, &readable))
+            // It may be an unreadable one's: the service's failure (retry),
+            // not the caller's mistake.
+            let message = format!(
+                "sdkappid {wanted} is none of the apps whose credentials could be read, and {unreadable} of the \
+                 {} configured credentials secrets could not be read (it may be one of those): retry later; \
+                 operator: check those secrets (TIM_USERSIG_SECRET_ID), their rotation and the function's \
+                 permission to read them",
+                self.apps.len()
+            );
+            return Err(ApiError::new(
+                ErrorCode::CredentialsUnavailable,
+                None,
+                message,
+            ));
         }
+        readable.sort_unstable();
+        readable.dedup();
+        let message = format!(
+            "sdkappid {wanted} is not served here; the apps served: {}",
+            readable.join(", ")
+        );
+        Err(ApiError::param(
+            ErrorCode::UnknownSdkappid,
+            SDKAPPID,
+            message,
+        ))
     }
 }
 
@@ -185,48 +187,6 @@ fn log_unreadable<S>(request_id: &str, app: &App<S>, error: &tim::Error) {
     // tim::Error's Display carries no secret value.
     tracing::warn!(request_id, secret_id = %app.secret_id, error_type = error.error_type(), error = %error,
         "an app's credentials secret could not be read");
-}
-
-fn sdkappid_required(apps: usize) -> ApiError {
-    ApiError::param(
-        ErrorCode::SdkappidRequired,
-        SDKAPPID,
-        format!(
-            "this endpoint serves {apps} apps: name one with sdkappid (a query parameter in a GET, a JSON \
-             field in a POST)"
-        ),
-    )
-}
-
-fn unknown_sdkappid(wanted: u64, configured: &[u64]) -> ApiError {
-    let list = configured
-        .iter()
-        .map(u64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    ApiError::param(
-        ErrorCode::UnknownSdkappid,
-        SDKAPPID,
-        format!("sdkappid {wanted} is not served here; the apps served: {list}"),
-    )
-}
-
-impl ApiError {
-    /// `wanted` is none of the readable apps, and `unreadable` of the `total`
-    /// secrets could not be read: it may be one of theirs, so this is the
-    /// service's failure (retry), not the caller's mistake.
-    pub fn apps_unreadable(wanted: u64, unreadable: usize, total: usize) -> Self {
-        Self::new(
-            ErrorCode::CredentialsUnavailable,
-            None,
-            format!(
-                "sdkappid {wanted} is none of the apps whose credentials could be read, and {unreadable} of the \
-                 {total} configured credentials secrets could not be read (it may be one of those): retry later; \
-                 operator: check those secrets (TIM_USERSIG_SECRET_ID), their rotation and the function's \
-                 permission to read them"
-            ),
-        )
-    }
 }
 
 #[cfg(test)]

@@ -111,7 +111,7 @@ pub struct ApiError {
     pub message: String,
     /// The request parameter at fault (`start`, `task_ids`, …), if any.
     pub parameter: Option<String>,
-    /// Seconds, for `Retry-After` (429 only).
+    /// Seconds, for `Retry-After` (429, and 502 `upstream_auth`).
     pub retry_after_secs: Option<u64>,
     /// Tencent's `ErrorCode`, when Tencent answered with one.
     pub tencent_error_code: Option<i64>,
@@ -123,6 +123,10 @@ pub struct ApiError {
     pub bound: Option<NonZeroI64>,
 }
 
+/// `Retry-After` of an `upstream_auth`: a refused UserSig is mended by a
+/// rotation, so a caller polling faster only adds refused calls.
+pub const UPSTREAM_AUTH_RETRY_AFTER_SECS: u64 = 60;
+
 /// Longest caller-supplied text echoed back in a message.
 const ECHO_CHARS: usize = 40;
 
@@ -133,12 +137,6 @@ pub fn echo(text: &str) -> String {
         short.push('…');
     }
     format!("{short:?}")
-}
-
-/// A value the caller gave, [`echo`]ed in parentheses, as messages show it
-/// after the parameter's name (`start ("tomorrow") must be …`).
-pub(crate) fn value_for_message(value: &str) -> String {
-    format!("({})", echo(value))
 }
 
 impl ApiError {
@@ -185,121 +183,78 @@ impl ApiError {
         }
         if let Some(bound) = self.bound.map(NonZeroI64::get) {
             error["bound"] = json!(bound);
-            error["bound_iso"] = json!(crate::time::to_iso(bound));
+            error["bound_iso"] = json!(crate::window::to_iso(bound));
         }
         json!({ "error": error })
     }
 
     pub fn internal() -> Self {
-        Self::new(
-            ErrorCode::InternalError,
-            None,
-            "internal error; report the request_id to the operators of this endpoint",
-        )
+        let message = "internal error; report the request_id to the operators of this endpoint";
+        Self::new(ErrorCode::InternalError, None, message)
     }
 
     /// Maps a failed Tencent call to the honest HTTP answer.
     pub fn from_upstream(error: &tim::Error) -> Self {
-        use tim::ErrorClass;
-
-        let tencent_code = error.code();
-        let code_note = tencent_code
+        use tim::Error as E;
+        use tim::ErrorClass as Class;
+        let tencent = error.code();
+        let note = tencent
             .map(|c| format!(" (Tencent ErrorCode {c})"))
             .unwrap_or_default();
         let hint = error.hint().map(|h| format!(": {h}")).unwrap_or_default();
-
+        // A `Deadline` stands for the last failure it saw.
+        let last = match error {
+            E::Deadline {
+                last: Some(last), ..
+            } => last,
+            other => other,
+        };
         // Answered at once: the client does not retry rate limits for
-        // push-stats (`OnRateLimit::ReturnAtOnce`), the caller waits instead.
-        if error.is_rate_limited() || matches!(error.last(), tim::Error::Http { status: 429, .. }) {
-            let wait = error.retry_after().unwrap_or(Duration::from_secs(1));
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            let mut api = Self::new(
-                ErrorCode::RateLimited,
-                None,
-                format!(
-                    "Tencent's rate limit for push statistics was reached{code_note}; retry after {secs} s"
-                ),
-            );
-            api.retry_after_secs = Some(secs.max(1));
-            api.tencent_error_code = tencent_code;
-            return api;
-        }
-
+        // push-stats (`OnRateLimit::ReturnAtOnce`), the caller waits.
+        let rate_limited = error.is_rate_limited() || matches!(last, E::Http { status: 429, .. });
+        // Whole seconds, rounded up, at least one.
+        let wait = |default: u64| {
+            let wait = error.retry_after().unwrap_or(Duration::from_secs(default));
+            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+        };
         // The class decides before the variant: a UserSig Tencent refused
         // stays `upstream_auth` even when the client reports it as the
         // credentials failure of the one re-read (the secret still holds
         // the refused UserSig), which carries Tencent's code.
-        let mut api = match (error.class(), error) {
-            (ErrorClass::UserSigRejected, _) => Self::new(
-                ErrorCode::UpstreamAuth,
-                None,
-                format!(
-                    "Tencent rejected the service's UserSig{code_note}{hint}; operator: check that the UserSig secret \
-                     is current (usersig-refresher rotation) and signed for this SDKAppID, admin and region"
-                ),
-            ),
-            (_, tim::Error::Credentials { .. }) => Self::new(
-                ErrorCode::CredentialsUnavailable,
-                None,
+        let (code, message) = match (error.class(), error) {
+            _ if rate_limited => (ErrorCode::RateLimited, format!(
+                "Tencent's rate limit for push statistics was reached{note}; retry after {} s", wait(1))),
+            (Class::UserSigRejected, _) => (ErrorCode::UpstreamAuth, format!(
+                "Tencent rejected the service's UserSig{note}{hint}; operator: check that the UserSig secret is \
+                 current (usersig-refresher rotation) and signed for this SDKAppID, admin and region")),
+            (_, E::Credentials { .. }) => (ErrorCode::CredentialsUnavailable,
                 "the service could not load its Tencent credentials; operator: check the UserSig secret \
-                 (TIM_USERSIG_SECRET_ID / TIM_KEY_SECRET_ID), its rotation and the function's permission to read it",
-            ),
-            (_, tim::Error::Config { .. }) => Self::new(
-                ErrorCode::UpstreamConfiguration,
-                None,
-                "the service cannot reach Tencent with its configuration; operator: check TIM_REGION, \
-                 TIM_ENDPOINT and the region in the credentials secret",
-            ),
-            (ErrorClass::Configuration, _) => Self::new(
-                ErrorCode::UpstreamConfiguration,
-                None,
-                format!(
-                    "Tencent refused the service's app configuration{code_note}{hint}; operator: check the SDKAppID, \
-                     admin identifier, region and IP allowlist"
-                ),
-            ),
-            _ if error.is_timeout() => Self::new(
-                ErrorCode::UpstreamTimeout,
-                None,
-                format!("Tencent did not answer in time{code_note}; retry later"),
-            ),
-            (ErrorClass::BadRequest, tim::Error::Api { info, .. }) => {
-                let mut api = Self::new(
-                    ErrorCode::UpstreamRejected,
-                    None,
-                    format!(
-                        "Tencent refused a request this endpoint had validated{code_note}; this is a bug or a change \
-                         on Tencent's side: report it with the request_id"
-                    ),
-                );
-                // tim scrubbed it (no UserSig, no usersig= parameter).
-                api.tencent_error_info = Some(info.chars().take(200).collect());
-                api
-            }
-            _ => Self::new(
-                ErrorCode::UpstreamError,
-                None,
-                format!("Tencent failed to answer{code_note} after retries; retry later"),
-            ),
+                 (TIM_USERSIG_SECRET_ID / TIM_KEY_SECRET_ID), its rotation and the function's permission to read it".into()),
+            (_, E::Config { .. }) => (ErrorCode::UpstreamConfiguration,
+                "the service cannot reach Tencent with its configuration; operator: check TIM_REGION, TIM_ENDPOINT \
+                 and the region in the credentials secret".into()),
+            (Class::Configuration, _) => (ErrorCode::UpstreamConfiguration, format!(
+                "Tencent refused the service's app configuration{note}{hint}; operator: check the SDKAppID, admin \
+                 identifier, region and IP allowlist")),
+            _ if error.is_timeout() => (ErrorCode::UpstreamTimeout,
+                format!("Tencent did not answer in time{note}; retry later")),
+            (Class::BadRequest, E::Api { .. }) => (ErrorCode::UpstreamRejected, format!(
+                "Tencent refused a request this endpoint had validated{note}; this is a bug or a change on \
+                 Tencent's side: report it with the request_id")),
+            _ => (ErrorCode::UpstreamError, format!("Tencent failed to answer{note} after retries; retry later")),
         };
-        api.tencent_error_code = tencent_code;
-        api
-    }
-}
-
-/// The innermost error: a `Deadline` stands for the last failure it saw.
-trait LastError {
-    fn last(&self) -> &tim::Error;
-}
-
-impl LastError for tim::Error {
-    fn last(&self) -> &tim::Error {
-        match self {
-            tim::Error::Deadline {
-                last: Some(last), ..
-            } => last.last(),
-            other => other,
+        let mut api = Self::new(code, None, message);
+        api.tencent_error_code = tencent;
+        if let (ErrorCode::UpstreamRejected, E::Api { info, .. }) = (code, error) {
+            // tim scrubbed it (no UserSig, no usersig= parameter).
+            api.tencent_error_info = Some(info.chars().take(200).collect());
         }
+        api.retry_after_secs = match code {
+            ErrorCode::RateLimited => Some(wait(1)),
+            ErrorCode::UpstreamAuth => Some(wait(UPSTREAM_AUTH_RETRY_AFTER_SECS)),
+            _ => None,
+        };
+        api
     }
 }
 

@@ -3,26 +3,21 @@
 //! The handler never fails: every outcome, including our own bugs, is an
 //! HTTP answer with a JSON body and the Lambda request id in `x-request-id`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::HeaderValue;
-use aws_lambda_events::http::header::{
-    ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderName, RETRY_AFTER,
-};
+use aws_lambda_events::http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 
 use crate::apps::{Apps, PushStatsSource, Selected};
-use crate::caller::{Caller, Outcome, log_outcome};
 use crate::context::CallContext;
 use crate::error::{ApiError, ErrorCode};
-use crate::event::read_request;
 // Checked where the event is read (`event`, a private module); public
 // from here, with the response headers they go with.
 pub use crate::event::{ALLOWED_METHODS, ROUTE};
 use crate::request::StatsQuery;
-use crate::response::StatsResponse;
-use crate::window;
+use tim::api::push::PushStatsRequest;
 
 /// The header that carries the Lambda request id on every response.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -37,14 +32,12 @@ pub async fn handle<S: PushStatsSource>(
 }
 
 /// An answer, and what the request cost upstream (for the metrics).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Answered {
     pub response: ApiGatewayV2httpResponse,
     /// Time spent in the Tencent call (retries and credentials look-ups,
     /// the app's selection included), when Tencent was called.
     pub upstream: Option<Duration>,
-    /// The app that served the request, once selected.
-    pub sdkappid: Option<u64>,
 }
 
 /// Answers one request, timing the Tencent call.
@@ -53,79 +46,45 @@ pub async fn answer<S: PushStatsSource>(
     call: &CallContext,
     apps: &Apps<S>,
 ) -> Answered {
-    let method = event.request_context.http.method.as_str();
-    let mut upstream = None;
-    let mut selected_app = None;
+    // When API Gateway received it (a test event's is fixed), else our clock.
+    let now = match event.request_context.time_epoch {
+        millis if millis > 0 => millis.div_euclid(1_000),
+        _ => call.now_unix,
+    };
+    let mut answered = Answered::default();
     // For the log line: the app served, else the one asked for.
-    let mut log_sdkappid = None;
-    let now = request_time(event).unwrap_or(call.now_unix);
-    // The window's reach is the caller's business: refused before any app
-    // is selected (no secret read) and before Tencent is called.
-    let query = read_request(event).and_then(|query| {
-        window::check_reach(query.start, query.end, now)?;
-        Ok(query)
-    });
-    let outcome = match query {
-        Ok(query) => {
-            log_sdkappid = query.sdkappid;
-            let started = std::time::Instant::now();
-            match select(apps, query.sdkappid, call).await {
-                Ok(selected) => {
-                    selected_app = Some(selected.sdkappid);
-                    log_sdkappid = selected_app;
-                    let fetched = fetch(&query, &selected, call).await;
-                    upstream = Some(started.elapsed());
-                    fetched
-                }
-                Err(error) => Err(error),
-            }
-        }
-        Err(error) => Err(error),
-    };
-    let logged = Outcome {
-        method,
-        sdkappid: log_sdkappid,
-        error: outcome.as_ref().err(),
-    };
-    log_outcome(call, &Caller::of(event), &logged);
-    let response = match outcome {
-        Ok(body) => json_response(200, body),
+    let mut sdkappid = None;
+    let outcome = async {
+        let query = crate::event::read_request(event)?;
+        // The window's reach is the caller's business: refused before any
+        // app is selected (no secret read) and before Tencent is called.
+        crate::window::check_reach(query.start, query.end, now)?;
+        sdkappid = query.sdkappid;
+        let started = Instant::now();
+        // Within the deadline: reading a secret that hangs must not
+        // outlive the invocation.
+        let selecting = apps.select(query.sdkappid, &call.request_id);
+        let app = (tokio::time::timeout(call.deadline.remaining(), selecting).await)
+            .unwrap_or_else(|_| Err(selection_timed_out(call, query.sdkappid)))?;
+        sdkappid = Some(app.sdkappid);
+        let fetched = fetch(&query, &app, call).await;
+        answered.upstream = Some(started.elapsed());
+        fetched
+    }
+    .await;
+    log_outcome(call, event, sdkappid, outcome.as_ref().err());
+    answered.response = match outcome {
+        Ok(body) => json_response(200, body, &call.request_id),
         Err(error) => error_response(&error, &call.request_id),
     };
-    Answered {
-        response: with_request_id(response, &call.request_id),
-        upstream,
-        sdkappid: selected_app,
-    }
+    answered
 }
 
-/// When API Gateway received the request (`requestContext.timeEpoch`,
-/// milliseconds), in unix seconds; `None` when the event does not say.
-fn request_time(event: &ApiGatewayV2httpRequest) -> Option<i64> {
-    let millis = event.request_context.time_epoch;
-    (millis > 0).then(|| millis.div_euclid(1_000))
-}
-
-/// The app for `requested`, within the request's deadline (reading a secret
-/// that hangs must not outlive the invocation).
-async fn select<'a, S: PushStatsSource>(
-    apps: &'a Apps<S>,
-    requested: Option<u64>,
-    call: &CallContext,
-) -> Result<Selected<'a, S>, ApiError> {
-    let selecting = apps.select(requested, &call.request_id);
-    match tokio::time::timeout(call.deadline.remaining(), selecting).await {
-        Ok(selected) => selected,
-        Err(_) => {
-            tracing::warn!(request_id = %call.request_id, sdkappid = requested,
-                "reading the apps' credentials secrets did not finish before the deadline");
-            Err(ApiError::new(
-                ErrorCode::UpstreamTimeout,
-                None,
-                "reading the service's credentials did not finish in time; retry later",
-            ))
-        }
-    }
+fn selection_timed_out(call: &CallContext, sdkappid: Option<u64>) -> ApiError {
+    tracing::warn!(request_id = %call.request_id, sdkappid,
+        "reading the apps' credentials secrets did not finish before the deadline");
+    let message = "reading the service's credentials did not finish in time; retry later";
+    ApiError::new(ErrorCode::UpstreamTimeout, None, message)
 }
 
 async fn fetch<S: PushStatsSource>(
@@ -133,41 +92,41 @@ async fn fetch<S: PushStatsSource>(
     app: &Selected<'_, S>,
     call: &CallContext,
 ) -> Result<String, ApiError> {
-    let stats = app
-        .source
-        .push_statistics(&query.tencent_request(), call.deadline)
-        .await
-        .map_err(|error| {
-            let api = ApiError::from_upstream(&error);
-            // tim::Error's Display carries no secret (no URL, no UserSig).
-            tracing::warn!(request_id = %call.request_id, sdkappid = app.sdkappid, status = api.status(),
-                code = api.code.as_str(), error_type = error.error_type(), tencent_error_code = error.code(),
-                error = %error, "Tencent push statistics failed");
-            api
-        })?;
-    serde_json::to_string(&StatsResponse::new(app.sdkappid, query, stats)).map_err(|error| {
-        tracing::error!(request_id = %call.request_id, %error, "could not serialise the response");
-        ApiError::internal()
-    })
+    let request = PushStatsRequest {
+        start_time: query.start,
+        end_time: query.end,
+        task_ids: query.task_ids.clone(),
+    };
+    let stats = app.source.push_statistics(&request, call.deadline).await.map_err(|error| {
+        let api = ApiError::from_upstream(&error);
+        // tim::Error's Display carries no secret (no URL, no UserSig).
+        tracing::warn!(request_id = %call.request_id, sdkappid = app.sdkappid, status = api.status(),
+            code = api.code.as_str(), error_type = error.error_type(), tencent_error_code = error.code(),
+            error = %error, "Tencent push statistics failed");
+        api
+    })?;
+    Ok(crate::response::body(app.sdkappid, query, &stats).to_string())
 }
 
-fn json_response(status: u16, body: String) -> ApiGatewayV2httpResponse {
+/// A JSON answer with the request id; statistics move, so callers and
+/// proxies must ask again (`no-store`).
+fn json_response(status: u16, body: String, request_id: &str) -> ApiGatewayV2httpResponse {
     let mut response = ApiGatewayV2httpResponse::default();
     response.status_code = i64::from(status);
-    response
-        .headers
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    // Statistics move; callers and proxies should ask again.
-    response
-        .headers
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response.body = Some(Body::Text(body));
+    let headers = &mut response.headers;
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let id =
+        HeaderValue::from_str(request_id).unwrap_or(HeaderValue::from_static("invalid-request-id"));
+    headers.insert(REQUEST_ID_HEADER, id);
     response
 }
 
 /// The JSON error answer (`{"error": {...}}`) with its status and headers.
 pub fn error_response(error: &ApiError, request_id: &str) -> ApiGatewayV2httpResponse {
-    let mut response = json_response(error.status(), error.body(request_id).to_string());
+    let body = error.body(request_id).to_string();
+    let mut response = json_response(error.status(), body, request_id);
     if let Some(secs) = error.retry_after_secs {
         response
             .headers
@@ -181,14 +140,67 @@ pub fn error_response(error: &ApiError, request_id: &str) -> ApiGatewayV2httpRes
     response
 }
 
-fn with_request_id(
-    mut response: ApiGatewayV2httpResponse,
-    request_id: &str,
-) -> ApiGatewayV2httpResponse {
-    let value = HeaderValue::from_str(request_id)
-        .unwrap_or_else(|_| HeaderValue::from_static("invalid-request-id"));
-    response
-        .headers
-        .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
-    response
+// The request log: on-call joins it with API Gateway's access log
+// (`api_request_id` = `$context.requestId`, `request_id` = `$context.integration.requestId`)
+// and the IAM caller (`caller_arn`). Only identifiers: never a header (the
+// SigV4 `Authorization`, the session token), the caller's access key, a
+// UserSig or a key.
+
+/// The request's line: `push-stats answered` (200, info), `push-stats
+/// refused` (4xx, info) or `push-stats failed` (5xx, warn), each with
+/// `request_id`, `api_request_id`, `caller_arn`
+/// (`requestContext.authorizer.iam.userArn`), `method`, `sdkappid` (the
+/// app served, else the one asked for), `status`, and for errors `code` and
+/// `parameter` or `tencent_error_code`. An absent identity is logged as
+/// `-`, so a missing field is visible rather than silently gone.
+/// The request log's target, as the README documents it.
+const LOG_TARGET: &str = "push_stats::caller";
+
+fn log_outcome(
+    call: &CallContext,
+    event: &ApiGatewayV2httpRequest,
+    sdkappid: Option<u64>,
+    error: Option<&ApiError>,
+) {
+    let context = &event.request_context;
+    let iam = context.authorizer.as_ref().and_then(|a| a.iam.as_ref());
+    let caller_arn = iam.and_then(|iam| iam.user_arn.as_deref()).unwrap_or("-");
+    let api_request_id = context.request_id.as_deref().unwrap_or("-");
+    let (request_id, method) = (call.request_id.as_str(), context.http.method.as_str());
+    let status = error.map_or(200, ApiError::status);
+    let code = error.map(|e| e.code.as_str());
+    let parameter = error.and_then(|e| e.parameter.as_deref());
+    let tencent_error_code = error.and_then(|e| e.tencent_error_code);
+    if status >= 500 {
+        tracing::warn!(
+            target: LOG_TARGET,
+            request_id,
+            api_request_id,
+            caller_arn,
+            method,
+            sdkappid,
+            status,
+            code,
+            tencent_error_code,
+            "push-stats failed"
+        );
+    } else {
+        let message = if code.is_some() {
+            "push-stats refused"
+        } else {
+            "push-stats answered"
+        };
+        tracing::info!(
+            target: LOG_TARGET,
+            request_id,
+            api_request_id,
+            caller_arn,
+            method,
+            sdkappid,
+            status,
+            code,
+            parameter,
+            "{message}"
+        );
+    }
 }

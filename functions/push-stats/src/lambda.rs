@@ -62,24 +62,17 @@ impl Setup for Settings {
 
     /// No network here: each secret is read on first use.
     async fn build(&self, aws: &SdkConfig) -> PushStats {
+        let (credentials, metrics) = (&self.credentials, &self.metrics);
         let secrets = aws_sdk_secretsmanager::Client::new(aws);
         // `UserSigHoursLeft` (dimension: that app's SDKAppID) for every
         // UserSig read from a rotated secret.
-        let providers = report_rotated(
-            self.credentials.usersigs_rotate(),
-            self.credentials.providers(&secrets),
-            &self.metrics,
-        );
-        let apps = self
-            .credentials
-            .secret_ids()
-            .into_iter()
-            .zip(providers)
-            .map(|(secret_id, provider)| App {
-                secret_id,
-                source: tim::Client::new(self.http.clone(), self.client_config.clone(), provider),
-            })
-            .collect();
+        let rotated = credentials.usersigs_rotate();
+        let providers = report_rotated(rotated, credentials.providers(&secrets), metrics);
+        let mut apps = Vec::new();
+        for (secret_id, provider) in credentials.secret_ids().into_iter().zip(providers) {
+            let source = tim::Client::new(self.http.clone(), self.client_config.clone(), provider);
+            apps.push(App { secret_id, source });
+        }
         PushStats {
             apps: Apps::new(apps),
             metrics: self.metrics.clone(),
@@ -98,23 +91,20 @@ impl Function for PushStats {
         event: ApiGatewayV2httpRequest,
         invocation: &lambda_kit::Invocation,
     ) -> Result<ApiGatewayV2httpResponse, Infallible> {
-        let answered = answer(&event, &CallContext::from_lambda(invocation), &self.apps).await;
-        crate::metrics::record(&self.metrics, &answered);
-        Ok(answered.response)
+        let call = CallContext::from_lambda(invocation);
+        let Answered { response, upstream } = answer(&event, &call, &self.apps).await;
+        crate::metrics::record(&self.metrics, response.status_code, upstream);
+        Ok(response)
     }
 
     /// A panic is answered like any internal error: the JSON 500 with the
     /// request id (lambda_kit has logged the panic under that id), not
     /// API Gateway's bare 500.
     fn on_panic(&self, invocation: &lambda_kit::Invocation) -> Option<ApiGatewayV2httpResponse> {
-        let answered = Answered {
-            response: error_response(&ApiError::internal(), &invocation.request_id),
-            upstream: None,
-            sdkappid: None,
-        };
+        let response = error_response(&ApiError::internal(), &invocation.request_id);
         // Counted like any other answer: a 5xx in the Requests metric.
-        crate::metrics::record(&self.metrics, &answered);
-        Some(answered.response)
+        crate::metrics::record(&self.metrics, response.status_code, None);
+        Some(response)
     }
 }
 

@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 
 pub mod apps;
-pub mod caller;
 pub mod context;
 pub mod error;
 mod event;
@@ -10,8 +9,6 @@ pub mod lambda;
 pub mod metrics;
 pub mod request;
 pub mod response;
-mod sdkappid_param;
-pub mod time;
 pub mod window;
 
 pub use apps::{App, Apps, PushStatsSource};

@@ -8,7 +8,6 @@
 use tim::api::push::MAX_WINDOW_SECS;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::time;
 
 /// How far back Tencent answers push statistics: 30 days before now.
 pub const RETENTION_SECS: i64 = 30 * 86_400;
@@ -17,32 +16,29 @@ pub const RETENTION_SECS: i64 = 30 * 86_400;
 /// caller's clock must not be refused for it.
 pub const CLOCK_SKEW_SECS: i64 = 60;
 
+/// `2026-11-01T00:00:00Z` for a validated unix time.
+pub fn to_iso(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
 /// `start < end`, at most [`MAX_WINDOW_SECS`] apart.
 pub(crate) fn check_shape(start: i64, end: i64) -> Result<(), ApiError> {
-    if start >= end {
-        return Err(ApiError::param(
-            ErrorCode::InvalidWindow,
-            "end",
-            format!(
-                "end ({}) must be after start ({})",
-                time::to_iso(end),
-                time::to_iso(start)
-            ),
-        ));
-    }
-    if end - start > MAX_WINDOW_SECS {
-        return Err(ApiError::param(
-            ErrorCode::WindowTooLong,
-            "end",
-            format!(
-                "the window from {} to {} is longer than Tencent's limit of 30 days ({MAX_WINDOW_SECS} s); \
-                 split it into several requests",
-                time::to_iso(start),
-                time::to_iso(end)
-            ),
-        ));
-    }
-    Ok(())
+    let (start_iso, end_iso) = (to_iso(start), to_iso(end));
+    let (code, message) = if start >= end {
+        let message = format!("end ({end_iso}) must be after start ({start_iso})");
+        (ErrorCode::InvalidWindow, message)
+    } else if end - start > MAX_WINDOW_SECS {
+        let message = format!(
+            "the window from {start_iso} to {end_iso} is longer than Tencent's limit of \
+            30 days ({MAX_WINDOW_SECS} s); split it into several requests"
+        );
+        (ErrorCode::WindowTooLong, message)
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::param(code, "end", message))
 }
 
 /// Within Tencent's reach at `now` (unix seconds): `start` no older than
@@ -50,32 +46,25 @@ pub(crate) fn check_shape(start: i64, end: i64) -> Result<(), ApiError> {
 /// The error's `bound` is the limit crossed: the oldest allowed start, or now.
 pub fn check_reach(start: i64, end: i64, now: i64) -> Result<(), ApiError> {
     let oldest = now.saturating_sub(RETENTION_SECS);
-    if start < oldest {
-        return Err(ApiError::param(
-            ErrorCode::WindowBeforeRetention,
-            "start",
-            format!(
-                "start ({}) is older than Tencent keeps push statistics (30 days): the oldest start now is {} \
-                 (bound, bound_iso)",
-                time::to_iso(start),
-                time::to_iso(oldest)
-            ),
-        )
-        .with_bound(oldest));
-    }
-    if end > now.saturating_add(CLOCK_SKEW_SECS) {
-        return Err(ApiError::param(
-            ErrorCode::WindowInFuture,
-            "end",
-            format!(
-                "end ({}) is in the future: it may be at most now, {} (bound, bound_iso)",
-                time::to_iso(end),
-                time::to_iso(now)
-            ),
-        )
-        .with_bound(now));
-    }
-    Ok(())
+    let (code, parameter, message, bound) = if start < oldest {
+        let message = format!(
+            "start ({}) is older than Tencent keeps push statistics (30 days): the oldest \
+            start now is {} (bound, bound_iso)",
+            to_iso(start),
+            to_iso(oldest)
+        );
+        (ErrorCode::WindowBeforeRetention, "start", message, oldest)
+    } else if end > now.saturating_add(CLOCK_SKEW_SECS) {
+        let message = format!(
+            "end ({}) is in the future: it may be at most now, {} (bound, bound_iso)",
+            to_iso(end),
+            to_iso(now)
+        );
+        (ErrorCode::WindowInFuture, "end", message, now)
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::param(code, parameter, message).with_bound(bound))
 }
 
 #[cfg(test)]

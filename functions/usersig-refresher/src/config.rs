@@ -40,24 +40,27 @@ pub struct Config {
 /// `TIM_ROTATION_TARGETS` is unset.
 pub const ROTATION_APPS_ENV: &str = "TIM_ROTATION_APPS";
 
-/// Every `TIM_ROTATION_TARGET_<id>` of `TIM_ROTATION_APPS`, one pair each.
+/// Every `TIM_ROTATION_TARGET_<id>` of `TIM_ROTATION_APPS`, one pair each,
+/// for app `<id>`.
 fn per_app_targets(env: &Env) -> Result<RotationTargets, ConfigError> {
-    let mut pairs = Vec::new();
+    let fail = |problem: String| ConfigError::new(ROTATION_APPS_ENV, problem);
+    let (mut pairs, mut ids) = (Vec::new(), Vec::new());
     for id in env.list(ROTATION_APPS_ENV) {
         let variable = format!("TIM_ROTATION_TARGET_{id}");
-        let pair = env
-            .get(&variable)
-            .ok_or_else(|| ConfigError::new(ROTATION_APPS_ENV, format!("{variable} is not set")))?;
-        if pair.contains(',') {
-            return Err(ConfigError::new(
-                ROTATION_APPS_ENV,
-                format!("{variable} holds more than one pair"),
-            ));
+        ids.push(
+            id.parse()
+                .map_err(|_| fail(format!("{id:?} is not an SDKAppID")))?,
+        );
+        match env.get(&variable) {
+            None => return Err(fail(format!("{variable} is not set"))),
+            Some(pair) if pair.contains(',') => {
+                return Err(fail(format!("{variable} holds more than one pair")));
+            }
+            Some(pair) => pairs.push(pair),
         }
-        pairs.push(pair);
     }
-    RotationTargets::parse(&pairs.join(","))
-        .map_err(|problem| ConfigError::new(ROTATION_APPS_ENV, problem))
+    let targets = RotationTargets::parse(&pairs.join(",")).map_err(fail)?;
+    Ok(targets.for_apps(&ids))
 }
 
 impl Config {
@@ -69,40 +72,36 @@ impl Config {
             // over SdkAppIds, so it sets TIM_ROTATION_APPS (the ids) and one
             // TIM_ROTATION_TARGET_<id> pair per app (Fn::ForEach).
             (None, Some(_)) => per_app_targets(env)?,
-            _ => env
-            .required(
-                ROTATION_TARGETS_ENV,
-                "the UserSig secrets to rotate, each with its key secret: <UserSig secret ARN or name>=<key secret ARN or name>,…",
-            )
-            .and_then(|text| {
-                RotationTargets::parse(&text)
-                    .map_err(|problem| ConfigError::new(ROTATION_TARGETS_ENV, problem))
-            })?,
+            _ => {
+                let what = "the UserSig secrets to rotate, each with its key secret: \
+                    <UserSig secret ARN or name>=<key secret ARN or name>,…";
+                let text = env.required(ROTATION_TARGETS_ENV, what)?;
+                let fail = |problem| ConfigError::new(ROTATION_TARGETS_ENV, problem);
+                RotationTargets::parse(&text).map_err(fail)?
+            }
         };
         let validity_days = env.positive(VALIDITY_DAYS_ENV, DEFAULT_VALIDITY_DAYS)?;
-        if validity_days > MAX_VALIDITY_DAYS {
-            return Err(ConfigError::new(
-                VALIDITY_DAYS_ENV,
-                format!("at most {MAX_VALIDITY_DAYS} days, got {validity_days}"),
-            ));
-        }
+        let validity_hours = validity_days * 24;
         let min_hours = env.positive(MIN_VALIDITY_HOURS_ENV, DEFAULT_MIN_VALIDITY_HOURS)?;
-        if min_hours >= validity_days * 24 {
-            return Err(ConfigError::new(
-                MIN_VALIDITY_HOURS_ENV,
-                format!(
-                    "{min_hours} h must be less than USERSIG_VALIDITY_DAYS ({validity_days} d = {} h), or every test would fail",
-                    validity_days * 24
-                ),
-            ));
-        }
-        Ok(Self {
-            targets,
-            usersig_validity_secs: validity_days * 86_400,
-            min_validity_secs: min_hours * 3_600,
-            live_check: env.flag(LIVE_CHECK_ENV, true)?,
-            client: ClientConfig::from_env(env)?,
-        })
+        let (variable, problem) = if validity_days > MAX_VALIDITY_DAYS {
+            let problem = format!("at most {MAX_VALIDITY_DAYS} days, got {validity_days}");
+            (VALIDITY_DAYS_ENV, problem)
+        } else if min_hours >= validity_hours {
+            let problem = format!(
+                "{min_hours} h must be less than USERSIG_VALIDITY_DAYS \
+                ({validity_days} d = {validity_hours} h), or every test would fail"
+            );
+            (MIN_VALIDITY_HOURS_ENV, problem)
+        } else {
+            return Ok(Self {
+                targets,
+                usersig_validity_secs: validity_days * 86_400,
+                min_validity_secs: min_hours * 3_600,
+                live_check: env.flag(LIVE_CHECK_ENV, true)?,
+                client: ClientConfig::from_env(env)?,
+            });
+        };
+        Err(ConfigError::new(variable, problem))
     }
 }
 
@@ -213,6 +212,10 @@ mod tests {
         let e = Config::read(&missing).unwrap_err();
         assert_eq!(e.variable, "TIM_ROTATION_APPS");
         assert!(e.to_string().contains("TIM_ROTATION_TARGET_2"), "{e}");
+        // Each pair is for the app it is named after: an id must be one.
+        let e = Config::read(&Env::from_pairs([("TIM_ROTATION_APPS", "app-1")])).unwrap_err();
+        assert_eq!(e.variable, "TIM_ROTATION_APPS");
+        assert_eq!(c.targets.targets()[1].sdkappid, Some(2));
     }
 
     #[test]

@@ -43,14 +43,17 @@ pub enum RotationError {
         served: usize,
     },
 
-    /// The key secret is another app's than the UserSig secret's current one.
+    /// The key secret is another app's than the UserSig secret's: the one
+    /// the stack names for it, else the one of the UserSig it holds.
     #[error(
-        "key secret {key_secret_id:?} is for SDKAppID {key}, but secret {secret_id:?} holds a UserSig for SDKAppID {current}: not signing it for another app; check its pair in TIM_ROTATION_TARGETS"
+        "key secret {key_secret_id:?} is for SDKAppID {key}, but secret {secret_id:?} is for SDKAppID {expected} ({basis}): not signing it for another app; put app {expected}'s key in {key_secret_id:?} or fix the pair"
     )]
     KeyForAnotherApp {
         secret_id: String,
         key_secret_id: String,
-        current: u64,
+        expected: u64,
+        /// Why the secret is `expected`'s.
+        basis: String,
         key: u64,
     },
 
@@ -128,21 +131,21 @@ impl RotationError {
 
     /// Whether trying the step again later may succeed without anyone
     /// changing anything (Secrets Manager retries failed steps).
+    /// Exactly the `…Unavailable` error types.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::KeySecret { transient, .. } => *transient,
-            Self::LiveCheck { source, .. } => source.is_retryable(),
-            Self::SecretsManager { source, .. } => source.is_transient(),
-            _ => false,
-        }
+        self.error_type().ends_with("Unavailable")
     }
 }
 
 /// A failed Secrets Manager call on `secret_id`, as the step's error.
-pub(crate) fn sm_error(secret_id: &str) -> impl FnOnce(SecretsError) -> RotationError + '_ {
-    move |source| RotationError::SecretsManager {
-        secret_id: secret_id.to_owned(),
-        source,
+pub(crate) trait OnSecret<T> {
+    fn on(self, secret_id: &str) -> Result<T, RotationError>;
+}
+
+impl<T> OnSecret<T> for Result<T, SecretsError> {
+    fn on(self, secret_id: &str) -> Result<T, RotationError> {
+        let secret_id = secret_id.to_owned();
+        self.map_err(|source| RotationError::SecretsManager { secret_id, source })
     }
 }
 

@@ -18,9 +18,10 @@ use tim::secrets::{KeySecret, UserSigSecret};
 use tim::usersig::{Clock, Signer, SystemClock};
 
 use crate::config::Config;
-use crate::error::{RotationError, sm_error};
+use crate::error::{OnSecret, RotationError};
 use crate::event::{RotationEvent, Step};
 use crate::store::{AWSCURRENT, AWSPENDING, SecretMetadata, SecretStore};
+use crate::targets::RotationTarget;
 
 mod keys;
 mod stale;
@@ -66,28 +67,33 @@ pub struct Rotator<S> {
     http: reqwest::Client,
     metrics: Metrics,
     clock: Arc<dyn Clock>,
-    /// Key secrets read, by id, with the version read (see `keys`).
-    keys: keys::KeyCache,
 }
 
-impl<S> std::fmt::Debug for Rotator<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Rotator")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+/// The version a step works on, as the event names it, and the secret's pair.
+struct Version<'a> {
+    step: Step,
+    secret_id: &'a str,
+    token: &'a str,
+    target: RotationTarget,
+}
+
+impl Version<'_> {
+    /// The secret and token, owned, for an error or the report.
+    fn ids(&self) -> (String, String) {
+        (self.secret_id.to_owned(), self.token.to_owned())
     }
 }
 
 impl<S: SecretStore> Rotator<S> {
     /// `metrics` receives `UserSigHoursLeft` after testSecret and finishSecret.
     pub fn new(store: S, config: Config, http: reqwest::Client, metrics: Metrics) -> Self {
+        let clock = Arc::new(SystemClock);
         Self {
             store,
             config,
             http,
             metrics,
-            clock: Arc::new(SystemClock),
-            keys: keys::KeyCache::default(),
+            clock,
         }
     }
 
@@ -96,90 +102,82 @@ impl<S: SecretStore> Rotator<S> {
         self
     }
 
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.config
-    }
-
     /// Runs one rotation step. `deadline` bounds the live check.
     pub async fn handle(
         &self,
         event: &RotationEvent,
         deadline: Deadline,
     ) -> Result<StepReport, RotationError> {
-        let step = Step::parse(&event.step).ok_or_else(|| RotationError::UnknownStep {
-            step: event.step.clone(),
-        })?;
-        let secret_id = event.secret_id.as_str();
-        let token = event.client_request_token.as_str();
-        let report = |outcome| {
-            tracing::info!(step = %step, secret_id, token, outcome = ?outcome, "rotation step done");
-            StepReport {
-                step,
-                secret_id: secret_id.to_owned(),
-                token: token.to_owned(),
-                outcome,
-            }
+        let Some(step) = Step::parse(&event.step) else {
+            let step = event.step.clone();
+            return Err(RotationError::UnknownStep { step });
         };
-
-        let (metadata, key_id) = self.served(step, secret_id).await?;
+        let (secret_id, token) = (
+            event.secret_id.as_str(),
+            event.client_request_token.as_str(),
+        );
+        let (metadata, target) = self.served(step, secret_id).await?;
+        let v = Version {
+            step,
+            secret_id,
+            token,
+            target,
+        };
         if !metadata.rotation_enabled {
-            return Err(RotationError::RotationNotEnabled {
-                secret_id: secret_id.to_owned(),
-            });
+            let secret_id = secret_id.to_owned();
+            return Err(RotationError::RotationNotEnabled { secret_id });
         }
         let Some(stages) = metadata.stages_of(token) else {
-            return Err(RotationError::UnknownVersion {
-                secret_id: secret_id.to_owned(),
-                token: token.to_owned(),
-            });
+            let (secret_id, token) = v.ids();
+            return Err(RotationError::UnknownVersion { secret_id, token });
         };
-        if metadata.has_stage(token, AWSCURRENT) {
+        let outcome = if metadata.has_stage(token, AWSCURRENT) {
             if step == Step::Finish && metadata.has_stage(token, AWSPENDING) {
                 // A previous finishSecret moved AWSCURRENT but stopped before
                 // taking AWSPENDING off: complete it.
                 self.remove_pending(secret_id, &[token]).await?;
             }
             tracing::info!(step = %step, secret_id, token, "version is already AWSCURRENT: nothing to do");
-            return Ok(report(Outcome::AlreadyCurrent));
-        }
-        if !metadata.has_stage(token, AWSPENDING) {
+            Outcome::AlreadyCurrent
+        } else if !metadata.has_stage(token, AWSPENDING) {
+            let ((secret_id, token), stages) = (v.ids(), stages.to_vec());
             return Err(RotationError::NotPending {
-                secret_id: secret_id.to_owned(),
-                token: token.to_owned(),
-                stages: stages.to_vec(),
+                secret_id,
+                token,
+                stages,
             });
-        }
-
-        let outcome = match step {
-            Step::Create => self.create(event, &key_id).await?,
-            Step::Set => {
-                tracing::info!(
-                    secret_id,
-                    token,
-                    "setSecret: a UserSig is stateless, nothing to set at Tencent"
-                );
-                Outcome::NothingToSet
+        } else {
+            match step {
+                Step::Create => self.create(&v, event.rotation_token.as_deref()).await?,
+                Step::Set => {
+                    let why = "setSecret: a UserSig is stateless, nothing to set at Tencent";
+                    tracing::info!(secret_id, token, "{why}");
+                    Outcome::NothingToSet
+                }
+                Step::Test => self.test(&v, deadline).await?,
+                Step::Finish => self.finish(&v, &metadata).await?,
             }
-            Step::Test => self.test(secret_id, token, &key_id, deadline).await?,
-            Step::Finish => self.finish(secret_id, token, &metadata).await?,
         };
-        Ok(report(outcome))
+        tracing::info!(step = %step, secret_id, token, outcome = ?outcome, "rotation step done");
+        let (secret_id, token) = v.ids();
+        Ok(StepReport {
+            step,
+            secret_id,
+            token,
+            outcome,
+        })
     }
 
-    /// The secret's metadata and its key secret (from `TIM_ROTATION_TARGETS`),
-    /// or [`RotationError::SecretNotServed`]: an event whose `SecretId`
-    /// cannot be a served secret is refused without any call; any other is
+    /// The secret's metadata and its pair (from the configuration), or
+    /// [`RotationError::SecretNotServed`]: an event whose `SecretId` cannot
+    /// be a served secret is refused without any call; any other is
     /// described, and its ARN or name must be a served one exactly. Nothing
     /// but DescribeSecret happens before this.
     async fn served(
         &self,
         step: Step,
         secret_id: &str,
-    ) -> Result<(SecretMetadata, String), RotationError> {
+    ) -> Result<(SecretMetadata, RotationTarget), RotationError> {
         let targets = &self.config.targets;
         // Logged with the other failures (`rotation step failed`, error_type).
         let refuse = |arn: Option<&str>| RotationError::SecretNotServed {
@@ -191,16 +189,9 @@ impl<S: SecretStore> Rotator<S> {
         if !targets.may_serve(secret_id) {
             return Err(refuse(None));
         }
-        let metadata = self
-            .store
-            .describe(secret_id)
-            .await
-            .map_err(sm_error(secret_id))?;
-        match targets.key_for(&metadata) {
-            Some(key_id) => {
-                let key_id = key_id.to_owned();
-                Ok((metadata, key_id))
-            }
+        let metadata = self.store.describe(secret_id).await.on(secret_id)?;
+        match targets.target_for(&metadata) {
+            Some(target) => Ok((metadata, target.clone())),
             None => Err(refuse(metadata.arn.as_deref())),
         }
     }
@@ -209,61 +200,61 @@ impl<S: SecretStore> Rotator<S> {
     /// under the token as AWSPENDING. A value already there (a replay) is
     /// kept if it still passes under the key secret as it is now, and taken
     /// off AWSPENDING if not.
-    async fn create(&self, event: &RotationEvent, key_id: &str) -> Result<Outcome, RotationError> {
-        let secret_id = event.secret_id.as_str();
-        let token = event.client_request_token.as_str();
+    async fn create(
+        &self,
+        v: &Version<'_>,
+        rotation: Option<&str>,
+    ) -> Result<Outcome, RotationError> {
+        let (secret_id, token) = (v.secret_id, v.token);
         if let Some(text) = self.pending_value(secret_id, token).await? {
-            self.keep_or_remove(Step::Create, secret_id, token, &text, key_id)
-                .await?;
+            self.keep_or_remove(v, &text).await?;
             return Ok(Outcome::PendingExists);
         }
-        let key = self.read_key(key_id).await?;
-        keys::check_same_app(&self.store, secret_id, key_id, &key).await?;
-        let now = self.clock.now_unix();
-        let validity = self.config.usersig_validity_secs;
-        let expires = now.saturating_add(validity);
+        let key = self.read_key(v).await?;
+        if v.target.sdkappid.is_none() {
+            keys::check_same_app(&self.store, secret_id, &v.target.key_secret_id, &key).await?;
+        }
+        let (now, validity) = (self.clock.now_unix(), self.config.usersig_validity_secs);
+        let signer = Signer::new(key.sdkappid, key.key.clone());
         let secret = UserSigSecret {
             sdkappid: key.sdkappid,
             identifier: key.identifier.clone(),
             region: key.region,
-            usersig: Signer::new(key.sdkappid, key.key.clone()).sign(
-                &key.identifier,
-                validity,
-                now,
-            ),
+            usersig: signer.sign(&key.identifier, validity, now),
             issued_at: rfc3339(now),
-            expires_at: rfc3339(expires),
+            expires_at: rfc3339(now.saturating_add(validity)),
         };
+        let value = secret.to_json();
         match self
             .store
-            .put_pending(
-                secret_id,
-                token,
-                &secret.to_json(),
-                event.rotation_token.as_deref(),
-            )
+            .put_pending(secret_id, token, &value, rotation)
             .await
         {
             Ok(()) => {
-                tracing::info!(
-                    secret_id,
-                    token,
-                    sdkappid = key.sdkappid,
-                    identifier = %key.identifier,
-                    key_secret_id = key_id,
-                    expires_at = %secret.expires_at,
-                    "createSecret: new UserSig stored as AWSPENDING"
-                );
+                tracing::info!(secret_id, token, sdkappid = key.sdkappid, identifier = %key.identifier,
+                    key_secret_id = v.target.key_secret_id, expires_at = %secret.expires_at,
+                    "createSecret: new UserSig stored as AWSPENDING");
                 Ok(Outcome::Created)
             }
-            Err(e) if e.version_exists => self.after_version_exists(secret_id, token, key_id).await,
-            Err(e) => Err(sm_error(secret_id)(e)),
+            Err(e) if e.version_exists => self.after_version_exists(v).await,
+            Err(e) => Err(e).on(secret_id),
         }
     }
 
-    /// The key secret `key_id` as it is now (read once per version).
-    async fn read_key(&self, key_id: &str) -> Result<KeySecret, RotationError> {
-        self.keys.read(&self.store, key_id).await
+    /// The key secret of the pair as it is now, refused when the stack
+    /// names another app for the pair.
+    async fn read_key(&self, v: &Version<'_>) -> Result<KeySecret, RotationError> {
+        let key = keys::read(&self.store, &v.target.key_secret_id).await?;
+        match v.target.sdkappid {
+            Some(app) if app != key.sdkappid => Err(RotationError::KeyForAnotherApp {
+                secret_id: v.secret_id.to_owned(),
+                key_secret_id: v.target.key_secret_id.clone(),
+                expected: app,
+                basis: format!("TIM_ROTATION_TARGET_{app} names it"),
+                key: key.sdkappid,
+            }),
+            _ => Ok(key),
+        }
     }
 
     /// The token's AWSPENDING value, `None` while it has none.
@@ -272,26 +263,19 @@ impl<S: SecretStore> Rotator<S> {
         secret_id: &str,
         token: &str,
     ) -> Result<Option<String>, RotationError> {
-        match self
-            .store
-            .get_value(secret_id, Some(token), AWSPENDING)
-            .await
-        {
+        let value = self.store.get_value(secret_id, Some(token), AWSPENDING);
+        match value.await {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(sm_error(secret_id)(e)),
+            Err(e) => Err(e).on(secret_id),
         }
     }
 
     /// `UserSigHoursLeft` for `secret` (dimension SDKAppID).
     fn report_hours_left(&self, secret: &UserSigSecret) {
         if let Some(expires_at) = secret.expires_at_unix() {
-            emit_hours_left(
-                &self.metrics,
-                secret.sdkappid,
-                expires_at,
-                self.clock.now_unix(),
-            );
+            let now = self.clock.now_unix();
+            emit_hours_left(&self.metrics, secret.sdkappid, expires_at, now);
         }
     }
 
@@ -299,26 +283,28 @@ impl<S: SecretStore> Rotator<S> {
     /// AWSPREVIOUS on the old version) and take AWSPENDING off.
     async fn finish(
         &self,
-        secret_id: &str,
-        token: &str,
+        v: &Version<'_>,
         metadata: &SecretMetadata,
     ) -> Result<Outcome, RotationError> {
+        let (secret_id, token) = (v.secret_id, v.token);
         // Only a UserSig secret becomes AWSCURRENT (the functions read it).
-        let text = self.pending_value(secret_id, token).await?;
-        let new = text
-            .as_deref()
-            .ok_or_else(|| "it has no value".to_owned())
-            .and_then(|text| UserSigSecret::from_json(text).map_err(|e| e.to_string()))
-            .map_err(|reason| RotationError::PendingUnusable {
-                secret_id: secret_id.to_owned(),
-                token: token.to_owned(),
+        let new = match self.pending_value(secret_id, token).await? {
+            None => Err("it has no value".to_owned()),
+            Some(text) => UserSigSecret::from_json(&text).map_err(|e| e.to_string()),
+        };
+        let new = new.map_err(|reason| {
+            let (secret_id, token) = v.ids();
+            RotationError::PendingUnusable {
+                secret_id,
+                token,
                 reason,
-            })?;
+            }
+        })?;
         let current = metadata.versions_with(AWSCURRENT).into_iter().next();
-        self.store
-            .update_stage(secret_id, AWSCURRENT, Some(token), current)
-            .await
-            .map_err(sm_error(secret_id))?;
+        let moved = self
+            .store
+            .update_stage(secret_id, AWSCURRENT, Some(token), current);
+        moved.await.on(secret_id)?;
         // The token carries AWSPENDING (checked before the step); any other
         // version carrying it is a leftover. Rotation is complete only when
         // AWSPENDING is on no version other than AWSCURRENT's; none is cleanest.
@@ -335,20 +321,20 @@ impl<S: SecretStore> Rotator<S> {
         versions: &[&str],
     ) -> Result<(), RotationError> {
         for version in versions {
-            self.store
-                .update_stage(secret_id, AWSPENDING, None, Some(version))
-                .await
-                .map_err(sm_error(secret_id))?;
+            let removed = self
+                .store
+                .update_stage(secret_id, AWSPENDING, None, Some(version));
+            removed.await.on(secret_id)?;
         }
         Ok(())
     }
 }
 
 fn rfc3339(unix: u64) -> String {
-    i64::try_from(unix)
+    let time = i64::try_from(unix)
         .ok()
-        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
-        .unwrap_or_default()
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0));
+    time.unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 

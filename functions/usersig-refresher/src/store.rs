@@ -31,8 +31,7 @@ impl SecretMetadata {
     }
 
     pub fn has_stage(&self, version_id: &str, stage: &str) -> bool {
-        self.stages_of(version_id)
-            .is_some_and(|stages| stages.iter().any(|s| s == stage))
+        self.versions_with(stage).contains(&version_id)
     }
 
     /// Versions that carry `stage` (a label is on at most one version in
@@ -129,15 +128,12 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
             .await
             .map_err(store_error("DescribeSecret"))?;
         Ok(SecretMetadata {
-            rotation_enabled: out.rotation_enabled().unwrap_or(false),
+            rotation_enabled: out.rotation_enabled.unwrap_or(false),
             versions: out
-                .version_ids_to_stages()
-                .map(|m| {
-                    m.iter()
-                        .map(|(id, stages)| (id.clone(), stages.clone()))
-                        .collect()
-                })
-                .unwrap_or_default(),
+                .version_ids_to_stages
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
             arn: out.arn,
             name: out.name,
         })

@@ -97,10 +97,8 @@ fn strip_arn_suffix(resource: &str) -> Option<&str> {
     let cut = resource.len().checked_sub(ARN_SUFFIX_LEN)?;
     let (name, suffix) = (resource.get(..cut)?, resource.get(cut..)?);
     let random = suffix.strip_prefix('-')?;
-    random
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric())
-        .then_some(name)
+    let random_ok = random.bytes().all(|b| b.is_ascii_alphanumeric());
+    random_ok.then_some(name)
 }
 
 /// One UserSig secret this function serves, and its app's key secret.
@@ -109,6 +107,9 @@ pub struct RotationTarget {
     pub usersig: SecretRef,
     /// The key secret's name or ARN, as configured (given to GetSecretValue).
     pub key_secret_id: String,
+    /// The SDKAppID the stack names the pair for (`TIM_ROTATION_TARGET_<id>`):
+    /// a key secret of any other app is refused.
+    pub sdkappid: Option<u64>,
 }
 
 /// `TIM_ROTATION_TARGETS`, parsed: at least one pair, no UserSig secret twice.
@@ -154,6 +155,7 @@ impl RotationTargets {
             targets.push(RotationTarget {
                 usersig,
                 key_secret_id: key.to_owned(),
+                sdkappid: None,
             });
         }
         Ok(Self(targets))
@@ -172,10 +174,20 @@ impl RotationTargets {
     /// The key secret of the described secret, `None` when it is not one of
     /// these.
     pub fn key_for(&self, metadata: &SecretMetadata) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|t| t.usersig.is(metadata))
-            .map(|t| t.key_secret_id.as_str())
+        self.target_for(metadata).map(|t| t.key_secret_id.as_str())
+    }
+
+    /// The pair of the described secret, `None` when it is not one of these.
+    pub fn target_for(&self, metadata: &SecretMetadata) -> Option<&RotationTarget> {
+        self.0.iter().find(|t| t.usersig.is(metadata))
+    }
+
+    /// Names the app of each pair, in order (the stack's per-app form).
+    pub(crate) fn for_apps(mut self, sdkappids: &[u64]) -> Self {
+        for (target, id) in self.0.iter_mut().zip(sdkappids) {
+            target.sdkappid = Some(*id);
+        }
+        self
     }
 }
 

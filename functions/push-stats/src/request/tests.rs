@@ -172,3 +172,43 @@ fn sdkappid_is_read_from_the_query_and_the_body_as_digits() {
     assert_eq!(err.code, ErrorCode::UnknownParameter);
     assert!(err.message.contains("use sdkappid"), "{}", err.message);
 }
+
+#[test]
+fn times_are_unix_seconds_dates_or_timestamps_with_an_offset() {
+    let start = |value: &str| {
+        StatsQuery::from_query_string(&format!("start={value}&end={}", NOV_1 + DAY))
+            .map(|q| q.start)
+    };
+    for ok in [
+        "1793491200",
+        "2026-11-01",
+        "2026-11-01T00:00:00Z",
+        "2026-11-01T08:00:00%2B08:00",
+        "2026-10-31T19:00:00-05:00",
+        "2026-11-01T00:00:00.999Z",
+        "2026-11-01t00:00:00z",
+    ] {
+        assert_eq!(start(ok), Ok(NOV_1), "{ok}");
+    }
+    for bad in [
+        "",
+        "yesterday",
+        "%201793491200",
+        "1793491200.5",
+        "2026-11-01T12:00:00",
+        "2026-02-30",
+        "2026-11-01T25:00:00Z",
+        "-5",
+        "1793491200000",
+        "99999999999999999999999",
+        "1969-12-31T23:59:59Z",
+        "2026/11/01",
+    ] {
+        let err = start(bad).unwrap_err();
+        assert_eq!(
+            (err.code, err.parameter.as_deref()),
+            (ErrorCode::InvalidTime, Some("start")),
+            "{bad}"
+        );
+    }
+}

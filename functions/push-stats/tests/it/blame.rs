@@ -55,7 +55,7 @@ async fn windows_tencent_cannot_answer_are_400_with_the_bound_and_nobody_is_aske
         assert_eq!(body["error"]["bound"], bound, "{body}");
         assert_eq!(
             body["error"]["bound_iso"],
-            push_stats::time::to_iso(bound),
+            push_stats::window::to_iso(bound),
             "{body}"
         );
         assert!(source.calls().is_empty(), "{code}: Tencent not asked");

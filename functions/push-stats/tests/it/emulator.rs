@@ -10,7 +10,6 @@ use std::time::Duration;
 use crate::common::*;
 use async_trait::async_trait;
 use push_stats::request::StatsQuery;
-use push_stats::response::StatsResponse;
 use push_stats::{Apps, CallContext, handle};
 use serde_json::{Value, json};
 use tim::api::push::PushStatistics;
@@ -107,12 +106,11 @@ fn expected_body(event: &Value) -> Value {
             task_ids: query.task_ids.clone(),
         },
     );
-    serde_json::to_value(StatsResponse::new(
+    push_stats::response::body(
         SDKAPPID,
         &query,
-        PushStatistics::from_envelope(&envelope).unwrap(),
-    ))
-    .unwrap()
+        &PushStatistics::from_envelope(&envelope).unwrap(),
+    )
 }
 
 #[tokio::test]

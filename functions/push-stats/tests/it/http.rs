@@ -167,12 +167,15 @@ async fn tencent_failures_map_to_honest_statuses_with_headers() {
         );
         assert_eq!(body["error"]["request_id"], REQUEST_ID);
         assert_eq!(header(&response, "x-request-id"), Some(REQUEST_ID));
+        // A refused UserSig says when to come back, like a rate limit.
         assert_eq!(
             header(&response, "retry-after").is_some(),
-            status == 429,
+            status == 429 || code == "upstream_auth",
             "{code}"
         );
     }
     let response = handle_with(&fixture("get"), &FakeSource::failing(api(60007))).await;
     assert_eq!(header(&response, "retry-after"), Some("1"));
+    let response = handle_with(&fixture("get"), &FakeSource::failing(api(70001))).await;
+    assert_eq!(header(&response, "retry-after"), Some("60"));
 }

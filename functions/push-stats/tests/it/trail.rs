@@ -138,6 +138,7 @@ async fn every_request_logs_who_asked_and_both_request_ids_but_no_secret() {
     for (line, (status, code, message)) in requests.iter().zip(expected) {
         let fields = &line["fields"];
         assert_eq!(fields["message"], message, "{line}");
+        assert_eq!(line["target"], "push_stats::caller", "{line}");
         assert_eq!(fields["caller_arn"], CALLER, "{line}");
         assert_eq!(fields["api_request_id"], API_REQUEST_ID, "{line}");
         assert_eq!(fields["request_id"], REQUEST_ID, "{line}");

@@ -5,10 +5,9 @@
 
 use tim::secrets::{KeySecret, UserSigSecret};
 
-use super::{Outcome, Rotator};
-use crate::error::{RotationError, sm_error};
-use crate::event::Step;
-use crate::pending::{self, PendingFault};
+use super::{Outcome, Rotator, Version};
+use crate::error::{OnSecret, RotationError};
+use crate::pending;
 use crate::store::SecretStore;
 
 impl<S: SecretStore> Rotator<S> {
@@ -19,24 +18,19 @@ impl<S: SecretStore> Rotator<S> {
     /// staged again, a new token will come.
     pub(super) async fn after_version_exists(
         &self,
-        secret_id: &str,
-        token: &str,
-        key_id: &str,
+        v: &Version<'_>,
     ) -> Result<Outcome, RotationError> {
-        if let Some(text) = self.pending_value(secret_id, token).await? {
-            self.keep_or_remove(Step::Create, secret_id, token, &text, key_id)
-                .await?;
+        if let Some(text) = self.pending_value(v.secret_id, v.token).await? {
+            self.keep_or_remove(v, &text).await?;
             return Ok(Outcome::PendingExists);
         }
-        let metadata = self
-            .store
-            .describe(secret_id)
-            .await
-            .map_err(sm_error(secret_id))?;
+        let metadata = self.store.describe(v.secret_id).await.on(v.secret_id)?;
+        let stages = metadata.stages_of(v.token).unwrap_or_default().to_vec();
+        let (secret_id, token) = v.ids();
         Err(RotationError::NotPending {
-            secret_id: secret_id.to_owned(),
-            token: token.to_owned(),
-            stages: metadata.stages_of(token).unwrap_or_default().to_vec(),
+            secret_id,
+            token,
+            stages,
         })
     }
 
@@ -45,58 +39,35 @@ impl<S: SecretStore> Rotator<S> {
     /// and the step fails with [`RotationError::StalePendingRemoved`].
     pub(super) async fn keep_or_remove(
         &self,
-        step: Step,
-        secret_id: &str,
-        token: &str,
+        v: &Version<'_>,
         text: &str,
-        key_id: &str,
     ) -> Result<UserSigSecret, RotationError> {
-        let key = self.read_key(key_id).await?;
-        self.check_or_remove(step, secret_id, token, text, &key)
-            .await
+        let key = self.read_key(v).await?;
+        self.check_or_remove(v, text, &key).await
     }
 
     pub(super) async fn check_or_remove(
         &self,
-        step: Step,
-        secret_id: &str,
-        token: &str,
+        v: &Version<'_>,
         text: &str,
         key: &KeySecret,
     ) -> Result<UserSigSecret, RotationError> {
         let now = self.clock.now_unix();
-        match pending::check(text, key, now, self.config.min_validity_secs) {
-            Ok(pending) => Ok(pending),
-            Err(fault) => Err(self.remove_stale(step, secret_id, token, fault).await),
-        }
-    }
-
-    /// Takes AWSPENDING off a stale version: Secrets Manager would
-    /// otherwise retry the same token (and the same value) until the
-    /// UserSig expires, and refuse to start a new rotation meanwhile.
-    async fn remove_stale(
-        &self,
-        step: Step,
-        secret_id: &str,
-        token: &str,
-        fault: PendingFault,
-    ) -> RotationError {
-        if let Err(e) = self.remove_pending(secret_id, &[token]).await {
-            // AWSPENDING stays: the next attempt checks (and removes) again.
-            return e;
-        }
-        tracing::warn!(
-            step = %step,
+        let fault = match pending::check(text, key, now, self.config.min_validity_secs) {
+            Ok(pending) => return Ok(pending),
+            Err(fault) => fault,
+        };
+        // AWSPENDING stays if this fails: the next attempt checks (and removes) again.
+        self.remove_pending(v.secret_id, &[v.token]).await?;
+        let (step, secret_id, token, reason) = (v.step, v.secret_id, v.token, fault.reason());
+        tracing::warn!(step = %step, secret_id, token, reason,
+            "stale pending version taken off AWSPENDING: {fault}");
+        let (secret_id, token) = v.ids();
+        Err(RotationError::StalePendingRemoved {
             secret_id,
             token,
-            reason = fault.reason(),
-            "stale pending version taken off AWSPENDING: {fault}"
-        );
-        RotationError::StalePendingRemoved {
-            secret_id: secret_id.to_owned(),
-            token: token.to_owned(),
             step,
             fault,
-        }
+        })
     }
 }

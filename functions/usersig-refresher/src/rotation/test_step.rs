@@ -9,9 +9,8 @@ use tim::api::commands::GET_APP_INFO;
 use tim::secrets::UserSigSecret;
 use tim::{Deadline, StaticCredentials};
 
-use super::{Outcome, Rotator};
-use crate::error::{RotationError, sm_error};
-use crate::event::Step;
+use super::{Outcome, Rotator, Version};
+use crate::error::{OnSecret, RotationError};
 use crate::store::{AWSCURRENT, SecretStore};
 
 impl<S: SecretStore> Rotator<S> {
@@ -20,29 +19,28 @@ impl<S: SecretStore> Rotator<S> {
     /// same token then fails its local check once the key is fixed.
     pub(super) async fn test(
         &self,
-        secret_id: &str,
-        token: &str,
-        key_id: &str,
+        v: &Version<'_>,
         deadline: Deadline,
     ) -> Result<Outcome, RotationError> {
+        let (secret_id, token) = (v.secret_id, v.token);
         let text = self.pending_value(secret_id, token).await?;
-        let key = match self.read_key(key_id).await {
-            Ok(key) => key,
+        let key = match self.read_key(v).await {
             Err(unset @ RotationError::KeySecretUnset { .. }) => {
-                if self
+                if !self
                     .is_configuration_test(secret_id, text.as_deref())
                     .await?
                 {
-                    tracing::info!(
-                        secret_id,
-                        token,
-                        "testSecret: configuration test: nothing to test yet (the key secret has no value, and the pending version holds no UserSig this function wrote)"
-                    );
-                    return Ok(Outcome::ConfigurationTest);
+                    return Err(unset);
                 }
-                return Err(unset);
+                tracing::info!(
+                    secret_id,
+                    token,
+                    "testSecret: configuration test: nothing to test yet (the key \
+                    secret has no value, and the pending version holds no UserSig this function wrote)"
+                );
+                return Ok(Outcome::ConfigurationTest);
             }
-            Err(e) => return Err(e),
+            key => key?,
         };
         // The configuration test also runs when the rotation schedule of a
         // stack whose key is set is updated. No real rotation reaches
@@ -55,31 +53,28 @@ impl<S: SecretStore> Rotator<S> {
                 tracing::info!(
                     secret_id,
                     token,
-                    "testSecret: configuration test: the pending version holds no new UserSig (no value, or AWSCURRENT's own), nothing to test"
+                    "testSecret: configuration test: the pending version holds no \
+                    new UserSig (no value, or AWSCURRENT's own), nothing to test"
                 );
                 return Ok(Outcome::ConfigurationTest);
             }
         };
-        let pending = self
-            .check_or_remove(Step::Test, secret_id, token, &text, &key)
-            .await?;
-        if !self.config.live_check {
+        let pending = self.check_or_remove(v, &text, &key).await?;
+        let outcome = if self.config.live_check {
+            self.live_check(secret_id, &pending, deadline).await?;
             tracing::info!(
                 secret_id,
                 token,
-                "testSecret: verified locally; LIVE_CHECK=false skips the call to Tencent"
+                "testSecret: verified locally and accepted by Tencent"
             );
-            self.report_hours_left(&pending);
-            return Ok(Outcome::TestedLocally);
-        }
-        self.live_check(secret_id, &pending, deadline).await?;
-        tracing::info!(
-            secret_id,
-            token,
-            "testSecret: verified locally and accepted by Tencent"
-        );
+            Outcome::Tested
+        } else {
+            let done = "testSecret: verified locally; LIVE_CHECK=false skips the call to Tencent";
+            tracing::info!(secret_id, token, "{done}");
+            Outcome::TestedLocally
+        };
         self.report_hours_left(&pending);
-        Ok(Outcome::Tested)
+        Ok(outcome)
     }
 
     /// Exactly the pending UserSig, sent once: a refusal fails the test
@@ -91,19 +86,16 @@ impl<S: SecretStore> Rotator<S> {
         pending: &UserSigSecret,
         deadline: Deadline,
     ) -> Result<(), RotationError> {
-        let client = tim::Client::new(
-            self.http.clone(),
-            self.config.client.clone(),
-            Arc::new(StaticCredentials(pending.to_credentials())),
-        );
-        client
-            .call(GET_APP_INFO, &AppInfoRequest::only(["Date"]), deadline)
-            .await
-            .map(|_| ())
-            .map_err(|source| RotationError::LiveCheck {
-                secret_id: secret_id.to_owned(),
-                source,
-            })
+        let credentials = Arc::new(StaticCredentials(pending.to_credentials()));
+        let client = tim::Client::new(self.http.clone(), self.config.client.clone(), credentials);
+        let request = AppInfoRequest::only(["Date"]);
+        match client.call(GET_APP_INFO, &request, deadline).await {
+            Ok(_) => Ok(()),
+            Err(source) => {
+                let secret_id = secret_id.to_owned();
+                Err(RotationError::LiveCheck { secret_id, source })
+            }
+        }
     }
 
     /// With `RotateImmediately=false` (the template's
@@ -120,13 +112,12 @@ impl<S: SecretStore> Rotator<S> {
         secret_id: &str,
         pending: Option<&str>,
     ) -> Result<bool, RotationError> {
-        let Some(pending) = pending else {
-            return Ok(true);
-        };
-        if UserSigSecret::from_json(pending).is_err() {
-            return Ok(true);
+        match pending {
+            Some(text) if UserSigSecret::from_json(text).is_ok() => {
+                self.is_copy_of_current(secret_id, text).await
+            }
+            _ => Ok(true),
         }
-        self.is_copy_of_current(secret_id, pending).await
     }
 
     /// Whether `pending` is exactly AWSCURRENT's value.
@@ -138,7 +129,7 @@ impl<S: SecretStore> Rotator<S> {
         match self.store.get_value(secret_id, None, AWSCURRENT).await {
             Ok(current) => Ok(current == pending),
             Err(e) if e.is_not_found() => Ok(false),
-            Err(e) => Err(sm_error(secret_id)(e)),
+            Err(e) => Err(e).on(secret_id),
         }
     }
 }

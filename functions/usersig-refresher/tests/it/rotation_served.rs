@@ -239,8 +239,8 @@ async fn the_attack_is_refused(by_arn: bool) {
             .iter()
             .filter(|c| *c == &format!("GetSecretValue {key_arn}"))
             .count(),
-        1,
-        "{calls:?}"
+        2,
+        "createSecret and testSecret each read it: {calls:?}"
     );
     assert_eq!(emulator.stats().requests, 1);
     assert_eq!(own.stages().await[&own.token], ["AWSCURRENT"]);

@@ -83,7 +83,7 @@ fn current_usersig(fake: &Fake, secret_id: &str) -> UserSigSecret {
 }
 
 #[tokio::test]
-async fn two_mapped_secrets_rotate_each_with_its_mapped_key_read_once_a_version() {
+async fn two_mapped_secrets_rotate_each_with_its_mapped_key_as_it_is_now() {
     let fake = two_apps();
     let clock = Arc::new(Moving(NOW.into()));
     // B's tag names A's key secret, A's one that does not exist: the
@@ -107,18 +107,17 @@ async fn two_mapped_secrets_rotate_each_with_its_mapped_key_read_once_a_version(
             .verify(current.usersig.expose_secret(), "administrator", NOW)
             .unwrap_or_else(|e| panic!("{secret_id}: {e}"));
     }
-    // createSecret and testSecret each needed the key: one read per key.
+    // createSecret and testSecret each read the key, as it is then.
     assert_eq!(
         (
             fake.reads_of(KEY_ID),
             fake.reads_of(KEY_B_ID),
             fake.reads_of("no-such-key-secret")
         ),
-        (1, 1, 0)
+        (2, 2, 0)
     );
 
-    // The next rotation of B with the key unchanged reads nothing more; a
-    // new key version is read at once.
+    // A key changed between createSecret and testSecret is the one tested.
     let next = "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e";
     clock
         .0
@@ -128,7 +127,6 @@ async fn two_mapped_secrets_rotate_each_with_its_mapped_key_read_once_a_version(
         .handle(&event_for("createSecret", SECRET_B_ID, next), deadline())
         .await
         .unwrap();
-    assert_eq!(fake.reads_of(KEY_B_ID), 1);
     let changed = key_b_json().replace("key-of-b", "new-key-of-b");
     fake.put(KEY_B_ID, "kb2", Some(&changed), &[AWSCURRENT], false);
     let err = rotator
@@ -136,7 +134,6 @@ async fn two_mapped_secrets_rotate_each_with_its_mapped_key_read_once_a_version(
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "StalePendingRemoved", "{err}");
-    assert_eq!(fake.reads_of(KEY_B_ID), 2);
 }
 
 const EVIL_ID: &str = "tencent-chat/evil/usersig";
@@ -259,4 +256,44 @@ async fn a_key_secret_of_another_app_never_signs_a_secret_holding_this_apps_user
     }
     assert!(!message.contains("key-of-b"), "{message}");
     assert_eq!(fake.snapshot(SECRET_ID), before, "nothing stored");
+}
+
+#[tokio::test]
+async fn a_key_secret_of_another_app_than_the_stack_names_is_refused_on_the_first_rotation() {
+    // The stack's form names the app of each pair; A's key secret holds B's
+    // key, and A's UserSig secret holds no UserSig yet (the first rotation).
+    let fake = two_apps();
+    fake.put(KEY_ID, "k2", Some(&key_b_json()), &[AWSCURRENT], false);
+    let env = tim::config::Env::from_pairs([
+        ("TIM_ROTATION_APPS", "1400000000"),
+        (
+            "TIM_ROTATION_TARGET_1400000000",
+            &format!("{SECRET_ID}={KEY_ID}"),
+        ),
+        ("LIVE_CHECK", "false"),
+    ]);
+    let config = Config::read(&env).unwrap();
+    let rotator = Rotator::new(
+        fake.clone(),
+        config,
+        reqwest::Client::new(),
+        Metrics::capture(NAMESPACE).0,
+    )
+    .with_clock(Arc::new(FixedClock(NOW)));
+    let before = fake.snapshot(SECRET_ID);
+    let err = run(&rotator, "createSecret").await.unwrap_err();
+    assert_eq!(err.error_type(), "KeySecretForAnotherApp", "{err}");
+    assert!(!err.is_retryable());
+    let message = err.to_string();
+    for part in [
+        KEY_ID,
+        SECRET_ID,
+        "TIM_ROTATION_TARGET_1400000000",
+        "1400000002",
+    ] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    assert!(!message.contains("key-of-b"), "{message}");
+    assert!(fake.rotation_tokens.lock().unwrap().is_empty(), "no put");
+    assert_eq!(fake.snapshot(SECRET_ID), before, "nothing written");
 }
