@@ -8,6 +8,9 @@ use crate::tencent::freshness::Warning;
 /// The whole run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RunSummary {
+    /// The release that ran (the workspace version): which CHANGELOG entry
+    /// applies to what this run wrote.
+    pub version: &'static str,
     /// Nothing was written; `days_written` counts the days that would have been.
     pub dry_run: bool,
     /// The `RequestField` subset, when one was asked for.

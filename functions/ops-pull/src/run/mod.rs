@@ -70,6 +70,7 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
     failures.sort_by(|a, b| a.text.cmp(&b.text));
 
     let summary = RunSummary {
+        version: env!("CARGO_PKG_VERSION"),
         dry_run,
         fields: request.fields.clone(),
         apps: summaries,

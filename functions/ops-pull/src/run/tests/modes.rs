@@ -13,6 +13,8 @@ async fn a_dry_run_writes_nothing_but_reports() {
     };
     let summary = run_with(&apps, &store, request.clone()).await.unwrap();
     assert!(summary.dry_run);
+    let reported = serde_json::to_value(&summary).unwrap();
+    assert_eq!(reported["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(summary.apps[0].days_written, 30, "would write");
     assert_eq!(summary.apps[0].raw_key, None);
     assert_eq!(store.puts.load(Ordering::SeqCst), 0);
