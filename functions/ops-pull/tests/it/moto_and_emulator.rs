@@ -4,7 +4,7 @@
 use std::io::Read;
 
 use crate::common::*;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tim_emulator::{Fault, ResultFault};
 
 #[tokio::test]
@@ -123,111 +123,5 @@ async fn a_field_subset_asks_for_date_so_a_strict_answer_still_has_days() {
     let summary = h.invoke(event("fields")).await.unwrap();
     assert_eq!(summary.apps[0].malformed_rows, 0);
     assert_eq!(summary.apps[0].days_written, 30);
-    h.emulator.shutdown().await;
-}
-
-#[tokio::test]
-async fn two_apps_archive_push_history_paced_idempotent_and_apart() {
-    let mut h = harness(&[APP, OTHER_APP]).await;
-    h.with_push(3).await;
-    let summary = h.invoke(event("scheduled")).await.unwrap();
-    let days = last_china_days(3);
-    for (app, id) in summary.apps.iter().zip([APP, OTHER_APP]) {
-        let push = app.push.as_ref().unwrap();
-        assert_eq!(
-            (push.days_asked, push.days_written, push.days_failed),
-            (3, 3, 0),
-            "{id}"
-        );
-        assert_eq!(app.days_written, 30, "{id}");
-        for &date in &days {
-            let object = h.object(&push_key(id, date)).await;
-            assert_eq!(object.content_type.as_deref(), Some("application/x-ndjson"));
-            let rows: Vec<Map<String, Value>> = String::from_utf8(object.body)
-                .unwrap()
-                .lines()
-                .map(|l| serde_json::from_str(l).unwrap())
-                .collect();
-            let totals: Vec<_> = rows.iter().filter(|r| r["event"] == "all").collect();
-            assert_eq!(totals.len(), 1, "{rows:?}");
-            assert!(rows.len() > 1, "per-channel rows too: {rows:?}");
-            for row in &rows {
-                assert_eq!(row["sdkappid"], Value::from(id));
-                assert_eq!(row["date"], Value::from(date.to_string()));
-                for column in ["total", "sent", "delivered", "clicked"] {
-                    assert!(row[column].is_u64(), "{column}: {row:?}");
-                }
-                assert!(row.contains_key("delivery_rate") && row.contains_key("click_rate"));
-            }
-            let channels: u64 = rows
-                .iter()
-                .filter(|r| r["event"] != "all")
-                .map(|r| r["total"].as_u64().unwrap())
-                .sum();
-            assert_eq!(channels, totals[0]["total"].as_u64().unwrap());
-        }
-    }
-    let stats = h.emulator.stats();
-    let push = "timpush/all_member_push_statistics";
-    assert_eq!(stats.per_command.get(push).copied(), Some(6), "{stats:?}");
-    for id in [APP, OTHER_APP] {
-        assert_eq!(stats.calls_of(push, id), 3);
-        assert_eq!(
-            stats.calls_per_second_max[push][&id], 1,
-            "Tencent allows one call a second per app: {stats:?}"
-        );
-    }
-    assert!(stats.rate_limited.is_empty(), "{stats:?}");
-    assert_eq!(
-        stats
-            .per_command
-            .get("timpush/all_member_push_statistics")
-            .copied(),
-        Some(6),
-        "{stats:?}"
-    );
-
-    // Unchanged counts: nothing rewritten, nothing asked one by one.
-    h.puts();
-    let again = h.invoke(event("scheduled")).await.unwrap();
-    for app in &again.apps {
-        let push = app.push.as_ref().unwrap();
-        assert_eq!((push.days_written, push.days_unchanged), (0, 3));
-    }
-    assert_eq!(
-        h.puts(),
-        2 + 6,
-        "the raw copies only: one getappinfo and three push answers per app"
-    );
-
-    // A failure no retry fixes hits one app's push history: that app's
-    // operations archive and the other app are untouched, and the run
-    // fails naming the app.
-    h.emulator.inject_for(
-        "timpush/all_member_push_statistics",
-        Fault::ErrorCode(90009),
-        1,
-    );
-    let err = h.invoke(event("scheduled")).await.unwrap_err();
-    assert_eq!(err.error_type(), "TencentConfiguration");
-    let summary = err.summary().unwrap();
-    let failed: Vec<_> = summary
-        .apps
-        .iter()
-        .filter(|a| a.push.as_ref().unwrap().days_failed > 0)
-        .collect();
-    assert_eq!(failed.len(), 1, "{summary:?}");
-    let id = failed[0].sdkappid.unwrap();
-    assert!(
-        err.to_string()
-            .contains(&format!("(sdkappid {id}): push statistics dt=")),
-        "{err}"
-    );
-    assert!(
-        summary
-            .apps
-            .iter()
-            .all(|a| a.error.is_none() && a.days_failed == 0)
-    );
     h.emulator.shutdown().await;
 }

@@ -161,22 +161,6 @@ async fn a_stale_newest_day_succeeds_with_a_warning() {
 }
 
 #[tokio::test]
-async fn a_field_subset_asks_for_date_too() {
-    let apps = one_app();
-    let store = MemoryStore::default();
-    let request = RunRequest {
-        fields: Some(vec!["UpMsgNum".into()]),
-        dry_run: false,
-        ..RunRequest::default()
-    };
-    let summary = run_with(&apps, &store, request).await.unwrap();
-    let asked = apps[0].source.requests.lock().unwrap().clone();
-    assert_eq!(asked, [AppInfoRequest::only(["UpMsgNum", "Date"])]);
-    assert_eq!(summary.apps[0].days_written, 30);
-    assert_eq!(summary.apps[0].malformed_rows, 0);
-}
-
-#[tokio::test]
 async fn each_run_has_its_own_raw_key_even_in_the_same_millisecond() {
     let apps = vec![recent_app("secret-a", APP)];
     let store = MemoryStore::default();

@@ -2,8 +2,6 @@
 //! against the in-process Tencent emulator, the real `aws-sdk-s3` client
 //! against moto_server.
 
-#![allow(dead_code)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -20,7 +18,6 @@ use tim::{ClientConfig, Endpoint, LocalSigner, RetryPolicy};
 use tim_emulator::{Emulator, EmulatorConfig};
 
 pub const APP: u64 = 1_400_000_000;
-pub const OTHER_APP: u64 = 1_400_000_001;
 pub const PREFIX: &str = "tencent-chat/operations";
 pub const NAMESPACE: &str = "TencentChat";
 
@@ -63,7 +60,6 @@ pub struct Harness {
     pub function: OpsPull<TencentApp, CountingStore>,
     /// The EMF documents the function printed.
     pub metrics: Captured,
-    pub sdkappids: Vec<u64>,
 }
 
 pub async fn harness(sdkappids: &[u64]) -> Harness {
@@ -110,7 +106,7 @@ pub async fn harness(sdkappids: &[u64]) -> Harness {
             puts: AtomicUsize::new(0),
         },
         layout: Layout::new(PREFIX),
-        // On in the push history tests only: its pacing takes seconds.
+        // Push history is proved with fakes and in lambda_two_apps: its pacing takes seconds.
         push: PushHistory::OFF,
         metrics,
     };
@@ -120,7 +116,6 @@ pub async fn harness(sdkappids: &[u64]) -> Harness {
         bucket,
         function,
         metrics: captured,
-        sdkappids: sdkappids.to_vec(),
     }
 }
 
@@ -137,27 +132,6 @@ pub struct Object {
 }
 
 impl Harness {
-    /// Push history of `days` a run, with every app's push archive up to
-    /// date but for those days (an archived day before them), so that no
-    /// run catches up on Tencent's 28 days (seconds of pacing each).
-    pub async fn with_push(&mut self, days: u32) {
-        self.function.push = PushHistory {
-            days,
-            ..PushHistory::default()
-        };
-        let before = last_china_days(u64::from(days) + 1)[0];
-        for &sdkappid in &self.sdkappids {
-            self.s3
-                .put_object()
-                .bucket(&self.bucket)
-                .key(push_key(sdkappid, before))
-                .body(b"{}\n".to_vec().into())
-                .send()
-                .await
-                .unwrap();
-        }
-    }
-
     pub async fn invoke(&self, payload: Value) -> Result<RunSummary, RunError> {
         self.function
             .handle(payload, Deadlines::after(Duration::from_secs(30)))
@@ -239,17 +213,4 @@ pub fn printed(h: &Harness) -> (Vec<Value>, Vec<Value>, Vec<Value>) {
         }
     }
     out
-}
-
-pub fn push_key(sdkappid: u64, date: NaiveDate) -> String {
-    format!("{PREFIX}/push/sdkappid={sdkappid}/dt={date}/push_statistics.json")
-}
-
-/// The complete China days before today, oldest first.
-pub fn last_china_days(n: u64) -> Vec<NaiveDate> {
-    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
-    (1..=n)
-        .rev()
-        .map(|back| today - chrono::Days::new(back))
-        .collect()
 }
