@@ -155,31 +155,26 @@ mod tests {
     }
 
     #[test]
-    fn the_scheduled_event_is_a_full_run() {
-        let request = RunRequest::from_payload(event_file("scheduled")).unwrap();
-        assert_eq!(request, RunRequest::default());
-    }
-
-    #[test]
-    fn the_manual_examples_parse() {
-        let manual = RunRequest::from_payload(event_file("manual")).unwrap();
-        assert_eq!(manual, RunRequest::default());
-
+    fn the_sample_events_parse_and_null_or_empty_is_a_full_run() {
+        for full in [
+            event_file("scheduled"),
+            event_file("manual"),
+            Value::Null,
+            json!({}),
+        ] {
+            assert_eq!(
+                RunRequest::from_payload(full).unwrap(),
+                RunRequest::default()
+            );
+        }
         let dry = RunRequest::from_payload(event_file("dry-run")).unwrap();
         assert!(dry.dry_run);
         assert_eq!(dry.fields, None);
-
         let subset = RunRequest::from_payload(event_file("fields")).unwrap();
         assert!(!subset.dry_run);
         assert_eq!(
-            subset.fields.as_deref(),
-            Some(
-                &[
-                    "ActiveUserNum".to_owned(),
-                    "UpMsgNum".to_owned(),
-                    "DownMsgNum".to_owned()
-                ][..]
-            )
+            subset.fields.unwrap(),
+            ["ActiveUserNum", "UpMsgNum", "DownMsgNum"]
         );
     }
 
@@ -198,18 +193,6 @@ mod tests {
         assert_eq!(
             ask(json!({"fields": ["Date", "UpMsgNum"]})),
             AppInfoRequest::only(["Date", "UpMsgNum"])
-        );
-    }
-
-    #[test]
-    fn null_and_empty_object_are_full_runs() {
-        assert_eq!(
-            RunRequest::from_payload(Value::Null).unwrap(),
-            RunRequest::default()
-        );
-        assert_eq!(
-            RunRequest::from_payload(json!({})).unwrap(),
-            RunRequest::default()
         );
     }
 

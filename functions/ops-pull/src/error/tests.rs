@@ -21,6 +21,14 @@ fn the_least_retryable_failure_names_the_error() {
     let err = RunError::incomplete(&failures[..2], RunSummary::default());
     assert_eq!(err.error_type(), "TencentRetryable");
     assert!(err.is_retryable());
+    // An unkeyable answer outranks transient failures and is not retried.
+    let unkeyable = [
+        RunFailure::of_kind(RunErrorKind::TencentEmptyAnswer, "empty".into()),
+        RunFailure::of_kind(RunErrorKind::TencentUnkeyableRows, "no Date".into()),
+    ];
+    let err = RunError::incomplete(&unkeyable, RunSummary::default());
+    assert_eq!(err.error_type(), "TencentUnkeyableRows");
+    assert!(!err.is_retryable());
     let diagnostic = Diagnostic::from(RunError::incomplete(&failures[..1], RunSummary::default()));
     assert_eq!(diagnostic.error_type, "StorageFailed");
     assert!(
@@ -39,14 +47,6 @@ fn long_failure_lists_are_cut() {
     assert!(message.contains("day 39;"), "{message}");
     assert!(!message.contains("day 40;"), "{message}");
     assert!(message.contains("60 more"), "{message}");
-}
-
-#[test]
-fn invalid_input_is_not_retryable() {
-    let err = RunError::from(InputError::NoFields);
-    assert_eq!(err.kind(), RunErrorKind::InvalidInput);
-    assert!(!err.is_retryable());
-    assert_eq!(Diagnostic::from(err).error_type, "InvalidInput");
 }
 
 #[test]
@@ -115,19 +115,4 @@ fn a_pulls_kind_keeps_the_clients_error_type() {
         RunErrorKind::TencentMalformedAnswer
     );
     assert!(garbled.is_retryable());
-}
-
-#[test]
-fn an_unkeyable_answer_outranks_transient_failures_and_is_not_retried() {
-    let failures = [
-        RunFailure::storage("day".into()),
-        RunFailure::of_kind(RunErrorKind::TencentEmptyAnswer, "empty".into()),
-        RunFailure::of_kind(RunErrorKind::TencentUnkeyableRows, "no Date".into()),
-    ];
-    let err = RunError::incomplete(&failures, RunSummary::default());
-    assert_eq!(err.error_type(), "TencentUnkeyableRows");
-    assert!(!err.is_retryable());
-    let err = RunError::incomplete(&failures[..2], RunSummary::default());
-    assert_eq!(err.error_type(), "TencentEmptyAnswer");
-    assert!(err.is_retryable());
 }

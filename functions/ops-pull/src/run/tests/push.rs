@@ -90,27 +90,12 @@ async fn one_paced_call_per_china_day_one_object_and_one_raw_copy_per_day() {
     assert_eq!(push.first_date, expected_dates().first().copied());
     assert_eq!(push.last_date, expected_dates().last().copied());
     for date in expected_dates() {
+        // One object a day (its rows are proved in push_rows).
         let rows = lines(&store, &push_key(APP, date));
         assert_eq!(rows.len(), 3, "totals and two channels");
-        for row in &rows {
-            assert_eq!(row["sdkappid"], json!(APP));
-            assert_eq!(row["date"], json!(date.to_string()));
-            assert!(row["pulled_at"].is_string());
-        }
-        let totals = rows.iter().find(|r| r["event"] == "all").unwrap();
-        assert_eq!(totals["platform"], "all");
-        let total = totals["total"].as_u64().unwrap();
-        assert_eq!(totals["delivery_rate"], json!(0.6667));
-        let apns = rows.iter().find(|r| r["platform"] == "apns").unwrap();
-        assert_eq!(
-            (apns["event"].clone(), apns["event_code"].clone()),
-            (json!("offline"), json!(1))
-        );
-        assert_eq!(apns["total"].as_u64().unwrap() * 4, total * 3);
-        assert_eq!(
-            store.object(&push_key(APP, date)).content_type,
-            "application/x-ndjson"
-        );
+        assert!(rows.iter().all(|r| r["date"] == json!(date.to_string())));
+        let object = store.object(&push_key(APP, date));
+        assert_eq!(object.content_type, "application/x-ndjson");
         // Tencent's body byte for byte (the fake ends it with a space).
         let prefix =
             format!("tencent-chat/operations/raw/push/sdkappid={APP}/dt={date}/pulled_at=");
