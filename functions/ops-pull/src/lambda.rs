@@ -148,19 +148,4 @@ mod tests {
             }
         }
     }
-
-    #[tokio::test]
-    async fn the_first_invocation_builds_one_client_per_app() {
-        let s = settings(&BASE).unwrap();
-        let aws = SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("eu-west-1"))
-            .build();
-        let function = s.build(&aws).await;
-        let names: Vec<&str> = function.apps.iter().map(|a| a.name.as_str()).collect();
-        assert_eq!(names, ["prod/app-1", "prod/app-2"]);
-        assert_eq!(function.store.bucket(), "ops-archive");
-        assert_eq!(function.layout.prefix(), "tencent-chat/operations");
-        assert_eq!(function.push.days, 7, "PUSH_ARCHIVE_DAYS unset: a week");
-    }
 }

@@ -100,10 +100,6 @@ impl S3Store {
             bucket: bucket.into(),
         }
     }
-
-    pub fn bucket(&self) -> &str {
-        &self.bucket
-    }
 }
 
 fn stored_object(metadata: Option<&HashMap<String, String>>, etag: Option<&str>) -> StoredObject {
