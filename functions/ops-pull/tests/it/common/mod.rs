@@ -3,7 +3,7 @@
 //! against moto_server.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -25,10 +25,12 @@ pub fn key_of(sdkappid: u64) -> String {
     format!("test-key-{sdkappid}")
 }
 
-/// The real S3 store, counting the PUTs it sends.
+/// The real S3 store, counting the PUTs it sends; the next daily PUT fails
+/// when `fail_next_day` is set.
 pub struct CountingStore {
     pub inner: S3Store,
     pub puts: AtomicUsize,
+    pub fail_next_day: AtomicBool,
 }
 
 impl ArchiveStore for CountingStore {
@@ -42,6 +44,9 @@ impl ArchiveStore for CountingStore {
 
     /// The archive's PUTs: not the lease's (taken and released each run).
     async fn put(&self, request: PutRequest) -> Result<Option<String>, StoreError> {
+        if request.key.contains("/daily/") && self.fail_next_day.swap(false, Ordering::SeqCst) {
+            return Err(StoreError::Failed("injected write failure".into()));
+        }
         if !request.key.starts_with(&format!("{PREFIX}/lease/")) {
             self.puts.fetch_add(1, Ordering::SeqCst);
         }
@@ -70,29 +75,9 @@ pub async fn harness(sdkappids: &[u64]) -> Harness {
     }
     let emulator = Emulator::start(config).await.unwrap();
 
-    let client_config = ClientConfig {
-        endpoint: Some(Endpoint::parse_override(&emulator.base_url()).unwrap()),
-        retry: RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(10),
-        },
-        ..ClientConfig::default()
-    };
-    let http = testkit::http_client(&client_config);
     let apps = sdkappids
         .iter()
-        .map(|&id| {
-            let signer = LocalSigner::new(id, "administrator", SecretKey::new(key_of(id)), None);
-            App::new(
-                format!("app-{id}"),
-                TencentApp::new(tim::Client::new(
-                    http.clone(),
-                    client_config.clone(),
-                    Arc::new(signer),
-                )),
-            )
-        })
+        .map(|&id| tencent_app(&emulator.base_url(), id, &key_of(id)))
         .collect();
 
     let s3 = s3_client(&testkit::moto().sdk_config().await, false);
@@ -104,6 +89,7 @@ pub async fn harness(sdkappids: &[u64]) -> Harness {
         store: CountingStore {
             inner: S3Store::new(s3.clone(), bucket.clone()),
             puts: AtomicUsize::new(0),
+            fail_next_day: AtomicBool::new(false),
         },
         layout: Layout::new(PREFIX),
         // Push history is proved with fakes and in lambda_two_apps: its pacing takes seconds.
@@ -117,6 +103,22 @@ pub async fn harness(sdkappids: &[u64]) -> Harness {
         function,
         metrics: captured,
     }
+}
+
+/// An app calling the emulator at `base_url`, its UserSig signed with `key`.
+pub fn tencent_app(base_url: &str, sdkappid: u64, key: &str) -> App<TencentApp> {
+    let config = ClientConfig {
+        endpoint: Some(Endpoint::parse_override(base_url).unwrap()),
+        retry: RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(10),
+        },
+        ..ClientConfig::default()
+    };
+    let signer = LocalSigner::new(sdkappid, "administrator", SecretKey::new(key), None);
+    let client = tim::Client::new(testkit::http_client(&config), config, Arc::new(signer));
+    App::new(format!("app-{sdkappid}"), TencentApp::new(client))
 }
 
 pub fn event(name: &str) -> Value {
