@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use lambda_kit::{Env, Setup};
-use ops_pull::Deadlines;
 use ops_pull::lambda::Settings;
+use ops_pull::{Deadlines, OpsPull, RunError, RunSummary};
 use tim::Region;
 use tim::secrets::UserSigSecret;
 use tim::usersig::{SecretKey, Signer};
@@ -42,53 +42,104 @@ fn secret_of(sdkappid: u64) -> String {
     .to_json()
 }
 
-async fn keys_under(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Vec<String> {
-    let listed = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .send()
+/// The deployed pieces: the emulator serving `apps`, moto's S3 bucket and
+/// Secrets Manager.
+struct Stack {
+    emulator: Emulator,
+    aws: aws_config::SdkConfig,
+    s3: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+impl Stack {
+    async fn start(apps: &[u64]) -> Self {
+        let mut config = EmulatorConfig::default().with_enforced_rate_limits(true);
+        for &id in apps {
+            config = config.with_app(id, key_of(id));
+        }
+        let emulator = Emulator::start(config).await.unwrap();
+        let aws = testkit::moto().sdk_config().await;
+        let s3 = ops_pull::config::s3_client(&aws, true);
+        let bucket = testkit::unique_name("ops-two-apps");
+        s3.create_bucket().bucket(&bucket).send().await.unwrap();
+        Self {
+            emulator,
+            aws,
+            s3,
+            bucket,
+        }
+    }
+
+    /// An app's UserSig secret: with usersig-refresher's value, or as the
+    /// template creates it (no value until the first rotation).
+    async fn secret(&self, sdkappid: u64, with_value: bool) -> String {
+        let name = testkit::unique_name(&format!("tencent-chat/{sdkappid}/usersig"));
+        let create = aws_sdk_secretsmanager::Client::new(&self.aws)
+            .create_secret()
+            .name(&name);
+        let create = if with_value {
+            create.secret_string(secret_of(sdkappid))
+        } else {
+            create
+        };
+        create.send().await.unwrap();
+        name
+    }
+
+    /// One scheduled invocation of the function the stack's variables build.
+    async fn invoke(&self, secret_ids: &str, push_days: &str) -> Result<RunSummary, RunError> {
+        let endpoint = self.emulator.base_url();
+        let env = Env::from_pairs([
+            ("OPS_BUCKET", self.bucket.as_str()),
+            ("OPS_PREFIX", "archive"),
+            ("TIM_USERSIG_SECRET_ID", secret_ids),
+            ("TIM_ENDPOINT", endpoint.as_str()),
+            ("PUSH_ARCHIVE_DAYS", push_days),
+        ]);
+        let function = Settings::from_env(&env).unwrap().build(&self.aws).await;
+        let deadlines = Deadlines::after(Duration::from_secs(60));
+        OpsPull::handle(
+            &function,
+            testkit::event("ops-pull", "scheduled"),
+            deadlines,
+        )
         .await
-        .unwrap();
-    listed
-        .contents()
-        .iter()
-        .filter_map(|o| o.key().map(str::to_owned))
-        .collect()
+    }
+
+    async fn keys_under(&self, prefix: &str) -> Vec<String> {
+        let listed = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .send()
+            .await
+            .unwrap();
+        listed
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect()
+    }
 }
 
 #[tokio::test]
 async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
-    let mut config = EmulatorConfig::default().with_enforced_rate_limits(true);
-    for id in APPS {
-        config = config.with_app(id, key_of(id));
-    }
-    let emulator = Emulator::start(config).await.unwrap();
-    let aws = testkit::moto().sdk_config().await;
-    let secrets = aws_sdk_secretsmanager::Client::new(&aws);
+    let stack = Stack::start(&APPS).await;
     let mut names = Vec::new();
     for id in APPS {
-        let name = testkit::unique_name(&format!("tencent-chat/{id}/usersig"));
-        secrets
-            .create_secret()
-            .name(&name)
-            .secret_string(secret_of(id))
-            .send()
-            .await
-            .unwrap();
-        names.push(name);
+        names.push(stack.secret(id, true).await);
     }
-    let s3 = ops_pull::config::s3_client(&aws, true);
-    let bucket = testkit::unique_name("ops-two-apps");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
 
     // Push days archived up to three days back: the run revises the last two
     // instead of catching up on Tencent's 28 (seconds of pacing).
     let china_today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
     let before = china_today - chrono::Days::new(3);
     for id in APPS {
-        s3.put_object()
-            .bucket(&bucket)
+        stack
+            .s3
+            .put_object()
+            .bucket(&stack.bucket)
             .key(format!(
                 "archive/push/sdkappid={id}/dt={before}/push_statistics.json"
             ))
@@ -98,23 +149,7 @@ async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
             .unwrap();
     }
 
-    let secret_ids = names.join(",");
-    let endpoint = emulator.base_url();
-    let env = Env::from_pairs([
-        ("OPS_BUCKET", bucket.as_str()),
-        ("OPS_PREFIX", "archive"),
-        ("TIM_USERSIG_SECRET_ID", secret_ids.as_str()),
-        ("TIM_ENDPOINT", endpoint.as_str()),
-        ("PUSH_ARCHIVE_DAYS", "2"),
-    ]);
-    let function = Settings::from_env(&env).unwrap().build(&aws).await;
-    let summary = ops_pull::OpsPull::handle(
-        &function,
-        testkit::event("ops-pull", "scheduled"),
-        Deadlines::after(Duration::from_secs(60)),
-    )
-    .await
-    .unwrap();
+    let summary = stack.invoke(&names.join(","), "2").await.unwrap();
 
     // Each app reported under its secret and its own SDKAppID, in order.
     let reported: Vec<(&str, Option<u64>)> = summary
@@ -133,66 +168,37 @@ async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
         assert_eq!((app.days_written, app.days_failed), (30, 0), "{id}");
         let push = app.push.as_ref().unwrap();
         assert_eq!((push.days_written, push.days_failed), (2, 0), "{id}");
-        let daily = keys_under(&s3, &bucket, &format!("archive/daily/sdkappid={id}/")).await;
+        let daily = stack
+            .keys_under(&format!("archive/daily/sdkappid={id}/"))
+            .await;
         assert_eq!(daily.len(), 30, "{id}");
-        let pushed = keys_under(&s3, &bucket, &format!("archive/push/sdkappid={id}/")).await;
+        let pushed = stack
+            .keys_under(&format!("archive/push/sdkappid={id}/"))
+            .await;
         assert_eq!(pushed.len(), 3, "{id}: two days and the seed: {pushed:?}");
         assert!(pushed.iter().all(|k| k.ends_with("/push_statistics.json")));
     }
 
     // Each app called Tencent as itself, within Tencent's limits.
-    let stats = emulator.stats();
+    let stats = stack.emulator.stats();
     for id in APPS {
         assert_eq!(stats.calls_of("openconfigsvr/getappinfo", id), 1);
         assert_eq!(stats.calls_of(PUSH, id), 2);
         assert_eq!(stats.calls_per_second_max[PUSH][&id], 1, "{stats:?}");
     }
     assert!(stats.rate_limited.is_empty(), "{stats:?}");
-    emulator.shutdown().await;
+    stack.emulator.shutdown().await;
 }
 
 #[tokio::test]
 async fn an_app_whose_usersig_secret_has_no_value_yet_is_not_set_up_not_failed() {
-    let emulator = Emulator::start(EmulatorConfig::default().with_app(APPS[0], key_of(APPS[0])))
+    let stack = Stack::start(&APPS[..1]).await;
+    let ready = stack.secret(APPS[0], true).await;
+    let empty = stack.secret(APPS[1], false).await;
+    let summary = stack
+        .invoke(&format!("{ready},{empty}"), "0")
         .await
         .unwrap();
-    let aws = testkit::moto().sdk_config().await;
-    let secrets = aws_sdk_secretsmanager::Client::new(&aws);
-    let ready = testkit::unique_name(&format!("tencent-chat/{}/usersig", APPS[0]));
-    secrets
-        .create_secret()
-        .name(&ready)
-        .secret_string(secret_of(APPS[0]))
-        .send()
-        .await
-        .unwrap();
-    // As the template creates it: no value until the first rotation.
-    let empty = testkit::unique_name(&format!("tencent-chat/{}/usersig", APPS[1]));
-    secrets.create_secret().name(&empty).send().await.unwrap();
-    let s3 = ops_pull::config::s3_client(&aws, true);
-    let bucket = testkit::unique_name("ops-not-set-up");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    let endpoint = emulator.base_url();
-    let run = |ids: String| {
-        let env = Env::from_pairs([
-            ("OPS_BUCKET", bucket.clone()),
-            ("TIM_USERSIG_SECRET_ID", ids),
-            ("TIM_ENDPOINT", endpoint.clone()),
-            ("PUSH_ARCHIVE_DAYS", "0".to_owned()),
-        ]);
-        let aws = aws.clone();
-        async move {
-            let function = Settings::from_env(&env).unwrap().build(&aws).await;
-            let deadlines = Deadlines::after(Duration::from_secs(60));
-            ops_pull::OpsPull::handle(
-                &function,
-                testkit::event("ops-pull", "scheduled"),
-                deadlines,
-            )
-            .await
-        }
-    };
-    let summary = run(format!("{ready},{empty}")).await.unwrap();
     assert_eq!(summary.apps[0].days_written, 30);
     let app = serde_json::to_value(&summary.apps[1]).unwrap();
     assert_eq!(
@@ -203,7 +209,10 @@ async fn an_app_whose_usersig_secret_has_no_value_yet_is_not_set_up_not_failed()
 
     // A secret that does not exist stays a failure.
     let missing = testkit::unique_name("tencent-chat/1400000009/usersig");
-    let err = run(format!("{ready},{missing}")).await.unwrap_err();
+    let err = stack
+        .invoke(&format!("{ready},{missing}"), "0")
+        .await
+        .unwrap_err();
     assert_eq!(err.error_type(), "TencentConfiguration", "{err}");
-    emulator.shutdown().await;
+    stack.emulator.shutdown().await;
 }
