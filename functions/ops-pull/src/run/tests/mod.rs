@@ -1,5 +1,6 @@
-//! The run over in-memory fakes of both traits (the same behaviours are
-//! tested against moto S3 and the emulator in `tests/`).
+//! The run over in-memory fakes of both traits; what S3 or Tencent decide
+//! (HEAD metadata, conditional writes, raw bodies, rate limits) is tested
+//! against moto and the emulator in `tests/`.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
