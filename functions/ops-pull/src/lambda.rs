@@ -105,6 +105,7 @@ mod tests {
         ("TIM_USERSIG_SECRET_ID", "prod/app-1, prod/app-2"),
     ];
 
+    /// OPS_* and PUSH_ARCHIVE_DAYS errors are `config`'s tests.
     #[test]
     fn every_variable_is_read_at_init_and_errors_name_it() {
         let mut pairs = BASE.to_vec();
@@ -129,12 +130,10 @@ mod tests {
         assert_eq!(s.ops.push_history.days, 3);
 
         for (change, variable) in [
-            (("OPS_BUCKET", ""), "OPS_BUCKET"),
             (("TIM_USERSIG_SECRET_ID", " "), "TIM_USERSIG_SECRET_ID"),
             (("TIM_ENDPOINT", "ftp://x"), "TIM_ENDPOINT"),
             (("TIM_REGION", "mars"), "TIM_REGION"),
             (("METRICS_NAMESPACE", "AWS/Lambda"), "METRICS_NAMESPACE"),
-            (("PUSH_ARCHIVE_DAYS", "31"), "PUSH_ARCHIVE_DAYS"),
         ] {
             let mut pairs: Vec<_> = BASE
                 .iter()
