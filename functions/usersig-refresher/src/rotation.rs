@@ -1,6 +1,6 @@
 //! The four rotation steps, as AWS's rotation templates run them.
 //!
-//! Before every step: the secret must be one of `TIM_ROTATION_TARGETS`
+//! Before every step: the secret must be one of the configured pairs
 //! (checked on the event's `SecretId`, then on what DescribeSecret says,
 //! before anything else is read or written); rotation must be enabled and
 //! the token must be a version of the secret; a token already staged AWSCURRENT
@@ -14,7 +14,7 @@ use lambda_kit::metrics::Metrics;
 use lambda_kit::usersig_hours::emit_hours_left;
 use serde::Serialize;
 use tim::Deadline;
-use tim::secrets::{KeySecret, UserSigSecret};
+use tim::secrets::UserSigSecret;
 use tim::usersig::{Clock, Signer, SystemClock};
 
 use crate::config::Config;
@@ -211,9 +211,6 @@ impl<S: SecretStore> Rotator<S> {
             return Ok(Outcome::PendingExists);
         }
         let key = self.read_key(v).await?;
-        if v.target.sdkappid.is_none() {
-            keys::check_same_app(&self.store, secret_id, &v.target.key_secret_id, &key).await?;
-        }
         let (now, validity) = (self.clock.now_unix(), self.config.usersig_validity_secs);
         let signer = Signer::new(key.sdkappid, key.key.clone());
         let secret = UserSigSecret {
@@ -238,22 +235,6 @@ impl<S: SecretStore> Rotator<S> {
             }
             Err(e) if e.version_exists => self.after_version_exists(v).await,
             Err(e) => Err(e).on(secret_id),
-        }
-    }
-
-    /// The key secret of the pair as it is now, refused when the stack
-    /// names another app for the pair.
-    async fn read_key(&self, v: &Version<'_>) -> Result<KeySecret, RotationError> {
-        let key = keys::read(&self.store, &v.target.key_secret_id).await?;
-        match v.target.sdkappid {
-            Some(app) if app != key.sdkappid => Err(RotationError::KeyForAnotherApp {
-                secret_id: v.secret_id.to_owned(),
-                key_secret_id: v.target.key_secret_id.clone(),
-                expected: app,
-                basis: format!("TIM_ROTATION_TARGET_{app} names it"),
-                key: key.sdkappid,
-            }),
-            _ => Ok(key),
         }
     }
 

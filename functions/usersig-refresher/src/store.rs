@@ -19,9 +19,9 @@ pub struct SecretMetadata {
     pub rotation_enabled: bool,
     /// `VersionIdsToStages`.
     pub versions: BTreeMap<String, Vec<String>>,
-    /// `ARN`: what a full-ARN entry of `TIM_ROTATION_TARGETS` is compared with.
+    /// `ARN`: what a full-ARN UserSig side of a pair is compared with.
     pub arn: Option<String>,
-    /// `Name`: what a name entry of `TIM_ROTATION_TARGETS` is compared with.
+    /// `Name`: what a name UserSig side of a pair is compared with.
     pub name: Option<String>,
 }
 

@@ -292,9 +292,13 @@ impl SecretStore for Fake {
     }
 }
 
-/// `TIM_ROTATION_TARGETS` of the single-app tests.
+/// `<UserSig secret>=<key secret>,…`: the pairs the stack names for apps
+/// 1400000000, 1400000002, … in order.
 fn targets(text: &str) -> crate::targets::RotationTargets {
-    crate::targets::RotationTargets::parse(text).unwrap()
+    let apps = (1_400_000_000..).step_by(2);
+    let pairs = apps.zip(text.split(','));
+    let parsed = pairs.map(|(app, pair)| crate::RotationTarget::parse(app, pair).unwrap());
+    crate::RotationTargets::new(parsed.collect()).unwrap()
 }
 
 fn config(live_check: bool) -> Config {

@@ -1,4 +1,4 @@
-//! Several apps: `TIM_ROTATION_TARGETS` pairs each UserSig secret (by ARN
+//! Several apps: `TIM_ROTATION_TARGET_<id>` pairs each UserSig secret (by ARN
 //! or by name) with its key secret; the secrets' `tim:key-secret` tags choose
 //! nothing. Secrets in moto_server, testSecret's live check against the
 //! Tencent emulator serving both apps.
@@ -16,7 +16,7 @@ use tim::usersig::{SecretKey, Signer};
 use tim_emulator::{Emulator, EmulatorConfig};
 use usersig_refresher::{Config, Outcome, Rotator};
 
-/// The tag that chose the key secret before `TIM_ROTATION_TARGETS`.
+/// The tag that chose the key secret before the configured pairs.
 const KEY_SECRET_TAG: &str = "tim:key-secret";
 
 const APP_B: u64 = 1_400_000_002;
@@ -70,19 +70,26 @@ async fn usersig_secret(
     f
 }
 
-/// The deployed configuration, serving `targets` (`TIM_ROTATION_TARGETS`);
-/// `TIM_KEY_SECRET_ID` as given (never read).
+/// The deployed configuration, serving A's and B's pairs (the stack's
+/// `TIM_ROTATION_TARGET_<id>`); `TIM_KEY_SECRET_ID` as given (never read).
 fn rotator(
     sm: &aws_sdk_secretsmanager::Client,
     emulator: &Emulator,
-    targets: &str,
+    (pair_a, pair_b): (&str, &str),
     key_secret_id: Option<&str>,
 ) -> Rotator<aws_sdk_secretsmanager::Client> {
     let base_url = emulator.base_url();
+    let apps = format!("{SDKAPPID},{APP_B}");
+    let (var_a, var_b) = (
+        format!("TIM_ROTATION_TARGET_{SDKAPPID}"),
+        format!("TIM_ROTATION_TARGET_{APP_B}"),
+    );
     let mut env = vec![
         ("TIM_ENDPOINT", base_url.as_str()),
         ("LIVE_CHECK", "true"),
-        ("TIM_ROTATION_TARGETS", targets),
+        ("TIM_ROTATION_APPS", &apps),
+        (&var_a, pair_a),
+        (&var_b, pair_b),
     ];
     env.extend(key_secret_id.map(|id| ("TIM_KEY_SECRET_ID", id)));
     let mut config = Config::read(&Env::from_pairs(env)).unwrap();
@@ -113,7 +120,7 @@ fn verifies(secret: &UserSigSecret, sdkappid: u64, key: &str) -> bool {
         .is_ok()
 }
 
-/// Both forms of `TIM_ROTATION_TARGETS`, as the template may write them:
+/// Both forms of a pair, as the template may write them:
 /// full ARNs (`Ref` of each secret), or plain names.
 async fn two_apps_rotate_each_for_its_own_app(by_arn: bool) {
     let emulator = Emulator::start(
@@ -149,10 +156,13 @@ async fn two_apps_rotate_each_for_its_own_app(by_arn: bool) {
             f.secret_id.clone()
         }
     };
-    let targets = format!("{}={key_a_id},{}={key_b_id}", side(&a), side(&b));
+    let (pair_a, pair_b) = (
+        format!("{}={key_a_id}", side(&a)),
+        format!("{}={key_b_id}", side(&b)),
+    );
 
     // A TIM_KEY_SECRET_ID naming A's key is not read either.
-    let rotator = rotator(&sm, &emulator, &targets, Some(&key_a));
+    let rotator = rotator(&sm, &emulator, (&pair_a, &pair_b), Some(&key_a));
     for step in STEPS {
         for f in [&a, &b] {
             // Secrets Manager's events name the secret by its ARN.

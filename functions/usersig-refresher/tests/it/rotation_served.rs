@@ -136,7 +136,7 @@ fn event_for(f: &Fixture, step: &str, secret_id: &str) -> RotationEvent {
 }
 
 /// The attack, with the stack's UserSig secret given in
-/// `TIM_ROTATION_TARGETS` by ARN (`by_arn`) or by name.
+/// `TIM_ROTATION_TARGET_<id>` by ARN (`by_arn`) or by name.
 async fn the_attack_is_refused(by_arn: bool) {
     let emulator = Emulator::start(EmulatorConfig::default().with_app(SDKAPPID, KEY))
         .await
@@ -171,8 +171,9 @@ async fn the_attack_is_refused(by_arn: bool) {
     };
     let base_url = emulator.base_url();
     let settings = Settings::from_env(&Env::from_pairs([
+        ("TIM_ROTATION_APPS", sdkappid.as_str()),
         (
-            "TIM_ROTATION_TARGETS",
+            &format!("TIM_ROTATION_TARGET_{SDKAPPID}"),
             format!("{usersig_side}={key_arn}").as_str(),
         ),
         ("TIM_ENDPOINT", base_url.as_str()),
