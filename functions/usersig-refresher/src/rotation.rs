@@ -207,7 +207,8 @@ impl<S: SecretStore> Rotator<S> {
     ) -> Result<Outcome, RotationError> {
         let (secret_id, token) = (v.secret_id, v.token);
         if let Some(text) = self.pending_value(secret_id, token).await? {
-            self.keep_or_remove(v, &text).await?;
+            self.check_or_remove(v, &text, &self.read_key(v).await?)
+                .await?;
             return Ok(Outcome::PendingExists);
         }
         let key = self.read_key(v).await?;
