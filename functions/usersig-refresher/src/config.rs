@@ -4,7 +4,7 @@
 use tim::ClientConfig;
 use tim::config::{ConfigError, Env};
 
-use crate::targets::{RotationTarget, RotationTargets};
+use crate::targets::RotationTarget;
 
 pub const ROTATION_APPS_ENV: &str = "TIM_ROTATION_APPS";
 /// The old list of pairs, refused: it named no app, so a key secret of
@@ -27,7 +27,7 @@ const MAX_VALIDITY_DAYS: u64 = 3650;
 pub struct Config {
     /// The only UserSig secrets this function rotates, each with its key
     /// secret and app (see [`crate::targets`]).
-    pub targets: RotationTargets,
+    pub targets: Vec<RotationTarget>,
     /// Validity of each new UserSig, seconds.
     pub usersig_validity_secs: u64,
     /// Minimum validity testSecret demands of the pending UserSig, seconds.
@@ -42,7 +42,7 @@ pub struct Config {
 /// `TIM_ROTATION_APPS` (the SDKAppIDs) and one `TIM_ROTATION_TARGET_<id>`
 /// pair each: CloudFormation cannot build one list of pairs over
 /// `SdkAppIds`, so the stack sets one variable per app (Fn::ForEach).
-fn targets(env: &Env) -> Result<RotationTargets, ConfigError> {
+fn targets(env: &Env) -> Result<Vec<RotationTarget>, ConfigError> {
     let fail = |problem: String| ConfigError::new(ROTATION_APPS_ENV, problem);
     if env.get(REMOVED_TARGETS_ENV).is_some() {
         let problem = "no longer read: set TIM_ROTATION_APPS (the SDKAppIDs) and one \
@@ -65,9 +65,19 @@ fn targets(env: &Env) -> Result<RotationTargets, ConfigError> {
             .ok_or_else(|| fail(format!("{variable} is not set")))?;
         let target =
             RotationTarget::parse(app, &pair).map_err(|e| fail(format!("{variable}: {e}")))?;
+        // An ARN and the name of the same secret are the same secret.
+        if targets
+            .iter()
+            .any(|t: &RotationTarget| t.name() == target.name())
+        {
+            return Err(fail(format!(
+                "UserSig secret {} is listed twice",
+                target.usersig
+            )));
+        }
         targets.push(target);
     }
-    RotationTargets::new(targets).map_err(fail)
+    Ok(targets)
 }
 
 impl Config {
@@ -117,7 +127,7 @@ mod tests {
     #[test]
     fn defaults() {
         let c = config(&[APP, PAIR]).unwrap();
-        assert_eq!(c.targets.targets()[0].key_secret_id, "tencent-chat/1/key");
+        assert_eq!(c.targets[0].key_secret_id, "tencent-chat/1/key");
         assert_eq!(c.usersig_validity_secs, 30 * 86_400);
         assert_eq!(c.min_validity_secs, 24 * 3_600);
         assert!(c.live_check);
@@ -183,7 +193,7 @@ mod tests {
             ("TIM_ROTATION_TARGET_2", &second),
         ])
         .unwrap();
-        let t = &c.targets.targets()[1];
+        let t = &c.targets[1];
         assert_eq!(
             (t.sdkappid, t.usersig.as_str(), t.key_secret_id.as_str()),
             (2, arn, "tencent-chat/2/key")

@@ -91,7 +91,7 @@ mod tests {
         let env = Env::from_pairs([APP, PAIR, ("LIVE_CHECK", "no")]);
         let settings = Settings::from_env(&env).unwrap();
         assert_eq!(
-            settings.config.targets.targets()[0].key_secret_id,
+            settings.config.targets[0].key_secret_id,
             "tencent-chat/1/key"
         );
         assert!(!settings.config.live_check);

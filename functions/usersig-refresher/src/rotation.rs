@@ -108,14 +108,12 @@ impl<S: SecretStore> Rotator<S> {
         event: &RotationEvent,
         deadline: Deadline,
     ) -> Result<StepReport, RotationError> {
-        let Some(step) = Step::parse(&event.step) else {
-            let step = event.step.clone();
-            return Err(RotationError::UnknownStep { step });
+        let unknown = || RotationError::UnknownStep {
+            step: event.step.clone(),
         };
-        let (secret_id, token) = (
-            event.secret_id.as_str(),
-            event.client_request_token.as_str(),
-        );
+        let step = Step::parse(&event.step).ok_or_else(unknown)?;
+        let secret_id = event.secret_id.as_str();
+        let token = event.client_request_token.as_str();
         let (metadata, target) = self.served(step, secret_id).await?;
         let v = Version {
             step,
@@ -124,8 +122,9 @@ impl<S: SecretStore> Rotator<S> {
             target,
         };
         if !metadata.rotation_enabled {
-            let secret_id = secret_id.to_owned();
-            return Err(RotationError::RotationNotEnabled { secret_id });
+            return Err(RotationError::RotationNotEnabled {
+                secret_id: v.ids().0,
+            });
         }
         let Some(stages) = metadata.stages_of(token) else {
             let (secret_id, token) = v.ids();
@@ -184,13 +183,13 @@ impl<S: SecretStore> Rotator<S> {
             secret_id: secret_id.to_owned(),
             arn: arn.map(str::to_owned),
             step,
-            served: targets.targets().len(),
+            served: targets.len(),
         };
-        if !targets.may_serve(secret_id) {
+        if !targets.iter().any(|t| t.may_be(secret_id)) {
             return Err(refuse(None));
         }
         let metadata = self.store.describe(secret_id).await.on(secret_id)?;
-        match targets.target_for(&metadata) {
+        match targets.iter().find(|t| t.is(&metadata)) {
             Some(target) => Ok((metadata, target.clone())),
             None => Err(refuse(metadata.arn.as_deref())),
         }
@@ -222,19 +221,15 @@ impl<S: SecretStore> Rotator<S> {
             issued_at: rfc3339(now),
             expires_at: rfc3339(now.saturating_add(validity)),
         };
-        let value = secret.to_json();
-        match self
-            .store
-            .put_pending(secret_id, token, &value, rotation)
-            .await
-        {
+        let (store, value) = (&self.store, secret.to_json());
+        match store.put_pending(secret_id, token, &value, rotation).await {
             Ok(()) => {
                 tracing::info!(secret_id, token, sdkappid = key.sdkappid, identifier = %key.identifier,
                     key_secret_id = v.target.key_secret_id, expires_at = %secret.expires_at,
                     "createSecret: new UserSig stored as AWSPENDING");
                 Ok(Outcome::Created)
             }
-            Err(e) if e.version_exists => self.after_version_exists(v).await,
+            Err(e) if e.version_exists() => self.after_version_exists(v).await,
             Err(e) => Err(e).on(secret_id),
         }
     }
@@ -245,8 +240,18 @@ impl<S: SecretStore> Rotator<S> {
         secret_id: &str,
         token: &str,
     ) -> Result<Option<String>, RotationError> {
-        let value = self.store.get_value(secret_id, Some(token), AWSPENDING);
-        match value.await {
+        self.value(secret_id, Some(token), AWSPENDING).await
+    }
+
+    /// A version's value, `None` while it has none (a version without a
+    /// value is `NotFound`, as AWS answers it).
+    async fn value(
+        &self,
+        secret_id: &str,
+        version: Option<&str>,
+        stage: &str,
+    ) -> Result<Option<String>, RotationError> {
+        match self.store.get_value(secret_id, version, stage).await {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e).on(secret_id),
@@ -270,10 +275,9 @@ impl<S: SecretStore> Rotator<S> {
     ) -> Result<Outcome, RotationError> {
         let (secret_id, token) = (v.secret_id, v.token);
         // Only a UserSig secret becomes AWSCURRENT (the functions read it).
-        let new = match self.pending_value(secret_id, token).await? {
-            None => Err("it has no value".to_owned()),
-            Some(text) => UserSigSecret::from_json(&text).map_err(|e| e.to_string()),
-        };
+        let text = self.pending_value(secret_id, token).await?;
+        let new = text.ok_or_else(|| "it has no value".to_owned());
+        let new = new.and_then(|text| UserSigSecret::from_json(&text).map_err(|e| e.to_string()));
         let new = new.map_err(|reason| {
             let (secret_id, token) = v.ids();
             RotationError::PendingUnusable {
@@ -283,10 +287,11 @@ impl<S: SecretStore> Rotator<S> {
             }
         })?;
         let current = metadata.versions_with(AWSCURRENT).into_iter().next();
-        let moved = self
-            .store
-            .update_stage(secret_id, AWSCURRENT, Some(token), current);
-        moved.await.on(secret_id)?;
+        let store = &self.store;
+        store
+            .update_stage(secret_id, AWSCURRENT, Some(token), current)
+            .await
+            .on(secret_id)?;
         // The token carries AWSPENDING (checked before the step); any other
         // version carrying it is a leftover. Rotation is complete only when
         // AWSPENDING is on no version other than AWSCURRENT's; none is cleanest.
@@ -303,21 +308,20 @@ impl<S: SecretStore> Rotator<S> {
         versions: &[&str],
     ) -> Result<(), RotationError> {
         for version in versions {
-            let removed = self
-                .store
-                .update_stage(secret_id, AWSPENDING, None, Some(version));
-            removed.await.on(secret_id)?;
+            let store = &self.store;
+            store
+                .update_stage(secret_id, AWSPENDING, None, Some(version))
+                .await
+                .on(secret_id)?;
         }
         Ok(())
     }
 }
 
 fn rfc3339(unix: u64) -> String {
-    let time = i64::try_from(unix)
-        .ok()
-        .and_then(|s| chrono::DateTime::from_timestamp(s, 0));
-    time.unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    let time = chrono::DateTime::from_timestamp(unix.try_into().unwrap_or(i64::MAX), 0);
+    let time = time.unwrap_or_default();
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]

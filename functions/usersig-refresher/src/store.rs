@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use aws_sdk_secretsmanager::operation::put_secret_value::PutSecretValueError;
 use tim::secrets::{FailureKind, SecretsManagerFailure};
 
 pub const AWSCURRENT: &str = "AWSCURRENT";
@@ -51,20 +50,19 @@ impl SecretMetadata {
 pub struct SecretsError {
     pub operation: &'static str,
     pub failure: SecretsManagerFailure,
-    /// PutSecretValue refused because a version with this token already
-    /// exists (AWS's `ResourceExistsException`): another invocation of the
-    /// same step stored its value first.
-    pub version_exists: bool,
 }
 
 impl SecretsError {
     /// A failure of `operation`.
     pub fn new(operation: &'static str, failure: SecretsManagerFailure) -> Self {
-        Self {
-            operation,
-            failure,
-            version_exists: false,
-        }
+        Self { operation, failure }
+    }
+
+    /// PutSecretValue refused because a version with this token already
+    /// exists (AWS's `ResourceExistsException`): another invocation of the
+    /// same step stored its value first.
+    pub fn version_exists(&self) -> bool {
+        self.failure.code.as_deref() == Some("ResourceExistsException")
     }
 
     pub fn is_not_found(&self) -> bool {
@@ -181,12 +179,7 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
             .set_rotation_token(rotation_token.map(str::to_owned))
             .send()
             .await
-            .map_err(|err| SecretsError {
-                version_exists: err
-                    .as_service_error()
-                    .is_some_and(PutSecretValueError::is_resource_exists_exception),
-                ..store_error("PutSecretValue")(err)
-            })?;
+            .map_err(store_error("PutSecretValue"))?;
         Ok(())
     }
 

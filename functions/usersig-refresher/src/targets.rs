@@ -14,8 +14,6 @@
 //! exactly, a name when its `Name` is (unique per account and region). The
 //! key side is passed to GetSecretValue as given.
 
-use std::collections::BTreeSet;
-
 use crate::store::SecretMetadata;
 
 /// The length of the `-AbCdEf` Secrets Manager appends to a name in an ARN.
@@ -61,7 +59,7 @@ impl RotationTarget {
     }
 
     /// The authoritative test, on what DescribeSecret says.
-    fn is(&self, metadata: &SecretMetadata) -> bool {
+    pub fn is(&self, metadata: &SecretMetadata) -> bool {
         let described = if self.usersig.starts_with("arn:") {
             &metadata.arn
         } else {
@@ -71,7 +69,7 @@ impl RotationTarget {
     }
 
     /// The secret's name: the name itself, or an ARN's without its suffix.
-    fn name(&self) -> &str {
+    pub fn name(&self) -> &str {
         let name = arn_resource(&self.usersig).and_then(strip_arn_suffix);
         name.unwrap_or(&self.usersig)
     }
@@ -81,7 +79,7 @@ impl RotationTarget {
     /// call; a `true` is always confirmed by [`RotationTarget::is`]. A name
     /// only DescribeSecret can tell; a full ARN ends in `NAME-AbCdEf`, a
     /// partial one in `NAME`.
-    fn may_be(&self, secret_id: &str) -> bool {
+    pub fn may_be(&self, secret_id: &str) -> bool {
         arn_resource(secret_id).is_none_or(|resource| {
             resource == self.name() || strip_arn_suffix(resource) == Some(self.name())
         })
@@ -99,37 +97,6 @@ fn strip_arn_suffix(resource: &str) -> Option<&str> {
     let random = resource.get(cut..)?.strip_prefix('-')?;
     let random_ok = random.bytes().all(|b| b.is_ascii_alphanumeric());
     resource.get(..cut).filter(|_| random_ok)
-}
-
-/// The served pairs: at least one, no UserSig secret twice.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RotationTargets(Vec<RotationTarget>);
-
-impl RotationTargets {
-    /// The error is the problem, without the variable's name.
-    pub fn new(targets: Vec<RotationTarget>) -> Result<Self, String> {
-        let mut seen = BTreeSet::new();
-        // An ARN and the name of the same secret are the same secret.
-        match targets.iter().find(|t| !seen.insert(t.name().to_owned())) {
-            Some(twice) => Err(format!("UserSig secret {} is listed twice", twice.usersig)),
-            None => Ok(Self(targets)),
-        }
-    }
-
-    pub fn targets(&self) -> &[RotationTarget] {
-        &self.0
-    }
-
-    /// Whether an event for `secret_id` may be for one of these secrets
-    /// (before any call; see [`RotationTarget::may_be`]).
-    pub fn may_serve(&self, secret_id: &str) -> bool {
-        self.0.iter().any(|t| t.may_be(secret_id))
-    }
-
-    /// The pair of the described secret, `None` when it is not one of these.
-    pub fn target_for(&self, metadata: &SecretMetadata) -> Option<&RotationTarget> {
-        self.0.iter().find(|t| t.is(metadata))
-    }
 }
 
 #[cfg(test)]

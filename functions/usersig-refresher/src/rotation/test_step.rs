@@ -10,7 +10,7 @@ use tim::secrets::UserSigSecret;
 use tim::{Deadline, StaticCredentials};
 
 use super::{Outcome, Rotator, Version};
-use crate::error::{OnSecret, RotationError};
+use crate::error::RotationError;
 use crate::store::{AWSCURRENT, SecretStore};
 
 impl<S: SecretStore> Rotator<S> {
@@ -81,10 +81,7 @@ impl<S: SecretStore> Rotator<S> {
         secret_id: &str,
         pending: &str,
     ) -> Result<bool, RotationError> {
-        match self.store.get_value(secret_id, None, AWSCURRENT).await {
-            Ok(current) => Ok(current == pending),
-            Err(e) if e.is_not_found() => Ok(false),
-            Err(e) => Err(e).on(secret_id),
-        }
+        let current = self.value(secret_id, None, AWSCURRENT).await?;
+        Ok(current.is_some_and(|current| current == pending))
     }
 }
