@@ -54,28 +54,25 @@ fn targets(env: &Env) -> Result<Vec<RotationTarget>, ConfigError> {
     if ids.is_empty() {
         return Err(fail(format!("required: {what}")));
     }
-    let mut targets = Vec::new();
+    let mut targets: Vec<RotationTarget> = Vec::new();
     for id in ids {
-        let app = id
-            .parse()
-            .map_err(|_| fail(format!("{id:?} is not an SDKAppID")))?;
         let variable = format!("TIM_ROTATION_TARGET_{id}");
-        let pair = env
-            .get(&variable)
-            .ok_or_else(|| fail(format!("{variable} is not set")))?;
-        let target =
-            RotationTarget::parse(app, &pair).map_err(|e| fail(format!("{variable}: {e}")))?;
-        // An ARN and the name of the same secret are the same secret.
-        if targets
-            .iter()
-            .any(|t: &RotationTarget| t.name() == target.name())
-        {
-            return Err(fail(format!(
-                "UserSig secret {} is listed twice",
-                target.usersig
-            )));
-        }
-        targets.push(target);
+        let problem = match (id.parse(), env.get(&variable)) {
+            (Err(_), _) => format!("{id:?} is not an SDKAppID"),
+            (_, None) => format!("{variable} is not set"),
+            (Ok(app), Some(pair)) => match RotationTarget::parse(app, &pair) {
+                Err(e) => format!("{variable}: {e}"),
+                // An ARN and the name of the same secret are the same secret.
+                Ok(t) if targets.iter().any(|seen| seen.name() == t.name()) => {
+                    format!("UserSig secret {} is listed twice", t.usersig)
+                }
+                Ok(target) => {
+                    targets.push(target);
+                    continue;
+                }
+            },
+        };
+        return Err(fail(problem));
     }
     Ok(targets)
 }

