@@ -32,7 +32,7 @@ impl std::fmt::Debug for RotationEvent {
 }
 
 /// The four rotation steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Step {
     #[serde(rename = "createSecret")]
     Create,
@@ -45,14 +45,9 @@ pub enum Step {
 }
 
 impl Step {
+    /// The step Secrets Manager names `step` (serde's names above).
     pub fn parse(step: &str) -> Option<Self> {
-        match step {
-            "createSecret" => Some(Self::Create),
-            "setSecret" => Some(Self::Set),
-            "testSecret" => Some(Self::Test),
-            "finishSecret" => Some(Self::Finish),
-            _ => None,
-        }
+        serde_json::from_value(step.into()).ok()
     }
 
     pub fn name(self) -> &'static str {

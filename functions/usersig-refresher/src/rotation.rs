@@ -14,7 +14,7 @@ use lambda_kit::metrics::Metrics;
 use lambda_kit::usersig_hours::emit_hours_left;
 use serde::Serialize;
 use tim::Deadline;
-use tim::secrets::UserSigSecret;
+use tim::secrets::{KeySecret, UserSigSecret};
 use tim::usersig::{Clock, Signer, SystemClock};
 
 use crate::config::Config;
@@ -23,7 +23,6 @@ use crate::event::{RotationEvent, Step};
 use crate::store::{AWSCURRENT, AWSPENDING, SecretMetadata, SecretStore};
 use crate::targets::RotationTarget;
 
-mod keys;
 mod stale;
 mod test_step;
 
@@ -232,6 +231,41 @@ impl<S: SecretStore> Rotator<S> {
             Err(e) if e.version_exists() => self.after_version_exists(v).await,
             Err(e) => Err(e).on(secret_id),
         }
+    }
+
+    /// The key secret of the pair (the configured pairs alone choose it; a
+    /// secret's tags choose nothing) as it is now, refused when it is another
+    /// app's than the one the stack names for the pair. Read (one
+    /// GetSecretValue) by each step that needs it, so a step always signs and
+    /// checks with the key as it is *now*.
+    async fn read_key(&self, v: &Version<'_>) -> Result<KeySecret, RotationError> {
+        let secret_id = v.target.key_secret_id.clone();
+        let value = self.store.get_value(&secret_id, None, AWSCURRENT).await;
+        let text = value.map_err(|e| match e.is_not_found() {
+            true => RotationError::KeySecretUnset {
+                secret_id: secret_id.clone(),
+                detail: e.failure.describe(),
+            },
+            false => RotationError::KeySecret {
+                secret_id: secret_id.clone(),
+                reason: e.to_string(),
+                transient: e.is_transient(),
+            },
+        })?;
+        let key = KeySecret::from_json(&text).map_err(|e| RotationError::KeySecret {
+            secret_id: secret_id.clone(),
+            reason: format!("malformed: {e}"),
+            transient: false,
+        })?;
+        if key.sdkappid == v.target.sdkappid {
+            return Ok(key);
+        }
+        Err(RotationError::KeyForAnotherApp {
+            secret_id: v.secret_id.to_owned(),
+            key_secret_id: secret_id,
+            expected: v.target.sdkappid,
+            key: key.sdkappid,
+        })
     }
 
     /// The token's AWSPENDING value, `None` while it has none.
