@@ -82,28 +82,27 @@ impl Config {
     /// error names the first missing or unusable one.
     pub fn read(env: &Env) -> Result<Self, ConfigError> {
         let targets = targets(env)?;
-        let validity_days = env.positive(VALIDITY_DAYS_ENV, DEFAULT_VALIDITY_DAYS)?;
-        let validity_hours = validity_days * 24;
+        let days = env.positive(VALIDITY_DAYS_ENV, DEFAULT_VALIDITY_DAYS)?;
         let min_hours = env.positive(MIN_VALIDITY_HOURS_ENV, DEFAULT_MIN_VALIDITY_HOURS)?;
-        let (variable, problem) = if validity_days > MAX_VALIDITY_DAYS {
-            let problem = format!("at most {MAX_VALIDITY_DAYS} days, got {validity_days}");
-            (VALIDITY_DAYS_ENV, problem)
-        } else if min_hours >= validity_hours {
+        if days > MAX_VALIDITY_DAYS {
+            let problem = format!("at most {MAX_VALIDITY_DAYS} days, got {days}");
+            return Err(ConfigError::new(VALIDITY_DAYS_ENV, problem));
+        }
+        if min_hours >= days * 24 {
             let problem = format!(
-                "{min_hours} h must be less than USERSIG_VALIDITY_DAYS \
-                ({validity_days} d = {validity_hours} h), or every test would fail"
+                "{min_hours} h must be less than USERSIG_VALIDITY_DAYS ({days} d = {} h), \
+                or every test would fail",
+                days * 24
             );
-            (MIN_VALIDITY_HOURS_ENV, problem)
-        } else {
-            return Ok(Self {
-                targets,
-                usersig_validity_secs: validity_days * 86_400,
-                min_validity_secs: min_hours * 3_600,
-                live_check: env.flag(LIVE_CHECK_ENV, true)?,
-                client: ClientConfig::from_env(env)?,
-            });
-        };
-        Err(ConfigError::new(variable, problem))
+            return Err(ConfigError::new(MIN_VALIDITY_HOURS_ENV, problem));
+        }
+        Ok(Self {
+            targets,
+            usersig_validity_secs: days * 86_400,
+            min_validity_secs: min_hours * 3_600,
+            live_check: env.flag(LIVE_CHECK_ENV, true)?,
+            client: ClientConfig::from_env(env)?,
+        })
     }
 }
 

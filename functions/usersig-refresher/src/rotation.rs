@@ -81,6 +81,16 @@ impl Version<'_> {
     fn ids(&self) -> (String, String) {
         (self.secret_id.to_owned(), self.token.to_owned())
     }
+
+    /// [`RotationError::NotPending`], with the version's `stages`.
+    fn not_pending(&self, stages: &[String]) -> RotationError {
+        let ((secret_id, token), stages) = (self.ids(), stages.to_vec());
+        RotationError::NotPending {
+            secret_id,
+            token,
+            stages,
+        }
+    }
 }
 
 impl<S: SecretStore> Rotator<S> {
@@ -121,9 +131,8 @@ impl<S: SecretStore> Rotator<S> {
             target,
         };
         if !metadata.rotation_enabled {
-            return Err(RotationError::RotationNotEnabled {
-                secret_id: v.ids().0,
-            });
+            let secret_id = secret_id.to_owned();
+            return Err(RotationError::RotationNotEnabled { secret_id });
         }
         let Some(stages) = metadata.stages_of(token) else {
             let (secret_id, token) = v.ids();
@@ -138,12 +147,7 @@ impl<S: SecretStore> Rotator<S> {
             tracing::info!(step = %step, secret_id, token, "version is already AWSCURRENT: nothing to do");
             Outcome::AlreadyCurrent
         } else if !metadata.has_stage(token, AWSPENDING) {
-            let ((secret_id, token), stages) = (v.ids(), stages.to_vec());
-            return Err(RotationError::NotPending {
-                secret_id,
-                token,
-                stages,
-            });
+            return Err(v.not_pending(stages));
         } else {
             match step {
                 Step::Create => self.create(&v, event.rotation_token.as_deref()).await?,

@@ -26,13 +26,7 @@ impl<S: SecretStore> Rotator<S> {
             return Ok(Outcome::PendingExists);
         }
         let metadata = self.store.describe(v.secret_id).await.on(v.secret_id)?;
-        let stages = metadata.stages_of(v.token).unwrap_or_default().to_vec();
-        let (secret_id, token) = v.ids();
-        Err(RotationError::NotPending {
-            secret_id,
-            token,
-            stages,
-        })
+        Err(v.not_pending(metadata.stages_of(v.token).unwrap_or_default()))
     }
 
     /// Checks a pending value against the key secret as it is now (see
