@@ -19,14 +19,12 @@ pub struct RotationEvent {
 impl std::fmt::Debug for RotationEvent {
     // The rotation token authorises writes to the secret: keep it out of logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = self.rotation_token.as_ref().map(|_| "<redacted>");
         f.debug_struct("RotationEvent")
             .field("step", &self.step)
             .field("secret_id", &self.secret_id)
             .field("client_request_token", &self.client_request_token)
-            .field(
-                "rotation_token",
-                &self.rotation_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("rotation_token", &redacted)
             .finish()
     }
 }

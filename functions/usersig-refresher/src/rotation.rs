@@ -117,10 +117,8 @@ impl<S: SecretStore> Rotator<S> {
         event: &RotationEvent,
         deadline: Deadline,
     ) -> Result<StepReport, RotationError> {
-        let unknown = || RotationError::UnknownStep {
-            step: event.step.clone(),
-        };
-        let step = Step::parse(&event.step).ok_or_else(unknown)?;
+        let step = event.step.clone();
+        let step = Step::parse(&step).ok_or(RotationError::UnknownStep { step })?;
         let secret_id = event.secret_id.as_str();
         let token = event.client_request_token.as_str();
         let (metadata, target) = self.served(step, secret_id).await?;

@@ -125,13 +125,10 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
             .send()
             .await
             .map_err(store_error("DescribeSecret"))?;
+        let versions = out.version_ids_to_stages.unwrap_or_default();
         Ok(SecretMetadata {
             rotation_enabled: out.rotation_enabled.unwrap_or(false),
-            versions: out
-                .version_ids_to_stages
-                .unwrap_or_default()
-                .into_iter()
-                .collect(),
+            versions: versions.into_iter().collect(),
             arn: out.arn,
             name: out.name,
         })

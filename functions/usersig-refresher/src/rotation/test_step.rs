@@ -58,11 +58,10 @@ impl<S: SecretStore> Rotator<S> {
             let client =
                 tim::Client::new(self.http.clone(), self.config.client.clone(), credentials);
             let request = AppInfoRequest::only(["Date"]);
-            let answer = client.call(GET_APP_INFO, &request, deadline).await;
-            answer.map_err(|source| RotationError::LiveCheck {
-                secret_id: secret_id.to_owned(),
-                source,
-            })?;
+            if let Err(source) = client.call(GET_APP_INFO, &request, deadline).await {
+                let secret_id = secret_id.to_owned();
+                return Err(RotationError::LiveCheck { secret_id, source });
+            }
             let done = "testSecret: verified locally and accepted by Tencent";
             tracing::info!(secret_id, token, "{done}");
             Outcome::Tested
