@@ -10,7 +10,7 @@
 # values, starts `cargo lambda watch`, and drives the functions with the sample
 # events in events/ through `cargo lambda invoke`:
 #   usersig-refresher  createSecret, setSecret, testSecret, finishSecret, each app
-#                      (its key secret paired with it in TIM_ROTATION_TARGETS):
+#                      (its key secret paired with it in TIM_ROTATION_TARGET_<id>):
 #                      the first app's are events/usersig-refresher/ as they are
 #   ops-pull           the scheduled event, twice (30 days + push history, both apps),
 #                      then dry-run.json, fields.json and manual.json as they are
@@ -159,11 +159,11 @@ rotation_vars="$(.venv/bin/python devtools/local-run/localrun.py rotation-events
   fail "$(tail -n 1 "$work/helper.err")"
 eval "$rotation_vars" # rotation_events_<id>, usersig_secret_id_<id>, rotation_token_<id>
 usersig_secret_ids=""
-rotation_targets="" # usersig-refresher's TIM_ROTATION_TARGETS: <UserSig secret>=<key secret>, by name
+rotation_pairs="" # usersig-refresher's TIM_ROTATION_TARGET_<id>=<UserSig secret>=<key secret>, by name, one a line
 for app in "${APPS[@]}"; do
   id_var="usersig_secret_id_$app"
   usersig_secret_ids+="${usersig_secret_ids:+,}${!id_var}"
-  rotation_targets+="${rotation_targets:+,}${!id_var}=${KEY_SECRET_FORMAT//\{id\}/$app}"
+  rotation_pairs+="${rotation_pairs:+$'\n'}TIM_ROTATION_TARGET_$app='${!id_var}=${KEY_SECRET_FORMAT//\{id\}/$app}'"
 done
 for event in events/ops-pull/{scheduled,dry-run,fields,manual}.json events/push-stats/*.json; do
   [[ -f "$event" ]] || fail "$event is missing"
@@ -225,8 +225,9 @@ stage "start cargo lambda watch"
 watch_port="$(free_port)"
 # One env file for the three functions: each reads only its own variables.
 # No TIM_KEY_SECRET_ID: usersig-refresher rotates only the UserSig secrets of
-# TIM_ROTATION_TARGETS, each with the key secret paired with it there (quoted:
-# cargo lambda's env-file parser refuses an unquoted value holding `=`).
+# TIM_ROTATION_APPS' TIM_ROTATION_TARGET_<id>, each with the key secret paired
+# with it there (quoted: cargo lambda's env-file parser refuses an unquoted
+# value holding `=`).
 cat >"$work/functions.env" <<EOF
 AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
 AWS_ACCESS_KEY_ID=test
@@ -237,7 +238,8 @@ OPS_BUCKET=$BUCKET
 OPS_PREFIX=$OPS_PREFIX
 PUSH_ARCHIVE_DAYS=$PUSH_ARCHIVE_DAYS
 TIM_USERSIG_SECRET_ID=$usersig_secret_ids
-TIM_ROTATION_TARGETS='$rotation_targets'
+TIM_ROTATION_APPS=$apps_csv
+$rotation_pairs
 TIM_ENDPOINT=$tim_endpoint
 LIVE_CHECK=true
 RUST_LOG=info
@@ -250,7 +252,7 @@ watch_pid=$group_pid
 wait_for_port "$watch_port" 120 "$watch_pid" "cargo lambda watch"
 printf '  cargo lambda watch  http://127.0.0.1:%s\n' "$watch_port"
 printf '  env file            TIM_USERSIG_SECRET_ID=%s, PUSH_ARCHIVE_DAYS=%s,\n' "$usersig_secret_ids" "$PUSH_ARCHIVE_DAYS"
-printf '                      TIM_ROTATION_TARGETS=%s,\n' "$rotation_targets"
+printf '                      TIM_ROTATION_APPS=%s, %s,\n' "$apps_csv" "${rotation_pairs//$'\n'/, }"
 printf '                      AWS_ENDPOINT_URL, OPS_BUCKET, OPS_PREFIX, TIM_ENDPOINT, LIVE_CHECK=true (no TIM_KEY_SECRET_ID)\n'
 
 # invoke NAME EVENT OUT: `cargo lambda invoke`, its answer in OUT.

@@ -2,7 +2,7 @@
 key secret `tencent-chat/<id>/key` and the UserSig secret
 `tencent-chat/<id>/usersig`, both tagged `tim:sdkappid`, the UserSig secret
 also `tim:key-secret` (the key secret's ARN: a label for people; usersig-refresher
-takes each secret's key secret from TIM_ROTATION_TARGETS alone), and the archive bucket."""
+takes each secret's key secret from its TIM_ROTATION_TARGET_<id> pair alone), and the archive bucket."""
 
 from __future__ import annotations
 

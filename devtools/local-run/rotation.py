@@ -41,7 +41,7 @@ def version_value(sm, secret_id: str, **selector) -> dict | None:
 
 def check_usersig_value(value: dict | None, where: str, args) -> None:
     """A UserSig secret's value: every field, and the app's own sdkappid, which
-    only that app's key secret (paired with it in TIM_ROTATION_TARGETS) can have given it."""
+    only that app's key secret (paired with it in TIM_ROTATION_TARGET_<id>) can have given it."""
     if value is None:
         raise CheckFailed(f"{where}: no value")
     missing = [f for f in USERSIG_METADATA + ("usersig",) if not value.get(f)]

@@ -4,9 +4,12 @@
 use tim::ClientConfig;
 use tim::config::{ConfigError, Env};
 
-pub use crate::targets::ROTATION_TARGETS_ENV;
-use crate::targets::RotationTargets;
+use crate::targets::RotationTarget;
 
+pub const ROTATION_APPS_ENV: &str = "TIM_ROTATION_APPS";
+/// The old list of pairs, refused: it named no app, so a key secret of
+/// another app could only be caught against the UserSig the secret held.
+pub const REMOVED_TARGETS_ENV: &str = "TIM_ROTATION_TARGETS";
 pub const VALIDITY_DAYS_ENV: &str = "USERSIG_VALIDITY_DAYS";
 pub const MIN_VALIDITY_HOURS_ENV: &str = "MIN_VALIDITY_HOURS";
 pub const LIVE_CHECK_ENV: &str = "LIVE_CHECK";
@@ -22,9 +25,9 @@ const MAX_VALIDITY_DAYS: u64 = 3650;
 
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `TIM_ROTATION_TARGETS`: the only UserSig secrets this function
-    /// rotates, each with its key secret (see [`crate::targets`]).
-    pub targets: RotationTargets,
+    /// The only UserSig secrets this function rotates, each with its key
+    /// secret and app (see [`crate::targets`]).
+    pub targets: Vec<RotationTarget>,
     /// Validity of each new UserSig, seconds.
     pub usersig_validity_secs: u64,
     /// Minimum validity testSecret demands of the pending UserSig, seconds.
@@ -36,72 +39,70 @@ pub struct Config {
     pub client: ClientConfig,
 }
 
-/// The app ids whose `TIM_ROTATION_TARGET_<id>` pairs are read when
-/// `TIM_ROTATION_TARGETS` is unset.
-pub const ROTATION_APPS_ENV: &str = "TIM_ROTATION_APPS";
-
-/// Every `TIM_ROTATION_TARGET_<id>` of `TIM_ROTATION_APPS`, one pair each,
-/// for app `<id>`.
-fn per_app_targets(env: &Env) -> Result<RotationTargets, ConfigError> {
+/// `TIM_ROTATION_APPS` (the SDKAppIDs) and one `TIM_ROTATION_TARGET_<id>`
+/// pair each: CloudFormation cannot build one list of pairs over
+/// `SdkAppIds`, so the stack sets one variable per app (Fn::ForEach).
+fn targets(env: &Env) -> Result<Vec<RotationTarget>, ConfigError> {
     let fail = |problem: String| ConfigError::new(ROTATION_APPS_ENV, problem);
-    let (mut pairs, mut ids) = (Vec::new(), Vec::new());
-    for id in env.list(ROTATION_APPS_ENV) {
-        let variable = format!("TIM_ROTATION_TARGET_{id}");
-        ids.push(
-            id.parse()
-                .map_err(|_| fail(format!("{id:?} is not an SDKAppID")))?,
-        );
-        match env.get(&variable) {
-            None => return Err(fail(format!("{variable} is not set"))),
-            Some(pair) if pair.contains(',') => {
-                return Err(fail(format!("{variable} holds more than one pair")));
-            }
-            Some(pair) => pairs.push(pair),
-        }
+    if env.get(REMOVED_TARGETS_ENV).is_some() {
+        let problem = "no longer read: set TIM_ROTATION_APPS (the SDKAppIDs) and one \
+            TIM_ROTATION_TARGET_<id>=<UserSig secret>=<key secret> per app instead";
+        return Err(ConfigError::new(REMOVED_TARGETS_ENV, problem));
     }
-    let targets = RotationTargets::parse(&pairs.join(",")).map_err(fail)?;
-    Ok(targets.for_apps(&ids))
+    let what = "the SDKAppIDs whose TIM_ROTATION_TARGET_<id> pairs name the secrets to rotate";
+    let ids = env.list(ROTATION_APPS_ENV);
+    if ids.is_empty() {
+        return Err(fail(format!("required: {what}")));
+    }
+    let mut targets: Vec<RotationTarget> = Vec::new();
+    for id in ids {
+        let variable = format!("TIM_ROTATION_TARGET_{id}");
+        let problem = match (id.parse(), env.get(&variable)) {
+            (Err(_), _) => format!("{id:?} is not an SDKAppID"),
+            (_, None) => format!("{variable} is not set"),
+            (Ok(app), Some(pair)) => match RotationTarget::parse(app, &pair) {
+                Err(e) => format!("{variable}: {e}"),
+                // An ARN and the name of the same secret are the same secret.
+                Ok(t) if targets.iter().any(|seen| seen.name() == t.name()) => {
+                    format!("UserSig secret {} is listed twice", t.usersig)
+                }
+                Ok(target) => {
+                    targets.push(target);
+                    continue;
+                }
+            },
+        };
+        return Err(fail(problem));
+    }
+    Ok(targets)
 }
 
 impl Config {
     /// Reads every variable through the shared configuration layer; the
     /// error names the first missing or unusable one.
     pub fn read(env: &Env) -> Result<Self, ConfigError> {
-        let targets = match (env.get(ROTATION_TARGETS_ENV), env.get(ROTATION_APPS_ENV)) {
-            // The stack's form: CloudFormation cannot build one list of pairs
-            // over SdkAppIds, so it sets TIM_ROTATION_APPS (the ids) and one
-            // TIM_ROTATION_TARGET_<id> pair per app (Fn::ForEach).
-            (None, Some(_)) => per_app_targets(env)?,
-            _ => {
-                let what = "the UserSig secrets to rotate, each with its key secret: \
-                    <UserSig secret ARN or name>=<key secret ARN or name>,…";
-                let text = env.required(ROTATION_TARGETS_ENV, what)?;
-                let fail = |problem| ConfigError::new(ROTATION_TARGETS_ENV, problem);
-                RotationTargets::parse(&text).map_err(fail)?
-            }
-        };
-        let validity_days = env.positive(VALIDITY_DAYS_ENV, DEFAULT_VALIDITY_DAYS)?;
-        let validity_hours = validity_days * 24;
+        let targets = targets(env)?;
+        let days = env.positive(VALIDITY_DAYS_ENV, DEFAULT_VALIDITY_DAYS)?;
         let min_hours = env.positive(MIN_VALIDITY_HOURS_ENV, DEFAULT_MIN_VALIDITY_HOURS)?;
-        let (variable, problem) = if validity_days > MAX_VALIDITY_DAYS {
-            let problem = format!("at most {MAX_VALIDITY_DAYS} days, got {validity_days}");
-            (VALIDITY_DAYS_ENV, problem)
-        } else if min_hours >= validity_hours {
+        if days > MAX_VALIDITY_DAYS {
+            let problem = format!("at most {MAX_VALIDITY_DAYS} days, got {days}");
+            return Err(ConfigError::new(VALIDITY_DAYS_ENV, problem));
+        }
+        if min_hours >= days * 24 {
             let problem = format!(
-                "{min_hours} h must be less than USERSIG_VALIDITY_DAYS \
-                ({validity_days} d = {validity_hours} h), or every test would fail"
+                "{min_hours} h must be less than USERSIG_VALIDITY_DAYS ({days} d = {} h), \
+                or every test would fail",
+                days * 24
             );
-            (MIN_VALIDITY_HOURS_ENV, problem)
-        } else {
-            return Ok(Self {
-                targets,
-                usersig_validity_secs: validity_days * 86_400,
-                min_validity_secs: min_hours * 3_600,
-                live_check: env.flag(LIVE_CHECK_ENV, true)?,
-                client: ClientConfig::from_env(env)?,
-            });
-        };
-        Err(ConfigError::new(variable, problem))
+            return Err(ConfigError::new(MIN_VALIDITY_HOURS_ENV, problem));
+        }
+        Ok(Self {
+            targets,
+            usersig_validity_secs: days * 86_400,
+            min_validity_secs: min_hours * 3_600,
+            live_check: env.flag(LIVE_CHECK_ENV, true)?,
+            client: ClientConfig::from_env(env)?,
+        })
     }
 }
 
@@ -109,7 +110,11 @@ impl Config {
 mod tests {
     use super::*;
 
-    const TARGETS: &str = "tencent-chat/usersig=tencent-chat/key";
+    const APP: (&str, &str) = (ROTATION_APPS_ENV, "1");
+    const PAIR: (&str, &str) = (
+        "TIM_ROTATION_TARGET_1",
+        "tencent-chat/1/usersig=tencent-chat/1/key",
+    );
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
         Config::read(&Env::from_pairs(pairs.iter().copied()))
@@ -117,9 +122,8 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let c = config(&[(ROTATION_TARGETS_ENV, TARGETS)]).unwrap();
-        assert_eq!(c.targets.targets().len(), 1);
-        assert_eq!(c.targets.targets()[0].key_secret_id, "tencent-chat/key");
+        let c = config(&[APP, PAIR]).unwrap();
+        assert_eq!(c.targets[0].key_secret_id, "tencent-chat/1/key");
         assert_eq!(c.usersig_validity_secs, 30 * 86_400);
         assert_eq!(c.min_validity_secs, 24 * 3_600);
         assert!(c.live_check);
@@ -129,7 +133,8 @@ mod tests {
     #[test]
     fn every_variable_is_read_and_errors_name_it() {
         let c = config(&[
-            (ROTATION_TARGETS_ENV, TARGETS),
+            APP,
+            PAIR,
             (VALIDITY_DAYS_ENV, "10"),
             (MIN_VALIDITY_HOURS_ENV, "48"),
             (LIVE_CHECK_ENV, "False"),
@@ -142,143 +147,97 @@ mod tests {
         );
         assert_eq!(c.client.endpoint.unwrap().primary.port(), Some(9000));
 
-        for (pairs, variable) in [
-            (
-                &[(ROTATION_TARGETS_ENV, TARGETS), (VALIDITY_DAYS_ENV, "0")][..],
-                VALIDITY_DAYS_ENV,
-            ),
-            (
-                &[
-                    (ROTATION_TARGETS_ENV, TARGETS),
-                    (VALIDITY_DAYS_ENV, "thirty"),
-                ][..],
-                VALIDITY_DAYS_ENV,
-            ),
-            (
-                &[(ROTATION_TARGETS_ENV, TARGETS), (VALIDITY_DAYS_ENV, "3651")][..],
-                VALIDITY_DAYS_ENV,
-            ),
-            (
-                &[
-                    (ROTATION_TARGETS_ENV, TARGETS),
-                    (VALIDITY_DAYS_ENV, "1"),
-                    (MIN_VALIDITY_HOURS_ENV, "24"),
-                ][..],
-                MIN_VALIDITY_HOURS_ENV,
-            ),
-            (
-                &[(ROTATION_TARGETS_ENV, TARGETS), (LIVE_CHECK_ENV, "maybe")][..],
-                LIVE_CHECK_ENV,
-            ),
-            (
-                &[(ROTATION_TARGETS_ENV, TARGETS), ("TIM_ENDPOINT", "ftp://x")][..],
-                "TIM_ENDPOINT",
-            ),
+        for (extra, variable) in [
+            ((VALIDITY_DAYS_ENV, "0"), VALIDITY_DAYS_ENV),
+            ((VALIDITY_DAYS_ENV, "thirty"), VALIDITY_DAYS_ENV),
+            ((VALIDITY_DAYS_ENV, "3651"), VALIDITY_DAYS_ENV),
+            ((MIN_VALIDITY_HOURS_ENV, "720"), MIN_VALIDITY_HOURS_ENV),
+            ((LIVE_CHECK_ENV, "maybe"), LIVE_CHECK_ENV),
+            (("TIM_ENDPOINT", "ftp://x"), "TIM_ENDPOINT"),
         ] {
-            let err = config(pairs).unwrap_err();
+            let err = config(&[APP, PAIR, extra]).unwrap_err();
             assert_eq!(err.variable, variable);
             assert!(err.to_string().starts_with(variable), "{err}");
         }
     }
 
     #[test]
-    fn the_stacks_per_app_pairs_are_read_through_the_app_list() {
-        let env = Env::from_pairs([
-            ("TIM_ROTATION_APPS", "1,2"),
-            (
-                "TIM_ROTATION_TARGET_1",
-                "tencent-chat/1/usersig=tencent-chat/1/key",
-            ),
-            (
-                "TIM_ROTATION_TARGET_2",
-                "tencent-chat/2/usersig=tencent-chat/2/key",
-            ),
-        ]);
-        let c = Config::read(&env).unwrap();
-        let keys: Vec<&str> = c
-            .targets
-            .targets()
-            .iter()
-            .map(|t| t.key_secret_id.as_str())
-            .collect();
-        assert_eq!(keys, ["tencent-chat/1/key", "tencent-chat/2/key"]);
-        let missing = Env::from_pairs([
-            ("TIM_ROTATION_APPS", "1,2"),
-            (
-                "TIM_ROTATION_TARGET_1",
-                "tencent-chat/1/usersig=tencent-chat/1/key",
-            ),
-        ]);
-        let e = Config::read(&missing).unwrap_err();
-        assert_eq!(e.variable, "TIM_ROTATION_APPS");
-        assert!(e.to_string().contains("TIM_ROTATION_TARGET_2"), "{e}");
-        // Each pair is for the app it is named after: an id must be one.
-        let e = Config::read(&Env::from_pairs([("TIM_ROTATION_APPS", "app-1")])).unwrap_err();
-        assert_eq!(e.variable, "TIM_ROTATION_APPS");
-        assert_eq!(c.targets.targets()[1].sdkappid, Some(2));
+    fn the_removed_list_of_pairs_is_refused_naming_its_replacement() {
+        let old = (
+            REMOVED_TARGETS_ENV,
+            "tencent-chat/1/usersig=tencent-chat/1/key",
+        );
+        for pairs in [&[old][..], &[old, APP, PAIR][..]] {
+            let err = config(pairs).unwrap_err();
+            assert_eq!(err.variable, "TIM_ROTATION_TARGETS");
+            let message = err.to_string();
+            assert!(
+                message.contains("TIM_ROTATION_APPS")
+                    && message.contains("TIM_ROTATION_TARGET_<id>"),
+                "{message}"
+            );
+        }
     }
 
     #[test]
-    fn rotation_targets_are_required_and_a_bad_list_fails_naming_the_variable() {
-        for (value, problem) in [
-            (None, "required"),
-            (Some("  "), "required"),
-            (Some("tencent-chat/usersig"), "no `=`"),
+    fn each_app_has_one_pair_and_a_bad_one_fails_naming_the_variable() {
+        let arn = "arn:aws:secretsmanager:us-east-1:123:secret:tencent-chat/2/usersig-AbCdEf";
+        let second = format!(" {arn} = tencent-chat/2/key ");
+        let c = config(&[
+            (ROTATION_APPS_ENV, "1, 2"),
+            PAIR,
+            ("TIM_ROTATION_TARGET_2", &second),
+        ])
+        .unwrap();
+        let t = &c.targets[1];
+        assert_eq!(
+            (t.sdkappid, t.usersig.as_str(), t.key_secret_id.as_str()),
+            (2, arn, "tencent-chat/2/key")
+        );
+
+        for (apps, pair, problem) in [
+            (None, None, "required"),
+            (Some(" , "), None, "required"),
+            (Some("app-1"), None, "not an SDKAppID"),
+            (Some("1,2"), None, "TIM_ROTATION_TARGET_2 is not set"),
             (
-                Some("tencent-chat/usersig=tencent-chat/key,"),
-                "entry 2 is empty",
-            ),
-            (
-                Some("=tencent-chat/key"),
+                Some("2"),
+                Some("tencent-chat/2/usersig"),
                 "one UserSig secret and one key secret",
             ),
             (
-                Some("tencent-chat/usersig= "),
+                Some("2"),
+                Some("=tencent-chat/2/key"),
                 "one UserSig secret and one key secret",
             ),
-            (Some("a=b=c"), "one UserSig secret and one key secret"),
-            (Some("a=k1,a=k2"), "listed twice"),
             (
-                Some("arn:aws:secretsmanager:us-east-1:1:secret:a-AbCdEf=k1,a=k2"),
-                "listed twice",
+                Some("2"),
+                Some("a=b=c"),
+                "one UserSig secret and one key secret",
             ),
+            (Some("2"), Some("a=k1,b=k2"), "more than one pair"),
             (
+                Some("2"),
                 Some("arn:aws:secretsmanager:us-east-1:1:secret:a=k"),
                 "not a full secret ARN",
             ),
+            (
+                Some("1,2"),
+                Some("tencent-chat/1/usersig=k2"),
+                "listed twice",
+            ),
+            (
+                Some("1,2"),
+                Some("arn:aws:secretsmanager:us-east-1:1:secret:tencent-chat/1/usersig-AbCdEf=k2"),
+                "listed twice",
+            ),
         ] {
-            let mut pairs = vec![(LIVE_CHECK_ENV, "false")];
-            pairs.extend(value.map(|v| (ROTATION_TARGETS_ENV, v)));
+            let mut pairs = vec![PAIR];
+            pairs.extend(apps.map(|a| (ROTATION_APPS_ENV, a)));
+            pairs.extend(pair.map(|p| ("TIM_ROTATION_TARGET_2", p)));
             let err = config(&pairs).unwrap_err();
-            assert_eq!(err.variable, ROTATION_TARGETS_ENV, "{value:?}");
-            let message = err.to_string();
-            assert!(
-                message.starts_with("TIM_ROTATION_TARGETS: ") && message.contains(problem),
-                "{value:?}: {message}"
-            );
+            assert_eq!(err.variable, ROTATION_APPS_ENV, "{pair:?}");
+            assert!(err.to_string().contains(problem), "{pair:?}: {err}");
         }
-        // Both forms, trimmed; the key side is kept as given.
-        let c = config(&[(
-            ROTATION_TARGETS_ENV,
-            " arn:aws:secretsmanager:us-east-1:123:secret:tencent-chat/1/usersig-AbCdEf = tencent-chat/1/key ,tencent-chat/2/usersig=arn:aws:secretsmanager:us-east-1:123:secret:tencent-chat/2/key-XyZ123",
-        )])
-        .unwrap();
-        let targets = c.targets.targets();
-        assert_eq!(targets.len(), 2);
-        assert_eq!(
-            targets[0].usersig,
-            crate::targets::SecretRef::Arn(
-                "arn:aws:secretsmanager:us-east-1:123:secret:tencent-chat/1/usersig-AbCdEf".into()
-            )
-        );
-        assert_eq!(targets[0].key_secret_id, "tencent-chat/1/key");
-        assert_eq!(
-            targets[1].usersig,
-            crate::targets::SecretRef::Name("tencent-chat/2/usersig".into())
-        );
-        assert_eq!(
-            targets[1].key_secret_id,
-            "arn:aws:secretsmanager:us-east-1:123:secret:tencent-chat/2/key-XyZ123"
-        );
     }
 }

@@ -29,10 +29,10 @@ pub enum RotationError {
         stages: Vec<String>,
     },
 
-    /// The secret is not one of `TIM_ROTATION_TARGETS`: refused before any
-    /// key is read or anything written, whatever its tags say (issue 18 §1).
+    /// The secret is not one of the configured pairs: refused before any
+    /// key is read or anything written, whatever its tags say.
     #[error(
-        "secret {secret_id:?}{} is not one this function rotates (TIM_ROTATION_TARGETS lists {served} UserSig secret(s)): {step} refused, no key read, nothing written",
+        "secret {secret_id:?}{} is not one this function rotates (the TIM_ROTATION_TARGET_<id> pairs name {served} UserSig secret(s)): {step} refused, no key read, nothing written",
         arn.as_deref().filter(|arn| arn != secret_id).map(|arn| format!(" ({arn})")).unwrap_or_default()
     )]
     SecretNotServed {
@@ -43,17 +43,15 @@ pub enum RotationError {
         served: usize,
     },
 
-    /// The key secret is another app's than the UserSig secret's: the one
-    /// the stack names for it, else the one of the UserSig it holds.
+    /// The key secret is another app's than the one the stack names for
+    /// the UserSig secret.
     #[error(
-        "key secret {key_secret_id:?} is for SDKAppID {key}, but secret {secret_id:?} is for SDKAppID {expected} ({basis}): not signing it for another app; put app {expected}'s key in {key_secret_id:?} or fix the pair"
+        "key secret {key_secret_id:?} is for SDKAppID {key}, but secret {secret_id:?} is for SDKAppID {expected} (TIM_ROTATION_TARGET_{expected} names it): not signing it for another app; put app {expected}'s key in {key_secret_id:?} or fix the pair"
     )]
     KeyForAnotherApp {
         secret_id: String,
         key_secret_id: String,
         expected: u64,
-        /// Why the secret is `expected`'s.
-        basis: String,
         key: u64,
     },
 

@@ -19,20 +19,18 @@ pub struct RotationEvent {
 impl std::fmt::Debug for RotationEvent {
     // The rotation token authorises writes to the secret: keep it out of logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = self.rotation_token.as_ref().map(|_| "<redacted>");
         f.debug_struct("RotationEvent")
             .field("step", &self.step)
             .field("secret_id", &self.secret_id)
             .field("client_request_token", &self.client_request_token)
-            .field(
-                "rotation_token",
-                &self.rotation_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("rotation_token", &redacted)
             .finish()
     }
 }
 
 /// The four rotation steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Step {
     #[serde(rename = "createSecret")]
     Create,
@@ -45,14 +43,9 @@ pub enum Step {
 }
 
 impl Step {
+    /// The step Secrets Manager names `step` (serde's names above).
     pub fn parse(step: &str) -> Option<Self> {
-        match step {
-            "createSecret" => Some(Self::Create),
-            "setSecret" => Some(Self::Set),
-            "testSecret" => Some(Self::Test),
-            "finishSecret" => Some(Self::Finish),
-            _ => None,
-        }
+        serde_json::from_value(step.into()).ok()
     }
 
     pub fn name(self) -> &'static str {

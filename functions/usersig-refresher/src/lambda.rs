@@ -17,8 +17,9 @@ use crate::store::SecretStore;
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 
 /// What the environment says, read and checked once at init:
-/// `TIM_ROTATION_TARGETS` (the only UserSig secrets rotated, each with its
-/// key secret; `TIM_KEY_SECRET_ID` is not read), `USERSIG_VALIDITY_DAYS`, `MIN_VALIDITY_HOURS`, `LIVE_CHECK`,
+/// `TIM_ROTATION_APPS` + `TIM_ROTATION_TARGET_<id>` (the only UserSig secrets
+/// rotated, each with its key secret and app; `TIM_KEY_SECRET_ID` and
+/// `TIM_ROTATION_TARGETS` are not read), `USERSIG_VALIDITY_DAYS`, `MIN_VALIDITY_HOURS`, `LIVE_CHECK`,
 /// `TIM_ENDPOINT` / `TIM_REGION` and `METRICS_NAMESPACE`.
 #[derive(Debug)]
 pub struct Settings {
@@ -79,45 +80,43 @@ impl<S: SecretStore + 'static> Function for Rotator<S> {
 mod tests {
     use super::*;
 
-    const TARGETS: (&str, &str) = (
-        "TIM_ROTATION_TARGETS",
-        "tencent-chat/usersig=tencent-chat/key",
+    const APP: (&str, &str) = ("TIM_ROTATION_APPS", "1");
+    const PAIR: (&str, &str) = (
+        "TIM_ROTATION_TARGET_1",
+        "tencent-chat/1/usersig=tencent-chat/1/key",
     );
 
     #[test]
     fn settings_are_the_config_plus_the_http_client() {
-        let env = Env::from_pairs([TARGETS, ("LIVE_CHECK", "no")]);
+        let env = Env::from_pairs([APP, PAIR, ("LIVE_CHECK", "no")]);
         let settings = Settings::from_env(&env).unwrap();
         assert_eq!(
-            settings.config.targets.targets()[0].key_secret_id,
-            "tencent-chat/key"
+            settings.config.targets[0].key_secret_id,
+            "tencent-chat/1/key"
         );
         assert!(!settings.config.live_check);
         assert_eq!(settings.metrics.namespace(), "TencentChat");
 
-        let env = Env::from_pairs([TARGETS, ("METRICS_NAMESPACE", "AWS/Chat")]);
-        match Settings::from_env(&env) {
-            Err(StartupError::Config(e)) => assert_eq!(e.variable, "METRICS_NAMESPACE"),
-            other => panic!("{other:?}"),
-        }
-
-        let env = Env::from_pairs([TARGETS, ("TIM_REGION", "mars")]);
-        match Settings::from_env(&env) {
-            Err(StartupError::Config(e)) => assert_eq!(e.variable, "TIM_REGION"),
-            other => panic!("{other:?}"),
+        for (extra, variable) in [
+            (("METRICS_NAMESPACE", "AWS/Chat"), "METRICS_NAMESPACE"),
+            (("TIM_REGION", "mars"), "TIM_REGION"),
+        ] {
+            match Settings::from_env(&Env::from_pairs([APP, PAIR, extra])) {
+                Err(StartupError::Config(e)) => assert_eq!(e.variable, variable),
+                other => panic!("{other:?}"),
+            }
         }
     }
 
     #[test]
-    fn the_cold_start_fails_without_rotation_targets_even_with_a_key_secret() {
+    fn the_cold_start_fails_without_rotation_apps_even_with_a_key_secret() {
         // TIM_KEY_SECRET_ID (the old fallback) is not read: no secret is
         // rotated with a key that no pair names.
         let env = Env::from_pairs([("TIM_KEY_SECRET_ID", "tencent-chat/key")]);
         match Settings::from_env(&env) {
             Err(StartupError::Config(e)) => {
-                assert_eq!(e.variable, "TIM_ROTATION_TARGETS");
                 assert!(
-                    e.to_string().starts_with("TIM_ROTATION_TARGETS: required"),
+                    e.to_string().starts_with("TIM_ROTATION_APPS: required"),
                     "{e}"
                 );
             }

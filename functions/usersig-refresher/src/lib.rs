@@ -15,4 +15,4 @@ pub use event::{RotationEvent, Step};
 pub use pending::PendingFault;
 pub use rotation::{Outcome, Rotator, StepReport};
 pub use store::{SecretMetadata, SecretStore, SecretsError};
-pub use targets::{RotationTarget, RotationTargets, SecretRef};
+pub use targets::RotationTarget;

@@ -1,6 +1,6 @@
 //! The four rotation steps, as AWS's rotation templates run them.
 //!
-//! Before every step: the secret must be one of `TIM_ROTATION_TARGETS`
+//! Before every step: the secret must be one of the configured pairs
 //! (checked on the event's `SecretId`, then on what DescribeSecret says,
 //! before anything else is read or written); rotation must be enabled and
 //! the token must be a version of the secret; a token already staged AWSCURRENT
@@ -23,7 +23,6 @@ use crate::event::{RotationEvent, Step};
 use crate::store::{AWSCURRENT, AWSPENDING, SecretMetadata, SecretStore};
 use crate::targets::RotationTarget;
 
-mod keys;
 mod stale;
 mod test_step;
 
@@ -82,6 +81,16 @@ impl Version<'_> {
     fn ids(&self) -> (String, String) {
         (self.secret_id.to_owned(), self.token.to_owned())
     }
+
+    /// [`RotationError::NotPending`], with the version's `stages`.
+    fn not_pending(&self, stages: &[String]) -> RotationError {
+        let ((secret_id, token), stages) = (self.ids(), stages.to_vec());
+        RotationError::NotPending {
+            secret_id,
+            token,
+            stages,
+        }
+    }
 }
 
 impl<S: SecretStore> Rotator<S> {
@@ -108,14 +117,10 @@ impl<S: SecretStore> Rotator<S> {
         event: &RotationEvent,
         deadline: Deadline,
     ) -> Result<StepReport, RotationError> {
-        let Some(step) = Step::parse(&event.step) else {
-            let step = event.step.clone();
-            return Err(RotationError::UnknownStep { step });
-        };
-        let (secret_id, token) = (
-            event.secret_id.as_str(),
-            event.client_request_token.as_str(),
-        );
+        let step = event.step.clone();
+        let step = Step::parse(&step).ok_or(RotationError::UnknownStep { step })?;
+        let secret_id = event.secret_id.as_str();
+        let token = event.client_request_token.as_str();
         let (metadata, target) = self.served(step, secret_id).await?;
         let v = Version {
             step,
@@ -140,12 +145,7 @@ impl<S: SecretStore> Rotator<S> {
             tracing::info!(step = %step, secret_id, token, "version is already AWSCURRENT: nothing to do");
             Outcome::AlreadyCurrent
         } else if !metadata.has_stage(token, AWSPENDING) {
-            let ((secret_id, token), stages) = (v.ids(), stages.to_vec());
-            return Err(RotationError::NotPending {
-                secret_id,
-                token,
-                stages,
-            });
+            return Err(v.not_pending(stages));
         } else {
             match step {
                 Step::Create => self.create(&v, event.rotation_token.as_deref()).await?,
@@ -184,13 +184,13 @@ impl<S: SecretStore> Rotator<S> {
             secret_id: secret_id.to_owned(),
             arn: arn.map(str::to_owned),
             step,
-            served: targets.targets().len(),
+            served: targets.len(),
         };
-        if !targets.may_serve(secret_id) {
+        if !targets.iter().any(|t| t.may_be(secret_id)) {
             return Err(refuse(None));
         }
         let metadata = self.store.describe(secret_id).await.on(secret_id)?;
-        match targets.target_for(&metadata) {
+        match targets.iter().find(|t| t.is(&metadata)) {
             Some(target) => Ok((metadata, target.clone())),
             None => Err(refuse(metadata.arn.as_deref())),
         }
@@ -207,13 +207,11 @@ impl<S: SecretStore> Rotator<S> {
     ) -> Result<Outcome, RotationError> {
         let (secret_id, token) = (v.secret_id, v.token);
         if let Some(text) = self.pending_value(secret_id, token).await? {
-            self.keep_or_remove(v, &text).await?;
+            self.check_or_remove(v, &text, &self.read_key(v).await?)
+                .await?;
             return Ok(Outcome::PendingExists);
         }
         let key = self.read_key(v).await?;
-        if v.target.sdkappid.is_none() {
-            keys::check_same_app(&self.store, secret_id, &v.target.key_secret_id, &key).await?;
-        }
         let (now, validity) = (self.clock.now_unix(), self.config.usersig_validity_secs);
         let signer = Signer::new(key.sdkappid, key.key.clone());
         let secret = UserSigSecret {
@@ -224,37 +222,52 @@ impl<S: SecretStore> Rotator<S> {
             issued_at: rfc3339(now),
             expires_at: rfc3339(now.saturating_add(validity)),
         };
-        let value = secret.to_json();
-        match self
-            .store
-            .put_pending(secret_id, token, &value, rotation)
-            .await
-        {
+        let (store, value) = (&self.store, secret.to_json());
+        match store.put_pending(secret_id, token, &value, rotation).await {
             Ok(()) => {
                 tracing::info!(secret_id, token, sdkappid = key.sdkappid, identifier = %key.identifier,
                     key_secret_id = v.target.key_secret_id, expires_at = %secret.expires_at,
                     "createSecret: new UserSig stored as AWSPENDING");
                 Ok(Outcome::Created)
             }
-            Err(e) if e.version_exists => self.after_version_exists(v).await,
+            Err(e) if e.version_exists() => self.after_version_exists(v).await,
             Err(e) => Err(e).on(secret_id),
         }
     }
 
-    /// The key secret of the pair as it is now, refused when the stack
-    /// names another app for the pair.
+    /// The key secret of the pair (the configured pairs alone choose it; a
+    /// secret's tags choose nothing) as it is now, refused when it is another
+    /// app's than the one the stack names for the pair. Read (one
+    /// GetSecretValue) by each step that needs it, so a step always signs and
+    /// checks with the key as it is *now*.
     async fn read_key(&self, v: &Version<'_>) -> Result<KeySecret, RotationError> {
-        let key = keys::read(&self.store, &v.target.key_secret_id).await?;
-        match v.target.sdkappid {
-            Some(app) if app != key.sdkappid => Err(RotationError::KeyForAnotherApp {
-                secret_id: v.secret_id.to_owned(),
-                key_secret_id: v.target.key_secret_id.clone(),
-                expected: app,
-                basis: format!("TIM_ROTATION_TARGET_{app} names it"),
-                key: key.sdkappid,
-            }),
-            _ => Ok(key),
+        let secret_id = v.target.key_secret_id.clone();
+        let value = self.store.get_value(&secret_id, None, AWSCURRENT).await;
+        let text = value.map_err(|e| match e.is_not_found() {
+            true => RotationError::KeySecretUnset {
+                secret_id: secret_id.clone(),
+                detail: e.failure.describe(),
+            },
+            false => RotationError::KeySecret {
+                secret_id: secret_id.clone(),
+                reason: e.to_string(),
+                transient: e.is_transient(),
+            },
+        })?;
+        let key = KeySecret::from_json(&text).map_err(|e| RotationError::KeySecret {
+            secret_id: secret_id.clone(),
+            reason: format!("malformed: {e}"),
+            transient: false,
+        })?;
+        if key.sdkappid == v.target.sdkappid {
+            return Ok(key);
         }
+        Err(RotationError::KeyForAnotherApp {
+            secret_id: v.secret_id.to_owned(),
+            key_secret_id: secret_id,
+            expected: v.target.sdkappid,
+            key: key.sdkappid,
+        })
     }
 
     /// The token's AWSPENDING value, `None` while it has none.
@@ -263,8 +276,18 @@ impl<S: SecretStore> Rotator<S> {
         secret_id: &str,
         token: &str,
     ) -> Result<Option<String>, RotationError> {
-        let value = self.store.get_value(secret_id, Some(token), AWSPENDING);
-        match value.await {
+        self.value(secret_id, Some(token), AWSPENDING).await
+    }
+
+    /// A version's value, `None` while it has none (a version without a
+    /// value is `NotFound`, as AWS answers it).
+    async fn value(
+        &self,
+        secret_id: &str,
+        version: Option<&str>,
+        stage: &str,
+    ) -> Result<Option<String>, RotationError> {
+        match self.store.get_value(secret_id, version, stage).await {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e).on(secret_id),
@@ -288,10 +311,9 @@ impl<S: SecretStore> Rotator<S> {
     ) -> Result<Outcome, RotationError> {
         let (secret_id, token) = (v.secret_id, v.token);
         // Only a UserSig secret becomes AWSCURRENT (the functions read it).
-        let new = match self.pending_value(secret_id, token).await? {
-            None => Err("it has no value".to_owned()),
-            Some(text) => UserSigSecret::from_json(&text).map_err(|e| e.to_string()),
-        };
+        let text = self.pending_value(secret_id, token).await?;
+        let new = text.ok_or_else(|| "it has no value".to_owned());
+        let new = new.and_then(|text| UserSigSecret::from_json(&text).map_err(|e| e.to_string()));
         let new = new.map_err(|reason| {
             let (secret_id, token) = v.ids();
             RotationError::PendingUnusable {
@@ -301,10 +323,11 @@ impl<S: SecretStore> Rotator<S> {
             }
         })?;
         let current = metadata.versions_with(AWSCURRENT).into_iter().next();
-        let moved = self
-            .store
-            .update_stage(secret_id, AWSCURRENT, Some(token), current);
-        moved.await.on(secret_id)?;
+        let store = &self.store;
+        store
+            .update_stage(secret_id, AWSCURRENT, Some(token), current)
+            .await
+            .on(secret_id)?;
         // The token carries AWSPENDING (checked before the step); any other
         // version carrying it is a leftover. Rotation is complete only when
         // AWSPENDING is on no version other than AWSCURRENT's; none is cleanest.
@@ -321,21 +344,20 @@ impl<S: SecretStore> Rotator<S> {
         versions: &[&str],
     ) -> Result<(), RotationError> {
         for version in versions {
-            let removed = self
-                .store
-                .update_stage(secret_id, AWSPENDING, None, Some(version));
-            removed.await.on(secret_id)?;
+            let store = &self.store;
+            store
+                .update_stage(secret_id, AWSPENDING, None, Some(version))
+                .await
+                .on(secret_id)?;
         }
         Ok(())
     }
 }
 
 fn rfc3339(unix: u64) -> String {
-    let time = i64::try_from(unix)
-        .ok()
-        .and_then(|s| chrono::DateTime::from_timestamp(s, 0));
-    time.unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    let time = chrono::DateTime::from_timestamp(unix.try_into().unwrap_or(i64::MAX), 0);
+    let time = time.unwrap_or_default();
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use aws_sdk_secretsmanager::operation::put_secret_value::PutSecretValueError;
 use tim::secrets::{FailureKind, SecretsManagerFailure};
 
 pub const AWSCURRENT: &str = "AWSCURRENT";
@@ -19,9 +18,9 @@ pub struct SecretMetadata {
     pub rotation_enabled: bool,
     /// `VersionIdsToStages`.
     pub versions: BTreeMap<String, Vec<String>>,
-    /// `ARN`: what a full-ARN entry of `TIM_ROTATION_TARGETS` is compared with.
+    /// `ARN`: what a full-ARN UserSig side of a pair is compared with.
     pub arn: Option<String>,
-    /// `Name`: what a name entry of `TIM_ROTATION_TARGETS` is compared with.
+    /// `Name`: what a name UserSig side of a pair is compared with.
     pub name: Option<String>,
 }
 
@@ -51,20 +50,19 @@ impl SecretMetadata {
 pub struct SecretsError {
     pub operation: &'static str,
     pub failure: SecretsManagerFailure,
-    /// PutSecretValue refused because a version with this token already
-    /// exists (AWS's `ResourceExistsException`): another invocation of the
-    /// same step stored its value first.
-    pub version_exists: bool,
 }
 
 impl SecretsError {
     /// A failure of `operation`.
     pub fn new(operation: &'static str, failure: SecretsManagerFailure) -> Self {
-        Self {
-            operation,
-            failure,
-            version_exists: false,
-        }
+        Self { operation, failure }
+    }
+
+    /// PutSecretValue refused because a version with this token already
+    /// exists (AWS's `ResourceExistsException`): another invocation of the
+    /// same step stored its value first.
+    pub fn version_exists(&self) -> bool {
+        self.failure.code.as_deref() == Some("ResourceExistsException")
     }
 
     pub fn is_not_found(&self) -> bool {
@@ -127,13 +125,10 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
             .send()
             .await
             .map_err(store_error("DescribeSecret"))?;
+        let versions = out.version_ids_to_stages.unwrap_or_default();
         Ok(SecretMetadata {
             rotation_enabled: out.rotation_enabled.unwrap_or(false),
-            versions: out
-                .version_ids_to_stages
-                .unwrap_or_default()
-                .into_iter()
-                .collect(),
+            versions: versions.into_iter().collect(),
             arn: out.arn,
             name: out.name,
         })
@@ -153,17 +148,8 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
             .send()
             .await
             .map_err(store_error("GetSecretValue"))?;
-        out.secret_string.ok_or_else(|| {
-            SecretsError::new(
-                "GetSecretValue",
-                SecretsManagerFailure {
-                    kind: FailureKind::Configuration,
-                    code: None,
-                    message: "the version has no SecretString (binary secrets are not supported)"
-                        .into(),
-                },
-            )
-        })
+        // A binary secret reads as empty: malformed for every reader.
+        Ok(out.secret_string.unwrap_or_default())
     }
 
     async fn put_pending(
@@ -181,12 +167,7 @@ impl SecretStore for aws_sdk_secretsmanager::Client {
             .set_rotation_token(rotation_token.map(str::to_owned))
             .send()
             .await
-            .map_err(|err| SecretsError {
-                version_exists: err
-                    .as_service_error()
-                    .is_some_and(PutSecretValueError::is_resource_exists_exception),
-                ..store_error("PutSecretValue")(err)
-            })?;
+            .map_err(store_error("PutSecretValue"))?;
         Ok(())
     }
 

@@ -21,31 +21,17 @@ impl<S: SecretStore> Rotator<S> {
         v: &Version<'_>,
     ) -> Result<Outcome, RotationError> {
         if let Some(text) = self.pending_value(v.secret_id, v.token).await? {
-            self.keep_or_remove(v, &text).await?;
+            self.check_or_remove(v, &text, &self.read_key(v).await?)
+                .await?;
             return Ok(Outcome::PendingExists);
         }
         let metadata = self.store.describe(v.secret_id).await.on(v.secret_id)?;
-        let stages = metadata.stages_of(v.token).unwrap_or_default().to_vec();
-        let (secret_id, token) = v.ids();
-        Err(RotationError::NotPending {
-            secret_id,
-            token,
-            stages,
-        })
+        Err(v.not_pending(metadata.stages_of(v.token).unwrap_or_default()))
     }
 
-    /// Checks an existing pending value against the key secret as it is
-    /// now (see [`pending::check`]); a stale one is taken off AWSPENDING
-    /// and the step fails with [`RotationError::StalePendingRemoved`].
-    pub(super) async fn keep_or_remove(
-        &self,
-        v: &Version<'_>,
-        text: &str,
-    ) -> Result<UserSigSecret, RotationError> {
-        let key = self.read_key(v).await?;
-        self.check_or_remove(v, text, &key).await
-    }
-
+    /// Checks a pending value against the key secret as it is now (see
+    /// [`pending::check`]); a stale one is taken off AWSPENDING and the step
+    /// fails with [`RotationError::StalePendingRemoved`].
     pub(super) async fn check_or_remove(
         &self,
         v: &Version<'_>,

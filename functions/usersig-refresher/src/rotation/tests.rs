@@ -229,17 +229,14 @@ impl SecretStore for Fake {
             if let Some((Some(existing), _)) = secret.versions.get(token)
                 && existing != value
             {
-                return Err(SecretsError {
-                    version_exists: true,
-                    ..SecretsError::new(
-                        "PutSecretValue",
-                        SecretsManagerFailure {
-                            kind: FailureKind::Configuration,
-                            code: Some("ResourceExistsException".into()),
-                            message: "version exists with another value".into(),
-                        },
-                    )
-                });
+                return Err(SecretsError::new(
+                    "PutSecretValue",
+                    SecretsManagerFailure {
+                        kind: FailureKind::Configuration,
+                        code: Some("ResourceExistsException".into()),
+                        message: "version exists with another value".into(),
+                    },
+                ));
             }
         }
         self.put(secret_id, token, Some(value), &[AWSPENDING], false);
@@ -292,9 +289,13 @@ impl SecretStore for Fake {
     }
 }
 
-/// `TIM_ROTATION_TARGETS` of the single-app tests.
-fn targets(text: &str) -> crate::targets::RotationTargets {
-    crate::targets::RotationTargets::parse(text).unwrap()
+/// `<UserSig secret>=<key secret>,…`: the pairs the stack names for apps
+/// 1400000000, 1400000002, … in order.
+fn targets(text: &str) -> Vec<crate::RotationTarget> {
+    let apps = (1_400_000_000..).step_by(2);
+    let pairs = apps.zip(text.split(','));
+    let parsed = pairs.map(|(app, pair)| crate::RotationTarget::parse(app, pair).unwrap());
+    parsed.collect()
 }
 
 fn config(live_check: bool) -> Config {

@@ -1,4 +1,4 @@
-//! Several apps: `TIM_ROTATION_TARGETS` pairs each UserSig secret (by ARN
+//! Several apps: `TIM_ROTATION_TARGET_<id>` pairs each UserSig secret (by ARN
 //! or by name) with its key secret; the secrets' `tim:key-secret` tags choose
 //! nothing. Secrets in moto_server, testSecret's live check against the
 //! Tencent emulator serving both apps.
@@ -16,29 +16,20 @@ use tim::usersig::{SecretKey, Signer};
 use tim_emulator::{Emulator, EmulatorConfig};
 use usersig_refresher::{Config, Outcome, Rotator};
 
-/// The tag that chose the key secret before `TIM_ROTATION_TARGETS`.
+/// The tag that chose the key secret before the configured pairs.
 const KEY_SECRET_TAG: &str = "tim:key-secret";
 
 const APP_B: u64 = 1_400_000_002;
 const KEY_B: &str = "key-of-app-b-0123456789abcdef0123456789abcdef";
 
 /// A key secret in moto: (name, ARN).
-async fn key_secret(
-    sm: &aws_sdk_secretsmanager::Client,
-    sdkappid: u64,
-    key: &str,
-) -> (String, String) {
+async fn key_secret(sm: &aws_sdk_secretsmanager::Client, sdkappid: u64, key: &str) -> String {
     let name = format!("{}/key", testkit::unique_name("tencent-chat/app"));
-    let arn = sm
+    let created = sm
         .create_secret()
         .name(&name)
-        .secret_string(key_json(sdkappid, key))
-        .send()
-        .await
-        .unwrap()
-        .arn
-        .unwrap();
-    (name, arn)
+        .secret_string(key_json(sdkappid, key));
+    created.send().await.unwrap().arn.unwrap()
 }
 
 /// A UserSig secret holding `value`, tagged with `key_arn` when given, and
@@ -70,19 +61,26 @@ async fn usersig_secret(
     f
 }
 
-/// The deployed configuration, serving `targets` (`TIM_ROTATION_TARGETS`);
-/// `TIM_KEY_SECRET_ID` as given (never read).
+/// The deployed configuration, serving A's and B's pairs (the stack's
+/// `TIM_ROTATION_TARGET_<id>`); `TIM_KEY_SECRET_ID` as given (never read).
 fn rotator(
     sm: &aws_sdk_secretsmanager::Client,
     emulator: &Emulator,
-    targets: &str,
+    (pair_a, pair_b): (&str, &str),
     key_secret_id: Option<&str>,
 ) -> Rotator<aws_sdk_secretsmanager::Client> {
     let base_url = emulator.base_url();
+    let apps = format!("{SDKAPPID},{APP_B}");
+    let (var_a, var_b) = (
+        format!("TIM_ROTATION_TARGET_{SDKAPPID}"),
+        format!("TIM_ROTATION_TARGET_{APP_B}"),
+    );
     let mut env = vec![
         ("TIM_ENDPOINT", base_url.as_str()),
         ("LIVE_CHECK", "true"),
-        ("TIM_ROTATION_TARGETS", targets),
+        ("TIM_ROTATION_APPS", &apps),
+        (&var_a, pair_a),
+        (&var_b, pair_b),
     ];
     env.extend(key_secret_id.map(|id| ("TIM_KEY_SECRET_ID", id)));
     let mut config = Config::read(&Env::from_pairs(env)).unwrap();
@@ -113,9 +111,10 @@ fn verifies(secret: &UserSigSecret, sdkappid: u64, key: &str) -> bool {
         .is_ok()
 }
 
-/// Both forms of `TIM_ROTATION_TARGETS`, as the template may write them:
-/// full ARNs (`Ref` of each secret), or plain names.
-async fn two_apps_rotate_each_for_its_own_app(by_arn: bool) {
+/// Full ARNs on both sides of each pair (the plain-name form against moto
+/// is `rotation_served`'s and the common fixture's).
+#[tokio::test]
+async fn two_apps_mapped_by_arn_rotate_each_for_its_own_app_whatever_their_tags() {
     let emulator = Emulator::start(
         EmulatorConfig::default()
             .with_app(SDKAPPID, KEY)
@@ -124,13 +123,9 @@ async fn two_apps_rotate_each_for_its_own_app(by_arn: bool) {
     .await
     .unwrap();
     let sm = secrets_manager().await;
-    let (key_a_name, key_a) = key_secret(&sm, SDKAPPID, KEY).await;
-    let (key_b_name, key_b) = key_secret(&sm, APP_B, KEY_B).await;
-    let (key_a_id, key_b_id) = if by_arn {
-        (key_a.as_str(), key_b.as_str())
-    } else {
-        (key_a_name.as_str(), key_b_name.as_str())
-    };
+    let key_a = key_secret(&sm, SDKAPPID, KEY).await;
+    let key_b = key_secret(&sm, APP_B, KEY_B).await;
+    let (key_a_id, key_b_id) = (key_a.as_str(), key_b.as_str());
     // A holds its app's UserSig (a running stack); B is a new app's
     // placeholder. Their tags are swapped: the tags choose nothing.
     let now = common::now();
@@ -142,17 +137,13 @@ async fn two_apps_rotate_each_for_its_own_app(by_arn: bool) {
     )
     .await;
     let b = usersig_secret(&sm, r#"{"placeholder":true}"#, key_b_id, Some(&key_a)).await;
-    let side = |f: &Fixture| {
-        if by_arn {
-            f.secret_arn.clone()
-        } else {
-            f.secret_id.clone()
-        }
-    };
-    let targets = format!("{}={key_a_id},{}={key_b_id}", side(&a), side(&b));
+    let (pair_a, pair_b) = (
+        format!("{}={key_a_id}", a.secret_arn),
+        format!("{}={key_b_id}", b.secret_arn),
+    );
 
     // A TIM_KEY_SECRET_ID naming A's key is not read either.
-    let rotator = rotator(&sm, &emulator, &targets, Some(&key_a));
+    let rotator = rotator(&sm, &emulator, (&pair_a, &pair_b), Some(&key_a));
     for step in STEPS {
         for f in [&a, &b] {
             // Secrets Manager's events name the secret by its ARN.
@@ -182,14 +173,4 @@ async fn two_apps_rotate_each_for_its_own_app(by_arn: bool) {
         assert!(!verifies(&secret, app, other_key), "{}", f.secret_id);
     }
     emulator.shutdown().await;
-}
-
-#[tokio::test]
-async fn two_apps_mapped_by_arn_rotate_each_for_its_own_app_whatever_their_tags() {
-    two_apps_rotate_each_for_its_own_app(true).await;
-}
-
-#[tokio::test]
-async fn two_apps_mapped_by_name_rotate_each_for_its_own_app_whatever_their_tags() {
-    two_apps_rotate_each_for_its_own_app(false).await;
 }

@@ -272,12 +272,12 @@ async fn a_token_already_used_with_another_value_is_reported_as_version_exists()
         f.sm.put_pending(&f.secret_id, &f.first_version, "another value", None)
             .await
             .unwrap_err();
-    assert!(err.version_exists, "{err}");
+    assert!(err.version_exists(), "{err}");
     // Any other refusal is not a version conflict.
     let err =
         f.sm.put_pending("no-such-secret", &common::uuid(), "value", None)
             .await
             .unwrap_err();
-    assert!(!err.version_exists, "{err}");
+    assert!(!err.version_exists(), "{err}");
     assert!(err.is_not_found(), "{err}");
 }

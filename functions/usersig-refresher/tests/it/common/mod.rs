@@ -154,8 +154,9 @@ impl Fixture {
 
     pub fn config(&self, live_check: bool, endpoint: Option<&str>) -> Config {
         let mut env = vec![
+            ("TIM_ROTATION_APPS", SDKAPPID.to_string()),
             (
-                "TIM_ROTATION_TARGETS",
+                "TIM_ROTATION_TARGET_1400000000",
                 format!("{}={}", self.secret_id, self.key_id),
             ),
             ("LIVE_CHECK", live_check.to_string()),
