@@ -126,6 +126,7 @@ impl LocalSigner {
         CachePolicy {
             refresh_margin_secs: validity_secs / 4,
             recheck_secs: 0,
+            refusal_check_secs: 0,
         }
     }
 
@@ -178,14 +179,21 @@ impl LocalSigner {
 impl CredentialsProvider for LocalSigner {
     async fn credentials(&self) -> Result<AppCredentials, Error> {
         self.cached
-            .get(&*self.clock, || self.sign_now(), |_| {})
+            .get(
+                &*self.clock,
+                || self.sign_now(),
+                |_| {},
+                || std::future::ready(true),
+            )
             .await
             .map_err(|e| match e {
                 CacheError::Load(error) => error,
-                // A UserSig signed now is valid for at least a second.
-                CacheError::Expired { expires_at } => Error::credentials(format!(
-                    "the UserSig signed locally expired at {expires_at} (unix)"
-                )),
+                // A UserSig signed now is valid for at least a second, and
+                // a re-sign never gives the refused one: reported, not
+                // panicked.
+                CacheError::Expired { .. } | CacheError::Refused => {
+                    Error::credentials("no usable UserSig was signed locally")
+                }
             })
     }
 
