@@ -39,6 +39,13 @@ pub trait CredentialsProvider: Send + Sync {
     /// Tencent refused `rejected`'s UserSig: return fresh credentials
     /// (re-sign, re-read), or fail if nothing fresher can be had.
     async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error>;
+
+    /// Tencent refused with `code` a UserSig `refresh` could not replace. A
+    /// source that then fails calls at once (without Tencent) reports this
+    /// code with them; wrappers pass it on.
+    fn note_refusal(&self, code: i64) {
+        let _ = code;
+    }
 }
 
 /// Fixed credentials (tests, one-off tools). `refresh` returns them again:
@@ -188,11 +195,13 @@ impl CredentialsProvider for LocalSigner {
             .await
             .map_err(|e| match e {
                 CacheError::Load(error) => error,
-                // A UserSig signed now is valid for at least a second, and
-                // a re-sign never gives the refused one: reported, not
-                // panicked.
-                CacheError::Expired { .. } | CacheError::Refused => {
-                    Error::credentials("no usable UserSig was signed locally")
+                // A UserSig signed now is valid for at least a second.
+                CacheError::Expired { expires_at } => Error::credentials(format!(
+                    "the UserSig signed locally expired at {expires_at} (unix)"
+                )),
+                // A re-sign never gives the refused one: reported, not panicked.
+                CacheError::Refused => {
+                    Error::credentials("re-signing locally gave the refused UserSig again")
                 }
             })
     }

@@ -1,6 +1,7 @@
 //! The UserSig secret reader: the functions' usual credentials source.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use async_trait::async_trait;
 
@@ -33,6 +34,8 @@ pub struct UserSigSecretProvider {
     reader: CurrentReader,
     clock: Arc<dyn Clock>,
     cache: ExpiryCache<AppCredentials>,
+    /// Tencent's code for the UserSig the secret still holds (0: none).
+    refused_with: AtomicI64,
 }
 
 impl std::fmt::Debug for UserSigSecretProvider {
@@ -69,6 +72,7 @@ impl UserSigSecretProvider {
                 recheck_secs: Self::RECHECK_SECS,
                 refusal_check_secs: Self::REFUSAL_CHECK_SECS,
             }),
+            refused_with: AtomicI64::new(0),
         }
     }
 
@@ -118,7 +122,7 @@ impl UserSigSecretProvider {
                 self.secret_id()
             ),
             class: ErrorClass::UserSigRejected,
-            refused_with: None,
+            refused_with: Some(self.refused_with.load(Ordering::Relaxed)).filter(|&code| code != 0),
         }
     }
 
@@ -172,5 +176,9 @@ impl CredentialsProvider for UserSigSecretProvider {
             Reloaded::Fresh(credentials) => Ok(credentials),
             Reloaded::StillRejected => Err(self.refused_error()),
         }
+    }
+
+    fn note_refusal(&self, code: i64) {
+        self.refused_with.store(code, Ordering::Relaxed);
     }
 }

@@ -167,6 +167,7 @@ async fn a_refused_usersig_is_not_sent_again_until_the_secret_is_rotated() {
     for _ in 0..100 {
         let err = date_only(&client).await.unwrap_err();
         assert_eq!(err.class(), ErrorClass::UserSigRejected, "{err}");
+        assert_eq!(err.code(), Some(70009), "Tencent's code kept: {err}");
     }
     assert!(emu.stats().requests <= 2, "{:?}", emu.stats());
     assert_eq!((provider.reads(), provider.version_checks()), (2, 0));
