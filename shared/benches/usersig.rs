@@ -11,7 +11,7 @@ const SDKAPPID: u64 = 1_400_000_000;
 const TIME: u64 = 1_700_000_000;
 const EXPIRE: u64 = 15_552_000;
 /// What Tencent's Python library made for `admin` at TIME (zlib level 6):
-/// the inflater path, where our own tokens (stored blocks) skip it.
+/// compressed, where our own tokens are stored blocks.
 const REFERENCE_ADMIN: &str = "eJyrVgrxCdYrSy1SslJQMtIzUNJRAItkpqTmlWSmZUIkElNyM-NgUsUp2YkFBZkpQAlDEwMogMqlVhRkFqWCZExNTY0Q4iWZuWBRczT1xZnpIPONk7NC8vz107199LXdIryCHF2cvQ3DjJNzvMsqzapMfSNz8yxd-SKKw7M9bZVqAWFSMd8_";
 
 fn usersig_benches(c: &mut Criterion) {

@@ -1,6 +1,6 @@
 //! The one expiry-aware cache behind every credentials source: the UserSig
-//! secret reader and the key secret reader ([`crate::secrets`]) and the
-//! local signer ([`crate::LocalSigner`]).
+//! secret reader ([`crate::secrets`]) and the local signer
+//! ([`crate::LocalSigner`]).
 //!
 //! - Single flight: the lock is held across a load, so concurrent callers
 //!   that find nothing usable wait for one load instead of each loading.
@@ -9,13 +9,12 @@
 //!   fresher, the next one waits `recheck_secs` (a stuck source costs one
 //!   load a minute, not one per request), and a value still valid is served
 //!   meanwhile, also when loading fails.
-//! - Forced re-read after a rejection: [`ExpiryCache::reload`] loads
-//!   unconditionally; [`ExpiryCache::reload_rejected`] loads unless another
-//!   caller already replaced the rejected value, and remembers for
-//!   `recheck_secs` that the source still holds the rejected one. Within
-//!   that time it asks the caller's cheap "has the source changed?" check
-//!   before answering that nothing newer exists, so a value replaced at the
-//!   source is loaded at once.
+//! - A refused value is never handed out again: once
+//!   [`ExpiryCache::reload_rejected`] found the source still holding the
+//!   value its user refused, [`ExpiryCache::get`] answers
+//!   [`CacheError::Refused`] (each use would count toward Tencent's 70050
+//!   lock-out) and asks the caller's cheap "has the source changed?" check
+//!   at most once every `refusal_check_secs`, loading only when it has.
 //!
 //! Time comes from the caller's [`Clock`], read once the lock is held (a
 //! caller that waited for another's load judges expiry at the time it got
@@ -35,6 +34,9 @@ pub(crate) struct CachePolicy {
     /// After a load that brought nothing usable, wait this long before the
     /// next one. Zero: load whenever the value is within the margin.
     pub recheck_secs: u64,
+    /// While the source holds a refused value, ask whether it changed at
+    /// most this often.
+    pub refusal_check_secs: u64,
 }
 
 /// A loaded value and the last second (unix) it may be used.
@@ -52,6 +54,8 @@ pub(crate) enum CacheError<E> {
     /// The value (just loaded, or loaded within `recheck_secs`) expired at
     /// this second: the source is not being renewed.
     Expired { expires_at: u64 },
+    /// The source still holds the value its user refused.
+    Refused,
 }
 
 /// What [`ExpiryCache::reload_rejected`] found.
@@ -59,8 +63,7 @@ pub(crate) enum CacheError<E> {
 pub(crate) enum Reloaded<T> {
     /// A value other than the rejected one.
     Fresh(T),
-    /// The source still holds the rejected value (now, or at a load less
-    /// than `recheck_secs` ago).
+    /// The source still holds the rejected value.
     StillRejected,
 }
 
@@ -68,66 +71,100 @@ struct Entry<T> {
     value: T,
     expires_at: u64,
     read_at: u64,
+    /// Set when the source was found holding this value after it was
+    /// refused: when the source was last asked whether it changed.
+    refused_checked_at: Option<u64>,
 }
 
-struct State<T> {
-    entry: Option<Entry<T>>,
-    /// A value found still rejected by [`ExpiryCache::reload_rejected`], and
-    /// when: further rejections of it within `recheck_secs` do not load.
-    refused: Option<(T, u64)>,
+impl<T> Entry<T> {
+    fn loaded(loaded: Expiring<T>, now: u64) -> Self {
+        Self {
+            value: loaded.value,
+            expires_at: loaded.expires_at,
+            read_at: now,
+            refused_checked_at: None,
+        }
+    }
 }
 
 /// A value loaded on first use and kept until shortly before it expires.
 pub(crate) struct ExpiryCache<T> {
     policy: CachePolicy,
-    state: Mutex<State<T>>,
+    state: Mutex<Option<Entry<T>>>,
 }
 
-impl<T: Clone> ExpiryCache<T> {
+impl<T: Clone + PartialEq> ExpiryCache<T> {
     /// An empty cache.
     pub(crate) fn new(policy: CachePolicy) -> Self {
         Self {
             policy,
-            state: Mutex::new(State {
-                entry: None,
-                refused: None,
-            }),
+            state: Mutex::new(None),
         }
     }
 
+    /// Whether the refused `entry` may be given up: its source was asked
+    /// less than `refusal_check_secs` ago, or says it has not changed.
+    async fn still_refused<Changed: Future<Output = bool>>(
+        &self,
+        entry: &mut Entry<T>,
+        now: u64,
+        source_changed: impl FnOnce() -> Changed,
+    ) -> bool {
+        let Some(checked_at) = entry.refused_checked_at else {
+            return false;
+        };
+        if now < checked_at.saturating_add(self.policy.refusal_check_secs) {
+            return true;
+        }
+        entry.refused_checked_at = Some(now);
+        !source_changed().await
+    }
+
     /// The cached value, or a freshly loaded one. `on_stale` hears of a
-    /// load failure that a still-valid cached value covers.
-    pub(crate) async fn get<E, Fut>(
+    /// load failure that a still-valid cached value covers;
+    /// `source_changed` is asked while the cached value is a refused one.
+    pub(crate) async fn get<E, Fut, Changed>(
         &self,
         clock: &dyn Clock,
         load: impl FnOnce() -> Fut,
         on_stale: impl FnOnce(&E),
+        source_changed: impl FnOnce() -> Changed,
     ) -> Result<T, CacheError<E>>
     where
         Fut: Future<Output = Result<Expiring<T>, E>>,
+        Changed: Future<Output = bool>,
     {
         // Held across the load: concurrent first calls wait for one load.
         let mut state = self.state.lock().await;
         let now = clock.now_unix();
-        if let Some(entry) = &state.entry {
-            let fresh = now.saturating_add(self.policy.refresh_margin_secs) < entry.expires_at;
-            let recently_read = now < entry.read_at.saturating_add(self.policy.recheck_secs);
-            if fresh || (recently_read && now <= entry.expires_at) {
-                return Ok(entry.value.clone());
-            }
-            if recently_read {
-                // Expired, and the source held nothing newer a moment ago.
-                return Err(CacheError::Expired {
-                    expires_at: entry.expires_at,
-                });
+        let mut refused = None;
+        if let Some(entry) = state.as_mut() {
+            if entry.refused_checked_at.is_some() {
+                if self.still_refused(entry, now, source_changed).await {
+                    return Err(CacheError::Refused);
+                }
+                refused = Some(entry.value.clone());
+            } else {
+                let fresh = now.saturating_add(self.policy.refresh_margin_secs) < entry.expires_at;
+                let recently_read = now < entry.read_at.saturating_add(self.policy.recheck_secs);
+                if fresh || (recently_read && now <= entry.expires_at) {
+                    return Ok(entry.value.clone());
+                }
+                if recently_read {
+                    // Expired, and the source held nothing newer a moment ago.
+                    return Err(CacheError::Expired {
+                        expires_at: entry.expires_at,
+                    });
+                }
             }
         }
         let loaded = match load().await {
             Ok(loaded) => loaded,
-            // A cached value that is still valid beats failing because the
-            // source hiccupped; load again after `recheck_secs`.
-            Err(error) => match state.entry.as_mut() {
-                Some(entry) if now <= entry.expires_at => {
+            // A cached value that is still valid (and not refused) beats
+            // failing because the source hiccupped; load again after
+            // `recheck_secs`.
+            Err(error) => match state.as_mut() {
+                Some(entry) if refused.is_none() && now <= entry.expires_at => {
                     on_stale(&error);
                     entry.read_at = now;
                     return Ok(entry.value.clone());
@@ -135,45 +172,25 @@ impl<T: Clone> ExpiryCache<T> {
                 _ => return Err(CacheError::Load(error)),
             },
         };
+        if refused.as_ref() == Some(&loaded.value) {
+            // "Changed" but the same value (e.g. a version check that could
+            // not tell): still refused.
+            return Err(CacheError::Refused);
+        }
         let expires_at = loaded.expires_at;
-        state.entry = Some(Entry {
-            value: loaded.value.clone(),
-            expires_at,
-            read_at: now,
-        });
+        let value = loaded.value.clone();
+        *state = Some(Entry::loaded(loaded, now));
         if now > expires_at {
             return Err(CacheError::Expired { expires_at });
         }
-        Ok(loaded.value)
-    }
-
-    /// Loads unconditionally (the value was rejected) and caches the result.
-    /// A failed load leaves the cache as it was.
-    #[cfg_attr(not(feature = "secrets-manager"), allow(dead_code))]
-    pub(crate) async fn reload<E, Fut>(
-        &self,
-        clock: &dyn Clock,
-        load: impl FnOnce() -> Fut,
-    ) -> Result<T, E>
-    where
-        Fut: Future<Output = Result<Expiring<T>, E>>,
-    {
-        let mut state = self.state.lock().await;
-        let now = clock.now_unix();
-        let loaded = load().await?;
-        state.entry = Some(Entry {
-            value: loaded.value.clone(),
-            expires_at: loaded.expires_at,
-            read_at: now,
-        });
-        Ok(loaded.value)
+        Ok(value)
     }
 
     /// After the value `is_rejected` recognises was refused: the cached value
-    /// if another caller already replaced it, else a load. When the source
-    /// was found holding the same value less than `recheck_secs` ago, the
-    /// load only happens if `source_changed` (a cheap check, e.g. the
-    /// source's version id) says the source holds something new since.
+    /// if another caller already replaced it, else a load. Once the source
+    /// was found holding the refused value, it is loaded again only if
+    /// `source_changed` (a cheap check, e.g. the source's version id), asked
+    /// at most once every `refusal_check_secs`, says it holds something new.
     pub(crate) async fn reload_rejected<E, Fut, Changed>(
         &self,
         clock: &dyn Clock,
@@ -187,33 +204,24 @@ impl<T: Clone> ExpiryCache<T> {
     {
         let mut state = self.state.lock().await;
         let now = clock.now_unix();
-        if let Some(entry) = &state.entry
-            && !is_rejected(&entry.value)
-            && now <= entry.expires_at
-        {
-            return Ok(Reloaded::Fresh(entry.value.clone()));
-        }
-        let recently_refused = state.refused.as_ref().is_some_and(|(value, at)| {
-            is_rejected(value) && now < at.saturating_add(self.policy.recheck_secs)
-        });
-        if recently_refused && !source_changed().await {
-            return Ok(Reloaded::StillRejected);
+        if let Some(entry) = state.as_mut() {
+            if !is_rejected(&entry.value) && now <= entry.expires_at {
+                return Ok(Reloaded::Fresh(entry.value.clone()));
+            }
+            if is_rejected(&entry.value) && self.still_refused(entry, now, source_changed).await {
+                return Ok(Reloaded::StillRejected);
+            }
         }
         let loaded = load().await?;
-        let entry = Entry {
-            value: loaded.value,
-            expires_at: loaded.expires_at,
-            read_at: now,
-        };
-        if !is_rejected(&entry.value) {
-            let value = entry.value.clone();
-            state.entry = Some(entry);
-            state.refused = None;
-            return Ok(Reloaded::Fresh(value));
+        let mut entry = Entry::loaded(loaded, now);
+        if is_rejected(&entry.value) {
+            entry.refused_checked_at = Some(now);
+            *state = Some(entry);
+            return Ok(Reloaded::StillRejected);
         }
-        state.refused = Some((entry.value.clone(), now));
-        state.entry = Some(entry);
-        Ok(Reloaded::StillRejected)
+        let value = entry.value.clone();
+        *state = Some(entry);
+        Ok(Reloaded::Fresh(value))
     }
 }
 

@@ -39,6 +39,13 @@ pub trait CredentialsProvider: Send + Sync {
     /// Tencent refused `rejected`'s UserSig: return fresh credentials
     /// (re-sign, re-read), or fail if nothing fresher can be had.
     async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error>;
+
+    /// Tencent refused with `code` a UserSig `refresh` could not replace. A
+    /// source that then fails calls at once (without Tencent) reports this
+    /// code with them; wrappers pass it on.
+    fn note_refusal(&self, code: i64) {
+        let _ = code;
+    }
 }
 
 /// Fixed credentials (tests, one-off tools). `refresh` returns them again:
@@ -126,6 +133,7 @@ impl LocalSigner {
         CachePolicy {
             refresh_margin_secs: validity_secs / 4,
             recheck_secs: 0,
+            refusal_check_secs: 0,
         }
     }
 
@@ -178,7 +186,12 @@ impl LocalSigner {
 impl CredentialsProvider for LocalSigner {
     async fn credentials(&self) -> Result<AppCredentials, Error> {
         self.cached
-            .get(&*self.clock, || self.sign_now(), |_| {})
+            .get(
+                &*self.clock,
+                || self.sign_now(),
+                |_| {},
+                || std::future::ready(true),
+            )
             .await
             .map_err(|e| match e {
                 CacheError::Load(error) => error,
@@ -186,6 +199,10 @@ impl CredentialsProvider for LocalSigner {
                 CacheError::Expired { expires_at } => Error::credentials(format!(
                     "the UserSig signed locally expired at {expires_at} (unix)"
                 )),
+                // A re-sign never gives the refused one: reported, not panicked.
+                CacheError::Refused => {
+                    Error::credentials("re-signing locally gave the refused UserSig again")
+                }
             })
     }
 

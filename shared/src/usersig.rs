@@ -9,11 +9,8 @@
 //! Secrets are wrapped ([`SecretKey`], [`UserSig`]) so that neither can reach
 //! a log line or an error message through `Debug` or `Display`.
 //!
-//! Signing and verifying allocate little (a long-running process signs in a
-//! loop without growing and trimming its heap): the HMAC key schedule is
-//! computed once per [`Signer`], the JSON is written and read without a
-//! `serde_json::Value`, and the zlib layer uses stored blocks (module
-//! `framing`).
+//! The HMAC key schedule is computed once per [`Signer`]; the JSON is
+//! serde_json's, the zlib layer flate2's (module `framing`).
 
 use std::fmt;
 
@@ -183,16 +180,11 @@ impl Signer {
         userbuf: Option<&[u8]>,
     ) -> UserSig {
         let userbuf_b64 = userbuf.map(|buf| STANDARD.encode(buf));
-        let (mut sdkappid_text, mut time_text, mut expire_text) = (
-            itoa::Buffer::new(),
-            itoa::Buffer::new(),
-            itoa::Buffer::new(),
-        );
         let fields = SignedFields {
             identifier,
-            sdkappid: sdkappid_text.format(self.sdkappid),
-            time: time_text.format(time),
-            expire: expire_text.format(expire),
+            sdkappid: &self.sdkappid.to_string(),
+            time: &time.to_string(),
+            expire: &expire.to_string(),
             userbuf: userbuf_b64.as_deref(),
         };
         let mac = self.mac_of(&fields).finalize().into_bytes();
@@ -200,14 +192,15 @@ impl Signer {
             expire,
             identifier,
             sdkappid: self.sdkappid,
-            sig: &mac,
+            sig: STANDARD.encode(mac),
             time,
             userbuf: userbuf_b64.as_deref(),
             version: VERSION,
         };
-        UserSig(framing::encode_stored(document.json_len_hint(), |stream| {
-            document.write_json(stream)
-        }))
+        // Strings and integers always serialise.
+        let json = serde_json::to_vec(&document)
+            .unwrap_or_else(|_| unreachable!("serialising strings and integers"));
+        UserSig(framing::encode(&json))
     }
 
     /// As [`Signer::sign`], issued at the clock's "now".
@@ -237,15 +230,13 @@ impl Signer {
         identifier: &str,
         now: u64,
     ) -> Result<Claims, UserSigError> {
-        let compressed = framing::decode(usersig)?;
-        let json = framing::inflate(&compressed)?;
-        let token = document::parse(&json)?;
+        let token = document::parse(&framing::decode(usersig)?)?;
         if token.version != VERSION {
             return Err(UserSigError::Version {
-                found: token.version.into_owned(),
+                found: token.version,
             });
         }
-        let claims = token.claims()?;
+        let claims = token.claims();
         if claims.sdkappid != self.sdkappid {
             return Err(UserSigError::SdkAppId {
                 expected: self.sdkappid,
@@ -258,26 +249,18 @@ impl Signer {
                 found: claims.identifier,
             });
         }
-        // Room for any base64 text a 32-byte MAC could be written as; a
-        // longer `TLS.sig` cannot match and is refused like a wrong one.
-        let mut expected_sig = [0u8; 48];
-        let sig_len = STANDARD_LENIENT
-            .decode_slice(token.sig.as_bytes(), &mut expected_sig)
+        let expected_sig = STANDARD_LENIENT
+            .decode(token.sig.as_bytes())
             .map_err(|_| UserSigError::Signature)?;
-        let (mut sdkappid_text, mut time_text, mut expire_text) = (
-            itoa::Buffer::new(),
-            itoa::Buffer::new(),
-            itoa::Buffer::new(),
-        );
         let fields = SignedFields {
             identifier: &token.identifier,
-            sdkappid: token.sdkappid.text(&mut sdkappid_text),
-            time: token.time.text(&mut time_text),
-            expire: token.expire.text(&mut expire_text),
+            sdkappid: &token.sdkappid.1,
+            time: &token.time.1,
+            expire: &token.expire.1,
             userbuf: token.userbuf.as_deref(),
         };
         self.mac_of(&fields)
-            .verify_slice(&expected_sig[..sig_len])
+            .verify_slice(&expected_sig)
             .map_err(|_| UserSigError::Signature)?;
         if now > claims.expires_at_unix() {
             return Err(UserSigError::Expired {
@@ -291,7 +274,6 @@ impl Signer {
     /// The HMAC over the content lines, from the precomputed key state.
     fn mac_of(&self, fields: &SignedFields<'_>) -> HmacSha256 {
         let mut mac = self.keyed_mac.clone();
-        // Few, larger updates: each one costs a call and a buffer check.
         let lines: [&[u8]; 9] = [
             b"TLS.identifier:",
             fields.identifier.as_bytes(),
@@ -317,9 +299,7 @@ impl Signer {
 
 /// Reads a UserSig's claims without checking its signature.
 pub fn inspect(usersig: &str) -> Result<Claims, UserSigError> {
-    let compressed = framing::decode(usersig)?;
-    let json = framing::inflate(&compressed)?;
-    document::parse(&json)?.claims()
+    Ok(document::parse(&framing::decode(usersig)?)?.claims())
 }
 
 /// The lines the HMAC covers, as text exactly as they appear in the token.

@@ -47,6 +47,7 @@ pub const MAX_METRICS: usize = 100;
 pub const MAX_DIMENSIONS: usize = 30;
 
 /// A CloudWatch unit (the subset this project uses, plus the common ones).
+/// The variants' names are CloudWatch's spellings (written through `Debug`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
     /// A count of things.
@@ -59,19 +60,6 @@ pub enum Unit {
     Bytes,
     /// No unit (hours, ratios: CloudWatch has no unit for them).
     None,
-}
-
-impl Unit {
-    /// CloudWatch's spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Count => "Count",
-            Self::Milliseconds => "Milliseconds",
-            Self::Seconds => "Seconds",
-            Self::Bytes => "Bytes",
-            Self::None => "None",
-        }
-    }
 }
 
 type Sink = dyn Fn(&str) + Send + Sync;
@@ -251,7 +239,7 @@ impl Document {
         let definitions: Vec<Value> = self
             .metrics
             .iter()
-            .map(|(name, unit, _)| json!({"Name": name, "Unit": unit.as_str()}))
+            .map(|(name, unit, _)| json!({"Name": name, "Unit": format!("{unit:?}")}))
             .collect();
         root.insert(
             "_aws".into(),

@@ -46,14 +46,12 @@ pub(crate) async fn report(env: &Env, error: &StartupError) {
     };
     match post_init_error(&api, error).await {
         Ok(status) if status.is_success() => {}
-        Ok(status) => {
-            tracing::error!(
-                status = status.as_u16(),
-                "the Runtime API refused the init error"
-            );
-        }
+        Ok(status) => tracing::error!(
+            status = status.as_u16(),
+            "the Runtime API refused the init error"
+        ),
         Err(failure) => {
-            tracing::error!(error = %failure, "cannot report the init error to the Runtime API");
+            tracing::error!(error = %failure, "cannot report the init error to the Runtime API")
         }
     }
 }

@@ -42,27 +42,14 @@ pub fn report_rotated(
         .collect()
 }
 
-/// What was reported last: which UserSig (by app and expiry: no secret is
-/// kept here) and when.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Reported {
-    sdkappid: u64,
-    expires_at: u64,
-    at: u64,
-}
-
 /// A credentials provider that reports `UserSigHoursLeft` for what it hands out.
 pub struct ReportHoursLeft {
     inner: Arc<dyn CredentialsProvider>,
     metrics: Metrics,
     clock: Arc<dyn Clock>,
-    last: Mutex<Option<Reported>>,
-}
-
-impl std::fmt::Debug for ReportHoursLeft {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReportHoursLeft").finish_non_exhaustive()
-    }
+    /// What was reported last: which UserSig (by app and expiry: no secret
+    /// is kept here) and when.
+    last: Mutex<Option<(u64, u64, u64)>>,
 }
 
 impl ReportHoursLeft {
@@ -86,26 +73,16 @@ impl ReportHoursLeft {
         let Some(expires_at) = credentials.expires_at else {
             return;
         };
-        let now = self.clock.now_unix();
+        let (now, sdkappid) = (self.clock.now_unix(), credentials.sdkappid);
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        let due = match *last {
-            Some(seen) => {
-                seen.sdkappid != credentials.sdkappid
-                    || seen.expires_at != expires_at
-                    || now.saturating_sub(seen.at) >= REPEAT_SECS
-            }
-            None => true,
-        };
-        if !due {
-            return;
-        }
-        *last = Some(Reported {
-            sdkappid: credentials.sdkappid,
-            expires_at,
-            at: now,
+        let due = last.is_none_or(|(app, expiry, at)| {
+            (app, expiry) != (sdkappid, expires_at) || now.saturating_sub(at) >= REPEAT_SECS
         });
-        drop(last);
-        emit_hours_left(&self.metrics, credentials.sdkappid, expires_at, now);
+        if due {
+            *last = Some((sdkappid, expires_at, now));
+            drop(last);
+            emit_hours_left(&self.metrics, sdkappid, expires_at, now);
+        }
     }
 }
 
@@ -135,6 +112,10 @@ impl CredentialsProvider for ReportHoursLeft {
         let credentials = self.inner.refresh(rejected).await?;
         self.observe(&credentials);
         Ok(credentials)
+    }
+
+    fn note_refusal(&self, code: i64) {
+        self.inner.note_refusal(code);
     }
 }
 

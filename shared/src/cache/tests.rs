@@ -7,6 +7,7 @@ use crate::usersig::FixedClock;
 const POLICY: CachePolicy = CachePolicy {
     refresh_margin_secs: 600,
     recheck_secs: 60,
+    refusal_check_secs: 5,
 };
 
 /// A source whose value and expiry the test sets, counting loads.
@@ -52,7 +53,10 @@ async fn get(
     source: &Source,
     now: u64,
 ) -> Result<&'static str, CacheError<&'static str>> {
-    cache.get(&FixedClock(now), || source.load(), |_| {}).await
+    let unchanged = || std::future::ready(false);
+    cache
+        .get(&FixedClock(now), || source.load(), |_| {}, unchanged)
+        .await
 }
 
 #[tokio::test]
@@ -101,7 +105,12 @@ async fn a_failed_load_is_covered_by_a_still_valid_value() {
     source.failing(true);
     let mut stale = 0;
     let value = cache
-        .get(&FixedClock(9_500), || source.load(), |_| stale += 1)
+        .get(
+            &FixedClock(9_500),
+            || source.load(),
+            |_| stale += 1,
+            || std::future::ready(false),
+        )
         .await
         .unwrap();
     assert_eq!((value, stale), ("a", 1));
@@ -131,99 +140,92 @@ async fn concurrent_first_calls_share_one_load() {
     assert_eq!(source.loads(), 1);
 }
 
-#[tokio::test]
-async fn reload_always_loads_and_keeps_the_cache_on_failure() {
-    let source = Source::holding("a", u64::MAX);
+/// The cache after the source was found still holding the refused "a" at
+/// second 1_000.
+async fn refused_a(source: &Source) -> ExpiryCache<&'static str> {
     let cache = ExpiryCache::new(POLICY);
-    get(&cache, &source, 1).await.unwrap();
-    source.set("b", u64::MAX);
-    assert_eq!(
-        cache.reload(&FixedClock(2), || source.load()).await,
-        Ok("b")
-    );
-    assert_eq!(
-        cache.reload(&FixedClock(2), || source.load()).await,
-        Ok("b")
-    );
-    assert_eq!(source.loads(), 3);
-    source.failing(true);
-    assert_eq!(
-        cache.reload(&FixedClock(3), || source.load()).await,
-        Err("unavailable")
-    );
-    assert_eq!(get(&cache, &source, 4).await.unwrap(), "b");
-}
-
-#[tokio::test]
-async fn reload_rejected_reuses_a_replacement_and_remembers_a_refusal() {
-    let source = Source::holding("a", 10_000);
-    let cache = ExpiryCache::new(POLICY);
-    get(&cache, &source, 1_000).await.unwrap();
-    let rejected_a = |value: &&str| *value == "a";
-    let unchanged = || std::future::ready(false);
-    // The source still holds the rejected value: one load, then none for a
-    // minute while the check says the source is unchanged.
-    let found = cache
-        .reload_rejected(&FixedClock(1_000), rejected_a, unchanged, || source.load())
-        .await;
-    assert!(matches!(found, Ok(Reloaded::StillRejected)));
-    let found = cache
-        .reload_rejected(&FixedClock(1_059), rejected_a, unchanged, || source.load())
-        .await;
-    assert!(matches!(found, Ok(Reloaded::StillRejected)));
-    assert_eq!(source.loads(), 2);
-    // After recheck_secs it loads again and finds the rotated value.
-    source.set("b", 20_000);
-    let found = cache
-        .reload_rejected(&FixedClock(1_060), rejected_a, unchanged, || source.load())
-        .await;
-    assert!(matches!(found, Ok(Reloaded::Fresh("b"))));
-    assert_eq!(source.loads(), 3);
-    // Another caller rejected "a" too: "b" is already cached, no load.
-    let found = cache
-        .reload_rejected(&FixedClock(1_061), rejected_a, unchanged, || source.load())
-        .await;
-    assert!(matches!(found, Ok(Reloaded::Fresh("b"))));
-    assert_eq!(source.loads(), 3);
-    assert_eq!(get(&cache, &source, 1_062).await.unwrap(), "b");
-}
-
-#[tokio::test]
-async fn a_source_changed_since_the_refusal_is_loaded_at_once() {
-    let source = Source::holding("a", 10_000);
-    let cache = ExpiryCache::new(POLICY);
-    get(&cache, &source, 1_000).await.unwrap();
-    let rejected_a = |value: &&str| *value == "a";
-    let checks = AtomicU32::new(0);
-    let changed = |answer: bool| {
-        checks.fetch_add(1, Ordering::SeqCst);
-        std::future::ready(answer)
-    };
+    get(&cache, source, 900).await.unwrap();
     let found = cache
         .reload_rejected(
             &FixedClock(1_000),
-            rejected_a,
-            || changed(true),
+            |value: &&str| *value == "a",
+            || std::future::ready(true),
             || source.load(),
         )
         .await;
     assert!(matches!(found, Ok(Reloaded::StillRejected)));
-    assert_eq!(
-        (source.loads(), checks.load(Ordering::SeqCst)),
-        (2, 0),
-        "the first refusal loads without asking"
-    );
-    // The operator replaced the value a second later: the check sees it and
-    // the very next refusal loads it, well within recheck_secs.
+    assert_eq!(source.loads(), 2, "the first refusal loads without asking");
+    cache
+}
+
+#[tokio::test]
+async fn a_refused_value_is_not_given_out_until_the_source_changes() {
+    let source = Source::holding("a", 10_000);
+    let cache = refused_a(&source).await;
+    let checks = AtomicU32::new(0);
+    let get_checked = |now: u64, changed: bool| {
+        let checks = &checks;
+        let cache = &cache;
+        let source = &source;
+        async move {
+            let check = || {
+                checks.fetch_add(1, Ordering::SeqCst);
+                std::future::ready(changed)
+            };
+            cache
+                .get(&FixedClock(now), || source.load(), |_| {}, check)
+                .await
+        }
+    };
+    // Within refusal_check_secs: refused at once, the source not even asked.
+    for now in [1_000, 1_001, 1_004] {
+        assert!(matches!(
+            get_checked(now, true).await,
+            Err(CacheError::Refused)
+        ));
+    }
+    assert_eq!((source.loads(), checks.load(Ordering::SeqCst)), (2, 0));
+    // Then asked once per interval; unchanged means refused, without a load.
+    for now in [1_005, 1_006, 1_009] {
+        assert!(matches!(
+            get_checked(now, false).await,
+            Err(CacheError::Refused)
+        ));
+    }
+    assert_eq!((source.loads(), checks.load(Ordering::SeqCst)), (2, 1));
+    // "Changed" but still "a": refused; a real change is loaded and served.
+    assert!(matches!(
+        get_checked(1_010, true).await,
+        Err(CacheError::Refused)
+    ));
+    source.set("b", 20_000);
+    assert!(matches!(get_checked(1_015, true).await, Ok("b")));
+    assert_eq!(get(&cache, &source, 1_016).await.unwrap(), "b");
+    assert_eq!((source.loads(), checks.load(Ordering::SeqCst)), (4, 3));
+}
+
+#[tokio::test]
+async fn a_late_rejection_reuses_the_replacement_or_waits_for_the_next_check() {
+    let source = Source::holding("a", 10_000);
+    let cache = refused_a(&source).await;
+    let rejected_a = |value: &&str| *value == "a";
+    let changed = || std::future::ready(true);
+    // Other requests refused with "a" meanwhile: no load, no check.
+    let found = cache
+        .reload_rejected(&FixedClock(1_004), rejected_a, changed, || source.load())
+        .await;
+    assert!(matches!(found, Ok(Reloaded::StillRejected)));
+    assert_eq!(source.loads(), 2);
+    // After the interval the check is asked, and the rotated value loaded.
     source.set("b", 20_000);
     let found = cache
-        .reload_rejected(
-            &FixedClock(1_001),
-            rejected_a,
-            || changed(true),
-            || source.load(),
-        )
+        .reload_rejected(&FixedClock(1_005), rejected_a, changed, || source.load())
         .await;
-    assert!(matches!(found, Ok(Reloaded::Fresh("b"))), "{found:?}");
-    assert_eq!((source.loads(), checks.load(Ordering::SeqCst)), (3, 1));
+    assert!(matches!(found, Ok(Reloaded::Fresh("b"))));
+    // Another caller rejected "a" too: "b" is already cached, no load.
+    let found = cache
+        .reload_rejected(&FixedClock(1_006), rejected_a, changed, || source.load())
+        .await;
+    assert!(matches!(found, Ok(Reloaded::Fresh("b"))));
+    assert_eq!(source.loads(), 3);
 }

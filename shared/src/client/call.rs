@@ -95,7 +95,12 @@ impl Client {
                 );
                 let fresh = match bounded(deadline, self.credentials.refresh(used)).await {
                     Some(Ok(fresh)) => fresh,
-                    Some(Err(e)) => return Err(e.after_refusal(&error)),
+                    Some(Err(e)) => {
+                        if let Some(code) = error.code() {
+                            self.credentials.note_refusal(code);
+                        }
+                        return Err(e.after_refusal(&error));
+                    }
                     None => return Err(deadline_error(command, attempts, Some(error))),
                 };
                 // The refusal is Tencent's verdict on this UserSig: sending it

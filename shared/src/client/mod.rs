@@ -46,6 +46,7 @@ pub use envelope::Response;
 pub use failover::PREFER_BACKUP_FOR;
 pub use http::{POOL_IDLE_TIMEOUT, try_http_client};
 pub use retry::{MIN_RETRY_WINDOW, OnRateLimit, RetryPolicy};
+pub use send::MAX_ANSWER_BYTES;
 
 use failover::FailoverMemory;
 

@@ -16,6 +16,10 @@ use super::failover::Route;
 use super::request::request_url;
 use super::scrub::{network_error, scrub_answer};
 
+/// The largest answer read. Tencent's are about 40 KB; a larger body is not
+/// one, and a 128 MB function holding it several times would die of it.
+pub const MAX_ANSWER_BYTES: usize = 4 << 20;
+
 /// One attempt's inputs.
 pub(super) struct Request<'a> {
     pub(super) command: &'a str,
@@ -106,10 +110,7 @@ impl Client {
             let status = response.status().as_u16();
             // Read the body even for a failed status: a fully read answer
             // lets the connection go back to the pool.
-            let raw = response
-                .bytes()
-                .await
-                .map_err(|e| network_error(command, e, secret));
+            let raw = read_bounded(response, command, secret).await;
             Ok::<_, Error>((status, raw))
         };
         // reqwest's timeout covers the body too; this outer bound makes the
@@ -143,6 +144,29 @@ impl Client {
         );
         outcome
     }
+}
+
+/// The body, or a decode error once it passes [`MAX_ANSWER_BYTES`].
+async fn read_bounded(
+    mut response: reqwest::Response,
+    command: &str,
+    secret: &str,
+) -> Result<bytes::Bytes, Error> {
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| network_error(command, e, secret))?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(Error::Decode {
+                command: command.to_owned(),
+                reason: format!("the answer is larger than {MAX_ANSWER_BYTES} bytes"),
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 pub(super) fn elapsed_ms(since: Instant) -> u64 {

@@ -3,8 +3,10 @@
 //! for, whether it is a timeout, and an operator's hint. Every question
 //! [`Error`](super::Error) answers about a code is read from it.
 //!
-//! Sources: `docs/usersig.md` and `docs/tencent-chat-rest.md` (Tencent's
-//! error-code pages).
+//! Sources: Tencent's pages (the REST overview's common codes, getappinfo's
+//! and all_member_push_statistics' own codes) and, for the 70xxx UserSig
+//! codes no page here lists, the project's `docs/usersig.md`. The README's
+//! code table quotes the sentence each class rests on.
 
 use std::time::Duration;
 
@@ -112,7 +114,8 @@ pub const TENCENT_CODES: &[TencentCode] = &[
     TencentCode::one(90009, Configuration).with_hint(NOT_ADMIN),
     TencentCode::one(90045, Configuration).with_hint("push is not enabled for this app"),
     TencentCode::one(90102, Retryable),
-    TencentCode::one(91000, Retryable),
+    TencentCode::one(90103, Configuration)
+        .with_hint("Tencent could not switch to the identifier: check that it is a valid account"),
     // 130xxx: storage errors.
     TencentCode::range(130009, 130012, Retryable),
 ];
@@ -130,7 +133,7 @@ mod tests {
     #[test]
     fn codes_fall_into_the_documented_classes() {
         for code in [
-            60007, 60008, 60011, 60018, 60019, 70169, 70202, 70500, 130009, 130012, 90102, 91000,
+            60007, 60008, 60011, 60018, 60019, 70169, 70202, 70500, 130009, 130012, 90102,
         ] {
             assert_eq!(class_of_code(code), ErrorClass::Retryable, "{code}");
         }
@@ -140,11 +143,13 @@ mod tests {
             assert_eq!(class_of_code(code), ErrorClass::UserSigRejected, "{code}");
         }
         for code in [
-            60006, 60010, 60021, 70013, 70014, 70016, 70020, 90009, 90045,
+            60006, 60010, 60021, 70013, 70014, 70016, 70020, 90009, 90045, 90103,
         ] {
             assert_eq!(class_of_code(code), ErrorClass::Configuration, "{code}");
         }
-        for code in [60002, 60003, 60009, 60012, 90100, 130001] {
+        // 91000, "Request error. According to the error prompt, troubleshoot
+        // the problem.": the request's fault, not a passing one.
+        for code in [60002, 60003, 60009, 60012, 90100, 91000, 130001] {
             assert_eq!(class_of_code(code), ErrorClass::BadRequest, "{code}");
         }
     }

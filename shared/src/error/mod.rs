@@ -113,8 +113,9 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::Api { code, .. } => class_of_code(*code),
-            Error::Http { status, .. } if *status >= 500 || *status == 429 => ErrorClass::Retryable,
-            Error::Http { .. } => ErrorClass::BadRequest,
+            // "always 200 unless a network error (such as error 502)
+            // occurs": any other status is the gateway's, not the request's.
+            Error::Http { .. } => ErrorClass::Retryable,
             Error::Encode { .. } => ErrorClass::BadRequest,
             Error::Decode { .. } => ErrorClass::Retryable,
             Error::Network { .. } => ErrorClass::Network,
@@ -217,6 +218,17 @@ mod tests {
         assert!(err.is_rate_limited());
         assert_eq!(err.code(), Some(60007));
         assert!(err.to_string().contains("60007"));
+    }
+
+    #[test]
+    fn any_http_status_of_the_gateway_is_retryable() {
+        for status in [403, 404, 429, 502] {
+            let err = Error::Http {
+                command: "x".into(),
+                status,
+            };
+            assert_eq!(err.class(), ErrorClass::Retryable, "{status}");
+        }
     }
 
     #[test]

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::cache::{CacheError, CachePolicy, Expiring, ExpiryCache};
 use crate::credentials::{AppCredentials, CredentialsProvider, LocalSigner};
 use crate::error::Error;
 use crate::usersig::{Clock, SystemClock};
@@ -20,8 +19,9 @@ pub struct KeySecretProvider {
     validity_secs: u64,
     clock: Arc<dyn Clock>,
     /// The signer made from the key secret. A key does not expire: it is
-    /// read once, and again only after a rejection.
-    signer: ExpiryCache<Arc<LocalSigner>>,
+    /// read once, and again only after a rejection. The lock is held across
+    /// the read, so concurrent first calls share one.
+    signer: tokio::sync::Mutex<Option<Arc<LocalSigner>>>,
 }
 
 impl std::fmt::Debug for KeySecretProvider {
@@ -40,10 +40,7 @@ impl KeySecretProvider {
             reader: CurrentReader::new(client, secret_id.into()),
             validity_secs: LocalSigner::DEFAULT_VALIDITY_SECS,
             clock: Arc::new(SystemClock),
-            signer: ExpiryCache::new(CachePolicy {
-                refresh_margin_secs: 0,
-                recheck_secs: 0,
-            }),
+            signer: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -80,42 +77,31 @@ impl KeySecretProvider {
         })
     }
 
-    async fn new_signer(&self) -> Result<Expiring<Arc<LocalSigner>>, Error> {
+    async fn new_signer(&self) -> Result<Arc<LocalSigner>, Error> {
         let key = self.read_key().await?;
         let signer = LocalSigner::new(key.sdkappid, key.identifier, key.key, Some(key.region))
             .with_validity(self.validity_secs)
             .with_clock(self.clock.clone());
-        Ok(Expiring {
-            value: Arc::new(signer),
-            // A key does not expire.
-            expires_at: u64::MAX,
-        })
+        Ok(Arc::new(signer))
     }
 }
 
 #[async_trait]
 impl CredentialsProvider for KeySecretProvider {
     async fn credentials(&self) -> Result<AppCredentials, Error> {
-        let signer = self
-            .signer
-            .get(&*self.clock, || self.new_signer(), |_| {})
-            .await
-            .map_err(|e| match e {
-                CacheError::Load(error) => error,
-                // Cannot happen with a key that never expires; reported, not panicked.
-                CacheError::Expired { .. } => Error::credentials(format!(
-                    "key secret {:?}: the cached signer expired",
-                    self.secret_id()
-                )),
-            })?;
+        let mut slot = self.signer.lock().await;
+        let signer = match &*slot {
+            Some(signer) => signer.clone(),
+            None => slot.insert(self.new_signer().await?).clone(),
+        };
+        drop(slot);
         signer.credentials().await
     }
 
     async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
-        let signer = self
-            .signer
-            .reload(&*self.clock, || self.new_signer())
-            .await?;
+        let mut slot = self.signer.lock().await;
+        let signer = slot.insert(self.new_signer().await?).clone();
+        drop(slot);
         signer.refresh(rejected).await
     }
 }

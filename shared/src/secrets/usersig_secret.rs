@@ -1,6 +1,7 @@
 //! The UserSig secret reader: the functions' usual credentials source.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use async_trait::async_trait;
 
@@ -22,17 +23,19 @@ use super::value::UserSigSecret;
 /// - If re-reading fails while the cached UserSig is still valid, the cached
 ///   one is used (and the secret re-read after [`Self::RECHECK_SECS`]).
 /// - `refresh` (Tencent refused the UserSig) re-reads once. If the secret
-///   still holds the refused UserSig, it fails with class
-///   [`ErrorClass::UserSigRejected`] and tells the operator to rotate.
-///   Further refusals of that UserSig within [`Self::RECHECK_SECS`] do not
-///   re-read the unchanged secret: each asks DescribeSecret (no value, no
-///   KMS decryption) whether `AWSCURRENT` labels another version now, and
-///   reads at once if it does (or if DescribeSecret fails). So a UserSig the
-///   operator has just put into the secret serves the very next request.
+///   still holds the refused UserSig, that UserSig is never sent again: every
+///   call fails at once with class [`ErrorClass::UserSigRejected`] (each
+///   refusal counts toward Tencent's 70050 lock-out of the admin account,
+///   which would also fail the rotation's live check), and at most once every
+///   [`Self::REFUSAL_CHECK_SECS`] DescribeSecret (no value, no KMS
+///   decryption) tells whether `AWSCURRENT` labels another version; the
+///   secret is read again only then (or when DescribeSecret fails).
 pub struct UserSigSecretProvider {
     reader: CurrentReader,
     clock: Arc<dyn Clock>,
     cache: ExpiryCache<AppCredentials>,
+    /// Tencent's code for the UserSig the secret still holds (0: none).
+    refused_with: AtomicI64,
 }
 
 impl std::fmt::Debug for UserSigSecretProvider {
@@ -54,6 +57,10 @@ impl UserSigSecretProvider {
     /// While the secret holds a UserSig within the margin, re-read at most
     /// this often (so a stuck rotation does not cost one read per request).
     pub const RECHECK_SECS: u64 = 60;
+    /// While the secret holds a refused UserSig, ask DescribeSecret at most
+    /// this often whether it was rotated: a corrected UserSig serves within
+    /// seconds, at a cost of at most one API call per this interval.
+    pub const REFUSAL_CHECK_SECS: u64 = 5;
 
     /// Reads secret `secret_id` (an id or ARN) on first use.
     pub fn new(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>) -> Self {
@@ -63,7 +70,9 @@ impl UserSigSecretProvider {
             cache: ExpiryCache::new(CachePolicy {
                 refresh_margin_secs: Self::REFRESH_MARGIN_SECS,
                 recheck_secs: Self::RECHECK_SECS,
+                refusal_check_secs: Self::REFUSAL_CHECK_SECS,
             }),
+            refused_with: AtomicI64::new(0),
         }
     }
 
@@ -105,6 +114,18 @@ impl UserSigSecretProvider {
         })
     }
 
+    fn refused_error(&self) -> Error {
+        Error::Credentials {
+            reason: format!(
+                "Tencent refused the UserSig in secret {:?} and the secret still holds the same one: rotate it (`aws secretsmanager rotate-secret --secret-id {}`) and check usersig-refresher's logs",
+                self.secret_id(),
+                self.secret_id()
+            ),
+            class: ErrorClass::UserSigRejected,
+            refused_with: Some(self.refused_with.load(Ordering::Relaxed)).filter(|&code| code != 0),
+        }
+    }
+
     fn expired_error(&self, expires_at: u64) -> Error {
         Error::Credentials {
             reason: format!(
@@ -125,10 +146,16 @@ impl CredentialsProvider for UserSigSecretProvider {
         let on_stale = |error: &Error| {
             tracing::warn!(secret_id = self.secret_id(), error = %error, "re-reading the UserSig secret failed; using the cached UserSig");
         };
-        match self.cache.get(&*self.clock, || self.read(), on_stale).await {
+        let changed = || self.reader.current_version_changed();
+        match self
+            .cache
+            .get(&*self.clock, || self.read(), on_stale, changed)
+            .await
+        {
             Ok(credentials) => Ok(credentials),
             Err(CacheError::Load(error)) => Err(error),
             Err(CacheError::Expired { expires_at }) => Err(self.expired_error(expires_at)),
+            Err(CacheError::Refused) => Err(self.refused_error()),
         }
     }
 
@@ -147,15 +174,11 @@ impl CredentialsProvider for UserSigSecretProvider {
             // Either another request already replaced the refused UserSig,
             // or the re-read found a new one.
             Reloaded::Fresh(credentials) => Ok(credentials),
-            Reloaded::StillRejected => Err(Error::Credentials {
-                reason: format!(
-                    "Tencent refused the UserSig in secret {:?} and the secret still holds the same one: rotate it (`aws secretsmanager rotate-secret --secret-id {}`) and check usersig-refresher's logs",
-                    self.secret_id(),
-                    self.secret_id()
-                ),
-                class: ErrorClass::UserSigRejected,
-                refused_with: None,
-            }),
+            Reloaded::StillRejected => Err(self.refused_error()),
         }
+    }
+
+    fn note_refusal(&self, code: i64) {
+        self.refused_with.store(code, Ordering::Relaxed);
     }
 }

@@ -13,8 +13,8 @@ use crate::usersig::{SecretKey, UserSig};
 use super::fields::{Fields, MalformedSecret, rfc3339_unix};
 
 /// The UserSig secret's JSON value (written by usersig-refresher, read by
-/// the functions).
-#[derive(Clone, PartialEq, Eq)]
+/// the functions). `Debug` shows the UserSig redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserSigSecret {
     /// The app's SDKAppID.
     pub sdkappid: u64,
@@ -28,19 +28,6 @@ pub struct UserSigSecret {
     pub issued_at: String,
     /// Last valid second of the UserSig, RFC 3339.
     pub expires_at: String,
-}
-
-impl std::fmt::Debug for UserSigSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserSigSecret")
-            .field("sdkappid", &self.sdkappid)
-            .field("identifier", &self.identifier)
-            .field("region", &self.region)
-            .field("usersig", &self.usersig)
-            .field("issued_at", &self.issued_at)
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
 }
 
 /// The UserSig secret as written: the members in this order.
@@ -101,8 +88,9 @@ impl UserSigSecret {
 }
 
 /// The key secret's JSON value (set by the operator; read by
-/// usersig-refresher, or by the functions in simple setups).
-#[derive(Clone, PartialEq, Eq)]
+/// usersig-refresher, or by the functions in simple setups). `Debug` shows
+/// the key redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySecret {
     /// The app's SDKAppID.
     pub sdkappid: u64,
@@ -112,17 +100,6 @@ pub struct KeySecret {
     pub key: SecretKey,
     /// The app's region.
     pub region: Region,
-}
-
-impl std::fmt::Debug for KeySecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeySecret")
-            .field("sdkappid", &self.sdkappid)
-            .field("identifier", &self.identifier)
-            .field("key", &self.key)
-            .field("region", &self.region)
-            .finish()
-    }
 }
 
 impl KeySecret {

@@ -176,3 +176,41 @@ async fn no_region_and_no_endpoint_is_a_configuration_error() {
     assert_eq!(err.class(), ErrorClass::Configuration);
     assert!(err.to_string().contains("TIM_REGION"), "{err}");
 }
+
+/// A server answering every request with HTTP 200 and a body of `len`
+/// bytes, without a length (read until the connection closes).
+fn oversized_answers(len: usize) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut body_len = 0;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                if let Some(n) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    body_len = n.trim().parse().unwrap();
+                }
+                line.clear();
+            }
+            let _ = reader.read_exact(&mut vec![0; body_len]);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+            let _ = stream.write_all(&vec![b' '; len]);
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn an_answer_larger_than_the_bound_is_a_malformed_answer() {
+    let url = oversized_answers(tim::client::MAX_ANSWER_BYTES + 1);
+    let client = client(&url, Counting::new(signer()));
+    let err = client
+        .get_app_info(&AppInfoRequest::all_fields(), soon())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("larger than"), "{err}");
+}

@@ -12,7 +12,7 @@ use testkit::http_client;
 use tim::api::appinfo::AppInfoRequest;
 use tim::region::Endpoint;
 use tim::secrets::{KeySecretProvider, UserSigSecretProvider};
-use tim::usersig::{SecretKey, Signer};
+use tim::usersig::{Clock, SecretKey, Signer};
 use tim::{Client, ClientConfig, CredentialsProvider, Deadline, ErrorClass, RetryPolicy};
 use tim_emulator::{Emulator, EmulatorConfig, Fault};
 
@@ -145,5 +145,40 @@ async fn a_refused_locally_signed_usersig_is_re_signed_and_retried_once() {
     assert_eq!(err.code(), Some(70001), "{err:?}");
     assert_eq!(emu.stats().requests, 2);
     assert_eq!(provider.reads(), 3);
+    emu.shutdown().await;
+}
+
+/// The key was regenerated in the console: Tencent refuses the UserSig in
+/// the secret. Until the secret is rotated, requests fail at once without
+/// reaching Tencent (each refusal counts toward the 70050 lock-out), and
+/// DescribeSecret is asked at most once per `REFUSAL_CHECK_SECS`.
+#[tokio::test]
+async fn a_refused_usersig_is_not_sent_again_until_the_secret_is_rotated() {
+    let emu = Emulator::start(EmulatorConfig::default().with_app(APP, KEY))
+        .await
+        .unwrap();
+    let sm = secrets_manager().await;
+    let stale = usersig_secret("the key before it was regenerated", now(), 30 * 86_400);
+    let id = create_secret(&sm, "usersig", &stale.to_json()).await;
+    let clock = TestClock::at(now());
+    let provider = Arc::new(UserSigSecretProvider::new(sm.clone(), &id).with_clock(clock.clone()));
+    let client = client(&emu, provider.clone());
+
+    for _ in 0..100 {
+        let err = date_only(&client).await.unwrap_err();
+        assert_eq!(err.class(), ErrorClass::UserSigRejected, "{err}");
+        assert_eq!(err.code(), Some(70009), "Tencent's code kept: {err}");
+    }
+    assert!(emu.stats().requests <= 2, "{:?}", emu.stats());
+    assert_eq!((provider.reads(), provider.version_checks()), (2, 0));
+
+    // Rotated: the next check after REFUSAL_CHECK_SECS notices the new
+    // version and the call succeeds; the check is not repeated before.
+    replace_value(&sm, &id, &usersig_secret(KEY, now(), 30 * 86_400).to_json()).await;
+    clock.set(clock.now_unix() + UserSigSecretProvider::REFUSAL_CHECK_SECS - 1);
+    date_only(&client).await.unwrap_err();
+    clock.set(clock.now_unix() + 1);
+    date_only(&client).await.unwrap();
+    assert_eq!((provider.reads(), provider.version_checks()), (3, 1));
     emu.shutdown().await;
 }

@@ -159,8 +159,9 @@ async fn a_usersig_tencent_refuses_after_the_re_read_is_upstream_auth_with_tence
         let text = body.to_string();
         assert!(!text.contains(secret.usersig.expose_secret()) && !text.contains(KEY));
 
-        // The next request, the secret unchanged: refused again, with one
-        // DescribeSecret and no further GetSecretValue.
+        // The next request, the secret unchanged: refused again at once,
+        // without Tencent, GetSecretValue or (within REFUSAL_CHECK_SECS)
+        // DescribeSecret.
         let (status, body) = get(&client).await;
         assert_eq!(
             (status, body["error"]["tencent_error_code"].as_i64()),
@@ -168,22 +169,33 @@ async fn a_usersig_tencent_refuses_after_the_re_read_is_upstream_auth_with_tence
         );
         assert_eq!(
             (provider.reads(), provider.version_checks()),
-            (2, 1),
+            (2, 0),
             "{code}"
         );
+        assert_eq!(emulator.stats().requests, 1, "{code}");
     }
     emulator.shutdown().await;
 }
 
+/// A clock the test moves.
+struct Moving(std::sync::atomic::AtomicU64);
+
+impl tim::usersig::Clock for Moving {
+    fn now_unix(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 #[tokio::test]
-async fn a_usersig_the_operator_puts_after_a_refusal_serves_the_very_next_request() {
+async fn a_usersig_the_operator_puts_after_a_refusal_serves_after_the_next_check() {
     let emulator = emulator().await;
     let sm = secrets_manager().await;
     let refused =
         secret_with(Signer::new(APP, SecretKey::new("the-old-key")).sign(ADMIN, 30 * DAY, now()));
     let id = create_secret(&sm, &refused).await;
     let (settings, _) = settings(&emulator, &id);
-    let provider = Arc::new(UserSigSecretProvider::new(sm.clone(), &id));
+    let clock = Arc::new(Moving(now().into()));
+    let provider = Arc::new(UserSigSecretProvider::new(sm.clone(), &id).with_clock(clock.clone()));
     let client = client_over(&settings, provider.clone());
 
     let (status, body) = get(&client).await;
@@ -193,17 +205,18 @@ async fn a_usersig_the_operator_puts_after_a_refusal_serves_the_very_next_reques
     );
     assert_eq!(provider.reads(), 2);
 
-    // The operator fixes it a moment later (well within RECHECK_SECS).
+    // The operator fixes it; the next DescribeSecret, at most
+    // REFUSAL_CHECK_SECS later, sees the new version.
     let fixed = secret_with(good_usersig());
     put_current(&sm, &id, &fixed).await;
     emulator.reset_stats();
+    clock.0.fetch_add(
+        UserSigSecretProvider::REFUSAL_CHECK_SECS,
+        std::sync::atomic::Ordering::SeqCst,
+    );
     let (status, body) = get(&client).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        emulator.stats().requests,
-        2,
-        "the cached UserSig, refused once more, then the new one"
-    );
+    assert_eq!(emulator.stats().requests, 1, "only the new UserSig is sent");
     assert_eq!((provider.reads(), provider.version_checks()), (3, 1));
 
     // And it stays: no refusal, no read.
