@@ -91,19 +91,13 @@ impl LogSettings {
         let level = EnvFilter::builder()
             .with_default_directive(LevelFilter::INFO.into())
             .parse_lossy(&self.directives);
-        let spans = filter_fn(|metadata: &Metadata<'_>| {
-            metadata.is_span() && *metadata.level() <= Level::INFO
-        });
-        pinned().and(level.or(spans))
+        let spans = filter_fn(|m: &Metadata<'_>| m.is_span() && *m.level() <= Level::INFO);
+        let pinned = PINNED_TARGETS.iter().fold(
+            Targets::new().with_default(LevelFilter::TRACE),
+            |t, target| t.with_target(*target, LevelFilter::INFO),
+        );
+        pinned.and(level.or(spans))
     }
-}
-
-/// Everything at TRACE but the pinned targets, held at INFO.
-pub fn pinned() -> Targets {
-    PINNED_TARGETS.iter().fold(
-        Targets::new().with_default(LevelFilter::TRACE),
-        |t, target| t.with_target(*target, LevelFilter::INFO),
-    )
 }
 
 /// The subscriber every function logs through, writing to `writer`
@@ -162,20 +156,26 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         let mut fields = Map::new();
-        if let Some(scope) = ctx.event_scope() {
-            for span in scope.from_root() {
-                if let Some(recorded) = span.extensions().get::<FormattedFields<JsonFields>>() {
-                    merge_json_object(&mut fields, recorded);
-                }
+        let mut merge = |json: &str| {
+            if let Ok(Value::Object(object)) = serde_json::from_str(json) {
+                fields.extend(object);
+            }
+        };
+        for span in ctx
+            .event_scope()
+            .into_iter()
+            .flat_map(|scope| scope.from_root())
+        {
+            if let Some(recorded) = span.extensions().get::<FormattedFields<JsonFields>>() {
+                merge(recorded);
             }
         }
         let mut own = String::new();
         ctx.format_fields(Writer::new(&mut own), event)?;
-        merge_json_object(&mut fields, &own);
-        fields.insert("target".into(), event.metadata().target().into());
-
+        merge(&own);
         let mut timestamp = String::new();
         SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
+        fields.insert("target".into(), event.metadata().target().into());
         let mut line = Map::new();
         line.insert("timestamp".into(), timestamp.into());
         line.insert("level".into(), event.metadata().level().as_str().into());
@@ -183,15 +183,7 @@ where
         for (key, value) in fields {
             line.entry(key).or_insert(value);
         }
-        let text = serde_json::to_string(&Value::Object(line)).map_err(|_| fmt::Error)?;
-        writeln!(writer, "{text}")
-    }
-}
-
-/// Adds the keys of a JSON object (as `JsonFields` writes it) to `fields`.
-fn merge_json_object(fields: &mut Map<String, Value>, json: &str) {
-    if let Ok(Value::Object(object)) = serde_json::from_str::<Value>(json) {
-        fields.extend(object);
+        writeln!(writer, "{}", Value::Object(line))
     }
 }
 

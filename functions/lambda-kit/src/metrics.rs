@@ -62,21 +62,11 @@ pub enum Unit {
     None,
 }
 
-type Sink = dyn Fn(&str) + Send + Sync;
-
-/// Where documents go (stdout in Lambda), and their namespace.
-#[derive(Clone)]
+/// Where documents go (stdout in Lambda, a buffer in tests), and their namespace.
+#[derive(Debug, Clone)]
 pub struct Metrics {
     namespace: String,
-    sink: Arc<Sink>,
-}
-
-impl std::fmt::Debug for Metrics {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Metrics")
-            .field("namespace", &self.namespace)
-            .finish_non_exhaustive()
-    }
+    captured: Option<Captured>,
 }
 
 /// Lines captured by [`Metrics::capture`] (tests, examples).
@@ -96,14 +86,12 @@ impl Metrics {
     /// `AWS/`, so they are a configuration error here, not lost data later.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let namespace = env
-            .parse_with(NAMESPACE_ENV, |text| {
-                if text.starts_with("AWS/") {
+            .parse_with(NAMESPACE_ENV, |text| match text {
+                t if t.starts_with("AWS/") => {
                     Err("namespaces starting with AWS/ are reserved for AWS")
-                } else if text.len() > 255 {
-                    Err("at most 255 characters")
-                } else {
-                    Ok(text.to_owned())
                 }
+                t if t.len() > 255 => Err("at most 255 characters"),
+                t => Ok(t.to_owned()),
             })?
             .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
         Ok(Self::stdout(namespace))
@@ -111,37 +99,24 @@ impl Metrics {
 
     /// Documents to stdout, one line each.
     pub fn stdout(namespace: impl Into<String>) -> Self {
-        Self::with_sink(namespace, |line| {
-            // One write of the whole line under stdout's lock, so a log line
-            // from another task never lands inside a document.
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
-        })
-    }
-
-    /// Documents to `sink`, one call per line.
-    pub fn with_sink(
-        namespace: impl Into<String>,
-        sink: impl Fn(&str) + Send + Sync + 'static,
-    ) -> Self {
+        let namespace = namespace.into();
         Self {
-            namespace: namespace.into(),
-            sink: Arc::new(sink),
+            namespace,
+            captured: None,
         }
     }
 
     /// Documents kept in memory, for tests.
     pub fn capture(namespace: impl Into<String>) -> (Self, Captured) {
         let captured = Captured::default();
-        let lines = captured.0.clone();
-        let metrics = Self::with_sink(namespace, move |line| {
-            lines
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(line.to_owned());
-        });
-        (metrics, captured)
+        let namespace = namespace.into();
+        (
+            Self {
+                namespace,
+                captured: Some(captured.clone()),
+            },
+            captured,
+        )
     }
 
     /// The namespace documents are written under.
@@ -151,29 +126,39 @@ impl Metrics {
 
     /// A new document stamped now.
     pub fn document(&self) -> Document {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
         Document {
-            timestamp_ms: now_ms(),
-            dimensions: Vec::new(),
-            metrics: Vec::new(),
-            properties: Map::new(),
+            timestamp_ms: now.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+            ..Document::default()
         }
     }
 
     /// Writes `document` as one line; a document with no metric is skipped
     /// (EMF needs at least one).
     pub fn emit(&self, document: Document) {
-        if let Some(line) = document.to_line(&self.namespace) {
-            (self.sink)(&line);
+        if document.metrics.is_empty() {
+            return;
+        }
+        let line = document.into_line(&self.namespace);
+        match &self.captured {
+            Some(captured) => captured
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(line),
+            // One write of the whole line under stdout's lock, so a log line
+            // from another task never lands inside a document.
+            None => drop(writeln!(std::io::stdout().lock(), "{line}")),
         }
     }
 }
 
 /// One EMF document: one timestamp, one dimension set, its metrics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Document {
     timestamp_ms: i64,
-    dimensions: Vec<(String, String)>,
-    metrics: Vec<(String, Unit, Number)>,
+    dimensions: Map<String, Value>,
+    metrics: Vec<Value>,
     properties: Map<String, Value>,
 }
 
@@ -190,7 +175,8 @@ impl Document {
     /// Beyond [`MAX_DIMENSIONS`] further dimensions are ignored.
     pub fn dimension(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         if self.dimensions.len() < MAX_DIMENSIONS {
-            self.dimensions.push((name.into(), value.into()));
+            self.dimensions
+                .insert(name.into(), Value::String(value.into()));
         }
         self
     }
@@ -207,52 +193,33 @@ impl Document {
         if self.metrics.len() < MAX_METRICS
             && let Some(number) = value.into().0
         {
-            self.metrics.push((name.into(), unit, number));
+            let name = name.into();
+            self.metrics
+                .push(json!({"Name": name, "Unit": format!("{unit:?}")}));
+            self.properties.insert(name, Value::Number(number));
         }
         self
     }
 
     /// Adds a property: searchable in Logs Insights, not a metric.
     pub fn property(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.properties.insert(name.into(), value.into());
+        self.properties.entry(name.into()).or_insert(value.into());
         self
     }
 
-    /// How many metrics the document carries.
-    pub fn metric_count(&self) -> usize {
-        self.metrics.len()
-    }
-
-    /// The JSON line, or `None` without metrics.
-    pub fn to_line(&self, namespace: &str) -> Option<String> {
-        if self.metrics.is_empty() {
-            return None;
-        }
-        let mut root = self.properties.clone();
-        for (name, value) in &self.dimensions {
-            root.insert(name.clone(), Value::String(value.clone()));
-        }
-        for (name, _, value) in &self.metrics {
-            root.insert(name.clone(), Value::Number(value.clone()));
-        }
-        let dimension_set: Vec<&str> = self.dimensions.iter().map(|(n, _)| n.as_str()).collect();
-        let definitions: Vec<Value> = self
-            .metrics
-            .iter()
-            .map(|(name, unit, _)| json!({"Name": name, "Unit": format!("{unit:?}")}))
-            .collect();
-        root.insert(
-            "_aws".into(),
-            json!({
-                "Timestamp": self.timestamp_ms,
-                "CloudWatchMetrics": [{
-                    "Namespace": namespace,
-                    "Dimensions": [dimension_set],
-                    "Metrics": definitions,
-                }],
-            }),
-        );
-        Some(Value::Object(root).to_string())
+    fn into_line(mut self, namespace: &str) -> String {
+        let dimension_set: Vec<&String> = self.dimensions.keys().collect();
+        let aws = json!({
+            "Timestamp": self.timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [dimension_set],
+                "Metrics": self.metrics,
+            }],
+        });
+        self.properties.extend(self.dimensions.clone());
+        self.properties.insert("_aws".into(), aws);
+        Value::Object(self.properties).to_string()
     }
 }
 
@@ -276,13 +243,6 @@ impl From<f64> for MetricValue {
     fn from(v: f64) -> Self {
         Self(Number::from_f64(v))
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -336,18 +296,22 @@ mod tests {
 
     #[test]
     fn limits_are_kept() {
-        let mut doc = Metrics::capture("NS").0.document();
+        let (metrics, lines) = Metrics::capture("NS");
+        let mut doc = metrics.document();
         for i in 0..(MAX_METRICS + 5) {
             doc = doc.metric(format!("M{i}"), Unit::Count, i);
         }
         for i in 0..(MAX_DIMENSIONS + 5) {
             doc = doc.dimension(format!("D{i}"), "v");
         }
-        assert_eq!(doc.metric_count(), MAX_METRICS);
-        let line = doc.to_line("NS").unwrap();
-        let value: Value = serde_json::from_str(&line).unwrap();
-        let set = &value["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0];
-        assert_eq!(set.as_array().unwrap().len(), MAX_DIMENSIONS);
+        metrics.emit(doc);
+        let value: Value = serde_json::from_str(&lines.take()[0]).unwrap();
+        let emf = &value["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(emf["Metrics"].as_array().unwrap().len(), MAX_METRICS);
+        assert_eq!(
+            emf["Dimensions"][0].as_array().unwrap().len(),
+            MAX_DIMENSIONS
+        );
     }
 
     #[test]
