@@ -4,11 +4,10 @@
 use std::fmt::Debug;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use aws_config::SdkConfig;
 use futures::FutureExt;
+use futures::future::BoxFuture;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -61,40 +60,37 @@ pub trait Function: Send + Sync + 'static {
 
 /// Loads the AWS SDK config (the default chain in Lambda; a fixed config in
 /// tests).
-pub(crate) type LoadAws = fn() -> Pin<Box<dyn Future<Output = SdkConfig> + Send>>;
+pub(crate) type LoadAws = fn() -> BoxFuture<'static, SdkConfig>;
 
 /// The default AWS SDK config: region and credentials from the Lambda
 /// environment, `AWS_ENDPOINT_URL*` honoured.
-pub(crate) fn load_aws_defaults() -> Pin<Box<dyn Future<Output = SdkConfig> + Send>> {
-    Box::pin(aws_config::load_defaults(
-        aws_config::BehaviorVersion::latest(),
-    ))
+pub(crate) fn load_aws_defaults() -> BoxFuture<'static, SdkConfig> {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).boxed()
 }
 
-/// Settings, the function once built, and whether an invocation came yet.
+/// Settings, and the function once built.
 pub(crate) struct Runner<S: Setup> {
     setup: S,
     function: OnceCell<S::Function>,
-    invoked: AtomicBool,
     load_aws: LoadAws,
 }
 
 impl<S: Setup> Runner<S> {
     pub(crate) fn new(setup: S, load_aws: LoadAws) -> Self {
+        let function = OnceCell::new();
         Self {
             setup,
-            function: OnceCell::new(),
-            invoked: AtomicBool::new(false),
+            function,
             load_aws,
         }
     }
 
     /// One invocation, inside a span carrying `cold_start` (every log line
-    /// of the invocation shows it): the function is built on the first
-    /// (concurrent first calls share one build), then handles the event. A
-    /// panic in either is caught here and answered by
-    /// [`Function::on_panic`] (a build that panicked is tried again by the
-    /// next invocation).
+    /// of the invocation shows it: true until a build succeeded): the
+    /// function is built on the first (concurrent first calls share one
+    /// build), then handles the event. A panic in either is caught here and
+    /// answered by [`Function::on_panic`] (a build that panicked is tried
+    /// again by the next invocation).
     pub(crate) async fn invoke(
         &self,
         event: LambdaEvent<<S::Function as Function>::Event>,
@@ -102,17 +98,19 @@ impl<S: Setup> Runner<S> {
         <S::Function as Function>::Output,
         InvocationFailure<<S::Function as Function>::Error>,
     > {
-        let cold_start = !self.invoked.swap(true, Ordering::Relaxed);
+        let cold_start = !self.function.initialized();
         let invocation = Invocation::from_context(&event.context, cold_start);
         let span = tracing::info_span!("invocation", cold_start);
         async {
             // Boxed as a trait object: the function's own future type, nested
             // in these wrappers, otherwise overflows rustc's query depth
             // in a `main` (usersig-refresher's).
-            let handling: Pin<Box<dyn Future<Output = _> + Send + '_>> =
-                Box::pin(self.build_and_handle(event.payload, &invocation));
-            let handled = AssertUnwindSafe(handling).catch_unwind().await;
-            match handled {
+            let handling: BoxFuture<'_, _> = Box::pin(async {
+                let build = || async { self.setup.build(&(self.load_aws)().await).await };
+                let function = self.function.get_or_init(build).await;
+                function.handle(event.payload, &invocation).await
+            });
+            match AssertUnwindSafe(handling).catch_unwind().await {
                 Ok(result) => result.map_err(InvocationFailure::Handler),
                 Err(payload) => {
                     // The panic's text may hold anything: logged (here and,
@@ -134,28 +132,13 @@ impl<S: Setup> Runner<S> {
         .instrument(span)
         .await
     }
-
-    async fn build_and_handle(
-        &self,
-        payload: <S::Function as Function>::Event,
-        invocation: &Invocation,
-    ) -> Result<<S::Function as Function>::Output, <S::Function as Function>::Error> {
-        let function = self
-            .function
-            .get_or_init(|| async {
-                let aws = (self.load_aws)().await;
-                self.setup.build(&aws).await
-            })
-            .await;
-        function.handle(payload, invocation).await
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Arc;
-    use std::sync::atomic::AtomicUsize;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// Counts builds; answers each event with what it was told.
     struct CountingSetup {
@@ -203,7 +186,7 @@ mod tests {
         }
     }
 
-    fn fixed_aws() -> Pin<Box<dyn Future<Output = SdkConfig> + Send>> {
+    fn fixed_aws() -> BoxFuture<'static, SdkConfig> {
         Box::pin(async {
             SdkConfig::builder()
                 .region(aws_config::Region::new("eu-west-1"))
