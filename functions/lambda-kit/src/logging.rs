@@ -73,10 +73,12 @@ impl LogSettings {
             Some(level) => level.to_ascii_lowercase(),
             None => env.get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
         };
+        // Colours only on a terminal: CloudWatch would show the escape codes.
+        let ansi = std::io::stdout().is_terminal();
         Self {
             format,
             directives,
-            ansi: false,
+            ansi,
         }
     }
 
@@ -108,31 +110,22 @@ where
 {
     let base = tracing_subscriber::fmt::layer().with_writer(writer);
     let layer: Box<dyn Layer<Registry> + Send + Sync> = match settings.format {
-        LogFormat::Json => Box::new(
-            base.fmt_fields(JsonFields::new())
-                .event_format(JsonLine)
-                .with_filter(settings.filter()),
-        ),
+        LogFormat::Json => Box::new(base.fmt_fields(JsonFields::new()).event_format(JsonLine)),
         // Lambda stamps each text line itself; the target is noise.
         LogFormat::Text => Box::new(
             base.with_target(false)
                 .without_time()
-                .with_ansi(settings.ansi)
-                .with_filter(settings.filter()),
+                .with_ansi(settings.ansi),
         ),
     };
-    tracing_subscriber::registry().with(layer)
+    tracing_subscriber::registry().with(layer.with_filter(settings.filter()))
 }
 
 /// Installs [`subscriber`] on stdout as the process's default (once; a
 /// second call keeps the first).
 pub fn init(env: &Env) {
-    let settings = LogSettings {
-        ansi: std::io::stdout().is_terminal(),
-        ..LogSettings::from_env(env)
-    };
-    let _already_set =
-        tracing::subscriber::set_global_default(subscriber(&settings, std::io::stdout));
+    let subscriber = subscriber(&LogSettings::from_env(env), std::io::stdout);
+    let _already_set = tracing::subscriber::set_global_default(subscriber);
 }
 
 /// One JSON object a line: `timestamp`, `level`, then the fields of the

@@ -33,7 +33,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Map, Number, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 use tim::config::{ConfigError, Env};
 
 /// The namespace unless `METRICS_NAMESPACE` says otherwise.
@@ -182,16 +183,13 @@ impl Document {
     }
 
     /// Adds a metric. Beyond [`MAX_METRICS`] further metrics are ignored
-    /// (split them over several documents). A non-finite float is skipped:
-    /// JSON cannot carry it and CloudWatch would reject the document.
-    pub fn metric(
-        mut self,
-        name: impl Into<String>,
-        unit: Unit,
-        value: impl Into<MetricValue>,
-    ) -> Self {
+    /// (split them over several documents). Integers are written as sent
+    /// (no float rounding of large counts); a value that is not a finite
+    /// number is skipped: CloudWatch would reject the document.
+    pub fn metric(mut self, name: impl Into<String>, unit: Unit, value: impl Serialize) -> Self {
+        // serde_json writes a non-finite float as null.
         if self.metrics.len() < MAX_METRICS
-            && let Some(number) = value.into().0
+            && let Ok(Value::Number(number)) = serde_json::to_value(value)
         {
             let name = name.into();
             self.metrics
@@ -220,28 +218,6 @@ impl Document {
         self.properties.extend(self.dimensions.clone());
         self.properties.insert("_aws".into(), aws);
         Value::Object(self.properties).to_string()
-    }
-}
-
-/// A metric's value: an integer as sent (no float rounding of large counts)
-/// or a finite float.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricValue(Option<Number>);
-
-macro_rules! integer_values {
-    ($($t:ty),*) => {$(
-        impl From<$t> for MetricValue {
-            fn from(v: $t) -> Self {
-                Self(Some(Number::from(v)))
-            }
-        }
-    )*};
-}
-integer_values!(u8, u16, u32, u64, usize, i8, i16, i32, i64);
-
-impl From<f64> for MetricValue {
-    fn from(v: f64) -> Self {
-        Self(Number::from_f64(v))
     }
 }
 

@@ -44,15 +44,8 @@ pub(crate) async fn report(env: &Env, error: &StartupError) {
     let Some(api) = env.get("AWS_LAMBDA_RUNTIME_API") else {
         return;
     };
-    match post_init_error(&api, error).await {
-        Ok(status) if status.is_success() => {}
-        Ok(status) => tracing::error!(
-            status = status.as_u16(),
-            "the Runtime API refused the init error"
-        ),
-        Err(failure) => {
-            tracing::error!(error = %failure, "cannot report the init error to the Runtime API")
-        }
+    if let Err(failure) = post_init_error(&api, error).await {
+        tracing::error!(error = %failure, "cannot report the init error to the Runtime API");
     }
 }
 
@@ -62,7 +55,7 @@ pub(crate) async fn report(env: &Env, error: &StartupError) {
 async fn post_init_error(
     api: &str,
     error: &StartupError,
-) -> Result<reqwest::StatusCode, reqwest::Error> {
+) -> Result<reqwest::Response, reqwest::Error> {
     let body = serde_json::json!({
         "errorMessage": error.to_string(),
         "errorType": error.error_type(),
@@ -74,13 +67,14 @@ async fn post_init_error(
         .no_proxy()
         .timeout(Duration::from_secs(2))
         .build()?;
-    let response = client
+    // A refusal (4xx/5xx) is a failure to report like a lost connection.
+    client
         .post(format!("http://{api}/2018-06-01/runtime/init/error"))
         .header("Lambda-Runtime-Function-Error-Type", error.error_type())
         .json(&body)
         .send()
-        .await?;
-    Ok(response.status())
+        .await?
+        .error_for_status()
 }
 
 #[cfg(test)]
