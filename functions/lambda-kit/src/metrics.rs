@@ -77,7 +77,11 @@ pub struct Captured(Arc<Mutex<Vec<String>>>);
 impl Captured {
     /// The lines written so far, emptying the buffer.
     pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(&mut *self.lines())
+    }
+
+    fn lines(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -100,22 +104,21 @@ impl Metrics {
 
     /// Documents to stdout, one line each.
     pub fn stdout(namespace: impl Into<String>) -> Self {
-        let namespace = namespace.into();
+        Self::new(namespace.into(), None)
+    }
+
+    fn new(namespace: String, captured: Option<Captured>) -> Self {
         Self {
             namespace,
-            captured: None,
+            captured,
         }
     }
 
     /// Documents kept in memory, for tests.
     pub fn capture(namespace: impl Into<String>) -> (Self, Captured) {
         let captured = Captured::default();
-        let namespace = namespace.into();
         (
-            Self {
-                namespace,
-                captured: Some(captured.clone()),
-            },
+            Self::new(namespace.into(), Some(captured.clone())),
             captured,
         )
     }
@@ -142,11 +145,7 @@ impl Metrics {
         }
         let line = document.into_line(&self.namespace);
         match &self.captured {
-            Some(captured) => captured
-                .0
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(line),
+            Some(captured) => captured.lines().push(line),
             // One write of the whole line under stdout's lock, so a log line
             // from another task never lands inside a document.
             None => drop(writeln!(std::io::stdout().lock(), "{line}")),

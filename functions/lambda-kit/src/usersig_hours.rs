@@ -35,10 +35,7 @@ pub fn report_rotated(
     }
     providers
         .into_iter()
-        .map(|provider| {
-            Arc::new(ReportHoursLeft::new(provider, metrics.clone()))
-                as Arc<dyn CredentialsProvider>
-        })
+        .map(|provider| Arc::new(ReportHoursLeft::new(provider, metrics.clone())) as _)
         .collect()
 }
 
