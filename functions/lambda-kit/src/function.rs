@@ -52,8 +52,7 @@ pub trait Function: Send + Sync + 'static {
     /// reports the invocation as failed with `errorType` `Panic` and a fixed
     /// message naming the request id; a function whose caller expects an
     /// answer (an HTTP API) gives one here.
-    fn on_panic(&self, invocation: &Invocation) -> Option<Self::Output> {
-        let _ = invocation;
+    fn on_panic(&self, _invocation: &Invocation) -> Option<Self::Output> {
         None
     }
 }

@@ -44,37 +44,31 @@ pub(crate) async fn report(env: &Env, error: &StartupError) {
     let Some(api) = env.get("AWS_LAMBDA_RUNTIME_API") else {
         return;
     };
-    if let Err(failure) = post_init_error(&api, error).await {
+    // `POST /2018-06-01/runtime/init/error` as Lambda's Runtime API
+    // reference describes it. The API is plain HTTP on the sandbox's
+    // loopback: no proxy, and a bound so a stuck endpoint cannot hold the
+    // exit. A refusal (4xx/5xx) is a failure to report like a lost connection.
+    let sent = async {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(2))
+            .build()?;
+        let body = serde_json::json!({
+            "errorMessage": error.to_string(),
+            "errorType": error.error_type(),
+            "stackTrace": [],
+        });
+        client
+            .post(format!("http://{api}/2018-06-01/runtime/init/error"))
+            .header("Lambda-Runtime-Function-Error-Type", error.error_type())
+            .json(&body)
+            .send()
+            .await?
+            .error_for_status()
+    };
+    if let Err(failure) = sent.await {
         tracing::error!(error = %failure, "cannot report the init error to the Runtime API");
     }
-}
-
-/// `POST http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/init/error`
-/// with `Lambda-Runtime-Function-Error-Type` and `{errorMessage, errorType}`,
-/// as Lambda's Runtime API reference describes it.
-async fn post_init_error(
-    api: &str,
-    error: &StartupError,
-) -> Result<reqwest::Response, reqwest::Error> {
-    let body = serde_json::json!({
-        "errorMessage": error.to_string(),
-        "errorType": error.error_type(),
-        "stackTrace": [],
-    });
-    // The Runtime API is plain HTTP on the sandbox's loopback: no proxy,
-    // and a bound so a stuck endpoint cannot hold the exit.
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(2))
-        .build()?;
-    // A refusal (4xx/5xx) is a failure to report like a lost connection.
-    client
-        .post(format!("http://{api}/2018-06-01/runtime/init/error"))
-        .header("Lambda-Runtime-Function-Error-Type", error.error_type())
-        .json(&body)
-        .send()
-        .await?
-        .error_for_status()
 }
 
 #[cfg(test)]
