@@ -38,17 +38,10 @@ pub async fn start<S: Setup>(
     panic::log_panics();
     // One line per cold start naming the release (CHANGELOG.md) that runs.
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "starting");
-    let setup = match read_settings(&env) {
-        Ok(setup) => setup,
-        Err(error) => {
-            startup::report(&env, &error).await;
-            return Err(error.into());
-        }
-    };
-    let runner = Runner::new(setup, function::load_aws_defaults);
-    let runner = &runner;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event| {
-        runner.invoke(event)
-    }))
-    .await
+    let setup = read_settings(&env);
+    if let Err(error) = &setup {
+        startup::report(&env, error).await;
+    }
+    let runner = Runner::new(setup?, function::load_aws_defaults);
+    lambda_runtime::run(lambda_runtime::service_fn(|event| runner.invoke(event))).await
 }
