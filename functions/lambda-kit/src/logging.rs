@@ -94,12 +94,16 @@ impl LogSettings {
             .with_default_directive(LevelFilter::INFO.into())
             .parse_lossy(&self.directives);
         let spans = filter_fn(|m: &Metadata<'_>| m.is_span() && *m.level() <= Level::INFO);
-        let pinned = PINNED_TARGETS.iter().fold(
-            Targets::new().with_default(LevelFilter::TRACE),
-            |t, target| t.with_target(*target, LevelFilter::INFO),
-        );
-        pinned.and(level.or(spans))
+        pinned().and(level.or(spans))
     }
+}
+
+/// Everything at TRACE but the pinned targets, held at INFO.
+pub fn pinned() -> Targets {
+    PINNED_TARGETS.iter().fold(
+        Targets::new().with_default(LevelFilter::TRACE),
+        |t, target| t.with_target(*target, LevelFilter::INFO),
+    )
 }
 
 /// The subscriber every function logs through, writing to `writer`

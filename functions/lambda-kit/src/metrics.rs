@@ -99,12 +99,7 @@ impl Metrics {
                 t => Ok(t.to_owned()),
             })?
             .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
-        Ok(Self::stdout(namespace))
-    }
-
-    /// Documents to stdout, one line each.
-    pub fn stdout(namespace: impl Into<String>) -> Self {
-        Self::new(namespace.into(), None)
+        Ok(Self::new(namespace, None))
     }
 
     fn new(namespace: String, captured: Option<Captured>) -> Self {
@@ -131,10 +126,7 @@ impl Metrics {
     /// A new document stamped now.
     pub fn document(&self) -> Document {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-        Document {
-            timestamp_ms: now.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
-            ..Document::default()
-        }
+        Document::default().at(now.map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)))
     }
 
     /// Writes `document` as one line; a document with no metric is skipped
