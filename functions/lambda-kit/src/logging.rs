@@ -158,11 +158,11 @@ where
                 fields.extend(object);
             }
         };
-        for span in ctx
+        let spans = ctx
             .event_scope()
             .into_iter()
-            .flat_map(|scope| scope.from_root())
-        {
+            .flat_map(|scope| scope.from_root());
+        for span in spans {
             if let Some(recorded) = span.extensions().get::<FormattedFields<JsonFields>>() {
                 merge(recorded);
             }
@@ -172,15 +172,11 @@ where
         merge(&own);
         let mut timestamp = String::new();
         SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
-        fields.insert("target".into(), event.metadata().target().into());
-        let mut line = Map::new();
-        line.insert("timestamp".into(), timestamp.into());
-        line.insert("level".into(), event.metadata().level().as_str().into());
         // The fixed keys win over a field of the same name.
-        for (key, value) in fields {
-            line.entry(key).or_insert(value);
-        }
-        writeln!(writer, "{}", Value::Object(line))
+        fields.insert("timestamp".into(), timestamp.into());
+        fields.insert("level".into(), event.metadata().level().as_str().into());
+        fields.insert("target".into(), event.metadata().target().into());
+        writeln!(writer, "{}", Value::Object(fields))
     }
 }
 
