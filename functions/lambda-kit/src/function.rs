@@ -2,20 +2,16 @@
 //! function once and hands it each event.
 
 use std::fmt::Debug;
-use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
 use aws_config::SdkConfig;
-use futures::FutureExt;
-use futures::future::BoxFuture;
+use futures::{FutureExt, future::BoxFuture};
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::OnceCell;
 use tracing::Instrument;
 
-use crate::invocation::Invocation;
-use crate::panic::{InvocationFailure, panic_message};
+use crate::{Invocation, InvocationFailure, panic::panic_message};
 
 /// What a function read from the environment at init, and how it builds
 /// itself on the first invocation.

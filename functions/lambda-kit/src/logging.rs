@@ -12,9 +12,7 @@ use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, Targets, fil
 use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::{Layer, Registry};
+use tracing_subscriber::{Layer, Registry, layer::SubscriberExt, registry::LookupSpan};
 
 /// Targets (prefixes: `hyper` covers `hyper_util` and `hyper_rustls`) held
 /// at INFO at most, because below it they print what must stay out of the

@@ -2,8 +2,7 @@
 
 use std::time::Duration;
 
-use tim::ClientConfig;
-use tim::config::{ConfigError, Env};
+use tim::{ClientConfig, config::ConfigError, config::Env};
 
 /// A cold start that cannot go on: the process stops before its first
 /// invocation.

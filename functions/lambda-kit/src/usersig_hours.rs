@@ -10,8 +10,7 @@
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use tim::usersig::{Clock, SystemClock};
-use tim::{AppCredentials, CredentialsProvider, Error};
+use tim::{AppCredentials, CredentialsProvider, Error, usersig::Clock, usersig::SystemClock};
 
 use crate::metrics::{Metrics, Unit};
 
