@@ -63,6 +63,9 @@ pub(crate) fn load_aws_defaults() -> BoxFuture<'static, SdkConfig> {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).boxed()
 }
 
+/// What an invocation answers: the function's output, or why it failed.
+type Answer<F> = Result<<F as Function>::Output, InvocationFailure<<F as Function>::Error>>;
+
 /// Settings, and the function once built.
 pub(crate) struct Runner<S: Setup> {
     setup: S,
@@ -89,10 +92,7 @@ impl<S: Setup> Runner<S> {
     pub(crate) async fn invoke(
         &self,
         event: LambdaEvent<<S::Function as Function>::Event>,
-    ) -> Result<
-        <S::Function as Function>::Output,
-        InvocationFailure<<S::Function as Function>::Error>,
-    > {
+    ) -> Answer<S::Function> {
         let cold_start = !self.function.initialized();
         let invocation = Invocation::from_context(&event.context, cold_start);
         let span = tracing::info_span!("invocation", cold_start);

@@ -88,12 +88,10 @@ pub fn emit_hours_left(metrics: &Metrics, sdkappid: u64, expires_at: u64, now: u
     let seconds = i128::from(expires_at) - i128::from(now);
     // Seconds fit an f64 exactly for any realistic UserSig.
     let hours = (seconds as f64 / 360.0).round() / 10.0;
-    metrics.emit(
-        metrics
-            .document()
-            .dimension("SDKAppID", sdkappid.to_string())
-            .metric(METRIC, Unit::None, hours),
-    );
+    let document = metrics
+        .document()
+        .dimension("SDKAppID", sdkappid.to_string());
+    metrics.emit(document.metric(METRIC, Unit::None, hours));
 }
 
 #[async_trait]
