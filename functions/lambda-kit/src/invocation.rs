@@ -12,8 +12,8 @@ pub struct Invocation {
     /// Lambda's deadline: milliseconds since the epoch (or, under
     /// `cargo lambda watch`, the timeout itself: see [`Invocation::time_left`]).
     pub deadline_ms: u64,
-    /// The first invocation of this execution environment (the one that
-    /// also built the clients).
+    /// The invocation that builds the function: the first of this execution
+    /// environment (or the next one, after a build that panicked).
     pub cold_start: bool,
 }
 
