@@ -274,24 +274,15 @@ impl Signer {
     /// The HMAC over the content lines, from the precomputed key state.
     fn mac_of(&self, fields: &SignedFields<'_>) -> HmacSha256 {
         let mut mac = self.keyed_mac.clone();
-        let lines: [&[u8]; 9] = [
-            b"TLS.identifier:",
-            fields.identifier.as_bytes(),
-            b"\nTLS.sdkappid:",
-            fields.sdkappid.as_bytes(),
-            b"\nTLS.time:",
-            fields.time.as_bytes(),
-            b"\nTLS.expire:",
-            fields.expire.as_bytes(),
-            b"\n",
-        ];
-        for part in lines {
-            mac.update(part);
-        }
+        mac.update(
+            format!(
+                "TLS.identifier:{}\nTLS.sdkappid:{}\nTLS.time:{}\nTLS.expire:{}\n",
+                fields.identifier, fields.sdkappid, fields.time, fields.expire
+            )
+            .as_bytes(),
+        );
         if let Some(userbuf) = fields.userbuf {
-            mac.update(b"TLS.userbuf:");
-            mac.update(userbuf.as_bytes());
-            mac.update(b"\n");
+            mac.update(format!("TLS.userbuf:{userbuf}\n").as_bytes());
         }
         mac
     }
