@@ -37,17 +37,11 @@ pub(super) fn network_error(command: &str, error: reqwest::Error, usersig: &str)
 /// front of it) may quote the request, URL and UserSig included, and the
 /// text goes on to log lines and, for some callers, to response bodies.
 pub(super) fn scrub_answer<T>(answer: Result<T, Error>, usersig: &str) -> Result<T, Error> {
-    answer.map_err(|error| match error {
-        Error::Api {
-            command,
-            code,
-            info,
-        } => Error::Api {
-            command,
-            code,
-            info: scrub(&info, usersig),
-        },
-        other => other,
+    answer.map_err(|mut error| {
+        if let Error::Api { info, .. } = &mut error {
+            *info = scrub(info, usersig);
+        }
+        error
     })
 }
 
