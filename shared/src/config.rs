@@ -135,15 +135,6 @@ impl Env {
         .map(|n| n.unwrap_or(default))
     }
 
-    /// A whole number (zero allowed), `default` when unset.
-    pub fn whole(&self, name: &'static str, default: u64) -> Result<u64, ConfigError> {
-        self.parse_with(name, |text| {
-            text.parse::<u64>()
-                .map_err(|_| format!("expected a whole number, got {text:?}"))
-        })
-        .map(|n| n.unwrap_or(default))
-    }
-
     /// A switch: `true/1/yes/on` or `false/0/no/off` (any case), `default`
     /// when unset.
     pub fn flag(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
@@ -193,8 +184,6 @@ mod tests {
             "N: expected a positive whole number, got \"zero\""
         );
         assert_eq!(env.positive("Z", 1).unwrap_err().variable, "Z");
-        assert_eq!(env.whole("Z", 7), Ok(0));
-        assert_eq!(env.whole("P", 7).unwrap_err().variable, "P");
         assert_eq!(env.positive("unset", 5), Ok(5));
         assert_eq!(env.flag("F", true).unwrap_err().variable, "F");
         assert_eq!(env.flag("unset", true), Ok(true));

@@ -87,17 +87,7 @@ impl FromStr for Region {
     /// Case-insensitive; `_`, `-` and spaces are interchangeable, so
     /// `Silicon Valley`, `silicon_valley` and `silicon-valley` all parse.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let normal: String = s
-            .trim()
-            .chars()
-            .map(|c| {
-                if c == '_' || c == ' ' {
-                    '-'
-                } else {
-                    c.to_ascii_lowercase()
-                }
-            })
-            .collect();
+        let normal = s.trim().to_ascii_lowercase().replace(['_', ' '], "-");
         Region::ALL
             .into_iter()
             .find(|r| r.name() == normal)

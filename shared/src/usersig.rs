@@ -37,48 +37,42 @@ pub const VERSION: &str = "2.0";
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The app's secret key from the Chat console. `Debug` and `Display` redact it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretKey(String);
+/// A secret text whose `Debug` shows only the type's name.
+macro_rules! redacted_text {
+    ($(#[doc = $doc:literal])* $name:ident) => {
+        $(#[doc = $doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(String);
 
-impl SecretKey {
-    /// Wraps the key text exactly as the Chat console shows it.
-    pub fn new(key: impl Into<String>) -> Self {
-        Self(key.into())
-    }
+        impl $name {
+            /// Wraps the text exactly as given.
+            pub fn new(text: impl Into<String>) -> Self {
+                Self(text.into())
+            }
 
-    /// The key text, for signing only.
-    pub fn expose_secret(&self) -> &str {
-        &self.0
-    }
+            /// The text, only for where it must go (signing, the request
+            /// URL, the UserSig secret).
+            pub fn expose_secret(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+    };
 }
 
-impl fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretKey(<redacted>)")
-    }
+redacted_text! {
+    /// The app's secret key from the Chat console. `Debug` redacts it.
+    SecretKey
 }
 
-/// A signed UserSig. `Debug` and `Display` redact it: it is a bearer token.
-#[derive(Clone, PartialEq, Eq)]
-pub struct UserSig(String);
-
-impl UserSig {
-    /// Wraps a token (e.g. read back from the UserSig secret).
-    pub fn new(usersig: impl Into<String>) -> Self {
-        Self(usersig.into())
-    }
-
-    /// The token text, for the request URL (and the UserSig secret) only.
-    pub fn expose_secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for UserSig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("UserSig(<redacted>)")
-    }
+redacted_text! {
+    /// A signed UserSig. `Debug` and `Display` redact it: it is a bearer token.
+    UserSig
 }
 
 impl fmt::Display for UserSig {
@@ -203,21 +197,6 @@ impl Signer {
         UserSig(framing::encode(&json))
     }
 
-    /// As [`Signer::sign`], issued at the clock's "now".
-    pub fn sign_with_clock(&self, identifier: &str, expire: u64, clock: &dyn Clock) -> UserSig {
-        self.sign(identifier, expire, clock.now_unix())
-    }
-
-    /// As [`Signer::verify`], checked at the clock's "now".
-    pub fn verify_with_clock(
-        &self,
-        usersig: &str,
-        identifier: &str,
-        clock: &dyn Clock,
-    ) -> Result<Claims, UserSigError> {
-        self.verify(usersig, identifier, clock.now_unix())
-    }
-
     /// Verifies `usersig` for `sdkappid`/`identifier` at `now` (unix seconds).
     ///
     /// Checks, in order: decoding, version, sdkappid, identifier, signature
@@ -274,24 +253,15 @@ impl Signer {
     /// The HMAC over the content lines, from the precomputed key state.
     fn mac_of(&self, fields: &SignedFields<'_>) -> HmacSha256 {
         let mut mac = self.keyed_mac.clone();
-        let lines: [&[u8]; 9] = [
-            b"TLS.identifier:",
-            fields.identifier.as_bytes(),
-            b"\nTLS.sdkappid:",
-            fields.sdkappid.as_bytes(),
-            b"\nTLS.time:",
-            fields.time.as_bytes(),
-            b"\nTLS.expire:",
-            fields.expire.as_bytes(),
-            b"\n",
-        ];
-        for part in lines {
-            mac.update(part);
-        }
+        mac.update(
+            format!(
+                "TLS.identifier:{}\nTLS.sdkappid:{}\nTLS.time:{}\nTLS.expire:{}\n",
+                fields.identifier, fields.sdkappid, fields.time, fields.expire
+            )
+            .as_bytes(),
+        );
         if let Some(userbuf) = fields.userbuf {
-            mac.update(b"TLS.userbuf:");
-            mac.update(userbuf.as_bytes());
-            mac.update(b"\n");
+            mac.update(format!("TLS.userbuf:{userbuf}\n").as_bytes());
         }
         mac
     }

@@ -22,118 +22,80 @@ pub const MAX_TASK_IDS: usize = 5;
 /// Tencent's limit on a request's window (`EndTime - StartTime`): 30 days.
 pub const MAX_WINDOW_SECS: i64 = 30 * 24 * 60 * 60;
 
-/// `EventType`: 1 offline push, 2 online push.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EventType {
-    /// 1: offline push (through the vendor channels).
-    Offline,
-    /// 2: online push (over the app's own connection).
-    Online,
-    /// A code this crate does not know.
-    Unknown(i64),
+/// A Tencent numeric code as an enum: `from_code`, `code` and a lowercase
+/// `name` from one table, plus `Unknown(n)` for codes this crate does not know.
+macro_rules! coded_enum {
+    ($(#[doc = $doc:literal])* $name:ident {
+        $($(#[doc = $vdoc:literal])* $variant:ident = $code:literal => $label:literal,)+
+    }) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[doc = $vdoc])* $variant,)+
+            /// A code this crate does not know.
+            Unknown(i64),
+        }
+
+        impl $name {
+            /// From Tencent's numeric code.
+            pub fn from_code(code: i64) -> Self {
+                match code {
+                    $($code => Self::$variant,)+
+                    n => Self::Unknown(n),
+                }
+            }
+
+            /// Tencent's numeric code.
+            pub fn code(self) -> i64 {
+                match self {
+                    $(Self::$variant => $code,)+
+                    Self::Unknown(n) => n,
+                }
+            }
+
+            /// The lowercase name (`unknown` for codes without one).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $label,)+
+                    Self::Unknown(_) => "unknown",
+                }
+            }
+        }
+    };
 }
 
-impl EventType {
-    /// From Tencent's numeric `EventType`.
-    pub fn from_code(code: i64) -> Self {
-        match code {
-            1 => Self::Offline,
-            2 => Self::Online,
-            n => Self::Unknown(n),
-        }
-    }
-
-    /// Tencent's numeric `EventType`.
-    pub fn code(self) -> i64 {
-        match self {
-            Self::Offline => 1,
-            Self::Online => 2,
-            Self::Unknown(n) => n,
-        }
-    }
-
-    /// `offline`, `online` or `unknown`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Offline => "offline",
-            Self::Online => "online",
-            Self::Unknown(_) => "unknown",
-        }
+coded_enum! {
+    /// `EventType`: 1 offline push, 2 online push.
+    EventType {
+        /// 1: offline push (through the vendor channels).
+        Offline = 1 => "offline",
+        /// 2: online push (over the app's own connection).
+        Online = 2 => "online",
     }
 }
 
-/// `PushPlatform`: the vendor channel. 0 is Tencent's "unknown vendor"
-/// (always so for online push); codes beyond 8 are `Unknown(n)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PushPlatform {
-    /// 0: no vendor channel (always so for online push).
-    Unspecified,
-    /// 1: Apple Push Notification service.
-    Apns,
-    /// 2: Xiaomi.
-    Mi,
-    /// 3: Huawei.
-    Huawei,
-    /// 4: Firebase Cloud Messaging.
-    Fcm,
-    /// 5: Meizu.
-    Meizu,
-    /// 6: OPPO.
-    Oppo,
-    /// 7: vivo.
-    Vivo,
-    /// 8: Honor.
-    Honor,
-    /// A code this crate does not know.
-    Unknown(i64),
-}
-
-impl PushPlatform {
-    /// From Tencent's numeric `PushPlatform`.
-    pub fn from_code(code: i64) -> Self {
-        match code {
-            0 => Self::Unspecified,
-            1 => Self::Apns,
-            2 => Self::Mi,
-            3 => Self::Huawei,
-            4 => Self::Fcm,
-            5 => Self::Meizu,
-            6 => Self::Oppo,
-            7 => Self::Vivo,
-            8 => Self::Honor,
-            n => Self::Unknown(n),
-        }
-    }
-
-    /// Tencent's numeric `PushPlatform`.
-    pub fn code(self) -> i64 {
-        match self {
-            Self::Unspecified => 0,
-            Self::Apns => 1,
-            Self::Mi => 2,
-            Self::Huawei => 3,
-            Self::Fcm => 4,
-            Self::Meizu => 5,
-            Self::Oppo => 6,
-            Self::Vivo => 7,
-            Self::Honor => 8,
-            Self::Unknown(n) => n,
-        }
-    }
-
-    /// `apns`, `mi`, `huawei`, `fcm`, `meizu`, `oppo`, `vivo`, `honor`, `unknown`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Apns => "apns",
-            Self::Mi => "mi",
-            Self::Huawei => "huawei",
-            Self::Fcm => "fcm",
-            Self::Meizu => "meizu",
-            Self::Oppo => "oppo",
-            Self::Vivo => "vivo",
-            Self::Honor => "honor",
-            Self::Unspecified | Self::Unknown(_) => "unknown",
-        }
+coded_enum! {
+    /// `PushPlatform`: the vendor channel. 0 is Tencent's "unknown vendor"
+    /// (always so for online push); codes beyond 8 are `Unknown(n)`.
+    PushPlatform {
+        /// 0: no vendor channel (always so for online push).
+        Unspecified = 0 => "unknown",
+        /// 1: Apple Push Notification service.
+        Apns = 1 => "apns",
+        /// 2: Xiaomi.
+        Mi = 2 => "mi",
+        /// 3: Huawei.
+        Huawei = 3 => "huawei",
+        /// 4: Firebase Cloud Messaging.
+        Fcm = 4 => "fcm",
+        /// 5: Meizu.
+        Meizu = 5 => "meizu",
+        /// 6: OPPO.
+        Oppo = 6 => "oppo",
+        /// 7: vivo.
+        Vivo = 7 => "vivo",
+        /// 8: Honor.
+        Honor = 8 => "honor",
     }
 }
 

@@ -15,7 +15,7 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tim::usersig::{self, Clock, DEFAULT_EXPIRE_SECS, FixedClock, SecretKey, Signer, SystemClock};
+use tim::usersig::{self, Clock, DEFAULT_EXPIRE_SECS, SecretKey, Signer, SystemClock};
 
 /// Environment variable holding the app's secret key.
 const KEY_VAR: &str = "TIM_KEY";
@@ -107,7 +107,11 @@ fn run(command: Command) -> Result<(), ExitReason> {
             time,
         } => {
             let signer = Signer::new(sdkappid, key_from_env()?);
-            let usersig = signer.sign_with_clock(&identifier, expire, clock(time).as_ref());
+            let usersig = signer.sign(
+                &identifier,
+                expire,
+                time.unwrap_or_else(|| SystemClock.now_unix()),
+            );
             print_line(usersig.expose_secret())
         }
         Command::Verify {
@@ -118,7 +122,11 @@ fn run(command: Command) -> Result<(), ExitReason> {
             let signer = Signer::new(sdkappid, key_from_env()?);
             let token = read_stdin()?;
             let claims = signer
-                .verify_with_clock(&token, &identifier, clock(now).as_ref())
+                .verify(
+                    &token,
+                    &identifier,
+                    now.unwrap_or_else(|| SystemClock.now_unix()),
+                )
                 .map_err(ExitReason::Invalid)?;
             print_json(&claims)
         }
@@ -127,13 +135,6 @@ fn run(command: Command) -> Result<(), ExitReason> {
             let claims = usersig::inspect(&token).map_err(ExitReason::Invalid)?;
             print_json(&claims)
         }
-    }
-}
-
-fn clock(fixed: Option<u64>) -> Box<dyn Clock> {
-    match fixed {
-        Some(secs) => Box::new(FixedClock(secs)),
-        None => Box::new(SystemClock),
     }
 }
 

@@ -9,7 +9,7 @@ use crate::credentials::AppCredentials;
 use crate::error::{Error, ErrorClass};
 
 use super::Client;
-use super::deadline::{Deadline, bounded};
+use super::deadline::Deadline;
 use super::envelope::Response;
 use super::request::encode_body;
 use super::retry::{MIN_RETRY_WINDOW, slow_down};
@@ -44,7 +44,10 @@ impl Client {
             // one (Secrets Manager throttling) is retried like any other.
             let credentials = match &refreshed {
                 Some(fresh) => Ok(fresh.clone()),
-                None => match bounded(deadline, self.credentials.credentials()).await {
+                None => match tokio::time::timeout_at(deadline.0, self.credentials.credentials())
+                    .await
+                    .ok()
+                {
                     Some(result) => result,
                     None => return Err(deadline_error(command, attempts - 1, last)),
                 },
@@ -79,7 +82,10 @@ impl Client {
                 attempt = attempts,
                 error_type = error.error_type(),
                 code = error.code(),
-                status = http_status(&error),
+                status = match error {
+                    Error::Http { status, .. } => Some(status),
+                    _ => None,
+                },
                 elapsed_ms = elapsed_ms(started),
                 "Tencent call attempt failed: {}",
                 error
@@ -93,16 +99,20 @@ impl Client {
                     code = error.code(),
                     "Tencent refused the UserSig; refreshing credentials once"
                 );
-                let fresh = match bounded(deadline, self.credentials.refresh(used)).await {
-                    Some(Ok(fresh)) => fresh,
-                    Some(Err(e)) => {
-                        if let Some(code) = error.code() {
-                            self.credentials.note_refusal(code);
+                let fresh =
+                    match tokio::time::timeout_at(deadline.0, self.credentials.refresh(used))
+                        .await
+                        .ok()
+                    {
+                        Some(Ok(fresh)) => fresh,
+                        Some(Err(e)) => {
+                            if let Some(code) = error.code() {
+                                self.credentials.note_refusal(code);
+                            }
+                            return Err(e.after_refusal(&error));
                         }
-                        return Err(e.after_refusal(&error));
-                    }
-                    None => return Err(deadline_error(command, attempts, Some(error))),
-                };
+                        None => return Err(deadline_error(command, attempts, Some(error))),
+                    };
                 // The refusal is Tencent's verdict on this UserSig: sending it
                 // again gets the same answer and counts towards the 70050
                 // lock-out. Only a different one is worth a second request.
@@ -163,11 +173,4 @@ fn deadline_error(command: &str, attempts: u32, last: Option<Error>) -> Error {
 /// The same app, account and UserSig (the region and expiry follow from them).
 fn same_credentials(a: &AppCredentials, b: &AppCredentials) -> bool {
     a.sdkappid == b.sdkappid && a.identifier == b.identifier && a.usersig == b.usersig
-}
-
-fn http_status(error: &Error) -> Option<u16> {
-    match error {
-        Error::Http { status, .. } => Some(*status),
-        _ => None,
-    }
 }

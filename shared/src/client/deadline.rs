@@ -45,14 +45,6 @@ impl Deadline {
     }
 }
 
-/// Runs `future` unless the deadline passes first (`None` then).
-pub(super) async fn bounded<T>(
-    deadline: Deadline,
-    future: impl std::future::Future<Output = T>,
-) -> Option<T> {
-    tokio::time::timeout_at(deadline.0, future).await.ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

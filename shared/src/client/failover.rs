@@ -69,13 +69,7 @@ impl FailoverMemory {
 
     /// The primary answered: forget that it was down.
     pub(super) fn primary_reachable(&self, endpoint: &Endpoint) {
-        let mut down = self.lock();
-        if down
-            .as_ref()
-            .is_some_and(|(url, _)| *url == endpoint.primary)
-        {
-            *down = None;
-        }
+        self.lock().take_if(|(url, _)| *url == endpoint.primary);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Url, Instant)>> {

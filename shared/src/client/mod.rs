@@ -122,28 +122,9 @@ impl Client {
         }
     }
 
-    /// The same client (HTTP pool, credentials, failover memory) with
-    /// another retry policy: e.g. one attempt per call for a caller that
-    /// paces its own calls under a rate limit.
-    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
-        let config = ClientConfig {
-            retry,
-            ..(*self.config).clone()
-        };
-        Self {
-            config: Arc::new(config),
-            ..self.clone()
-        }
-    }
-
     /// Where this client's UserSig comes from.
     pub fn credentials(&self) -> &Arc<dyn CredentialsProvider> {
         &self.credentials
-    }
-
-    /// How this client reaches Tencent.
-    pub fn config(&self) -> &ClientConfig {
-        &self.config
     }
 
     /// Where requests for `credentials` go: the endpoint override, else the

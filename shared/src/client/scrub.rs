@@ -2,6 +2,10 @@
 //! carries the UserSig), and Tencent's `ErrorInfo` loses any UserSig it
 //! echoes, as itself or as a `usersig=` query parameter.
 
+use std::sync::LazyLock;
+
+use regex_lite::Regex;
+
 use crate::error::{Error, NetworkFailure};
 
 /// A transport error without the URL (which carries the UserSig): its kind
@@ -37,17 +41,11 @@ pub(super) fn network_error(command: &str, error: reqwest::Error, usersig: &str)
 /// front of it) may quote the request, URL and UserSig included, and the
 /// text goes on to log lines and, for some callers, to response bodies.
 pub(super) fn scrub_answer<T>(answer: Result<T, Error>, usersig: &str) -> Result<T, Error> {
-    answer.map_err(|error| match error {
-        Error::Api {
-            command,
-            code,
-            info,
-        } => Error::Api {
-            command,
-            code,
-            info: scrub(&info, usersig),
-        },
-        other => other,
+    answer.map_err(|mut error| {
+        if let Error::Api { info, .. } = &mut error {
+            *info = scrub(info, usersig);
+        }
+        error
     })
 }
 
@@ -68,21 +66,12 @@ const REDACTED: &str = "<redacted>";
 /// `…usersig=VALUE…` → `…usersig=<redacted>…` (any case; the value ends at
 /// `&`, whitespace, a quote or the end of the text).
 fn scrub_usersig_parameters(text: &str) -> String {
-    const NAME: &str = "usersig=";
-    let lower = text.to_ascii_lowercase();
-    let mut out = String::with_capacity(text.len());
-    let mut rest = 0;
-    while let Some(found) = lower[rest..].find(NAME) {
-        let value_start = rest + found + NAME.len();
-        let value_len = text[value_start..]
-            .find(|c: char| c == '&' || c == '"' || c == '\'' || c.is_whitespace())
-            .unwrap_or(text.len() - value_start);
-        out.push_str(&text[rest..value_start]);
-        out.push_str(REDACTED);
-        rest = value_start + value_len;
-    }
-    out.push_str(&text[rest..]);
-    out
+    static PARAMETER: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?i)(usersig=)[^&"'\s]*"#).unwrap_or_else(|_| unreachable!("a valid pattern"))
+    });
+    PARAMETER
+        .replace_all(text, format!("${{1}}{REDACTED}"))
+        .into_owned()
 }
 
 #[cfg(test)]

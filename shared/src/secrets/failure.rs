@@ -29,38 +29,33 @@ pub enum FailureKind {
 impl SecretsManagerFailure {
     /// Classifies any Secrets Manager operation's error.
     pub fn of<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Self {
+        use FailureKind::{Configuration, NotFound, Transient};
         let code = err.code().map(str::to_owned);
         let status = err.raw_response().map(|r| r.status().as_u16());
-        let kind = match (&err, code.as_deref(), status) {
-            (
-                SdkError::TimeoutError(_)
-                | SdkError::DispatchFailure(_)
-                | SdkError::ResponseError(_),
-                _,
-                _,
-            ) => FailureKind::Transient,
-            (SdkError::ConstructionFailure(_), _, _) => FailureKind::Configuration,
-            (_, Some("ResourceNotFoundException"), _) => FailureKind::NotFound,
-            (_, Some(c), _)
-                if c.contains("Throttl")
-                    || c == "InternalServiceError"
-                    || c == "RequestLimitExceeded" =>
-            {
-                FailureKind::Transient
-            }
-            (_, _, Some(s)) if s >= 500 || s == 429 => FailureKind::Transient,
-            _ => FailureKind::Configuration,
-        };
-        let message = match err {
-            SdkError::ServiceError(_) => err.message().unwrap_or("no message").to_owned(),
-            SdkError::TimeoutError(_) => "timed out".to_owned(),
+        let (kind, message) = match err {
+            SdkError::TimeoutError(_) => (Transient, "timed out"),
             SdkError::DispatchFailure(_) => {
-                "could not send the request (connection failed)".to_owned()
+                (Transient, "could not send the request (connection failed)")
             }
-            SdkError::ResponseError(_) => "unreadable response".to_owned(),
-            SdkError::ConstructionFailure(_) => "could not build the request".to_owned(),
-            _ => "unknown failure".to_owned(),
+            SdkError::ResponseError(_) => (Transient, "unreadable response"),
+            SdkError::ConstructionFailure(_) => (Configuration, "could not build the request"),
+            _ => {
+                let kind = match (code.as_deref(), status) {
+                    (Some("ResourceNotFoundException"), _) => NotFound,
+                    (Some(c), _)
+                        if c.contains("Throttl")
+                            || c == "InternalServiceError"
+                            || c == "RequestLimitExceeded" =>
+                    {
+                        Transient
+                    }
+                    (_, Some(s)) if s >= 500 || s == 429 => Transient,
+                    _ => Configuration,
+                };
+                (kind, err.message().unwrap_or("no message"))
+            }
         };
+        let message = message.to_owned();
         Self {
             kind,
             code,

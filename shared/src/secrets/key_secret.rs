@@ -16,7 +16,6 @@ use super::value::KeySecret;
 /// operator may have corrected it) and a fresh UserSig is signed.
 pub struct KeySecretProvider {
     reader: CurrentReader,
-    validity_secs: u64,
     clock: Arc<dyn Clock>,
     /// The signer made from the key secret. A key does not expire: it is
     /// read once, and again only after a rejection. The lock is held across
@@ -38,16 +37,9 @@ impl KeySecretProvider {
     pub fn new(client: aws_sdk_secretsmanager::Client, secret_id: impl Into<String>) -> Self {
         Self {
             reader: CurrentReader::new(client, secret_id.into()),
-            validity_secs: LocalSigner::DEFAULT_VALIDITY_SECS,
             clock: Arc::new(SystemClock),
             signer: tokio::sync::Mutex::new(None),
         }
-    }
-
-    /// Validity of the UserSigs signed (default [`LocalSigner::DEFAULT_VALIDITY_SECS`]).
-    pub fn with_validity(mut self, secs: u64) -> Self {
-        self.validity_secs = secs.max(1);
-        self
     }
 
     /// The clock UserSigs are signed at (tests).
@@ -80,7 +72,6 @@ impl KeySecretProvider {
     async fn new_signer(&self) -> Result<Arc<LocalSigner>, Error> {
         let key = self.read_key().await?;
         let signer = LocalSigner::new(key.sdkappid, key.identifier, key.key, Some(key.region))
-            .with_validity(self.validity_secs)
             .with_clock(self.clock.clone());
         Ok(Arc::new(signer))
     }

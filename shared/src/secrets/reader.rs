@@ -50,21 +50,17 @@ impl CurrentReader {
             .await
             .map_err(|err| {
                 let failure = SecretsManagerFailure::of(&err);
-                let reason = match failure.kind {
-                    FailureKind::NotFound => format!(
-                        "{what} {id:?} not found, or it has no AWSCURRENT value ({})",
-                        failure.describe()
-                    ),
-                    FailureKind::Transient => format!("reading {what} {id:?} failed, try again ({})", failure.describe()),
-                    FailureKind::Configuration => format!(
-                        "cannot read {what} {id:?}: check the function's secretsmanager:GetSecretValue (and kms:Decrypt) permissions ({})",
-                        failure.describe()
-                    ),
-                };
-                if failure.kind == FailureKind::Transient {
-                    Error::credentials_transient(reason)
-                } else {
-                    Error::credentials(reason)
+                let cause = failure.describe();
+                match failure.kind {
+                    FailureKind::NotFound => Error::credentials(format!(
+                        "{what} {id:?} not found, or it has no AWSCURRENT value ({cause})"
+                    )),
+                    FailureKind::Transient => Error::credentials_transient(format!(
+                        "reading {what} {id:?} failed, try again ({cause})"
+                    )),
+                    FailureKind::Configuration => Error::credentials(format!(
+                        "cannot read {what} {id:?}: check the function's secretsmanager:GetSecretValue (and kms:Decrypt) permissions ({cause})"
+                    )),
                 }
             })?;
         *self.last_version.lock().unwrap_or_else(|e| e.into_inner()) = answer.version_id.clone();

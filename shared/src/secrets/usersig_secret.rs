@@ -117,9 +117,8 @@ impl UserSigSecretProvider {
     fn refused_error(&self) -> Error {
         Error::Credentials {
             reason: format!(
-                "Tencent refused the UserSig in secret {:?} and the secret still holds the same one: rotate it (`aws secretsmanager rotate-secret --secret-id {}`) and check usersig-refresher's logs",
-                self.secret_id(),
-                self.secret_id()
+                "Tencent refused the UserSig in secret {id:?} and the secret still holds the same one: rotate it (`aws secretsmanager rotate-secret --secret-id {id}`) and check usersig-refresher's logs",
+                id = self.secret_id()
             ),
             class: ErrorClass::UserSigRejected,
             refused_with: Some(self.refused_with.load(Ordering::Relaxed)).filter(|&code| code != 0),
@@ -129,10 +128,8 @@ impl UserSigSecretProvider {
     fn expired_error(&self, expires_at: u64) -> Error {
         Error::Credentials {
             reason: format!(
-                "UserSig secret {:?} holds a UserSig that expired at {} (unix); rotation is not replacing it: check usersig-refresher's logs and run `aws secretsmanager rotate-secret --secret-id {}`",
-                self.secret_id(),
-                expires_at,
-                self.secret_id()
+                "UserSig secret {id:?} holds a UserSig that expired at {expires_at} (unix); rotation is not replacing it: check usersig-refresher's logs and run `aws secretsmanager rotate-secret --secret-id {id}`",
+                id = self.secret_id()
             ),
             class: ErrorClass::Configuration,
             refused_with: None,

@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use tim::usersig::{self, Clock, DEFAULT_EXPIRE_SECS, FixedClock, UserSigError};
+use tim::usersig::{DEFAULT_EXPIRE_SECS, UserSigError};
 
 use crate::common::usersig::*;
 
@@ -112,25 +112,6 @@ fn reference_token_is_expired_one_second_after_its_last_second() {
             }
         );
     }
-}
-
-#[test]
-fn injectable_clock_drives_signing_and_verification() {
-    let clock = FixedClock(TIME);
-    let token = signer().sign_with_clock("admin", 100, &clock);
-    assert_eq!(
-        usersig::inspect(token.expose_secret()).unwrap().time,
-        clock.now_unix()
-    );
-    assert!(
-        signer()
-            .verify_with_clock(token.expose_secret(), "admin", &FixedClock(TIME + 100))
-            .is_ok()
-    );
-    assert_eq!(
-        reason(signer().verify_with_clock(token.expose_secret(), "admin", &FixedClock(TIME + 101))),
-        "expired"
-    );
 }
 
 // ---------- layouts and compression ----------
