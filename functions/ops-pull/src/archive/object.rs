@@ -71,9 +71,7 @@ impl DailyObject {
             };
             line.insert(name.clone(), json);
         }
-        if !malformed.is_empty() {
-            line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(malformed));
-        }
+        put_malformed(&mut line, malformed);
         line.insert(SDKAPPID_COLUMN.to_owned(), Value::from(sdkappid));
         line.insert(
             DATE_COLUMN.to_owned(),
@@ -100,19 +98,10 @@ impl DailyObject {
                 self.lines.len()
             )));
         };
-        let text = std::str::from_utf8(stored).map_err(|_| MergeError("not UTF-8".into()))?;
-        let mut stored_lines = text.lines().filter(|l| !l.trim().is_empty());
-        let (Some(first), None) = (stored_lines.next(), stored_lines.next()) else {
-            return Err(MergeError("not exactly one line".into()));
-        };
-        let mut line: Line = serde_json::from_str(first).map_err(|e| MergeError(e.to_string()))?;
-        line.remove(PULLED_AT_COLUMN);
+        let mut line = one_line(stored).map_err(MergeError)?;
         // The stored odd texts of the fields pulled now are replaced by the
         // new ones (if any): a count that became a number loses its entry.
-        let mut malformed = match line.remove(MALFORMED_COLUMN) {
-            Some(Value::Object(map)) => map,
-            _ => serde_json::Map::new(),
-        };
+        let mut malformed = take_malformed(&mut line);
         malformed.retain(|field, _| !new_line.contains_key(field));
         if let Some(Value::Object(new)) = new_line.get(MALFORMED_COLUMN) {
             malformed.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -123,9 +112,7 @@ impl DailyObject {
                 .filter(|(k, _)| k.as_str() != MALFORMED_COLUMN)
                 .map(|(k, v)| (k.clone(), v.clone())),
         );
-        if !malformed.is_empty() {
-            line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(malformed));
-        }
+        put_malformed(&mut line, malformed);
         Ok(Self {
             date: self.date,
             lines: vec![line],
@@ -140,15 +127,12 @@ impl DailyObject {
     /// `malformed`. Returns the day and the fields kept; an archived object
     /// that is not one readable line keeps nothing (the new day repairs it).
     pub fn keeping_numbers_of(mut self, stored: &[u8]) -> (Self, Vec<String>) {
-        let Some(archived) = one_line(stored).filter(|_| self.lines.len() == 1) else {
+        let Some(archived) = one_line(stored).ok().filter(|_| self.lines.len() == 1) else {
             return (self, Vec::new());
         };
         let line = &mut self.lines[0];
         let mut kept = Vec::new();
-        let mut malformed = match line.remove(MALFORMED_COLUMN) {
-            Some(Value::Object(map)) => map,
-            _ => serde_json::Map::new(),
-        };
+        let mut malformed = take_malformed(line);
         for (field, value) in archived {
             if !value.is_number() || line.get(&field).is_some_and(Value::is_number) {
                 continue;
@@ -159,9 +143,7 @@ impl DailyObject {
             line.insert(field.clone(), value);
             kept.push(field);
         }
-        if !malformed.is_empty() {
-            line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(malformed));
-        }
+        put_malformed(line, malformed);
         (self, kept)
     }
 
@@ -217,15 +199,30 @@ pub fn stored_sha256(body: &[u8]) -> Option<String> {
 }
 
 /// The one JSON line of a stored object, without `pulled_at`.
-fn one_line(stored: &[u8]) -> Option<Line> {
-    let text = std::str::from_utf8(stored).ok()?;
+fn one_line(stored: &[u8]) -> Result<Line, String> {
+    let text = std::str::from_utf8(stored).map_err(|_| "not UTF-8".to_owned())?;
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let (Some(first), None) = (lines.next(), lines.next()) else {
-        return None;
+        return Err("not exactly one line".to_owned());
     };
-    let mut line: Line = serde_json::from_str(first).ok()?;
+    let mut line: Line = serde_json::from_str(first).map_err(|e| e.to_string())?;
     line.remove(PULLED_AT_COLUMN);
-    Some(line)
+    Ok(line)
+}
+
+/// The line's `malformed` map, taken out of it (empty when it has none).
+fn take_malformed(line: &mut Line) -> serde_json::Map<String, Value> {
+    match line.remove(MALFORMED_COLUMN) {
+        Some(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Puts `malformed` back on the line, unless it is empty (no empty map in the archive).
+pub(crate) fn put_malformed(line: &mut Line, malformed: serde_json::Map<String, Value>) {
+    if !malformed.is_empty() {
+        line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(malformed));
+    }
 }
 
 /// Gzip of Tencent's body for the raw archive.

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use tim::api::push::{EventType, PushPlatform, rate};
 
 use crate::archive::object::{
-    DATE_COLUMN, DailyObject, Line, MALFORMED_COLUMN, PULLED_AT_COLUMN, SDKAPPID_COLUMN,
+    DATE_COLUMN, DailyObject, Line, PULLED_AT_COLUMN, SDKAPPID_COLUMN, put_malformed,
 };
 
 /// `event` and `platform` of the totals row.
@@ -121,9 +121,7 @@ pub fn push_object(
             "click_rate".to_owned(),
             Value::from(ratio(clicked, delivered)),
         );
-        if !counts.malformed.is_empty() {
-            line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(counts.malformed));
-        }
+        put_malformed(&mut line, counts.malformed);
         line
     };
     let mut lines = vec![row((ALL, ALL), (None, None), totals)];
@@ -405,7 +403,7 @@ mod tests {
             (&Value::Null, &json!(3))
         );
         assert_eq!(
-            lines[0][MALFORMED_COLUMN],
+            lines[0][crate::archive::object::MALFORMED_COLUMN],
             json!({"total": u64::MAX.to_string()})
         );
     }
