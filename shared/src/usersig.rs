@@ -174,19 +174,16 @@ impl Signer {
         userbuf: Option<&[u8]>,
     ) -> UserSig {
         let userbuf_b64 = userbuf.map(|buf| STANDARD.encode(buf));
-        let fields = SignedFields {
-            identifier,
-            sdkappid: &self.sdkappid.to_string(),
-            time: &time.to_string(),
-            expire: &expire.to_string(),
-            userbuf: userbuf_b64.as_deref(),
-        };
-        let mac = self.mac_of(&fields).finalize().into_bytes();
+        let (sdkappid, time_text) = (self.sdkappid.to_string(), time.to_string());
+        let mac = self.mac_of(
+            [identifier, &sdkappid, &time_text, &expire.to_string()],
+            userbuf_b64.as_deref(),
+        );
         let document = document::SignedDocument {
             expire,
             identifier,
             sdkappid: self.sdkappid,
-            sig: STANDARD.encode(mac),
+            sig: STANDARD.encode(mac.finalize().into_bytes()),
             time,
             userbuf: userbuf_b64.as_deref(),
             version: VERSION,
@@ -231,16 +228,17 @@ impl Signer {
         let expected_sig = STANDARD_LENIENT
             .decode(token.sig.as_bytes())
             .map_err(|_| UserSigError::Signature)?;
-        let fields = SignedFields {
-            identifier: &token.identifier,
-            sdkappid: &token.sdkappid.1,
-            time: &token.time.1,
-            expire: &token.expire.1,
-            userbuf: token.userbuf.as_deref(),
-        };
-        self.mac_of(&fields)
-            .verify_slice(&expected_sig)
-            .map_err(|_| UserSigError::Signature)?;
+        self.mac_of(
+            [
+                &token.identifier,
+                &token.sdkappid.1,
+                &token.time.1,
+                &token.expire.1,
+            ],
+            token.userbuf.as_deref(),
+        )
+        .verify_slice(&expected_sig)
+        .map_err(|_| UserSigError::Signature)?;
         if now > claims.expires_at_unix() {
             return Err(UserSigError::Expired {
                 expired_at: claims.expires_at_unix(),
@@ -250,17 +248,19 @@ impl Signer {
         Ok(claims)
     }
 
-    /// The HMAC over the content lines, from the precomputed key state.
-    fn mac_of(&self, fields: &SignedFields<'_>) -> HmacSha256 {
+    /// The HMAC over the content lines (identifier, sdkappid, time and
+    /// expire as text exactly as they appear in the token), from the
+    /// precomputed key state.
+    fn mac_of(&self, lines: [&str; 4], userbuf: Option<&str>) -> HmacSha256 {
+        let [identifier, sdkappid, time, expire] = lines;
         let mut mac = self.keyed_mac.clone();
         mac.update(
             format!(
-                "TLS.identifier:{}\nTLS.sdkappid:{}\nTLS.time:{}\nTLS.expire:{}\n",
-                fields.identifier, fields.sdkappid, fields.time, fields.expire
+                "TLS.identifier:{identifier}\nTLS.sdkappid:{sdkappid}\nTLS.time:{time}\nTLS.expire:{expire}\n"
             )
             .as_bytes(),
         );
-        if let Some(userbuf) = fields.userbuf {
+        if let Some(userbuf) = userbuf {
             mac.update(format!("TLS.userbuf:{userbuf}\n").as_bytes());
         }
         mac
@@ -270,15 +270,6 @@ impl Signer {
 /// Reads a UserSig's claims without checking its signature.
 pub fn inspect(usersig: &str) -> Result<Claims, UserSigError> {
     Ok(document::parse(&framing::decode(usersig)?)?.claims())
-}
-
-/// The lines the HMAC covers, as text exactly as they appear in the token.
-struct SignedFields<'a> {
-    identifier: &'a str,
-    sdkappid: &'a str,
-    time: &'a str,
-    expire: &'a str,
-    userbuf: Option<&'a str>,
 }
 
 #[cfg(test)]

@@ -21,22 +21,18 @@
 //! answering the version that was current when the secret was created.
 //!
 //! One concern a file: which secret the environment names (`source`), the
-//! secrets' JSON values (`value`, parsed by `fields`), one GetSecretValue
-//! (`reader`), Secrets Manager failures (`failure`), and the two readers
-//! (`usersig_secret`, `key_secret`).
+//! secrets' JSON values (`value`), reading Secrets Manager and classing its
+//! failures (`reader`), and the two readers (`usersig_secret`,
+//! `key_secret`).
 
-mod failure;
-mod fields;
 mod key_secret;
 mod reader;
 mod source;
 mod usersig_secret;
 mod value;
 
-pub use failure::{FailureKind, SecretsManagerFailure};
-pub use fields::MalformedSecret;
 pub use key_secret::KeySecretProvider;
-pub use reader::AWSCURRENT;
+pub use reader::{AWSCURRENT, FailureKind, SecretsManagerFailure};
 pub use source::{CredentialsSource, KEY_SECRET_ENV, USERSIG_SECRET_ENV};
 pub use usersig_secret::UserSigSecretProvider;
-pub use value::{KeySecret, UserSigSecret};
+pub use value::{KeySecret, MalformedSecret, UserSigSecret};

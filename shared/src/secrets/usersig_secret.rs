@@ -38,16 +38,6 @@ pub struct UserSigSecretProvider {
     refused_with: AtomicI64,
 }
 
-impl std::fmt::Debug for UserSigSecretProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserSigSecretProvider")
-            .field("secret_id", &self.secret_id())
-            .field("reads", &self.reads())
-            .field("version_checks", &self.version_checks())
-            .finish_non_exhaustive()
-    }
-}
-
 impl UserSigSecretProvider {
     /// Re-read this long before `expires_at`. Rotation normally replaces the
     /// UserSig weeks before it expires (7-day rotation, 30-day validity), so
@@ -82,43 +72,33 @@ impl UserSigSecretProvider {
         self
     }
 
-    /// The secret's id or ARN.
-    pub fn secret_id(&self) -> &str {
-        self.reader.secret_id()
-    }
-
     /// GetSecretValue calls made so far.
     pub fn reads(&self) -> u64 {
-        self.reader.reads()
+        self.reader.reads.load(Ordering::Relaxed)
     }
 
     /// DescribeSecret calls made so far (the cheap "has `AWSCURRENT`
     /// moved?" check after a refusal).
     pub fn version_checks(&self) -> u64 {
-        self.reader.version_checks()
+        self.reader.version_checks.load(Ordering::Relaxed)
     }
 
     async fn read(&self) -> Result<Expiring<AppCredentials>, Error> {
-        let id = self.secret_id();
+        let id = &self.reader.secret_id;
         let text = self.reader.read("UserSig secret").await?;
         let secret = UserSigSecret::from_json(&text)
             .map_err(|e| Error::credentials(format!("UserSig secret {id:?} is malformed: {e}")))?;
-        let expires_at = secret.expires_at_unix().ok_or_else(|| {
-            Error::credentials(format!(
-                "UserSig secret {id:?} is malformed: field `expires_at` is not a valid timestamp"
-            ))
-        })?;
-        Ok(Expiring {
-            value: secret.to_credentials(),
-            expires_at,
-        })
+        let value = secret.to_credentials();
+        // `from_json` checked that `expires_at` is a timestamp.
+        let expires_at = value.expires_at.unwrap_or(0);
+        Ok(Expiring { value, expires_at })
     }
 
     fn refused_error(&self) -> Error {
         Error::Credentials {
             reason: format!(
                 "Tencent refused the UserSig in secret {id:?} and the secret still holds the same one: rotate it (`aws secretsmanager rotate-secret --secret-id {id}`) and check usersig-refresher's logs",
-                id = self.secret_id()
+                id = self.reader.secret_id
             ),
             class: ErrorClass::UserSigRejected,
             refused_with: Some(self.refused_with.load(Ordering::Relaxed)).filter(|&code| code != 0),
@@ -129,7 +109,7 @@ impl UserSigSecretProvider {
         Error::Credentials {
             reason: format!(
                 "UserSig secret {id:?} holds a UserSig that expired at {expires_at} (unix); rotation is not replacing it: check usersig-refresher's logs and run `aws secretsmanager rotate-secret --secret-id {id}`",
-                id = self.secret_id()
+                id = self.reader.secret_id
             ),
             class: ErrorClass::Configuration,
             refused_with: None,
@@ -141,7 +121,7 @@ impl UserSigSecretProvider {
 impl CredentialsProvider for UserSigSecretProvider {
     async fn credentials(&self) -> Result<AppCredentials, Error> {
         let on_stale = |error: &Error| {
-            tracing::warn!(secret_id = self.secret_id(), error = %error, "re-reading the UserSig secret failed; using the cached UserSig");
+            tracing::warn!(secret_id = self.reader.secret_id.as_str(), error = %error, "re-reading the UserSig secret failed; using the cached UserSig");
         };
         let changed = || self.reader.current_version_changed();
         match self
