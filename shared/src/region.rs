@@ -12,8 +12,10 @@ macro_rules! regions {
         $(#[doc = $doc:literal])*
         $variant:ident => $name:literal, primary: $primary:literal, backup: $backup:literal;
     )+) => {
-        /// A Tencent Cloud Chat data-centre region (the app's region in the console).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        /// A Tencent Cloud Chat data-centre region (the app's region in the
+        /// console). Serialised as its configuration name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+        #[serde(rename_all = "kebab-case")]
         pub enum Region {
             $( $(#[doc = $doc])* $variant, )+
         }
@@ -92,12 +94,6 @@ impl FromStr for Region {
             .into_iter()
             .find(|r| r.name() == normal)
             .ok_or_else(|| UnknownRegion(s.to_owned()))
-    }
-}
-
-impl serde::Serialize for Region {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
     }
 }
 
@@ -194,6 +190,7 @@ mod tests {
     fn every_region_round_trips_through_its_name() {
         for region in Region::ALL {
             assert_eq!(region.name().parse::<Region>(), Ok(region));
+            assert_eq!(serde_json::to_value(region).unwrap(), region.name());
             let endpoint = Endpoint::for_region(region);
             assert_eq!(endpoint.primary.scheme(), "https");
             assert_ne!(endpoint.backup.as_ref(), Some(&endpoint.primary));

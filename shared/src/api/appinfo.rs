@@ -90,27 +90,6 @@ pub enum OpsValue {
     Null,
 }
 
-impl OpsValue {
-    /// The count, for a [`OpsValue::Number`].
-    pub fn as_i64(&self) -> Option<i64> {
-        match self {
-            OpsValue::Number(n) => Some(*n),
-            _ => None,
-        }
-    }
-
-    /// As JSON: numbers as numbers, null as null, everything else as
-    /// strings (the archive writes malformed counts differently: see
-    /// ops-pull's `archive`).
-    pub fn to_json(&self) -> Value {
-        match self {
-            OpsValue::Number(n) => Value::from(*n),
-            OpsValue::Text(s) | OpsValue::Malformed(s) => Value::from(s.as_str()),
-            OpsValue::Null => Value::Null,
-        }
-    }
-}
-
 /// One day of operations data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppInfoDay {
@@ -136,16 +115,6 @@ impl AppInfoDay {
         Self { date, values }
     }
 
-    /// The value of `field`, if the row has it.
-    pub fn get(&self, field: &str) -> Option<&OpsValue> {
-        self.values.get(field)
-    }
-
-    /// The count in `field`, if the row has one there.
-    pub fn number(&self, field: &str) -> Option<i64> {
-        self.get(field).and_then(OpsValue::as_i64)
-    }
-
     /// Names of fields whose value should be numeric but is not (a null
     /// included: Tencent documents every value as a string).
     pub fn malformed_fields(&self) -> impl Iterator<Item = &str> {
@@ -153,11 +122,6 @@ impl AppInfoDay {
             .iter()
             .filter(|(_, v)| matches!(v, OpsValue::Malformed(_) | OpsValue::Null))
             .map(|(k, _)| k.as_str())
-    }
-
-    /// The row is sound: a valid date and no malformed value.
-    pub fn is_well_formed(&self) -> bool {
-        self.date.is_ok() && self.malformed_fields().next().is_none()
     }
 }
 
@@ -253,19 +217,24 @@ mod tests {
         });
         let day = AppInfoDay::from_json(row.as_object().unwrap());
         assert_eq!(day.date, Ok(NaiveDate::from_ymd_opt(2016, 6, 7).unwrap()));
-        assert_eq!(day.get("AppName"), Some(&OpsValue::Text("12345".into())));
-        assert_eq!(day.number("ActiveUserNum"), Some(2014));
         assert_eq!(
-            day.get("UpMsgNum"),
+            day.values.get("AppName"),
+            Some(&OpsValue::Text("12345".into()))
+        );
+        assert_eq!(
+            day.values.get("ActiveUserNum"),
+            Some(&OpsValue::Number(2014))
+        );
+        assert_eq!(
+            day.values.get("UpMsgNum"),
             Some(&OpsValue::Malformed("n/a".into()))
         );
-        assert_eq!(day.number("BrandNewNum"), Some(7));
+        assert_eq!(day.values.get("BrandNewNum"), Some(&OpsValue::Number(7)));
         assert_eq!(
-            day.get("BrandNewText"),
+            day.values.get("BrandNewText"),
             Some(&OpsValue::Text("hello".into()))
         );
         assert_eq!(day.malformed_fields().collect::<Vec<_>>(), ["UpMsgNum"]);
-        assert!(!day.is_well_formed());
     }
 
     #[test]
@@ -275,18 +244,20 @@ mod tests {
             "MaxOnlineNum": "99999999999999999999", "LoginTimes": "1.5", "CallBackReq": 12
         });
         let day = AppInfoDay::from_json(row.as_object().unwrap());
-        assert_eq!(day.get("ActiveUserNum"), Some(&OpsValue::Null));
-        assert_eq!(day.get("ActiveUserNum").unwrap().to_json(), Value::Null);
-        assert_eq!(day.get("UpMsgNum"), Some(&OpsValue::Malformed("".into())));
+        assert_eq!(day.values.get("ActiveUserNum"), Some(&OpsValue::Null));
         assert_eq!(
-            day.get("MaxOnlineNum"),
+            day.values.get("UpMsgNum"),
+            Some(&OpsValue::Malformed("".into()))
+        );
+        assert_eq!(
+            day.values.get("MaxOnlineNum"),
             Some(&OpsValue::Malformed("99999999999999999999".into()))
         );
         assert_eq!(
-            day.get("LoginTimes"),
+            day.values.get("LoginTimes"),
             Some(&OpsValue::Malformed("1.5".into()))
         );
-        assert_eq!(day.number("CallBackReq"), Some(12));
+        assert_eq!(day.values.get("CallBackReq"), Some(&OpsValue::Number(12)));
         assert_eq!(
             day.malformed_fields().collect::<Vec<_>>(),
             ["ActiveUserNum", "LoginTimes", "MaxOnlineNum", "UpMsgNum"]
@@ -298,7 +269,6 @@ mod tests {
         let row = serde_json::json!({"Date": "2016-06-07", "LoginTimes": "1"});
         let day = AppInfoDay::from_json(row.as_object().unwrap());
         assert_eq!(day.date, Err("2016-06-07".into()));
-        assert!(!day.is_well_formed());
     }
 
     #[test]
