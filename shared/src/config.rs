@@ -68,13 +68,8 @@ impl fmt::Debug for Env {
 impl Env {
     /// The process environment.
     pub fn from_process() -> Self {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Any lookup (a test's closure, a snapshot of the environment).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
         Self {
-            lookup: Arc::new(lookup),
+            lookup: Arc::new(|name| std::env::var(name).ok()),
         }
     }
 
@@ -86,7 +81,9 @@ impl Env {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        Self::from_lookup(move |name| map.get(name).cloned())
+        Self {
+            lookup: Arc::new(move |name| map.get(name).cloned()),
+        }
     }
 
     /// The trimmed value of `name`; `None` when unset or empty.

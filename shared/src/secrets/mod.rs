@@ -9,9 +9,9 @@
 //! - The key secret (read by usersig-refresher, or by the functions in simple
 //!   setups): JSON [`KeySecret`]. [`KeySecretProvider`] reads it once and
 //!   signs UserSigs locally ([`LocalSigner`](crate::LocalSigner)).
-//! - Both providers keep what they read in the crate's one expiry-aware
-//!   cache (single-flight reads, refresh before expiry, forced re-read after
-//!   a rejection).
+//! - Both providers read once for concurrent first calls (single flight)
+//!   and again after a rejection; the UserSig secret's reader also before
+//!   expiry.
 //! - Neither the key nor a UserSig appears in `Debug`, `Display` or errors:
 //!   a malformed secret is reported by its id and the field at fault, never
 //!   by its value.
@@ -22,9 +22,10 @@
 //!
 //! One concern a file: which secret the environment names (`source`), the
 //! secrets' JSON values (`value`), reading Secrets Manager and classing its
-//! failures (`reader`), and the two readers (`usersig_secret`,
-//! `key_secret`).
+//! failures (`reader`), the two readers (`usersig_secret`, `key_secret`)
+//! and the UserSig secret's cache (`cache`).
 
+mod cache;
 mod key_secret;
 mod reader;
 mod source;

@@ -5,11 +5,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use async_trait::async_trait;
 
-use crate::cache::{CacheError, CachePolicy, Expiring, ExpiryCache, Reloaded};
 use crate::credentials::{AppCredentials, CredentialsProvider};
 use crate::error::{Error, ErrorClass};
 use crate::usersig::{Clock, SystemClock};
 
+use super::cache::{CacheError, Expiring, ExpiryCache};
 use super::reader::CurrentReader;
 use super::value::UserSigSecret;
 
@@ -57,11 +57,7 @@ impl UserSigSecretProvider {
         Self {
             reader: CurrentReader::new(client, secret_id.into()),
             clock: Arc::new(SystemClock),
-            cache: ExpiryCache::new(CachePolicy {
-                refresh_margin_secs: Self::REFRESH_MARGIN_SECS,
-                recheck_secs: Self::RECHECK_SECS,
-                refusal_check_secs: Self::REFUSAL_CHECK_SECS,
-            }),
+            cache: ExpiryCache::new(),
             refused_with: AtomicI64::new(0),
         }
     }
@@ -124,35 +120,25 @@ impl CredentialsProvider for UserSigSecretProvider {
             tracing::warn!(secret_id = self.reader.secret_id.as_str(), error = %error, "re-reading the UserSig secret failed; using the cached UserSig");
         };
         let changed = || self.reader.current_version_changed();
-        match self
+        let found = self
             .cache
-            .get(&*self.clock, || self.read(), on_stale, changed)
-            .await
-        {
-            Ok(credentials) => Ok(credentials),
-            Err(CacheError::Load(error)) => Err(error),
-            Err(CacheError::Expired { expires_at }) => Err(self.expired_error(expires_at)),
-            Err(CacheError::Refused) => Err(self.refused_error()),
-        }
+            .get(&*self.clock, || self.read(), on_stale, changed);
+        found.await.map_err(|e| match e {
+            CacheError::Load(error) => error,
+            CacheError::Expired { expires_at } => self.expired_error(expires_at),
+            CacheError::Refused => self.refused_error(),
+        })
     }
 
     async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
         let is_rejected = |cached: &AppCredentials| cached.usersig == rejected.usersig;
-        match self
-            .cache
-            .reload_rejected(
-                &*self.clock,
-                is_rejected,
-                || self.reader.current_version_changed(),
-                || self.read(),
-            )
+        let changed = || self.reader.current_version_changed();
+        // Either another request already replaced the refused UserSig, or
+        // the re-read found a new one; else the secret still holds it.
+        self.cache
+            .reload_rejected(&*self.clock, is_rejected, changed, || self.read())
             .await?
-        {
-            // Either another request already replaced the refused UserSig,
-            // or the re-read found a new one.
-            Reloaded::Fresh(credentials) => Ok(credentials),
-            Reloaded::StillRejected => Err(self.refused_error()),
-        }
+            .ok_or_else(|| self.refused_error())
     }
 
     fn note_refusal(&self, code: i64) {
