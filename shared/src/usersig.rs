@@ -118,15 +118,6 @@ pub struct Signer {
     keyed_mac: HmacSha256,
 }
 
-impl fmt::Debug for Signer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Signer")
-            .field("sdkappid", &self.sdkappid)
-            .field("key", &format_args!("SecretKey(<redacted>)"))
-            .finish()
-    }
-}
-
 impl Signer {
     /// A signer for `sdkappid` with the app's key. The HMAC key state is
     /// computed here once and copied for each signature.
