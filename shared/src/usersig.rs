@@ -20,13 +20,12 @@ use chrono::Utc;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-mod claims;
 mod document;
 mod error;
 mod framing;
 
-pub use claims::Claims;
-use claims::STANDARD_LENIENT;
+pub use document::Claims;
+use document::STANDARD_LENIENT;
 pub use error::UserSigError;
 
 /// Validity the reference libraries default to: 180 days.

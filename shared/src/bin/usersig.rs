@@ -15,27 +15,11 @@ use std::env::VarError;
 use std::io::{ErrorKind, Write};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-use tim::usersig::{
-    self, Clock, DEFAULT_EXPIRE_SECS, SecretKey, Signer, SystemClock, UserSigError,
-};
+use clap::{Args, Parser};
+use tim::usersig::{self, Clock, DEFAULT_EXPIRE_SECS, SecretKey, Signer, SystemClock};
 
 /// Environment variable holding the app's secret key.
 const KEY_VAR: &str = "TIM_KEY";
-
-#[derive(Parser)]
-#[command(
-    name = "usersig",
-    version,
-    about = "Make, verify and inspect Tencent Cloud Chat UserSigs (TLSSigAPIv2)",
-    after_help = "The app's secret key is read from the environment variable TIM_KEY, never from \
-                  the command line.\nExit codes: 0 ok, 1 invalid UserSig (stderr names the \
-                  reason), 2 usage error."
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
 
 /// The app and account a UserSig is for.
 #[derive(Args)]
@@ -48,7 +32,15 @@ struct Account {
     identifier: String,
 }
 
-#[derive(Subcommand)]
+#[derive(Parser)]
+#[command(
+    name = "usersig",
+    version,
+    about = "Make, verify and inspect Tencent Cloud Chat UserSigs (TLSSigAPIv2)",
+    after_help = "The app's secret key is read from the environment variable TIM_KEY, never from \
+                  the command line.\nExit codes: 0 ok, 1 invalid UserSig (stderr names the \
+                  reason), 2 usage error."
+)]
 enum Command {
     /// Sign a UserSig with the key in TIM_KEY and print it.
     Gen {
@@ -77,12 +69,12 @@ enum Command {
 /// or a UserSig that is not valid (exit 1, with its reason word).
 enum ExitReason {
     Usage(String),
-    Invalid(UserSigError),
+    Invalid(usersig::UserSigError),
 }
 
 fn main() -> ExitCode {
     // `parse` prints help/version and exits 0, or prints usage errors and exits 2.
-    match run(Cli::parse().command) {
+    match run(Command::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(ExitReason::Usage(message)) => {
             eprintln!("usersig: {message}");
@@ -137,15 +129,15 @@ fn key_from_env() -> Result<SecretKey, ExitReason> {
 /// reported as `malformed`, like any other garbage.
 fn read_stdin() -> Result<String, ExitReason> {
     std::io::read_to_string(std::io::stdin()).map_err(|err| match err.kind() {
-        ErrorKind::InvalidData => {
-            ExitReason::Invalid(UserSigError::Malformed("stdin is not UTF-8 text".into()))
-        }
+        ErrorKind::InvalidData => ExitReason::Invalid(usersig::UserSigError::Malformed(
+            "stdin is not UTF-8 text".into(),
+        )),
         _ => ExitReason::Usage(format!("cannot read the UserSig from stdin: {err}")),
     })
 }
 
 /// Verified or inspected claims as one JSON line.
-fn json(claims: Result<usersig::Claims, UserSigError>) -> Result<String, ExitReason> {
+fn json(claims: Result<usersig::Claims, usersig::UserSigError>) -> Result<String, ExitReason> {
     let claims = claims.map_err(ExitReason::Invalid)?;
     // Strings and integers always serialise.
     Ok(serde_json::to_string(&claims).unwrap_or_else(|_| unreachable!("claims serialise")))

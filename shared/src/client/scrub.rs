@@ -21,14 +21,11 @@ pub(super) fn network_error(command: &str, error: reqwest::Error, usersig: &str)
         NetworkFailure::Other
     };
     let mut detail = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
+    let causes = std::iter::successors(std::error::Error::source(&error), |cause| cause.source());
+    for text in causes.map(ToString::to_string) {
         if !detail.contains(&text) {
-            detail.push_str(": ");
-            detail.push_str(&text);
+            detail = format!("{detail}: {text}");
         }
-        source = cause.source();
     }
     Error::Network {
         command: command.to_owned(),
@@ -50,29 +47,23 @@ pub(super) fn scrub_answer<T>(answer: Result<T, Error>, usersig: &str) -> Result
 }
 
 /// Removes `secret` from `text`, as is and form-encoded, and the value of
-/// any `usersig=` parameter (an echoed URL's, whatever UserSig it holds).
+/// any `usersig=` parameter (an echoed URL's, whatever UserSig it holds:
+/// any case; the value ends at `&`, whitespace, a quote or the end).
 fn scrub(text: &str, secret: &str) -> String {
-    let text = if secret.is_empty() {
-        text.to_owned()
-    } else {
-        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-        text.replace(secret, REDACTED).replace(&encoded, REDACTED)
-    };
-    scrub_usersig_parameters(&text)
-}
-
-const REDACTED: &str = "<redacted>";
-
-/// `…usersig=VALUE…` → `…usersig=<redacted>…` (any case; the value ends at
-/// `&`, whitespace, a quote or the end of the text).
-fn scrub_usersig_parameters(text: &str) -> String {
     static PARAMETER: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r#"(?i)(usersig=)[^&"'\s]*"#).unwrap_or_else(|_| unreachable!("a valid pattern"))
     });
+    let mut text = text.to_owned();
+    if !secret.is_empty() {
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        text = text.replace(secret, REDACTED).replace(&encoded, REDACTED);
+    }
     PARAMETER
-        .replace_all(text, format!("${{1}}{REDACTED}"))
+        .replace_all(&text, format!("${{1}}{REDACTED}"))
         .into_owned()
 }
+
+const REDACTED: &str = "<redacted>";
 
 #[cfg(test)]
 mod tests {

@@ -119,9 +119,10 @@ impl Error {
             Error::Encode { .. } => ErrorClass::BadRequest,
             Error::Decode { .. } => ErrorClass::Retryable,
             Error::Network { .. } => ErrorClass::Network,
-            Error::Deadline { last, .. } => {
-                last.as_ref().map_or(ErrorClass::Retryable, |e| e.class())
-            }
+            Error::Deadline {
+                last: Some(last), ..
+            } => last.class(),
+            Error::Deadline { last: None, .. } => ErrorClass::Retryable,
             Error::Credentials { class, .. } => *class,
             Error::Config { .. } => ErrorClass::Configuration,
         }
@@ -163,9 +164,7 @@ impl Error {
         match self {
             Error::Network { kind, .. } => *kind == NetworkFailure::Timeout,
             Error::Deadline { .. } => true,
-            Error::Api { code, .. } => {
-                TencentCode::lookup(*code).is_some_and(|known| known.timeout)
-            }
+            Error::Api { .. } => self.tencent_code().is_some_and(|known| known.timeout),
             Error::Http { status, .. } => *status == 504,
             _ => false,
         }
@@ -181,15 +180,11 @@ impl Error {
     /// This credentials failure ended a call after Tencent refused the
     /// UserSig with `refusal`: it keeps Tencent's code. Other errors are
     /// returned as they are.
-    pub fn after_refusal(self, refusal: &Error) -> Self {
-        match self {
-            Error::Credentials { reason, class, .. } => Error::Credentials {
-                reason,
-                class,
-                refused_with: refusal.code(),
-            },
-            other => other,
+    pub fn after_refusal(mut self, refusal: &Error) -> Self {
+        if let Error::Credentials { refused_with, .. } = &mut self {
+            *refused_with = refusal.code();
         }
+        self
     }
 
     /// An operator's hint for configuration and UserSig failures.

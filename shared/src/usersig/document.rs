@@ -2,13 +2,57 @@
 //! verifying as the reference libraries read it (any valid JSON object,
 //! members in any order, the last of duplicates wins, unknown members
 //! ignored, `null` for `TLS.userbuf` means absent), plus integers as
-//! decimal strings.
+//! decimal strings; and what a UserSig says about itself ([`Claims`]).
 
+use base64::Engine as _;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use chrono::{DateTime, SecondsFormat};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::claims::Claims;
 use super::error::UserSigError;
+
+/// Lenient standard base64: accepts input with or without `=` padding. It
+/// reads the userbuf here and `TLS.sig` when verifying.
+pub(super) const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// What a UserSig says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Claims {
+    /// The identifier the UserSig is for (`TLS.identifier`).
+    pub identifier: String,
+    /// The app it is for (`TLS.sdkappid`).
+    pub sdkappid: u64,
+    /// Issued at, unix seconds (`TLS.time`).
+    pub time: u64,
+    /// Seconds of validity after `time` (`TLS.expire`).
+    pub expire: u64,
+    /// `time + expire`, RFC 3339 (UTC); `None` if it overflows the calendar.
+    pub expires_at: Option<String>,
+    /// `TLS.userbuf` (TRTC PrivateMapKey), as its base64 text, when present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userbuf: Option<String>,
+}
+
+impl Claims {
+    /// Last second at which the UserSig is still valid (`time + expire`).
+    pub fn expires_at_unix(&self) -> u64 {
+        self.time.saturating_add(self.expire)
+    }
+
+    /// The userbuf's bytes; `None` without a userbuf or if its text is not
+    /// standard base64 (the HMAC covers the text, so such a token can still
+    /// carry a valid signature).
+    pub fn userbuf_bytes(&self) -> Option<Vec<u8>> {
+        self.userbuf
+            .as_deref()
+            .and_then(|text| STANDARD_LENIENT.decode(text).ok())
+    }
+}
 
 /// What signing writes, members in alphabetical order (the order of a
 /// `serde_json::Map`, which the tokens have always had).
@@ -45,18 +89,18 @@ pub(super) struct DecodedToken {
 
 impl DecodedToken {
     pub(super) fn claims(&self) -> Claims {
-        let mut claims = Claims {
+        // `None` past the calendar.
+        let expires_at = i64::try_from(self.time.0.saturating_add(self.expire.0)).ok();
+        Claims {
             identifier: self.identifier.clone(),
             sdkappid: self.sdkappid.0,
             time: self.time.0,
             expire: self.expire.0,
-            expires_at: None,
+            expires_at: expires_at
+                .and_then(|secs| DateTime::from_timestamp(secs, 0))
+                .map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true)),
             userbuf: self.userbuf.clone(),
-        };
-        claims.expires_at = claims
-            .expires_at_utc()
-            .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-        claims
+        }
     }
 }
 
