@@ -41,21 +41,16 @@ impl RetryPolicy {
     ///   attempt; waiting about the cap (2 s by default) moves to a fresh
     ///   window, and the jitter keeps concurrent callers apart.
     pub fn delay(&self, retry: u32, rate_limited: bool, unit: f64) -> Duration {
-        let unit = if unit.is_finite() {
-            unit.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let unit = Some(unit)
+            .filter(|u| u.is_finite())
+            .map_or(0.0, |u| u.clamp(0.0, 1.0));
         if rate_limited {
             let half = self.max_delay / 2;
             return half + (self.max_delay - half).mul_f64(unit);
         }
         let doublings = retry.saturating_sub(1).min(31);
-        let cap = self
-            .base_delay
-            .saturating_mul(1u32 << doublings)
-            .min(self.max_delay);
-        cap.mul_f64(unit)
+        let cap = self.base_delay.saturating_mul(1u32 << doublings);
+        cap.min(self.max_delay).mul_f64(unit)
     }
 }
 

@@ -43,23 +43,22 @@ impl SecretsManagerFailure {
         use FailureKind::{Configuration, NotFound, Transient};
         let code = err.code().map(str::to_owned);
         let status = err.raw_response().map(|r| r.status().as_u16());
-        let (kind, message) = match err {
-            SdkError::TimeoutError(_) => (Transient, "timed out"),
-            SdkError::DispatchFailure(_) => {
-                (Transient, "could not send the request (connection failed)")
-            }
-            SdkError::ResponseError(_) => (Transient, "unreadable response"),
-            SdkError::ConstructionFailure(_) => (Configuration, "could not build the request"),
-            _ => {
-                let kind = match (code.as_deref(), status) {
-                    (Some("ResourceNotFoundException"), _) => NotFound,
-                    (Some("InternalServiceError" | "RequestLimitExceeded"), _) => Transient,
-                    (Some(c), _) if c.contains("Throttl") => Transient,
-                    (_, Some(s)) if s >= 500 || s == 429 => Transient,
-                    _ => Configuration,
-                };
-                (kind, err.message().unwrap_or("no message"))
-            }
+        let kind = match (err, code.as_deref(), status) {
+            (SdkError::ConstructionFailure(_), ..) => Configuration,
+            (SdkError::TimeoutError(_) | SdkError::DispatchFailure(_), ..) => Transient,
+            (SdkError::ResponseError(_), ..) => Transient,
+            (_, Some("ResourceNotFoundException"), _) => NotFound,
+            (_, Some("InternalServiceError" | "RequestLimitExceeded"), _) => Transient,
+            (_, Some(c), _) if c.contains("Throttl") => Transient,
+            (_, _, Some(s)) if s >= 500 || s == 429 => Transient,
+            _ => Configuration,
+        };
+        let message = match err {
+            SdkError::TimeoutError(_) => "timed out",
+            SdkError::DispatchFailure(_) => "could not send the request (connection failed)",
+            SdkError::ResponseError(_) => "unreadable response",
+            SdkError::ConstructionFailure(_) => "could not build the request",
+            _ => err.message().unwrap_or("no message"),
         };
         let message = message.to_owned();
         Self {
