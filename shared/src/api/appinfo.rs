@@ -173,27 +173,22 @@ impl AppInfo {
     /// counts them instead of losing them silently. A missing or non-list
     /// `Result` is recorded ([`AppInfo::malformed`]), not taken for "no days".
     pub fn from_body(raw: bytes::Bytes, envelope: &serde_json::Map<String, Value>) -> Self {
-        let (days, malformed) = match envelope.get("Result") {
-            Some(Value::Array(rows)) => (
-                rows.iter()
-                    .map(|row| match row {
-                        Value::Object(obj) => AppInfoDay::from_json(obj),
-                        other => AppInfoDay {
-                            date: Err(other.to_string()),
-                            values: BTreeMap::new(),
-                        },
-                    })
-                    .collect(),
-                None,
-            ),
-            None => (Vec::new(), Some(MalformedAnswer::MissingResult)),
-            Some(other) => (
-                Vec::new(),
-                Some(MalformedAnswer::ResultNotAList(super::json_kind(other))),
-            ),
+        let result = envelope.get("Result");
+        let malformed = match result {
+            Some(Value::Array(_)) => None,
+            None => Some(MalformedAnswer::MissingResult),
+            Some(other) => Some(MalformedAnswer::ResultNotAList(super::json_kind(other))),
         };
+        let rows = result.and_then(Value::as_array).into_iter().flatten();
+        let days = rows.map(|row| match row {
+            Value::Object(obj) => AppInfoDay::from_json(obj),
+            other => AppInfoDay {
+                date: Err(other.to_string()),
+                values: BTreeMap::new(),
+            },
+        });
         Self {
-            days,
+            days: days.collect(),
             raw,
             malformed,
         }

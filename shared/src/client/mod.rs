@@ -16,8 +16,8 @@
 //!   `ErrorInfo` is scrubbed like transport errors before it is kept.
 //!
 //! One concern a file: [`Deadline`] (`deadline`), [`RetryPolicy`] (`retry`),
-//! [`ClientConfig`] (`config`), the HTTP client ([`try_http_client`],
-//! `http`), the fail-over memory (`failover`), the call loop (`call`), one
+//! [`ClientConfig`] and the HTTP client built from it ([`try_http_client`],
+//! `config`), the fail-over memory (`failover`), the call loop (`call`), one
 //! attempt (`send`), the URL and body (`request`), the answer envelope
 //! ([`Response`], `envelope`) and URL-free transport errors (`scrub`).
 
@@ -26,7 +26,6 @@ mod config;
 mod deadline;
 mod envelope;
 mod failover;
-mod http;
 mod request;
 mod retry;
 mod scrub;
@@ -40,11 +39,10 @@ use crate::credentials::{AppCredentials, CredentialsProvider};
 use crate::error::Error;
 use crate::region::Endpoint;
 
-pub use config::ClientConfig;
+pub use config::{ClientConfig, POOL_IDLE_TIMEOUT, try_http_client};
 pub use deadline::Deadline;
 pub use envelope::Response;
 pub use failover::PREFER_BACKUP_FOR;
-pub use http::{POOL_IDLE_TIMEOUT, try_http_client};
 pub use retry::{MIN_RETRY_WINDOW, OnRateLimit, RetryPolicy};
 pub use send::MAX_ANSWER_BYTES;
 

@@ -161,13 +161,10 @@ impl Fields {
 
     fn timestamp(&self, field: &str) -> Result<String, MalformedSecret> {
         let text = self.text(field)?;
-        match rfc3339_unix(text) {
-            Some(_) => Ok(text.to_owned()),
-            None => Err(malformed(
-                field,
-                "must be an RFC 3339 timestamp (e.g. 2026-12-01T00:00:00Z)",
-            )),
-        }
+        let example = "must be an RFC 3339 timestamp (e.g. 2026-12-01T00:00:00Z)";
+        rfc3339_unix(text)
+            .map(|_| text.to_owned())
+            .ok_or_else(|| malformed(field, example))
     }
 }
 
