@@ -139,15 +139,12 @@ impl Env {
     /// A comma-separated list, items trimmed, empty items dropped; empty
     /// when unset.
     pub fn list(&self, name: &str) -> Vec<String> {
-        self.get(name)
-            .map(|text| {
-                text.split(',')
-                    .map(str::trim)
-                    .filter(|item| !item.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
+        let text = self.get(name).unwrap_or_default();
+        let items = text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty());
+        items.map(str::to_owned).collect()
     }
 }
 

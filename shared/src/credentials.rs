@@ -126,20 +126,20 @@ impl LocalSigner {
         // The guarded value is a plain Option: still whole after a panic.
         let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         let now = self.clock.now_unix();
-        match &*current {
-            Some(credentials) if !replace(credentials, now) => credentials.clone(),
-            _ => {
-                let validity = validity(now);
-                let credentials = AppCredentials {
-                    sdkappid: self.signer.sdkappid(),
-                    identifier: self.identifier.clone(),
-                    usersig: self.signer.sign(&self.identifier, validity, now),
-                    region: self.region,
-                    expires_at: Some(now.saturating_add(validity)),
-                };
-                current.insert(credentials).clone()
-            }
+        if let Some(credentials) = &*current
+            && !replace(credentials, now)
+        {
+            return credentials.clone();
         }
+        let validity = validity(now);
+        let credentials = AppCredentials {
+            sdkappid: self.signer.sdkappid(),
+            identifier: self.identifier.clone(),
+            usersig: self.signer.sign(&self.identifier, validity, now),
+            region: self.region,
+            expires_at: Some(now.saturating_add(validity)),
+        };
+        current.insert(credentials).clone()
     }
 }
 
@@ -166,11 +166,8 @@ impl CredentialsProvider for LocalSigner {
             current.usersig == rejected.usersig || current.expires_at < Some(now)
         };
         let validity = |now| match crate::usersig::inspect(rejected.usersig.expose_secret()) {
-            Ok(claims) if claims.time == now => claims
-                .expire
-                .min(self.validity_secs)
-                .saturating_sub(1)
-                .max(1),
+            // One second less, and at least one.
+            Ok(claims) if claims.time == now => claims.expire.min(self.validity_secs).max(2) - 1,
             // Signed in another second (or not ours at all): "now" differs.
             _ => self.validity_secs,
         };

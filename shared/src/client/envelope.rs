@@ -23,35 +23,28 @@ pub(super) fn parse_envelope(command: &str, raw: bytes::Bytes) -> Result<Respons
     // The body is never quoted into the error: an intermediary's error page
     // could echo the request URL, and with it the UserSig.
     let envelope = match serde_json::from_slice::<Value>(&raw) {
-        Ok(Value::Object(map)) => map,
-        Ok(other) => {
-            return Err(decode(format!(
-                "expected a JSON object, got {}",
-                json_kind(&other)
-            )));
-        }
-        Err(e) => return Err(decode(format!("{} bytes, not JSON ({e})", raw.len()))),
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(format!("expected a JSON object, got {}", json_kind(&other))),
+        Err(e) => Err(format!("{} bytes, not JSON ({e})", raw.len())),
     };
+    let envelope = envelope.map_err(decode)?;
     let code = match envelope.get("ErrorCode") {
         Some(Value::Number(n)) => n
             .as_i64()
-            .ok_or_else(|| decode(format!("ErrorCode {n} is not an integer")))?,
-        Some(other) => {
-            return Err(decode(format!(
-                "ErrorCode is {}, not an integer",
-                json_kind(other)
-            )));
-        }
-        None => return Err(decode("no ErrorCode".to_owned())),
+            .ok_or_else(|| format!("ErrorCode {n} is not an integer")),
+        Some(other) => Err(format!("ErrorCode is {}, not an integer", json_kind(other))),
+        None => Err("no ErrorCode".to_owned()),
     };
+    let code = code.map_err(decode)?;
     if code != 0 {
         let info = match envelope.get("ErrorInfo") {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Null) | None => String::new(),
             Some(other) => other.to_string(),
         };
+        let command = command.to_owned();
         return Err(Error::Api {
-            command: command.to_owned(),
+            command,
             code,
             info,
         });

@@ -102,14 +102,10 @@ impl UserSigSecretProvider {
     }
 
     fn expired_error(&self, expires_at: u64) -> Error {
-        Error::Credentials {
-            reason: format!(
-                "UserSig secret {id:?} holds a UserSig that expired at {expires_at} (unix); rotation is not replacing it: check usersig-refresher's logs and run `aws secretsmanager rotate-secret --secret-id {id}`",
-                id = self.reader.secret_id
-            ),
-            class: ErrorClass::Configuration,
-            refused_with: None,
-        }
+        Error::credentials(format!(
+            "UserSig secret {id:?} holds a UserSig that expired at {expires_at} (unix); rotation is not replacing it: check usersig-refresher's logs and run `aws secretsmanager rotate-secret --secret-id {id}`",
+            id = self.reader.secret_id
+        ))
     }
 }
 

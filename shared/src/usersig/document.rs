@@ -106,16 +106,16 @@ impl DecodedToken {
 
 /// Parses the inflated JSON and checks each member's presence and type.
 pub(super) fn parse(json: &[u8]) -> Result<DecodedToken, UserSigError> {
-    let malformed = |what: String| UserSigError::Malformed(what);
+    let malformed = |what: &str| UserSigError::Malformed(what.into());
     let mut members = match serde_json::from_slice::<Value>(json) {
         Ok(Value::Object(members)) => members,
-        Ok(_) => return Err(malformed("inflated UserSig is not a JSON object".into())),
-        Err(_) => return Err(malformed("inflated UserSig is not JSON".into())),
+        Ok(_) => return Err(malformed("inflated UserSig is not a JSON object")),
+        Err(_) => return Err(malformed("inflated UserSig is not JSON")),
     };
     let userbuf = match members.remove("TLS.userbuf") {
         None | Some(Value::Null) => None,
         Some(Value::String(userbuf)) => Some(userbuf),
-        Some(_) => return Err(malformed("TLS.userbuf is not a string".into())),
+        Some(_) => return Err(malformed("TLS.userbuf is not a string")),
     };
     Ok(DecodedToken {
         version: text(&mut members, "TLS.ver")?,
@@ -139,16 +139,12 @@ fn text(members: &mut Map<String, Value>, name: &str) -> Result<String, UserSigE
 /// Integers as JSON numbers (every reference library) or, leniently, as
 /// decimal strings; with the text the HMAC covers.
 fn integer(members: &mut Map<String, Value>, name: &str) -> Result<(u64, String), UserSigError> {
-    let not_integer = || UserSigError::Malformed(format!("{name} is not a non-negative integer"));
-    match members.remove(name) {
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .map(|n| (n, n.to_string()))
-            .ok_or_else(not_integer),
-        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-            s.parse().map(|n| (n, s)).map_err(|_| not_integer())
-        }
-        Some(_) => Err(not_integer()),
-        None => Err(UserSigError::Malformed(format!("{name} is missing"))),
-    }
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let integer = match members.remove(name) {
+        Some(Value::Number(n)) => n.as_u64().map(|n| (n, n.to_string())),
+        Some(Value::String(s)) if digits(&s) => s.parse().ok().map(|n| (n, s)),
+        Some(_) => None,
+        None => return Err(UserSigError::Malformed(format!("{name} is missing"))),
+    };
+    integer.ok_or_else(|| UserSigError::Malformed(format!("{name} is not a non-negative integer")))
 }
