@@ -97,13 +97,6 @@ impl FromStr for Region {
     }
 }
 
-impl<'de> serde::Deserialize<'de> for Region {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
 /// Where requests go: a primary base URL and, optionally, a backup tried
 /// when the primary cannot be connected to (refused, DNS failure).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -165,10 +165,8 @@ impl Signer {
     ) -> UserSig {
         let userbuf_b64 = userbuf.map(|buf| STANDARD.encode(buf));
         let (sdkappid, time_text) = (self.sdkappid.to_string(), time.to_string());
-        let mac = self.mac_of(
-            [identifier, &sdkappid, &time_text, &expire.to_string()],
-            userbuf_b64.as_deref(),
-        );
+        let numbers = [sdkappid.as_str(), &time_text, &expire.to_string()];
+        let mac = self.mac_of(identifier, numbers, userbuf_b64.as_deref());
         let document = document::SignedDocument {
             expire,
             identifier,
@@ -218,17 +216,10 @@ impl Signer {
         let expected_sig = STANDARD_LENIENT
             .decode(token.sig.as_bytes())
             .map_err(|_| UserSigError::Signature)?;
-        self.mac_of(
-            [
-                &token.identifier,
-                &token.sdkappid.1,
-                &token.time.1,
-                &token.expire.1,
-            ],
-            token.userbuf.as_deref(),
-        )
-        .verify_slice(&expected_sig)
-        .map_err(|_| UserSigError::Signature)?;
+        let numbers = [&*token.sdkappid.1, &token.time.1, &token.expire.1];
+        self.mac_of(&token.identifier, numbers, token.userbuf.as_deref())
+            .verify_slice(&expected_sig)
+            .map_err(|_| UserSigError::Signature)?;
         if now > claims.expires_at_unix() {
             return Err(UserSigError::Expired {
                 expired_at: claims.expires_at_unix(),
@@ -238,11 +229,10 @@ impl Signer {
         Ok(claims)
     }
 
-    /// The HMAC over the content lines (identifier, sdkappid, time and
-    /// expire as text exactly as they appear in the token), from the
-    /// precomputed key state.
-    fn mac_of(&self, lines: [&str; 4], userbuf: Option<&str>) -> HmacSha256 {
-        let [identifier, sdkappid, time, expire] = lines;
+    /// The HMAC over the content lines (sdkappid, time and expire as text
+    /// exactly as they appear in the token), from the precomputed key state.
+    fn mac_of(&self, identifier: &str, numbers: [&str; 3], userbuf: Option<&str>) -> HmacSha256 {
+        let [sdkappid, time, expire] = numbers;
         let mut mac = self.keyed_mac.clone();
         mac.update(
             format!(

@@ -23,7 +23,7 @@ pub const MAX_TASK_IDS: usize = 5;
 pub const MAX_WINDOW_SECS: i64 = 30 * 24 * 60 * 60;
 
 /// A Tencent numeric code as an enum: `from_code` (also `From<i64>`, which
-/// serde reads through) and a lowercase `name` from one table, plus
+/// serde reads through), `code` and a lowercase `name` from one table, plus
 /// `Unknown(n)` for codes this crate does not know.
 macro_rules! coded_enum {
     ($(#[doc = $doc:literal])* $name:ident {
@@ -44,6 +44,14 @@ macro_rules! coded_enum {
                 match code {
                     $($code => Self::$variant,)+
                     n => Self::Unknown(n),
+                }
+            }
+
+            /// Tencent's numeric code.
+            pub fn code(self) -> i64 {
+                match self {
+                    $(Self::$variant => $code,)+
+                    Self::Unknown(n) => n,
                 }
             }
 
