@@ -164,9 +164,8 @@ impl Signer {
         userbuf: Option<&[u8]>,
     ) -> UserSig {
         let userbuf_b64 = userbuf.map(|buf| STANDARD.encode(buf));
-        let (sdkappid, time_text) = (self.sdkappid.to_string(), time.to_string());
-        let numbers = [sdkappid.as_str(), &time_text, &expire.to_string()];
-        let mac = self.mac_of(identifier, numbers, userbuf_b64.as_deref());
+        let numbers = [self.sdkappid, time, expire].map(|n| n.to_string());
+        let mac = self.mac_of(identifier, numbers.each_ref(), userbuf_b64.as_deref());
         let document = document::SignedDocument {
             expire,
             identifier,
@@ -216,7 +215,7 @@ impl Signer {
         let expected_sig = STANDARD_LENIENT
             .decode(token.sig.as_bytes())
             .map_err(|_| UserSigError::Signature)?;
-        let numbers = [&*token.sdkappid.1, &token.time.1, &token.expire.1];
+        let numbers = [&token.sdkappid.1, &token.time.1, &token.expire.1];
         self.mac_of(&token.identifier, numbers, token.userbuf.as_deref())
             .verify_slice(&expected_sig)
             .map_err(|_| UserSigError::Signature)?;
@@ -231,7 +230,7 @@ impl Signer {
 
     /// The HMAC over the content lines (sdkappid, time and expire as text
     /// exactly as they appear in the token), from the precomputed key state.
-    fn mac_of(&self, identifier: &str, numbers: [&str; 3], userbuf: Option<&str>) -> HmacSha256 {
+    fn mac_of(&self, identifier: &str, numbers: [&String; 3], userbuf: Option<&str>) -> HmacSha256 {
         let [sdkappid, time, expire] = numbers;
         let mut mac = self.keyed_mac.clone();
         mac.update(

@@ -117,19 +117,14 @@ fn malformed(field: &str, problem: &str) -> MalformedSecret {
 
 impl Fields {
     fn parse(text: &str) -> Result<Self, MalformedSecret> {
-        match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(map)) => Ok(Self(map)),
-            Ok(_) => Err(MalformedSecret(
-                "the secret value is JSON but not a JSON object".into(),
-            )),
+        let problem = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => return Ok(Self(map)),
+            Ok(_) => "JSON but not a JSON object".to_owned(),
             // Only the position: serde_json's syntax messages do not quote the
             // input today, but nothing promises that.
-            Err(e) => Err(MalformedSecret(format!(
-                "the secret value is not valid JSON (line {}, column {})",
-                e.line(),
-                e.column()
-            ))),
-        }
+            Err(e) => format!("not valid JSON (line {}, column {})", e.line(), e.column()),
+        };
+        Err(MalformedSecret(format!("the secret value is {problem}")))
     }
 
     /// A JSON number or a decimal string: the console shows SDKAppIDs as
