@@ -17,13 +17,6 @@ pub struct StoredObject {
     pub etag: Option<String>,
 }
 
-/// One key of a listing, with the ETag S3 holds for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedObject {
-    pub key: String,
-    pub etag: Option<String>,
-}
-
 /// Guard of a PUT against a concurrent writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PutCondition {
@@ -83,7 +76,7 @@ pub trait ArchiveStore: Sync {
         &self,
         prefix: &str,
         start_after: &str,
-    ) -> impl Future<Output = Result<Vec<ListedObject>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 }
 
 /// An S3 bucket as the archive.
@@ -187,7 +180,7 @@ impl ArchiveStore for S3Store {
         }
     }
 
-    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<ListedObject>, StoreError> {
+    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<String>, StoreError> {
         let mut listed = Vec::new();
         let mut pages = self
             .client
@@ -199,12 +192,11 @@ impl ArchiveStore for S3Store {
             .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| describe("ListObjectsV2", &e))?;
-            listed.extend(page.contents().iter().filter_map(|object| {
-                Some(ListedObject {
-                    key: object.key()?.to_owned(),
-                    etag: object.e_tag().map(str::to_owned),
-                })
-            }));
+            listed.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
         }
         Ok(listed)
     }
