@@ -33,7 +33,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     summary.first_date = dates.first().copied();
     summary.last_date = dates.last().copied();
     let deadline = cx.deadlines.tencent;
-    let pulled = pull_history(&app.source, &app.pacer, cx.push, dates, deadline).await;
+    let pulled = pull_history(&app.source, cx.push, dates, deadline).await;
     if pulled.not_enabled {
         tracing::warn!(app = %app.name, sdkappid, "push is not enabled for this app (90045): no push history");
         summary.not_enabled = true;
