@@ -16,9 +16,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 use tim::api::push::{EventType, PushPlatform, rate};
 
-use crate::archive::object::{
-    DATE_COLUMN, DailyObject, Line, PULLED_AT_COLUMN, SDKAPPID_COLUMN, put_malformed,
-};
+use crate::archive::object::{DailyObject, Line, PULLED_AT_COLUMN, put_malformed};
 
 /// `event` and `platform` of the totals row.
 pub const ALL: &str = "all";
@@ -100,27 +98,15 @@ pub fn push_object(
     let row = |(event_name, platform_name): (&str, &str),
                (event, platform): Codes,
                counts: Counts| {
-        let mut line = Line::new();
-        line.insert(SDKAPPID_COLUMN.to_owned(), Value::from(sdkappid));
-        line.insert(DATE_COLUMN.to_owned(), Value::from(day.clone()));
-        line.insert("event".to_owned(), Value::from(event_name));
-        line.insert("event_code".to_owned(), Value::from(event));
-        line.insert("platform".to_owned(), Value::from(platform_name));
-        line.insert("platform_code".to_owned(), Value::from(platform));
-        for ((_, column), value) in COUNTS.iter().zip(counts.values) {
-            line.insert((*column).to_owned(), Value::from(value));
-        }
-        let [_, sent, delivered, clicked] = counts.values;
+        let [total, sent, delivered, clicked] = counts.values;
         let ratio =
             |part: Option<u64>, whole: Option<u64>| part.zip(whole).and_then(|(p, w)| rate(p, w));
-        line.insert(
-            "delivery_rate".to_owned(),
-            Value::from(ratio(delivered, sent)),
-        );
-        line.insert(
-            "click_rate".to_owned(),
-            Value::from(ratio(clicked, delivered)),
-        );
+        let row = serde_json::json!({"sdkappid": sdkappid, "date": day, "event": event_name, "event_code": event,
+            "platform": platform_name, "platform_code": platform, "total": total, "sent": sent,
+            "delivered": delivered, "clicked": clicked, "delivery_rate": ratio(delivered, sent),
+            "click_rate": ratio(clicked, delivered)});
+        // An object of JSON values always reads as a line.
+        let mut line: Line = serde_json::from_value(row).unwrap_or_default();
         put_malformed(&mut line, counts.malformed);
         line
     };
