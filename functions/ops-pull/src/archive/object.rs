@@ -10,7 +10,7 @@
 //! recognised as unchanged although it was pulled at another time.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::Read;
 
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -159,11 +159,8 @@ impl DailyObject {
             hasher.update(serde_json::to_vec(line).unwrap_or_default());
             hasher.update(b"\n");
         }
-        hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        let hash = hasher.finalize();
+        hash.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The object's body: one JSON object a line, each ending in `\n`.
@@ -227,13 +224,11 @@ pub(crate) fn put_malformed(line: &mut Line, malformed: serde_json::Map<String, 
 
 /// Gzip of Tencent's body for the raw archive.
 pub fn gzip(raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(raw.len() / 4),
-        flate2::Compression::default(),
-    );
-    encoder.write_all(raw)?;
-    encoder.finish()
+    let mut zipped = Vec::with_capacity(raw.len() / 4);
+    flate2::read::GzEncoder::new(raw, flate2::Compression::default()).read_to_end(&mut zipped)?;
+    Ok(zipped)
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
