@@ -3,7 +3,7 @@
 //! the other; and what every dataset shares: writing its raw copies and days.
 
 use bytes::Bytes;
-use chrono::{DateTime, NaiveDate};
+use chrono::{DateTime, NaiveDate, Utc};
 use futures::future::join_all;
 
 use crate::archive::layout::{self, Dataset, Layout};
@@ -87,13 +87,19 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
     outcome
 }
 
+/// What a dataset's pull gave to archive.
+pub(crate) struct Pull {
+    pub pulled_at: DateTime<Utc>,
+    /// Tencent's bodies, each for one day or (`None`) the whole window.
+    pub raws: Vec<(Option<NaiveDate>, Bytes)>,
+    pub days: Vec<(NaiveDate, DailyObject)>,
+}
+
 /// What archiving one dataset's pull gave, day by day.
 #[derive(Default)]
 pub(crate) struct Archived {
-    /// Days written (new or changed) and found unchanged, with what of the
-    /// archived day their rule kept.
-    pub written: Vec<(NaiveDate, Vec<String>)>,
-    pub unchanged: Vec<(NaiveDate, Vec<String>)>,
+    /// Days written (new or changed) or found unchanged, oldest first.
+    pub days: Vec<(NaiveDate, DayWritten)>,
     /// Days whose object could not be written.
     pub failed: Vec<FailedDay>,
     /// Raw copies written, and those that were not (their day, why).
@@ -101,18 +107,20 @@ pub(crate) struct Archived {
     pub raw_failed: Vec<(Option<NaiveDate>, String)>,
 }
 
-/// Writes a dataset's raw copies (Tencent's bodies, each for one day or the
-/// whole window) and days, all at
-/// once within the writer's bound, each failure also a run failure.
+/// Writes a dataset's raw copies and days, all at once within the writer's
+/// bound, each failure also a run failure.
 pub(crate) async fn archive<A: ArchiveStore>(
     cx: &Context<'_, A>,
     dataset: &Dataset,
     sdkappid: u64,
-    pulled_at: DateTime<chrono::Utc>,
-    raws: Vec<(Option<NaiveDate>, Bytes)>,
-    days: Vec<(NaiveDate, DailyObject)>,
+    pull: Pull,
     failures: &mut Vec<RunFailure>,
 ) -> Archived {
+    let Pull {
+        pulled_at,
+        raws,
+        days,
+    } = pull;
     let stamp = layout::pulled_at_text(pulled_at);
     let (stamp, layout) = (&stamp, cx.layout);
     let raw_writes = raws.into_iter().map(|(date, raw)| async move {
@@ -141,11 +149,7 @@ pub(crate) async fn archive<A: ArchiveStore>(
     }
     for (date, result) in days {
         match result {
-            Ok(DayWritten {
-                written: true,
-                kept,
-            }) => archived.written.push((date, kept)),
-            Ok(DayWritten { kept, .. }) => archived.unchanged.push((date, kept)),
+            Ok(day) => archived.days.push((date, day)),
             Err(reason) => {
                 let text = format!("sdkappid {sdkappid} {name} dt={date}: {reason}");
                 failures.push(RunFailure::storage(text));
@@ -153,6 +157,5 @@ pub(crate) async fn archive<A: ArchiveStore>(
             }
         }
     }
-    archived.failed.sort_by_key(|d| d.date);
     archived
 }

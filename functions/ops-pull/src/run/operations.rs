@@ -7,14 +7,17 @@ use chrono::Utc;
 
 use crate::archive::layout::OPERATIONS;
 use crate::archive::store::ArchiveStore;
-use crate::error::{RunErrorKind, RunFailure};
+use crate::error::RunErrorKind::{
+    TencentEmptyAnswer, TencentMalformedAnswer, TencentUnkeyableRows,
+};
+use crate::error::RunFailure;
 use crate::report::metrics::DayMetrics;
 use crate::report::summary::KeptField;
 use crate::tencent::appinfo::group_days;
 use crate::tencent::freshness::{self, EMPTY_ANSWERS_FAIL_AFTER, Warning};
 use crate::tencent::source::{App, OpsSource};
 
-use super::app::{AppOutcome, Context, archive};
+use super::app::{AppOutcome, Context, Pull, archive};
 
 /// getappinfo, then its raw copy and days. Fills the summary's operations
 /// fields.
@@ -56,30 +59,25 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
         }
     }
     // Nothing to archive but the raw copy, as evidence.
-    let unusable = if let Some(malformed) = &pulled.malformed_answer {
-        let text = format!("getappinfo answered {malformed}; no day written (raw copy kept)");
-        Some((
-            RunErrorKind::TencentMalformedAnswer,
-            text,
+    let unusable = match &pulled.malformed_answer {
+        Some(malformed) => Some((
+            TencentMalformedAnswer,
             format!("malformed answer: {malformed}"),
-        ))
-    } else if pulled.rows > 0 && pulled.days.is_empty() {
+        )),
         // Tencent changed how it sends `Date`: nothing would be archived again.
-        let rows = pulled.unkeyable_rows;
-        let text = format!(
-            "getappinfo answered {rows} row(s), none with a valid Date (YYYYMMDD); no day written (raw copy kept)"
-        );
-        Some((
-            RunErrorKind::TencentUnkeyableRows,
-            text,
-            format!("{rows} row(s), none with a valid Date"),
-        ))
-    } else {
-        None
+        None if pulled.rows > 0 && pulled.days.is_empty() => Some((
+            TencentUnkeyableRows,
+            format!(
+                "{} row(s), none with a valid Date (YYYYMMDD)",
+                pulled.unkeyable_rows
+            ),
+        )),
+        None => None,
     };
-    if let Some((kind, text, error)) = unusable {
+    if let Some((kind, error)) = unusable {
         tracing::error!(app = %app.name, sdkappid, error = %error, "nothing to archive in the answer");
-        failures.push(RunFailure::of_kind(kind, format!("{who}: {text}")));
+        let text = format!("{who}: getappinfo answered {error}; no day written (raw copy kept)");
+        failures.push(RunFailure::of_kind(kind, text));
         summary.error = Some(error);
     }
 
@@ -89,47 +87,31 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
         .iter()
         .filter_map(|(date, object)| Some((*date, DayMetrics::of(*date, object.lines(), now)?)))
         .collect();
-    let days = pulled.days.into_iter().collect();
-    let raws = vec![(None, pulled.raw)];
-    let archived = archive(
-        cx,
-        &OPERATIONS,
-        sdkappid,
-        pulled.pulled_at,
-        raws,
-        days,
-        failures,
-    )
-    .await;
+    let pull = Pull {
+        pulled_at: pulled.pulled_at,
+        raws: vec![(None, pulled.raw)],
+        days: pulled.days.into_iter().collect(),
+    };
+    let archived = archive(cx, &OPERATIONS, sdkappid, pull, failures).await;
 
     let summary = &mut outcome.summary;
-    summary.days_written = archived.written.len();
-    summary.days_unchanged = archived.unchanged.len();
+    summary.days_written = archived.days.iter().filter(|(_, day)| day.written).count();
+    summary.days_unchanged = archived.days.len() - summary.days_written;
     summary.days_failed = archived.failed.len();
     summary.failed_days = archived.failed;
     summary.raw_key = archived.raw_keys.into_iter().next();
     if let Some((_, reason)) = archived.raw_failed.into_iter().next() {
         summary.error = Some(format!("raw copy not written: {reason}"));
     }
-    for (date, kept) in archived.written.iter().chain(&archived.unchanged) {
-        if !kept.is_empty() {
-            tracing::warn!(app = %app.name, sdkappid, %date, fields = ?kept, "counts archived as numbers not replaced by null, text or absence: the archived numbers are kept");
+    for (date, day) in archived.days {
+        if !day.kept.is_empty() {
+            tracing::warn!(app = %app.name, sdkappid, %date, fields = ?day.kept, "counts archived as numbers not replaced by null, text or absence: the archived numbers are kept");
         }
-        let kept = kept.iter().map(|field| KeptField {
-            date: *date,
-            field: field.clone(),
-        });
+        let kept = day.kept.into_iter().map(|field| KeptField { date, field });
         summary.fields_kept.extend(kept);
-    }
-    summary
-        .fields_kept
-        .sort_by(|a, b| (a.date, &a.field).cmp(&(b.date, &b.field)));
-    if !cx.writer.dry_run {
-        let written = archived
-            .written
-            .iter()
-            .filter_map(|(date, _)| metrics.remove(date));
-        outcome.day_metrics.extend(written.map(|m| (sdkappid, m)));
+        if let (true, false, Some(day)) = (day.written, cx.writer.dry_run, metrics.remove(&date)) {
+            outcome.day_metrics.push((sdkappid, day));
+        }
     }
     if pulled.rows == 0 && pulled.malformed_answer.is_none() {
         empty_answer(app, sdkappid, cx, outcome).await;
@@ -173,8 +155,9 @@ async fn empty_answer<S, A: ArchiveStore>(
             app.name
         );
         tracing::error!(app = %app.name, sdkappid, in_a_row, "empty answers in a row");
-        let kind = RunErrorKind::TencentEmptyAnswer;
-        outcome.failures.push(RunFailure::of_kind(kind, text));
+        outcome
+            .failures
+            .push(RunFailure::of_kind(TencentEmptyAnswer, text));
         outcome.summary.error = Some(format!("empty Result in {in_a_row} runs in a row"));
     }
 }

@@ -13,7 +13,7 @@ use crate::tencent::freshness::china_today;
 use crate::tencent::push_history::{MAX_DAYS, pull_history};
 use crate::tencent::source::{App, OpsSource};
 
-use super::app::{Context, archive};
+use super::app::{Context, Pull, archive};
 
 pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
@@ -68,8 +68,12 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
             }
         }
     }
-    let pulled_at = pulled.pulled_at;
-    let archived = archive(cx, &PUSH, sdkappid, pulled_at, raws, days, &mut failures).await;
+    let pull = Pull {
+        pulled_at: pulled.pulled_at,
+        raws,
+        days,
+    };
+    let archived = archive(cx, &PUSH, sdkappid, pull, &mut failures).await;
     summary.days_failed = summary.failed_days.len() + archived.failed.len();
     summary.failed_days.extend(archived.failed);
     let raw_failed = archived.raw_failed.into_iter();
@@ -81,24 +85,18 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
                 reason,
             })
         }));
-    for (written, (date, kept)) in archived
-        .written
-        .into_iter()
-        .map(|d| (true, d))
-        .chain(archived.unchanged.into_iter().map(|d| (false, d)))
-    {
-        if !kept.is_empty() {
-            let reason = kept.join("; ");
+    for (date, day) in archived.days {
+        if !day.kept.is_empty() {
+            let reason = day.kept.join("; ");
             tracing::warn!(app = %app.name, sdkappid, %date, reason, "push statistics rows lower than archived (a partial answer): those rows keep their archived counts");
             summary.days_kept_archived += 1;
             summary.kept_days.push(FailedDay { date, reason });
-        } else if written {
+        } else if day.written {
             summary.days_written += 1;
         } else {
             summary.days_unchanged += 1;
         }
     }
     summary.failed_days.sort_by_key(|d| d.date);
-    summary.kept_days.sort_by_key(|d| d.date);
     (summary, failures)
 }
