@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 use tim::api::push::{EventType, PushPlatform, rate};
 
-use crate::archive::object::{DailyObject, Line, PULLED_AT_COLUMN, put_malformed};
+use crate::archive::object::{DailyObject, Line, put_malformed, stored_lines};
 
 /// `event` and `platform` of the totals row.
 pub const ALL: &str = "all";
@@ -142,13 +142,7 @@ fn lower(new: Option<&Line>, archived: &Line) -> Option<String> {
             .and_then(Value::as_u64);
         (is.is_none_or(|is| is < was)).then(|| {
             let is = is.map_or("none".to_owned(), |n| n.to_string());
-            let text = |k: &str| {
-                archived
-                    .get(k)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned()
-            };
+            let text = |k: &str| archived.get(k).and_then(Value::as_str).unwrap_or_default();
             format!(
                 "{column} of event {}, platform {} (codes {}, {}): {is} < archived {was}",
                 text("event"),
@@ -167,14 +161,7 @@ fn lower(new: Option<&Line>, archived: &Line) -> Option<String> {
 /// each kept row was kept; an unreadable archived object keeps nothing (the
 /// new day repairs it).
 pub fn keeping_lower_rows(new: DailyObject, stored: &[u8]) -> (DailyObject, Vec<String>) {
-    let archived: Option<Vec<Line>> = std::str::from_utf8(stored).ok().and_then(|text| {
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(serde_json::from_str)
-            .collect::<Result<_, _>>()
-            .ok()
-    });
-    let Some(archived) = archived else {
+    let Some(archived) = stored_lines(stored) else {
         return (new, Vec::new());
     };
     let date = new.date;
@@ -184,10 +171,9 @@ pub fn keeping_lower_rows(new: DailyObject, stored: &[u8]) -> (DailyObject, Vec<
         .map(|line| (key_of(line), line.clone()))
         .collect();
     let mut kept = Vec::new();
-    for mut old in archived {
+    for old in archived {
         let key = key_of(&old);
         if let Some(reason) = lower(rows.get(&key), &old) {
-            old.remove(PULLED_AT_COLUMN);
             rows.insert(key, old);
             kept.push(reason);
         }
