@@ -73,8 +73,8 @@ struct FakeSource {
     sdkappid: u64,
     rows: Mutex<Vec<Value>>,
     fail_with: Mutex<Option<tim::Error>>,
-    /// Replaces the envelope's `Result` (`Some(None)`: no `Result` at all).
-    result: Mutex<Option<Option<Value>>>,
+    /// The envelope has no `Result`.
+    no_result: AtomicBool,
     /// getappinfo answers this long after it was called, and when it was.
     answer_after: Mutex<Duration>,
     called_at: Mutex<Vec<tokio::time::Instant>>,
@@ -136,10 +136,8 @@ impl OpsSource for FakeSource {
             }
         }
         let mut envelope = json!({"ErrorCode": 0, "ErrorInfo": "", "Result": rows});
-        match self.result.lock().unwrap().clone() {
-            None => {}
-            Some(None) => drop(envelope.as_object_mut().unwrap().remove("Result")),
-            Some(Some(result)) => envelope["Result"] = result,
+        if self.no_result.load(Ordering::SeqCst) {
+            envelope.as_object_mut().unwrap().remove("Result");
         }
         let raw = bytes::Bytes::from(serde_json::to_vec(&envelope).unwrap());
         Ok(AppInfo::from_body(raw, envelope.as_object().unwrap()))

@@ -13,7 +13,7 @@ use ops_pull::archive::Layout;
 use ops_pull::archive::store::{ArchiveStore, PutRequest, StoreError, StoredObject};
 use ops_pull::config::s3_client;
 use ops_pull::{App, Deadlines, OpsPull, PushHistory, RunError, RunSummary, S3Store, TencentApp};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tim::usersig::SecretKey;
 use tim::{ClientConfig, Endpoint, LocalSigner, RetryPolicy};
 use tim_emulator::{Emulator, EmulatorConfig};
@@ -171,12 +171,6 @@ impl Harness {
                 .cloned(),
             body: out.body.collect().await.unwrap().to_vec(),
         }
-    }
-
-    pub async fn line(&self, sdkappid: u64, date: NaiveDate) -> Map<String, Value> {
-        let body = String::from_utf8(self.object(&daily_key(sdkappid, date)).await.body).unwrap();
-        assert_eq!(body.lines().count(), 1, "{body}");
-        serde_json::from_str(body.trim_end()).unwrap()
     }
 }
 
