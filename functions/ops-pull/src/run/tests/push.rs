@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::tencent::freshness;
+use crate::tencent::push_history::window;
 
 const PUSH_STATS: &str = "timpush/all_member_push_statistics";
 
@@ -51,9 +52,11 @@ async fn one_paced_call_per_china_day_one_object_and_one_raw_copy_per_day() {
     let calls = push_calls(&apps[0]);
     assert_eq!(calls.len(), 28);
     for ((_, request), date) in calls.iter().zip(&days) {
-        assert_eq!(request.start_time, freshness::start_of(*date).timestamp());
-        assert_eq!(request.end_time - request.start_time, 86_400);
-        assert!(request.task_ids.is_empty(), "overall statistics");
+        assert_eq!(
+            *request,
+            window(*date),
+            "(a window's seconds: push_history)"
+        );
     }
     for pair in calls.windows(2) {
         let apart = pair[1].0 - pair[0].0;

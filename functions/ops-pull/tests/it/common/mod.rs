@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use chrono::NaiveDate;
 use lambda_kit::metrics::{Captured, Metrics};
 use ops_pull::archive::Layout;
@@ -122,13 +123,6 @@ pub fn event(name: &str) -> Value {
     testkit::event("ops-pull", name)
 }
 
-pub struct Object {
-    pub body: Vec<u8>,
-    pub content_type: Option<String>,
-    pub content_encoding: Option<String>,
-    pub sha: Option<String>,
-}
-
 impl Harness {
     pub async fn invoke(&self, payload: Value) -> Result<RunSummary, RunError> {
         self.function
@@ -153,24 +147,12 @@ impl Harness {
             .collect()
     }
 
-    pub async fn object(&self, key: &str) -> Object {
-        let out = self
-            .s3
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .unwrap();
-        Object {
-            content_type: out.content_type().map(str::to_owned),
-            content_encoding: out.content_encoding().map(str::to_owned),
-            sha: out
-                .metadata()
-                .and_then(|m| m.get("content-sha256"))
-                .cloned(),
-            body: out.body.collect().await.unwrap().to_vec(),
-        }
+    /// The object at `key`, its body collected.
+    pub async fn object(&self, key: &str) -> (GetObjectOutput, Vec<u8>) {
+        let get = self.s3.get_object().bucket(&self.bucket).key(key);
+        let mut out = get.send().await.unwrap();
+        let body = std::mem::take(&mut out.body).collect().await.unwrap();
+        (out, body.to_vec())
     }
 }
 
