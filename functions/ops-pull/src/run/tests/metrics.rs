@@ -15,6 +15,7 @@ async fn invoke(
 
 /// The run's documents, checked, split into business days (by date, from
 /// the timestamp), per-app documents and `RunSucceeded` values.
+#[derive(Default)]
 struct Printed {
     business: BTreeMap<NaiveDate, Value>,
     apps: Vec<Value>,
@@ -23,11 +24,7 @@ struct Printed {
 
 fn printed(lines: &Captured) -> Printed {
     let docs = testkit::emf::check_output(&lines.take().join("\n"), "ops-pull", NAMESPACE);
-    let mut printed = Printed {
-        business: BTreeMap::new(),
-        apps: Vec::new(),
-        runs: Vec::new(),
-    };
+    let mut printed = Printed::default();
     for doc in docs {
         if doc.get("RunSucceeded").is_some() {
             printed.runs.push(doc["RunSucceeded"].clone());
@@ -39,11 +36,8 @@ fn printed(lines: &Captured) -> Printed {
             let ms = doc["_aws"]["Timestamp"].as_i64().unwrap();
             let at = DateTime::from_timestamp_millis(ms).unwrap();
             let date = at.date_naive();
-            assert_eq!(
-                at,
-                freshness::metrics_instant(date),
-                "noon China time: {doc}"
-            );
+            let noon = freshness::metrics_instant(date);
+            assert_eq!(at, noon, "noon China time: {doc}");
             assert!(printed.business.insert(date, doc).is_none(), "one per day");
         }
     }

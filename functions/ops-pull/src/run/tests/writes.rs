@@ -78,43 +78,26 @@ async fn an_archived_number_is_never_replaced_by_null_text_or_absence() {
         .as_object_mut()
         .unwrap()
         .remove("LoginTimes");
-    // Tencent corrects late data with numbers, down as well as up.
     apps[0].source.set(5, "ActiveUserNum", json!("1"));
     let summary = run_with(&apps, &store, RunRequest::default())
         .await
         .unwrap();
     let app = &summary.apps[0];
-    let day = |n: u64| first_day() + chrono::Days::new(n);
-    let kept: Vec<(NaiveDate, &str)> = app
-        .fields_kept
-        .iter()
-        .map(|k| (k.date, k.field.as_str()))
-        .collect();
+    let day = |n: u64| (first_day() + chrono::Days::new(n)).to_string();
+    let kept = serde_json::to_value(&app.fields_kept).unwrap();
+    let at = |n, field| json!({"date": day(n), "field": field});
+    let expected = [at(2, "UpMsgNum"), at(3, "UpMsgNum"), at(4, "LoginTimes")];
+    assert_eq!(kept, json!(expected));
+    let line = |n| line_of(&store, &daily_key(APP, n));
+    assert_eq!(line(2)["UpMsgNum"], json!(1002));
     assert_eq!(
-        kept,
-        [
-            (day(2), "UpMsgNum"),
-            (day(3), "UpMsgNum"),
-            (day(4), "LoginTimes")
-        ]
-    );
-    let text_day = line_of(&store, &daily_key(APP, 2));
-    assert_eq!(text_day["UpMsgNum"], json!(1002));
-    assert_eq!(
-        text_day["malformed"],
+        line(2)["malformed"],
         json!({"UpMsgNum": "abc"}),
         "the new text"
     );
-    assert_eq!(line_of(&store, &daily_key(APP, 3))["UpMsgNum"], json!(1003));
-    assert_eq!(line_of(&store, &daily_key(APP, 4))["LoginTimes"], json!(28));
-    assert_eq!(
-        line_of(&store, &daily_key(APP, 5))["ActiveUserNum"],
-        json!(1)
-    );
+    assert_eq!(line(3)["UpMsgNum"], json!(1003));
+    assert_eq!(line(4)["LoginTimes"], json!(28));
+    // Tencent corrects late data with numbers, down as well as up.
+    assert_eq!(line(5)["ActiveUserNum"], json!(1));
     assert_eq!((app.days_written, app.days_unchanged), (2, 28));
-    let json = serde_json::to_value(app).unwrap();
-    assert_eq!(
-        json["fields_kept"][0],
-        json!({"date": day(2).to_string(), "field": "UpMsgNum"})
-    );
 }
