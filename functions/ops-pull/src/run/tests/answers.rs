@@ -9,9 +9,7 @@ async fn an_answer_without_a_result_list_fails_the_run_and_writes_no_day() {
     let apps = apps_with(2, recent_thirty_days);
     apps[1].source.no_result.store(true, Ordering::SeqCst);
     let store = MemoryStore::default();
-    let err = run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap_err();
+    let err = full_run(&apps, &store).await.unwrap_err();
     assert_eq!(err.error_type(), "TencentMalformedAnswer");
     assert!(err.is_retryable());
     assert!(err.to_string().contains("secret-b"), "{err}");
@@ -36,7 +34,7 @@ async fn an_answer_without_a_result_list_fails_the_run_and_writes_no_day() {
 async fn an_empty_result_warns_once_then_fails_and_rows_reset_the_count() {
     let apps = apps_with(1, Vec::new);
     let store = MemoryStore::default();
-    let run = || run_with(&apps, &store, RunRequest::default());
+    let run = || full_run(&apps, &store);
     let summary = run().await.unwrap();
     let json = serde_json::to_value(&summary.apps[0]).unwrap();
     assert_eq!(json["warnings"], json!(["EmptyResult"]));
@@ -75,9 +73,7 @@ async fn rows_without_a_usable_date_fail_the_app_and_keep_the_raw_copy() {
         };
     }
     let store = MemoryStore::default();
-    let err = run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap_err();
+    let err = full_run(&apps, &store).await.unwrap_err();
     assert_eq!(err.error_type(), "TencentUnkeyableRows");
     assert!(!err.is_retryable(), "the same answer comes again");
     assert!(
@@ -102,9 +98,7 @@ async fn a_stale_newest_day_succeeds_with_a_warning() {
     let newest = china_today() - chrono::Days::new(3);
     let rows = thirty_days_from(newest - chrono::Days::new(29));
     let apps = vec![App::new("secret-a", FakeSource::with_rows(APP, rows))];
-    let summary = run_with(&apps, &MemoryStore::default(), RunRequest::default())
-        .await
-        .unwrap();
+    let summary = full_run(&apps, &MemoryStore::default()).await.unwrap();
     let app = &summary.apps[0];
     assert_eq!(app.days_written, 30, "the days sent are archived");
     let expected = app.expected_newest_date.unwrap();
@@ -116,9 +110,7 @@ async fn a_stale_newest_day_succeeds_with_a_warning() {
 
     // No warning: no `warnings` key (yesterday is never stale: freshness).
     let apps = apps_with(1, recent_thirty_days);
-    let summary = run_with(&apps, &MemoryStore::default(), RunRequest::default())
-        .await
-        .unwrap();
+    let summary = full_run(&apps, &MemoryStore::default()).await.unwrap();
     let json = serde_json::to_value(&summary.apps[0]).unwrap();
     assert!(json.get("warnings").is_none(), "{json}");
 }
@@ -136,10 +128,7 @@ async fn each_run_has_its_own_raw_key_even_in_the_same_millisecond() {
     assert!(key.ends_with("-c0ffee-1.json.gz"), "{key}");
     // Runs without an id (local, tests) make one up: never the same key,
     // so the second never fails its If-None-Match.
-    let (a, b) = tokio::join!(
-        run_with(&apps, &store, RunRequest::default()),
-        run_with(&apps, &store, RunRequest::default())
-    );
+    let (a, b) = tokio::join!(full_run(&apps, &store), full_run(&apps, &store));
     assert_ne!(a.unwrap().apps[0].raw_key, b.unwrap().apps[0].raw_key);
     assert_eq!(
         store.keys().iter().filter(|k| k.contains("/raw/")).count(),
@@ -160,9 +149,7 @@ async fn a_future_date_is_malformed_and_a_missing_day_is_named() {
         rows.push(future);
     }
     let store = MemoryStore::default();
-    let summary = run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap();
+    let summary = full_run(&apps, &store).await.unwrap();
     let app = &summary.apps[0];
     assert_eq!(app.malformed_rows, 1);
     assert_eq!(app.last_date, Some(yesterday), "never the newest day");

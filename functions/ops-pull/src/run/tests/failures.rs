@@ -8,9 +8,7 @@ async fn a_failed_pull_writes_nothing_for_that_app_and_fails_the_run() {
     let apps = apps_with(2, thirty_days);
     apps[1].source.fail(60006);
     let store = MemoryStore::default();
-    let err = run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap_err();
+    let err = full_run(&apps, &store).await.unwrap_err();
     assert_eq!(err.error_type(), "TencentConfiguration");
     assert!(!err.is_retryable());
     let message = err.to_string();
@@ -31,9 +29,7 @@ async fn failed_writes_are_listed_and_the_rest_land() {
     let store = MemoryStore::default();
     *store.fail_puts_containing.lock().unwrap() =
         vec!["dt=2026-10-05".into(), "dt=2026-10-20".into()];
-    let err = run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap_err();
+    let err = full_run(&apps, &store).await.unwrap_err();
     assert_eq!(err.error_type(), "StorageFailed");
     assert!(err.is_retryable());
     for date in ["2026-10-05", "2026-10-20"] {
@@ -48,9 +44,7 @@ async fn failed_writes_are_listed_and_the_rest_land() {
 
     // The next run repairs exactly the missing days.
     store.fail_puts_containing.lock().unwrap().clear();
-    let repaired = run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap();
+    let repaired = full_run(&apps, &store).await.unwrap();
     let app = &repaired.apps[0];
     assert_eq!((app.days_written, app.days_unchanged), (2, 28));
 }

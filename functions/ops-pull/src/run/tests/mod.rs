@@ -340,6 +340,11 @@ const SEVEN_DAYS: PushHistory = PushHistory {
     spacing: crate::tencent::push_history::CALL_SPACING,
 };
 
+/// A full run without push history.
+async fn full_run(apps: &[App<FakeSource>], store: &MemoryStore) -> Result<RunSummary, RunError> {
+    run_with(apps, store, RunRequest::default()).await
+}
+
 /// A run without push history (the push tests turn it on).
 async fn run_with(
     apps: &[App<FakeSource>],

@@ -24,9 +24,7 @@ async fn a_dry_run_writes_nothing_but_reports() {
     assert_eq!(store.count("put"), 0);
     assert!(store.keys().is_empty());
 
-    run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap();
+    full_run(&apps, &store).await.unwrap();
     apps[0].source.set(0, "LoginTimes", json!("5"));
     store.reset_counts();
     let summary = run_with(&apps, &store, dry).await.unwrap();
@@ -39,9 +37,7 @@ async fn a_dry_run_writes_nothing_but_reports() {
 async fn a_field_subset_merges_into_stored_days_and_pulls_no_push_history() {
     let apps = one_app();
     let store = MemoryStore::default();
-    run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap();
+    full_run(&apps, &store).await.unwrap();
 
     apps[0].source.set(9, "ActiveUserNum", json!("4242"));
     apps[0].source.set(9, "LoginTimes", json!("1"));

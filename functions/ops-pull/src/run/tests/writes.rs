@@ -7,9 +7,7 @@ use super::*;
 async fn writes_overlap_within_the_bound() {
     let apps = one_app();
     let store = MemoryStore::default();
-    run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap();
+    full_run(&apps, &store).await.unwrap();
     let max = store.max_in_flight.load(Ordering::SeqCst);
     assert!(
         (2..=WRITE_CONCURRENCY).contains(&max),
@@ -24,9 +22,7 @@ async fn odd_counts_and_bad_dates_are_counted_and_the_raw_copy_keeps_them() {
     apps[0].source.set(3, "UpMsgNum", json!(null));
     apps[0].source.set(4, "Date", json!("2026-10-06"));
     let store = MemoryStore::default();
-    let summary = run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap();
+    let summary = full_run(&apps, &store).await.unwrap();
     let app = &summary.apps[0];
     assert_eq!(app.malformed_rows, 3);
     assert_eq!((app.days_pulled, app.days_written), (29, 29));
@@ -49,9 +45,7 @@ async fn a_repeated_date_is_one_row_the_later_wins_and_it_is_counted() {
     duplicate["LoginTimes"] = json!("1");
     apps[0].source.rows.lock().unwrap().push(duplicate);
     let store = MemoryStore::default();
-    let summary = run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap();
+    let summary = full_run(&apps, &store).await.unwrap();
     let app = &summary.apps[0];
     assert_eq!((app.malformed_rows, app.days_written), (1, 30));
     // One line, so that sum() over the table counts the day once.
@@ -69,9 +63,7 @@ async fn a_repeated_date_is_one_row_the_later_wins_and_it_is_counted() {
 async fn an_archived_number_is_never_replaced_by_null_text_or_absence() {
     let apps = one_app();
     let store = MemoryStore::default();
-    run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap();
+    full_run(&apps, &store).await.unwrap();
     apps[0].source.set(2, "UpMsgNum", json!("abc"));
     apps[0].source.set(3, "UpMsgNum", json!(null));
     apps[0].source.rows.lock().unwrap()[4]
@@ -79,9 +71,7 @@ async fn an_archived_number_is_never_replaced_by_null_text_or_absence() {
         .unwrap()
         .remove("LoginTimes");
     apps[0].source.set(5, "ActiveUserNum", json!("1"));
-    let summary = run_with(&apps, &store, RunRequest::default())
-        .await
-        .unwrap();
+    let summary = full_run(&apps, &store).await.unwrap();
     let app = &summary.apps[0];
     let day = |n: u64| (first_day() + chrono::Days::new(n)).to_string();
     let kept = serde_json::to_value(&app.fields_kept).unwrap();
