@@ -34,17 +34,6 @@ pub enum Warning {
     MissingDays,
 }
 
-impl Warning {
-    /// The name, as in the summary.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::EmptyResult => "EmptyResult",
-            Self::StaleNewestDay => "StaleNewestDay",
-            Self::MissingDays => "MissingDays",
-        }
-    }
-}
-
 fn china_offset() -> Duration {
     Duration::seconds(i64::from(CHINA_OFFSET_SECS))
 }
@@ -145,7 +134,6 @@ mod tests {
         assert_eq!(warnings(None, 0, now), [Warning::EmptyResult]);
         // Before 10:00 China time T-2 is not late yet.
         assert!(warnings(Some(day("2026-11-28")), 30, at("2026-11-30T01:15:00Z")).is_empty());
-        assert_eq!(Warning::StaleNewestDay.name(), "StaleNewestDay");
     }
 
     /// The stack's default schedule, `cron(M H * * ? *)` in UTC.
