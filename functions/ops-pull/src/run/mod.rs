@@ -53,14 +53,12 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
     };
     let outcomes = futures::future::join_all(apps.iter().map(|app| archive_app(app, &cx))).await;
 
-    let dry_run = request.dry_run;
     let mut failures: Vec<RunFailure> = Vec::new();
     let mut summaries: Vec<AppSummary> = Vec::with_capacity(apps.len());
     for outcome in outcomes {
-        if !dry_run {
-            for (sdkappid, day) in &outcome.day_metrics {
-                day.emit(metrics, *sdkappid);
-            }
+        // Only written days have business metrics (none in a dry run).
+        for (sdkappid, day) in &outcome.day_metrics {
+            day.emit(metrics, *sdkappid);
         }
         failures.extend(outcome.failures);
         summaries.push(outcome.summary);
@@ -69,12 +67,12 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
 
     let summary = RunSummary {
         version: env!("CARGO_PKG_VERSION"),
-        dry_run,
+        dry_run: request.dry_run,
         fields: request.fields.clone(),
         apps: summaries,
     };
     summary.log();
-    if !dry_run {
+    if !request.dry_run {
         let now = Utc::now();
         for app in &summary.apps {
             emf::emit_app(metrics, app, now);
