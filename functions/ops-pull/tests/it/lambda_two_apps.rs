@@ -1,6 +1,6 @@
 //! The deployed wiring with two apps: `Settings::from_env` over the stack's
-//! variables (two UserSig secrets in moto, comma-separated in
-//! `TIM_USERSIG_SECRET_ID`), `Setup::build`, then one scheduled invocation
+//! variables (two apps in `TIM_SDKAPPIDS`, their UserSig secrets in moto
+//! named by the `TIM_USERSIG_SECRET_ID` pattern), `Setup::build`, then one scheduled invocation
 //! against the emulator serving both apps with Tencent's rate limits enforced.
 
 use std::time::Duration;
@@ -49,6 +49,8 @@ struct Stack {
     aws: aws_config::SdkConfig,
     s3: aws_sdk_s3::Client,
     bucket: String,
+    /// `TIM_USERSIG_SECRET_ID`: this test's secret names.
+    pattern: String,
 }
 
 impl Stack {
@@ -67,13 +69,17 @@ impl Stack {
             aws,
             s3,
             bucket,
+            pattern: format!(
+                "{}/{{sdkappid}}/usersig",
+                testkit::unique_name("tencent-chat")
+            ),
         }
     }
 
     /// An app's UserSig secret: with usersig-refresher's value, or as the
     /// template creates it (no value until the first rotation).
     async fn secret(&self, sdkappid: u64, with_value: bool) -> String {
-        let name = testkit::unique_name(&format!("tencent-chat/{sdkappid}/usersig"));
+        let name = self.pattern.replace("{sdkappid}", &sdkappid.to_string());
         let create = aws_sdk_secretsmanager::Client::new(&self.aws)
             .create_secret()
             .name(&name);
@@ -87,12 +93,13 @@ impl Stack {
     }
 
     /// One scheduled invocation of the function the stack's variables build.
-    async fn invoke(&self, secret_ids: &str, push_days: &str) -> Result<RunSummary, RunError> {
+    async fn invoke(&self, sdkappids: &str, push_days: &str) -> Result<RunSummary, RunError> {
         let endpoint = self.emulator.base_url();
         let env = Env::from_pairs([
             ("OPS_BUCKET", self.bucket.as_str()),
             ("OPS_PREFIX", "archive"),
-            ("TIM_USERSIG_SECRET_ID", secret_ids),
+            ("TIM_SDKAPPIDS", sdkappids),
+            ("TIM_USERSIG_SECRET_ID", self.pattern.as_str()),
             ("TIM_ENDPOINT", endpoint.as_str()),
             ("PUSH_ARCHIVE_DAYS", push_days),
         ]);
@@ -149,7 +156,10 @@ async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
             .unwrap();
     }
 
-    let summary = stack.invoke(&names.join(","), "2").await.unwrap();
+    let summary = stack
+        .invoke(&format!("{},{}", APPS[0], APPS[1]), "2")
+        .await
+        .unwrap();
 
     // Each app reported under its secret and its own SDKAppID, in order.
     let reported: Vec<(&str, Option<u64>)> = summary
@@ -193,10 +203,10 @@ async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
 #[tokio::test]
 async fn an_app_whose_usersig_secret_has_no_value_yet_is_not_set_up_not_failed() {
     let stack = Stack::start(&APPS[..1]).await;
-    let ready = stack.secret(APPS[0], true).await;
+    stack.secret(APPS[0], true).await;
     let empty = stack.secret(APPS[1], false).await;
     let summary = stack
-        .invoke(&format!("{ready},{empty}"), "0")
+        .invoke(&format!("{},{}", APPS[0], APPS[1]), "0")
         .await
         .unwrap();
     assert_eq!(summary.apps[0].days_written, 30);
@@ -208,9 +218,8 @@ async fn an_app_whose_usersig_secret_has_no_value_yet_is_not_set_up_not_failed()
     assert_eq!(summary.apps_not_set_up(), 1);
 
     // A secret that does not exist stays a failure.
-    let missing = testkit::unique_name("tencent-chat/1400000009/usersig");
     let err = stack
-        .invoke(&format!("{ready},{missing}"), "0")
+        .invoke(&format!("{},1400000009", APPS[0]), "0")
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "TencentConfiguration", "{err}");
