@@ -14,7 +14,7 @@ use super::usersig_secret::UserSigSecretProvider;
 
 /// The apps' SDKAppIDs, comma-separated.
 pub const SDKAPPIDS_ENV: &str = "TIM_SDKAPPIDS";
-/// The UserSig secrets' name pattern ([`SDKAPPID_PLACEHOLDER`] for the id).
+/// The UserSig secrets' name pattern (`{sdkappid}` for the id).
 pub const USERSIG_SECRET_ENV: &str = "TIM_USERSIG_SECRET_ID";
 /// The key secrets' name pattern (sign locally).
 pub const KEY_SECRET_ENV: &str = "TIM_KEY_SECRET_ID";
@@ -111,7 +111,11 @@ impl CredentialsSource {
         let app = |(sdkappid, secret_id): &(u64, String)| ConfiguredApp {
             sdkappid: *sdkappid,
             secret_id: secret_id.clone(),
-            credentials: Arc::new(OneApp::new(*sdkappid, secret_id, provider(secret_id))),
+            credentials: Arc::new(OneApp {
+                sdkappid: *sdkappid,
+                secret_id: secret_id.clone(),
+                inner: provider(secret_id),
+            }),
         };
         self.secrets.iter().map(app).collect()
     }
@@ -119,25 +123,25 @@ impl CredentialsSource {
 
 /// `TIM_SDKAPPIDS`: positive, distinct, at least one.
 fn sdkappids(env: &Env) -> Result<Vec<u64>, ConfigError> {
+    let refused = |problem: String| ConfigError::new(SDKAPPIDS_ENV, problem);
     let mut ids = Vec::new();
     for item in env.list(SDKAPPIDS_ENV) {
-        let problem = match item.parse::<u64>() {
-            Ok(id) if id > 0 && !ids.contains(&id) => {
-                ids.push(id);
-                continue;
-            }
-            Ok(id) if id > 0 => format!("{id} is listed twice"),
-            _ => format!("{item:?} is not an SDKAppID (a positive whole number)"),
-        };
-        return Err(ConfigError::new(SDKAPPIDS_ENV, problem));
+        let id = (item.parse::<u64>().ok().filter(|&id| id > 0)).ok_or_else(|| {
+            refused(format!(
+                "{item:?} is not an SDKAppID (a positive whole number)"
+            ))
+        })?;
+        if ids.contains(&id) {
+            return Err(refused(format!("{id} is listed twice")));
+        }
+        ids.push(id);
     }
-    match ids.is_empty() {
-        true => Err(ConfigError::new(
-            SDKAPPIDS_ENV,
-            "required: the apps' SDKAppIDs, comma-separated",
-        )),
-        false => Ok(ids),
+    if ids.is_empty() {
+        return Err(refused(
+            "required: the apps' SDKAppIDs, comma-separated".into(),
+        ));
     }
+    Ok(ids)
 }
 
 /// Refuses credentials of another app than the configured one: a secret
@@ -150,15 +154,6 @@ struct OneApp {
 }
 
 impl OneApp {
-    fn new(sdkappid: u64, secret_id: &str, inner: Arc<dyn CredentialsProvider>) -> Self {
-        let secret_id = secret_id.to_owned();
-        Self {
-            sdkappid,
-            secret_id,
-            inner,
-        }
-    }
-
     fn check(&self, credentials: AppCredentials) -> Result<AppCredentials, Error> {
         if credentials.sdkappid == self.sdkappid {
             return Ok(credentials);
@@ -290,11 +285,21 @@ mod tests {
         }))
     }
 
+    /// App 1, read from secret `s/1`.
+    fn one_app(inner: Arc<dyn CredentialsProvider>) -> OneApp {
+        let secret_id = "s/1".into();
+        OneApp {
+            sdkappid: 1,
+            secret_id,
+            inner,
+        }
+    }
+
     #[tokio::test]
     async fn another_apps_credentials_are_refused_for_good() {
-        let own = OneApp::new(1, "s/1", credentials_of(1));
+        let own = one_app(credentials_of(1));
         assert_eq!(own.credentials().await.unwrap().sdkappid, 1);
-        let wrong = OneApp::new(1, "s/1", credentials_of(2));
+        let wrong = one_app(credentials_of(2));
         for result in [
             wrong.credentials().await,
             wrong.refresh(&own.credentials().await.unwrap()).await,
