@@ -10,7 +10,7 @@
 //! recognised as unchanged although it was pulled at another time.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::Read;
 
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -49,9 +49,9 @@ pub struct DailyObject {
 /// An existing object a field-subset run cannot merge into.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the stored object is not one JSON object on one line ({0}); run without \"fields\" to rewrite it"
+    "the stored object is not one JSON object on one line; run without \"fields\" to rewrite it"
 )]
-pub struct MergeError(String);
+pub struct MergeError;
 
 impl DailyObject {
     /// Tencent's row for `date` as one line: counts as numbers or null,
@@ -92,13 +92,9 @@ impl DailyObject {
     /// This (field-subset) object laid over the stored one: pulled fields
     /// replace theirs, every other stored field is kept.
     pub fn merged_over(&self, stored: &[u8]) -> Result<Self, MergeError> {
-        let [new_line] = self.lines.as_slice() else {
-            return Err(MergeError(format!(
-                "{} rows were pulled for the day",
-                self.lines.len()
-            )));
+        let ([new_line], Some(mut line)) = (self.lines.as_slice(), one_line(stored)) else {
+            return Err(MergeError);
         };
-        let mut line = one_line(stored).map_err(MergeError)?;
         // The stored odd texts of the fields pulled now are replaced by the
         // new ones (if any): a count that became a number loses its entry.
         let mut malformed = take_malformed(&mut line);
@@ -127,7 +123,7 @@ impl DailyObject {
     /// `malformed`. Returns the day and the fields kept; an archived object
     /// that is not one readable line keeps nothing (the new day repairs it).
     pub fn keeping_numbers_of(mut self, stored: &[u8]) -> (Self, Vec<String>) {
-        let Some(archived) = one_line(stored).ok().filter(|_| self.lines.len() == 1) else {
+        let Some(archived) = one_line(stored).filter(|_| self.lines.len() == 1) else {
             return (self, Vec::new());
         };
         let line = &mut self.lines[0];
@@ -159,11 +155,8 @@ impl DailyObject {
             hasher.update(serde_json::to_vec(line).unwrap_or_default());
             hasher.update(b"\n");
         }
-        hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        let hash = hasher.finalize();
+        hash.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The object's body: one JSON object a line, each ending in `\n`.
@@ -180,34 +173,23 @@ impl DailyObject {
     }
 }
 
-/// The content hash of a stored body, as [`DailyObject::content_sha256`]
-/// computes it (an object written by hand has no hash metadata); `None`
-/// when the body is not JSON Lines.
-pub fn stored_sha256(body: &[u8]) -> Option<String> {
+/// A stored body's lines without `pulled_at`; `None` when it is not JSON
+/// Lines.
+pub fn stored_lines(body: &[u8]) -> Option<Vec<Line>> {
     let text = std::str::from_utf8(body).ok()?;
-    let lines = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let mut line: Line = serde_json::from_str(l).ok()?;
-            line.remove(PULLED_AT_COLUMN);
-            Some(line)
-        })
-        .collect::<Option<Vec<Line>>>()?;
-    let date = NaiveDate::MIN;
-    Some(DailyObject { date, lines }.content_sha256())
+    let lines = text.lines().filter(|l| !l.trim().is_empty());
+    let line = |text: &str| {
+        let mut line: Line = serde_json::from_str(text).ok()?;
+        line.remove(PULLED_AT_COLUMN);
+        Some(line)
+    };
+    lines.map(line).collect()
 }
 
-/// The one JSON line of a stored object, without `pulled_at`.
-fn one_line(stored: &[u8]) -> Result<Line, String> {
-    let text = std::str::from_utf8(stored).map_err(|_| "not UTF-8".to_owned())?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let (Some(first), None) = (lines.next(), lines.next()) else {
-        return Err("not exactly one line".to_owned());
-    };
-    let mut line: Line = serde_json::from_str(first).map_err(|e| e.to_string())?;
-    line.remove(PULLED_AT_COLUMN);
-    Ok(line)
+/// The one line of a stored object, without `pulled_at`.
+fn one_line(stored: &[u8]) -> Option<Line> {
+    let [line] = <[Line; 1]>::try_from(stored_lines(stored)?).ok()?;
+    Some(line)
 }
 
 /// The line's `malformed` map, taken out of it (empty when it has none).
@@ -227,13 +209,11 @@ pub(crate) fn put_malformed(line: &mut Line, malformed: serde_json::Map<String, 
 
 /// Gzip of Tencent's body for the raw archive.
 pub fn gzip(raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(raw.len() / 4),
-        flate2::Compression::default(),
-    );
-    encoder.write_all(raw)?;
-    encoder.finish()
+    let mut zipped = Vec::with_capacity(raw.len() / 4);
+    flate2::read::GzEncoder::new(raw, flate2::Compression::default()).read_to_end(&mut zipped)?;
+    Ok(zipped)
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

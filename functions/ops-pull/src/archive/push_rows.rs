@@ -16,9 +16,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 use tim::api::push::{EventType, PushPlatform, rate};
 
-use crate::archive::object::{
-    DATE_COLUMN, DailyObject, Line, PULLED_AT_COLUMN, SDKAPPID_COLUMN, put_malformed,
-};
+use crate::archive::object::{DailyObject, Line, put_malformed, stored_lines};
 
 /// `event` and `platform` of the totals row.
 pub const ALL: &str = "all";
@@ -100,27 +98,15 @@ pub fn push_object(
     let row = |(event_name, platform_name): (&str, &str),
                (event, platform): Codes,
                counts: Counts| {
-        let mut line = Line::new();
-        line.insert(SDKAPPID_COLUMN.to_owned(), Value::from(sdkappid));
-        line.insert(DATE_COLUMN.to_owned(), Value::from(day.clone()));
-        line.insert("event".to_owned(), Value::from(event_name));
-        line.insert("event_code".to_owned(), Value::from(event));
-        line.insert("platform".to_owned(), Value::from(platform_name));
-        line.insert("platform_code".to_owned(), Value::from(platform));
-        for ((_, column), value) in COUNTS.iter().zip(counts.values) {
-            line.insert((*column).to_owned(), Value::from(value));
-        }
-        let [_, sent, delivered, clicked] = counts.values;
+        let [total, sent, delivered, clicked] = counts.values;
         let ratio =
             |part: Option<u64>, whole: Option<u64>| part.zip(whole).and_then(|(p, w)| rate(p, w));
-        line.insert(
-            "delivery_rate".to_owned(),
-            Value::from(ratio(delivered, sent)),
-        );
-        line.insert(
-            "click_rate".to_owned(),
-            Value::from(ratio(clicked, delivered)),
-        );
+        let row = serde_json::json!({"sdkappid": sdkappid, "date": day, "event": event_name, "event_code": event,
+            "platform": platform_name, "platform_code": platform, "total": total, "sent": sent,
+            "delivered": delivered, "clicked": clicked, "delivery_rate": ratio(delivered, sent),
+            "click_rate": ratio(clicked, delivered)});
+        // An object of JSON values always reads as a line.
+        let mut line: Line = serde_json::from_value(row).unwrap_or_default();
         put_malformed(&mut line, counts.malformed);
         line
     };
@@ -156,13 +142,7 @@ fn lower(new: Option<&Line>, archived: &Line) -> Option<String> {
             .and_then(Value::as_u64);
         (is.is_none_or(|is| is < was)).then(|| {
             let is = is.map_or("none".to_owned(), |n| n.to_string());
-            let text = |k: &str| {
-                archived
-                    .get(k)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned()
-            };
+            let text = |k: &str| archived.get(k).and_then(Value::as_str).unwrap_or_default();
             format!(
                 "{column} of event {}, platform {} (codes {}, {}): {is} < archived {was}",
                 text("event"),
@@ -181,14 +161,7 @@ fn lower(new: Option<&Line>, archived: &Line) -> Option<String> {
 /// each kept row was kept; an unreadable archived object keeps nothing (the
 /// new day repairs it).
 pub fn keeping_lower_rows(new: DailyObject, stored: &[u8]) -> (DailyObject, Vec<String>) {
-    let archived: Option<Vec<Line>> = std::str::from_utf8(stored).ok().and_then(|text| {
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(serde_json::from_str)
-            .collect::<Result<_, _>>()
-            .ok()
-    });
-    let Some(archived) = archived else {
+    let Some(archived) = stored_lines(stored) else {
         return (new, Vec::new());
     };
     let date = new.date;
@@ -198,10 +171,9 @@ pub fn keeping_lower_rows(new: DailyObject, stored: &[u8]) -> (DailyObject, Vec<
         .map(|line| (key_of(line), line.clone()))
         .collect();
     let mut kept = Vec::new();
-    for mut old in archived {
+    for old in archived {
         let key = key_of(&old);
         if let Some(reason) = lower(rows.get(&key), &old) {
-            old.remove(PULLED_AT_COLUMN);
             rows.insert(key, old);
             kept.push(reason);
         }

@@ -2,7 +2,6 @@
 //! metrics, and an error naming every app and day that failed.
 
 mod app;
-mod context;
 pub mod deadlines;
 mod operations;
 mod push;
@@ -19,8 +18,7 @@ use crate::report::metrics as emf;
 use crate::report::summary::{AppSummary, RunSummary};
 use crate::tencent::push_history::PushHistory;
 use crate::tencent::source::{App, OpsSource};
-use app::archive_app;
-use context::Context;
+use app::{Context, archive_app};
 use deadlines::Deadlines;
 
 /// Runs `request` over `apps`, every app at once (each app's operations

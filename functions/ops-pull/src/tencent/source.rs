@@ -107,13 +107,12 @@ impl OpsSource for TencentApp {
     }
 }
 
-/// A configured app: a name for reports (the secret it comes from), its
-/// source, and the pacing of its push calls (shared by overlapping runs).
+/// A configured app: a name for reports (the secret it comes from) and its
+/// source.
 #[derive(Debug, Clone)]
 pub struct App<S> {
     pub name: String,
     pub source: S,
-    pub pacer: crate::tencent::pacer::Pacer,
 }
 
 impl<S> App<S> {
@@ -121,7 +120,6 @@ impl<S> App<S> {
         Self {
             name: name.into(),
             source,
-            pacer: Default::default(),
         }
     }
 }

@@ -52,11 +52,11 @@ async fn failed_writes_are_listed_and_the_rest_land() {
     assert!(err.is_retryable());
     let message = err.to_string();
     assert!(
-        message.contains("sdkappid 1400000000 dt=2026-10-05"),
+        message.contains("sdkappid 1400000000 operations dt=2026-10-05"),
         "{message}"
     );
     assert!(
-        message.contains("sdkappid 1400000000 dt=2026-10-20"),
+        message.contains("sdkappid 1400000000 operations dt=2026-10-20"),
         "{message}"
     );
     let app = &err.summary().unwrap().apps[0];

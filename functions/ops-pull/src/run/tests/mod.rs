@@ -14,7 +14,8 @@ use tim::client::Response;
 
 use super::*;
 use crate::archive::layout::Layout;
-use crate::archive::store::{ListedObject, PutCondition, PutRequest, StoreError, StoredObject};
+use crate::archive::layout::{OPERATIONS, PUSH};
+use crate::archive::store::{PutCondition, PutRequest, StoreError, StoredObject};
 use crate::archive::write::WRITE_CONCURRENCY;
 use crate::tencent::push_history::PushHistory;
 use std::time::Duration;
@@ -306,19 +307,16 @@ impl ArchiveStore for MemoryStore {
         result
     }
 
-    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<ListedObject>, StoreError> {
+    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<String>, StoreError> {
         self.lists.fetch_add(1, Ordering::SeqCst);
         self.enter().await;
         let listed = self
             .objects
             .lock()
             .unwrap()
-            .iter()
-            .filter(|(key, _)| key.starts_with(prefix) && key.as_str() > start_after)
-            .map(|(key, stored)| ListedObject {
-                key: key.clone(),
-                etag: Some(stored.etag.clone()),
-            })
+            .keys()
+            .filter(|key| key.starts_with(prefix) && key.as_str() > start_after)
+            .cloned()
             .collect();
         self.leave();
         Ok(listed)
@@ -364,7 +362,7 @@ impl MemoryStore {
 }
 
 fn daily_key(sdkappid: u64, day: u64) -> String {
-    Layout::default().daily_key(sdkappid, first_day() + chrono::Days::new(day))
+    Layout::default().day_key(&OPERATIONS, sdkappid, first_day() + chrono::Days::new(day))
 }
 
 /// A raw copy's body, un-gzipped.

@@ -19,7 +19,7 @@ async fn run_push(
 }
 
 fn push_key(sdkappid: u64, date: NaiveDate) -> String {
-    Layout::default().push_key(sdkappid, date)
+    Layout::default().day_key(&PUSH, sdkappid, date)
 }
 
 /// The last `n` complete China days, oldest first.

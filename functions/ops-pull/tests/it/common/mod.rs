@@ -9,7 +9,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use lambda_kit::metrics::{Captured, Metrics};
 use ops_pull::archive::Layout;
-use ops_pull::archive::store::{ArchiveStore, ListedObject, PutRequest, StoreError, StoredObject};
+use ops_pull::archive::store::{ArchiveStore, PutRequest, StoreError, StoredObject};
 use ops_pull::config::s3_client;
 use ops_pull::{App, Deadlines, OpsPull, PushHistory, RunError, RunSummary, S3Store, TencentApp};
 use serde_json::{Map, Value};
@@ -53,7 +53,7 @@ impl ArchiveStore for CountingStore {
         self.inner.put(request).await
     }
 
-    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<ListedObject>, StoreError> {
+    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<String>, StoreError> {
         self.inner.list(prefix, start_after).await
     }
 }
