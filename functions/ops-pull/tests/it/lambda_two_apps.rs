@@ -223,5 +223,17 @@ async fn an_app_whose_usersig_secret_has_no_value_yet_is_not_set_up_not_failed()
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "TencentConfiguration", "{err}");
+
+    // So does one holding another app's credentials: never used as this app's.
+    let wrong = stack.pattern.replace("{sdkappid}", "1400000008");
+    let create = aws_sdk_secretsmanager::Client::new(&stack.aws).create_secret();
+    let create = create.name(&wrong).secret_string(secret_of(APPS[0]));
+    create.send().await.unwrap();
+    let err = stack
+        .invoke(&format!("{},1400000008", APPS[0]), "0")
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "TencentConfiguration", "{err}");
+    assert!(err.to_string().contains(&wrong), "{err}");
     stack.emulator.shutdown().await;
 }
