@@ -62,7 +62,7 @@ impl<S: PushStatsSource> Apps<S> {
         Self { apps }
     }
 
-    /// A single app (the key-secret mode, tests).
+    /// A single app (tests).
     pub fn one(sdkappid: u64, source: S) -> Self {
         Self::new(vec![App { sdkappid, source }])
     }
