@@ -227,6 +227,11 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
+    /// Day 2026-11-01 of app 7 from Tencent's row `json`.
+    fn object(json: Value) -> DailyObject {
+        DailyObject::from_row(7, date("2026-11-01"), &day(json))
+    }
+
     #[test]
     fn a_line_has_numbers_text_unknown_fields_and_our_columns() {
         let row = day(
@@ -234,8 +239,8 @@ mod tests {
                              "UpMsgNum": "abc", "NewThing": "5", "LoginTimes": null,
                              "MaxOnlineNum": "99999999999999999999", "C2CUpMsgNum": ""}),
         );
-        let object = DailyObject::from_row(1400000000, date("2026-11-01"), &row);
-        let body = object.body("2026-11-02T06:00:01.234Z");
+        let full = DailyObject::from_row(1400000000, date("2026-11-01"), &row);
+        let body = full.body("2026-11-02T06:00:01.234Z");
         let text = String::from_utf8(body).unwrap();
         assert!(text.ends_with('\n'));
         assert_eq!(text.lines().count(), 1);
@@ -251,101 +256,52 @@ mod tests {
                    "sdkappid": 1400000000u64, "date": "2026-11-01",
                    "pulled_at": "2026-11-02T06:00:01.234Z"})
         );
-        let sound = day(json!({"Date": "20261101", "ActiveUserNum": "1"}));
-        let object = DailyObject::from_row(7, date("2026-11-01"), &sound);
-        let line = &object.lines()[0];
-        assert!(!line.contains_key(MALFORMED_COLUMN), "{line:?}");
+        let sound = object(json!({"Date": "20261101", "ActiveUserNum": "1"}));
+        assert!(!sound.lines()[0].contains_key(MALFORMED_COLUMN));
     }
 
     #[test]
     fn the_hash_ignores_pulled_at_and_sees_every_value() {
-        let a = day(json!({"Date": "20261101", "ActiveUserNum": "1"}));
-        let b = day(json!({"Date": "20261101", "ActiveUserNum": "2"}));
-        let d = date("2026-11-01");
-        let first = DailyObject::from_row(7, d, &a);
-        assert_eq!(
-            first.content_sha256(),
-            DailyObject::from_row(7, d, &a).content_sha256()
-        );
-        assert_ne!(first.body("t1"), first.body("t2"));
-        assert_ne!(
-            first.content_sha256(),
-            DailyObject::from_row(7, d, &b).content_sha256()
-        );
-        assert_ne!(
-            first.content_sha256(),
-            DailyObject::from_row(8, d, &a).content_sha256()
-        );
+        let a = json!({"Date": "20261101", "ActiveUserNum": "1"});
+        let first = object(a.clone());
+        assert_eq!(first.content_sha256(), object(a.clone()).content_sha256());
         assert_eq!(first.content_sha256().len(), 64);
+        assert_ne!(first.body("t1"), first.body("t2"));
+        let b = json!({"Date": "20261101", "ActiveUserNum": "2"});
+        assert_ne!(first.content_sha256(), object(b).content_sha256());
+        let of_app_8 = DailyObject::from_row(8, date("2026-11-01"), &day(a));
+        assert_ne!(first.content_sha256(), of_app_8.content_sha256());
     }
 
     #[test]
     fn a_subset_is_merged_over_the_stored_line() {
-        let d = date("2026-11-01");
-        let full = day(json!({"Date": "20261101", "ActiveUserNum": "1", "LoginTimes": "9"}));
-        let stored = DailyObject::from_row(7, d, &full).body("old");
-        let subset = day(json!({"Date": "20261101", "ActiveUserNum": "2"}));
-        let merged = DailyObject::from_row(7, d, &subset)
-            .merged_over(&stored)
-            .unwrap();
-        let line = &merged.lines()[0];
-        assert_eq!(line["ActiveUserNum"], json!(2));
-        assert_eq!(line["LoginTimes"], json!(9));
-        assert!(!line.contains_key(PULLED_AT_COLUMN));
-
-        let unchanged = DailyObject::from_row(7, d, &full)
-            .merged_over(&stored)
-            .unwrap();
+        let full = json!({"Date": "20261101", "ActiveUserNum": "1", "LoginTimes": "9"});
+        let subset = json!({"Date": "20261101", "ActiveUserNum": "2"});
+        let merged = |row: &Value, stored: &[u8]| object(row.clone()).merged_over(stored);
+        let stored = object(full.clone()).body("old");
+        let line = merged(&subset, &stored).unwrap().lines()[0].clone();
         assert_eq!(
-            unchanged.content_sha256(),
-            DailyObject::from_row(7, d, &full).content_sha256()
+            (&line["ActiveUserNum"], &line["LoginTimes"]),
+            (&json!(2), &json!(9))
         );
-
-        assert!(
-            DailyObject::from_row(7, d, &subset)
-                .merged_over(b"{}\n{}\n")
-                .is_err()
-        );
+        assert!(!line.contains_key(PULLED_AT_COLUMN));
+        let unchanged = merged(&full, &stored).unwrap().content_sha256();
+        assert_eq!(unchanged, object(full.clone()).content_sha256());
+        for unreadable in [&b"{}\n{}\n"[..], b"not json"] {
+            assert!(merged(&subset, unreadable).is_err());
+        }
 
         // A count pulled sound loses its stored odd text; one pulled odd
         // gains it; the others' entries stay.
-        let odd = day(json!({"Date": "20261101", "ActiveUserNum": "x", "LoginTimes": "y"}));
-        let stored = DailyObject::from_row(7, d, &odd).body("old");
-        let fixed = DailyObject::from_row(7, d, &subset)
-            .merged_over(&stored)
-            .unwrap();
-        assert_eq!(fixed.lines()[0]["ActiveUserNum"], json!(2));
-        assert_eq!(
-            fixed.lines()[0][MALFORMED_COLUMN],
-            json!({"LoginTimes": "y"})
-        );
-        let broken = day(json!({"Date": "20261101", "LoginTimes": "9"}));
-        let both = DailyObject::from_row(7, d, &broken)
-            .merged_over(&stored)
-            .unwrap();
-        assert_eq!(
-            both.lines()[0][MALFORMED_COLUMN],
-            json!({"ActiveUserNum": "x"})
-        );
-        let all_fixed = DailyObject::from_row(7, d, &full)
-            .merged_over(&stored)
-            .unwrap();
-        assert!(!all_fixed.lines()[0].contains_key(MALFORMED_COLUMN));
-        assert!(
-            DailyObject::from_row(7, d, &subset)
-                .merged_over(b"not json")
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn gzip_round_trips() {
-        use std::io::Read;
-        let zipped = gzip(br#"{"ErrorCode":0}"#).unwrap();
-        let mut out = String::new();
-        flate2::read::GzDecoder::new(&zipped[..])
-            .read_to_string(&mut out)
-            .unwrap();
-        assert_eq!(out, r#"{"ErrorCode":0}"#);
+        let stored = object(json!({"Date": "20261101", "ActiveUserNum": "x", "LoginTimes": "y"}))
+            .body("old");
+        let fixed = merged(&subset, &stored).unwrap().lines()[0].clone();
+        assert_eq!(fixed["ActiveUserNum"], json!(2));
+        assert_eq!(fixed[MALFORMED_COLUMN], json!({"LoginTimes": "y"}));
+        let broken = json!({"Date": "20261101", "LoginTimes": "9"});
+        let both = merged(&broken, &stored).unwrap().lines()[0].clone();
+        assert_eq!(both[MALFORMED_COLUMN], json!({"ActiveUserNum": "x"}));
+        let all_fixed = merged(&full, &stored).unwrap().lines()[0].clone();
+        assert!(!all_fixed.contains_key(MALFORMED_COLUMN));
     }
 }

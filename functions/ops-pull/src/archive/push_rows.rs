@@ -293,78 +293,59 @@ mod tests {
         ] {
             assert!(push_object(7, date(), &bad).is_err(), "{bad}");
         }
+        // The channels' order in the answer does not change the day.
+        let hash = |stats: Value| {
+            let envelope = json!({"Results": [{"PlatformStatistics": stats}]});
+            push_object(7, date(), &envelope).unwrap().content_sha256()
+        };
         let a = json!({"EventType": 1, "PushPlatform": 1, "TotalCount": 1});
         let b = json!({"EventType": 1, "PushPlatform": 2, "TotalCount": 2});
-        let ab = push_object(
-            7,
-            date(),
-            &json!({"Results": [{"PlatformStatistics": [a, b]}]}),
-        );
-        let ba = push_object(
-            7,
-            date(),
-            &json!({"Results": [{"PlatformStatistics": [b, a]}]}),
-        );
-        assert_eq!(ab.unwrap().content_sha256(), ba.unwrap().content_sha256());
+        assert_eq!(hash(json!([a, b])), hash(json!([b, a])));
     }
 
     #[test]
     fn a_row_that_went_lower_keeps_its_counts_and_rows_that_grew_are_written() {
-        let day = |total: u64, huawei: Option<u64>, mi: u64| {
-            let mut platforms = vec![json!({"EventType": 1, "PushPlatform": 2, "TotalCount": mi})];
-            platforms.extend(
-                huawei.map(|n| json!({"EventType": 1, "PushPlatform": 3, "TotalCount": n})),
-            );
-            push_object(
-                7,
-                date(),
-                &json!({"Results": [{"TotalCount": total, "PlatformStatistics": platforms}]}),
-            )
-            .unwrap()
+        // A day: its totals, and offline pushes on Xiaomi (2) and Huawei (3).
+        let day = |total: u64, xiaomi: u64, huawei: Option<u64>| {
+            let channel =
+                |platform, n| json!({"EventType": 1, "PushPlatform": platform, "TotalCount": n});
+            let mut platforms = vec![channel(2, xiaomi)];
+            platforms.extend(huawei.map(|n| channel(3, n)));
+            let envelope =
+                json!({"Results": [{"TotalCount": total, "PlatformStatistics": platforms}]});
+            push_object(7, date(), &envelope).unwrap()
         };
-        let archived = day(10, Some(4), 6).body("t");
-        let total_of = |object: &DailyObject, code: Value| {
-            object
-                .lines()
-                .iter()
-                .find(|l| l["platform_code"] == code)
-                .unwrap()["total"]
-                .clone()
+        let totals = |object: &DailyObject| {
+            [Value::Null, json!(2), json!(3)].map(|code| {
+                let row = object.lines().iter().find(|l| l["platform_code"] == code);
+                row.map(|l| l["total"].clone())
+            })
         };
-        let (same, kept) = keeping_lower_rows(day(12, Some(5), 7), &archived);
+        let archived = day(10, 6, Some(4)).body("t");
+        let (same, kept) = keeping_lower_rows(day(12, 7, Some(5)), &archived);
         assert!(kept.is_empty(), "all grew");
-        assert_eq!(same.content_sha256(), day(12, Some(5), 7).content_sha256());
+        assert_eq!(same.content_sha256(), day(12, 7, Some(5)).content_sha256());
 
-        let (mixed, kept) = keeping_lower_rows(day(12, Some(3), 7), &archived);
+        let (mixed, kept) = keeping_lower_rows(day(12, 7, Some(3)), &archived);
         assert_eq!(
             kept,
             ["total of event offline, platform huawei (codes 1, 3): 3 < archived 4"]
         );
+        let expected = [12, 7, 4].map(|n| Some(json!(n)));
         assert_eq!(
-            total_of(&mixed, json!(3)),
-            json!(4),
-            "the lower row keeps its counts"
+            totals(&mixed),
+            expected,
+            "Huawei's lower row keeps its counts"
         );
+        let (gone, kept) = keeping_lower_rows(day(12, 7, None), &archived);
         assert_eq!(
-            total_of(&mixed, json!(2)),
-            json!(7),
-            "the row that grew is written"
-        );
-        assert_eq!(total_of(&mixed, Value::Null), json!(12));
-
-        let (gone, kept) = keeping_lower_rows(day(12, None, 7), &archived);
-        assert_eq!(kept.len(), 1, "{kept:?}");
-        assert_eq!(
-            total_of(&gone, json!(3)),
-            json!(4),
+            (kept.len(), totals(&gone)),
+            (1, expected),
             "a channel gone is kept"
         );
         // An unreadable archived object is repaired by the new day.
-        assert!(
-            keeping_lower_rows(day(1, None, 1), b"not json")
-                .1
-                .is_empty()
-        );
+        let (_, kept) = keeping_lower_rows(day(1, 1, None), b"not json");
+        assert!(kept.is_empty());
     }
 
     #[test]

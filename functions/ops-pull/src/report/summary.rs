@@ -149,7 +149,8 @@ impl RunSummary {
     pub fn log(&self) {
         for app in &self.apps {
             if !app.warnings.is_empty() {
-                let names: Vec<&str> = app.warnings.iter().map(|w| w.name()).collect();
+                // A warning's `Debug` is its name, as serialised.
+                let names: Vec<String> = app.warnings.iter().map(|w| format!("{w:?}")).collect();
                 tracing::warn!(
                     app = %app.app,
                     sdkappid = app.sdkappid,
