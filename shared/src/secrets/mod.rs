@@ -20,7 +20,7 @@
 //! does by default anyway, and moto_server (tests, local runs) otherwise keeps
 //! answering the version that was current when the secret was created.
 //!
-//! One concern a file: which secret the environment names (`source`), the
+//! One concern a file: which apps and secrets the environment names (`source`), the
 //! secrets' JSON values (`value`, parsed by `fields`), one GetSecretValue
 //! (`reader`), Secrets Manager failures (`failure`), and the two readers
 //! (`usersig_secret`, `key_secret`).
@@ -37,6 +37,8 @@ pub use failure::{FailureKind, SecretsManagerFailure};
 pub use fields::MalformedSecret;
 pub use key_secret::KeySecretProvider;
 pub use reader::AWSCURRENT;
-pub use source::{CredentialsSource, KEY_SECRET_ENV, USERSIG_SECRET_ENV};
+pub use source::{
+    ConfiguredApp, CredentialsSource, KEY_SECRET_ENV, SDKAPPIDS_ENV, USERSIG_SECRET_ENV,
+};
 pub use usersig_secret::UserSigSecretProvider;
 pub use value::{KeySecret, UserSigSecret};

@@ -1,6 +1,6 @@
 //! The deployed wiring with two apps: `Settings::from_env` over the stack's
-//! variables (two UserSig secrets in moto, comma-separated in
-//! `TIM_USERSIG_SECRET_ID`), `Setup::build`, then one scheduled invocation
+//! variables (two apps in `TIM_SDKAPPIDS`, their UserSig secrets in moto
+//! named by the `TIM_USERSIG_SECRET_ID` pattern), `Setup::build`, then one scheduled invocation
 //! against the emulator serving both apps with Tencent's rate limits enforced.
 
 use std::time::Duration;
@@ -38,17 +38,25 @@ fn secret_of(sdkappid: u64) -> String {
     .to_json()
 }
 
-/// An app's UserSig secret in moto: with usersig-refresher's value, or as
-/// the template creates it (no value until the first rotation).
-async fn secret(stack: &Harness, sdkappid: u64, with_value: bool) -> String {
-    let name = testkit::unique_name(&format!("tencent-chat/{sdkappid}/usersig"));
+/// `TIM_USERSIG_SECRET_ID`: secret names no other test uses.
+fn unique_pattern() -> String {
+    format!(
+        "{}/{{sdkappid}}/usersig",
+        testkit::unique_name("tencent-chat")
+    )
+}
+
+/// App `sdkappid`'s UserSig secret in moto, named by `pattern`: with
+/// usersig-refresher's value for app `value_of`, or as the template creates
+/// it (`None`: no value until the first rotation).
+async fn secret(stack: &Harness, pattern: &str, sdkappid: u64, value_of: Option<u64>) -> String {
+    let name = pattern.replace("{sdkappid}", &sdkappid.to_string());
     let create = aws_sdk_secretsmanager::Client::new(&stack.aws)
         .create_secret()
         .name(&name);
-    let create = if with_value {
-        create.secret_string(secret_of(sdkappid))
-    } else {
-        create
+    let create = match value_of {
+        Some(app) => create.secret_string(secret_of(app)),
+        None => create,
     };
     create.send().await.unwrap();
     name
@@ -57,14 +65,15 @@ async fn secret(stack: &Harness, sdkappid: u64, with_value: bool) -> String {
 /// One scheduled invocation of the function the stack's variables build.
 async fn invoke(
     stack: &Harness,
-    secret_ids: &str,
+    (sdkappids, pattern): (&str, &str),
     push_days: &str,
 ) -> Result<RunSummary, RunError> {
     let endpoint = stack.emulator.base_url();
     let env = Env::from_pairs([
         ("OPS_BUCKET", stack.bucket.as_str()),
         ("OPS_PREFIX", "archive"),
-        ("TIM_USERSIG_SECRET_ID", secret_ids),
+        ("TIM_SDKAPPIDS", sdkappids),
+        ("TIM_USERSIG_SECRET_ID", pattern),
         ("TIM_ENDPOINT", endpoint.as_str()),
         ("PUSH_ARCHIVE_DAYS", push_days),
     ]);
@@ -77,9 +86,10 @@ async fn invoke(
 #[tokio::test]
 async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
     let stack = harness(&APPS).await;
+    let pattern = unique_pattern();
     let mut names = Vec::new();
     for id in APPS {
-        names.push(secret(&stack, id, true).await);
+        names.push(secret(&stack, &pattern, id, Some(id)).await);
     }
 
     // Push days archived up to three days back: the run revises the last two
@@ -100,7 +110,8 @@ async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
             .unwrap();
     }
 
-    let summary = invoke(&stack, &names.join(","), "2").await.unwrap();
+    let ids = format!("{},{}", APPS[0], APPS[1]);
+    let summary = invoke(&stack, (&ids, &pattern), "2").await.unwrap();
 
     // Each app reported under its secret and its own SDKAppID, in order.
     for ((app, id), name) in summary.apps.iter().zip(APPS).zip(&names) {
@@ -129,9 +140,11 @@ async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
 #[tokio::test]
 async fn an_app_whose_usersig_secret_has_no_value_yet_is_not_set_up_not_failed() {
     let stack = harness(&APPS[..1]).await;
-    let ready = secret(&stack, APPS[0], true).await;
-    let empty = secret(&stack, APPS[1], false).await;
-    let summary = invoke(&stack, &format!("{ready},{empty}"), "0").await;
+    let pattern = unique_pattern();
+    secret(&stack, &pattern, APPS[0], Some(APPS[0])).await;
+    let empty = secret(&stack, &pattern, APPS[1], None).await;
+    let ids = format!("{},{}", APPS[0], APPS[1]);
+    let summary = invoke(&stack, (&ids, &pattern), "0").await;
     let summary = summary.unwrap();
     assert_eq!(summary.apps[0].days_written, 30);
     let app = serde_json::to_value(&summary.apps[1]).unwrap();
@@ -142,9 +155,17 @@ async fn an_app_whose_usersig_secret_has_no_value_yet_is_not_set_up_not_failed()
     assert_eq!(summary.apps_not_set_up(), 1);
 
     // A secret that does not exist stays a failure.
-    let missing = testkit::unique_name("tencent-chat/1400000009/usersig");
-    let err = invoke(&stack, &format!("{ready},{missing}"), "0").await;
+    let ids = format!("{},1400000009", APPS[0]);
+    let err = invoke(&stack, (&ids, &pattern), "0").await;
     let err = err.unwrap_err();
     assert_eq!(err.error_type(), "TencentConfiguration", "{err}");
+
+    // So does one holding another app's credentials: never used as this app's.
+    let wrong = secret(&stack, &pattern, 1_400_000_008, Some(APPS[0])).await;
+    let ids = format!("{},1400000008", APPS[0]);
+    let err = invoke(&stack, (&ids, &pattern), "0").await;
+    let err = err.unwrap_err();
+    assert_eq!(err.error_type(), "TencentConfiguration", "{err}");
+    assert!(err.to_string().contains(&wrong), "{err}");
     stack.emulator.shutdown().await;
 }
