@@ -65,7 +65,7 @@ impl Setup for Settings {
                     tim::Client::new(self.http.clone(), self.client_config.clone(), provider);
                 let name = app.secret_id;
                 let source = TencentApp::new(client).with_secret(secrets.clone(), name.clone());
-                App::new(name, source)
+                App::new(name, app.sdkappid, source)
             })
             .collect();
         OpsPull {

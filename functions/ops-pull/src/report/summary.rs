@@ -28,8 +28,7 @@ pub struct AppSummary {
     /// not a failure). Absent for an app that was pulled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<AppState>,
-    /// Unknown only if even its credentials could not be read.
-    pub sdkappid: Option<u64>,
+    pub sdkappid: u64,
     /// Distinct days with a valid `Date` in Tencent's answer.
     pub days_pulled: usize,
     pub days_written: usize,

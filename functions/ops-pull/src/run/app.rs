@@ -42,27 +42,23 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
     cx: &Context<'_, A>,
 ) -> AppOutcome {
+    let (name, sdkappid) = (&app.name, app.sdkappid);
     let mut outcome = AppOutcome::default();
-    outcome.summary.app = app.name.clone();
-    let sdkappid = match app.source.sdkappid().await {
-        Ok(sdkappid) => sdkappid,
-        Err(error) => {
-            if matches!(error, tim::Error::Credentials { .. }) && app.source.not_set_up().await {
-                tracing::warn!(app = %app.name, "the UserSig secret has no value yet: the app is not set up, nothing pulled");
-                outcome.summary.state = Some(AppState::NotSetUp);
-            } else {
-                let text = format!(
-                    "app {}: credentials not read, nothing pulled: {error}",
-                    app.name
-                );
-                tracing::error!(app = %app.name, error_type = error.error_type(), error = %error, "pull failed");
-                outcome.failures.push(RunFailure::pull(&error, text));
-                outcome.summary.error = Some(error.to_string());
-            }
-            return outcome;
+    (outcome.summary.app, outcome.summary.sdkappid) = (name.clone(), sdkappid);
+    if let Err(error) = app.source.credentials().await {
+        if matches!(error, tim::Error::Credentials { .. }) && app.source.not_set_up().await {
+            tracing::warn!(app = %name, sdkappid, "the UserSig secret has no value yet: the app is not set up, nothing pulled");
+            outcome.summary.state = Some(AppState::NotSetUp);
+        } else {
+            let text = format!(
+                "app {name} (sdkappid {sdkappid}): credentials not read, nothing pulled: {error}"
+            );
+            tracing::error!(app = %name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
+            outcome.failures.push(RunFailure::pull(&error, text));
+            outcome.summary.error = Some(error.to_string());
         }
-    };
-    outcome.summary.sdkappid = Some(sdkappid);
+        return outcome;
+    }
     // A field-subset run pulls operations data only.
     let push_on = cx.push.days > 0 && cx.request.fields.is_none();
     let ((), push) = futures::join!(

@@ -115,7 +115,7 @@ async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
 
     // Each app reported under its secret and its own SDKAppID, in order.
     for ((app, id), name) in summary.apps.iter().zip(APPS).zip(&names) {
-        assert_eq!((&app.app, app.sdkappid), (name, Some(id)));
+        assert_eq!((&app.app, app.sdkappid), (name, id));
         assert_eq!((app.days_written, app.days_failed), (30, 0), "{id}");
         let push = app.push.as_ref().unwrap();
         assert_eq!((push.days_written, push.days_failed), (2, 0), "{id}");

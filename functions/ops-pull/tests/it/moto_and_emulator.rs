@@ -13,7 +13,7 @@ async fn thirty_days_land_a_rerun_writes_nothing_and_a_changed_day_is_rewritten(
 
     let summary = h.invoke(event("scheduled")).await.unwrap();
     let app = &summary.apps[0];
-    assert_eq!(app.sdkappid, Some(APP));
+    assert_eq!(app.sdkappid, APP);
     let counts = (app.days_pulled, app.days_written, app.days_unchanged);
     assert_eq!(counts, (30, 30, 0));
     assert_eq!(app.first_date, days.iter().min().copied());

@@ -178,7 +178,7 @@ impl OpsSource for FakeSource {
         })
     }
 
-    async fn sdkappid(&self) -> Result<u64, tim::Error> {
+    async fn credentials(&self) -> Result<(), tim::Error> {
         if self.not_set_up.load(Ordering::SeqCst) {
             return Err(tim::Error::Credentials {
                 reason: "secret has no AWSCURRENT value".into(),
@@ -186,7 +186,7 @@ impl OpsSource for FakeSource {
                 refused_with: None,
             });
         }
-        Ok(self.sdkappid)
+        Ok(())
     }
 
     async fn not_set_up(&self) -> bool {
@@ -370,8 +370,9 @@ async fn run_with_push(
 fn apps_with(n: u8, rows: fn() -> Vec<Value>) -> Vec<App<FakeSource>> {
     (0..n)
         .map(|i| {
-            let source = FakeSource::with_rows(APP + u64::from(i), rows());
-            App::new(format!("secret-{}", char::from(b'a' + i)), source)
+            let sdkappid = APP + u64::from(i);
+            let source = FakeSource::with_rows(sdkappid, rows());
+            App::new(format!("secret-{}", char::from(b'a' + i)), sdkappid, source)
         })
         .collect()
 }

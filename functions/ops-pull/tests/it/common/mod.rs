@@ -116,7 +116,7 @@ pub fn tencent_app(base_url: &str, sdkappid: u64, key: &str) -> App<TencentApp> 
     };
     let signer = LocalSigner::new(sdkappid, "administrator", SecretKey::new(key), None);
     let client = tim::Client::new(testkit::http_client(&config), config, Arc::new(signer));
-    App::new(format!("app-{sdkappid}"), TencentApp::new(client))
+    App::new(format!("app-{sdkappid}"), sdkappid, TencentApp::new(client))
 }
 
 pub fn event(name: &str) -> Value {
