@@ -73,10 +73,7 @@ impl DailyObject {
         }
         put_malformed(&mut line, malformed);
         line.insert(SDKAPPID_COLUMN.to_owned(), Value::from(sdkappid));
-        line.insert(
-            DATE_COLUMN.to_owned(),
-            Value::from(date.format("%Y-%m-%d").to_string()),
-        );
+        line.insert(DATE_COLUMN.to_owned(), Value::from(date.to_string()));
         Self {
             date,
             lines: vec![line],

@@ -94,7 +94,7 @@ pub fn push_object(
             channels.entry(codes).or_default().add(channel);
         }
     }
-    let day = date.format("%Y-%m-%d").to_string();
+    let day = date.to_string();
     let row = |(event_name, platform_name): (&str, &str),
                (event, platform): Codes,
                counts: Counts| {
