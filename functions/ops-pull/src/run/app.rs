@@ -45,38 +45,38 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
     let (name, sdkappid) = (&app.name, app.sdkappid);
     let mut outcome = AppOutcome::default();
     (outcome.summary.app, outcome.summary.sdkappid) = (name.clone(), sdkappid);
+    // A field-subset run pulls operations data only.
+    let push_on = cx.push.days > 0 && cx.request.fields.is_none();
     if let Err(error) = app.source.credentials().await {
         if matches!(error, tim::Error::Credentials { .. }) && app.source.not_set_up().await {
             tracing::warn!(app = %name, sdkappid, "the UserSig secret has no value yet: the app is not set up, nothing pulled");
             outcome.summary.state = Some(AppState::NotSetUp);
-        } else {
-            let text = format!(
-                "app {name} (sdkappid {sdkappid}): credentials not read, nothing pulled: {error}"
-            );
-            tracing::error!(app = %name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
-            outcome.failures.push(RunFailure::pull(&error, text));
-            outcome.summary.error = Some(error.to_string());
+            return outcome;
         }
-        return outcome;
-    }
-    // A field-subset run pulls operations data only.
-    let push_on = cx.push.days > 0 && cx.request.fields.is_none();
-    let ((), push) = futures::join!(
-        super::operations::operations(app, sdkappid, cx, &mut outcome),
-        async {
-            match push_on {
-                true => Some(super::push::push_history(app, sdkappid, cx).await),
-                false => None,
+        let text = format!(
+            "app {name} (sdkappid {sdkappid}): credentials not read, nothing pulled: {error}"
+        );
+        tracing::error!(app = %name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
+        outcome.failures.push(RunFailure::pull(&error, text));
+        outcome.summary.error = Some(error.to_string());
+    } else {
+        let ((), push) = futures::join!(
+            super::operations::operations(app, sdkappid, cx, &mut outcome),
+            async {
+                match push_on {
+                    true => Some(super::push::push_history(app, sdkappid, cx).await),
+                    false => None,
+                }
             }
+        );
+        if let Some((push, mut failures)) = push {
+            outcome.summary.push = Some(push);
+            outcome.failures.append(&mut failures);
         }
-    );
-    if let Some((push, mut failures)) = push {
-        outcome.summary.push = Some(push);
-        outcome.failures.append(&mut failures);
     }
     let summary = &mut outcome.summary;
     if summary.last_date.is_none() && !cx.writer.dry_run {
-        // No day in the answer: the lag alarm still needs the archive's age.
+        // No day in the answer (or no answer): the lag alarm still needs the archive's age.
         let folder = cx.layout.folder(&layout::OPERATIONS, sdkappid);
         summary.newest_archived_date = cx.writer.newest_day(&folder, "").await;
     }

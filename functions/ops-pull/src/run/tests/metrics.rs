@@ -178,3 +178,28 @@ async fn an_app_not_set_up_is_counted_and_no_app_set_up_feeds_no_heartbeat() {
         "no app set up: the heartbeat waits"
     );
 }
+
+#[tokio::test]
+async fn an_app_whose_credentials_fail_still_ages_from_the_archive() {
+    let (function, lines) = function(apps_with(1, recent_thirty_days));
+    invoke(&function, json!({})).await.unwrap();
+    lines.take();
+    let refused = tim::Error::credentials("secret \"a\" holds the credentials of SDKAppID 7");
+    *function.apps[0].source.credentials_error.lock().unwrap() = Some(refused);
+    let err = invoke(&function, json!({})).await.unwrap_err();
+    assert_eq!(err.error_type(), "TencentConfiguration");
+    assert!(err.to_string().contains("credentials not read"), "{err}");
+    let app = &err.summary().unwrap().apps[0];
+    let yesterday = china_today() - chrono::Days::new(1);
+    assert_eq!(
+        (app.sdkappid, app.newest_archived_date),
+        (APP, Some(yesterday))
+    );
+    let out = printed(&lines);
+    assert!(
+        out.apps[0]["NewestDayLagHours"].as_f64().unwrap() > 0.0,
+        "{:?}",
+        out.apps
+    );
+    assert_eq!(out.runs, [json!(0)]);
+}

@@ -86,6 +86,8 @@ struct FakeSource {
     push_growth: AtomicUsize,
     /// The UserSig secret exists without a value: credentials fail.
     not_set_up: AtomicBool,
+    /// The credentials fail with this (a secret of another app, say).
+    credentials_error: Mutex<Option<tim::Error>>,
 }
 
 impl FakeSource {
@@ -179,6 +181,9 @@ impl OpsSource for FakeSource {
     }
 
     async fn credentials(&self) -> Result<(), tim::Error> {
+        if let Some(error) = self.credentials_error.lock().unwrap().clone() {
+            return Err(error);
+        }
         if self.not_set_up.load(Ordering::SeqCst) {
             return Err(tim::Error::Credentials {
                 reason: "secret has no AWSCURRENT value".into(),
