@@ -49,6 +49,13 @@ pub enum StoreError {
     Failed(String),
 }
 
+/// A run reports a failed storage call as text.
+impl From<StoreError> for String {
+    fn from(error: StoreError) -> Self {
+        error.to_string()
+    }
+}
+
 /// The storage calls of a run. Futures are `Send` so that a run can be
 /// spawned on a multi-threaded runtime.
 pub trait ArchiveStore: Sync {

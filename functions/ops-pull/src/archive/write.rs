@@ -81,22 +81,16 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
                 content_sha256: None,
                 condition: PutCondition::IfAbsent,
             };
-            self.store
-                .put(put)
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string())
+            self.store.put(put).await?;
+            Ok(())
         })
         .await
     }
 
     /// The keys under `folder` after `start_after`, in key order (one listing).
     pub async fn list(&self, folder: &str, start_after: &str) -> Result<Vec<String>, String> {
-        self.bounded(|| async {
-            let listed = self.store.list(folder, start_after).await;
-            listed.map_err(|e| e.to_string())
-        })
-        .await
+        self.bounded(|| async { Ok(self.store.list(folder, start_after).await?) })
+            .await
     }
 
     /// The newest `dt=` day archived under `folder` after `start_after`;
@@ -118,7 +112,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
     /// The body at `key` (`None`: no such object).
     pub async fn body(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
         self.bounded(|| async {
-            let read = self.store.get(key).await.map_err(|e| e.to_string())?;
+            let read = self.store.get(key).await?;
             Ok(read.map(|(_, body)| body))
         })
         .await
@@ -146,7 +140,6 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         pulled_at: &str,
         rule: Rule,
     ) -> Result<DayWritten, String> {
-        let failed = |e: crate::archive::store::StoreError| e.to_string();
         let unchanged = |kept| {
             Ok(DayWritten {
                 written: false,
@@ -155,13 +148,13 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         };
         // A subset run always reads the day; a full one only when its hash differs.
         let archived = if self.merge {
-            self.store.get(&key).await.map_err(failed)?
+            self.store.get(&key).await?
         } else {
-            match self.store.head(&key).await.map_err(failed)? {
+            match self.store.head(&key).await? {
                 Some(head) if head.content_sha256 == Some(object.content_sha256()) => {
                     return unchanged(Vec::new());
                 }
-                Some(_) => self.store.get(&key).await.map_err(failed)?,
+                Some(_) => self.store.get(&key).await?,
                 None => None,
             }
         };
@@ -192,7 +185,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
                 content_sha256: Some(object.content_sha256()),
                 condition,
             };
-            self.store.put(put).await.map_err(failed)?;
+            self.store.put(put).await?;
         }
         Ok(DayWritten {
             written: true,
