@@ -158,11 +158,11 @@ rotation_vars="$(.venv/bin/python devtools/local-run/localrun.py rotation-events
   --out "$work/events" --apps "$apps_csv" --secret-id-format "$USERSIG_SECRET_FORMAT" 2>"$work/helper.err")" ||
   fail "$(tail -n 1 "$work/helper.err")"
 eval "$rotation_vars" # rotation_events_<id>, usersig_secret_id_<id>, rotation_token_<id>
-usersig_secret_ids=""
+# ops-pull's and push-stats' UserSig secrets: the same names, as a pattern.
+usersig_secret_pattern="${USERSIG_SECRET_FORMAT//\{id\}/\{sdkappid\}}"
 rotation_pairs="" # usersig-refresher's TIM_ROTATION_TARGET_<id>=<UserSig secret>=<key secret>, by name, one a line
 for app in "${APPS[@]}"; do
   id_var="usersig_secret_id_$app"
-  usersig_secret_ids+="${usersig_secret_ids:+,}${!id_var}"
   rotation_pairs+="${rotation_pairs:+$'\n'}TIM_ROTATION_TARGET_$app='${!id_var}=${KEY_SECRET_FORMAT//\{id\}/$app}'"
 done
 for event in events/ops-pull/{scheduled,dry-run,fields,manual}.json events/push-stats/*.json; do
@@ -237,7 +237,8 @@ AWS_DEFAULT_REGION=us-east-1
 OPS_BUCKET=$BUCKET
 OPS_PREFIX=$OPS_PREFIX
 PUSH_ARCHIVE_DAYS=$PUSH_ARCHIVE_DAYS
-TIM_USERSIG_SECRET_ID=$usersig_secret_ids
+TIM_SDKAPPIDS=$apps_csv
+TIM_USERSIG_SECRET_ID='$usersig_secret_pattern'
 TIM_ROTATION_APPS=$apps_csv
 $rotation_pairs
 TIM_ENDPOINT=$tim_endpoint
@@ -251,7 +252,8 @@ start_group "$work/watch.log" cargo lambda watch --invoke-address 127.0.0.1 --in
 watch_pid=$group_pid
 wait_for_port "$watch_port" 120 "$watch_pid" "cargo lambda watch"
 printf '  cargo lambda watch  http://127.0.0.1:%s\n' "$watch_port"
-printf '  env file            TIM_USERSIG_SECRET_ID=%s, PUSH_ARCHIVE_DAYS=%s,\n' "$usersig_secret_ids" "$PUSH_ARCHIVE_DAYS"
+printf '  env file            TIM_SDKAPPIDS=%s, TIM_USERSIG_SECRET_ID=%s, PUSH_ARCHIVE_DAYS=%s,\n' "$apps_csv" \
+  "$usersig_secret_pattern" "$PUSH_ARCHIVE_DAYS"
 printf '                      TIM_ROTATION_APPS=%s, %s,\n' "$apps_csv" "${rotation_pairs//$'\n'/, }"
 printf '                      AWS_ENDPOINT_URL, OPS_BUCKET, OPS_PREFIX, TIM_ENDPOINT, LIVE_CHECK=true (no TIM_KEY_SECRET_ID)\n'
 

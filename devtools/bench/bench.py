@@ -496,14 +496,14 @@ def main() -> int:
     try:
         setup_aws(root, servers, usersig_secret_id, token)
         common = {"AWS_ENDPOINT_URL": servers.moto, "TIM_ENDPOINT": servers.tim_endpoint}
+        # The readers' one app, its key secret named as is (no pattern needed for one app).
+        reader = {**common, "TIM_SDKAPPIDS": str(SDKAPPID), "TIM_KEY_SECRET_ID": KEY_SECRET_ID}
         binary = lambda name: args.bin_dir / name / "bootstrap"  # noqa: E731
         functions = {
             "hello-world floor": Function("lambda-floor", binary("lambda-floor"), {}, {"hello": "world"}, work),
             "ops-pull": Function("ops-pull", binary("ops-pull"),
-                                 {**common, "OPS_BUCKET": BUCKET, "OPS_PREFIX": OPS_PREFIX,
-                                  "TIM_KEY_SECRET_ID": KEY_SECRET_ID}, events["ops-pull"], work),
-            "push-stats": Function("push-stats", binary("push-stats"),
-                                   {**common, "TIM_KEY_SECRET_ID": KEY_SECRET_ID}, events["push-stats"], work),
+                                 {**reader, "OPS_BUCKET": BUCKET, "OPS_PREFIX": OPS_PREFIX}, events["ops-pull"], work),
+            "push-stats": Function("push-stats", binary("push-stats"), reader, events["push-stats"], work),
             "usersig-refresher": Function("usersig-refresher", binary("usersig-refresher"),
                                           {**common, "TIM_KEY_SECRET_ID": KEY_SECRET_ID, "LIVE_CHECK": "true"},
                                           events["usersig-refresher"], work),

@@ -72,8 +72,11 @@ METRICS_ENV = {"METRICS_NAMESPACE": {"Ref": "MetricsNamespace"}}
 # gives the secrets (check_secrets asserts those), comma-separated.
 USERSIG_NAMES = ",".join(f"tencent-chat/{app}/usersig" for app in APPS)
 
-# What each function is, as the issues specify. TIM_USERSIG_SECRET_ID is
-# compared rendered (evaluate_join) for the two apps.
+# The readers' apps (TIM_SDKAPPIDS, compared rendered by evaluate_join for
+# the two apps) and their UserSig secrets' name pattern (a literal).
+READER_APPS_ENV = {"TIM_SDKAPPIDS": ",".join(APPS), "TIM_USERSIG_SECRET_ID": "tencent-chat/{sdkappid}/usersig"}
+
+# What each function is, as the issues specify.
 FUNCTIONS = {
     "OpsPullFunction": {
         "binary": "ops-pull",
@@ -85,7 +88,7 @@ FUNCTIONS = {
             "OPS_BUCKET": {"Ref": "ArchiveBucket"},
             "OPS_PREFIX": {"Ref": "OpsPrefix"},
             "PUSH_ARCHIVE_DAYS": {"Ref": "PushArchiveDays"},
-            "TIM_USERSIG_SECRET_ID": USERSIG_NAMES,
+            **READER_APPS_ENV,
             **METRICS_ENV,
         },
     },
@@ -94,7 +97,7 @@ FUNCTIONS = {
         "timeout": 10,
         "role": "PushStatsRole",
         "log_group": "PushStatsLogGroup",
-        "env": {"TIM_USERSIG_SECRET_ID": USERSIG_NAMES, **METRICS_ENV},
+        "env": {**READER_APPS_ENV, **METRICS_ENV},
     },
     # No TIM_KEY_SECRET_ID and no TIM_ROTATION_TARGETS: one pair per app,
     # TIM_ROTATION_TARGET_<id> = "<UserSig secret name>=<key secret name>"
@@ -557,9 +560,12 @@ def check_secrets(c: Checks, cfn: dict[str, Any]) -> None:
         pair = env.get("Variables", {}).get(f"TIM_ROTATION_TARGET_{app}", {})
         c.equal(pair, f"{usersig.get('Name')}={key.get('Name')}",
                 f"app {app}: the refresher's pair names its UserSig and key secrets")
-    # The functions' lists name exactly these secrets, in SdkAppIds order.
+    # The readers' pattern names exactly these secrets.
     names = [secrets.get(f"UserSigSecret{app}", {}).get("Properties", {}).get("Name") for app in APPS]
-    c.equal(",".join(names), USERSIG_NAMES, "TIM_USERSIG_SECRET_ID lists the UserSig secrets' names in order")
+    pattern = READER_APPS_ENV["TIM_USERSIG_SECRET_ID"]
+    c.equal(names, [pattern.replace("{sdkappid}", app) for app in APPS],
+            "TIM_USERSIG_SECRET_ID's pattern names each app's UserSig secret")
+    c.equal(",".join(names), USERSIG_NAMES, "the UserSig secrets' names")
     c.equal(cfn.get("Outputs", {}).get("UserSigSecretIds", {}).get("Value"), USERSIG_NAMES, "UserSigSecretIds output")
 
 
@@ -953,10 +959,13 @@ TEMPLATE_MUTATIONS: dict[str, Callable[[dict[str, Any]], Any]] = {
         Default="cron(15 1 * * ? *)"),
     "mutate_usersig_name_without_app": lambda sam: per_app(sam, "UserSigSecret")["Properties"].update(
         Name={"Fn::Sub": "tencent-chat/usersig-${AppId}"}),
-    "mutate_env_list_one_app": lambda sam: _env(sam, "PushStatsFunction").update(
-        TIM_USERSIG_SECRET_ID={"Fn::Sub": "tencent-chat/1400000001/usersig"}),
-    "mutate_env_list_wrong_delimiter": lambda sam: put(
-        _env(sam, "OpsPullFunction")["TIM_USERSIG_SECRET_ID"]["Fn::Join"][1][1]["Fn::Join"], 0, "/usersig;tencent-chat/"),
+    "mutate_env_ids_one_app": lambda sam: _env(sam, "PushStatsFunction").update(
+        TIM_SDKAPPIDS={"Fn::Select": [0, {"Ref": "SdkAppIds"}]}),
+    "mutate_env_ids_wrong_delimiter": lambda sam: put(_env(sam, "OpsPullFunction")["TIM_SDKAPPIDS"]["Fn::Join"], 0, ";"),
+    "mutate_env_old_secret_list": lambda sam: _env(sam, "OpsPullFunction").update(TIM_USERSIG_SECRET_ID={
+        "Fn::Join": ["", ["tencent-chat/", {"Fn::Join": ["/usersig,tencent-chat/", {"Ref": "SdkAppIds"}]}, "/usersig"]]}),
+    "mutate_env_pattern_of_one_app": lambda sam: _env(sam, "PushStatsFunction").update(
+        TIM_USERSIG_SECRET_ID="tencent-chat/1400000001/usersig"),
     "mutate_refresher_keeps_key_variable": lambda sam: _env(sam, "UsersigRefresherFunction").update(
         TIM_KEY_SECRET_ID={"Ref": "KeySecret1400000001"}),
     "mutate_glue_enum_one_app": lambda sam: props(sam, "OpsDailyTable")["TableInput"]["Parameters"].update({

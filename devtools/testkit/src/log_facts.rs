@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use lambda_kit::logging::{LogFormat, LogSettings, subscriber};
+use lambda_kit::logging::{LogSettings, subscriber};
 use serde_json::{Map, Value};
 
 /// Everything written, shared with the subscriber's writers.
@@ -36,9 +36,8 @@ pub struct Capture {
 pub fn capture() -> Capture {
     let sink = Sink::default();
     let settings = LogSettings {
-        format: LogFormat::Json,
+        json: true,
         directives: "info".into(),
-        ansi: false,
     };
     let writer = sink.clone();
     let guard = tracing::subscriber::set_default(subscriber(&settings, move || writer.clone()));

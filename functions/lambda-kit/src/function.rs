@@ -11,7 +11,8 @@ use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::OnceCell;
 use tracing::Instrument;
 
-use crate::{Invocation, InvocationFailure, panic::panic_message};
+use crate::Invocation;
+use crate::panic::{self, panic_message};
 
 /// What a function read from the environment at init, and how it builds
 /// itself on the first invocation.
@@ -53,33 +54,25 @@ pub trait Function: Send + Sync + 'static {
     }
 }
 
-/// Loads the AWS SDK config (the default chain in Lambda; a fixed config in
-/// tests).
-pub(crate) type LoadAws = fn() -> BoxFuture<'static, SdkConfig>;
-
-/// The default AWS SDK config: region and credentials from the Lambda
-/// environment, `AWS_ENDPOINT_URL*` honoured.
-pub(crate) fn load_aws_defaults() -> BoxFuture<'static, SdkConfig> {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).boxed()
-}
-
-/// What an invocation answers: the function's output, or why it failed.
-type Answer<F> = Result<<F as Function>::Output, InvocationFailure<<F as Function>::Error>>;
+/// What an invocation answers: the function's output, or Lambda's report of
+/// its failure.
+type Answer<F> = Result<<F as Function>::Output, Diagnostic>;
 
 /// Settings, and the function once built.
 pub(crate) struct Runner<S: Setup> {
     setup: S,
     function: OnceCell<S::Function>,
-    load_aws: LoadAws,
+    /// Loads the AWS SDK config (tests give a fixed one).
+    load_aws: fn() -> BoxFuture<'static, SdkConfig>,
 }
 
 impl<S: Setup> Runner<S> {
-    pub(crate) fn new(setup: S, load_aws: LoadAws) -> Self {
-        let function = OnceCell::new();
+    pub(crate) fn new(setup: S) -> Self {
         Self {
             setup,
-            function,
-            load_aws,
+            function: OnceCell::new(),
+            // Region and credentials from the Lambda environment, `AWS_ENDPOINT_URL*` honoured.
+            load_aws: || aws_config::load_defaults(aws_config::BehaviorVersion::latest()).boxed(),
         }
     }
 
@@ -93,9 +86,12 @@ impl<S: Setup> Runner<S> {
         &self,
         event: LambdaEvent<<S::Function as Function>::Event>,
     ) -> Answer<S::Function> {
-        let cold_start = !self.function.initialized();
-        let invocation = Invocation::from_context(&event.context, cold_start);
-        let span = tracing::info_span!("invocation", cold_start);
+        let invocation = Invocation {
+            request_id: event.context.request_id,
+            deadline_ms: event.context.deadline,
+            cold_start: !self.function.initialized(),
+        };
+        let span = tracing::info_span!("invocation", cold_start = invocation.cold_start);
         async {
             // Boxed as a trait object: the function's own future type, nested
             // in these wrappers, otherwise overflows rustc's query depth
@@ -106,7 +102,7 @@ impl<S: Setup> Runner<S> {
                 function.handle(event.payload, &invocation).await
             });
             match AssertUnwindSafe(handling).catch_unwind().await {
-                Ok(result) => result.map_err(InvocationFailure::Handler),
+                Ok(result) => result.map_err(Into::into),
                 Err(payload) => {
                     // The panic's text may hold anything: logged (here and,
                     // with its place, by the panic hook), never reported.
@@ -118,9 +114,7 @@ impl<S: Setup> Runner<S> {
                     self.function
                         .get()
                         .and_then(|function| function.on_panic(&invocation))
-                        .ok_or_else(|| InvocationFailure::Panic {
-                            request_id: invocation.request_id.clone(),
-                        })
+                        .ok_or_else(|| panic::diagnostic(&invocation.request_id))
                 }
             }
         }
@@ -189,6 +183,13 @@ mod tests {
         })
     }
 
+    fn runner<S: Setup>(setup: S) -> Runner<S> {
+        Runner {
+            load_aws: fixed_aws,
+            ..Runner::new(setup)
+        }
+    }
+
     fn event(payload: serde_json::Value, request_id: &str) -> LambdaEvent<serde_json::Value> {
         let mut context = lambda_runtime::Context::default();
         context.request_id = request_id.into();
@@ -199,12 +200,9 @@ mod tests {
     #[tokio::test]
     async fn the_function_is_built_once_on_the_first_invocation() {
         let builds = Arc::new(AtomicUsize::new(0));
-        let runner = Runner::new(
-            CountingSetup {
-                builds: builds.clone(),
-            },
-            fixed_aws,
-        );
+        let runner = runner(CountingSetup {
+            builds: builds.clone(),
+        });
         assert_eq!(builds.load(Ordering::SeqCst), 0, "nothing built at init");
 
         let first = runner.invoke(event("a".into(), "r1")).await.unwrap();
@@ -216,27 +214,20 @@ mod tests {
         assert_eq!(second["build"], 1);
         assert_eq!(second["cold_start"], false);
         assert_eq!(second["request_id"], "r2");
-        assert_eq!(
-            runner.invoke(event("fail".into(), "r3")).await,
-            Err(InvocationFailure::Handler("asked to fail".to_owned()))
-        );
+        let failed = runner.invoke(event("fail".into(), "r3")).await.unwrap_err();
+        assert_eq!(failed.error_message, "asked to fail");
         assert_eq!(builds.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]
     async fn a_panic_is_an_invocation_failure_and_the_next_event_is_served() {
         let builds = Arc::new(AtomicUsize::new(0));
-        let runner = Runner::new(
-            CountingSetup {
-                builds: builds.clone(),
-            },
-            fixed_aws,
-        );
+        let runner = runner(CountingSetup {
+            builds: builds.clone(),
+        });
         assert_eq!(
             runner.invoke(event("panic".into(), "r1")).await,
-            Err(InvocationFailure::Panic {
-                request_id: "r1".into()
-            })
+            Err(panic::diagnostic("r1"))
         );
         let next = runner.invoke(event("b".into(), "r2")).await.unwrap();
         assert_eq!(
@@ -273,7 +264,7 @@ mod tests {
 
     #[tokio::test]
     async fn on_panic_gives_the_answer_to_a_panicked_invocation() {
-        let runner = Runner::new(Answering, fixed_aws);
+        let runner = runner(Answering);
         assert_eq!(
             runner.invoke(event("x".into(), "r7")).await,
             Ok("500 for r7".to_owned())
@@ -283,12 +274,9 @@ mod tests {
     #[tokio::test]
     async fn concurrent_first_invocations_share_one_build() {
         let builds = Arc::new(AtomicUsize::new(0));
-        let runner = Runner::new(
-            CountingSetup {
-                builds: builds.clone(),
-            },
-            fixed_aws,
-        );
+        let runner = runner(CountingSetup {
+            builds: builds.clone(),
+        });
         let (a, b) = tokio::join!(
             runner.invoke(event(1.into(), "r1")),
             runner.invoke(event(2.into(), "r2"))

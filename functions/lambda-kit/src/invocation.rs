@@ -18,15 +18,6 @@ pub struct Invocation {
 }
 
 impl Invocation {
-    /// From the runtime's context.
-    pub fn from_context(context: &lambda_runtime::Context, cold_start: bool) -> Self {
-        Self {
-            request_id: context.request_id.clone(),
-            deadline_ms: context.deadline,
-            cold_start,
-        }
-    }
-
     /// Time left before Lambda ends the invocation
     /// ([`Deadline::lambda_time_left`]: a value before 2001 is taken as the
     /// time left, which is what `cargo lambda watch` sends).
@@ -53,13 +44,12 @@ mod tests {
     }
 
     #[test]
-    fn the_deadline_comes_from_the_context_minus_the_margin() {
-        let mut context = lambda_runtime::Context::default();
-        context.request_id = "req-1".into();
-        context.deadline = now_ms() + 10_000;
-        let invocation = Invocation::from_context(&context, true);
-        assert_eq!(invocation.request_id, "req-1");
-        assert!(invocation.cold_start);
+    fn the_deadline_is_the_invocation_s_minus_the_margin() {
+        let invocation = Invocation {
+            request_id: String::new(),
+            deadline_ms: now_ms() + 10_000,
+            cold_start: false,
+        };
         let left = invocation.time_left();
         assert!(
             left <= Duration::from_secs(10) && left > Duration::from_secs(9),

@@ -11,7 +11,6 @@ pub mod usersig_hours;
 pub use function::{Function, Setup};
 pub use invocation::Invocation;
 pub use lambda_runtime::{Diagnostic, Error};
-pub use panic::InvocationFailure;
 pub use startup::{StartupError, http_client};
 pub use tim::config::{ConfigError, Env};
 
@@ -42,6 +41,6 @@ pub async fn start<S: Setup>(
     if let Err(error) = &setup {
         startup::report(&env, error).await;
     }
-    let runner = Runner::new(setup?, function::load_aws_defaults);
+    let runner = Runner::new(setup?);
     lambda_runtime::run(lambda_runtime::service_fn(|event| runner.invoke(event))).await
 }

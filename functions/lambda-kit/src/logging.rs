@@ -38,89 +38,62 @@ pub const PINNED_TARGETS: &[&str] = &[
     "tower",
 ];
 
-/// How lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// One JSON object a line (`AWS_LAMBDA_LOG_FORMAT=JSON`).
-    Json,
-    /// tracing's readable text (local runs).
-    Text,
-}
-
 /// What the environment asks of the logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogSettings {
-    pub format: LogFormat,
+    /// One JSON object a line (`AWS_LAMBDA_LOG_FORMAT=JSON`), else tracing's
+    /// readable text (local runs).
+    pub json: bool,
     /// `RUST_LOG`-style directives: `AWS_LAMBDA_LOG_LEVEL` as a level, else
     /// `RUST_LOG`, else `info`.
     pub directives: String,
-    /// Colours in text lines: only on a terminal (CloudWatch would show
-    /// the escape codes).
-    pub ansi: bool,
 }
 
 impl LogSettings {
     pub fn from_env(env: &Env) -> Self {
-        let format = match env.get("AWS_LAMBDA_LOG_FORMAT") {
-            Some(format) if format.eq_ignore_ascii_case("json") => LogFormat::Json,
-            _ => LogFormat::Text,
-        };
+        let json = env
+            .get("AWS_LAMBDA_LOG_FORMAT")
+            .is_some_and(|f| f.eq_ignore_ascii_case("json"));
         let directives = match env.get("AWS_LAMBDA_LOG_LEVEL") {
             // Lambda's levels; FATAL has no tracing level.
             Some(level) if level.eq_ignore_ascii_case("fatal") => "error".to_owned(),
             Some(level) => level.to_ascii_lowercase(),
             None => env.get("RUST_LOG").unwrap_or_else(|| "info".to_owned()),
         };
-        // Colours only on a terminal: CloudWatch would show the escape codes.
-        let ansi = std::io::stdout().is_terminal();
-        Self {
-            format,
-            directives,
-            ansi,
-        }
+        Self { json, directives }
     }
-
-    /// The filter of every line: the operator's level, with spans at INFO
-    /// and above always kept (so that an ERROR-only setting still gives
-    /// each line its `requestId`), and the pinned targets at INFO at most
-    /// whatever the operator's directives say.
-    fn filter<S>(&self) -> impl tracing_subscriber::layer::Filter<S> + Send + Sync + 'static
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
-        let level = EnvFilter::builder()
-            .with_default_directive(LevelFilter::INFO.into())
-            .parse_lossy(&self.directives);
-        let spans = filter_fn(|m: &Metadata<'_>| m.is_span() && *m.level() <= Level::INFO);
-        pinned().and(level.or(spans))
-    }
-}
-
-/// Everything at TRACE but the pinned targets, held at INFO.
-pub fn pinned() -> Targets {
-    PINNED_TARGETS.iter().fold(
-        Targets::new().with_default(LevelFilter::TRACE),
-        |t, target| t.with_target(*target, LevelFilter::INFO),
-    )
 }
 
 /// The subscriber every function logs through, writing to `writer`
 /// (stdout in Lambda; a buffer in tests).
+///
+/// `lambda_runtime`'s `init_default_subscriber` is not used: it nests span
+/// fields under `fields` and has no place for the pin of [`PINNED_TARGETS`].
 pub fn subscriber<W>(settings: &LogSettings, writer: W) -> impl Subscriber + Send + Sync + 'static
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     let base = tracing_subscriber::fmt::layer().with_writer(writer);
-    let layer: Box<dyn Layer<Registry> + Send + Sync> = match settings.format {
-        LogFormat::Json => Box::new(base.fmt_fields(JsonFields::new()).event_format(JsonLine)),
-        // Lambda stamps each text line itself; the target is noise.
-        LogFormat::Text => Box::new(
-            base.with_target(false)
-                .without_time()
-                .with_ansi(settings.ansi),
-        ),
+    let layer: Box<dyn Layer<Registry> + Send + Sync> = if settings.json {
+        Box::new(base.fmt_fields(JsonFields::new()).event_format(JsonLine))
+    } else {
+        // Lambda stamps each text line itself; the target is noise; colours
+        // only on a terminal (CloudWatch would show the escape codes).
+        let ansi = std::io::stdout().is_terminal();
+        Box::new(base.with_target(false).without_time().with_ansi(ansi))
     };
-    tracing_subscriber::registry().with(layer.with_filter(settings.filter()))
+    // The operator's level, with spans at INFO and above always kept (so
+    // that an ERROR-only setting still gives each line its `requestId`),
+    // ANDed with the pin, which no directive can undo.
+    let level = EnvFilter::builder()
+        .with_default_directive(LevelFilter::INFO.into())
+        .parse_lossy(&settings.directives);
+    let spans = filter_fn(|m: &Metadata<'_>| m.is_span() && *m.level() <= Level::INFO);
+    let pinned = PINNED_TARGETS.iter().fold(
+        Targets::new().with_default(LevelFilter::TRACE),
+        |pinned, target| pinned.with_target(*target, LevelFilter::INFO),
+    );
+    tracing_subscriber::registry().with(layer.with_filter(pinned.and(level.or(spans))))
 }
 
 /// Installs [`subscriber`] on stdout as the process's default (once; a
@@ -150,24 +123,17 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
+        let scope = ctx.event_scope();
+        let spans = scope.into_iter().flat_map(|scope| scope.from_root());
         let mut fields = Map::new();
-        let mut merge = |json: &str| {
-            if let Ok(Value::Object(object)) = serde_json::from_str(json) {
-                fields.extend(object);
-            }
-        };
-        let spans = ctx
-            .event_scope()
-            .into_iter()
-            .flat_map(|scope| scope.from_root());
         for span in spans {
             if let Some(recorded) = span.extensions().get::<FormattedFields<JsonFields>>() {
-                merge(recorded);
+                fields.extend(fields_of(recorded));
             }
         }
         let mut own = String::new();
         ctx.format_fields(Writer::new(&mut own), event)?;
-        merge(&own);
+        fields.extend(fields_of(&own));
         let mut timestamp = String::new();
         SystemTime.format_time(&mut Writer::new(&mut timestamp))?;
         // The fixed keys win over a field of the same name.
@@ -176,6 +142,11 @@ where
         fields.insert("target".into(), event.metadata().target().into());
         writeln!(writer, "{}", Value::Object(fields))
     }
+}
+
+/// The fields `JsonFields` recorded (an object; nothing from anything else).
+fn fields_of(json: &str) -> Map<String, Value> {
+    serde_json::from_str(json).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -47,18 +47,14 @@ pub const MAX_METRICS: usize = 100;
 /// EMF allows at most this many dimensions in one dimension set.
 pub const MAX_DIMENSIONS: usize = 30;
 
-/// A CloudWatch unit (the subset this project uses, plus the common ones).
-/// The variants' names are CloudWatch's spellings (written through `Debug`).
+/// A CloudWatch unit (those `infra/metrics.json` uses). The variants'
+/// names are CloudWatch's spellings (written through `Debug`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
     /// A count of things.
     Count,
     /// A duration in milliseconds.
     Milliseconds,
-    /// A duration in seconds.
-    Seconds,
-    /// A size in bytes.
-    Bytes,
     /// No unit (hours, ratios: CloudWatch has no unit for them).
     None,
 }
@@ -67,7 +63,8 @@ pub enum Unit {
 #[derive(Debug, Clone)]
 pub struct Metrics {
     namespace: String,
-    captured: Option<Captured>,
+    /// `None`: stdout.
+    sink: Option<Captured>,
 }
 
 /// Lines captured by [`Metrics::capture`] (tests, examples).
@@ -99,23 +96,15 @@ impl Metrics {
                 t => Ok(t.to_owned()),
             })?
             .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned());
-        Ok(Self::new(namespace, None))
-    }
-
-    fn new(namespace: String, captured: Option<Captured>) -> Self {
-        Self {
-            namespace,
-            captured,
-        }
+        let sink = None;
+        Ok(Self { namespace, sink })
     }
 
     /// Documents kept in memory, for tests.
     pub fn capture(namespace: impl Into<String>) -> (Self, Captured) {
-        let captured = Captured::default();
-        (
-            Self::new(namespace.into(), Some(captured.clone())),
-            captured,
-        )
+        let (namespace, captured) = (namespace.into(), Captured::default());
+        let sink = Some(captured.clone());
+        (Self { namespace, sink }, captured)
     }
 
     /// The namespace documents are written under.
@@ -136,7 +125,7 @@ impl Metrics {
             return;
         }
         let line = document.into_line(&self.namespace);
-        match &self.captured {
+        match &self.sink {
             Some(captured) => captured.lines().push(line),
             // One write of the whole line under stdout's lock, so a log line
             // from another task never lands inside a document.
@@ -151,7 +140,8 @@ pub struct Document {
     timestamp_ms: i64,
     dimensions: Map<String, Value>,
     metrics: Vec<Value>,
-    properties: Map<String, Value>,
+    /// The metrics' values, by name.
+    values: Map<String, Value>,
 }
 
 impl Document {
@@ -185,30 +175,23 @@ impl Document {
             let name = name.into();
             self.metrics
                 .push(json!({"Name": name, "Unit": format!("{unit:?}")}));
-            self.properties.insert(name, Value::Number(number));
+            self.values.insert(name, Value::Number(number));
         }
         self
     }
 
-    /// Adds a property: searchable in Logs Insights, not a metric.
-    pub fn property(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
-        self.properties.entry(name.into()).or_insert(value.into());
-        self
-    }
-
     fn into_line(mut self, namespace: &str) -> String {
-        let dimension_set: Vec<&String> = self.dimensions.keys().collect();
         let aws = json!({
             "Timestamp": self.timestamp_ms,
             "CloudWatchMetrics": [{
                 "Namespace": namespace,
-                "Dimensions": [dimension_set],
+                "Dimensions": [self.dimensions.keys().collect::<Vec<_>>()],
                 "Metrics": self.metrics,
             }],
         });
-        self.properties.extend(self.dimensions.clone());
-        self.properties.insert("_aws".into(), aws);
-        Value::Object(self.properties).to_string()
+        self.values.extend(self.dimensions);
+        self.values.insert("_aws".into(), aws);
+        Value::Object(self.values).to_string()
     }
 }
 
@@ -225,8 +208,7 @@ mod tests {
                 .at(1_700_000_000_000)
                 .dimension("SDKAppID", "1400000000")
                 .metric("ActiveUserNum", Unit::Count, 12_u64)
-                .metric("NewestDayLagHours", Unit::None, 30.5)
-                .property("date", "2026-11-29"),
+                .metric("NewestDayLagHours", Unit::None, 30.5),
         );
         let lines = lines.take();
         assert_eq!(lines.len(), 1);
@@ -237,7 +219,6 @@ mod tests {
                 "SDKAppID": "1400000000",
                 "ActiveUserNum": 12,
                 "NewestDayLagHours": 30.5,
-                "date": "2026-11-29",
                 "_aws": {
                     "Timestamp": 1_700_000_000_000_i64,
                     "CloudWatchMetrics": [{

@@ -5,28 +5,16 @@ use std::any::Any;
 
 use lambda_runtime::Diagnostic;
 
-/// Why an invocation failed: the handler's own error, or a panic.
-#[derive(Debug, PartialEq, Eq)]
-pub enum InvocationFailure<E> {
-    Handler(E),
-    /// The handler panicked and [`crate::Function::on_panic`] gave no answer.
-    Panic {
-        request_id: String,
-    },
-}
-
-impl<E: Into<Diagnostic>> From<InvocationFailure<E>> for Diagnostic {
-    fn from(failure: InvocationFailure<E>) -> Self {
-        match failure {
-            InvocationFailure::Handler(error) => error.into(),
-            // A fixed message: the panic's own text may hold anything.
-            InvocationFailure::Panic { request_id } => Diagnostic {
-                error_type: "Panic".into(),
-                error_message: format!(
-                    "the handler panicked; the function's log has the detail under requestId {request_id}"
-                ),
-            },
-        }
+/// The failure of an invocation whose handler panicked and
+/// [`crate::Function::on_panic`] gave no answer: the stable `errorType`
+/// `Panic` (the runtime's own panic layer reports a Rust type name) and a
+/// fixed message, because the panic's own text may hold anything.
+pub(crate) fn diagnostic(request_id: &str) -> Diagnostic {
+    Diagnostic {
+        error_type: "Panic".into(),
+        error_message: format!(
+            "the handler panicked; the function's log has the detail under requestId {request_id}"
+        ),
     }
 }
 
@@ -38,8 +26,7 @@ pub(crate) fn log_panics() {
     std::panic::set_hook(Box::new(|info| {
         let location = info
             .location()
-            .map(|at| format!("{}:{}", at.file(), at.line()))
-            .unwrap_or_default();
+            .map(|at| format!("{}:{}", at.file(), at.line()));
         tracing::error!(panic = panic_message(info.payload()), location, "panicked");
     }));
 }
@@ -57,16 +44,12 @@ mod tests {
 
     #[test]
     fn a_panic_is_reported_with_a_fixed_message_and_the_request_id() {
-        let diagnostic = Diagnostic::from(InvocationFailure::<String>::Panic {
-            request_id: "r-9".into(),
-        });
+        let diagnostic = diagnostic("r-9");
         assert_eq!(diagnostic.error_type, "Panic");
         assert_eq!(
             diagnostic.error_message,
             "the handler panicked; the function's log has the detail under requestId r-9"
         );
-        let handler = Diagnostic::from(InvocationFailure::Handler("plain".to_owned()));
-        assert_eq!(handler.error_message, "plain");
     }
 
     #[test]

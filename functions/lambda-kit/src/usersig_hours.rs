@@ -49,7 +49,8 @@ pub struct ReportHoursLeft {
 }
 
 impl ReportHoursLeft {
-    /// Wraps `inner`; documents go to `metrics`.
+    /// Wraps `inner`; documents go to `metrics`, hours count by the system
+    /// clock.
     pub fn new(inner: Arc<dyn CredentialsProvider>, metrics: Metrics) -> Self {
         Self {
             inner,
@@ -57,12 +58,6 @@ impl ReportHoursLeft {
             clock: Arc::new(SystemClock),
             last: Mutex::new(None),
         }
-    }
-
-    /// The clock hours are counted by (tests).
-    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
     }
 
     fn observe(&self, credentials: &AppCredentials) {
@@ -137,6 +132,14 @@ mod tests {
         }
     }
 
+    /// Reports what a static provider hands out, by `clock`.
+    fn on_clock(given: AppCredentials, metrics: Metrics, clock: &Arc<Ticking>) -> ReportHoursLeft {
+        ReportHoursLeft {
+            clock: clock.clone(),
+            ..ReportHoursLeft::new(Arc::new(StaticCredentials(given)), metrics)
+        }
+    }
+
     fn hours(lines: &[String]) -> Vec<f64> {
         lines
             .iter()
@@ -174,11 +177,7 @@ mod tests {
         const NOW: u64 = 1_800_000_000;
         let (metrics, lines) = Metrics::capture("NS");
         let clock = Arc::new(Ticking(AtomicU64::new(NOW)));
-        let provider = ReportHoursLeft::new(
-            Arc::new(StaticCredentials(credentials(Some(NOW + 48 * 3_600)))),
-            metrics,
-        )
-        .with_clock(clock.clone());
+        let provider = on_clock(credentials(Some(NOW + 48 * 3_600)), metrics, &clock);
 
         provider.credentials().await.unwrap();
         provider.credentials().await.unwrap();
@@ -201,11 +200,7 @@ mod tests {
         const NOW: u64 = 1_800_000_000;
         let (metrics, lines) = Metrics::capture("NS");
         let clock = Arc::new(Ticking(AtomicU64::new(NOW)));
-        let first = ReportHoursLeft::new(
-            Arc::new(StaticCredentials(credentials(Some(NOW + 3_600)))),
-            metrics.clone(),
-        )
-        .with_clock(clock.clone());
+        let first = on_clock(credentials(Some(NOW + 3_600)), metrics.clone(), &clock);
         first.credentials().await.unwrap();
         first.observe(&credentials(Some(NOW + 30 * 86_400)));
         first.observe(&credentials(Some(NOW - 5_400)));

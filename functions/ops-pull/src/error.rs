@@ -26,58 +26,67 @@ use crate::report::summary::RunSummary;
 /// Most failure items spelled out in an error message.
 const MAX_LISTED_FAILURES: usize = 40;
 
-/// What kind of failure ended a run: its Lambda `errorType`, whether a
-/// retry helps, and how severe it is next to others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RunErrorKind {
+/// Declares the kinds with their Lambda `errorType` (the variant's name, a
+/// contract: alarms and callers match it), whether a retry helps, and their
+/// severity next to others (lower: operator action beats a transient failure).
+macro_rules! kinds {
+    ($($(#[doc = $doc:literal])* $kind:ident: retry $retry:literal, severity $severity:literal;)+) => {
+        /// What kind of failure ended a run.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum RunErrorKind { $($(#[doc = $doc])* $kind,)+ }
+
+        impl RunErrorKind {
+            pub const ALL: &[RunErrorKind] = &[$(Self::$kind,)+];
+
+            /// The stable Lambda `errorType`.
+            pub fn error_type(self) -> &'static str {
+                match self { $(Self::$kind => stringify!($kind),)+ }
+            }
+
+            /// Whether running again unchanged may succeed.
+            pub fn is_retryable(self) -> bool {
+                match self { $(Self::$kind => $retry,)+ }
+            }
+
+            fn severity(self) -> u8 {
+                match self { $(Self::$kind => $severity,)+ }
+            }
+        }
+    };
+}
+
+kinds! {
     /// The invocation payload is wrong; nothing was called.
-    InvalidInput,
+    InvalidInput: retry false, severity 0;
     /// Tencent refused the app's configuration (SDKAppID, admin, region, IP allowlist).
-    TencentConfiguration,
+    TencentConfiguration: retry false, severity 1;
     /// Tencent refused the UserSig, even after a fresh one.
-    TencentUserSigRejected,
+    TencentUserSigRejected: retry false, severity 1;
     /// Tencent refused the request as malformed.
-    TencentBadRequest,
+    TencentBadRequest: retry false, severity 1;
     /// Tencent failed transiently (rate limit, 5xx, timeout) through the retries.
-    TencentRetryable,
+    TencentRetryable: retry true, severity 2;
     /// The connection to Tencent failed through the retries.
-    TencentNetwork,
+    TencentNetwork: retry true, severity 2;
     /// getappinfo's `Result` had rows but not one with a valid `Date`
-    /// (Tencent changed its format): nothing could be archived, the raw
-    /// copy is kept. Not retryable: the same answer comes again.
-    TencentUnkeyableRows,
-    /// Tencent answered `ErrorCode` 0 but its data (`Result`, `Results`)
-    /// was missing or not a list, or not in the API's shape. Retryable: a successful envelope without its data is most
-    /// likely a glitch on Tencent's side, and a retry costs one call and
-    /// writes nothing twice; if Tencent changed the API, every retry fails
-    /// the same way and the alarms fire all the same.
-    TencentMalformedAnswer,
-    /// getappinfo answered an empty `Result` in [`crate::tencent::freshness::EMPTY_ANSWERS_FAIL_AFTER`]
-    /// runs in a row (the first is a warning). Retryable: Tencent may
-    /// publish later.
-    TencentEmptyAnswer,
+    /// (Tencent changed its format): the same answer comes again.
+    TencentUnkeyableRows: retry false, severity 1;
+    /// Tencent answered `ErrorCode` 0 without its data (`Result`,
+    /// `Results`) or not in the API's shape: most likely a glitch on its
+    /// side; if Tencent changed the API, the alarms fire all the same.
+    TencentMalformedAnswer: retry true, severity 2;
+    /// getappinfo answered an empty `Result` in
+    /// [`crate::tencent::freshness::EMPTY_ANSWERS_FAIL_AFTER`] runs in a row
+    /// (the first is a warning); Tencent may publish later.
+    TencentEmptyAnswer: retry true, severity 2;
     /// Pulls succeeded, some S3 writes failed.
-    StorageFailed,
+    StorageFailed: retry true, severity 3;
     /// Another run held the lease (see `lease`) for all of this
     /// invocation's time: nothing was called.
-    RunInProgress,
+    RunInProgress: retry true, severity 3;
 }
 
 impl RunErrorKind {
-    pub const ALL: [RunErrorKind; 11] = [
-        RunErrorKind::InvalidInput,
-        RunErrorKind::TencentConfiguration,
-        RunErrorKind::TencentUserSigRejected,
-        RunErrorKind::TencentBadRequest,
-        RunErrorKind::TencentRetryable,
-        RunErrorKind::TencentNetwork,
-        RunErrorKind::TencentUnkeyableRows,
-        RunErrorKind::TencentMalformedAnswer,
-        RunErrorKind::TencentEmptyAnswer,
-        RunErrorKind::StorageFailed,
-        RunErrorKind::RunInProgress,
-    ];
-
     /// The kind of a failed pull, from the client's class of the error; an
     /// answer that is not in the API's shape is a malformed answer.
     pub fn of_pull(error: &tim::Error) -> Self {
@@ -90,56 +99,6 @@ impl RunErrorKind {
             ErrorClass::BadRequest => Self::TencentBadRequest,
             ErrorClass::Retryable => Self::TencentRetryable,
             ErrorClass::Network => Self::TencentNetwork,
-        }
-    }
-
-    /// The stable Lambda `errorType` (a contract: alarms and callers match it).
-    pub fn error_type(self) -> &'static str {
-        match self {
-            Self::InvalidInput => "InvalidInput",
-            Self::TencentConfiguration => "TencentConfiguration",
-            Self::TencentUserSigRejected => "TencentUserSigRejected",
-            Self::TencentBadRequest => "TencentBadRequest",
-            Self::TencentRetryable => "TencentRetryable",
-            Self::TencentNetwork => "TencentNetwork",
-            Self::TencentUnkeyableRows => "TencentUnkeyableRows",
-            Self::TencentMalformedAnswer => "TencentMalformedAnswer",
-            Self::TencentEmptyAnswer => "TencentEmptyAnswer",
-            Self::StorageFailed => "StorageFailed",
-            Self::RunInProgress => "RunInProgress",
-        }
-    }
-
-    /// Whether running again unchanged may succeed.
-    pub fn is_retryable(self) -> bool {
-        match self {
-            Self::TencentRetryable
-            | Self::TencentNetwork
-            | Self::TencentMalformedAnswer
-            | Self::TencentEmptyAnswer
-            | Self::StorageFailed
-            | Self::RunInProgress => true,
-            Self::InvalidInput
-            | Self::TencentConfiguration
-            | Self::TencentUserSigRejected
-            | Self::TencentBadRequest
-            | Self::TencentUnkeyableRows => false,
-        }
-    }
-
-    /// Lower is more severe: operator action beats a transient failure.
-    fn severity(self) -> u8 {
-        match self {
-            Self::InvalidInput => 0,
-            Self::TencentConfiguration
-            | Self::TencentUserSigRejected
-            | Self::TencentBadRequest
-            | Self::TencentUnkeyableRows => 1,
-            Self::TencentRetryable
-            | Self::TencentNetwork
-            | Self::TencentMalformedAnswer
-            | Self::TencentEmptyAnswer => 2,
-            Self::StorageFailed | Self::RunInProgress => 3,
         }
     }
 }
@@ -169,10 +128,7 @@ pub(crate) struct RunFailure {
 
 impl RunFailure {
     pub fn pull(error: &tim::Error, text: String) -> Self {
-        Self {
-            kind: RunErrorKind::of_pull(error),
-            text,
-        }
+        Self::of_kind(RunErrorKind::of_pull(error), text)
     }
 
     pub fn of_kind(kind: RunErrorKind, text: String) -> Self {
@@ -180,10 +136,7 @@ impl RunFailure {
     }
 
     pub fn storage(text: String) -> Self {
-        Self {
-            kind: RunErrorKind::StorageFailed,
-            text,
-        }
+        Self::of_kind(RunErrorKind::StorageFailed, text)
     }
 }
 
@@ -194,15 +147,13 @@ impl RunError {
             .map(|f| f.kind)
             .min_by_key(|kind| kind.severity())
             .unwrap_or(RunErrorKind::StorageFailed);
-        let mut listed: Vec<&str> = failures
+        let mut listed: Vec<String> = failures
             .iter()
             .take(MAX_LISTED_FAILURES)
-            .map(|f| f.text.as_str())
+            .map(|f| f.text.clone())
             .collect();
-        let more = failures.len().saturating_sub(MAX_LISTED_FAILURES);
-        let more_text = format!("… and {more} more (see the summary log line)");
-        if more > 0 {
-            listed.push(&more_text);
+        if let Some(more @ 1..) = failures.len().checked_sub(MAX_LISTED_FAILURES) {
+            listed.push(format!("… and {more} more (see the summary log line)"));
         }
         let message = format!(
             "ops-pull incomplete ({} failure(s); everything else landed): {}",

@@ -51,49 +51,17 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
         deadlines: Deadlines,
         request_id: Option<&str>,
     ) -> Result<RunSummary, RunError> {
-        let mut request = match RunRequest::from_payload(payload) {
-            Ok(request) => request,
+        let request = RunRequest::from_payload(payload);
+        let full_run = request
+            .as_ref()
+            .map_or(true, |r| !r.dry_run && r.fields.is_none());
+        let result = match request {
+            Ok(request) => self.leased_run(request, deadlines, request_id).await,
             Err(error) => {
                 tracing::error!(error = %error, "invalid input");
-                metrics::emit_run(&self.metrics, false);
-                return Err(error.into());
+                Err(error.into())
             }
         };
-        let run_id = request_id.map_or_else(crate::run::new_run_id, str::to_owned);
-        request.run_id = Some(run_id.clone());
-        let full_run = !request.dry_run && request.fields.is_none();
-        // A dry run writes nothing, not even the lease.
-        let lease = if request.dry_run {
-            None
-        } else {
-            let left =
-                chrono::Duration::from_std(deadlines.storage.remaining()).unwrap_or_default();
-            let key = self.layout.lease_key();
-            let until = chrono::Utc::now() + left;
-            match lease::acquire(&self.store, &key, &run_id, until, deadlines.tencent).await {
-                Ok(lease) => Some(lease),
-                Err(error) => {
-                    tracing::error!(error = %error, "no lease: this run did not start");
-                    if full_run {
-                        metrics::emit_run(&self.metrics, false);
-                    }
-                    return Err(error.into());
-                }
-            }
-        };
-        let result = run(
-            &self.apps,
-            &self.store,
-            &self.layout,
-            &request,
-            self.push,
-            deadlines,
-            &self.metrics,
-        )
-        .await;
-        if let Some(lease) = lease {
-            lease.release(&self.store).await;
-        }
         // A run in which no app is set up yet pulled nothing: the heartbeat
         // waits for the first real pull.
         let pulled = result.as_ref().map_or(true, |summary| {
@@ -101,6 +69,36 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
         });
         if full_run && pulled {
             metrics::emit_run(&self.metrics, result.is_ok());
+        }
+        result
+    }
+
+    /// The run, holding the lease (a dry run writes nothing, not even the lease).
+    async fn leased_run(
+        &self,
+        mut request: RunRequest,
+        deadlines: Deadlines,
+        request_id: Option<&str>,
+    ) -> Result<RunSummary, RunError> {
+        let run_id = request_id.map_or_else(crate::run::new_run_id, str::to_owned);
+        request.run_id = Some(run_id.clone());
+        let lease = if request.dry_run {
+            None
+        } else {
+            let left = deadlines.storage.remaining();
+            let until = chrono::Utc::now() + chrono::Duration::from_std(left).unwrap_or_default();
+            let key = self.layout.lease_key();
+            let lease = lease::acquire(&self.store, &key, &run_id, until, deadlines.tencent).await;
+            Some(
+                lease.inspect_err(
+                    |e| tracing::error!(error = %e, "no lease: this run did not start"),
+                )?,
+            )
+        };
+        let (apps, store, layout, metrics) = (&self.apps, &self.store, &self.layout, &self.metrics);
+        let result = run(apps, store, layout, &request, self.push, deadlines, metrics).await;
+        if let Some(lease) = lease {
+            lease.release(&self.store).await;
         }
         result
     }

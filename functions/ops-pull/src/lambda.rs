@@ -49,22 +49,23 @@ impl Setup for Settings {
     /// here: the secrets are read on first use.
     async fn build(&self, aws: &SdkConfig) -> Lambda {
         let secrets = aws_sdk_secretsmanager::Client::new(aws);
+        let configured = self.credentials.apps(&secrets);
+        let providers = configured
+            .iter()
+            .map(|app| app.credentials.clone())
+            .collect();
+        let providers =
+            report_rotated(self.credentials.usersigs_rotate(), providers, &self.metrics);
         // Each app is named in reports by the secret it comes from.
-        let providers = report_rotated(
-            self.credentials.usersigs_rotate(),
-            self.credentials.providers(&secrets),
-            &self.metrics,
-        );
-        let apps = self
-            .credentials
-            .secret_ids()
+        let apps = configured
             .into_iter()
             .zip(providers)
-            .map(|(name, provider)| {
+            .map(|(app, provider)| {
                 let client =
                     tim::Client::new(self.http.clone(), self.client_config.clone(), provider);
+                let name = app.secret_id;
                 let source = TencentApp::new(client).with_secret(secrets.clone(), name.clone());
-                App::new(name, source)
+                App::new(name, app.sdkappid, source)
             })
             .collect();
         OpsPull {
@@ -102,7 +103,7 @@ mod tests {
 
     const BASE: [(&str, &str); 2] = [
         ("OPS_BUCKET", "ops-archive"),
-        ("TIM_USERSIG_SECRET_ID", "prod/app-1, prod/app-2"),
+        ("TIM_SDKAPPIDS", "1400000001, 1400000002"),
     ];
 
     /// OPS_* and PUSH_ARCHIVE_DAYS errors are `config`'s tests.
@@ -119,10 +120,7 @@ mod tests {
         let s = settings(&pairs).unwrap();
         assert_eq!(s.ops.bucket, "ops-archive");
         assert_eq!(s.ops.layout.prefix(), "ops");
-        assert_eq!(
-            s.credentials,
-            CredentialsSource::UserSigSecrets(vec!["prod/app-1".into(), "prod/app-2".into()])
-        );
+        assert_eq!(s.credentials.sdkappids(), [1_400_000_001, 1_400_000_002]);
         let endpoint = s.client_config.endpoint.as_ref().map(|e| e.primary.port());
         assert_eq!(endpoint, Some(Some(9000)));
         assert_eq!(s.client_config.region, Some(tim::Region::Seoul));
@@ -130,7 +128,11 @@ mod tests {
         assert_eq!(s.ops.push_history.days, 3);
 
         for (change, variable) in [
-            (("TIM_USERSIG_SECRET_ID", " "), "TIM_USERSIG_SECRET_ID"),
+            (("TIM_SDKAPPIDS", " "), "TIM_SDKAPPIDS"),
+            (
+                ("TIM_USERSIG_SECRET_ID", "prod/app-1,prod/app-2"),
+                "TIM_USERSIG_SECRET_ID",
+            ),
             (("TIM_ENDPOINT", "ftp://x"), "TIM_ENDPOINT"),
             (("TIM_REGION", "mars"), "TIM_REGION"),
             (("METRICS_NAMESPACE", "AWS/Lambda"), "METRICS_NAMESPACE"),

@@ -228,8 +228,9 @@ impl ApiError {
                 "Tencent rejected the service's UserSig{note}{hint}; operator: check that the UserSig secret is \
                  current (usersig-refresher rotation) and signed for this SDKAppID, admin and region")),
             (_, E::Credentials { .. }) => (ErrorCode::CredentialsUnavailable,
-                "the service could not load its Tencent credentials; operator: check the UserSig secret \
-                 (TIM_USERSIG_SECRET_ID / TIM_KEY_SECRET_ID), its rotation and the function's permission to read it".into()),
+                "the service could not load its Tencent credentials; operator: check the app's secret \
+                 (TIM_USERSIG_SECRET_ID / TIM_KEY_SECRET_ID for its id in TIM_SDKAPPIDS), its rotation and the \
+                 function's permission to read it".into()),
             (_, E::Config { .. }) => (ErrorCode::UpstreamConfiguration,
                 "the service cannot reach Tencent with its configuration; operator: check TIM_REGION, TIM_ENDPOINT \
                  and the region in the credentials secret".into()),

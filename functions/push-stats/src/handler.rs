@@ -10,7 +10,7 @@ use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::HeaderValue;
 use aws_lambda_events::http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 
-use crate::apps::{Apps, PushStatsSource, Selected};
+use crate::apps::{App, Apps, PushStatsSource};
 use crate::context::CallContext;
 use crate::error::{ApiError, ErrorCode};
 // Checked where the event is read (`event`, a private module); public
@@ -35,8 +35,8 @@ pub async fn handle<S: PushStatsSource>(
 #[derive(Debug, Clone, Default)]
 pub struct Answered {
     pub response: ApiGatewayV2httpResponse,
-    /// Time spent in the Tencent call (retries and credentials look-ups,
-    /// the app's selection included), when Tencent was called.
+    /// Time spent in the Tencent call (retries and the credentials look-up
+    /// included), when Tencent was called.
     pub upstream: Option<Duration>,
 }
 
@@ -60,14 +60,10 @@ pub async fn answer<S: PushStatsSource>(
         // app is selected (no secret read) and before Tencent is called.
         crate::window::check_reach(query.start, query.end, now)?;
         sdkappid = query.sdkappid;
+        let app = apps.select(query.sdkappid)?;
         let started = Instant::now();
-        // Within the deadline: reading a secret that hangs must not
-        // outlive the invocation.
-        let selecting = apps.select(query.sdkappid, &call.request_id);
-        let app = (tokio::time::timeout(call.deadline.remaining(), selecting).await)
-            .unwrap_or_else(|_| Err(selection_timed_out(call, query.sdkappid)))?;
         sdkappid = Some(app.sdkappid);
-        let fetched = fetch(&query, &app, call).await;
+        let fetched = fetch(&query, app, call).await;
         answered.upstream = Some(started.elapsed());
         fetched
     }
@@ -80,16 +76,9 @@ pub async fn answer<S: PushStatsSource>(
     answered
 }
 
-fn selection_timed_out(call: &CallContext, sdkappid: Option<u64>) -> ApiError {
-    tracing::warn!(request_id = %call.request_id, sdkappid,
-        "reading the apps' credentials secrets did not finish before the deadline");
-    let message = "reading the service's credentials did not finish in time; retry later";
-    ApiError::new(ErrorCode::UpstreamTimeout, None, message)
-}
-
 async fn fetch<S: PushStatsSource>(
     query: &StatsQuery,
-    app: &Selected<'_, S>,
+    app: &App<S>,
     call: &CallContext,
 ) -> Result<String, ApiError> {
     let request = PushStatsRequest {

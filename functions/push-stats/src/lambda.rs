@@ -19,8 +19,8 @@ use crate::handler::{Answered, answer, error_response};
 /// What the environment says, read and checked once at init.
 #[derive(Debug)]
 pub struct Settings {
-    /// `TIM_USERSIG_SECRET_ID` (one UserSig secret per app, comma-separated)
-    /// or `TIM_KEY_SECRET_ID` (one app, UserSigs signed locally).
+    /// `TIM_SDKAPPIDS` and each app's secret: `TIM_USERSIG_SECRET_ID` (the
+    /// UserSig secrets' names) or `TIM_KEY_SECRET_ID` (UserSigs signed locally).
     pub credentials: CredentialsSource,
     pub client_config: ClientConfig,
     /// The HTTP client (keep-alive pool) for Tencent.
@@ -60,21 +60,24 @@ pub struct PushStats {
 impl Setup for Settings {
     type Function = PushStats;
 
-    /// No network here: each secret is read on first use.
+    /// No network here: each app's secret is read on its first request.
     async fn build(&self, aws: &SdkConfig) -> PushStats {
-        let (credentials, metrics) = (&self.credentials, &self.metrics);
         let secrets = aws_sdk_secretsmanager::Client::new(aws);
+        let configured = self.credentials.apps(&secrets);
         // `UserSigHoursLeft` (dimension: that app's SDKAppID) for every
         // UserSig read from a rotated secret.
-        let rotated = credentials.usersigs_rotate();
-        let providers = report_rotated(rotated, credentials.providers(&secrets), metrics);
-        let mut apps = Vec::new();
-        for (secret_id, provider) in credentials.secret_ids().into_iter().zip(providers) {
-            let source = tim::Client::new(self.http.clone(), self.client_config.clone(), provider);
-            apps.push(App { secret_id, source });
-        }
+        let rotated = self.credentials.usersigs_rotate();
+        let providers = configured
+            .iter()
+            .map(|app| app.credentials.clone())
+            .collect();
+        let providers = report_rotated(rotated, providers, &self.metrics);
+        let apps = configured.iter().zip(providers).map(|(app, provider)| App {
+            sdkappid: app.sdkappid,
+            source: tim::Client::new(self.http.clone(), self.client_config.clone(), provider),
+        });
         PushStats {
-            apps: Apps::new(apps),
+            apps: Apps::new(apps.collect()),
             metrics: self.metrics.clone(),
         }
     }
@@ -114,7 +117,7 @@ mod tests {
 
     #[test]
     fn a_panic_is_answered_with_the_json_500_and_the_request_id() {
-        let settings = settings(&[("TIM_USERSIG_SECRET_ID", "s")]).unwrap();
+        let settings = settings(&[("TIM_SDKAPPIDS", "1400000000")]).unwrap();
         let aws = SdkConfig::builder()
             .region(aws_config::Region::new("us-east-1"))
             .behavior_version(aws_config::BehaviorVersion::latest())
@@ -145,43 +148,34 @@ mod tests {
     #[test]
     fn every_variable_is_read_at_init_and_errors_name_it() {
         let s = settings(&[
-            ("TIM_USERSIG_SECRET_ID", "tencent-chat/usersig"),
+            ("TIM_SDKAPPIDS", "1400000001, 1400000002"),
+            ("TIM_USERSIG_SECRET_ID", "tencent-chat/{sdkappid}/usersig"),
             ("TIM_ENDPOINT", "http://127.0.0.1:9000"),
             ("TIM_REGION", "tokyo"),
         ])
         .unwrap();
-        assert_eq!(
-            s.credentials,
-            CredentialsSource::UserSigSecrets(vec!["tencent-chat/usersig".into()])
-        );
+        assert_eq!(s.credentials.sdkappids(), [1_400_000_001, 1_400_000_002]);
+        assert!(s.credentials.usersigs_rotate());
         let port = s.client_config.endpoint.as_ref().map(|e| e.primary.port());
         assert_eq!(port, Some(Some(9000)));
         assert_eq!(s.client_config.region, Some(tim::Region::Tokyo));
         assert_eq!(s.client_config.on_rate_limit, OnRateLimit::ReturnAtOnce);
         assert_eq!(s.metrics.namespace(), "TencentChat");
+        // The key secret: UserSigs signed locally, not rotated.
+        let s = settings(&[("TIM_SDKAPPIDS", "1"), ("TIM_KEY_SECRET_ID", "k")]).unwrap();
+        assert!(!s.credentials.usersigs_rotate());
 
-        // One secret per app; the key secret serves one app.
-        let s = settings(&[("TIM_USERSIG_SECRET_ID", " prod/app-1, ,prod/app-2 ")]).unwrap();
-        assert_eq!(s.credentials.secret_ids(), ["prod/app-1", "prod/app-2"]);
-        let s = settings(&[("TIM_KEY_SECRET_ID", "tencent-chat/key")]).unwrap();
-        assert_eq!(s.credentials.secret_ids(), ["tencent-chat/key"]);
-
+        const IDS: (&str, &str) = ("TIM_SDKAPPIDS", "1");
         for (pairs, variable) in [
-            (&[][..], "TIM_USERSIG_SECRET_ID"),
+            (&[][..], "TIM_SDKAPPIDS"),
             (
-                &[("TIM_USERSIG_SECRET_ID", " , ")][..],
+                &[IDS, ("TIM_USERSIG_SECRET_ID", "prod/app-1, prod/app-2")][..],
                 "TIM_USERSIG_SECRET_ID",
             ),
+            (&[IDS, ("TIM_ENDPOINT", "ftp://x")][..], "TIM_ENDPOINT"),
+            (&[IDS, ("TIM_REGION", "mars")][..], "TIM_REGION"),
             (
-                &[("TIM_KEY_SECRET_ID", "k"), ("TIM_ENDPOINT", "ftp://x")][..],
-                "TIM_ENDPOINT",
-            ),
-            (
-                &[("TIM_KEY_SECRET_ID", "k"), ("TIM_REGION", "mars")][..],
-                "TIM_REGION",
-            ),
-            (
-                &[("TIM_KEY_SECRET_ID", "k"), ("METRICS_NAMESPACE", "AWS/X")][..],
+                &[IDS, ("METRICS_NAMESPACE", "AWS/X")][..],
                 "METRICS_NAMESPACE",
             ),
         ] {

@@ -20,10 +20,10 @@
 //! does by default anyway, and moto_server (tests, local runs) otherwise keeps
 //! answering the version that was current when the secret was created.
 //!
-//! One concern a file: which secret the environment names (`source`), the
-//! secrets' JSON values (`value`), reading Secrets Manager and classing its
-//! failures (`reader`), the two readers (`usersig_secret`, `key_secret`)
-//! and the UserSig secret's cache (`cache`).
+//! One concern a file: which apps and secrets the environment names
+//! (`source`), the secrets' JSON values (`value`), reading Secrets Manager
+//! and classing its failures (`reader`), the two readers (`usersig_secret`,
+//! `key_secret`) and the UserSig secret's cache (`cache`).
 
 mod cache;
 mod key_secret;
@@ -34,6 +34,8 @@ mod value;
 
 pub use key_secret::KeySecretProvider;
 pub use reader::{AWSCURRENT, FailureKind, SecretsManagerFailure};
-pub use source::{CredentialsSource, KEY_SECRET_ENV, USERSIG_SECRET_ENV};
+pub use source::{
+    ConfiguredApp, CredentialsSource, KEY_SECRET_ENV, SDKAPPIDS_ENV, USERSIG_SECRET_ENV,
+};
 pub use usersig_secret::UserSigSecretProvider;
 pub use value::{KeySecret, MalformedSecret, UserSigSecret};

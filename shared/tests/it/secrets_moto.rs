@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use crate::common::secrets::*;
-use tim::secrets::{CredentialsSource, KeySecretProvider, UserSigSecretProvider};
+use tim::config::Env;
+use tim::secrets::{CredentialsSource, KeySecretProvider, UserSigSecret, UserSigSecretProvider};
 use tim::usersig::{SecretKey, Signer};
 use tim::{CredentialsProvider, ErrorClass};
 
@@ -285,29 +286,52 @@ async fn the_key_secret_is_read_once_and_signs_locally() {
 #[tokio::test]
 async fn the_environment_selects_the_providers() {
     let sm = secrets_manager().await;
-    let a = create_secret(&sm, "usersig-a", &usersig_secret(KEY, now(), DAY).to_json()).await;
-    let b = create_secret(
-        &sm,
-        "usersig-b",
-        &usersig_secret("SECRET-other", now(), DAY).to_json(),
-    )
-    .await;
-    let source = CredentialsSource::UserSigSecrets(vec![a, b]);
-    let providers = source.providers(&sm);
-    assert_eq!(providers.len(), 2);
+    let other = APP + 1;
+    let pattern = format!("{}/{{sdkappid}}/usersig", testkit::unique_name("apps"));
+    let name = |id: u64| pattern.replace("{sdkappid}", &id.to_string());
+    let values = [
+        usersig_secret(KEY, now(), DAY),
+        UserSigSecret {
+            sdkappid: other,
+            ..usersig_secret("SECRET-other", now(), DAY)
+        },
+    ];
+    for value in &values {
+        let create = sm.create_secret().name(name(value.sdkappid));
+        create.secret_string(value.to_json()).send().await.unwrap();
+    }
+    let ids = format!("{APP}, {other}");
+    let env = Env::from_pairs([
+        ("TIM_SDKAPPIDS", ids.as_str()),
+        ("TIM_USERSIG_SECRET_ID", &pattern),
+    ]);
+    let apps = CredentialsSource::from_env(&env).unwrap().apps(&sm);
+    let configured: Vec<_> = apps
+        .iter()
+        .map(|a| (a.sdkappid, a.secret_id.clone()))
+        .collect();
+    assert_eq!(configured, [(APP, name(APP)), (other, name(other))]);
     let (x, y) = (
-        providers[0].credentials().await.unwrap(),
-        providers[1].credentials().await.unwrap(),
+        apps[0].credentials.credentials().await.unwrap(),
+        apps[1].credentials.credentials().await.unwrap(),
     );
-    assert_ne!(x.usersig, y.usersig, "one provider per secret, in order");
+    assert_eq!(
+        (x.sdkappid, y.sdkappid),
+        (APP, other),
+        "one provider per secret, in order"
+    );
     Signer::new(APP, SecretKey::new(KEY))
         .verify(x.usersig.expose_secret(), ADMIN, now())
         .unwrap();
 
     let key = create_secret(&sm, "key", &key_secret_json(KEY)).await;
-    let providers = CredentialsSource::KeySecret(key).providers(&sm);
-    assert_eq!(providers.len(), 1);
-    let signed = providers[0].credentials().await.unwrap();
+    let env = Env::from_pairs([
+        ("TIM_SDKAPPIDS", APP.to_string()),
+        ("TIM_KEY_SECRET_ID", key),
+    ]);
+    let apps = CredentialsSource::from_env(&env).unwrap().apps(&sm);
+    assert_eq!(apps.len(), 1);
+    let signed = apps[0].credentials.credentials().await.unwrap();
     Signer::new(APP, SecretKey::new(KEY))
         .verify(signed.usersig.expose_secret(), ADMIN, now())
         .unwrap();

@@ -147,7 +147,9 @@ pub async fn scenario(
     let stub = S3Stub::start(options.s3_delay)
         .await
         .map_err(|e| format!("S3 stub: {e}"))?;
-    let names = secrets::create(secrets_client, &ids).await?;
+    // Names unique to this process.
+    let pattern = format!("{}/{{sdkappid}}", testkit::unique_name("scale-bench"));
+    let names = secrets::create(secrets_client, &pattern, &ids).await?;
     let moto_reads = secrets::probe_reads(secrets_client, &names).await?;
 
     let mut rows = Vec::new();
@@ -160,7 +162,7 @@ pub async fn scenario(
         let report = options
             .work_dir
             .join(format!("ops-pull-{apps}-{run:?}.json"));
-        let command = child_command(options, &emulator, &stub, &names, &report);
+        let command = child_command(options, &emulator, &stub, (&ids, &pattern), &report);
         let child = tokio::task::spawn_blocking(move || child::run(command, &stdout, &report))
             .await
             .map_err(|e| format!("child task: {e}"))?
@@ -190,7 +192,7 @@ fn child_command(
     options: &Options,
     emulator: &Emulator,
     stub: &S3Stub,
-    secret_names: &[String],
+    (sdkappids, secret_pattern): (&[u64], &str),
     report: &std::path::Path,
 ) -> Command {
     let mut command = Command::new(&options.child);
@@ -199,7 +201,15 @@ fn child_command(
         .env_clear()
         .env("HOME", &options.work_dir)
         .env("OPS_BUCKET", BUCKET)
-        .env("TIM_USERSIG_SECRET_ID", secret_names.join(","))
+        .env(
+            "TIM_SDKAPPIDS",
+            sdkappids
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .env("TIM_USERSIG_SECRET_ID", secret_pattern)
         .env("TIM_ENDPOINT", emulator.base_url())
         .env("PUSH_ARCHIVE_DAYS", options.push_archive_days.to_string())
         .env("AWS_ENDPOINT_URL_S3", stub.endpoint())

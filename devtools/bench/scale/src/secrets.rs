@@ -39,16 +39,17 @@ pub fn secret_of(sdkappid: u64, now: u64) -> UserSigSecret {
     }
 }
 
-/// Creates one secret per app (names unique to this process); returns
-/// their names, in the apps' order.
+/// Creates one secret per app, named by `pattern` (`{sdkappid}` standing
+/// for the id); returns their names, in the apps' order.
 pub async fn create(
     client: &aws_sdk_secretsmanager::Client,
+    pattern: &str,
     sdkappids: &[u64],
 ) -> Result<Vec<String>, String> {
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
     let created: Vec<Result<String, String>> = futures::stream::iter(sdkappids.iter().copied())
         .map(|sdkappid| async move {
-            let name = testkit::unique_name(&format!("scale-bench-{sdkappid}"));
+            let name = pattern.replace("{sdkappid}", &sdkappid.to_string());
             client
                 .create_secret()
                 .name(&name)

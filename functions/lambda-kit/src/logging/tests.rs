@@ -66,7 +66,7 @@ fn in_invocation(request_id: &str, cold_start: bool, log: impl FnOnce()) {
 #[test]
 fn the_level_comes_from_lambda_then_rust_log_then_info() {
     assert_eq!(settings(&[]).directives, "info");
-    assert_eq!(settings(&[]).format, LogFormat::Text);
+    assert!(!settings(&[]).json);
     assert_eq!(
         settings(&[("RUST_LOG", "tim=debug")]).directives,
         "tim=debug"
@@ -79,9 +79,8 @@ fn the_level_comes_from_lambda_then_rust_log_then_info() {
     assert_eq!(
         lambda,
         LogSettings {
-            format: LogFormat::Json,
+            json: true,
             directives: "debug".into(),
-            ansi: false,
         }
     );
     assert_eq!(

@@ -1,4 +1,5 @@
-//! Where the archive's objects go under the configured prefix:
+//! Where the archive's objects go under the configured prefix, and the
+//! datasets: each Tencent API archived day by day is one [`Dataset`] value.
 //!
 //! ```text
 //! {prefix}/daily/sdkappid={id}/dt={YYYY-MM-DD}/operations.json   JSON Lines, one row a line
@@ -12,6 +13,52 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
 /// `OPS_PREFIX` when unset.
 pub const DEFAULT_PREFIX: &str = "tencent-chat/operations";
+
+/// What of an archived day a new answer may never make worse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// A count archived as a number is never replaced by null, text or
+    /// absence (see `DailyObject::keeping_numbers_of`).
+    KeepNumbers,
+    /// Counts only grow: a row that went lower keeps its archived counts
+    /// (see `push_rows::keeping_lower_rows`).
+    NeverLower,
+}
+
+/// One Tencent API archived day by day: its name in reports, its folders,
+/// its Glue table (in `infra/template.yaml`) and its row rule. A third API
+/// is one more value and one pull function.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Dataset {
+    pub name: &'static str,
+    /// The table's folder and each day's file name.
+    pub folder: &'static str,
+    pub file: &'static str,
+    /// The raw copies' folder.
+    pub raw_folder: &'static str,
+    pub glue_table: &'static str,
+    pub rule: Rule,
+}
+
+/// getappinfo: one answer holds the last 30 days.
+pub const OPERATIONS: Dataset = Dataset {
+    name: "operations",
+    folder: "daily",
+    file: "operations.json",
+    raw_folder: "raw",
+    glue_table: "operations_daily",
+    rule: Rule::KeepNumbers,
+};
+
+/// all_member_push_statistics: one answer per day.
+pub const PUSH: Dataset = Dataset {
+    name: "push",
+    folder: "push",
+    file: "push_statistics.json",
+    raw_folder: "raw/push",
+    glue_table: "push_statistics",
+    rule: Rule::NeverLower,
+};
 
 /// Where objects go under the configured prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,67 +86,48 @@ impl Layout {
         }
     }
 
-    pub fn daily_key(&self, sdkappid: u64, date: NaiveDate) -> String {
-        self.under_prefix(format!(
-            "daily/sdkappid={sdkappid}/dt={}/operations.json",
-            date.format("%Y-%m-%d")
-        ))
+    /// The folder of an app's days of `dataset` (for listings).
+    pub fn folder(&self, dataset: &Dataset, sdkappid: u64) -> String {
+        self.under_prefix(format!("{}/sdkappid={sdkappid}/", dataset.folder))
     }
 
-    pub fn push_key(&self, sdkappid: u64, date: NaiveDate) -> String {
-        self.under_prefix(format!(
-            "push/sdkappid={sdkappid}/dt={}/push_statistics.json",
-            date.format("%Y-%m-%d")
-        ))
-    }
-
-    /// The folder of an app's daily objects (for listings).
-    pub fn daily_folder(&self, sdkappid: u64) -> String {
-        self.under_prefix(format!("daily/sdkappid={sdkappid}/"))
-    }
-
-    /// The folder of an app's push objects (for listings).
-    pub fn push_folder(&self, sdkappid: u64) -> String {
-        self.under_prefix(format!("push/sdkappid={sdkappid}/"))
+    pub fn day_key(&self, dataset: &Dataset, sdkappid: u64, date: NaiveDate) -> String {
+        format!(
+            "{}dt={date}/{}",
+            self.folder(dataset, sdkappid),
+            dataset.file
+        )
     }
 
     /// The folder of an app's getappinfo raw copies (their keys sort by time).
-    pub fn raw_folder(&self, sdkappid: u64) -> String {
-        self.under_prefix(format!("raw/sdkappid={sdkappid}/"))
+    pub fn raw_folder(&self, dataset: &Dataset, sdkappid: u64) -> String {
+        self.under_prefix(format!("{}/sdkappid={sdkappid}/", dataset.raw_folder))
     }
 
     /// Millisecond resolution, no colons (they need escaping in many
-    /// tools), then the run's id: two runs in one millisecond (a manual
-    /// invoke beside the schedule) never collide on `If-None-Match`. The
-    /// time first, so the keys of an app sort by time.
-    pub fn raw_key(&self, sdkappid: u64, pulled_at: DateTime<Utc>, run_id: &str) -> String {
-        self.under_prefix(format!(
-            "raw/sdkappid={sdkappid}/pulled_at={}-{run_id}.json.gz",
+    /// tools), then the run's id: two runs in one millisecond never collide
+    /// on `If-None-Match`. The time first, so an app's keys sort by time;
+    /// an answer for one day (`date`) goes in that day's folder.
+    pub fn raw_key(
+        &self,
+        dataset: &Dataset,
+        sdkappid: u64,
+        date: Option<NaiveDate>,
+        pulled_at: DateTime<Utc>,
+        run_id: &str,
+    ) -> String {
+        let day = date.map_or_else(String::new, |date| format!("dt={date}/"));
+        format!(
+            "{}{day}pulled_at={}-{run_id}.json.gz",
+            self.raw_folder(dataset, sdkappid),
             pulled_at.format("%Y%m%dT%H%M%S%.3fZ")
-        ))
+        )
     }
-}
 
-impl Layout {
     /// The lease that keeps runs one at a time (see `lease`); outside the
     /// Glue tables' folders.
     pub fn lease_key(&self) -> String {
         self.under_prefix("lease/ops-pull.json".to_owned())
-    }
-
-    /// The raw copy of one day's push answer: by day, then as [`Layout::raw_key`].
-    pub fn push_raw_key(
-        &self,
-        sdkappid: u64,
-        date: NaiveDate,
-        pulled_at: DateTime<Utc>,
-        run_id: &str,
-    ) -> String {
-        self.under_prefix(format!(
-            "raw/push/sdkappid={sdkappid}/dt={}/pulled_at={}-{run_id}.json.gz",
-            date.format("%Y-%m-%d"),
-            pulled_at.format("%Y%m%dT%H%M%S%.3fZ")
-        ))
     }
 }
 
@@ -118,41 +146,49 @@ pub fn pulled_at_text(pulled_at: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
 
-    fn date(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-    }
-
     #[test]
     fn keys_are_hive_partitions_under_a_normalised_prefix() {
-        let d = date("2026-11-01");
+        let d = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
         let t = DateTime::parse_from_rfc3339("2026-11-02T06:00:01.234Z")
             .unwrap()
             .to_utc();
         let layout = Layout::new("/ops/data/ ");
         assert_eq!(layout.prefix(), "ops/data");
         assert_eq!(
-            layout.daily_key(1400000000, d),
+            layout.day_key(&OPERATIONS, 1400000000, d),
             "ops/data/daily/sdkappid=1400000000/dt=2026-11-01/operations.json"
         );
         assert_eq!(
-            layout.raw_key(1400000000, t, "req-1"),
+            layout.raw_key(&OPERATIONS, 1400000000, None, t, "req-1"),
             "ops/data/raw/sdkappid=1400000000/pulled_at=20261102T060001.234Z-req-1.json.gz"
         );
         assert_eq!(
-            layout.push_key(1400000000, d),
+            layout.day_key(&PUSH, 1400000000, d),
             "ops/data/push/sdkappid=1400000000/dt=2026-11-01/push_statistics.json"
         );
         assert_eq!(
-            layout.push_raw_key(7, d, t, "req-1"),
+            layout.raw_key(&PUSH, 7, Some(d), t, "req-1"),
             "ops/data/raw/push/sdkappid=7/dt=2026-11-01/pulled_at=20261102T060001.234Z-req-1.json.gz"
         );
-        assert_eq!(layout.daily_folder(7), "ops/data/daily/sdkappid=7/");
-        assert_eq!(layout.push_folder(7), "ops/data/push/sdkappid=7/");
-        assert_eq!(layout.raw_folder(7), "ops/data/raw/sdkappid=7/");
+        assert_eq!(layout.folder(&PUSH, 7), "ops/data/push/sdkappid=7/");
         assert_eq!(
-            Layout::new("/").daily_key(1, d),
+            layout.raw_folder(&OPERATIONS, 7),
+            "ops/data/raw/sdkappid=7/"
+        );
+        assert_eq!(layout.lease_key(), "ops/data/lease/ops-pull.json");
+        assert_eq!(
+            Layout::new("/").day_key(&OPERATIONS, 1, d),
             "daily/sdkappid=1/dt=2026-11-01/operations.json"
         );
         assert_eq!(Layout::default().prefix(), DEFAULT_PREFIX);
+    }
+
+    #[test]
+    fn every_dataset_has_its_glue_table_in_the_template() {
+        let template = include_str!("../../../../infra/template.yaml");
+        for dataset in [&OPERATIONS, &PUSH] {
+            let name = format!("Name: {}", dataset.glue_table);
+            assert!(template.contains(&name), "{name}");
+        }
     }
 }

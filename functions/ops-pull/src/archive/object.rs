@@ -10,7 +10,7 @@
 //! recognised as unchanged although it was pulled at another time.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::Read;
 
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -49,9 +49,9 @@ pub struct DailyObject {
 /// An existing object a field-subset run cannot merge into.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the stored object is not one JSON object on one line ({0}); run without \"fields\" to rewrite it"
+    "the stored object is not one JSON object on one line; run without \"fields\" to rewrite it"
 )]
-pub struct MergeError(String);
+pub struct MergeError;
 
 impl DailyObject {
     /// Tencent's row for `date` as one line: counts as numbers or null,
@@ -73,10 +73,7 @@ impl DailyObject {
         }
         put_malformed(&mut line, malformed);
         line.insert(SDKAPPID_COLUMN.to_owned(), Value::from(sdkappid));
-        line.insert(
-            DATE_COLUMN.to_owned(),
-            Value::from(date.format("%Y-%m-%d").to_string()),
-        );
+        line.insert(DATE_COLUMN.to_owned(), Value::from(date.to_string()));
         Self {
             date,
             lines: vec![line],
@@ -92,13 +89,9 @@ impl DailyObject {
     /// This (field-subset) object laid over the stored one: pulled fields
     /// replace theirs, every other stored field is kept.
     pub fn merged_over(&self, stored: &[u8]) -> Result<Self, MergeError> {
-        let [new_line] = self.lines.as_slice() else {
-            return Err(MergeError(format!(
-                "{} rows were pulled for the day",
-                self.lines.len()
-            )));
+        let ([new_line], Some(mut line)) = (self.lines.as_slice(), one_line(stored)) else {
+            return Err(MergeError);
         };
-        let mut line = one_line(stored).map_err(MergeError)?;
         // The stored odd texts of the fields pulled now are replaced by the
         // new ones (if any): a count that became a number loses its entry.
         let mut malformed = take_malformed(&mut line);
@@ -127,7 +120,7 @@ impl DailyObject {
     /// `malformed`. Returns the day and the fields kept; an archived object
     /// that is not one readable line keeps nothing (the new day repairs it).
     pub fn keeping_numbers_of(mut self, stored: &[u8]) -> (Self, Vec<String>) {
-        let Some(archived) = one_line(stored).ok().filter(|_| self.lines.len() == 1) else {
+        let Some(archived) = one_line(stored).filter(|_| self.lines.len() == 1) else {
             return (self, Vec::new());
         };
         let line = &mut self.lines[0];
@@ -159,11 +152,8 @@ impl DailyObject {
             hasher.update(serde_json::to_vec(line).unwrap_or_default());
             hasher.update(b"\n");
         }
-        hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        let hash = hasher.finalize();
+        hash.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The object's body: one JSON object a line, each ending in `\n`.
@@ -180,34 +170,23 @@ impl DailyObject {
     }
 }
 
-/// The content hash of a stored body, as [`DailyObject::content_sha256`]
-/// computes it (an object written by hand has no hash metadata); `None`
-/// when the body is not JSON Lines.
-pub fn stored_sha256(body: &[u8]) -> Option<String> {
+/// A stored body's lines without `pulled_at`; `None` when it is not JSON
+/// Lines.
+pub fn stored_lines(body: &[u8]) -> Option<Vec<Line>> {
     let text = std::str::from_utf8(body).ok()?;
-    let lines = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let mut line: Line = serde_json::from_str(l).ok()?;
-            line.remove(PULLED_AT_COLUMN);
-            Some(line)
-        })
-        .collect::<Option<Vec<Line>>>()?;
-    let date = NaiveDate::MIN;
-    Some(DailyObject { date, lines }.content_sha256())
+    let lines = text.lines().filter(|l| !l.trim().is_empty());
+    let line = |text: &str| {
+        let mut line: Line = serde_json::from_str(text).ok()?;
+        line.remove(PULLED_AT_COLUMN);
+        Some(line)
+    };
+    lines.map(line).collect()
 }
 
-/// The one JSON line of a stored object, without `pulled_at`.
-fn one_line(stored: &[u8]) -> Result<Line, String> {
-    let text = std::str::from_utf8(stored).map_err(|_| "not UTF-8".to_owned())?;
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let (Some(first), None) = (lines.next(), lines.next()) else {
-        return Err("not exactly one line".to_owned());
-    };
-    let mut line: Line = serde_json::from_str(first).map_err(|e| e.to_string())?;
-    line.remove(PULLED_AT_COLUMN);
-    Ok(line)
+/// The one line of a stored object, without `pulled_at`.
+fn one_line(stored: &[u8]) -> Option<Line> {
+    let [line] = <[Line; 1]>::try_from(stored_lines(stored)?).ok()?;
+    Some(line)
 }
 
 /// The line's `malformed` map, taken out of it (empty when it has none).
@@ -227,13 +206,11 @@ pub(crate) fn put_malformed(line: &mut Line, malformed: serde_json::Map<String, 
 
 /// Gzip of Tencent's body for the raw archive.
 pub fn gzip(raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(
-        Vec::with_capacity(raw.len() / 4),
-        flate2::Compression::default(),
-    );
-    encoder.write_all(raw)?;
-    encoder.finish()
+    let mut zipped = Vec::with_capacity(raw.len() / 4);
+    flate2::read::GzEncoder::new(raw, flate2::Compression::default()).read_to_end(&mut zipped)?;
+    Ok(zipped)
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +224,11 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
+    /// Day 2026-11-01 of app 7 from Tencent's row `json`.
+    fn object(json: Value) -> DailyObject {
+        DailyObject::from_row(7, date("2026-11-01"), &day(json))
+    }
+
     #[test]
     fn a_line_has_numbers_text_unknown_fields_and_our_columns() {
         let row = day(
@@ -254,8 +236,8 @@ mod tests {
                              "UpMsgNum": "abc", "NewThing": "5", "LoginTimes": null,
                              "MaxOnlineNum": "99999999999999999999", "C2CUpMsgNum": ""}),
         );
-        let object = DailyObject::from_row(1400000000, date("2026-11-01"), &row);
-        let body = object.body("2026-11-02T06:00:01.234Z");
+        let full = DailyObject::from_row(1400000000, date("2026-11-01"), &row);
+        let body = full.body("2026-11-02T06:00:01.234Z");
         let text = String::from_utf8(body).unwrap();
         assert!(text.ends_with('\n'));
         assert_eq!(text.lines().count(), 1);
@@ -271,101 +253,52 @@ mod tests {
                    "sdkappid": 1400000000u64, "date": "2026-11-01",
                    "pulled_at": "2026-11-02T06:00:01.234Z"})
         );
-        let sound = day(json!({"Date": "20261101", "ActiveUserNum": "1"}));
-        let object = DailyObject::from_row(7, date("2026-11-01"), &sound);
-        let line = &object.lines()[0];
-        assert!(!line.contains_key(MALFORMED_COLUMN), "{line:?}");
+        let sound = object(json!({"Date": "20261101", "ActiveUserNum": "1"}));
+        assert!(!sound.lines()[0].contains_key(MALFORMED_COLUMN));
     }
 
     #[test]
     fn the_hash_ignores_pulled_at_and_sees_every_value() {
-        let a = day(json!({"Date": "20261101", "ActiveUserNum": "1"}));
-        let b = day(json!({"Date": "20261101", "ActiveUserNum": "2"}));
-        let d = date("2026-11-01");
-        let first = DailyObject::from_row(7, d, &a);
-        assert_eq!(
-            first.content_sha256(),
-            DailyObject::from_row(7, d, &a).content_sha256()
-        );
-        assert_ne!(first.body("t1"), first.body("t2"));
-        assert_ne!(
-            first.content_sha256(),
-            DailyObject::from_row(7, d, &b).content_sha256()
-        );
-        assert_ne!(
-            first.content_sha256(),
-            DailyObject::from_row(8, d, &a).content_sha256()
-        );
+        let a = json!({"Date": "20261101", "ActiveUserNum": "1"});
+        let first = object(a.clone());
+        assert_eq!(first.content_sha256(), object(a.clone()).content_sha256());
         assert_eq!(first.content_sha256().len(), 64);
+        assert_ne!(first.body("t1"), first.body("t2"));
+        let b = json!({"Date": "20261101", "ActiveUserNum": "2"});
+        assert_ne!(first.content_sha256(), object(b).content_sha256());
+        let of_app_8 = DailyObject::from_row(8, date("2026-11-01"), &day(a));
+        assert_ne!(first.content_sha256(), of_app_8.content_sha256());
     }
 
     #[test]
     fn a_subset_is_merged_over_the_stored_line() {
-        let d = date("2026-11-01");
-        let full = day(json!({"Date": "20261101", "ActiveUserNum": "1", "LoginTimes": "9"}));
-        let stored = DailyObject::from_row(7, d, &full).body("old");
-        let subset = day(json!({"Date": "20261101", "ActiveUserNum": "2"}));
-        let merged = DailyObject::from_row(7, d, &subset)
-            .merged_over(&stored)
-            .unwrap();
-        let line = &merged.lines()[0];
-        assert_eq!(line["ActiveUserNum"], json!(2));
-        assert_eq!(line["LoginTimes"], json!(9));
-        assert!(!line.contains_key(PULLED_AT_COLUMN));
-
-        let unchanged = DailyObject::from_row(7, d, &full)
-            .merged_over(&stored)
-            .unwrap();
+        let full = json!({"Date": "20261101", "ActiveUserNum": "1", "LoginTimes": "9"});
+        let subset = json!({"Date": "20261101", "ActiveUserNum": "2"});
+        let merged = |row: &Value, stored: &[u8]| object(row.clone()).merged_over(stored);
+        let stored = object(full.clone()).body("old");
+        let line = merged(&subset, &stored).unwrap().lines()[0].clone();
         assert_eq!(
-            unchanged.content_sha256(),
-            DailyObject::from_row(7, d, &full).content_sha256()
+            (&line["ActiveUserNum"], &line["LoginTimes"]),
+            (&json!(2), &json!(9))
         );
-
-        assert!(
-            DailyObject::from_row(7, d, &subset)
-                .merged_over(b"{}\n{}\n")
-                .is_err()
-        );
+        assert!(!line.contains_key(PULLED_AT_COLUMN));
+        let unchanged = merged(&full, &stored).unwrap().content_sha256();
+        assert_eq!(unchanged, object(full.clone()).content_sha256());
+        for unreadable in [&b"{}\n{}\n"[..], b"not json"] {
+            assert!(merged(&subset, unreadable).is_err());
+        }
 
         // A count pulled sound loses its stored odd text; one pulled odd
         // gains it; the others' entries stay.
-        let odd = day(json!({"Date": "20261101", "ActiveUserNum": "x", "LoginTimes": "y"}));
-        let stored = DailyObject::from_row(7, d, &odd).body("old");
-        let fixed = DailyObject::from_row(7, d, &subset)
-            .merged_over(&stored)
-            .unwrap();
-        assert_eq!(fixed.lines()[0]["ActiveUserNum"], json!(2));
-        assert_eq!(
-            fixed.lines()[0][MALFORMED_COLUMN],
-            json!({"LoginTimes": "y"})
-        );
-        let broken = day(json!({"Date": "20261101", "LoginTimes": "9"}));
-        let both = DailyObject::from_row(7, d, &broken)
-            .merged_over(&stored)
-            .unwrap();
-        assert_eq!(
-            both.lines()[0][MALFORMED_COLUMN],
-            json!({"ActiveUserNum": "x"})
-        );
-        let all_fixed = DailyObject::from_row(7, d, &full)
-            .merged_over(&stored)
-            .unwrap();
-        assert!(!all_fixed.lines()[0].contains_key(MALFORMED_COLUMN));
-        assert!(
-            DailyObject::from_row(7, d, &subset)
-                .merged_over(b"not json")
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn gzip_round_trips() {
-        use std::io::Read;
-        let zipped = gzip(br#"{"ErrorCode":0}"#).unwrap();
-        let mut out = String::new();
-        flate2::read::GzDecoder::new(&zipped[..])
-            .read_to_string(&mut out)
-            .unwrap();
-        assert_eq!(out, r#"{"ErrorCode":0}"#);
+        let stored = object(json!({"Date": "20261101", "ActiveUserNum": "x", "LoginTimes": "y"}))
+            .body("old");
+        let fixed = merged(&subset, &stored).unwrap().lines()[0].clone();
+        assert_eq!(fixed["ActiveUserNum"], json!(2));
+        assert_eq!(fixed[MALFORMED_COLUMN], json!({"LoginTimes": "y"}));
+        let broken = json!({"Date": "20261101", "LoginTimes": "9"});
+        let both = merged(&broken, &stored).unwrap().lines()[0].clone();
+        assert_eq!(both[MALFORMED_COLUMN], json!({"ActiveUserNum": "x"}));
+        let all_fixed = merged(&full, &stored).unwrap().lines()[0].clone();
+        assert!(!all_fixed.contains_key(MALFORMED_COLUMN));
     }
 }

@@ -16,9 +16,7 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 use tim::api::push::{EventType, PushPlatform, rate};
 
-use crate::archive::object::{
-    DATE_COLUMN, DailyObject, Line, PULLED_AT_COLUMN, SDKAPPID_COLUMN, put_malformed,
-};
+use crate::archive::object::{DailyObject, Line, put_malformed, stored_lines};
 
 /// `event` and `platform` of the totals row.
 pub const ALL: &str = "all";
@@ -96,31 +94,19 @@ pub fn push_object(
             channels.entry(codes).or_default().add(channel);
         }
     }
-    let day = date.format("%Y-%m-%d").to_string();
+    let day = date.to_string();
     let row = |(event_name, platform_name): (&str, &str),
                (event, platform): Codes,
                counts: Counts| {
-        let mut line = Line::new();
-        line.insert(SDKAPPID_COLUMN.to_owned(), Value::from(sdkappid));
-        line.insert(DATE_COLUMN.to_owned(), Value::from(day.clone()));
-        line.insert("event".to_owned(), Value::from(event_name));
-        line.insert("event_code".to_owned(), Value::from(event));
-        line.insert("platform".to_owned(), Value::from(platform_name));
-        line.insert("platform_code".to_owned(), Value::from(platform));
-        for ((_, column), value) in COUNTS.iter().zip(counts.values) {
-            line.insert((*column).to_owned(), Value::from(value));
-        }
-        let [_, sent, delivered, clicked] = counts.values;
+        let [total, sent, delivered, clicked] = counts.values;
         let ratio =
             |part: Option<u64>, whole: Option<u64>| part.zip(whole).and_then(|(p, w)| rate(p, w));
-        line.insert(
-            "delivery_rate".to_owned(),
-            Value::from(ratio(delivered, sent)),
-        );
-        line.insert(
-            "click_rate".to_owned(),
-            Value::from(ratio(clicked, delivered)),
-        );
+        let row = serde_json::json!({"sdkappid": sdkappid, "date": day, "event": event_name, "event_code": event,
+            "platform": platform_name, "platform_code": platform, "total": total, "sent": sent,
+            "delivered": delivered, "clicked": clicked, "delivery_rate": ratio(delivered, sent),
+            "click_rate": ratio(clicked, delivered)});
+        // An object of JSON values always reads as a line.
+        let mut line: Line = serde_json::from_value(row).unwrap_or_default();
         put_malformed(&mut line, counts.malformed);
         line
     };
@@ -156,13 +142,7 @@ fn lower(new: Option<&Line>, archived: &Line) -> Option<String> {
             .and_then(Value::as_u64);
         (is.is_none_or(|is| is < was)).then(|| {
             let is = is.map_or("none".to_owned(), |n| n.to_string());
-            let text = |k: &str| {
-                archived
-                    .get(k)
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned()
-            };
+            let text = |k: &str| archived.get(k).and_then(Value::as_str).unwrap_or_default();
             format!(
                 "{column} of event {}, platform {} (codes {}, {}): {is} < archived {was}",
                 text("event"),
@@ -181,14 +161,7 @@ fn lower(new: Option<&Line>, archived: &Line) -> Option<String> {
 /// each kept row was kept; an unreadable archived object keeps nothing (the
 /// new day repairs it).
 pub fn keeping_lower_rows(new: DailyObject, stored: &[u8]) -> (DailyObject, Vec<String>) {
-    let archived: Option<Vec<Line>> = std::str::from_utf8(stored).ok().and_then(|text| {
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(serde_json::from_str)
-            .collect::<Result<_, _>>()
-            .ok()
-    });
-    let Some(archived) = archived else {
+    let Some(archived) = stored_lines(stored) else {
         return (new, Vec::new());
     };
     let date = new.date;
@@ -198,10 +171,9 @@ pub fn keeping_lower_rows(new: DailyObject, stored: &[u8]) -> (DailyObject, Vec<
         .map(|line| (key_of(line), line.clone()))
         .collect();
     let mut kept = Vec::new();
-    for mut old in archived {
+    for old in archived {
         let key = key_of(&old);
         if let Some(reason) = lower(rows.get(&key), &old) {
-            old.remove(PULLED_AT_COLUMN);
             rows.insert(key, old);
             kept.push(reason);
         }
@@ -321,78 +293,59 @@ mod tests {
         ] {
             assert!(push_object(7, date(), &bad).is_err(), "{bad}");
         }
+        // The channels' order in the answer does not change the day.
+        let hash = |stats: Value| {
+            let envelope = json!({"Results": [{"PlatformStatistics": stats}]});
+            push_object(7, date(), &envelope).unwrap().content_sha256()
+        };
         let a = json!({"EventType": 1, "PushPlatform": 1, "TotalCount": 1});
         let b = json!({"EventType": 1, "PushPlatform": 2, "TotalCount": 2});
-        let ab = push_object(
-            7,
-            date(),
-            &json!({"Results": [{"PlatformStatistics": [a, b]}]}),
-        );
-        let ba = push_object(
-            7,
-            date(),
-            &json!({"Results": [{"PlatformStatistics": [b, a]}]}),
-        );
-        assert_eq!(ab.unwrap().content_sha256(), ba.unwrap().content_sha256());
+        assert_eq!(hash(json!([a, b])), hash(json!([b, a])));
     }
 
     #[test]
     fn a_row_that_went_lower_keeps_its_counts_and_rows_that_grew_are_written() {
-        let day = |total: u64, huawei: Option<u64>, mi: u64| {
-            let mut platforms = vec![json!({"EventType": 1, "PushPlatform": 2, "TotalCount": mi})];
-            platforms.extend(
-                huawei.map(|n| json!({"EventType": 1, "PushPlatform": 3, "TotalCount": n})),
-            );
-            push_object(
-                7,
-                date(),
-                &json!({"Results": [{"TotalCount": total, "PlatformStatistics": platforms}]}),
-            )
-            .unwrap()
+        // A day: its totals, and offline pushes on Xiaomi (2) and Huawei (3).
+        let day = |total: u64, xiaomi: u64, huawei: Option<u64>| {
+            let channel =
+                |platform, n| json!({"EventType": 1, "PushPlatform": platform, "TotalCount": n});
+            let mut platforms = vec![channel(2, xiaomi)];
+            platforms.extend(huawei.map(|n| channel(3, n)));
+            let envelope =
+                json!({"Results": [{"TotalCount": total, "PlatformStatistics": platforms}]});
+            push_object(7, date(), &envelope).unwrap()
         };
-        let archived = day(10, Some(4), 6).body("t");
-        let total_of = |object: &DailyObject, code: Value| {
-            object
-                .lines()
-                .iter()
-                .find(|l| l["platform_code"] == code)
-                .unwrap()["total"]
-                .clone()
+        let totals = |object: &DailyObject| {
+            [Value::Null, json!(2), json!(3)].map(|code| {
+                let row = object.lines().iter().find(|l| l["platform_code"] == code);
+                row.map(|l| l["total"].clone())
+            })
         };
-        let (same, kept) = keeping_lower_rows(day(12, Some(5), 7), &archived);
+        let archived = day(10, 6, Some(4)).body("t");
+        let (same, kept) = keeping_lower_rows(day(12, 7, Some(5)), &archived);
         assert!(kept.is_empty(), "all grew");
-        assert_eq!(same.content_sha256(), day(12, Some(5), 7).content_sha256());
+        assert_eq!(same.content_sha256(), day(12, 7, Some(5)).content_sha256());
 
-        let (mixed, kept) = keeping_lower_rows(day(12, Some(3), 7), &archived);
+        let (mixed, kept) = keeping_lower_rows(day(12, 7, Some(3)), &archived);
         assert_eq!(
             kept,
             ["total of event offline, platform huawei (codes 1, 3): 3 < archived 4"]
         );
+        let expected = [12, 7, 4].map(|n| Some(json!(n)));
         assert_eq!(
-            total_of(&mixed, json!(3)),
-            json!(4),
-            "the lower row keeps its counts"
+            totals(&mixed),
+            expected,
+            "Huawei's lower row keeps its counts"
         );
+        let (gone, kept) = keeping_lower_rows(day(12, 7, None), &archived);
         assert_eq!(
-            total_of(&mixed, json!(2)),
-            json!(7),
-            "the row that grew is written"
-        );
-        assert_eq!(total_of(&mixed, Value::Null), json!(12));
-
-        let (gone, kept) = keeping_lower_rows(day(12, None, 7), &archived);
-        assert_eq!(kept.len(), 1, "{kept:?}");
-        assert_eq!(
-            total_of(&gone, json!(3)),
-            json!(4),
+            (kept.len(), totals(&gone)),
+            (1, expected),
             "a channel gone is kept"
         );
         // An unreadable archived object is repaired by the new day.
-        assert!(
-            keeping_lower_rows(day(1, None, 1), b"not json")
-                .1
-                .is_empty()
-        );
+        let (_, kept) = keeping_lower_rows(day(1, 1, None), b"not json");
+        assert!(kept.is_empty());
     }
 
     #[test]

@@ -17,13 +17,6 @@ pub struct StoredObject {
     pub etag: Option<String>,
 }
 
-/// One key of a listing, with the ETag S3 holds for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedObject {
-    pub key: String,
-    pub etag: Option<String>,
-}
-
 /// Guard of a PUT against a concurrent writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PutCondition {
@@ -56,6 +49,13 @@ pub enum StoreError {
     Failed(String),
 }
 
+/// A run reports a failed storage call as text.
+impl From<StoreError> for String {
+    fn from(error: StoreError) -> Self {
+        error.to_string()
+    }
+}
+
 /// The storage calls of a run. Futures are `Send` so that a run can be
 /// spawned on a multi-threaded runtime.
 pub trait ArchiveStore: Sync {
@@ -83,7 +83,7 @@ pub trait ArchiveStore: Sync {
         &self,
         prefix: &str,
         start_after: &str,
-    ) -> impl Future<Output = Result<Vec<ListedObject>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
 }
 
 /// An S3 bucket as the archive.
@@ -124,14 +124,8 @@ fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::
 
 impl ArchiveStore for S3Store {
     async fn head(&self, key: &str) -> Result<Option<StoredObject>, StoreError> {
-        match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
+        let head = self.client.head_object().bucket(&self.bucket).key(key);
+        match head.send().await {
             Ok(out) => Ok(Some(stored_object(out.metadata(), out.e_tag()))),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
             Err(e) => Err(describe("HeadObject", &e)),
@@ -139,21 +133,13 @@ impl ArchiveStore for S3Store {
     }
 
     async fn get(&self, key: &str) -> Result<Option<(StoredObject, Vec<u8>)>, StoreError> {
-        match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
+        let get = self.client.get_object().bucket(&self.bucket).key(key);
+        match get.send().await {
             Ok(out) => {
                 let stored = stored_object(out.metadata(), out.e_tag());
-                let body = out
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| StoreError::Failed(format!("S3 GetObject body: {e}")))?;
+                let body = out.body.collect().await;
+                let body =
+                    body.map_err(|e| StoreError::Failed(format!("S3 GetObject body: {e}")))?;
                 Ok(Some((stored, body.to_vec())))
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
@@ -187,25 +173,17 @@ impl ArchiveStore for S3Store {
         }
     }
 
-    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<ListedObject>, StoreError> {
-        let mut listed = Vec::new();
-        let mut pages = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
+    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<String>, StoreError> {
+        let list = self.client.list_objects_v2().bucket(&self.bucket);
+        let pages = list
             .prefix(prefix)
             .start_after(start_after)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| describe("ListObjectsV2", &e))?;
-            listed.extend(page.contents().iter().filter_map(|object| {
-                Some(ListedObject {
-                    key: object.key()?.to_owned(),
-                    etag: object.e_tag().map(str::to_owned),
-                })
-            }));
-        }
-        Ok(listed)
+            .into_paginator();
+        let pages = pages.send().try_collect().await;
+        let pages = pages.map_err(|e| describe("ListObjectsV2", &e))?;
+        let objects = pages
+            .into_iter()
+            .flat_map(|p| p.contents.unwrap_or_default());
+        Ok(objects.filter_map(|o| o.key).collect())
     }
 }

@@ -5,58 +5,26 @@
 
 use std::future::Future;
 
+use chrono::NaiveDate;
 use tim::Deadline;
 use tokio::sync::Semaphore;
 
-use chrono::NaiveDate;
-
+use crate::archive::layout::Rule;
 use crate::archive::object::{self, DailyObject};
-use crate::archive::store::{ArchiveStore, PutCondition, PutRequest, StoredObject};
+use crate::archive::push_rows::keeping_lower_rows;
+use crate::archive::store::{ArchiveStore, PutCondition, PutRequest};
 
 /// S3 jobs in flight at once, across all apps of a run. S3 serves far more;
 /// this bounds sockets and memory, and at 20 ms a request keeps 100 apps'
 /// first run (about 4,000 requests) near a second of S3 time.
 pub const WRITE_CONCURRENCY: usize = 64;
 
-/// What happened to one day's object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DayOutcome {
-    Written,
-    Unchanged,
-}
-
 /// One day written (or found unchanged), and what of the archived day its
-/// rule kept (see [`Guard`]).
+/// rule kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayWritten {
-    pub outcome: DayOutcome,
+    pub written: bool,
     pub kept: Vec<String>,
-}
-
-/// The `dt=YYYY-MM-DD` of a key.
-fn dated(key: &str) -> Option<NaiveDate> {
-    let dt = key.split("/dt=").nth(1)?.split('/').next()?;
-    NaiveDate::parse_from_str(dt, "%Y-%m-%d").ok()
-}
-
-/// What of an archived day a new answer may never make worse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Guard {
-    /// Operations: a number is never replaced by null, text or absence
-    /// (see [`DailyObject::keeping_numbers_of`]).
-    KeepNumbers,
-    /// Push statistics only grow: a row that went lower keeps its archived
-    /// counts (see [`crate::archive::push_rows::keeping_lower_rows`]).
-    NeverLower,
-}
-
-impl Guard {
-    fn apply(self, object: DailyObject, archived: &[u8]) -> (DailyObject, Vec<String>) {
-        match self {
-            Self::KeepNumbers => object.keeping_numbers_of(archived),
-            Self::NeverLower => crate::archive::push_rows::keeping_lower_rows(object, archived),
-        }
-    }
 }
 
 /// The store with the run's bound, deadline and mode.
@@ -64,9 +32,9 @@ pub struct Writer<'a, A> {
     store: &'a A,
     permits: Semaphore,
     deadline: Deadline,
-    dry_run: bool,
+    pub dry_run: bool,
     /// A field-subset run: merge into the stored objects.
-    merge: bool,
+    pub merge: bool,
 }
 
 impl<'a, A: ArchiveStore> Writer<'a, A> {
@@ -78,14 +46,6 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
             dry_run,
             merge,
         }
-    }
-
-    pub fn dry_run(&self) -> bool {
-        self.dry_run
-    }
-
-    pub fn merge(&self) -> bool {
-        self.merge
     }
 
     /// `job` with a permit, before the deadline. The job's future (an S3
@@ -113,36 +73,35 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
             return Ok(());
         }
         self.bounded(|| async {
-            let body = object::gzip(raw).map_err(|e| format!("gzip: {e}"))?;
-            self.store
-                .put(PutRequest {
-                    key: key.to_owned(),
-                    body,
-                    content_type: object::RAW_CONTENT_TYPE,
-                    content_encoding: Some(object::RAW_CONTENT_ENCODING),
-                    content_sha256: None,
-                    condition: PutCondition::IfAbsent,
-                })
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
+            let put = PutRequest {
+                key: key.to_owned(),
+                body: object::gzip(raw).map_err(|e| format!("gzip: {e}"))?,
+                content_type: object::RAW_CONTENT_TYPE,
+                content_encoding: Some(object::RAW_CONTENT_ENCODING),
+                content_sha256: None,
+                condition: PutCondition::IfAbsent,
+            };
+            self.store.put(put).await?;
+            Ok(())
         })
         .await
     }
 
-    /// The newest `dt=` day archived under `folder` after `start_after`
-    /// (one listing); `None` when there is none or the listing failed.
+    /// The keys under `folder` after `start_after`, in key order (one listing).
+    pub async fn list(&self, folder: &str, start_after: &str) -> Result<Vec<String>, String> {
+        self.bounded(|| async { Ok(self.store.list(folder, start_after).await?) })
+            .await
+    }
+
+    /// The newest `dt=` day archived under `folder` after `start_after`;
+    /// `None` when there is none or the listing failed.
     pub async fn newest_day(&self, folder: &str, start_after: &str) -> Option<NaiveDate> {
-        let listed = self
-            .bounded(|| async {
-                self.store
-                    .list(folder, start_after)
-                    .await
-                    .map_err(|e| e.to_string())
-            })
-            .await;
-        match listed {
-            Ok(listed) => listed.iter().filter_map(|o| dated(&o.key)).max(),
+        let dated = |key: &String| {
+            let dt = key.split("/dt=").nth(1)?.split('/').next()?;
+            NaiveDate::parse_from_str(dt, "%Y-%m-%d").ok()
+        };
+        match self.list(folder, start_after).await {
+            Ok(keys) => keys.iter().filter_map(dated).max(),
             Err(error) => {
                 tracing::warn!(folder, error = %error, "listing failed: the newest archived day is unknown");
                 None
@@ -150,48 +109,27 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         }
     }
 
-    /// The bodies of the objects under `folder` but `except`, newest key
-    /// first, read while `wanted` says so (raw copies: their keys sort by
-    /// time).
-    pub async fn newest_bodies(
-        &self,
-        folder: &str,
-        except: &str,
-        mut wanted: impl FnMut(&[u8]) -> bool,
-    ) -> Result<(), String> {
-        let mut listed = self
-            .bounded(|| async { self.store.list(folder, "").await.map_err(|e| e.to_string()) })
-            .await?;
-        listed.sort_by(|a, b| b.key.cmp(&a.key));
-        for key in listed
-            .iter()
-            .map(|o| o.key.as_str())
-            .filter(|k| *k != except)
-        {
-            let read = self
-                .bounded(|| async { self.store.get(key).await.map_err(|e| e.to_string()) })
-                .await?;
-            if let Some((_, body)) = read
-                && !wanted(&body)
-            {
-                break;
-            }
-        }
-        Ok(())
+    /// The body at `key` (`None`: no such object).
+    pub async fn body(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
+        self.bounded(|| async {
+            let read = self.store.get(key).await?;
+            Ok(read.map(|(_, body)| body))
+        })
+        .await
     }
 
-    /// Writes one day unless the stored object already holds the same
-    /// content, under `guard`'s rule when it differs. A field-subset run
-    /// merges into the stored object so that it never drops the fields it
-    /// did not pull. A replacement is conditional on the ETag read.
+    /// Writes one day unless S3 already holds the same content, under
+    /// `rule` when it differs. A field-subset run merges into the stored
+    /// object so that it never drops the fields it did not pull. A
+    /// replacement is conditional on the ETag read.
     pub async fn day(
         &self,
         key: String,
         object: DailyObject,
         pulled_at: &str,
-        guard: Guard,
+        rule: Rule,
     ) -> Result<DayWritten, String> {
-        self.bounded(|| self.write_day(key, object, pulled_at, guard))
+        self.bounded(|| self.write_day(key, object, pulled_at, rule))
             .await
     }
 
@@ -200,71 +138,57 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         key: String,
         mut object: DailyObject,
         pulled_at: &str,
-        guard: Guard,
+        rule: Rule,
     ) -> Result<DayWritten, String> {
-        let failed = |e: crate::archive::store::StoreError| e.to_string();
-        // The archived object and its body, once this write had to read it.
-        let mut archived: Option<(StoredObject, Vec<u8>)> = None;
-        let known = if self.merge {
-            archived = self.store.get(&key).await.map_err(failed)?;
-            if let Some((_, body)) = &archived {
-                object = object.merged_over(body).map_err(|e| e.to_string())?;
-            }
-            archived.as_ref().map(|(stored, _)| stored.clone())
-        } else {
-            self.store.head(&key).await.map_err(failed)?
-        };
-        let unchanged = |known: &StoredObject, hash: &str, kept: Vec<String>| {
-            (known.content_sha256.as_deref() == Some(hash)).then_some(DayWritten {
-                outcome: DayOutcome::Unchanged,
+        let unchanged = |kept| {
+            Ok(DayWritten {
+                written: false,
                 kept,
             })
         };
+        // A subset run always reads the day; a full one only when its hash differs.
+        let archived = if self.merge {
+            self.store.get(&key).await?
+        } else {
+            match self.store.head(&key).await? {
+                Some(head) if head.content_sha256 == Some(object.content_sha256()) => {
+                    return unchanged(Vec::new());
+                }
+                Some(_) => self.store.get(&key).await?,
+                None => None,
+            }
+        };
         let mut kept = Vec::new();
         let mut condition = PutCondition::IfAbsent;
-        if let Some(known) = &known {
-            if let Some(same) = unchanged(known, &object.content_sha256(), Vec::new()) {
-                return Ok(same);
+        if let Some((stored, body)) = archived {
+            if self.merge {
+                object = object.merged_over(&body).map_err(|e| e.to_string())?;
             }
-            // It differs: apply the rule against what is archived, and
-            // replace exactly what was compared.
-            if archived.is_none() {
-                archived = self.store.get(&key).await.map_err(failed)?;
+            (object, kept) = match rule {
+                Rule::KeepNumbers => object.keeping_numbers_of(&body),
+                Rule::NeverLower => keeping_lower_rows(object, &body),
+            };
+            // What was kept may be all there is: the body is the truth.
+            if object::stored_lines(&body).as_deref() == Some(object.lines()) {
+                return unchanged(kept);
             }
-            condition = PutCondition::Always;
-            if let Some((mut archived, body)) = archived {
-                (object, kept) = guard.apply(object, &body);
-                // What was kept may be all there is: compare with the body.
-                archived.content_sha256 = object::stored_sha256(&body).or(archived.content_sha256);
-                if let Some(same) = unchanged(&archived, &object.content_sha256(), kept.clone()) {
-                    return Ok(same);
-                }
-                condition = archived
-                    .etag
-                    .map_or(PutCondition::Always, PutCondition::IfMatch);
-            }
-        } else if !self.merge {
-            condition = PutCondition::Always;
+            condition = stored
+                .etag
+                .map_or(PutCondition::Always, PutCondition::IfMatch);
         }
-        if self.dry_run {
-            return Ok(DayWritten {
-                outcome: DayOutcome::Written,
-                kept,
-            });
-        }
-        self.store
-            .put(PutRequest {
+        if !self.dry_run {
+            let put = PutRequest {
                 body: object.body(pulled_at),
                 key,
                 content_type: object::DAILY_CONTENT_TYPE,
                 content_encoding: None,
                 content_sha256: Some(object.content_sha256()),
                 condition,
-            })
-            .await
-            .map_err(failed)?;
+            };
+            self.store.put(put).await?;
+        }
         Ok(DayWritten {
-            outcome: DayOutcome::Written,
+            written: true,
             kept,
         })
     }

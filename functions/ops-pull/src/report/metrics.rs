@@ -77,9 +77,9 @@ impl DayMetrics {
     }
 }
 
-/// The per-app document of a run (apps whose SDKAppID is unknown have none).
+/// The per-app document of a run.
 pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
-    let Some(sdkappid) = app.sdkappid else { return };
+    let sdkappid = app.sdkappid;
     let count = |doc: Document, name: &str, value: usize| doc.metric(name, Unit::Count, value);
     let mut doc = metrics
         .document()

@@ -28,8 +28,7 @@ pub struct AppSummary {
     /// not a failure). Absent for an app that was pulled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<AppState>,
-    /// Unknown only if even its credentials could not be read.
-    pub sdkappid: Option<u64>,
+    pub sdkappid: u64,
     /// Distinct days with a valid `Date` in Tencent's answer.
     pub days_pulled: usize,
     pub days_written: usize,
@@ -102,12 +101,9 @@ pub struct PushSummary {
     pub failed_days: Vec<FailedDay>,
 }
 
-fn join(dates: &[NaiveDate]) -> String {
-    dates
-        .iter()
-        .map(NaiveDate::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+fn join<'a>(dates: impl IntoIterator<Item = &'a NaiveDate>) -> String {
+    let dates: Vec<String> = dates.into_iter().map(NaiveDate::to_string).collect();
+    dates.join(",")
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -147,28 +143,13 @@ impl RunSummary {
             .count()
     }
 
-    pub fn days_written(&self) -> usize {
-        self.apps.iter().map(|a| a.days_written).sum()
-    }
-
-    pub fn days_unchanged(&self) -> usize {
-        self.apps.iter().map(|a| a.days_unchanged).sum()
-    }
-
-    pub fn days_failed(&self) -> usize {
-        self.apps.iter().map(|a| a.days_failed).sum()
-    }
-
-    pub fn malformed_rows(&self) -> usize {
-        self.apps.iter().map(|a| a.malformed_rows).sum()
-    }
-
     /// Logs one structured line per app (and a warning line per app with
     /// warnings) and one for the run.
     pub fn log(&self) {
         for app in &self.apps {
             if !app.warnings.is_empty() {
-                let names: Vec<&str> = app.warnings.iter().map(|w| w.name()).collect();
+                // A warning's `Debug` is its name, as serialised.
+                let names: Vec<String> = app.warnings.iter().map(|w| format!("{w:?}")).collect();
                 tracing::warn!(
                     app = %app.app,
                     sdkappid = app.sdkappid,
@@ -179,12 +160,7 @@ impl RunSummary {
                     "ops-pull app warning"
                 );
             }
-            let failed_days = app
-                .failed_days
-                .iter()
-                .map(|d| d.date.to_string())
-                .collect::<Vec<_>>()
-                .join(",");
+            let failed_days = join(app.failed_days.iter().map(|d| &d.date));
             tracing::info!(
                 app = %app.app,
                 sdkappid = app.sdkappid,
@@ -222,13 +198,14 @@ impl RunSummary {
                 );
             }
         }
+        let sum = |count: fn(&AppSummary) -> usize| self.apps.iter().map(count).sum::<usize>();
         tracing::info!(
             dry_run = self.dry_run,
             apps = self.apps.len(),
-            days_written = self.days_written(),
-            days_unchanged = self.days_unchanged(),
-            days_failed = self.days_failed(),
-            malformed_rows = self.malformed_rows(),
+            days_written = sum(|a| a.days_written),
+            days_unchanged = sum(|a| a.days_unchanged),
+            days_failed = sum(|a| a.days_failed),
+            malformed_rows = sum(|a| a.malformed_rows),
             summary = %serde_json::to_string(self).unwrap_or_default(),
             "ops-pull run summary"
         );

@@ -1,55 +1,157 @@
-//! One app's part of a run: its operations data (see `operations`) and its
-//! push history (see `push`), side by side, so that neither waits for nor
-//! costs the other. Each writes what it can and reports what failed.
+//! One app's part of a run: its credentials, then each dataset (operations
+//! data, push history) side by side, so that neither waits for nor costs
+//! the other; and what every dataset shares: writing its raw copies and days.
 
+use bytes::Bytes;
+use chrono::{DateTime, NaiveDate, Utc};
+use futures::future::join_all;
+
+use crate::archive::layout::{self, Dataset, Layout};
+use crate::archive::object::DailyObject;
 use crate::archive::store::ArchiveStore;
-use crate::report::summary::{AppState, AppSummary};
+use crate::archive::write::{DayWritten, Writer};
+use crate::error::RunFailure;
+use crate::input::RunRequest;
+use crate::report::metrics::DayMetrics;
+use crate::report::summary::{AppState, AppSummary, FailedDay};
+use crate::run::deadlines::Deadlines;
+use crate::tencent::push_history::PushHistory;
 use crate::tencent::source::{App, OpsSource};
 
-use super::context::{AppOutcome, Context};
-use super::operations::operations;
-use super::push::push_history;
+/// The run's settings, shared by every app.
+pub(crate) struct Context<'a, A> {
+    pub writer: &'a Writer<'a, A>,
+    /// In the raw copies' keys.
+    pub run_id: &'a str,
+    pub layout: &'a Layout,
+    pub request: &'a RunRequest,
+    pub push: PushHistory,
+    pub deadlines: Deadlines,
+}
+
+/// What one app's part leaves for the run's report.
+#[derive(Default)]
+pub(crate) struct AppOutcome {
+    pub summary: AppSummary,
+    pub failures: Vec<RunFailure>,
+    /// Business metrics of the days written (emitted by the run).
+    pub day_metrics: Vec<(u64, DayMetrics)>,
+}
 
 pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
     cx: &Context<'_, A>,
 ) -> AppOutcome {
-    let mut outcome = AppOutcome {
-        summary: AppSummary {
-            app: app.name.clone(),
-            ..AppSummary::default()
-        },
-        failures: Vec::new(),
-        day_metrics: Vec::new(),
-    };
-    if let Err(tim::Error::Credentials { .. }) = app.source.sdkappid().await
-        && app.source.not_set_up().await
-    {
-        tracing::warn!(app = %app.name, "the UserSig secret has no value yet: the app is not set up, nothing pulled");
-        outcome.summary.state = Some(AppState::NotSetUp);
-        return outcome;
-    }
+    let (name, sdkappid) = (&app.name, app.sdkappid);
+    let mut outcome = AppOutcome::default();
+    (outcome.summary.app, outcome.summary.sdkappid) = (name.clone(), sdkappid);
     // A field-subset run pulls operations data only.
     let push_on = cx.push.days > 0 && cx.request.fields.is_none();
-    let ((), push) = futures::join!(operations(app, cx, &mut outcome), async {
-        if push_on {
-            Some(push_history(app, cx).await)
-        } else {
-            None
+    if let Err(error) = app.source.credentials().await {
+        if matches!(error, tim::Error::Credentials { .. }) && app.source.not_set_up().await {
+            tracing::warn!(app = %name, sdkappid, "the UserSig secret has no value yet: the app is not set up, nothing pulled");
+            outcome.summary.state = Some(AppState::NotSetUp);
+            return outcome;
         }
-    });
-    if let Some((summary, failures, sdkappid)) = push {
-        outcome.summary.sdkappid = outcome.summary.sdkappid.or(sdkappid);
-        outcome.summary.push = Some(summary);
-        outcome.failures.extend(failures);
+        let text = format!(
+            "app {name} (sdkappid {sdkappid}): credentials not read, nothing pulled: {error}"
+        );
+        tracing::error!(app = %name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
+        outcome.failures.push(RunFailure::pull(&error, text));
+        outcome.summary.error = Some(error.to_string());
+    } else {
+        let ((), push) = futures::join!(
+            super::operations::operations(app, sdkappid, cx, &mut outcome),
+            async {
+                match push_on {
+                    true => Some(super::push::push_history(app, sdkappid, cx).await),
+                    false => None,
+                }
+            }
+        );
+        if let Some((push, mut failures)) = push {
+            outcome.summary.push = Some(push);
+            outcome.failures.append(&mut failures);
+        }
     }
     let summary = &mut outcome.summary;
-    if let (Some(sdkappid), None, false) =
-        (summary.sdkappid, summary.last_date, cx.writer.dry_run())
-    {
-        // No day in the answer: the lag alarm still needs the archive's age.
-        let folder = cx.layout.daily_folder(sdkappid);
+    if summary.last_date.is_none() && !cx.writer.dry_run {
+        // No day in the answer (or no answer): the lag alarm still needs the archive's age.
+        let folder = cx.layout.folder(&layout::OPERATIONS, sdkappid);
         summary.newest_archived_date = cx.writer.newest_day(&folder, "").await;
     }
     outcome
+}
+
+/// What a dataset's pull gave to archive.
+pub(crate) struct Pull {
+    pub pulled_at: DateTime<Utc>,
+    /// Tencent's bodies, each for one day or (`None`) the whole window.
+    pub raws: Vec<(Option<NaiveDate>, Bytes)>,
+    pub days: Vec<(NaiveDate, DailyObject)>,
+}
+
+/// What archiving one dataset's pull gave, day by day.
+#[derive(Default)]
+pub(crate) struct Archived {
+    /// Days written (new or changed) or found unchanged, oldest first.
+    pub days: Vec<(NaiveDate, DayWritten)>,
+    /// Days whose object could not be written.
+    pub failed: Vec<FailedDay>,
+    /// Raw copies written, and those that were not (their day, why).
+    pub raw_keys: Vec<String>,
+    pub raw_failed: Vec<(Option<NaiveDate>, String)>,
+}
+
+/// Writes a dataset's raw copies and days, all at once within the writer's
+/// bound, each failure also a run failure.
+pub(crate) async fn archive<A: ArchiveStore>(
+    cx: &Context<'_, A>,
+    dataset: &Dataset,
+    sdkappid: u64,
+    pull: Pull,
+    failures: &mut Vec<RunFailure>,
+) -> Archived {
+    let Pull {
+        pulled_at,
+        raws,
+        days,
+    } = pull;
+    let stamp = layout::pulled_at_text(pulled_at);
+    let (stamp, layout) = (&stamp, cx.layout);
+    let raw_writes = raws.into_iter().map(|(date, raw)| async move {
+        let key = layout.raw_key(dataset, sdkappid, date, pulled_at, cx.run_id);
+        let written = cx.writer.raw(&key, &raw).await;
+        (date, key, written)
+    });
+    let day_writes = days.into_iter().map(|(date, object)| async move {
+        let key = layout.day_key(dataset, sdkappid, date);
+        (date, cx.writer.day(key, object, stamp, dataset.rule).await)
+    });
+    let (raws, days) = futures::join!(join_all(raw_writes), join_all(day_writes));
+    let mut archived = Archived::default();
+    let name = dataset.name;
+    for (date, key, result) in raws {
+        match result {
+            Ok(()) if cx.writer.dry_run => {}
+            Ok(()) => archived.raw_keys.push(key),
+            Err(reason) => {
+                let text =
+                    format!("sdkappid {sdkappid}: {name} raw copy {key} not written: {reason}");
+                failures.push(RunFailure::storage(text));
+                archived.raw_failed.push((date, reason));
+            }
+        }
+    }
+    for (date, result) in days {
+        match result {
+            Ok(day) => archived.days.push((date, day)),
+            Err(reason) => {
+                let text = format!("sdkappid {sdkappid} {name} dt={date}: {reason}");
+                failures.push(RunFailure::storage(text));
+                archived.failed.push(FailedDay { date, reason });
+            }
+        }
+    }
+    archived
 }

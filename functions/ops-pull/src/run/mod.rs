@@ -2,7 +2,6 @@
 //! metrics, and an error naming every app and day that failed.
 
 mod app;
-mod context;
 pub mod deadlines;
 mod operations;
 mod push;
@@ -19,8 +18,7 @@ use crate::report::metrics as emf;
 use crate::report::summary::{AppSummary, RunSummary};
 use crate::tencent::push_history::PushHistory;
 use crate::tencent::source::{App, OpsSource};
-use app::archive_app;
-use context::Context;
+use app::{Context, archive_app};
 use deadlines::Deadlines;
 
 /// Runs `request` over `apps`, every app at once (each app's operations
@@ -55,14 +53,12 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
     };
     let outcomes = futures::future::join_all(apps.iter().map(|app| archive_app(app, &cx))).await;
 
-    let dry_run = request.dry_run;
     let mut failures: Vec<RunFailure> = Vec::new();
     let mut summaries: Vec<AppSummary> = Vec::with_capacity(apps.len());
     for outcome in outcomes {
-        if !dry_run {
-            for (sdkappid, day) in &outcome.day_metrics {
-                day.emit(metrics, *sdkappid);
-            }
+        // Only written days have business metrics (none in a dry run).
+        for (sdkappid, day) in &outcome.day_metrics {
+            day.emit(metrics, *sdkappid);
         }
         failures.extend(outcome.failures);
         summaries.push(outcome.summary);
@@ -71,12 +67,12 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
 
     let summary = RunSummary {
         version: env!("CARGO_PKG_VERSION"),
-        dry_run,
+        dry_run: request.dry_run,
         fields: request.fields.clone(),
         apps: summaries,
     };
     summary.log();
-    if !dry_run {
+    if !request.dry_run {
         let now = Utc::now();
         for app in &summary.apps {
             emf::emit_app(metrics, app, now);

@@ -3,18 +3,15 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use tim::Deadline;
-use tim::api::appinfo::{AppInfo, AppInfoDay, AppInfoRequest, MalformedAnswer};
+use tim::api::appinfo::{AppInfo, AppInfoDay, MalformedAnswer};
 
 use crate::archive::object::DailyObject;
 use crate::tencent::freshness::china_today;
-use crate::tencent::source::{App, OpsSource};
 
 /// A pull Tencent answered with `ErrorCode` 0, grouped by day.
 pub(crate) struct Pulled {
-    pub sdkappid: u64,
     pub pulled_at: DateTime<Utc>,
-    pub raw: Vec<u8>,
+    pub raw: bytes::Bytes,
     pub days: BTreeMap<NaiveDate, DailyObject>,
     /// The rows of `Result` (0: an empty list, or a malformed answer).
     pub rows: usize,
@@ -27,33 +24,17 @@ pub(crate) struct Pulled {
     pub malformed_answer: Option<MalformedAnswer>,
 }
 
-/// Pulls one app. On failure, the SDKAppID if the credentials still tell it.
-pub(crate) async fn pull<S: OpsSource>(
-    app: &App<S>,
-    request: &AppInfoRequest,
-    deadline: Deadline,
-) -> Result<Pulled, (Option<u64>, tim::Error)> {
-    let info = match app.source.get_app_info(request, deadline).await {
-        Ok(info) => info,
-        Err(error) => {
-            let sdkappid = match &error {
-                tim::Error::Credentials { .. } => None,
-                _ => app.source.sdkappid().await.ok(),
-            };
-            return Err((sdkappid, error));
-        }
-    };
-    let pulled_at = Utc::now();
-    let sdkappid = app.source.sdkappid().await.map_err(|e| (None, e))?;
-    Ok(group_days(&app.name, sdkappid, pulled_at, info))
-}
-
 /// Groups Tencent's rows by their `Date`, counting what is malformed. Of
 /// two rows with the same `Date`, the later in Tencent's order wins (one
 /// row a day, so that a `sum()` in Athena never counts a day twice); both
 /// stay in the raw copy. A row dated after today (China time) is malformed:
 /// archived, it would be the newest day for ever and mask the lag.
-fn group_days(app: &str, sdkappid: u64, pulled_at: DateTime<Utc>, info: AppInfo) -> Pulled {
+pub(crate) fn group_days(
+    app: &str,
+    sdkappid: u64,
+    pulled_at: DateTime<Utc>,
+    info: AppInfo,
+) -> Pulled {
     let mut by_date: BTreeMap<NaiveDate, &AppInfoDay> = BTreeMap::new();
     let mut malformed_rows = 0;
     let mut unkeyable_rows = 0;
@@ -87,9 +68,8 @@ fn group_days(app: &str, sdkappid: u64, pulled_at: DateTime<Utc>, info: AppInfo)
         .map(|(date, row)| (date, DailyObject::from_row(sdkappid, date, row)))
         .collect();
     Pulled {
-        sdkappid,
         pulled_at,
-        raw: info.raw.to_vec(),
+        raw: info.raw.clone(),
         days,
         rows: info.days.len(),
         malformed_rows,

@@ -1,9 +1,8 @@
 //! What comes from Tencent: the source of an app's data (`source`), its
 //! getappinfo grouped by day (`appinfo`), the paced push-statistics history
-//! (`push_history`, `pacer`), and Tencent's calendar (`freshness`).
+//! (`push_history`), and Tencent's calendar (`freshness`).
 
 pub mod appinfo;
 pub mod freshness;
-pub mod pacer;
 pub mod push_history;
 pub mod source;

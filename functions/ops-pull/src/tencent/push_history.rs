@@ -17,7 +17,6 @@ use tim::client::Response;
 use tokio::time::Instant;
 
 use crate::tencent::freshness::{china_today, start_of};
-use crate::tencent::pacer::Pacer;
 use crate::tencent::source::OpsSource;
 
 /// `PUSH_ARCHIVE_DAYS` when unset.
@@ -105,12 +104,12 @@ pub(crate) struct PushPull {
 }
 
 /// Pulls `dates` for one app, one call at a time, `history.spacing` apart
-/// (the client retries transient faults within a call). After a failure no
-/// retry can fix (bad key, no permission), the remaining days are not
-/// called and carry that failure.
+/// (the client retries transient faults within a call; the lease keeps
+/// runs, and so their pacing, one at a time). After a failure no retry can
+/// fix (bad key, no permission), the remaining days are not called and
+/// carry that failure.
 pub(crate) async fn pull_history<S: OpsSource>(
     source: &S,
-    pacer: &Pacer,
     history: PushHistory,
     dates: Vec<NaiveDate>,
     deadline: Deadline,
@@ -118,33 +117,27 @@ pub(crate) async fn pull_history<S: OpsSource>(
     let pulled_at = Utc::now();
     let mut days = Vec::new();
     let mut stop: Option<tim::Error> = None;
+    let mut next_call = Instant::now();
     for date in dates {
-        if let Some(error) = &stop {
-            days.push((date, Err(error.clone())));
-            continue;
-        }
-        // The turn is held through the call, the client's own retries
-        // included, so that calls of one app never overlap.
-        let mut next = pacer.turn().await;
-        let next_call = next.unwrap_or_else(Instant::now);
-        let result = if next_call >= deadline.0 {
-            Err(tim::Error::Deadline {
+        let result = match &stop {
+            Some(error) => Err(error.clone()),
+            None if next_call >= deadline.0 => Err(tim::Error::Deadline {
                 command: tim::api::commands::ALL_MEMBER_PUSH_STATISTICS.to_owned(),
                 attempts: 0,
                 last: None,
-            })
-        } else {
-            tokio::time::sleep_until(next_call).await;
-            source.push_statistics(&window(date), deadline).await
+            }),
+            None => {
+                tokio::time::sleep_until(next_call).await;
+                let result = source.push_statistics(&window(date), deadline).await;
+                let rate_limited = result.as_ref().is_err_and(tim::Error::is_rate_limited);
+                let spacing = match rate_limited {
+                    true => RATE_LIMITED_SPACING.max(history.spacing),
+                    false => history.spacing,
+                };
+                next_call = Instant::now() + spacing;
+                result
+            }
         };
-        let rate_limited = result.as_ref().is_err_and(tim::Error::is_rate_limited);
-        let spacing = if rate_limited {
-            RATE_LIMITED_SPACING.max(history.spacing)
-        } else {
-            history.spacing
-        };
-        *next = Some(Instant::now() + spacing);
-        drop(next);
         match result {
             Err(error) if error.code() == Some(PUSH_NOT_ENABLED) => {
                 return PushPull {
@@ -153,7 +146,7 @@ pub(crate) async fn pull_history<S: OpsSource>(
                     not_enabled: true,
                 };
             }
-            Err(error) if !error.is_retryable() => {
+            Err(error) if stop.is_none() && !error.is_retryable() => {
                 stop = Some(error.clone());
                 days.push((date, Err(error)));
             }

@@ -25,9 +25,9 @@ pub trait OpsSource: Sync {
         deadline: Deadline,
     ) -> impl Future<Output = Result<Response, tim::Error>> + Send;
 
-    /// The app's SDKAppID (from its credentials: the data's `AppId` field is
-    /// not sent when a field subset is asked for).
-    fn sdkappid(&self) -> impl Future<Output = Result<u64, tim::Error>> + Send;
+    /// Reads the app's credentials (refused when they are another app's
+    /// than the configured one).
+    fn credentials(&self) -> impl Future<Output = Result<(), tim::Error>> + Send;
 
     /// Whether the app's UserSig secret exists but has never held a value
     /// (the template creates it empty, the first rotation fills it): the app
@@ -81,13 +81,9 @@ impl OpsSource for TencentApp {
         self.client.call(command, request, deadline).await
     }
 
-    async fn sdkappid(&self) -> Result<u64, tim::Error> {
+    async fn credentials(&self) -> Result<(), tim::Error> {
         // Cached by the provider after the first call of a cold start.
-        self.client
-            .credentials()
-            .credentials()
-            .await
-            .map(|c| c.sdkappid)
+        self.client.credentials().credentials().await.map(drop)
     }
 
     async fn not_set_up(&self) -> bool {
@@ -108,20 +104,21 @@ impl OpsSource for TencentApp {
 }
 
 /// A configured app: a name for reports (the secret it comes from), its
-/// source, and the pacing of its push calls (shared by overlapping runs).
+/// SDKAppID and its source.
 #[derive(Debug, Clone)]
 pub struct App<S> {
     pub name: String,
+    pub sdkappid: u64,
     pub source: S,
-    pub pacer: crate::tencent::pacer::Pacer,
 }
 
 impl<S> App<S> {
-    pub fn new(name: impl Into<String>, source: S) -> Self {
+    pub fn new(name: impl Into<String>, sdkappid: u64, source: S) -> Self {
+        let name = name.into();
         Self {
-            name: name.into(),
+            name,
+            sdkappid,
             source,
-            pacer: Default::default(),
         }
     }
 }

@@ -1,24 +1,20 @@
 //! The deployed wiring with two apps: `Settings::from_env` over the stack's
-//! variables (two UserSig secrets in moto, comma-separated in
-//! `TIM_USERSIG_SECRET_ID`), `Setup::build`, then one scheduled invocation
+//! variables (two apps in `TIM_SDKAPPIDS`, their UserSig secrets in moto
+//! named by the `TIM_USERSIG_SECRET_ID` pattern), `Setup::build`, then one scheduled invocation
 //! against the emulator serving both apps with Tencent's rate limits enforced.
 
 use std::time::Duration;
 
+use crate::common::{Harness, harness, key_of};
 use lambda_kit::{Env, Setup};
 use ops_pull::lambda::Settings;
 use ops_pull::{Deadlines, OpsPull, RunError, RunSummary};
 use tim::Region;
 use tim::secrets::UserSigSecret;
 use tim::usersig::{SecretKey, Signer};
-use tim_emulator::{Emulator, EmulatorConfig};
 
 const APPS: [u64; 2] = [1_400_000_000, 1_400_000_001];
 const PUSH: &str = "timpush/all_member_push_statistics";
-
-fn key_of(sdkappid: u64) -> String {
-    format!("two-apps-key-{sdkappid}")
-}
 
 /// A UserSig secret as usersig-refresher writes it.
 fn secret_of(sdkappid: u64) -> String {
@@ -42,93 +38,58 @@ fn secret_of(sdkappid: u64) -> String {
     .to_json()
 }
 
-/// The deployed pieces: the emulator serving `apps`, moto's S3 bucket and
-/// Secrets Manager.
-struct Stack {
-    emulator: Emulator,
-    aws: aws_config::SdkConfig,
-    s3: aws_sdk_s3::Client,
-    bucket: String,
+/// `TIM_USERSIG_SECRET_ID`: secret names no other test uses.
+fn unique_pattern() -> String {
+    format!(
+        "{}/{{sdkappid}}/usersig",
+        testkit::unique_name("tencent-chat")
+    )
 }
 
-impl Stack {
-    async fn start(apps: &[u64]) -> Self {
-        let mut config = EmulatorConfig::default().with_enforced_rate_limits(true);
-        for &id in apps {
-            config = config.with_app(id, key_of(id));
-        }
-        let emulator = Emulator::start(config).await.unwrap();
-        let aws = testkit::moto().sdk_config().await;
-        let s3 = ops_pull::config::s3_client(&aws, true);
-        let bucket = testkit::unique_name("ops-two-apps");
-        s3.create_bucket().bucket(&bucket).send().await.unwrap();
-        Self {
-            emulator,
-            aws,
-            s3,
-            bucket,
-        }
-    }
+/// App `sdkappid`'s UserSig secret in moto, named by `pattern`: with
+/// usersig-refresher's value for app `value_of`, or as the template creates
+/// it (`None`: no value until the first rotation).
+async fn secret(stack: &Harness, pattern: &str, sdkappid: u64, value_of: Option<u64>) -> String {
+    let name = pattern.replace("{sdkappid}", &sdkappid.to_string());
+    let create = aws_sdk_secretsmanager::Client::new(&stack.aws)
+        .create_secret()
+        .name(&name);
+    let create = match value_of {
+        Some(app) => create.secret_string(secret_of(app)),
+        None => create,
+    };
+    create.send().await.unwrap();
+    name
+}
 
-    /// An app's UserSig secret: with usersig-refresher's value, or as the
-    /// template creates it (no value until the first rotation).
-    async fn secret(&self, sdkappid: u64, with_value: bool) -> String {
-        let name = testkit::unique_name(&format!("tencent-chat/{sdkappid}/usersig"));
-        let create = aws_sdk_secretsmanager::Client::new(&self.aws)
-            .create_secret()
-            .name(&name);
-        let create = if with_value {
-            create.secret_string(secret_of(sdkappid))
-        } else {
-            create
-        };
-        create.send().await.unwrap();
-        name
-    }
-
-    /// One scheduled invocation of the function the stack's variables build.
-    async fn invoke(&self, secret_ids: &str, push_days: &str) -> Result<RunSummary, RunError> {
-        let endpoint = self.emulator.base_url();
-        let env = Env::from_pairs([
-            ("OPS_BUCKET", self.bucket.as_str()),
-            ("OPS_PREFIX", "archive"),
-            ("TIM_USERSIG_SECRET_ID", secret_ids),
-            ("TIM_ENDPOINT", endpoint.as_str()),
-            ("PUSH_ARCHIVE_DAYS", push_days),
-        ]);
-        let function = Settings::from_env(&env).unwrap().build(&self.aws).await;
-        let deadlines = Deadlines::after(Duration::from_secs(60));
-        OpsPull::handle(
-            &function,
-            testkit::event("ops-pull", "scheduled"),
-            deadlines,
-        )
-        .await
-    }
-
-    async fn keys_under(&self, prefix: &str) -> Vec<String> {
-        let listed = self
-            .s3
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(prefix)
-            .send()
-            .await
-            .unwrap();
-        listed
-            .contents()
-            .iter()
-            .filter_map(|o| o.key().map(str::to_owned))
-            .collect()
-    }
+/// One scheduled invocation of the function the stack's variables build.
+async fn invoke(
+    stack: &Harness,
+    (sdkappids, pattern): (&str, &str),
+    push_days: &str,
+) -> Result<RunSummary, RunError> {
+    let endpoint = stack.emulator.base_url();
+    let env = Env::from_pairs([
+        ("OPS_BUCKET", stack.bucket.as_str()),
+        ("OPS_PREFIX", "archive"),
+        ("TIM_SDKAPPIDS", sdkappids),
+        ("TIM_USERSIG_SECRET_ID", pattern),
+        ("TIM_ENDPOINT", endpoint.as_str()),
+        ("PUSH_ARCHIVE_DAYS", push_days),
+    ]);
+    let function = Settings::from_env(&env).unwrap().build(&stack.aws).await;
+    let deadlines = Deadlines::after(Duration::from_secs(60));
+    let event = testkit::event("ops-pull", "scheduled");
+    OpsPull::handle(&function, event, deadlines).await
 }
 
 #[tokio::test]
 async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
-    let stack = Stack::start(&APPS).await;
+    let stack = harness(&APPS).await;
+    let pattern = unique_pattern();
     let mut names = Vec::new();
     for id in APPS {
-        names.push(stack.secret(id, true).await);
+        names.push(secret(&stack, &pattern, id, Some(id)).await);
     }
 
     // Push days archived up to three days back: the run revises the last two
@@ -149,34 +110,20 @@ async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
             .unwrap();
     }
 
-    let summary = stack.invoke(&names.join(","), "2").await.unwrap();
+    let ids = format!("{},{}", APPS[0], APPS[1]);
+    let summary = invoke(&stack, (&ids, &pattern), "2").await.unwrap();
 
     // Each app reported under its secret and its own SDKAppID, in order.
-    let reported: Vec<(&str, Option<u64>)> = summary
-        .apps
-        .iter()
-        .map(|a| (a.app.as_str(), a.sdkappid))
-        .collect();
-    assert_eq!(
-        reported,
-        [
-            (names[0].as_str(), Some(APPS[0])),
-            (names[1].as_str(), Some(APPS[1]))
-        ]
-    );
-    for (app, id) in summary.apps.iter().zip(APPS) {
+    for ((app, id), name) in summary.apps.iter().zip(APPS).zip(&names) {
+        assert_eq!((&app.app, app.sdkappid), (name, id));
         assert_eq!((app.days_written, app.days_failed), (30, 0), "{id}");
         let push = app.push.as_ref().unwrap();
         assert_eq!((push.days_written, push.days_failed), (2, 0), "{id}");
-        let daily = stack
-            .keys_under(&format!("archive/daily/sdkappid={id}/"))
-            .await;
+        let daily = stack.etags(&format!("archive/daily/sdkappid={id}/")).await;
         assert_eq!(daily.len(), 30, "{id}");
-        let pushed = stack
-            .keys_under(&format!("archive/push/sdkappid={id}/"))
-            .await;
+        let pushed = stack.etags(&format!("archive/push/sdkappid={id}/")).await;
         assert_eq!(pushed.len(), 3, "{id}: two days and the seed: {pushed:?}");
-        assert!(pushed.iter().all(|k| k.ends_with("/push_statistics.json")));
+        assert!(pushed.keys().all(|k| k.ends_with("/push_statistics.json")));
     }
 
     // Each app called Tencent as itself, within Tencent's limits.
@@ -192,13 +139,13 @@ async fn two_usersig_secrets_are_two_apps_archived_with_their_push_history() {
 
 #[tokio::test]
 async fn an_app_whose_usersig_secret_has_no_value_yet_is_not_set_up_not_failed() {
-    let stack = Stack::start(&APPS[..1]).await;
-    let ready = stack.secret(APPS[0], true).await;
-    let empty = stack.secret(APPS[1], false).await;
-    let summary = stack
-        .invoke(&format!("{ready},{empty}"), "0")
-        .await
-        .unwrap();
+    let stack = harness(&APPS[..1]).await;
+    let pattern = unique_pattern();
+    secret(&stack, &pattern, APPS[0], Some(APPS[0])).await;
+    let empty = secret(&stack, &pattern, APPS[1], None).await;
+    let ids = format!("{},{}", APPS[0], APPS[1]);
+    let summary = invoke(&stack, (&ids, &pattern), "0").await;
+    let summary = summary.unwrap();
     assert_eq!(summary.apps[0].days_written, 30);
     let app = serde_json::to_value(&summary.apps[1]).unwrap();
     assert_eq!(
@@ -208,11 +155,17 @@ async fn an_app_whose_usersig_secret_has_no_value_yet_is_not_set_up_not_failed()
     assert_eq!(summary.apps_not_set_up(), 1);
 
     // A secret that does not exist stays a failure.
-    let missing = testkit::unique_name("tencent-chat/1400000009/usersig");
-    let err = stack
-        .invoke(&format!("{ready},{missing}"), "0")
-        .await
-        .unwrap_err();
+    let ids = format!("{},1400000009", APPS[0]);
+    let err = invoke(&stack, (&ids, &pattern), "0").await;
+    let err = err.unwrap_err();
     assert_eq!(err.error_type(), "TencentConfiguration", "{err}");
+
+    // So does one holding another app's credentials: never used as this app's.
+    let wrong = secret(&stack, &pattern, 1_400_000_008, Some(APPS[0])).await;
+    let ids = format!("{},1400000008", APPS[0]);
+    let err = invoke(&stack, (&ids, &pattern), "0").await;
+    let err = err.unwrap_err();
+    assert_eq!(err.error_type(), "TencentConfiguration", "{err}");
+    assert!(err.to_string().contains(&wrong), "{err}");
     stack.emulator.shutdown().await;
 }

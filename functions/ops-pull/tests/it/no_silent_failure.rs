@@ -20,20 +20,20 @@ async fn after_an_empty_answer_or_a_failed_pull_the_lag_ages_from_the_archive() 
     let h = harness(&[APP]).await;
     h.invoke(event("scheduled")).await.unwrap();
     let newest = *h.emulator.ops_days().iter().max().unwrap();
-    let (_, apps, _) = printed(&h);
+    let (apps, _) = printed(&h);
     let healthy = lag_of(&apps).unwrap();
 
     h.emulator
         .inject_for(APPINFO, Fault::Result(ResultFault::Empty), 1);
     let summary = h.invoke(event("manual")).await.unwrap();
     assert_eq!(summary.apps[0].newest_archived_date, Some(newest));
-    let (_, apps, _) = printed(&h);
+    let (apps, _) = printed(&h);
     let lag = lag_of(&apps).expect("NewestDayLagHours every run");
     assert!((lag - healthy).abs() < 0.2, "{lag} vs {healthy}");
 
     h.emulator.inject_for(APPINFO, Fault::HttpStatus(502), 10);
     h.invoke(event("manual")).await.unwrap_err();
-    let (_, apps, runs) = printed(&h);
+    let (apps, runs) = printed(&h);
     assert_eq!(runs, [Value::from(0)]);
     assert!(lag_of(&apps).is_some());
     h.emulator.shutdown().await;

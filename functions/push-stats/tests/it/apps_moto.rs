@@ -1,8 +1,8 @@
 //! Several apps through the deployed wiring (`lambda::Settings` →
 //! `Setup::build` → `Function::handle`): UserSig secrets in moto_server,
 //! Tencent emulated. Each request reaches Tencent as the app it names, the
-//! 200 body says which, and one app's unreadable secret costs the others
-//! nothing.
+//! 200 body says which, and one app's unreadable (or another app's) secret
+//! costs the others nothing.
 
 use crate::common;
 
@@ -39,8 +39,17 @@ fn rfc3339(t: u64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// The UserSig secret usersig-refresher would have written for `app`.
-async fn usersig_secret(sm: &aws_sdk_secretsmanager::Client, app: u64) -> String {
+/// A name pattern no other test's secrets match.
+fn unique_pattern() -> String {
+    format!(
+        "{}/{{sdkappid}}",
+        testkit::unique_name("push-stats-usersig")
+    )
+}
+
+/// The UserSig secret usersig-refresher would have written for `app`,
+/// stored under `pattern`'s name for `under`.
+async fn usersig_secret(sm: &aws_sdk_secretsmanager::Client, pattern: &str, under: u64, app: u64) {
     let value = UserSigSecret {
         sdkappid: app,
         identifier: ADMIN.into(),
@@ -49,24 +58,21 @@ async fn usersig_secret(sm: &aws_sdk_secretsmanager::Client, app: u64) -> String
         issued_at: rfc3339(now()),
         expires_at: rfc3339(now() + 30 * DAY),
     };
-    let name = testkit::unique_name(&format!("push-stats-usersig-{app}"));
-    sm.create_secret()
-        .name(&name)
-        .secret_string(value.to_json())
-        .send()
-        .await
-        .unwrap();
-    name
+    let name = pattern.replace("{sdkappid}", &under.to_string());
+    let create = sm.create_secret().name(name).secret_string(value.to_json());
+    create.send().await.unwrap();
 }
 
+/// The deployed function serving `sdkappids` from `pattern`'s secrets.
 async fn function(
     emulator: &Emulator,
-    secret_ids: &[String],
+    sdkappids: &str,
+    pattern: &str,
 ) -> (PushStats, lambda_kit::metrics::Captured) {
     let base_url = emulator.base_url();
-    let ids = secret_ids.join(",");
     let env = Env::from_pairs([
-        ("TIM_USERSIG_SECRET_ID", ids.as_str()),
+        ("TIM_SDKAPPIDS", sdkappids),
+        ("TIM_USERSIG_SECRET_ID", pattern),
         ("TIM_ENDPOINT", base_url.as_str()),
         ("METRICS_NAMESPACE", NAMESPACE),
     ]);
@@ -113,12 +119,11 @@ async fn each_request_reaches_tencent_as_the_app_it_names() {
     .await
     .unwrap();
     let sm = aws_sdk_secretsmanager::Client::new(&testkit::moto().sdk_config().await);
-    let ids = vec![
-        usersig_secret(&sm, A).await,
-        usersig_secret(&sm, B).await,
-        usersig_secret(&sm, C).await,
-    ];
-    let (function, lines) = function(&emulator, &ids).await;
+    let pattern = unique_pattern();
+    for app in [A, B, C] {
+        usersig_secret(&sm, &pattern, app, app).await;
+    }
+    let (function, lines) = function(&emulator, &format!("{A},{B},{C}"), &pattern).await;
 
     let mut totals = Vec::new();
     for (event, app) in [
@@ -199,29 +204,35 @@ async fn each_request_reaches_tencent_as_the_app_it_names() {
 }
 
 #[tokio::test]
-async fn an_unreadable_secret_costs_the_other_app_nothing() {
+async fn an_unreadable_or_wrong_secret_costs_the_other_app_nothing() {
     let emulator = Emulator::start(EmulatorConfig::default().with_app(A, key_of(A)))
         .await
         .unwrap();
     let sm = aws_sdk_secretsmanager::Client::new(&testkit::moto().sdk_config().await);
-    let ids = vec![
-        testkit::unique_name("push-stats-never-created"),
-        usersig_secret(&sm, A).await,
-    ];
-    let (function, _) = function(&emulator, &ids).await;
+    // B's secret was never created; C's holds A's credentials.
+    let pattern = unique_pattern();
+    usersig_secret(&sm, &pattern, A, A).await;
+    usersig_secret(&sm, &pattern, C, A).await;
+    let (function, _) = function(&emulator, &format!("{B},{A},{C}"), &pattern).await;
 
     let (status, body) = invoke(&function, get(A)).await;
     assert_eq!((status, &body["sdkappid"]), (200, &json!(A)), "{body}");
 
-    // Any other id may be the unreadable secret's app: retry, not 400.
-    let (status, body) = invoke(&function, get(B)).await;
+    for app in [B, C] {
+        let (status, body) = invoke(&function, get(app)).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (502, Some("credentials_unavailable")),
+            "{app}: {body}"
+        );
+    }
+    assert_eq!(emulator.stats().requests, 1, "C is not asked as A");
+    // An id not configured is the caller's mistake, whatever the secrets do.
+    let (status, body) = invoke(&function, get(7)).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
-        (502, Some("credentials_unavailable")),
-        "{body}"
+        (400, Some("unknown_sdkappid"))
     );
-    let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains("1 of the 2"), "{message}");
 
     // And A keeps answering.
     let (status, _) = invoke(&function, post(json!(A))).await;

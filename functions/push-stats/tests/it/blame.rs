@@ -45,7 +45,7 @@ async fn windows_tencent_cannot_answer_are_400_with_the_bound_and_nobody_is_aske
         let response = handle(
             &common::event(&event),
             &invocation(),
-            &Apps::one("s", &source),
+            &Apps::one(FAKE_APP, &source),
         )
         .await;
         let body = body_json(&response);
@@ -67,7 +67,7 @@ async fn windows_tencent_cannot_answer_are_400_with_the_bound_and_nobody_is_aske
     let response = handle(
         &common::event(&event),
         &invocation(),
-        &Apps::one("s", &source),
+        &Apps::one(FAKE_APP, &source),
     )
     .await;
     assert_eq!(response.status_code, 200, "{:?}", response.body);
@@ -75,7 +75,7 @@ async fn windows_tencent_cannot_answer_are_400_with_the_bound_and_nobody_is_aske
     let response = handle(
         &common::event(&event),
         &invocation(),
-        &Apps::one("s", &source),
+        &Apps::one(FAKE_APP, &source),
     )
     .await;
     assert_eq!(response.status_code, 200, "{:?}", response.body);
@@ -87,7 +87,7 @@ async fn without_api_gateways_time_the_invocations_clock_decides() {
     let mut event = get_window(FIXTURE_NOW - 86_400, FIXTURE_NOW);
     event["requestContext"]["timeEpoch"] = json!(0);
     let source = FakeSource::default();
-    let apps = Apps::one("s", &source);
+    let apps = Apps::one(FAKE_APP, &source);
     let response = handle(&common::event(&event), &invocation(), &apps).await;
     assert_eq!(response.status_code, 200, "{:?}", response.body);
 
@@ -122,7 +122,7 @@ async fn a_window_before_retention_never_reaches_tencent() {
     let response = handle(
         &common::event(&event),
         &invocation(),
-        &Apps::one("emulator", &client),
+        &Apps::one(APP, &client),
     )
     .await;
     assert_eq!(response.status_code, 400, "{:?}", response.body);

@@ -54,6 +54,7 @@ struct Setup {
 fn deployed_config(emulator: &Emulator) -> ClientConfig {
     let base_url = emulator.base_url();
     let env = lambda_kit::Env::from_pairs([
+        ("TIM_SDKAPPIDS", "1400000000"),
         ("TIM_KEY_SECRET_ID", "unused-here"),
         ("TIM_ENDPOINT", base_url.as_str()),
     ]);
@@ -132,7 +133,7 @@ async fn good_gets_and_posts_with_and_without_task_ids() {
         let response = handle(
             &common::event(&event),
             &invocation(),
-            &Apps::one("emulator", &client),
+            &Apps::one(SDKAPPID, &client),
         )
         .await;
         assert_eq!(response.status_code, 200, "{name}: {:?}", response.body);
@@ -190,7 +191,7 @@ async fn a_rate_limit_is_answered_429_at_once_with_retry_after() {
         let response = handle(
             &common::event(&fixture("get")),
             &invocation(),
-            &Apps::one("emulator", &client),
+            &Apps::one(SDKAPPID, &client),
         )
         .await;
         let took = started.elapsed();
@@ -236,7 +237,7 @@ async fn tencents_error_info_reaches_neither_the_answer_nor_the_logs_with_the_us
     let response = handle(
         &common::event(&fixture("get")),
         &invocation(),
-        &Apps::one("emulator", &client),
+        &Apps::one(SDKAPPID, &client),
     )
     .await;
     let body = body_json(&response);
@@ -302,7 +303,7 @@ async fn a_rejected_usersig_is_refreshed_once_and_the_call_succeeds() {
     let response = handle(
         &common::event(&fixture("get")),
         &invocation(),
-        &Apps::one("emulator", &client),
+        &Apps::one(SDKAPPID, &client),
     )
     .await;
     assert_eq!(response.status_code, 200, "{:?}", response.body);
@@ -327,7 +328,7 @@ async fn a_usersig_rejected_again_after_the_refresh_is_upstream_auth() {
     let response = handle(
         &common::event(&fixture("get")),
         &invocation(),
-        &Apps::one("emulator", &client),
+        &Apps::one(SDKAPPID, &client),
     )
     .await;
     let body = body_json(&response);
@@ -355,7 +356,7 @@ async fn gateway_errors_beyond_the_retries_become_502() {
     let response = handle(
         &common::event(&fixture("get")),
         &invocation(),
-        &Apps::one("emulator", &client),
+        &Apps::one(SDKAPPID, &client),
     )
     .await;
     let body = body_json(&response);
@@ -378,7 +379,7 @@ async fn an_answer_without_its_results_is_502_never_zero_pushes() {
     let response = handle(
         &common::event(&fixture("get")),
         &invocation(),
-        &Apps::one("emulator", &client),
+        &Apps::one(SDKAPPID, &client),
     )
     .await;
     let body = body_json(&response);
@@ -409,7 +410,7 @@ async fn tencent_slower_than_the_deadline_is_504() {
     let response = handle(
         &common::event(&fixture("get")),
         &call,
-        &Apps::one("emulator", &client),
+        &Apps::one(SDKAPPID, &client),
     )
     .await;
     let body = body_json(&response);
@@ -430,7 +431,7 @@ async fn push_not_enabled_is_a_configuration_problem_with_a_hint() {
     let response = handle(
         &common::event(&fixture("get")),
         &invocation(),
-        &Apps::one("emulator", &client),
+        &Apps::one(SDKAPPID, &client),
     )
     .await;
     let body = body_json(&response);

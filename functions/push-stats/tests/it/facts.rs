@@ -13,7 +13,12 @@ async fn push_stats_logs_what_infra_facts_json_says() {
     let oldest = FIXTURE_NOW - RETENTION_SECS;
     let too_old = get_with_query(&format!("start={}&end={}", oldest - 1, oldest + 86_400));
     let source = FakeSource::default();
-    let response = handle(&event(&too_old), &invocation(), &Apps::one("s", &source)).await;
+    let response = handle(
+        &event(&too_old),
+        &invocation(),
+        &Apps::one(FAKE_APP, &source),
+    )
+    .await;
     assert_eq!(response.status_code, 400);
 
     // Tencent answers an error code.
@@ -25,7 +30,7 @@ async fn push_stats_logs_what_infra_facts_json_says() {
     let response = handle(
         &event(&fixture("get")),
         &invocation(),
-        &Apps::one("s", &source),
+        &Apps::one(FAKE_APP, &source),
     )
     .await;
     assert_eq!(response.status_code, 502);

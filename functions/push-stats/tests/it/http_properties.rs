@@ -23,7 +23,7 @@ fn check(e: &Value) -> Result<(), TestCaseError> {
     let response = runtime().block_on(push_stats::handle(
         &request,
         &invocation(),
-        &Apps::one("fake", &source),
+        &Apps::one(FAKE_APP, &source),
     ));
     prop_assert!(
         (200..500).contains(&response.status_code),

@@ -39,6 +39,7 @@ async fn create_key_secret(sm: &aws_sdk_secretsmanager::Client) -> String {
 fn settings(emulator: &Emulator, key_secret: &str) -> Settings {
     let base_url = emulator.base_url();
     Settings::from_env(&Env::from_pairs([
+        ("TIM_SDKAPPIDS", "1400000000"),
         ("TIM_KEY_SECRET_ID", key_secret),
         ("TIM_ENDPOINT", base_url.as_str()),
     ]))
@@ -95,7 +96,7 @@ async fn the_re_sign_in_the_same_second_is_a_new_usersig() {
         settings.client_config.clone(),
         provider.clone(),
     );
-    let apps = push_stats::Apps::one(&id, &client);
+    let apps = push_stats::Apps::one(APP, &client);
 
     emulator.inject(Fault::ErrorCode(70001), 1);
     let response = push_stats::handle(&common::event(&fixture("get")), &invocation(), &apps).await;

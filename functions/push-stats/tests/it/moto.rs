@@ -80,6 +80,7 @@ async fn put_current(sm: &aws_sdk_secretsmanager::Client, id: &str, value: &User
 fn settings(emulator: &Emulator, id: &str) -> (Settings, Captured) {
     let base_url = emulator.base_url();
     let env = Env::from_pairs([
+        ("TIM_SDKAPPIDS", "1400000000"),
         ("TIM_USERSIG_SECRET_ID", id),
         ("TIM_ENDPOINT", base_url.as_str()),
         ("METRICS_NAMESPACE", NAMESPACE),
@@ -110,7 +111,7 @@ async fn get(client: &tim::Client) -> (i64, Value) {
     let response = push_stats::handle(
         &common::event(&fixture("get")),
         &invocation(),
-        &push_stats::Apps::one("moto", client),
+        &push_stats::Apps::one(APP, client),
     )
     .await;
     (response.status_code, body_json(&response))

@@ -91,7 +91,7 @@ async fn every_request_logs_who_asked_and_both_request_ids_but_no_secret() {
         .unwrap()
         .usersig;
     let client = tim::Client::new(testkit::http_client(&config), config, Arc::new(signer));
-    let apps = Apps::one("emulator", &client);
+    let apps = Apps::one(APP, &client);
 
     let logs = Logs::default();
     let subscriber = tracing_subscriber::registry()
@@ -181,7 +181,7 @@ async fn a_request_without_the_iam_context_says_so() {
     handle(
         &common::event(&event),
         &invocation(),
-        &Apps::one("s", &source),
+        &Apps::one(FAKE_APP, &source),
     )
     .await;
     let lines = logs.lines();

@@ -3,16 +3,6 @@
 
 use super::*;
 
-fn function(apps: Vec<App<FakeSource>>) -> crate::OpsPull<FakeSource, MemoryStore> {
-    crate::OpsPull {
-        apps,
-        store: MemoryStore::default(),
-        layout: Layout::default(),
-        push: PushHistory::OFF,
-        metrics: Metrics::capture(NAMESPACE).0,
-    }
-}
-
 fn lease_held_until(store: &MemoryStore, until: DateTime<Utc>) {
     let body = json!({"holder": "a crashed run", "expires_at": until});
     store
@@ -29,41 +19,37 @@ fn lease_held_until(store: &MemoryStore, until: DateTime<Utc>) {
 
 #[tokio::test(start_paused = true)]
 async fn overlapping_runs_take_turns() {
-    let function = function(one_app());
+    let (function, _) = function(one_app());
     *function.apps[0].source.answer_after.lock().unwrap() = Duration::from_secs(5);
     let deadlines = Deadlines::after(Duration::from_secs(60));
     let (a, b) = tokio::join!(
         function.handle(json!({}), deadlines),
         function.handle(json!({}), deadlines)
     );
-    let (a, b) = (a.unwrap(), b.unwrap());
-    assert_eq!(a.apps[0].days_written + b.apps[0].days_written, 30);
+    assert_eq!(
+        a.unwrap().apps[0].days_written + b.unwrap().apps[0].days_written,
+        30
+    );
     let calls = function.apps[0].source.called_at.lock().unwrap().clone();
     assert_eq!(calls.len(), 2);
+    let apart = calls[1] - calls[0];
     assert!(
-        calls[1] - calls[0] >= Duration::from_secs(5),
-        "the second run started while the first ran: {:?}",
-        calls[1] - calls[0]
+        apart >= Duration::from_secs(5),
+        "the runs overlapped: {apart:?}"
     );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_lease_held_all_along_stops_the_run_before_any_call_and_an_expired_one_is_taken() {
-    let function = function(one_app());
+    let (function, _) = function(one_app());
+    let invoke = || function.handle(json!({}), Deadlines::after(Duration::from_secs(10)));
     lease_held_until(&function.store, Utc::now() + chrono::Duration::hours(1));
-    let err = function
-        .handle(json!({}), Deadlines::after(Duration::from_secs(10)))
-        .await
-        .unwrap_err();
+    let err = invoke().await.unwrap_err();
     assert_eq!(err.error_type(), "RunInProgress");
     assert!(err.is_retryable());
     assert!(err.to_string().contains("a crashed run"), "{err}");
-    assert_eq!(function.apps[0].source.calls.load(Ordering::SeqCst), 0);
+    assert_eq!(function.apps[0].source.calls(), 0);
 
     lease_held_until(&function.store, Utc::now() - chrono::Duration::seconds(1));
-    let summary = function
-        .handle(json!({}), Deadlines::after(Duration::from_secs(10)))
-        .await
-        .unwrap();
-    assert_eq!(summary.apps[0].days_written, 30);
+    assert_eq!(invoke().await.unwrap().apps[0].days_written, 30);
 }

@@ -4,20 +4,6 @@
 use super::*;
 use crate::tencent::freshness;
 
-fn function(apps: Vec<App<FakeSource>>) -> (crate::OpsPull<FakeSource, MemoryStore>, Captured) {
-    let (metrics, lines) = Metrics::capture(NAMESPACE);
-    let function = crate::OpsPull {
-        apps,
-        store: MemoryStore::default(),
-        layout: Layout::default(),
-        push: PushHistory::OFF,
-        metrics,
-    };
-    (function, lines)
-}
-
-use lambda_kit::metrics::Captured;
-
 async fn invoke(
     function: &crate::OpsPull<FakeSource, MemoryStore>,
     payload: Value,
@@ -29,6 +15,7 @@ async fn invoke(
 
 /// The run's documents, checked, split into business days (by date, from
 /// the timestamp), per-app documents and `RunSucceeded` values.
+#[derive(Default)]
 struct Printed {
     business: BTreeMap<NaiveDate, Value>,
     apps: Vec<Value>,
@@ -37,11 +24,7 @@ struct Printed {
 
 fn printed(lines: &Captured) -> Printed {
     let docs = testkit::emf::check_output(&lines.take().join("\n"), "ops-pull", NAMESPACE);
-    let mut printed = Printed {
-        business: BTreeMap::new(),
-        apps: Vec::new(),
-        runs: Vec::new(),
-    };
+    let mut printed = Printed::default();
     for doc in docs {
         if doc.get("RunSucceeded").is_some() {
             printed.runs.push(doc["RunSucceeded"].clone());
@@ -53,11 +36,8 @@ fn printed(lines: &Captured) -> Printed {
             let ms = doc["_aws"]["Timestamp"].as_i64().unwrap();
             let at = DateTime::from_timestamp_millis(ms).unwrap();
             let date = at.date_naive();
-            assert_eq!(
-                at,
-                freshness::metrics_instant(date),
-                "noon China time: {doc}"
-            );
+            let noon = freshness::metrics_instant(date);
+            assert_eq!(at, noon, "noon China time: {doc}");
             assert!(printed.business.insert(date, doc).is_none(), "one per day");
         }
     }
@@ -66,10 +46,7 @@ fn printed(lines: &Captured) -> Printed {
 
 #[tokio::test]
 async fn a_run_emits_recent_days_its_counts_and_success() {
-    let (function, lines) = function(vec![App::new(
-        "secret-a",
-        FakeSource::with_rows(APP, recent_thirty_days()),
-    )]);
+    let (function, lines) = function(apps_with(1, recent_thirty_days));
     function.apps[0]
         .source
         .set(25, "UpMsgNum", json!("not a number"));
@@ -84,40 +61,27 @@ async fn a_run_emits_recent_days_its_counts_and_success() {
     for date in &dates {
         assert!(now - freshness::metrics_instant(*date) < chrono::Duration::days(14));
     }
-    assert!(
-        !out.business
-            .contains_key(&(yesterday - chrono::Days::new(20))),
-        "older than 14 days: no document"
-    );
     let newest = &out.business[&yesterday];
     assert_eq!(newest["SDKAppID"], json!("1400000000"));
     assert_eq!(newest["ActiveUserNum"], json!(129));
     assert_eq!(newest["UpMsgNum"], json!(1029));
     assert_eq!(newest["LoginTimes"], json!(7 * 29));
     assert!(newest.get("SomethingNew").is_none() && newest.get("AppName").is_none());
-    let declared = newest["_aws"]["CloudWatchMetrics"][0]["Metrics"]
-        .as_array()
-        .unwrap()
-        .len();
-    assert_eq!(declared, 3);
-    let malformed = &out.business[&(yesterday - chrono::Days::new(4))];
-    assert!(malformed.get("UpMsgNum").is_none(), "{malformed}");
-    assert_eq!(malformed["ActiveUserNum"], json!(125));
+    let declared = &newest["_aws"]["CloudWatchMetrics"][0]["Metrics"];
+    assert_eq!(declared.as_array().map(Vec::len), Some(3));
 
     assert_eq!(out.apps.len(), 1);
     let app = &out.apps[0];
     assert_eq!(app["SDKAppID"], json!("1400000000"));
-    assert_eq!(
-        (
-            &app["DaysWritten"],
-            &app["DaysUnchanged"],
-            &app["DaysFailed"],
-            &app["MalformedRows"]
-        ),
-        (&json!(30), &json!(0), &json!(0), &json!(1))
-    );
+    let counts = [
+        "DaysWritten",
+        "DaysUnchanged",
+        "DaysFailed",
+        "MalformedRows",
+    ]
+    .map(|n| &app[n]);
+    assert_eq!(counts, [&json!(30), &json!(0), &json!(0), &json!(1)]);
     let lag = app["NewestDayLagHours"].as_f64().unwrap();
-    assert!((0.0..=34.0).contains(&lag), "{lag}");
     assert!(
         (lag - freshness::lag_hours(yesterday, now)).abs() <= 0.1,
         "{lag}"
@@ -149,118 +113,93 @@ async fn a_run_emits_recent_days_its_counts_and_success() {
 
 #[tokio::test]
 async fn only_a_full_run_feeds_the_heartbeat() {
-    let (function, lines) = function(vec![App::new(
-        "secret-a",
-        FakeSource::with_rows(APP, recent_thirty_days()),
-    )]);
+    let (function, lines) = function(apps_with(1, recent_thirty_days));
     let summary = invoke(&function, json!({"dry_run": true})).await.unwrap();
     assert_eq!(summary.apps[0].days_written, 30);
     assert!(lines.take().is_empty(), "a dry run emits nothing");
 
     // A field subset archives, but never says the day's run succeeded,
     // whether it succeeds or fails.
-    invoke(&function, json!({"fields": ["ActiveUserNum"]}))
-        .await
-        .unwrap();
+    let subset = json!({"fields": ["ActiveUserNum"]});
+    invoke(&function, subset.clone()).await.unwrap();
     assert!(printed(&lines).runs.is_empty());
-    *function.apps[0].source.fail_with.lock().unwrap() = Some(tim::Error::Api {
-        command: "openconfigsvr/getappinfo".into(),
-        code: 60007,
-        info: "rate".into(),
-    });
-    invoke(&function, json!({"fields": ["ActiveUserNum"]}))
-        .await
-        .unwrap_err();
+    function.apps[0].source.fail(60007);
+    invoke(&function, subset).await.unwrap_err();
     assert!(printed(&lines).runs.is_empty());
 }
 
 #[tokio::test]
 async fn a_failed_run_reports_zero_and_no_business_document() {
-    let (function, lines) = function(vec![App::new(
-        "secret-a",
-        FakeSource::with_rows(APP, recent_thirty_days()),
-    )]);
-    *function.apps[0].source.fail_with.lock().unwrap() = Some(tim::Error::Api {
-        command: "openconfigsvr/getappinfo".into(),
-        code: 60007,
-        info: "rate".into(),
-    });
+    let (function, lines) = function(apps_with(1, recent_thirty_days));
+    function.apps[0].source.fail(60007);
     invoke(&function, json!({})).await.unwrap_err();
     let out = printed(&lines);
     assert!(out.business.is_empty());
     assert_eq!(out.runs, [json!(0)]);
     assert_eq!(out.apps.len(), 1);
     assert_eq!(out.apps[0]["DaysWritten"], json!(0));
-    assert!(
-        out.apps[0].get("NewestDayLagHours").is_none(),
-        "no newest day"
-    );
-
-    // A malformed answer: no newest day either, and a failed run.
-    *function.apps[0].source.fail_with.lock().unwrap() = None;
-    *function.apps[0].source.result.lock().unwrap() = Some(None);
-    invoke(&function, json!({})).await.unwrap_err();
-    let out = printed(&lines);
-    assert!(out.business.is_empty());
-    assert_eq!(out.runs, [json!(0)]);
-    assert!(out.apps[0].get("NewestDayLagHours").is_none());
-}
-
-#[tokio::test]
-async fn days_older_than_two_weeks_get_no_business_document() {
-    let (function, lines) = function(one_app());
-    let summary = invoke(&function, json!({})).await.unwrap();
-    assert_eq!(summary.apps[0].days_written, 30);
-    let out = printed(&lines);
-    assert!(out.business.is_empty(), "{:?}", out.business.keys());
-    assert_eq!(out.apps[0]["DaysWritten"], json!(30));
-    assert_eq!(out.runs, [json!(1)]);
+    let lag = out.apps[0].get("NewestDayLagHours");
+    assert!(lag.is_none(), "no newest day: {lag:?}");
 }
 
 #[tokio::test]
 async fn an_app_not_set_up_is_counted_and_no_app_set_up_feeds_no_heartbeat() {
-    let (function, lines) = function(vec![
-        App::new("secret-a", FakeSource::with_rows(APP, recent_thirty_days())),
-        App::new(
-            "secret-b",
-            FakeSource::with_rows(APP + 1, recent_thirty_days()),
-        ),
-    ]);
-    function.apps[1]
-        .source
-        .not_set_up
-        .store(true, Ordering::SeqCst);
+    let (function, lines) = function(apps_with(2, recent_thirty_days));
+    let not_set_up = |app: usize| {
+        function.apps[app]
+            .source
+            .not_set_up
+            .store(true, Ordering::SeqCst)
+    };
+    not_set_up(1);
     let summary = invoke(&function, json!({})).await.unwrap();
-    let b = serde_json::to_value(&summary.apps[1]).unwrap();
-    assert_eq!(b["state"], "not_set_up");
-    assert_eq!(b["app"], "secret-b");
-    assert!(
-        serde_json::to_value(&summary.apps[0])
-            .unwrap()
-            .get("state")
-            .is_none()
-    );
+    let json = serde_json::to_value(&summary).unwrap();
+    assert_eq!(json["apps"][1]["state"], "not_set_up");
+    assert_eq!(json["apps"][1]["app"], "secret-b");
+    assert!(json["apps"][0].get("state").is_none(), "{json}");
     assert_eq!(
-        function.apps[1].source.calls.load(Ordering::SeqCst),
+        function.apps[1].source.calls(),
         0,
         "nothing asked of Tencent"
     );
     let docs = testkit::emf::check_output(&lines.take().join("\n"), "ops-pull", NAMESPACE);
-    let not_set_up: Vec<&Value> = docs.iter().filter_map(|d| d.get("AppsNotSetUp")).collect();
-    assert_eq!(not_set_up, [&json!(1)]);
-    assert_eq!(
-        docs.iter()
-            .filter(|d| d.get("RunSucceeded").is_some())
-            .count(),
-        1
+    let counted: Vec<&Value> = docs.iter().filter_map(|d| d.get("AppsNotSetUp")).collect();
+    assert_eq!(counted, [&json!(1)]);
+    assert!(
+        docs.iter().any(|d| d["RunSucceeded"] == json!(1)),
+        "{docs:?}"
     );
 
-    function.apps[0]
-        .source
-        .not_set_up
-        .store(true, Ordering::SeqCst);
+    not_set_up(0);
     let summary = invoke(&function, json!({})).await.unwrap();
     assert_eq!(summary.apps_not_set_up(), 2);
+    assert!(
+        printed(&lines).runs.is_empty(),
+        "no app set up: the heartbeat waits"
+    );
+}
+
+#[tokio::test]
+async fn an_app_whose_credentials_fail_still_ages_from_the_archive() {
+    let (function, lines) = function(apps_with(1, recent_thirty_days));
+    invoke(&function, json!({})).await.unwrap();
+    lines.take();
+    let refused = tim::Error::credentials("secret \"a\" holds the credentials of SDKAppID 7");
+    *function.apps[0].source.credentials_error.lock().unwrap() = Some(refused);
+    let err = invoke(&function, json!({})).await.unwrap_err();
+    assert_eq!(err.error_type(), "TencentConfiguration");
+    assert!(err.to_string().contains("credentials not read"), "{err}");
+    let app = &err.summary().unwrap().apps[0];
+    let yesterday = china_today() - chrono::Days::new(1);
+    assert_eq!(
+        (app.sdkappid, app.newest_archived_date),
+        (APP, Some(yesterday))
+    );
     let out = printed(&lines);
-    assert!(out.runs.is_empty(), "no app set up: the heartbeat waits");
+    assert!(
+        out.apps[0]["NewestDayLagHours"].as_f64().unwrap() > 0.0,
+        "{:?}",
+        out.apps
+    );
+    assert_eq!(out.runs, [json!(0)]);
 }

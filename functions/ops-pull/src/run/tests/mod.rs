@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use chrono::{DateTime, NaiveDate};
+use lambda_kit::metrics::Captured;
 use serde_json::{Value, json};
 use tim::api::appinfo::{AppInfo, AppInfoRequest};
 use tim::api::push::PushStatsRequest;
@@ -14,13 +15,16 @@ use tim::client::Response;
 
 use super::*;
 use crate::archive::layout::Layout;
-use crate::archive::store::{ListedObject, PutCondition, PutRequest, StoreError, StoredObject};
+use crate::archive::layout::{OPERATIONS, PUSH};
+use crate::archive::store::{PutCondition, PutRequest, StoreError, StoredObject};
 use crate::archive::write::WRITE_CONCURRENCY;
 use crate::tencent::push_history::PushHistory;
 use std::time::Duration;
 use tim::Deadline;
 
 const APP: u64 = 1_400_000_000;
+const NAMESPACE: &str = "TencentChat";
+const APPINFO: &str = "openconfigsvr/getappinfo";
 
 fn first_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 10, 2).unwrap()
@@ -44,9 +48,8 @@ fn recent_thirty_days() -> Vec<Value> {
 fn thirty_days_from(first: NaiveDate) -> Vec<Value> {
     (0..30)
         .map(|i| {
-            let date = first + chrono::Days::new(i);
             json!({
-                "Date": date.format("%Y%m%d").to_string(),
+                "Date": (first + chrono::Days::new(i)).format("%Y%m%d").to_string(),
                 "AppName": "demo",
                 "ActiveUserNum": (100 + i).to_string(),
                 "UpMsgNum": (1000 + i).to_string(),
@@ -57,14 +60,24 @@ fn thirty_days_from(first: NaiveDate) -> Vec<Value> {
         .collect()
 }
 
+fn api_error(command: &str, code: i64) -> tim::Error {
+    tim::Error::Api {
+        command: command.into(),
+        code,
+        info: "injected".into(),
+    }
+}
+
+#[derive(Default)]
 struct FakeSource {
     sdkappid: u64,
     rows: Mutex<Vec<Value>>,
     fail_with: Mutex<Option<tim::Error>>,
-    /// Replaces the envelope's `Result` (`Some(None)`: no `Result` at all).
-    result: Mutex<Option<Option<Value>>>,
-    requests: Mutex<Vec<AppInfoRequest>>,
-    calls: AtomicUsize,
+    /// The envelope has no `Result`.
+    no_result: AtomicBool,
+    /// getappinfo answers this long after it was called, and when it was.
+    answer_after: Mutex<Duration>,
+    called_at: Mutex<Vec<tokio::time::Instant>>,
     /// Push statistics: the windows asked for, and failures to answer with
     /// (one taken per call) before the deterministic statistics.
     push_requests: Mutex<Vec<(tokio::time::Instant, PushStatsRequest)>>,
@@ -73,35 +86,29 @@ struct FakeSource {
     push_growth: AtomicUsize,
     /// The UserSig secret exists without a value: credentials fail.
     not_set_up: AtomicBool,
-    /// getappinfo answers this long after it was called, and when it was.
-    answer_after: Mutex<Duration>,
-    called_at: Mutex<Vec<tokio::time::Instant>>,
+    /// The credentials fail with this (a secret of another app, say).
+    credentials_error: Mutex<Option<tim::Error>>,
 }
 
 impl FakeSource {
-    fn new(sdkappid: u64) -> Self {
-        Self::with_rows(sdkappid, thirty_days())
-    }
-
     fn with_rows(sdkappid: u64, rows: Vec<Value>) -> Self {
         Self {
             sdkappid,
             rows: Mutex::new(rows),
-            fail_with: Mutex::new(None),
-            result: Mutex::new(None),
-            requests: Mutex::new(Vec::new()),
-            calls: AtomicUsize::new(0),
-            push_requests: Mutex::new(Vec::new()),
-            push_failures: Mutex::new(Vec::new()),
-            push_growth: AtomicUsize::new(0),
-            not_set_up: AtomicBool::new(false),
-            answer_after: Mutex::new(Duration::ZERO),
-            called_at: Mutex::new(Vec::new()),
+            ..Self::default()
         }
     }
 
     fn set(&self, day: usize, field: &str, value: Value) {
         self.rows.lock().unwrap()[day][field] = value;
+    }
+
+    fn fail(&self, code: i64) {
+        *self.fail_with.lock().unwrap() = Some(api_error(APPINFO, code));
+    }
+
+    fn calls(&self) -> usize {
+        self.called_at.lock().unwrap().len()
     }
 }
 
@@ -111,8 +118,6 @@ impl OpsSource for FakeSource {
         request: &AppInfoRequest,
         _deadline: Deadline,
     ) -> Result<AppInfo, tim::Error> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.requests.lock().unwrap().push(request.clone());
         self.called_at
             .lock()
             .unwrap()
@@ -123,29 +128,18 @@ impl OpsSource for FakeSource {
         if let Some(error) = self.fail_with.lock().unwrap().clone() {
             return Err(error);
         }
-        let rows: Vec<Value> = self
-            .rows
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|row| match &request.fields {
-                None => row.clone(),
-                Some(fields) => Value::Object(
-                    row.as_object()
-                        .unwrap()
-                        .iter()
-                        // Only what was asked for: `Date` too only if asked.
-                        .filter(|(k, _)| fields.contains(k))
-                        .map(|(k, v)| (k.clone(), v.clone()))
-                        .collect(),
-                ),
-            })
-            .collect();
+        let mut rows = self.rows.lock().unwrap().clone();
+        if let Some(fields) = &request.fields {
+            // Only what was asked for: `Date` too only if asked.
+            for row in &mut rows {
+                row.as_object_mut()
+                    .unwrap()
+                    .retain(|k, _| fields.contains(k));
+            }
+        }
         let mut envelope = json!({"ErrorCode": 0, "ErrorInfo": "", "Result": rows});
-        match self.result.lock().unwrap().clone() {
-            None => {}
-            Some(None) => drop(envelope.as_object_mut().unwrap().remove("Result")),
-            Some(Some(result)) => envelope["Result"] = result,
+        if self.no_result.load(Ordering::SeqCst) {
+            envelope.as_object_mut().unwrap().remove("Result");
         }
         let raw = bytes::Bytes::from(serde_json::to_vec(&envelope).unwrap());
         Ok(AppInfo::from_body(raw, envelope.as_object().unwrap()))
@@ -169,12 +163,12 @@ impl OpsSource for FakeSource {
         }
         // Counts from the window and the app, so days and apps differ.
         let base = (request.start_time / 86_400) as u64 % 97 + self.sdkappid % 10;
-        let grown = base + self.push_growth.load(Ordering::SeqCst) as u64;
+        let n = base + self.push_growth.load(Ordering::SeqCst) as u64;
         let envelope = json!({"ErrorCode": 0, "Results": [{
-            "TotalCount": grown * 4, "SentCount": grown * 3, "DeliveredCount": grown * 2, "ClickCount": grown,
+            "TotalCount": n * 4, "SentCount": n * 3, "DeliveredCount": n * 2, "ClickCount": n,
             "PlatformStatistics": [
-                {"EventType": 1, "PushPlatform": 1, "TotalCount": grown * 3, "SentCount": grown * 3, "DeliveredCount": grown * 2, "ClickCount": grown},
-                {"EventType": 2, "PushPlatform": 0, "TotalCount": grown, "SentCount": 0, "DeliveredCount": 0, "ClickCount": 0}]}]});
+                {"EventType": 1, "PushPlatform": 1, "TotalCount": n * 3, "SentCount": n * 3, "DeliveredCount": n * 2, "ClickCount": n},
+                {"EventType": 2, "PushPlatform": 0, "TotalCount": n, "SentCount": 0, "DeliveredCount": 0, "ClickCount": 0}]}]});
         // Tencent's bytes: the raw copy keeps them as sent.
         let raw = format!("{envelope} ").into_bytes();
         let Value::Object(envelope) = envelope else {
@@ -186,7 +180,10 @@ impl OpsSource for FakeSource {
         })
     }
 
-    async fn sdkappid(&self) -> Result<u64, tim::Error> {
+    async fn credentials(&self) -> Result<(), tim::Error> {
+        if let Some(error) = self.credentials_error.lock().unwrap().clone() {
+            return Err(error);
+        }
         if self.not_set_up.load(Ordering::SeqCst) {
             return Err(tim::Error::Credentials {
                 reason: "secret has no AWSCURRENT value".into(),
@@ -194,7 +191,7 @@ impl OpsSource for FakeSource {
                 refused_with: None,
             });
         }
-        Ok(self.sdkappid)
+        Ok(())
     }
 
     async fn not_set_up(&self) -> bool {
@@ -202,22 +199,12 @@ impl OpsSource for FakeSource {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Stored {
-    body: Vec<u8>,
-    content_type: &'static str,
-    content_encoding: Option<&'static str>,
-    sha: Option<String>,
-    etag: String,
-}
-
+/// S3 in memory: conditions honoured, calls counted by name.
 #[derive(Default)]
 struct MemoryStore {
-    objects: Mutex<BTreeMap<String, Stored>>,
-    heads: AtomicUsize,
-    gets: AtomicUsize,
-    puts: AtomicUsize,
-    lists: AtomicUsize,
+    /// Each key's last PUT and its ETag.
+    objects: Mutex<BTreeMap<String, (PutRequest, String)>>,
+    calls: Mutex<BTreeMap<&'static str, usize>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     versions: AtomicUsize,
@@ -226,9 +213,10 @@ struct MemoryStore {
 }
 
 impl MemoryStore {
-    /// Marks a call in flight and lets the other calls of the stream start
-    /// before this one completes, as a network round trip would.
-    async fn enter(&self) {
+    /// Counts the call and lets the other calls of the stream start before
+    /// this one completes, as a network round trip would.
+    async fn call<T>(&self, name: &'static str, answer: impl FnOnce() -> T) -> T {
+        *self.calls.lock().unwrap().entry(name).or_default() += 1;
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         for _ in 0..3 {
@@ -237,134 +225,91 @@ impl MemoryStore {
         if self.hang.load(Ordering::SeqCst) {
             std::future::pending::<()>().await;
         }
+        let answer = answer();
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        answer
     }
 
-    fn leave(&self) {
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+    /// The count of `name` calls since the last `reset_counts`.
+    fn count(&self, name: &str) -> usize {
+        self.calls.lock().unwrap().get(name).copied().unwrap_or(0)
+    }
+
+    fn reset_counts(&self) {
+        self.calls.lock().unwrap().clear();
     }
 
     fn keys(&self) -> Vec<String> {
         self.objects.lock().unwrap().keys().cloned().collect()
     }
 
-    fn object(&self, key: &str) -> Stored {
-        self.objects
-            .lock()
-            .unwrap()
+    fn object(&self, key: &str) -> PutRequest {
+        let objects = self.objects.lock().unwrap();
+        objects
             .get(key)
-            .cloned()
             .unwrap_or_else(|| panic!("no {key}"))
-    }
-
-    fn reset_counts(&self) {
-        for counter in [
-            &self.heads,
-            &self.gets,
-            &self.puts,
-            &self.lists,
-            &self.max_in_flight,
-        ] {
-            counter.store(0, Ordering::SeqCst);
-        }
+            .0
+            .clone()
     }
 
     fn stored(&self, key: &str) -> Option<(StoredObject, Vec<u8>)> {
-        self.objects.lock().unwrap().get(key).map(|s| {
-            (
-                StoredObject {
-                    content_sha256: s.sha.clone(),
-                    etag: Some(s.etag.clone()),
-                },
-                s.body.clone(),
-            )
+        self.objects.lock().unwrap().get(key).map(|(put, etag)| {
+            let head = StoredObject {
+                content_sha256: put.content_sha256.clone(),
+                etag: Some(etag.clone()),
+            };
+            (head, put.body.clone())
         })
     }
-}
 
-impl ArchiveStore for MemoryStore {
-    async fn head(&self, key: &str) -> Result<Option<StoredObject>, StoreError> {
-        self.heads.fetch_add(1, Ordering::SeqCst);
-        self.enter().await;
-        let result = self.stored(key).map(|(s, _)| s);
-        self.leave();
-        Ok(result)
-    }
-
-    async fn get(&self, key: &str) -> Result<Option<(StoredObject, Vec<u8>)>, StoreError> {
-        self.gets.fetch_add(1, Ordering::SeqCst);
-        self.enter().await;
-        let result = self.stored(key);
-        self.leave();
-        Ok(result)
-    }
-
-    async fn put(&self, request: PutRequest) -> Result<Option<String>, StoreError> {
-        self.puts.fetch_add(1, Ordering::SeqCst);
-        self.enter().await;
-        let result = self.put_now(request);
-        self.leave();
-        result
-    }
-
-    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<ListedObject>, StoreError> {
-        self.lists.fetch_add(1, Ordering::SeqCst);
-        self.enter().await;
-        let listed = self
-            .objects
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(key, _)| key.starts_with(prefix) && key.as_str() > start_after)
-            .map(|(key, stored)| ListedObject {
-                key: key.clone(),
-                etag: Some(stored.etag.clone()),
-            })
-            .collect();
-        self.leave();
-        Ok(listed)
-    }
-}
-
-impl MemoryStore {
     fn put_now(&self, request: PutRequest) -> Result<Option<String>, StoreError> {
-        if self
-            .fail_puts_containing
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|s| request.key.contains(s.as_str()))
-        {
+        let failing = self.fail_puts_containing.lock().unwrap();
+        if failing.iter().any(|s| request.key.contains(s.as_str())) {
             return Err(StoreError::Failed(
                 "S3 PutObject failed: InternalError: injected".into(),
             ));
         }
         let mut objects = self.objects.lock().unwrap();
-        let current = objects.get(&request.key).map(|s| s.etag.clone());
+        let current = objects.get(&request.key).map(|(_, etag)| etag);
         let allowed = match &request.condition {
             PutCondition::Always => true,
             PutCondition::IfAbsent => current.is_none(),
-            PutCondition::IfMatch(etag) => current.as_ref() == Some(etag),
+            PutCondition::IfMatch(etag) => current == Some(etag),
         };
         if !allowed {
             return Err(StoreError::PreconditionFailed);
         }
         let etag = format!("\"v{}\"", self.versions.fetch_add(1, Ordering::SeqCst));
-        objects.insert(
-            request.key,
-            Stored {
-                body: request.body,
-                content_type: request.content_type,
-                content_encoding: request.content_encoding,
-                sha: request.content_sha256,
-                etag: etag.clone(),
-            },
-        );
+        objects.insert(request.key.clone(), (request, etag.clone()));
         Ok(Some(etag))
     }
 }
 
+impl ArchiveStore for MemoryStore {
+    async fn head(&self, key: &str) -> Result<Option<StoredObject>, StoreError> {
+        Ok(self.call("head", || self.stored(key).map(|(s, _)| s)).await)
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<(StoredObject, Vec<u8>)>, StoreError> {
+        Ok(self.call("get", || self.stored(key)).await)
+    }
+
+    async fn put(&self, request: PutRequest) -> Result<Option<String>, StoreError> {
+        self.call("put", || self.put_now(request)).await
+    }
+
+    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<String>, StoreError> {
+        let listed = || {
+            let keys = self.keys().into_iter();
+            keys.filter(|k| k.starts_with(prefix) && k.as_str() > start_after)
+                .collect()
+        };
+        Ok(self.call("list", listed).await)
+    }
+}
+
 fn daily_key(sdkappid: u64, day: u64) -> String {
-    Layout::default().daily_key(sdkappid, first_day() + chrono::Days::new(day))
+    Layout::default().day_key(&OPERATIONS, sdkappid, first_day() + chrono::Days::new(day))
 }
 
 /// A raw copy's body, un-gzipped.
@@ -378,11 +323,31 @@ fn raw_text(store: &MemoryStore, key: &str) -> String {
     text
 }
 
-fn line_of(store: &MemoryStore, key: &str) -> serde_json::Map<String, Value> {
+/// The JSON lines of the object at `key`.
+fn lines(store: &MemoryStore, key: &str) -> Vec<serde_json::Map<String, Value>> {
     let body = String::from_utf8(store.object(key).body).unwrap();
     assert!(body.ends_with('\n'), "{body}");
-    assert_eq!(body.lines().count(), 1, "{body}");
-    serde_json::from_str(body.trim_end()).unwrap()
+    body.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The one JSON line of the day object at `key`.
+fn line_of(store: &MemoryStore, key: &str) -> serde_json::Map<String, Value> {
+    let mut lines = lines(store, key);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    lines.remove(0)
+}
+
+/// The push history as deployed (its default days).
+const SEVEN_DAYS: PushHistory = PushHistory {
+    days: 7,
+    spacing: crate::tencent::push_history::CALL_SPACING,
+};
+
+/// A full run without push history.
+async fn full_run(apps: &[App<FakeSource>], store: &MemoryStore) -> Result<RunSummary, RunError> {
+    run_with(apps, store, RunRequest::default()).await
 }
 
 /// A run without push history (the push tests turn it on).
@@ -400,22 +365,38 @@ async fn run_with_push(
     request: RunRequest,
     push: PushHistory,
 ) -> Result<RunSummary, RunError> {
-    run(
-        apps,
-        store,
-        &Layout::default(),
-        &request,
-        push,
-        Deadlines::after(Duration::from_secs(60)),
-        &Metrics::capture(NAMESPACE).0,
-    )
-    .await
+    let deadlines = Deadlines::after(Duration::from_secs(60));
+    let metrics = Metrics::capture(NAMESPACE).0;
+    let layout = Layout::default();
+    run(apps, store, &layout, &request, push, deadlines, &metrics).await
 }
 
-const NAMESPACE: &str = "TencentChat";
+/// `n` apps named secret-a, secret-b…, their SDKAppIDs counting from `APP`.
+fn apps_with(n: u8, rows: fn() -> Vec<Value>) -> Vec<App<FakeSource>> {
+    (0..n)
+        .map(|i| {
+            let sdkappid = APP + u64::from(i);
+            let source = FakeSource::with_rows(sdkappid, rows());
+            App::new(format!("secret-{}", char::from(b'a' + i)), sdkappid, source)
+        })
+        .collect()
+}
 
 fn one_app() -> Vec<App<FakeSource>> {
-    vec![App::new("secret-a", FakeSource::new(APP))]
+    apps_with(1, thirty_days)
+}
+
+/// The whole function over `apps` and an empty store, its metrics captured.
+fn function(apps: Vec<App<FakeSource>>) -> (crate::OpsPull<FakeSource, MemoryStore>, Captured) {
+    let (metrics, lines) = Metrics::capture(NAMESPACE);
+    let function = crate::OpsPull {
+        apps,
+        store: MemoryStore::default(),
+        layout: Layout::default(),
+        push: PushHistory::OFF,
+        metrics,
+    };
+    (function, lines)
 }
 
 mod answers;

@@ -99,7 +99,7 @@ pub async fn handle_with(event_json: &Value, source: &FakeSource) -> ApiGatewayV
     push_stats::handle(
         &event(event_json),
         &invocation(),
-        &push_stats::Apps::one("fake", source),
+        &push_stats::Apps::one(FAKE_APP, source),
     )
     .await
 }
@@ -124,41 +124,18 @@ pub fn body_json(response: &ApiGatewayV2httpResponse) -> Value {
     }
 }
 
-/// The SDKAppID a [`FakeSource`] serves unless told otherwise.
+/// The SDKAppID [`handle_with`] serves.
 pub const FAKE_APP: u64 = 1_400_000_000;
 
 /// Answers like Tencent would: one result per requested task, or one overall
 /// result (`TaskID` ""), with counts derived from the task ID. Records calls.
+#[derive(Default)]
 pub struct FakeSource {
     pub calls: Mutex<Vec<PushStatsRequest>>,
     pub failure: Option<tim::Error>,
-    /// The app's id, or why its secret cannot be read.
-    pub app: Result<u64, tim::Error>,
-}
-
-impl Default for FakeSource {
-    fn default() -> Self {
-        Self::of_app(FAKE_APP)
-    }
 }
 
 impl FakeSource {
-    pub fn of_app(sdkappid: u64) -> Self {
-        Self {
-            calls: Mutex::default(),
-            failure: None,
-            app: Ok(sdkappid),
-        }
-    }
-
-    /// An app whose credentials secret cannot be read.
-    pub fn unreadable(error: tim::Error) -> Self {
-        Self {
-            app: Err(error),
-            ..Self::default()
-        }
-    }
-
     pub fn failing(error: tim::Error) -> Self {
         Self {
             failure: Some(error),
@@ -202,9 +179,5 @@ impl PushStatsSource for FakeSource {
             None => Ok(PushStatistics::from_envelope(&envelope_for(request)).unwrap()),
         };
         std::future::ready(answer)
-    }
-
-    fn sdkappid(&self) -> impl Future<Output = Result<u64, tim::Error>> + Send {
-        std::future::ready(self.app.clone())
     }
 }
