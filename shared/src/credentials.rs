@@ -42,9 +42,7 @@ pub trait CredentialsProvider: Send + Sync {
     /// Tencent refused with `code` a UserSig `refresh` could not replace. A
     /// source that then fails calls at once (without Tencent) reports this
     /// code with them; wrappers pass it on.
-    fn note_refusal(&self, code: i64) {
-        let _ = code;
-    }
+    fn note_refusal(&self, _code: i64) {}
 }
 
 /// Fixed credentials (tests, one-off tools). `refresh` returns them again:

@@ -24,25 +24,26 @@ macro_rules! regions {
             /// Every region, in the table's order.
             pub const ALL: [Region; [$($name),+].len()] = [$(Region::$variant),+];
 
+            /// The configuration name, the primary and the backup domain.
+            fn row(self) -> [&'static str; 3] {
+                match self {
+                    $(Region::$variant => [$name, $primary, $backup],)+
+                }
+            }
+
             /// The configuration name: `china`, `singapore`, …, `silicon-valley`.
             pub fn name(self) -> &'static str {
-                match self {
-                    $(Region::$variant => $name,)+
-                }
+                self.row()[0]
             }
 
             /// Tencent's primary REST domain for the region.
             pub fn primary_domain(self) -> &'static str {
-                match self {
-                    $(Region::$variant => $primary,)+
-                }
+                self.row()[1]
             }
 
             /// Tencent's backup domain, for when the primary's DNS fails.
             pub fn backup_domain(self) -> &'static str {
-                match self {
-                    $(Region::$variant => $backup,)+
-                }
+                self.row()[2]
             }
         }
     };

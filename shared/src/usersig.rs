@@ -212,9 +212,8 @@ impl Signer {
                 found: claims.identifier,
             });
         }
-        let expected_sig = STANDARD_LENIENT
-            .decode(token.sig.as_bytes())
-            .map_err(|_| UserSigError::Signature)?;
+        // Not base64: no HMAC matches an empty one either.
+        let expected_sig = STANDARD_LENIENT.decode(&token.sig).unwrap_or_default();
         let numbers = [&token.sdkappid.1, &token.time.1, &token.expire.1];
         self.mac_of(&token.identifier, numbers, token.userbuf.as_deref())
             .verify_slice(&expected_sig)

@@ -128,9 +128,8 @@ impl AppInfoDay {
 fn classify(name: &str, value: &Value) -> OpsValue {
     let text = match value {
         Value::String(s) => s.clone(),
-        // Tolerate Tencent sending a real number some day.
-        Value::Number(n) => n.to_string(),
         Value::Null => return OpsValue::Null,
+        // Tolerate Tencent sending a real number some day.
         other => other.to_string(),
     };
     let as_int = text.trim().parse::<i64>().ok();

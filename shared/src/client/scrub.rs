@@ -13,12 +13,10 @@ use crate::error::{Error, NetworkFailure};
 /// in case a cause quotes it.
 pub(super) fn network_error(command: &str, error: reqwest::Error, usersig: &str) -> Error {
     let error = error.without_url();
-    let kind = if error.is_connect() {
-        NetworkFailure::Connect
-    } else if error.is_timeout() {
-        NetworkFailure::Timeout
-    } else {
-        NetworkFailure::Other
+    let kind = match (error.is_connect(), error.is_timeout()) {
+        (true, _) => NetworkFailure::Connect,
+        (_, true) => NetworkFailure::Timeout,
+        _ => NetworkFailure::Other,
     };
     let mut detail = error.to_string();
     let causes = std::iter::successors(std::error::Error::source(&error), |cause| cause.source());
