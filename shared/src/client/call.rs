@@ -9,11 +9,9 @@ use crate::credentials::AppCredentials;
 use crate::error::{Error, ErrorClass};
 
 use super::Client;
-use super::deadline::Deadline;
-use super::envelope::Response;
-use super::request::encode_body;
-use super::retry::{MIN_RETRY_WINDOW, slow_down};
+use super::retry::{Deadline, MIN_RETRY_WINDOW, slow_down};
 use super::send::{Request, elapsed_ms, millis};
+use super::wire::{Response, encode_body};
 
 impl Client {
     /// Calls `v4/{command}` with `body`, returning the success envelope.

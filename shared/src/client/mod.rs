@@ -15,21 +15,19 @@
 //! - No URL, UserSig or key in any error, log line or Debug output; Tencent's
 //!   `ErrorInfo` is scrubbed like transport errors before it is kept.
 //!
-//! One concern a file: [`Deadline`] (`deadline`), [`RetryPolicy`] (`retry`),
+//! One concern a file: [`Deadline`] and [`RetryPolicy`] (`retry`),
 //! [`ClientConfig`] and the HTTP client built from it ([`try_http_client`],
 //! `config`), the fail-over memory (`failover`), the call loop (`call`), one
-//! attempt (`send`), the URL and body (`request`), the answer envelope
-//! ([`Response`], `envelope`) and URL-free transport errors (`scrub`).
+//! attempt (`send`), the URL, body and answer envelope
+//! ([`Response`], `wire`) and URL-free transport errors (`scrub`).
 
 mod call;
 mod config;
-mod deadline;
-mod envelope;
 mod failover;
-mod request;
 mod retry;
 mod scrub;
 mod send;
+mod wire;
 
 use std::sync::Arc;
 
@@ -40,11 +38,10 @@ use crate::error::Error;
 use crate::region::Endpoint;
 
 pub use config::{ClientConfig, POOL_IDLE_TIMEOUT, try_http_client};
-pub use deadline::Deadline;
-pub use envelope::Response;
 pub use failover::PREFER_BACKUP_FOR;
-pub use retry::{MIN_RETRY_WINDOW, OnRateLimit, RetryPolicy};
+pub use retry::{Deadline, MIN_RETRY_WINDOW, OnRateLimit, RetryPolicy};
 pub use send::MAX_ANSWER_BYTES;
+pub use wire::Response;
 
 use failover::FailoverMemory;
 

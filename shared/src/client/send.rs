@@ -11,11 +11,10 @@ use crate::error::{Error, NetworkFailure};
 use crate::region::Endpoint;
 
 use super::Client;
-use super::deadline::Deadline;
-use super::envelope::{Response, parse_envelope};
 use super::failover::Route;
-use super::request::request_url;
+use super::retry::Deadline;
 use super::scrub::{network_error, scrub_answer};
+use super::wire::{Response, parse_envelope, request_url};
 
 /// The largest answer read. Tencent's are about 40 KB; a larger body is not
 /// one, and a 128 MB function holding it several times would die of it.
@@ -61,10 +60,8 @@ impl Client {
     ) -> Result<Response, Error> {
         let command = request.command;
         let url = request_url(base, command, request.credentials)?;
-        let timeout = self
-            .config
-            .request_timeout
-            .min(request.deadline.remaining());
+        let remaining = request.deadline.remaining();
+        let timeout = self.config.request_timeout.min(remaining);
         let started = Instant::now();
         let secret = request.credentials.usersig.expose_secret();
         let exchange = async {

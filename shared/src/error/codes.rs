@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use super::class::ErrorClass;
+use super::ErrorClass;
 use ErrorClass::{Configuration, Retryable, UserSigRejected};
 
 /// What the client knows about a range of Tencent `ErrorCode`s. Codes not in

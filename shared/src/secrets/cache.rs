@@ -154,13 +154,12 @@ impl<T: Clone + PartialEq> ExpiryCache<T> {
             // not tell): still refused.
             return Err(CacheError::Refused);
         }
-        let expires_at = loaded.expires_at;
-        let value = loaded.value.clone();
-        *state = Some(Entry::loaded(loaded, now));
-        if now > expires_at {
+        let entry = state.insert(Entry::loaded(loaded, now));
+        if now > entry.expires_at {
+            let expires_at = entry.expires_at;
             return Err(CacheError::Expired { expires_at });
         }
-        Ok(value)
+        Ok(entry.value.clone())
     }
 
     /// After the value `is_rejected` recognises was refused: the cached value
@@ -190,16 +189,12 @@ impl<T: Clone + PartialEq> ExpiryCache<T> {
                 return Ok(None);
             }
         }
-        let loaded = load().await?;
-        let mut entry = Entry::loaded(loaded, now);
+        let entry = state.insert(Entry::loaded(load().await?, now));
         if is_rejected(&entry.value) {
             entry.refused_checked_at = Some(now);
-            *state = Some(entry);
             return Ok(None);
         }
-        let value = entry.value.clone();
-        *state = Some(entry);
-        Ok(Some(value))
+        Ok(Some(entry.value.clone()))
     }
 }
 

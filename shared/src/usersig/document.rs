@@ -11,7 +11,7 @@ use chrono::{DateTime, SecondsFormat};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::error::UserSigError;
+use super::UserSigError;
 
 /// Lenient standard base64: accepts input with or without `=` padding. It
 /// reads the userbuf here and `TLS.sig` when verifying.

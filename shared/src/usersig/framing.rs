@@ -14,7 +14,7 @@ use flate2::Compression;
 use flate2::bufread::ZlibDecoder;
 use flate2::write::ZlibEncoder;
 
-use super::error::UserSigError;
+use super::UserSigError;
 
 /// Inflated JSON larger than this is refused: a UserSig is a few hundred
 /// bytes, and a verifier must not be a zip bomb's target.
