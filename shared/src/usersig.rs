@@ -15,7 +15,8 @@
 use std::fmt;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use chrono::Utc;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -24,13 +25,19 @@ mod document;
 mod framing;
 
 pub use document::Claims;
-use document::STANDARD_LENIENT;
 
 /// Validity the reference libraries default to: 180 days.
 pub const DEFAULT_EXPIRE_SECS: u64 = 15_552_000;
 
 /// The only version this algorithm produces and accepts.
 pub const VERSION: &str = "2.0";
+
+/// Lenient standard base64: accepts input with or without `=` padding. It
+/// reads `TLS.sig` when verifying.
+const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -47,11 +47,11 @@ enum Command {
         #[command(flatten)]
         account: Account,
         /// Seconds of validity.
-        #[arg(long, default_value_t = DEFAULT_EXPIRE_SECS)]
-        expire: u64,
+        #[arg(long = "expire", value_name = "EXPIRE", default_value_t = DEFAULT_EXPIRE_SECS)]
+        secs: u64,
         /// Issue time, unix seconds (default: now).
-        #[arg(long)]
-        time: Option<u64>,
+        #[arg(long = "time", value_name = "TIME")]
+        at: Option<u64>,
     },
     /// Verify the UserSig on stdin with the key in TIM_KEY; print its claims as JSON.
     Verify {
@@ -91,13 +91,9 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<(), ExitReason> {
     let now = || SystemClock.now_unix();
     let line = match command {
-        Command::Gen {
-            account,
-            expire,
-            time,
-        } => {
+        Command::Gen { account, secs, at } => {
             let signer = Signer::new(account.sdkappid, key_from_env()?);
-            let usersig = signer.sign(&account.identifier, expire, time.unwrap_or_else(now));
+            let usersig = signer.sign(&account.identifier, secs, at.unwrap_or_else(now));
             usersig.expose_secret().to_owned()
         }
         Command::Verify { account, now: at } => {

@@ -125,12 +125,11 @@ impl Client {
     /// Where requests for `credentials` go: the endpoint override, else the
     /// credentials' region, else the configured region.
     pub fn endpoint_for(&self, credentials: &AppCredentials) -> Result<Endpoint, Error> {
-        if let Some(endpoint) = &self.config.endpoint {
-            return Ok(endpoint.clone());
-        }
-        match credentials.region.or(self.config.region) {
-            Some(region) => Ok(Endpoint::for_region(region)),
-            None => Err(Error::Config {
+        let region = credentials.region.or(self.config.region);
+        match (&self.config.endpoint, region) {
+            (Some(endpoint), _) => Ok(endpoint.clone()),
+            (None, Some(region)) => Ok(Endpoint::for_region(region)),
+            (None, None) => Err(Error::Config {
                 reason: format!(
                     "no Tencent region for SDKAppID {}: set TIM_REGION (e.g. singapore), put the region in the credentials secret, or set TIM_ENDPOINT",
                     credentials.sdkappid

@@ -4,21 +4,11 @@
 //! ignored, `null` for `TLS.userbuf` means absent), plus integers as
 //! decimal strings; and what a UserSig says about itself ([`Claims`]).
 
-use base64::Engine as _;
-use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use chrono::{DateTime, SecondsFormat};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::UserSigError;
-
-/// Lenient standard base64: accepts input with or without `=` padding. It
-/// reads the userbuf here and `TLS.sig` when verifying.
-pub(super) const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
 
 /// What a UserSig says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -42,15 +32,6 @@ impl Claims {
     /// Last second at which the UserSig is still valid (`time + expire`).
     pub fn expires_at_unix(&self) -> u64 {
         self.time.saturating_add(self.expire)
-    }
-
-    /// The userbuf's bytes; `None` without a userbuf or if its text is not
-    /// standard base64 (the HMAC covers the text, so such a token can still
-    /// carry a valid signature).
-    pub fn userbuf_bytes(&self) -> Option<Vec<u8>> {
-        self.userbuf
-            .as_deref()
-            .and_then(|text| STANDARD_LENIENT.decode(text).ok())
     }
 }
 
