@@ -19,7 +19,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 /// A variable that is missing or unusable: which one, and why.
@@ -105,15 +104,6 @@ impl Env {
             .transpose()
     }
 
-    /// The value of `name` through [`FromStr`]; `Ok(None)` when unset.
-    pub fn parse<T>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
-    where
-        T: FromStr,
-        T::Err: fmt::Display,
-    {
-        self.parse_with(name, str::parse::<T>)
-    }
-
     /// A positive whole number, `default` when unset.
     pub fn positive(&self, name: &'static str, default: u64) -> Result<u64, ConfigError> {
         self.parse_with(name, |text| {
@@ -178,7 +168,7 @@ mod tests {
             env.required("R", "the bucket").unwrap_err().to_string(),
             "R: required: the bucket"
         );
-        let err = env.parse::<u16>("N").unwrap_err();
+        let err = env.parse_with("N", str::parse::<u16>).unwrap_err();
         assert!(err.to_string().starts_with("N: "), "{err}");
     }
 

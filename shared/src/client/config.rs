@@ -58,7 +58,7 @@ impl ClientConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             endpoint: env.parse_with("TIM_ENDPOINT", Endpoint::parse_override)?,
-            region: env.parse::<Region>("TIM_REGION")?,
+            region: env.parse_with("TIM_REGION", str::parse::<Region>)?,
             ..Self::default()
         })
     }

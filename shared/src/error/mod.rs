@@ -12,7 +12,7 @@ mod codes;
 
 use std::time::Duration;
 
-pub use codes::{TENCENT_CODES, TencentCode, class_of_code};
+pub use codes::{TENCENT_CODES, TencentCode};
 
 /// Generates [`ErrorClass`] and its name and retry tables from one list, so
 /// that a class cannot be added without its `error_type` and retry rule.
@@ -165,7 +165,10 @@ impl Error {
     /// (a deadline hit while Tencent was rate-limiting is still a rate limit).
     pub fn class(&self) -> ErrorClass {
         match self {
-            Error::Api { code, .. } => class_of_code(*code),
+            // Codes the table does not list are the request's fault.
+            Error::Api { .. } => self
+                .tencent_code()
+                .map_or(ErrorClass::BadRequest, |k| k.class),
             // "always 200 unless a network error (such as error 502)
             // occurs": any other status is the gateway's, not the request's.
             Error::Http { .. } => ErrorClass::Retryable,
