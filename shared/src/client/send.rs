@@ -13,7 +13,7 @@ use crate::region::Endpoint;
 use super::Client;
 use super::failover::Route;
 use super::retry::Deadline;
-use super::scrub::{network_error, scrub_answer};
+use super::scrub::network_error;
 use super::wire::{Response, parse_envelope, request_url};
 
 /// The largest answer read. Tencent's are about 40 KB; a larger body is not
@@ -94,9 +94,7 @@ impl Client {
         let status = result.as_ref().ok().map(|(status, _)| *status);
         let outcome = match result {
             Err(e) => Err(e),
-            Ok((200, raw)) => {
-                raw.and_then(|raw| scrub_answer(parse_envelope(command, raw), secret))
-            }
+            Ok((200, raw)) => raw.and_then(|raw| parse_envelope(command, raw, secret)),
             Ok((status, _)) => Err(Error::Http {
                 command: command.to_owned(),
                 status,

@@ -1,6 +1,7 @@
 //! What goes on the wire: the request URL and JSON body, and Tencent's
 //! answer envelope (a JSON object whose `ErrorCode` decides).
 
+use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
 use url::Url;
@@ -9,17 +10,19 @@ use crate::api::json_kind;
 use crate::credentials::AppCredentials;
 use crate::error::Error;
 
+use super::scrub::scrub;
+
 /// The request body as JSON bytes: `{}` for a body with nothing to say
 /// (Tencent refuses an empty body).
-pub(super) fn encode_body(command: &str, body: &impl Serialize) -> Result<bytes::Bytes, Error> {
+pub(super) fn encode_body(command: &str, body: &impl Serialize) -> Result<Bytes, Error> {
     let json = serde_json::to_vec(body).map_err(|e| Error::Encode {
         command: command.to_owned(),
         reason: e.to_string(),
     })?;
     if json.is_empty() || json == b"null" {
-        return Ok(bytes::Bytes::from_static(b"{}"));
+        return Ok(Bytes::from_static(b"{}"));
     }
-    Ok(bytes::Bytes::from(json))
+    Ok(Bytes::from(json))
 }
 
 /// `{base}/v4/{command}?sdkappid=&identifier=&usersig=&random=&contenttype=json`
@@ -59,11 +62,15 @@ pub struct Response {
     /// The answer's top-level JSON object (`ErrorCode` 0).
     pub envelope: serde_json::Map<String, serde_json::Value>,
     /// The body exactly as received (archived as is by ops-pull).
-    pub raw: bytes::Bytes,
+    pub raw: Bytes,
 }
 
 /// Reads Tencent's envelope: a JSON object whose `ErrorCode` decides.
-pub(super) fn parse_envelope(command: &str, raw: bytes::Bytes) -> Result<Response, Error> {
+/// Tencent's `ErrorInfo` comes back scrubbed of `usersig`: Tencent (or a
+/// gateway in front of it) may quote the request, URL and UserSig included,
+/// and the text goes on to log lines and, for some callers, to response
+/// bodies.
+pub(super) fn parse_envelope(command: &str, raw: Bytes, usersig: &str) -> Result<Response, Error> {
     let decode = |reason: String| Error::Decode {
         command: command.to_owned(),
         reason,
@@ -90,7 +97,7 @@ pub(super) fn parse_envelope(command: &str, raw: bytes::Bytes) -> Result<Respons
             Some(Value::Null) | None => String::new(),
             Some(other) => other.to_string(),
         };
-        let command = command.to_owned();
+        let (command, info) = (command.to_owned(), scrub(&info, usersig));
         return Err(Error::Api {
             command,
             code,
@@ -187,15 +194,15 @@ mod tests {
     fn envelope_error_code_is_the_truth() {
         let ok = parse_envelope(
             "c",
-            bytes::Bytes::from_static(br#"{"ErrorCode":0,"Result":[]}"#),
+            Bytes::from_static(br#"{"ErrorCode":0,"Result":[]}"#),
+            "s",
         )
         .unwrap();
         assert!(ok.envelope.contains_key("Result"));
         let fail = parse_envelope(
             "c",
-            bytes::Bytes::from_static(
-                br#"{"ActionStatus":"OK","ErrorCode":60007,"ErrorInfo":"limit"}"#,
-            ),
+            Bytes::from_static(br#"{"ActionStatus":"OK","ErrorCode":60007,"ErrorInfo":"limit"}"#),
+            "s",
         )
         .unwrap_err();
         assert!(matches!(fail, Error::Api { code: 60007, ref info, .. } if info == "limit"));
@@ -206,9 +213,25 @@ mod tests {
             br#"{"ActionStatus":"OK"}"#,
             br#"{"ErrorCode":"0"}"#,
         ] {
-            let err = parse_envelope("c", bytes::Bytes::copy_from_slice(body)).unwrap_err();
+            let err = parse_envelope("c", Bytes::copy_from_slice(body), "s").unwrap_err();
             assert!(matches!(err, Error::Decode { .. }), "{body:?}: {err:?}");
             assert!(err.is_retryable());
+        }
+    }
+
+    #[test]
+    fn tencent_error_info_comes_back_scrubbed() {
+        let body =
+            br#"{"ErrorCode":70003,"ErrorInfo":"invalid sig eJw*x in url?usersig=eJw*x&random=1"}"#;
+        match parse_envelope("c", Bytes::from_static(body), "eJw*x") {
+            Err(Error::Api { info, code, .. }) => {
+                assert_eq!(code, 70003);
+                assert_eq!(
+                    info,
+                    "invalid sig <redacted> in url?usersig=<redacted>&random=1"
+                );
+            }
+            other => panic!("{other:?}"),
         }
     }
 }
