@@ -14,22 +14,13 @@ use crate::region::Endpoint;
 /// be reached, and a success there ends the period early.
 pub const PREFER_BACKUP_FOR: Duration = Duration::from_secs(300);
 
-/// Which base URL a request went to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Route {
-    Primary,
-    Backup,
-}
-
-impl Route {
-    /// The name log lines use (never the URL).
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Route::Primary => "primary",
-            Route::Backup => "backup",
-        }
-    }
-}
+/// A base URL and the name log lines give it (never the URL itself).
+pub(super) type Base<'e> = (&'static str, &'e Url);
+/// The base URL to try first, and the one to try when it cannot be
+/// connected to.
+pub(super) type Order<'e> = (Base<'e>, Option<Base<'e>>);
+/// The primary base URL's name in log lines (the other is `backup`).
+pub(super) const PRIMARY: &str = "primary";
 
 /// Remembers that a primary base URL refused connections, shared by clones
 /// of a [`Client`](super::Client).
@@ -39,18 +30,13 @@ pub(super) struct FailoverMemory {
 }
 
 impl FailoverMemory {
-    /// The endpoint's base URLs in the order to try them at `now`: the first,
-    /// and the one to try when the first cannot be connected to.
-    pub(super) fn order<'e>(
-        &self,
-        endpoint: &'e Endpoint,
-        now: Instant,
-    ) -> ((Route, &'e Url), Option<(Route, &'e Url)>) {
-        let primary = (Route::Primary, &endpoint.primary);
+    /// The endpoint's base URLs in the order to try them at `now`.
+    pub(super) fn order<'e>(&self, endpoint: &'e Endpoint, now: Instant) -> Order<'e> {
+        let primary = (PRIMARY, &endpoint.primary);
         let Some(backup) = &endpoint.backup else {
             return (primary, None);
         };
-        let backup = (Route::Backup, backup);
+        let backup = ("backup", backup);
         match &*self.lock() {
             Some((url, until)) if *url == endpoint.primary && *until > now => {
                 (backup, Some(primary))
@@ -92,24 +78,24 @@ mod tests {
                 .map(|(route, _)| route)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(order(&endpoint, now), [Route::Primary, Route::Backup]);
+        assert_eq!(order(&endpoint, now), [PRIMARY, "backup"]);
         memory.note_primary(&endpoint, false, now);
-        assert_eq!(order(&endpoint, now), [Route::Backup, Route::Primary]);
+        assert_eq!(order(&endpoint, now), ["backup", PRIMARY]);
         assert_eq!(
             order(&endpoint, now + PREFER_BACKUP_FOR - Duration::from_secs(1)),
-            [Route::Backup, Route::Primary]
+            ["backup", PRIMARY]
         );
         assert_eq!(
             order(&endpoint, now + PREFER_BACKUP_FOR),
-            [Route::Primary, Route::Backup]
+            [PRIMARY, "backup"]
         );
         // Another endpoint's primary is not affected.
         let other = Endpoint::parse_override("http://127.0.0.1:3,http://127.0.0.1:4").unwrap();
-        assert_eq!(order(&other, now), [Route::Primary, Route::Backup]);
+        assert_eq!(order(&other, now), [PRIMARY, "backup"]);
         memory.note_primary(&endpoint, true, now);
-        assert_eq!(order(&endpoint, now), [Route::Primary, Route::Backup]);
+        assert_eq!(order(&endpoint, now), [PRIMARY, "backup"]);
         // Without a backup there is nothing to prefer.
         let single = Endpoint::parse_override("http://127.0.0.1:1").unwrap();
-        assert_eq!(order(&single, now), [Route::Primary]);
+        assert_eq!(order(&single, now), [PRIMARY]);
     }
 }

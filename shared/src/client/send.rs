@@ -4,14 +4,13 @@
 use std::time::Duration;
 
 use tokio::time::Instant;
-use url::Url;
 
 use crate::credentials::AppCredentials;
 use crate::error::{Error, NetworkFailure};
 use crate::region::Endpoint;
 
 use super::Client;
-use super::failover::Route;
+use super::failover::{Base, PRIMARY};
 use super::retry::Deadline;
 use super::scrub::network_error;
 use super::wire::{Response, parse_envelope, request_url};
@@ -42,7 +41,7 @@ impl Client {
                 tracing::warn!(
                     command = request.command,
                     attempt = request.attempt,
-                    from = first.0.name(),
+                    from = first.0,
                     "cannot connect to Tencent; trying the other domain"
                 );
                 self.send(request, &endpoint, second).await
@@ -56,7 +55,7 @@ impl Client {
         &self,
         request: &Request<'_>,
         endpoint: &Endpoint,
-        (route, base): (Route, &Url),
+        (route, base): Base<'_>,
     ) -> Result<Response, Error> {
         let command = request.command;
         let url = request_url(base, command, request.credentials)?;
@@ -100,7 +99,7 @@ impl Client {
                 status,
             }),
         };
-        if route == Route::Primary {
+        if route == PRIMARY {
             let connected = !connect_failed(&outcome);
             self.failover
                 .note_primary(endpoint, connected, Instant::now());
@@ -108,7 +107,7 @@ impl Client {
         tracing::debug!(
             command,
             attempt = request.attempt,
-            endpoint = route.name(),
+            endpoint = route,
             status,
             code = outcome.as_ref().err().and_then(Error::code),
             elapsed_ms = elapsed_ms(started),
