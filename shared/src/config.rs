@@ -107,10 +107,8 @@ impl Env {
     /// A positive whole number, `default` when unset.
     pub fn positive(&self, name: &'static str, default: u64) -> Result<u64, ConfigError> {
         self.parse_with(name, |text| {
-            text.parse::<u64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| format!("expected a positive whole number, got {text:?}"))
+            let n = text.parse::<std::num::NonZeroU64>().map(u64::from);
+            n.map_err(|_| format!("expected a positive whole number, got {text:?}"))
         })
         .map(|n| n.unwrap_or(default))
     }

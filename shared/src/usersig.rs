@@ -256,9 +256,8 @@ impl Signer {
     ) -> Result<Claims, UserSigError> {
         let token = document::parse(&framing::decode(usersig)?)?;
         if token.version != VERSION {
-            return Err(UserSigError::Version {
-                found: token.version,
-            });
+            let found = token.version;
+            return Err(UserSigError::Version { found });
         }
         let claims = token.claims();
         if claims.sdkappid != self.sdkappid {
@@ -279,11 +278,9 @@ impl Signer {
         self.mac_of(&token.identifier, numbers, token.userbuf.as_deref())
             .verify_slice(&expected_sig)
             .map_err(|_| UserSigError::Signature)?;
-        if now > claims.expires_at_unix() {
-            return Err(UserSigError::Expired {
-                expired_at: claims.expires_at_unix(),
-                now,
-            });
+        let expired_at = claims.expires_at_unix();
+        if now > expired_at {
+            return Err(UserSigError::Expired { expired_at, now });
         }
         Ok(claims)
     }

@@ -28,11 +28,7 @@ use crate::usersig::Clock;
 use super::UserSigSecretProvider as Schedule;
 
 /// A loaded value and the last second (unix) it may be used.
-#[derive(Debug, Clone)]
-pub(super) struct Expiring<T> {
-    pub value: T,
-    pub expires_at: u64,
-}
+pub(super) type Expiring<T> = (T, u64);
 
 /// Why [`ExpiryCache::get`] has no value to give.
 #[derive(Debug)]
@@ -56,10 +52,10 @@ struct Entry<T> {
 }
 
 impl<T> Entry<T> {
-    fn loaded(loaded: Expiring<T>, now: u64) -> Self {
+    fn loaded((value, expires_at): Expiring<T>, now: u64) -> Self {
         Self {
-            value: loaded.value,
-            expires_at: loaded.expires_at,
+            value,
+            expires_at,
             read_at: now,
             refused_checked_at: None,
         }
@@ -149,7 +145,7 @@ impl<T: Clone + PartialEq> ExpiryCache<T> {
                 _ => return Err(CacheError::Load(error)),
             },
         };
-        if refused.as_ref() == Some(&loaded.value) {
+        if refused.as_ref() == Some(&loaded.0) {
             // "Changed" but the same value (e.g. a version check that could
             // not tell): still refused.
             return Err(CacheError::Refused);

@@ -84,10 +84,9 @@ impl UserSigSecretProvider {
         let text = self.reader.read("UserSig secret").await?;
         let secret = UserSigSecret::from_json(&text)
             .map_err(|e| Error::credentials(format!("UserSig secret {id:?} is malformed: {e}")))?;
-        let value = secret.to_credentials();
         // `from_json` checked that `expires_at` is a timestamp.
-        let expires_at = value.expires_at.unwrap_or(0);
-        Ok(Expiring { value, expires_at })
+        let expires_at = secret.expires_at_unix().unwrap_or(0);
+        Ok((secret.to_credentials(), expires_at))
     }
 
     fn refused_error(&self) -> Error {

@@ -38,7 +38,7 @@ impl Source {
             return Err("unavailable");
         }
         let (value, expires_at) = *self.value.lock().unwrap();
-        Ok(Expiring { value, expires_at })
+        Ok((value, expires_at))
     }
 }
 
