@@ -37,10 +37,8 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error about `variable`.
     pub fn new(variable: &'static str, problem: impl Into<String>) -> Self {
-        Self {
-            variable,
-            problem: problem.into(),
-        }
+        let problem = problem.into();
+        Self { variable, problem }
     }
 
     /// The error type Lambda shows for a configuration failure.

@@ -261,16 +261,12 @@ impl Signer {
         }
         let claims = token.claims();
         if claims.sdkappid != self.sdkappid {
-            return Err(UserSigError::SdkAppId {
-                expected: self.sdkappid,
-                found: claims.sdkappid,
-            });
+            let (expected, found) = (self.sdkappid, claims.sdkappid);
+            return Err(UserSigError::SdkAppId { expected, found });
         }
         if claims.identifier != identifier {
-            return Err(UserSigError::Identifier {
-                expected: identifier.to_owned(),
-                found: claims.identifier,
-            });
+            let (expected, found) = (identifier.to_owned(), claims.identifier);
+            return Err(UserSigError::Identifier { expected, found });
         }
         // Not base64: no HMAC matches an empty one either.
         let expected_sig = STANDARD_LENIENT.decode(&token.sig).unwrap_or_default();
