@@ -56,10 +56,7 @@ impl OpsConfig {
         Ok(Self {
             bucket,
             layout: Layout::new(&prefix),
-            push_history: PushHistory {
-                days,
-                ..PushHistory::default()
-            },
+            push_history: PushHistory::of_days(days),
             s3_endpoint_override: env.get(S3_ENDPOINT_ENV).is_some(),
         })
     }

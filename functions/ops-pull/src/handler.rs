@@ -68,7 +68,7 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
             summary.apps_not_set_up() < summary.apps.len()
         });
         if full_run && pulled {
-            metrics::emit_run(&self.metrics, result.is_ok());
+            metrics::emit_run(&self.metrics, "RunSucceeded", result.is_ok().into());
         }
         result
     }

@@ -105,23 +105,14 @@ pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
     metrics.emit(doc);
 }
 
-/// `AppsNotSetUp`: apps whose UserSig secret has no value yet.
-pub fn emit_not_set_up(metrics: &Metrics, apps: usize) {
+/// A per-run document (`AppsNotSetUp`: apps whose UserSig secret has no
+/// value yet; `RunSucceeded`: 1 for a run that returned success, 0 for an error).
+pub fn emit_run(metrics: &Metrics, name: &str, value: usize) {
     metrics.emit(
         metrics
             .document()
             .dimension(FUNCTION_DIMENSION.0, FUNCTION_DIMENSION.1)
-            .metric("AppsNotSetUp", Unit::Count, apps),
-    );
-}
-
-/// `RunSucceeded`: 1 for a run that returned success, 0 for an error.
-pub fn emit_run(metrics: &Metrics, succeeded: bool) {
-    metrics.emit(
-        metrics
-            .document()
-            .dimension(FUNCTION_DIMENSION.0, FUNCTION_DIMENSION.1)
-            .metric("RunSucceeded", Unit::Count, u8::from(succeeded)),
+            .metric(name, Unit::Count, value),
     );
 }
 

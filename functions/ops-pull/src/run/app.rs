@@ -3,7 +3,7 @@
 //! the other; and what every dataset shares: writing its raw copies and days.
 
 use bytes::Bytes;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use futures::future::join_all;
 
 use crate::archive::layout::{self, Dataset, Layout};
@@ -83,14 +83,6 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
     outcome
 }
 
-/// What a dataset's pull gave to archive.
-pub(crate) struct Pull {
-    pub pulled_at: DateTime<Utc>,
-    /// Tencent's bodies, each for one day or (`None`) the whole window.
-    pub raws: Vec<(Option<NaiveDate>, Bytes)>,
-    pub days: Vec<(NaiveDate, DailyObject)>,
-}
-
 /// What archiving one dataset's pull gave, day by day.
 #[derive(Default)]
 pub(crate) struct Archived {
@@ -103,21 +95,20 @@ pub(crate) struct Archived {
     pub raw_failed: Vec<(Option<NaiveDate>, String)>,
 }
 
-/// Writes a dataset's raw copies and days, all at once within the writer's
+/// Writes a dataset's pull: Tencent's bodies (`raws`, each for one day or,
+/// `None`, the whole window) and its days, all at once within the writer's
 /// bound, each failure also a run failure.
 pub(crate) async fn archive<A: ArchiveStore>(
     cx: &Context<'_, A>,
     dataset: &Dataset,
     sdkappid: u64,
-    pull: Pull,
+    pulled_at: DateTime<Utc>,
+    raws: Vec<(Option<NaiveDate>, Bytes)>,
+    days: Vec<(NaiveDate, DailyObject)>,
     failures: &mut Vec<RunFailure>,
 ) -> Archived {
-    let Pull {
-        pulled_at,
-        raws,
-        days,
-    } = pull;
-    let stamp = layout::pulled_at_text(pulled_at);
+    // As written on every line: RFC 3339, UTC, milliseconds.
+    let stamp = pulled_at.to_rfc3339_opts(SecondsFormat::Millis, true);
     let (stamp, layout) = (&stamp, cx.layout);
     let raw_writes = raws.into_iter().map(|(date, raw)| async move {
         let key = layout.raw_key(dataset, sdkappid, date, pulled_at, cx.run_id);

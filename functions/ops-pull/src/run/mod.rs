@@ -77,7 +77,7 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
         for app in &summary.apps {
             emf::emit_app(metrics, app, now);
         }
-        emf::emit_not_set_up(metrics, summary.apps_not_set_up());
+        emf::emit_run(metrics, "AppsNotSetUp", summary.apps_not_set_up());
     }
     if failures.is_empty() {
         Ok(summary)

@@ -17,7 +17,7 @@ use crate::tencent::appinfo::group_days;
 use crate::tencent::freshness::{self, EMPTY_ANSWERS_FAIL_AFTER, Warning};
 use crate::tencent::source::{App, OpsSource};
 
-use super::app::{AppOutcome, Context, Pull, archive};
+use super::app::{AppOutcome, Context, archive};
 
 /// getappinfo, then its raw copy and days. Fills the summary's operations
 /// fields.
@@ -87,12 +87,17 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
         .iter()
         .filter_map(|(date, object)| Some((*date, DayMetrics::of(*date, object.lines(), now)?)))
         .collect();
-    let pull = Pull {
-        pulled_at: pulled.pulled_at,
-        raws: vec![(None, pulled.raw)],
-        days: pulled.days.into_iter().collect(),
-    };
-    let archived = archive(cx, &OPERATIONS, sdkappid, pull, failures).await;
+    let (raws, days) = (vec![(None, pulled.raw)], pulled.days.into_iter().collect());
+    let archived = archive(
+        cx,
+        &OPERATIONS,
+        sdkappid,
+        pulled.pulled_at,
+        raws,
+        days,
+        failures,
+    )
+    .await;
 
     let summary = &mut outcome.summary;
     summary.days_written = archived.days.iter().filter(|(_, day)| day.written).count();

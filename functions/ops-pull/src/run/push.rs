@@ -13,7 +13,7 @@ use crate::tencent::freshness::china_today;
 use crate::tencent::push_history::{MAX_DAYS, pull_history};
 use crate::tencent::source::{App, OpsSource};
 
-use super::app::{Context, Pull, archive};
+use super::app::{Context, archive};
 
 pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
@@ -33,12 +33,12 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     summary.first_date = dates.first().copied();
     summary.last_date = dates.last().copied();
     let deadline = cx.deadlines.tencent;
-    let pulled = pull_history(&app.source, cx.push, dates, deadline).await;
-    if pulled.not_enabled {
+    let pulled_at = Utc::now();
+    let Some(pulled) = pull_history(&app.source, cx.push, dates, deadline).await else {
         tracing::warn!(app = %app.name, sdkappid, "push is not enabled for this app (90045): no push history");
         summary.not_enabled = true;
         return (summary, failures);
-    }
+    };
     let who = format!("app {} (sdkappid {sdkappid})", app.name);
     let mut fail = |date, kind: RunErrorKind, reason: String| {
         tracing::error!(app = %app.name, sdkappid, %date, error_type = kind.error_type(), error = %reason, "push statistics pull failed");
@@ -47,7 +47,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
         summary.failed_days.push(FailedDay { date, reason });
     };
     let (mut days, mut raws) = (Vec::new(), Vec::new());
-    for (date, result) in pulled.days {
+    for (date, result) in pulled {
         match result {
             Err(error) => fail(
                 date,
@@ -68,12 +68,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
             }
         }
     }
-    let pull = Pull {
-        pulled_at: pulled.pulled_at,
-        raws,
-        days,
-    };
-    let archived = archive(cx, &PUSH, sdkappid, pull, &mut failures).await;
+    let archived = archive(cx, &PUSH, sdkappid, pulled_at, raws, days, &mut failures).await;
     summary.days_failed = summary.failed_days.len() + archived.failed.len();
     summary.failed_days.extend(archived.failed);
     let raw_failed = archived.raw_failed.into_iter();
