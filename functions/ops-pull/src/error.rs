@@ -128,15 +128,13 @@ pub(crate) struct RunFailure {
 
 impl RunFailure {
     pub fn pull(error: &tim::Error, text: String) -> Self {
-        Self::of_kind(RunErrorKind::of_pull(error), text)
-    }
-
-    pub fn of_kind(kind: RunErrorKind, text: String) -> Self {
+        let kind = RunErrorKind::of_pull(error);
         Self { kind, text }
     }
 
     pub fn storage(text: String) -> Self {
-        Self::of_kind(RunErrorKind::StorageFailed, text)
+        let kind = RunErrorKind::StorageFailed;
+        Self { kind, text }
     }
 }
 

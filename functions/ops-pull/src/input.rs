@@ -81,9 +81,7 @@ impl RunRequest {
             run_id: None,
         })
     }
-}
 
-impl RunRequest {
     /// What to ask Tencent: every field, or the subset plus `Date` (without
     /// it no row could be placed in a day).
     pub fn app_info_request(&self) -> AppInfoRequest {

@@ -77,7 +77,7 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     if let Some((kind, error)) = unusable {
         tracing::error!(app = %app.name, sdkappid, error = %error, "nothing to archive in the answer");
         let text = format!("{who}: getappinfo answered {error}; no day written (raw copy kept)");
-        failures.push(RunFailure::of_kind(kind, text));
+        failures.push(RunFailure { kind, text });
         summary.error = Some(error);
     }
 
@@ -132,27 +132,25 @@ async fn empty_answer<S, A: ArchiveStore>(
     cx: &Context<'_, A>,
     outcome: &mut AppOutcome,
 ) {
-    let mut in_a_row = 1;
     let folder = cx.layout.raw_folder(&OPERATIONS, sdkappid);
     let earlier = async {
         let keys = cx.writer.list(&folder, "").await?;
         // Raw keys sort by time; this run's own copy is not an earlier one.
         let this_run = format!("-{}.json.gz", cx.run_id);
-        for key in keys.iter().rev().filter(|k| !k.ends_with(&this_run)) {
-            let body = cx.writer.body(key).await?.unwrap_or_default();
-            if !was_empty(&body) {
+        let earlier = keys.iter().rev().filter(|k| !k.ends_with(&this_run));
+        let mut in_a_row = 1;
+        for key in earlier.take(EMPTY_ANSWERS_FAIL_AFTER as usize - 1) {
+            if !was_empty(&cx.writer.body(key).await?.unwrap_or_default()) {
                 break;
             }
             in_a_row += 1;
-            if in_a_row >= EMPTY_ANSWERS_FAIL_AFTER {
-                break;
-            }
         }
-        Ok::<_, String>(())
+        Ok::<_, String>(in_a_row)
     };
-    if let Err(error) = earlier.await {
+    let in_a_row = earlier.await.unwrap_or_else(|error| {
         tracing::warn!(app = %app.name, sdkappid, error = %error, "earlier raw copies not read: this empty answer counts as the first");
-    }
+        1
+    });
     outcome.summary.empty_answers = in_a_row;
     if in_a_row >= EMPTY_ANSWERS_FAIL_AFTER {
         let text = format!(
@@ -160,9 +158,8 @@ async fn empty_answer<S, A: ArchiveStore>(
             app.name
         );
         tracing::error!(app = %app.name, sdkappid, in_a_row, "empty answers in a row");
-        outcome
-            .failures
-            .push(RunFailure::of_kind(TencentEmptyAnswer, text));
+        let kind = TencentEmptyAnswer;
+        outcome.failures.push(RunFailure { kind, text });
         outcome.summary.error = Some(format!("empty Result in {in_a_row} runs in a row"));
     }
 }

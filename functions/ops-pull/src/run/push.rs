@@ -43,7 +43,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     let mut fail = |date, kind: RunErrorKind, reason: String| {
         tracing::error!(app = %app.name, sdkappid, %date, error_type = kind.error_type(), error = %reason, "push statistics pull failed");
         let text = format!("{who}: push statistics dt={date}: {reason}");
-        failures.push(RunFailure::of_kind(kind, text));
+        failures.push(RunFailure { kind, text });
         summary.failed_days.push(FailedDay { date, reason });
     };
     let (mut days, mut raws) = (Vec::new(), Vec::new());
