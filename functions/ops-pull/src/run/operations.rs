@@ -30,11 +30,8 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     let who = format!("app {} (sdkappid {sdkappid})", app.name);
     let (summary, failures) = (&mut outcome.summary, &mut outcome.failures);
     let request = cx.request.app_info_request();
-    let info = match app
-        .source
-        .get_app_info(&request, cx.deadlines.tencent)
-        .await
-    {
+    let info = app.source.get_app_info(&request, cx.deadlines.tencent);
+    let info = match info.await {
         Ok(info) => info,
         Err(error) => {
             tracing::error!(app = %app.name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
@@ -65,13 +62,11 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
             format!("malformed answer: {malformed}"),
         )),
         // Tencent changed how it sends `Date`: nothing would be archived again.
-        None if pulled.rows > 0 && pulled.days.is_empty() => Some((
-            TencentUnkeyableRows,
-            format!(
-                "{} row(s), none with a valid Date (YYYYMMDD)",
-                pulled.unkeyable_rows
-            ),
-        )),
+        None if pulled.rows > 0 && pulled.days.is_empty() => {
+            let rows = pulled.unkeyable_rows;
+            let why = format!("{rows} row(s), none with a valid Date (YYYYMMDD)");
+            Some((TencentUnkeyableRows, why))
+        }
         None => None,
     };
     if let Some((kind, error)) = unusable {
