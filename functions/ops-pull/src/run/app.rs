@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use futures::future::join_all;
+use futures::future::{OptionFuture, join_all};
 
 use crate::archive::layout::{self, Dataset, Layout};
 use crate::archive::object::DailyObject;
@@ -38,6 +38,17 @@ pub(crate) struct AppOutcome {
     pub day_metrics: Vec<(u64, DayMetrics)>,
 }
 
+impl AppOutcome {
+    /// A pull that failed: logged, a run failure, and the summary's error.
+    pub fn pull_failed(&mut self, error: &tim::Error, what: &str) {
+        let (name, sdkappid) = (&self.summary.app, self.summary.sdkappid);
+        tracing::error!(app = %name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
+        let text = format!("app {name} (sdkappid {sdkappid}): {what}: {error}");
+        self.failures.push(RunFailure::pull(error, text));
+        self.summary.error = Some(error.to_string());
+    }
+}
+
 pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
     cx: &Context<'_, A>,
@@ -53,22 +64,11 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
             outcome.summary.state = Some(AppState::NotSetUp);
             return outcome;
         }
-        let text = format!(
-            "app {name} (sdkappid {sdkappid}): credentials not read, nothing pulled: {error}"
-        );
-        tracing::error!(app = %name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
-        outcome.failures.push(RunFailure::pull(&error, text));
-        outcome.summary.error = Some(error.to_string());
+        outcome.pull_failed(&error, "credentials not read, nothing pulled");
     } else {
-        let ((), push) = futures::join!(
-            super::operations::operations(app, sdkappid, cx, &mut outcome),
-            async {
-                match push_on {
-                    true => Some(super::push::push_history(app, sdkappid, cx).await),
-                    false => None,
-                }
-            }
-        );
+        let push = push_on.then(|| super::push::push_history(app, sdkappid, cx));
+        let operations = super::operations::operations(app, sdkappid, cx, &mut outcome);
+        let ((), push) = futures::join!(operations, OptionFuture::from(push));
         if let Some((push, mut failures)) = push {
             outcome.summary.push = Some(push);
             outcome.failures.append(&mut failures);

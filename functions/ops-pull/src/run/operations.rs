@@ -27,20 +27,14 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     cx: &Context<'_, A>,
     outcome: &mut AppOutcome,
 ) {
-    let who = format!("app {} (sdkappid {sdkappid})", app.name);
-    let (summary, failures) = (&mut outcome.summary, &mut outcome.failures);
     let request = cx.request.app_info_request();
     let info = app.source.get_app_info(&request, cx.deadlines.tencent);
     let info = match info.await {
         Ok(info) => info,
-        Err(error) => {
-            tracing::error!(app = %app.name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
-            let text = format!("{who}: getappinfo failed, nothing written: {error}");
-            failures.push(RunFailure::pull(&error, text));
-            summary.error = Some(error.to_string());
-            return;
-        }
+        Err(error) => return outcome.pull_failed(&error, "getappinfo failed, nothing written"),
     };
+    let who = format!("app {} (sdkappid {sdkappid})", app.name);
+    let (summary, failures) = (&mut outcome.summary, &mut outcome.failures);
     let pulled = group_days(&app.name, sdkappid, Utc::now(), info);
     if pulled.malformed_answer.is_none() {
         summary.days_pulled = pulled.days.len();
