@@ -5,6 +5,7 @@
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use futures::future::{OptionFuture, join_all};
+use lambda_kit::metrics::Metrics;
 
 use crate::archive::layout::{self, Dataset, Layout};
 use crate::archive::object::DailyObject;
@@ -12,7 +13,6 @@ use crate::archive::store::ArchiveStore;
 use crate::archive::write::{DayWritten, Writer};
 use crate::error::RunFailure;
 use crate::input::RunRequest;
-use crate::report::metrics::DayMetrics;
 use crate::report::summary::{AppState, AppSummary, FailedDay};
 use crate::run::deadlines::Deadlines;
 use crate::tencent::push_history::PushHistory;
@@ -27,6 +27,8 @@ pub(crate) struct Context<'a, A> {
     pub request: &'a RunRequest,
     pub push: PushHistory,
     pub deadlines: Deadlines,
+    /// Each written day's business numbers go here (none in a dry run).
+    pub metrics: &'a Metrics,
 }
 
 /// What one app's part leaves for the run's report.
@@ -34,8 +36,6 @@ pub(crate) struct Context<'a, A> {
 pub(crate) struct AppOutcome {
     pub summary: AppSummary,
     pub failures: Vec<RunFailure>,
-    /// Business metrics of the days written (emitted by the run).
-    pub day_metrics: Vec<(u64, DayMetrics)>,
 }
 
 impl AppOutcome {

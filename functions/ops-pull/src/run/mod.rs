@@ -50,16 +50,13 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
         request,
         push,
         deadlines,
+        metrics,
     };
     let outcomes = futures::future::join_all(apps.iter().map(|app| archive_app(app, &cx))).await;
 
     let mut failures: Vec<RunFailure> = Vec::new();
     let mut summaries: Vec<AppSummary> = Vec::with_capacity(apps.len());
     for outcome in outcomes {
-        // Only written days have business metrics (none in a dry run).
-        for (sdkappid, day) in &outcome.day_metrics {
-            day.emit(metrics, *sdkappid);
-        }
         failures.extend(outcome.failures);
         summaries.push(outcome.summary);
     }

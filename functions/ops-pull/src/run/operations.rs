@@ -1,8 +1,6 @@
 //! The operations dataset in one app's run: getappinfo, its raw copy and
 //! days; an answer with nothing to archive is never a success.
 
-use std::collections::BTreeMap;
-
 use chrono::Utc;
 
 use crate::archive::layout::OPERATIONS;
@@ -11,7 +9,7 @@ use crate::error::RunErrorKind::{
     TencentEmptyAnswer, TencentMalformedAnswer, TencentUnkeyableRows,
 };
 use crate::error::RunFailure;
-use crate::report::metrics::DayMetrics;
+use crate::report::metrics;
 use crate::report::summary::KeptField;
 use crate::tencent::appinfo::group_days;
 use crate::tencent::freshness::{self, EMPTY_ANSWERS_FAIL_AFTER, Warning};
@@ -70,12 +68,8 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
         summary.error = Some(error);
     }
 
-    let now = Utc::now();
-    let mut metrics: BTreeMap<_, _> = pulled
-        .days
-        .iter()
-        .filter_map(|(date, object)| Some((*date, DayMetrics::of(*date, object.lines(), now)?)))
-        .collect();
+    // The business numbers are the day as pulled, before the rule.
+    let as_pulled = pulled.days.clone();
     let (raws, days) = (vec![(None, pulled.raw)], pulled.days.into_iter().collect());
     let archived = archive(
         cx,
@@ -103,8 +97,11 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
         }
         let kept = day.kept.into_iter().map(|field| KeptField { date, field });
         summary.fields_kept.extend(kept);
-        if let (true, false, Some(day)) = (day.written, cx.writer.dry_run, metrics.remove(&date)) {
-            outcome.day_metrics.push((sdkappid, day));
+        if day.written
+            && !cx.writer.dry_run
+            && let Some(object) = as_pulled.get(&date)
+        {
+            metrics::emit_day(cx.metrics, sdkappid, date, object.lines(), Utc::now());
         }
     }
     if pulled.rows == 0 && pulled.malformed_answer.is_none() {

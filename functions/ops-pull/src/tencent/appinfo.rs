@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use tim::api::appinfo::{AppInfo, AppInfoDay, MalformedAnswer};
+use tim::api::appinfo::{AppInfo, MalformedAnswer};
 
 use crate::archive::object::DailyObject;
 use crate::tencent::freshness::china_today;
@@ -35,7 +35,7 @@ pub(crate) fn group_days(
     pulled_at: DateTime<Utc>,
     info: AppInfo,
 ) -> Pulled {
-    let mut by_date: BTreeMap<NaiveDate, &AppInfoDay> = BTreeMap::new();
+    let mut days = BTreeMap::new();
     let mut malformed_rows = 0;
     let mut unkeyable_rows = 0;
     for row in &info.days {
@@ -51,7 +51,8 @@ pub(crate) fn group_days(
                     malformed_rows += 1;
                     tracing::warn!(app, sdkappid, %date, fields = ?malformed, "counts that are not integers: written as null, their text in \"malformed\"");
                 }
-                if by_date.insert(date, row).is_some() {
+                let object = DailyObject::from_row(sdkappid, date, row);
+                if days.insert(date, object).is_some() {
                     malformed_rows += 1;
                     tracing::warn!(app, sdkappid, %date, "Tencent sent this Date more than once: the later row is archived, both are in the raw copy");
                 }
@@ -63,10 +64,6 @@ pub(crate) fn group_days(
             }
         }
     }
-    let days = by_date
-        .into_iter()
-        .map(|(date, row)| (date, DailyObject::from_row(sdkappid, date, row)))
-        .collect();
     Pulled {
         pulled_at,
         raw: info.raw.clone(),
