@@ -88,28 +88,19 @@ impl DailyObject {
 
     /// This (field-subset) object laid over the stored one: pulled fields
     /// replace theirs, every other stored field is kept.
-    pub fn merged_over(&self, stored: &[u8]) -> Result<Self, MergeError> {
-        let ([new_line], Some(mut line)) = (self.lines.as_slice(), one_line(stored)) else {
+    pub fn merged_over(mut self, stored: &[u8]) -> Result<Self, MergeError> {
+        let ([new_line], Some(mut line)) = (self.lines.as_mut_slice(), one_line(stored)) else {
             return Err(MergeError);
         };
         // The stored odd texts of the fields pulled now are replaced by the
         // new ones (if any): a count that became a number loses its entry.
         let mut malformed = take_malformed(&mut line);
         malformed.retain(|field, _| !new_line.contains_key(field));
-        if let Some(Value::Object(new)) = new_line.get(MALFORMED_COLUMN) {
-            malformed.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        line.extend(
-            new_line
-                .iter()
-                .filter(|(k, _)| k.as_str() != MALFORMED_COLUMN)
-                .map(|(k, v)| (k.clone(), v.clone())),
-        );
+        malformed.extend(take_malformed(new_line));
+        line.append(new_line);
         put_malformed(&mut line, malformed);
-        Ok(Self {
-            date: self.date,
-            lines: vec![line],
-        })
+        self.lines = vec![line];
+        Ok(self)
     }
 
     /// This (one-line) day over the archived one (`stored`, its JSON Lines),

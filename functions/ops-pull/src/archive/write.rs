@@ -21,7 +21,7 @@ pub const WRITE_CONCURRENCY: usize = 64;
 
 /// One day written (or found unchanged), and what of the archived day its
 /// rule kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DayWritten {
     pub written: bool,
     pub kept: Vec<String>,
@@ -131,19 +131,13 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
     ) -> Result<DayWritten, String> {
         self.bounded(|| async move {
             let mut object = object;
-            let unchanged = |kept| {
-                Ok(DayWritten {
-                    written: false,
-                    kept,
-                })
-            };
             // A subset run always reads the day; a full one only when its hash differs.
             let archived = if self.merge {
                 self.store.get(&key).await?
             } else {
                 match self.store.head(&key).await? {
                     Some(head) if head.content_sha256 == Some(object.content_sha256()) => {
-                        return unchanged(Vec::new());
+                        return Ok(DayWritten::default());
                     }
                     Some(_) => self.store.get(&key).await?,
                     None => None,
@@ -161,7 +155,8 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
                 };
                 // What was kept may be all there is: the body is the truth.
                 if object::stored_lines(&body).as_deref() == Some(object.lines()) {
-                    return unchanged(kept);
+                    let written = false;
+                    return Ok(DayWritten { written, kept });
                 }
                 condition = stored
                     .etag
