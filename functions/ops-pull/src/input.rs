@@ -25,11 +25,9 @@ pub struct RunRequest {
 
 /// The manual input's shape: `{"fields": [...], "dry_run": true}`, both optional.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 struct ManualInput {
-    #[serde(default)]
     fields: Option<Vec<String>>,
-    #[serde(default)]
     dry_run: bool,
 }
 

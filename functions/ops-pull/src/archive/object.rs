@@ -121,10 +121,9 @@ impl DailyObject {
             if !value.is_number() || line.get(&field).is_some_and(Value::is_number) {
                 continue;
             }
-            if let Some(Value::String(text)) = line.get(&field) {
-                malformed.insert(field.clone(), Value::from(text.as_str()));
+            if let Some(text @ Value::String(_)) = line.insert(field.clone(), value) {
+                malformed.insert(field.clone(), text);
             }
-            line.insert(field.clone(), value);
             kept.push(field);
         }
         put_malformed(line, malformed);
