@@ -104,7 +104,7 @@ pub(crate) async fn archive<A: ArchiveStore>(
     sdkappid: u64,
     pulled_at: DateTime<Utc>,
     raws: Vec<(Option<NaiveDate>, Bytes)>,
-    days: Vec<(NaiveDate, DailyObject)>,
+    days: Vec<DailyObject>,
     failures: &mut Vec<RunFailure>,
 ) -> Archived {
     // As written on every line: RFC 3339, UTC, milliseconds.
@@ -115,8 +115,8 @@ pub(crate) async fn archive<A: ArchiveStore>(
         let written = cx.writer.raw(&key, &raw).await;
         (date, key, written)
     });
-    let day_writes = days.into_iter().map(|(date, object)| async move {
-        let key = layout.day_key(dataset, sdkappid, date);
+    let day_writes = days.into_iter().map(|object| async move {
+        let (date, key) = (object.date, layout.day_key(dataset, sdkappid, object.date));
         (date, cx.writer.day(key, object, stamp, dataset.rule).await)
     });
     let (raws, days) = futures::join!(join_all(raw_writes), join_all(day_writes));

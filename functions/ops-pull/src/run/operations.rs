@@ -70,17 +70,9 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
 
     // The business numbers are the day as pulled, before the rule.
     let as_pulled = pulled.days.clone();
-    let (raws, days) = (vec![(None, pulled.raw)], pulled.days.into_iter().collect());
-    let archived = archive(
-        cx,
-        &OPERATIONS,
-        sdkappid,
-        pulled.pulled_at,
-        raws,
-        days,
-        failures,
-    )
-    .await;
+    let (raws, pulled_at) = (vec![(None, pulled.raw)], pulled.pulled_at);
+    let days = pulled.days.into_values().collect();
+    let archived = archive(cx, &OPERATIONS, sdkappid, pulled_at, raws, days, failures).await;
 
     let summary = &mut outcome.summary;
     summary.days_written = archived.days.iter().filter(|(_, day)| day.written).count();

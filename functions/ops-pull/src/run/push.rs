@@ -57,7 +57,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
             }
         };
         match object {
-            Ok(object) => days.push((date, object)),
+            Ok(object) => days.push(object),
             Err((kind, reason)) => {
                 tracing::error!(app = %app.name, sdkappid, %date, error_type = kind.error_type(), error = %reason, "push statistics pull failed");
                 let text = format!("{who}: push statistics dt={date}: {reason}");
