@@ -117,22 +117,17 @@ pub(crate) async fn pull_history<S: OpsSource>(
                 tokio::time::sleep_until(next_call).await;
                 let result = source.push_statistics(&window(date), deadline).await;
                 let rate_limited = result.as_ref().is_err_and(tim::Error::is_rate_limited);
-                let spacing = match rate_limited {
-                    true => RATE_LIMITED_SPACING.max(history.spacing),
-                    false => history.spacing,
-                };
-                next_call = Instant::now() + spacing;
+                let least = rate_limited.then_some(RATE_LIMITED_SPACING);
+                next_call = Instant::now() + history.spacing.max(least.unwrap_or_default());
                 result
             }
         };
-        match result {
+        match &result {
             Err(error) if error.code() == Some(PUSH_NOT_ENABLED) => return None,
-            Err(error) if stop.is_none() && !error.is_retryable() => {
-                stop = Some(error.clone());
-                days.push((date, Err(error)));
-            }
-            other => days.push((date, other)),
+            Err(error) if !error.is_retryable() => stop = Some(error.clone()),
+            _ => {}
         }
+        days.push((date, result));
     }
     Some(days)
 }
