@@ -41,7 +41,6 @@ pub(crate) fn group_days(
     for row in &info.days {
         match row.date {
             Ok(date) if date > china_today(pulled_at) => {
-                malformed_rows += 1;
                 unkeyable_rows += 1;
                 tracing::warn!(app, sdkappid, %date, "row dated after today (China time): kept in the raw copy only");
             }
@@ -58,7 +57,6 @@ pub(crate) fn group_days(
                 }
             }
             Err(ref text) => {
-                malformed_rows += 1;
                 unkeyable_rows += 1;
                 tracing::warn!(app, sdkappid, date = %text, "row without a valid Date: kept in the raw copy only");
             }
@@ -69,7 +67,8 @@ pub(crate) fn group_days(
         raw: info.raw.clone(),
         days,
         rows: info.days.len(),
-        malformed_rows,
+        // An unkeyable row is a malformed one too.
+        malformed_rows: malformed_rows + unkeyable_rows,
         unkeyable_rows,
         malformed_answer: info.malformed(),
     }
