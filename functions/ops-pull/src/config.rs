@@ -41,9 +41,7 @@ impl OpsConfig {
             ));
         }
         // Unset or empty: the default. `/` is the bucket root.
-        let prefix = env
-            .get(PREFIX_ENV)
-            .unwrap_or_else(|| DEFAULT_PREFIX.to_owned());
+        let prefix = env.get(PREFIX_ENV);
         let days = env
             .parse_with(PUSH_DAYS_ENV, |text| match text.parse::<u32>() {
                 Ok(days) if days <= push_history::MAX_DAYS => Ok(days),
@@ -55,7 +53,7 @@ impl OpsConfig {
             .unwrap_or(push_history::DEFAULT_DAYS);
         Ok(Self {
             bucket,
-            layout: Layout::new(&prefix),
+            layout: Layout::new(prefix.as_deref().unwrap_or(DEFAULT_PREFIX)),
             push_history: PushHistory::of_days(days),
             s3_endpoint_override: env.get(S3_ENDPOINT_ENV).is_some(),
         })
