@@ -158,17 +158,15 @@ impl DailyObject {
     }
 }
 
-/// A stored body's lines without `pulled_at`; `None` when it is not JSON
-/// Lines.
+/// A stored body's lines without `pulled_at` (read as serde_json's stream
+/// of objects); `None` when it is not JSON objects.
 pub fn stored_lines(body: &[u8]) -> Option<Vec<Line>> {
-    let text = std::str::from_utf8(body).ok()?;
-    let lines = text.lines().filter(|l| !l.trim().is_empty());
-    let line = |text: &str| {
-        let mut line: Line = serde_json::from_str(text).ok()?;
+    let lines = serde_json::Deserializer::from_slice(body).into_iter::<Line>();
+    let unstamped = |mut line: Line| {
         line.remove(PULLED_AT_COLUMN);
-        Some(line)
+        line
     };
-    lines.map(line).collect()
+    lines.map(|line| line.ok().map(unstamped)).collect()
 }
 
 /// The one line of a stored object, without `pulled_at`.
