@@ -19,7 +19,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 /// A variable that is missing or unusable: which one, and why.
@@ -38,10 +37,8 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error about `variable`.
     pub fn new(variable: &'static str, problem: impl Into<String>) -> Self {
-        Self {
-            variable,
-            problem: problem.into(),
-        }
+        let problem = problem.into();
+        Self { variable, problem }
     }
 
     /// The error type Lambda shows for a configuration failure.
@@ -58,23 +55,11 @@ pub struct Env {
     lookup: Arc<Lookup>,
 }
 
-impl fmt::Debug for Env {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Values may be secret ids or endpoints; none is printed.
-        f.write_str("Env(..)")
-    }
-}
-
 impl Env {
     /// The process environment.
     pub fn from_process() -> Self {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
-    /// Any lookup (a test's closure, a snapshot of the environment).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
         Self {
-            lookup: Arc::new(lookup),
+            lookup: Arc::new(|name| std::env::var(name).ok()),
         }
     }
 
@@ -86,7 +71,9 @@ impl Env {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        Self::from_lookup(move |name| map.get(name).cloned())
+        Self {
+            lookup: Arc::new(move |name| map.get(name).cloned()),
+        }
     }
 
     /// The trimmed value of `name`; `None` when unset or empty.
@@ -115,22 +102,11 @@ impl Env {
             .transpose()
     }
 
-    /// The value of `name` through [`FromStr`]; `Ok(None)` when unset.
-    pub fn parse<T>(&self, name: &'static str) -> Result<Option<T>, ConfigError>
-    where
-        T: FromStr,
-        T::Err: fmt::Display,
-    {
-        self.parse_with(name, str::parse::<T>)
-    }
-
     /// A positive whole number, `default` when unset.
     pub fn positive(&self, name: &'static str, default: u64) -> Result<u64, ConfigError> {
         self.parse_with(name, |text| {
-            text.parse::<u64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| format!("expected a positive whole number, got {text:?}"))
+            let n = text.parse::<std::num::NonZeroU64>().map(u64::from);
+            n.map_err(|_| format!("expected a positive whole number, got {text:?}"))
         })
         .map(|n| n.unwrap_or(default))
     }
@@ -149,15 +125,12 @@ impl Env {
     /// A comma-separated list, items trimmed, empty items dropped; empty
     /// when unset.
     pub fn list(&self, name: &str) -> Vec<String> {
-        self.get(name)
-            .map(|text| {
-                text.split(',')
-                    .map(str::trim)
-                    .filter(|item| !item.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
+        let text = self.get(name).unwrap_or_default();
+        let items = text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty());
+        items.map(str::to_owned).collect()
     }
 }
 
@@ -191,7 +164,7 @@ mod tests {
             env.required("R", "the bucket").unwrap_err().to_string(),
             "R: required: the bucket"
         );
-        let err = env.parse::<u16>("N").unwrap_err();
+        let err = env.parse_with("N", str::parse::<u16>).unwrap_err();
         assert!(err.to_string().starts_with("N: "), "{err}");
     }
 
@@ -202,11 +175,5 @@ mod tests {
         assert_eq!(env.flag("F", true), Ok(false));
         assert_eq!(env.list("L"), ["a", "b", "c"]);
         assert!(env.list("unset").is_empty());
-    }
-
-    #[test]
-    fn debug_prints_no_value() {
-        let env = Env::from_pairs([("TIM_USERSIG_SECRET_ID", "arn:secret")]);
-        assert!(!format!("{env:?}").contains("arn:secret"));
     }
 }

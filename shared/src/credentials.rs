@@ -3,11 +3,10 @@
 //! Sources backed by AWS Secrets Manager live in `crate::secrets`
 //! (feature `secrets-manager`).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 
-use crate::cache::{CacheError, CachePolicy, Expiring, ExpiryCache, Reloaded};
 use crate::error::{Error, ErrorClass};
 use crate::region::Region;
 use crate::usersig::{Clock, SecretKey, Signer, SystemClock, UserSig};
@@ -43,9 +42,7 @@ pub trait CredentialsProvider: Send + Sync {
     /// Tencent refused with `code` a UserSig `refresh` could not replace. A
     /// source that then fails calls at once (without Tencent) reports this
     /// code with them; wrappers pass it on.
-    fn note_refusal(&self, code: i64) {
-        let _ = code;
-    }
+    fn note_refusal(&self, _code: i64) {}
 }
 
 /// Fixed credentials (tests, one-off tools). `refresh` returns them again:
@@ -68,7 +65,7 @@ impl CredentialsProvider for StaticCredentials {
 }
 
 /// Signs UserSigs locally from the app's key (simple setups, local runs).
-/// Caches one UserSig and signs a new one when less than a quarter of its
+/// Keeps one UserSig and signs a new one when less than a quarter of its
 /// validity is left, or when Tencent refused it: the UserSig re-signed after
 /// a refusal always differs from the refused one, even within the second it
 /// was signed in, so the client's one retry happens.
@@ -78,18 +75,9 @@ pub struct LocalSigner {
     region: Option<Region>,
     validity_secs: u64,
     clock: Arc<dyn Clock>,
-    cached: ExpiryCache<AppCredentials>,
-}
-
-impl std::fmt::Debug for LocalSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalSigner")
-            .field("sdkappid", &self.signer.sdkappid())
-            .field("identifier", &self.identifier)
-            .field("region", &self.region)
-            .field("validity_secs", &self.validity_secs)
-            .finish_non_exhaustive()
-    }
+    /// The last UserSig signed. Signing is cheap and never fails: the lock
+    /// only keeps concurrent callers from replacing each other's UserSig.
+    current: Mutex<Option<AppCredentials>>,
 }
 
 impl LocalSigner {
@@ -110,14 +98,13 @@ impl LocalSigner {
             region,
             validity_secs: Self::DEFAULT_VALIDITY_SECS,
             clock: Arc::new(SystemClock),
-            cached: ExpiryCache::new(Self::policy(Self::DEFAULT_VALIDITY_SECS)),
+            current: Mutex::default(),
         }
     }
 
     /// Validity of the UserSigs signed (at least one second).
     pub fn with_validity(mut self, secs: u64) -> Self {
         self.validity_secs = secs.max(1);
-        self.cached = ExpiryCache::new(Self::policy(self.validity_secs));
         self
     }
 
@@ -127,105 +114,62 @@ impl LocalSigner {
         self
     }
 
-    /// Renew when a quarter of the validity is left. Signing never fails,
-    /// so there is nothing to recheck.
-    fn policy(validity_secs: u64) -> CachePolicy {
-        CachePolicy {
-            refresh_margin_secs: validity_secs / 4,
-            recheck_secs: 0,
-            refusal_check_secs: 0,
-        }
-    }
-
-    async fn sign_now(&self) -> Result<Expiring<AppCredentials>, Error> {
-        let now = self.clock.now_unix();
-        Ok(self.sign_at(now, self.validity_secs))
-    }
-
-    /// A UserSig other than `rejected`. Signing is deterministic: signed
-    /// again in the second `rejected` was signed in, with the same validity,
-    /// it would come out byte for byte the same, and the client (rightly)
-    /// does not send a refused UserSig twice. So a re-sign within that
-    /// second is valid one second less than `rejected` was, which makes
-    /// `TLS.expire`, and so the UserSig, differ; `TLS.time` stays the true
-    /// "now" (never in the future, which Tencent's clock might refuse).
-    async fn sign_unlike(
+    /// The current UserSig unless `replace` says otherwise; else a new one,
+    /// valid `validity(now)` seconds from now.
+    fn current_or_sign(
         &self,
-        rejected: &AppCredentials,
-    ) -> Result<Expiring<AppCredentials>, Error> {
+        replace: impl FnOnce(&AppCredentials, u64) -> bool,
+        validity: impl FnOnce(u64) -> u64,
+    ) -> AppCredentials {
+        // The guarded value is a plain Option: still whole after a panic.
+        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         let now = self.clock.now_unix();
-        let validity = match crate::usersig::inspect(rejected.usersig.expose_secret()) {
-            Ok(claims) if claims.time == now => claims
-                .expire
-                .min(self.validity_secs)
-                .saturating_sub(1)
-                .max(1),
-            // Signed in another second (or not ours at all): "now" differs.
-            _ => self.validity_secs,
-        };
-        Ok(self.sign_at(now, validity))
-    }
-
-    fn sign_at(&self, now: u64, validity_secs: u64) -> Expiring<AppCredentials> {
-        let usersig = self.signer.sign(&self.identifier, validity_secs, now);
-        let expires_at = now.saturating_add(validity_secs);
-        Expiring {
-            value: AppCredentials {
-                sdkappid: self.signer.sdkappid(),
-                identifier: self.identifier.clone(),
-                usersig,
-                region: self.region,
-                expires_at: Some(expires_at),
-            },
-            expires_at,
+        if let Some(credentials) = &*current
+            && !replace(credentials, now)
+        {
+            return credentials.clone();
         }
+        let validity = validity(now);
+        let credentials = AppCredentials {
+            sdkappid: self.signer.sdkappid(),
+            identifier: self.identifier.clone(),
+            usersig: self.signer.sign(&self.identifier, validity, now),
+            region: self.region,
+            expires_at: Some(now.saturating_add(validity)),
+        };
+        current.insert(credentials).clone()
     }
 }
 
 #[async_trait]
 impl CredentialsProvider for LocalSigner {
     async fn credentials(&self) -> Result<AppCredentials, Error> {
-        self.cached
-            .get(
-                &*self.clock,
-                || self.sign_now(),
-                |_| {},
-                || std::future::ready(true),
-            )
-            .await
-            .map_err(|e| match e {
-                CacheError::Load(error) => error,
-                // A UserSig signed now is valid for at least a second.
-                CacheError::Expired { expires_at } => Error::credentials(format!(
-                    "the UserSig signed locally expired at {expires_at} (unix)"
-                )),
-                // A re-sign never gives the refused one: reported, not panicked.
-                CacheError::Refused => {
-                    Error::credentials("re-signing locally gave the refused UserSig again")
-                }
-            })
+        let margin = self.validity_secs / 4;
+        let stale = |current: &AppCredentials, now: u64| {
+            current.expires_at <= Some(now.saturating_add(margin))
+        };
+        Ok(self.current_or_sign(stale, |_| self.validity_secs))
     }
 
     /// A UserSig other than `rejected`: the one another request already
-    /// re-signed, else a new signature (`sign_unlike`, above).
+    /// re-signed, else a new signature. Signing is deterministic: signed
+    /// again in the second `rejected` was signed in, with the same validity,
+    /// it would come out byte for byte the same, and the client (rightly)
+    /// does not send a refused UserSig twice. So a re-sign within that
+    /// second is valid one second less than `rejected` was, which makes
+    /// `TLS.expire`, and so the UserSig, differ; `TLS.time` stays the true
+    /// "now" (never in the future, which Tencent's clock might refuse).
     async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
-        let reloaded = self
-            .cached
-            .reload_rejected(
-                &*self.clock,
-                |cached| cached.usersig == rejected.usersig,
-                // Signing is the source: always "changed".
-                || std::future::ready(true),
-                || self.sign_unlike(rejected),
-            )
-            .await?;
-        match reloaded {
-            Reloaded::Fresh(credentials) => Ok(credentials),
-            // sign_unlike never yields `rejected`; reported, not panicked.
-            Reloaded::StillRejected => Err(Error::credentials(
-                "re-signing locally gave the refused UserSig again",
-            )),
-        }
+        let unusable = |current: &AppCredentials, now: u64| {
+            current.usersig == rejected.usersig || current.expires_at < Some(now)
+        };
+        let validity = |now| match crate::usersig::inspect(rejected.usersig.expose_secret()) {
+            // One second less, and at least one.
+            Ok(claims) if claims.time == now => claims.expire.min(self.validity_secs).max(2) - 1,
+            // Signed in another second (or not ours at all): "now" differs.
+            _ => self.validity_secs,
+        };
+        Ok(self.current_or_sign(unusable, validity))
     }
 }
 
@@ -303,7 +247,7 @@ mod tests {
         assert_eq!(signer.credentials().await.unwrap(), refreshed);
     }
 
-    /// Issue 17 §6: signing is deterministic, so a re-sign in the second the
+    /// Signing is deterministic, so a re-sign in the second the
     /// refused UserSig was signed in must still change something.
     #[tokio::test]
     async fn a_refresh_within_the_same_second_signs_a_different_usersig() {

@@ -10,8 +10,6 @@ pub mod region;
 pub mod secrets;
 pub mod usersig;
 
-mod cache;
-
 pub use client::{Client, ClientConfig, Deadline, OnRateLimit, RetryPolicy};
 pub use credentials::{AppCredentials, CredentialsProvider, LocalSigner, StaticCredentials};
 pub use error::{Error, ErrorClass};

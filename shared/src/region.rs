@@ -12,8 +12,10 @@ macro_rules! regions {
         $(#[doc = $doc:literal])*
         $variant:ident => $name:literal, primary: $primary:literal, backup: $backup:literal;
     )+) => {
-        /// A Tencent Cloud Chat data-centre region (the app's region in the console).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        /// A Tencent Cloud Chat data-centre region (the app's region in the
+        /// console). Serialised as its configuration name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+        #[serde(rename_all = "kebab-case")]
         pub enum Region {
             $( $(#[doc = $doc])* $variant, )+
         }
@@ -22,25 +24,26 @@ macro_rules! regions {
             /// Every region, in the table's order.
             pub const ALL: [Region; [$($name),+].len()] = [$(Region::$variant),+];
 
+            /// The configuration name, the primary and the backup domain.
+            fn row(self) -> [&'static str; 3] {
+                match self {
+                    $(Region::$variant => [$name, $primary, $backup],)+
+                }
+            }
+
             /// The configuration name: `china`, `singapore`, …, `silicon-valley`.
             pub fn name(self) -> &'static str {
-                match self {
-                    $(Region::$variant => $name,)+
-                }
+                self.row()[0]
             }
 
             /// Tencent's primary REST domain for the region.
             pub fn primary_domain(self) -> &'static str {
-                match self {
-                    $(Region::$variant => $primary,)+
-                }
+                self.row()[1]
             }
 
             /// Tencent's backup domain, for when the primary's DNS fails.
             pub fn backup_domain(self) -> &'static str {
-                match self {
-                    $(Region::$variant => $backup,)+
-                }
+                self.row()[2]
             }
         }
     };
@@ -92,19 +95,6 @@ impl FromStr for Region {
             .into_iter()
             .find(|r| r.name() == normal)
             .ok_or_else(|| UnknownRegion(s.to_owned()))
-    }
-}
-
-impl serde::Serialize for Region {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Region {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -194,6 +184,7 @@ mod tests {
     fn every_region_round_trips_through_its_name() {
         for region in Region::ALL {
             assert_eq!(region.name().parse::<Region>(), Ok(region));
+            assert_eq!(serde_json::to_value(region).unwrap(), region.name());
             let endpoint = Endpoint::for_region(region);
             assert_eq!(endpoint.primary.scheme(), "https");
             assert_ne!(endpoint.backup.as_ref(), Some(&endpoint.primary));

@@ -15,25 +15,29 @@
 use std::fmt;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use chrono::Utc;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-mod claims;
 mod document;
-mod error;
 mod framing;
 
-pub use claims::Claims;
-use claims::STANDARD_LENIENT;
-pub use error::UserSigError;
+pub use document::Claims;
 
 /// Validity the reference libraries default to: 180 days.
 pub const DEFAULT_EXPIRE_SECS: u64 = 15_552_000;
 
 /// The only version this algorithm produces and accepts.
 pub const VERSION: &str = "2.0";
+
+/// Lenient standard base64: accepts input with or without `=` padding. It
+/// reads `TLS.sig` when verifying.
+const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -81,6 +85,62 @@ impl fmt::Display for UserSig {
     }
 }
 
+/// Why a UserSig was refused. [`UserSigError::reason`] gives the stable word.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserSigError {
+    /// Not a UserSig at all (encoding, zlib, JSON, a missing member); says what.
+    #[error("malformed UserSig: {0}")]
+    Malformed(String),
+    #[error("unsupported UserSig version {found:?} (expected \"2.0\")")]
+    /// A `TLS.ver` other than `2.0`.
+    Version {
+        /// The version the token claims.
+        found: String,
+    },
+    #[error("sdkappid mismatch: UserSig is for {found}, expected {expected}")]
+    /// Signed for another app.
+    SdkAppId {
+        /// The verifier's SDKAppID.
+        expected: u64,
+        /// The token's.
+        found: u64,
+    },
+    #[error("identifier mismatch: UserSig is for {found:?}, expected {expected:?}")]
+    /// Signed for another identifier.
+    Identifier {
+        /// The identifier asked for.
+        expected: String,
+        /// The token's.
+        found: String,
+    },
+    #[error("UserSig expired at {expired_at} (now {now})")]
+    /// Valid signature, but past `time + expire`.
+    Expired {
+        /// Last valid second (unix).
+        expired_at: u64,
+        /// The verifier's now (unix).
+        now: u64,
+    },
+    /// The HMAC does not match: another key, or an altered token.
+    #[error("UserSig signature does not match (wrong key, or the token was altered)")]
+    Signature,
+}
+
+impl UserSigError {
+    /// One stable word per reason: `malformed`, `version`, `sdkappid`,
+    /// `identifier`, `expired`, `signature`. Tools match on it.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Malformed(_) => "malformed",
+            Self::Version { .. } => "version",
+            Self::SdkAppId { .. } => "sdkappid",
+            Self::Identifier { .. } => "identifier",
+            Self::Expired { .. } => "expired",
+            Self::Signature => "signature",
+        }
+    }
+}
+
 /// Where "now" comes from, so tests can freeze time.
 pub trait Clock: Send + Sync {
     /// Seconds since the Unix epoch.
@@ -116,15 +176,6 @@ pub struct Signer {
     /// HMAC state with the key already absorbed, cloned for each signature:
     /// the key schedule (two SHA-256 blocks) is paid once, not per call.
     keyed_mac: HmacSha256,
-}
-
-impl fmt::Debug for Signer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Signer")
-            .field("sdkappid", &self.sdkappid)
-            .field("key", &format_args!("SecretKey(<redacted>)"))
-            .finish()
-    }
 }
 
 impl Signer {
@@ -174,19 +225,13 @@ impl Signer {
         userbuf: Option<&[u8]>,
     ) -> UserSig {
         let userbuf_b64 = userbuf.map(|buf| STANDARD.encode(buf));
-        let fields = SignedFields {
-            identifier,
-            sdkappid: &self.sdkappid.to_string(),
-            time: &time.to_string(),
-            expire: &expire.to_string(),
-            userbuf: userbuf_b64.as_deref(),
-        };
-        let mac = self.mac_of(&fields).finalize().into_bytes();
+        let numbers = [self.sdkappid, time, expire].map(|n| n.to_string());
+        let mac = self.mac_of(identifier, numbers.each_ref(), userbuf_b64.as_deref());
         let document = document::SignedDocument {
             expire,
             identifier,
             sdkappid: self.sdkappid,
-            sig: STANDARD.encode(mac),
+            sig: STANDARD.encode(mac.finalize().into_bytes()),
             time,
             userbuf: userbuf_b64.as_deref(),
             version: VERSION,
@@ -211,56 +256,43 @@ impl Signer {
     ) -> Result<Claims, UserSigError> {
         let token = document::parse(&framing::decode(usersig)?)?;
         if token.version != VERSION {
-            return Err(UserSigError::Version {
-                found: token.version,
-            });
+            let found = token.version;
+            return Err(UserSigError::Version { found });
         }
         let claims = token.claims();
         if claims.sdkappid != self.sdkappid {
-            return Err(UserSigError::SdkAppId {
-                expected: self.sdkappid,
-                found: claims.sdkappid,
-            });
+            let (expected, found) = (self.sdkappid, claims.sdkappid);
+            return Err(UserSigError::SdkAppId { expected, found });
         }
         if claims.identifier != identifier {
-            return Err(UserSigError::Identifier {
-                expected: identifier.to_owned(),
-                found: claims.identifier,
-            });
+            let (expected, found) = (identifier.to_owned(), claims.identifier);
+            return Err(UserSigError::Identifier { expected, found });
         }
-        let expected_sig = STANDARD_LENIENT
-            .decode(token.sig.as_bytes())
-            .map_err(|_| UserSigError::Signature)?;
-        let fields = SignedFields {
-            identifier: &token.identifier,
-            sdkappid: &token.sdkappid.1,
-            time: &token.time.1,
-            expire: &token.expire.1,
-            userbuf: token.userbuf.as_deref(),
-        };
-        self.mac_of(&fields)
+        // Not base64: no HMAC matches an empty one either.
+        let expected_sig = STANDARD_LENIENT.decode(&token.sig).unwrap_or_default();
+        let numbers = [&token.sdkappid.1, &token.time.1, &token.expire.1];
+        self.mac_of(&token.identifier, numbers, token.userbuf.as_deref())
             .verify_slice(&expected_sig)
             .map_err(|_| UserSigError::Signature)?;
-        if now > claims.expires_at_unix() {
-            return Err(UserSigError::Expired {
-                expired_at: claims.expires_at_unix(),
-                now,
-            });
+        let expired_at = claims.expires_at_unix();
+        if now > expired_at {
+            return Err(UserSigError::Expired { expired_at, now });
         }
         Ok(claims)
     }
 
-    /// The HMAC over the content lines, from the precomputed key state.
-    fn mac_of(&self, fields: &SignedFields<'_>) -> HmacSha256 {
+    /// The HMAC over the content lines (sdkappid, time and expire as text
+    /// exactly as they appear in the token), from the precomputed key state.
+    fn mac_of(&self, identifier: &str, numbers: [&String; 3], userbuf: Option<&str>) -> HmacSha256 {
+        let [sdkappid, time, expire] = numbers;
         let mut mac = self.keyed_mac.clone();
         mac.update(
             format!(
-                "TLS.identifier:{}\nTLS.sdkappid:{}\nTLS.time:{}\nTLS.expire:{}\n",
-                fields.identifier, fields.sdkappid, fields.time, fields.expire
+                "TLS.identifier:{identifier}\nTLS.sdkappid:{sdkappid}\nTLS.time:{time}\nTLS.expire:{expire}\n"
             )
             .as_bytes(),
         );
-        if let Some(userbuf) = fields.userbuf {
+        if let Some(userbuf) = userbuf {
             mac.update(format!("TLS.userbuf:{userbuf}\n").as_bytes());
         }
         mac
@@ -270,15 +302,6 @@ impl Signer {
 /// Reads a UserSig's claims without checking its signature.
 pub fn inspect(usersig: &str) -> Result<Claims, UserSigError> {
     Ok(document::parse(&framing::decode(usersig)?)?.claims())
-}
-
-/// The lines the HMAC covers, as text exactly as they appear in the token.
-struct SignedFields<'a> {
-    identifier: &'a str,
-    sdkappid: &'a str,
-    time: &'a str,
-    expire: &'a str,
-    userbuf: Option<&'a str>,
 }
 
 #[cfg(test)]

@@ -90,27 +90,6 @@ pub enum OpsValue {
     Null,
 }
 
-impl OpsValue {
-    /// The count, for a [`OpsValue::Number`].
-    pub fn as_i64(&self) -> Option<i64> {
-        match self {
-            OpsValue::Number(n) => Some(*n),
-            _ => None,
-        }
-    }
-
-    /// As JSON: numbers as numbers, null as null, everything else as
-    /// strings (the archive writes malformed counts differently: see
-    /// ops-pull's `archive`).
-    pub fn to_json(&self) -> Value {
-        match self {
-            OpsValue::Number(n) => Value::from(*n),
-            OpsValue::Text(s) | OpsValue::Malformed(s) => Value::from(s.as_str()),
-            OpsValue::Null => Value::Null,
-        }
-    }
-}
-
 /// One day of operations data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppInfoDay {
@@ -136,16 +115,6 @@ impl AppInfoDay {
         Self { date, values }
     }
 
-    /// The value of `field`, if the row has it.
-    pub fn get(&self, field: &str) -> Option<&OpsValue> {
-        self.values.get(field)
-    }
-
-    /// The count in `field`, if the row has one there.
-    pub fn number(&self, field: &str) -> Option<i64> {
-        self.get(field).and_then(OpsValue::as_i64)
-    }
-
     /// Names of fields whose value should be numeric but is not (a null
     /// included: Tencent documents every value as a string).
     pub fn malformed_fields(&self) -> impl Iterator<Item = &str> {
@@ -154,19 +123,13 @@ impl AppInfoDay {
             .filter(|(_, v)| matches!(v, OpsValue::Malformed(_) | OpsValue::Null))
             .map(|(k, _)| k.as_str())
     }
-
-    /// The row is sound: a valid date and no malformed value.
-    pub fn is_well_formed(&self) -> bool {
-        self.date.is_ok() && self.malformed_fields().next().is_none()
-    }
 }
 
 fn classify(name: &str, value: &Value) -> OpsValue {
     let text = match value {
         Value::String(s) => s.clone(),
-        // Tolerate Tencent sending a real number some day.
-        Value::Number(n) => n.to_string(),
         Value::Null => return OpsValue::Null,
+        // Tolerate Tencent sending a real number some day.
         other => other.to_string(),
     };
     let as_int = text.trim().parse::<i64>().ok();
@@ -209,27 +172,22 @@ impl AppInfo {
     /// counts them instead of losing them silently. A missing or non-list
     /// `Result` is recorded ([`AppInfo::malformed`]), not taken for "no days".
     pub fn from_body(raw: bytes::Bytes, envelope: &serde_json::Map<String, Value>) -> Self {
-        let (days, malformed) = match envelope.get("Result") {
-            Some(Value::Array(rows)) => (
-                rows.iter()
-                    .map(|row| match row {
-                        Value::Object(obj) => AppInfoDay::from_json(obj),
-                        other => AppInfoDay {
-                            date: Err(other.to_string()),
-                            values: BTreeMap::new(),
-                        },
-                    })
-                    .collect(),
-                None,
-            ),
-            None => (Vec::new(), Some(MalformedAnswer::MissingResult)),
-            Some(other) => (
-                Vec::new(),
-                Some(MalformedAnswer::ResultNotAList(super::json_kind(other))),
-            ),
+        let result = envelope.get("Result");
+        let malformed = match result {
+            Some(Value::Array(_)) => None,
+            None => Some(MalformedAnswer::MissingResult),
+            Some(other) => Some(MalformedAnswer::ResultNotAList(super::json_kind(other))),
         };
+        let rows = result.and_then(Value::as_array).into_iter().flatten();
+        let days = rows.map(|row| match row {
+            Value::Object(obj) => AppInfoDay::from_json(obj),
+            other => AppInfoDay {
+                date: Err(other.to_string()),
+                values: BTreeMap::new(),
+            },
+        });
         Self {
-            days,
+            days: days.collect(),
             raw,
             malformed,
         }
@@ -253,19 +211,24 @@ mod tests {
         });
         let day = AppInfoDay::from_json(row.as_object().unwrap());
         assert_eq!(day.date, Ok(NaiveDate::from_ymd_opt(2016, 6, 7).unwrap()));
-        assert_eq!(day.get("AppName"), Some(&OpsValue::Text("12345".into())));
-        assert_eq!(day.number("ActiveUserNum"), Some(2014));
         assert_eq!(
-            day.get("UpMsgNum"),
+            day.values.get("AppName"),
+            Some(&OpsValue::Text("12345".into()))
+        );
+        assert_eq!(
+            day.values.get("ActiveUserNum"),
+            Some(&OpsValue::Number(2014))
+        );
+        assert_eq!(
+            day.values.get("UpMsgNum"),
             Some(&OpsValue::Malformed("n/a".into()))
         );
-        assert_eq!(day.number("BrandNewNum"), Some(7));
+        assert_eq!(day.values.get("BrandNewNum"), Some(&OpsValue::Number(7)));
         assert_eq!(
-            day.get("BrandNewText"),
+            day.values.get("BrandNewText"),
             Some(&OpsValue::Text("hello".into()))
         );
         assert_eq!(day.malformed_fields().collect::<Vec<_>>(), ["UpMsgNum"]);
-        assert!(!day.is_well_formed());
     }
 
     #[test]
@@ -275,18 +238,20 @@ mod tests {
             "MaxOnlineNum": "99999999999999999999", "LoginTimes": "1.5", "CallBackReq": 12
         });
         let day = AppInfoDay::from_json(row.as_object().unwrap());
-        assert_eq!(day.get("ActiveUserNum"), Some(&OpsValue::Null));
-        assert_eq!(day.get("ActiveUserNum").unwrap().to_json(), Value::Null);
-        assert_eq!(day.get("UpMsgNum"), Some(&OpsValue::Malformed("".into())));
+        assert_eq!(day.values.get("ActiveUserNum"), Some(&OpsValue::Null));
         assert_eq!(
-            day.get("MaxOnlineNum"),
+            day.values.get("UpMsgNum"),
+            Some(&OpsValue::Malformed("".into()))
+        );
+        assert_eq!(
+            day.values.get("MaxOnlineNum"),
             Some(&OpsValue::Malformed("99999999999999999999".into()))
         );
         assert_eq!(
-            day.get("LoginTimes"),
+            day.values.get("LoginTimes"),
             Some(&OpsValue::Malformed("1.5".into()))
         );
-        assert_eq!(day.number("CallBackReq"), Some(12));
+        assert_eq!(day.values.get("CallBackReq"), Some(&OpsValue::Number(12)));
         assert_eq!(
             day.malformed_fields().collect::<Vec<_>>(),
             ["ActiveUserNum", "LoginTimes", "MaxOnlineNum", "UpMsgNum"]
@@ -298,7 +263,6 @@ mod tests {
         let row = serde_json::json!({"Date": "2016-06-07", "LoginTimes": "1"});
         let day = AppInfoDay::from_json(row.as_object().unwrap());
         assert_eq!(day.date, Err("2016-06-07".into()));
-        assert!(!day.is_well_formed());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `v4/timpush/all_member_push_statistics`: push statistics per task or overall.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Request body. `task_ids` empty asks for the overall statistics.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,14 +22,16 @@ pub const MAX_TASK_IDS: usize = 5;
 /// Tencent's limit on a request's window (`EndTime - StartTime`): 30 days.
 pub const MAX_WINDOW_SECS: i64 = 30 * 24 * 60 * 60;
 
-/// A Tencent numeric code as an enum: `from_code`, `code` and a lowercase
-/// `name` from one table, plus `Unknown(n)` for codes this crate does not know.
+/// A Tencent numeric code as an enum: `from_code` (also `From<i64>`, which
+/// serde reads through), `code` and a lowercase `name` from one table, plus
+/// `Unknown(n)` for codes this crate does not know.
 macro_rules! coded_enum {
     ($(#[doc = $doc:literal])* $name:ident {
         $($(#[doc = $vdoc:literal])* $variant:ident = $code:literal => $label:literal,)+
     }) => {
         $(#[doc = $doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+        #[serde(from = "i64")]
         pub enum $name {
             $($(#[doc = $vdoc])* $variant,)+
             /// A code this crate does not know.
@@ -59,6 +61,19 @@ macro_rules! coded_enum {
                     $(Self::$variant => $label,)+
                     Self::Unknown(_) => "unknown",
                 }
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(code: i64) -> Self {
+                Self::from_code(code)
+            }
+        }
+
+        /// An answer without the member reads as code 0.
+        impl Default for $name {
+            fn default() -> Self {
+                Self::from_code(0)
             }
         }
     };
@@ -136,25 +151,36 @@ pub fn rate(part: u64, whole: u64) -> Option<f64> {
 }
 
 /// Counts of one channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PlatformPushStats {
     /// Offline or online push.
+    #[serde(rename = "EventType", default)]
     pub event: EventType,
     /// The vendor channel.
+    #[serde(rename = "PushPlatform", default)]
     pub platform: PushPlatform,
     /// The channel's counts.
+    #[serde(flatten)]
     pub counts: PushCounts,
 }
 
 /// Counts of one task (`task_id` empty: the overall statistics).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct TaskPushStats {
-    /// The push task (empty: the overall statistics).
+    /// The push task (empty, or absent or null in the answer: the overall
+    /// statistics).
+    #[serde(rename = "TaskID", default, deserialize_with = "null_as_empty")]
     pub task_id: String,
     /// The task's counts over all channels.
+    #[serde(flatten)]
     pub counts: PushCounts,
     /// The counts per event type and channel.
+    #[serde(rename = "PlatformStatistics", default)]
     pub platforms: Vec<PlatformPushStats>,
+}
+
+fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
 /// The answer's `Results`.
@@ -165,61 +191,20 @@ pub struct PushStatistics {
     pub results: Vec<TaskPushStats>,
 }
 
-#[derive(Deserialize)]
-struct WirePlatform {
-    #[serde(rename = "EventType", default)]
-    event_type: i64,
-    #[serde(rename = "PushPlatform", default)]
-    push_platform: i64,
-    #[serde(flatten)]
-    counts: PushCounts,
-}
-
-#[derive(Deserialize)]
-struct WireTask {
-    #[serde(rename = "TaskID", default)]
-    task_id: Option<String>,
-    #[serde(flatten)]
-    counts: PushCounts,
-    #[serde(rename = "PlatformStatistics", default)]
-    platforms: Vec<WirePlatform>,
-}
-
-#[derive(Deserialize)]
-struct WireResults {
-    #[serde(rename = "Results", default)]
-    results: Option<Vec<WireTask>>,
-}
-
 impl PushStatistics {
     /// Parses a successful envelope (`ErrorCode` already checked). A
     /// missing or null `Results` is an error, never "nothing pushed": an
     /// answer without its data must not be archived as a day of zeros.
     pub fn from_envelope(envelope: &serde_json::Value) -> Result<Self, serde_json::Error> {
-        let wire = WireResults::deserialize(envelope)?;
-        let Some(results) = wire.results else {
-            return Err(<serde_json::Error as serde::de::Error>::custom(
-                "ErrorCode 0 but no Results list",
-            ));
-        };
-        Ok(Self {
-            results: results
-                .into_iter()
-                .map(|task| TaskPushStats {
-                    task_id: task.task_id.unwrap_or_default(),
-                    counts: task.counts,
-                    platforms: task
-                        .platforms
-                        .into_iter()
-                        .map(|p| PlatformPushStats {
-                            event: EventType::from_code(p.event_type),
-                            platform: PushPlatform::from_code(p.push_platform),
-                            counts: p.counts,
-                        })
-                        .collect(),
-                })
-                .collect(),
-        })
+        #[derive(Deserialize)]
+        struct Envelope {
+            #[serde(rename = "Results", default)]
+            results: Option<Vec<TaskPushStats>>,
+        }
+        match Envelope::deserialize(envelope)?.results {
+            Some(results) => Ok(Self { results }),
+            None => Err(serde::de::Error::custom("ErrorCode 0 but no Results list")),
+        }
     }
 }
 

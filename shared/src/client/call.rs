@@ -9,11 +9,9 @@ use crate::credentials::AppCredentials;
 use crate::error::{Error, ErrorClass};
 
 use super::Client;
-use super::deadline::Deadline;
-use super::envelope::Response;
-use super::request::encode_body;
-use super::retry::{MIN_RETRY_WINDOW, slow_down};
+use super::retry::{Deadline, MIN_RETRY_WINDOW, slow_down};
 use super::send::{Request, elapsed_ms, millis};
+use super::wire::{Response, encode_body};
 
 impl Client {
     /// Calls `v4/{command}` with `body`, returning the success envelope.
@@ -44,13 +42,9 @@ impl Client {
             // one (Secrets Manager throttling) is retried like any other.
             let credentials = match &refreshed {
                 Some(fresh) => Ok(fresh.clone()),
-                None => match tokio::time::timeout_at(deadline.0, self.credentials.credentials())
+                None => tokio::time::timeout_at(deadline.0, self.credentials.credentials())
                     .await
-                    .ok()
-                {
-                    Some(result) => result,
-                    None => return Err(deadline_error(command, attempts - 1, last)),
-                },
+                    .map_err(|_| deadline_error(command, attempts - 1, last.take()))?,
             };
             let outcome = match &credentials {
                 Ok(credentials) => {
@@ -99,24 +93,22 @@ impl Client {
                     code = error.code(),
                     "Tencent refused the UserSig; refreshing credentials once"
                 );
-                let fresh =
-                    match tokio::time::timeout_at(deadline.0, self.credentials.refresh(used))
-                        .await
-                        .ok()
-                    {
-                        Some(Ok(fresh)) => fresh,
-                        Some(Err(e)) => {
-                            if let Some(code) = error.code() {
-                                self.credentials.note_refusal(code);
-                            }
-                            return Err(e.after_refusal(&error));
+                let refresh = self.credentials.refresh(used);
+                let fresh = match tokio::time::timeout_at(deadline.0, refresh).await {
+                    Ok(Ok(fresh)) => fresh,
+                    Ok(Err(e)) => {
+                        if let Some(code) = error.code() {
+                            self.credentials.note_refusal(code);
                         }
-                        None => return Err(deadline_error(command, attempts, Some(error))),
-                    };
+                        return Err(e.after_refusal(&error));
+                    }
+                    Err(_) => return Err(deadline_error(command, attempts, Some(error))),
+                };
                 // The refusal is Tencent's verdict on this UserSig: sending it
                 // again gets the same answer and counts towards the 70050
                 // lock-out. Only a different one is worth a second request.
-                if same_credentials(&fresh, used) {
+                let same = (fresh.sdkappid, &fresh.identifier) == (used.sdkappid, &used.identifier);
+                if same && fresh.usersig == used.usersig {
                     tracing::info!(
                         command,
                         code = error.code(),
@@ -168,9 +160,4 @@ fn deadline_error(command: &str, attempts: u32, last: Option<Error>) -> Error {
         attempts,
         last: last.map(Box::new),
     }
-}
-
-/// The same app, account and UserSig (the region and expiry follow from them).
-fn same_credentials(a: &AppCredentials, b: &AppCredentials) -> bool {
-    a.sdkappid == b.sdkappid && a.identifier == b.identifier && a.usersig == b.usersig
 }

@@ -14,30 +14,13 @@ use crate::region::Endpoint;
 /// be reached, and a success there ends the period early.
 pub const PREFER_BACKUP_FOR: Duration = Duration::from_secs(300);
 
-/// Which base URL a request went to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Route {
-    Primary,
-    Backup,
-}
-
-impl Route {
-    /// The name log lines use (never the URL).
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            Route::Primary => "primary",
-            Route::Backup => "backup",
-        }
-    }
-
-    /// This route's base URL in `endpoint`, if it has one.
-    pub(super) fn base(self, endpoint: &Endpoint) -> Option<&Url> {
-        match self {
-            Route::Primary => Some(&endpoint.primary),
-            Route::Backup => endpoint.backup.as_ref(),
-        }
-    }
-}
+/// A base URL and the name log lines give it (never the URL itself).
+pub(super) type Base<'e> = (&'static str, &'e Url);
+/// The base URL to try first, and the one to try when it cannot be
+/// connected to.
+pub(super) type Order<'e> = (Base<'e>, Option<Base<'e>>);
+/// The primary base URL's name in log lines (the other is `backup`).
+pub(super) const PRIMARY: &str = "primary";
 
 /// Remembers that a primary base URL refused connections, shared by clones
 /// of a [`Client`](super::Client).
@@ -47,29 +30,30 @@ pub(super) struct FailoverMemory {
 }
 
 impl FailoverMemory {
-    /// Order in which to try the endpoint's base URLs at `now`.
-    pub(super) fn order(&self, endpoint: &Endpoint, now: Instant) -> Vec<Route> {
-        if endpoint.backup.is_none() {
-            return vec![Route::Primary];
-        }
-        let down = self.lock();
-        match &*down {
+    /// The endpoint's base URLs in the order to try them at `now`.
+    pub(super) fn order<'e>(&self, endpoint: &'e Endpoint, now: Instant) -> Order<'e> {
+        let primary = (PRIMARY, &endpoint.primary);
+        let Some(backup) = &endpoint.backup else {
+            return (primary, None);
+        };
+        let backup = ("backup", backup);
+        match &*self.lock() {
             Some((url, until)) if *url == endpoint.primary && *until > now => {
-                vec![Route::Backup, Route::Primary]
+                (backup, Some(primary))
             }
-            _ => vec![Route::Primary, Route::Backup],
+            _ => (primary, Some(backup)),
         }
     }
 
-    /// Connecting to the primary failed at `now`: prefer the backup for
-    /// [`PREFER_BACKUP_FOR`].
-    pub(super) fn primary_unreachable(&self, endpoint: &Endpoint, now: Instant) {
-        *self.lock() = Some((endpoint.primary.clone(), now + PREFER_BACKUP_FOR));
-    }
-
-    /// The primary answered: forget that it was down.
-    pub(super) fn primary_reachable(&self, endpoint: &Endpoint) {
-        self.lock().take_if(|(url, _)| *url == endpoint.primary);
+    /// What connecting to the primary at `now` showed: after a failure the
+    /// backup is preferred for [`PREFER_BACKUP_FOR`]; a success forgets it.
+    pub(super) fn note_primary(&self, endpoint: &Endpoint, connected: bool, now: Instant) {
+        let mut down = self.lock();
+        if connected {
+            down.take_if(|(url, _)| *url == endpoint.primary);
+        } else {
+            *down = Some((endpoint.primary.clone(), now + PREFER_BACKUP_FOR));
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Url, Instant)>> {
@@ -87,33 +71,31 @@ mod tests {
         let endpoint = Endpoint::parse_override("http://127.0.0.1:1,http://127.0.0.1:2").unwrap();
         let memory = FailoverMemory::default();
         let now = Instant::now();
+        let order = |endpoint: &Endpoint, at: Instant| {
+            let (first, second) = memory.order(endpoint, at);
+            std::iter::once(first)
+                .chain(second)
+                .map(|(route, _)| route)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(order(&endpoint, now), [PRIMARY, "backup"]);
+        memory.note_primary(&endpoint, false, now);
+        assert_eq!(order(&endpoint, now), ["backup", PRIMARY]);
         assert_eq!(
-            memory.order(&endpoint, now),
-            [Route::Primary, Route::Backup]
+            order(&endpoint, now + PREFER_BACKUP_FOR - Duration::from_secs(1)),
+            ["backup", PRIMARY]
         );
-        memory.primary_unreachable(&endpoint, now);
         assert_eq!(
-            memory.order(&endpoint, now),
-            [Route::Backup, Route::Primary]
-        );
-        assert_eq!(
-            memory.order(&endpoint, now + PREFER_BACKUP_FOR - Duration::from_secs(1)),
-            [Route::Backup, Route::Primary]
-        );
-        assert_eq!(
-            memory.order(&endpoint, now + PREFER_BACKUP_FOR),
-            [Route::Primary, Route::Backup]
+            order(&endpoint, now + PREFER_BACKUP_FOR),
+            [PRIMARY, "backup"]
         );
         // Another endpoint's primary is not affected.
         let other = Endpoint::parse_override("http://127.0.0.1:3,http://127.0.0.1:4").unwrap();
-        assert_eq!(memory.order(&other, now), [Route::Primary, Route::Backup]);
-        memory.primary_reachable(&endpoint);
-        assert_eq!(
-            memory.order(&endpoint, now),
-            [Route::Primary, Route::Backup]
-        );
+        assert_eq!(order(&other, now), [PRIMARY, "backup"]);
+        memory.note_primary(&endpoint, true, now);
+        assert_eq!(order(&endpoint, now), [PRIMARY, "backup"]);
         // Without a backup there is nothing to prefer.
         let single = Endpoint::parse_override("http://127.0.0.1:1").unwrap();
-        assert_eq!(memory.order(&single, now), [Route::Primary]);
+        assert_eq!(order(&single, now), [PRIMARY]);
     }
 }

@@ -15,22 +15,19 @@
 //! - No URL, UserSig or key in any error, log line or Debug output; Tencent's
 //!   `ErrorInfo` is scrubbed like transport errors before it is kept.
 //!
-//! One concern a file: [`Deadline`] (`deadline`), [`RetryPolicy`] (`retry`),
-//! [`ClientConfig`] (`config`), the HTTP client ([`try_http_client`],
-//! `http`), the fail-over memory (`failover`), the call loop (`call`), one
-//! attempt (`send`), the URL and body (`request`), the answer envelope
-//! ([`Response`], `envelope`) and URL-free transport errors (`scrub`).
+//! One concern a file: [`Deadline`] and [`RetryPolicy`] (`retry`),
+//! [`ClientConfig`] and the HTTP client built from it ([`try_http_client`],
+//! `config`), the fail-over memory (`failover`), the call loop (`call`), one
+//! attempt (`send`), the URL, body and answer envelope
+//! ([`Response`], `wire`) and URL-free transport errors (`scrub`).
 
 mod call;
 mod config;
-mod deadline;
-mod envelope;
 mod failover;
-mod http;
-mod request;
 mod retry;
 mod scrub;
 mod send;
+mod wire;
 
 use std::sync::Arc;
 
@@ -40,13 +37,11 @@ use crate::credentials::{AppCredentials, CredentialsProvider};
 use crate::error::Error;
 use crate::region::Endpoint;
 
-pub use config::ClientConfig;
-pub use deadline::Deadline;
-pub use envelope::Response;
+pub use config::{ClientConfig, POOL_IDLE_TIMEOUT, try_http_client};
 pub use failover::PREFER_BACKUP_FOR;
-pub use http::{POOL_IDLE_TIMEOUT, try_http_client};
-pub use retry::{MIN_RETRY_WINDOW, OnRateLimit, RetryPolicy};
+pub use retry::{Deadline, MIN_RETRY_WINDOW, OnRateLimit, RetryPolicy};
 pub use send::MAX_ANSWER_BYTES;
+pub use wire::Response;
 
 use failover::FailoverMemory;
 
@@ -130,12 +125,11 @@ impl Client {
     /// Where requests for `credentials` go: the endpoint override, else the
     /// credentials' region, else the configured region.
     pub fn endpoint_for(&self, credentials: &AppCredentials) -> Result<Endpoint, Error> {
-        if let Some(endpoint) = &self.config.endpoint {
-            return Ok(endpoint.clone());
-        }
-        match credentials.region.or(self.config.region) {
-            Some(region) => Ok(Endpoint::for_region(region)),
-            None => Err(Error::Config {
+        let region = credentials.region.or(self.config.region);
+        match (&self.config.endpoint, region) {
+            (Some(endpoint), _) => Ok(endpoint.clone()),
+            (None, Some(region)) => Ok(Endpoint::for_region(region)),
+            (None, None) => Err(Error::Config {
                 reason: format!(
                     "no Tencent region for SDKAppID {}: set TIM_REGION (e.g. singapore), put the region in the credentials secret, or set TIM_ENDPOINT",
                     credentials.sdkappid

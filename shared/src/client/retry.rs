@@ -1,8 +1,52 @@
-//! How long to wait between attempts, and when not to retry at all.
+//! When a call must be answered by, how long to wait between attempts, and
+//! when not to retry at all.
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use crate::error::Error;
+
+/// When the caller needs an answer by. Lambda functions pass their remaining
+/// time minus a margin to report the failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Deadline(pub Instant);
+
+impl Deadline {
+    /// `duration` from now.
+    pub fn after(duration: Duration) -> Self {
+        Self(Instant::now() + duration)
+    }
+
+    /// From Lambda's `Context::deadline` (milliseconds since the epoch),
+    /// keeping `margin` to report a failure before the runtime kills us.
+    pub fn from_epoch_millis(deadline_ms: u64, margin: Duration) -> Self {
+        Self::after(Self::lambda_time_left(deadline_ms).saturating_sub(margin))
+    }
+
+    /// Time left before Lambda's `Context::deadline`. The Lambda service
+    /// sends epoch milliseconds, but `cargo lambda watch` sends the function
+    /// timeout itself (e.g. `600000`): a value too small to be an instant
+    /// (before September 2001) is taken as the time left.
+    pub fn lambda_time_left(deadline_ms: u64) -> Duration {
+        const EARLIEST_EPOCH_MS: u64 = 1_000_000_000_000;
+        if deadline_ms < EARLIEST_EPOCH_MS {
+            return Duration::from_millis(deadline_ms);
+        }
+        let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+        Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+    }
+
+    /// Time left (zero once past).
+    pub fn remaining(&self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+
+    /// Whether no time is left.
+    pub fn is_past(&self) -> bool {
+        self.remaining().is_zero()
+    }
+}
 
 /// Retries are only started with at least this much time before the
 /// deadline: an attempt that cannot complete a round trip only adds load.
@@ -41,21 +85,16 @@ impl RetryPolicy {
     ///   attempt; waiting about the cap (2 s by default) moves to a fresh
     ///   window, and the jitter keeps concurrent callers apart.
     pub fn delay(&self, retry: u32, rate_limited: bool, unit: f64) -> Duration {
-        let unit = if unit.is_finite() {
-            unit.clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
+        let unit = Some(unit)
+            .filter(|u| u.is_finite())
+            .map_or(0.0, |u| u.clamp(0.0, 1.0));
         if rate_limited {
             let half = self.max_delay / 2;
             return half + (self.max_delay - half).mul_f64(unit);
         }
         let doublings = retry.saturating_sub(1).min(31);
-        let cap = self
-            .base_delay
-            .saturating_mul(1u32 << doublings)
-            .min(self.max_delay);
-        cap.mul_f64(unit)
+        let cap = self.base_delay.saturating_mul(1u32 << doublings);
+        cap.min(self.max_delay).mul_f64(unit)
     }
 }
 
@@ -127,6 +166,26 @@ mod tests {
         assert!(
             !OnRateLimit::Retry.retries(&api(70050)),
             "a lock-out is not retried"
+        );
+    }
+
+    #[test]
+    fn lambda_deadline_is_epoch_millis_or_cargo_lambdas_relative_timeout() {
+        // cargo lambda watch sends the timeout itself.
+        assert_eq!(
+            Deadline::lambda_time_left(600_000),
+            Duration::from_secs(600)
+        );
+        let in_ten_s = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap() + 10_000;
+        let left = Deadline::lambda_time_left(in_ten_s);
+        assert!(
+            left <= Duration::from_secs(10) && left > Duration::from_secs(8),
+            "{left:?}"
+        );
+        assert_eq!(
+            Deadline::lambda_time_left(1_600_000_000_000),
+            Duration::ZERO,
+            "a past instant"
         );
     }
 }

@@ -1,6 +1,6 @@
 //! Errors without the URL's secret: transport errors lose the URL (which
-//! carries the UserSig), and Tencent's `ErrorInfo` loses any UserSig it
-//! echoes, as itself or as a `usersig=` query parameter.
+//! carries the UserSig), and text that may echo it (Tencent's `ErrorInfo`)
+//! loses any UserSig, as itself or as a `usersig=` query parameter.
 
 use std::sync::LazyLock;
 
@@ -13,22 +13,17 @@ use crate::error::{Error, NetworkFailure};
 /// in case a cause quotes it.
 pub(super) fn network_error(command: &str, error: reqwest::Error, usersig: &str) -> Error {
     let error = error.without_url();
-    let kind = if error.is_connect() {
-        NetworkFailure::Connect
-    } else if error.is_timeout() {
-        NetworkFailure::Timeout
-    } else {
-        NetworkFailure::Other
+    let kind = match (error.is_connect(), error.is_timeout()) {
+        (true, _) => NetworkFailure::Connect,
+        (_, true) => NetworkFailure::Timeout,
+        _ => NetworkFailure::Other,
     };
     let mut detail = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
+    let causes = std::iter::successors(std::error::Error::source(&error), |cause| cause.source());
+    for text in causes.map(ToString::to_string) {
         if !detail.contains(&text) {
-            detail.push_str(": ");
-            detail.push_str(&text);
+            detail = format!("{detail}: {text}");
         }
-        source = cause.source();
     }
     Error::Network {
         command: command.to_owned(),
@@ -37,42 +32,24 @@ pub(super) fn network_error(command: &str, error: reqwest::Error, usersig: &str)
     }
 }
 
-/// Tencent's answer with its `ErrorInfo` scrubbed: Tencent (or a gateway in
-/// front of it) may quote the request, URL and UserSig included, and the
-/// text goes on to log lines and, for some callers, to response bodies.
-pub(super) fn scrub_answer<T>(answer: Result<T, Error>, usersig: &str) -> Result<T, Error> {
-    answer.map_err(|mut error| {
-        if let Error::Api { info, .. } = &mut error {
-            *info = scrub(info, usersig);
-        }
-        error
-    })
-}
-
 /// Removes `secret` from `text`, as is and form-encoded, and the value of
-/// any `usersig=` parameter (an echoed URL's, whatever UserSig it holds).
-fn scrub(text: &str, secret: &str) -> String {
-    let text = if secret.is_empty() {
-        text.to_owned()
-    } else {
-        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-        text.replace(secret, REDACTED).replace(&encoded, REDACTED)
-    };
-    scrub_usersig_parameters(&text)
-}
-
-const REDACTED: &str = "<redacted>";
-
-/// `…usersig=VALUE…` → `…usersig=<redacted>…` (any case; the value ends at
-/// `&`, whitespace, a quote or the end of the text).
-fn scrub_usersig_parameters(text: &str) -> String {
+/// any `usersig=` parameter (an echoed URL's, whatever UserSig it holds:
+/// any case; the value ends at `&`, whitespace, a quote or the end).
+pub(super) fn scrub(text: &str, secret: &str) -> String {
     static PARAMETER: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r#"(?i)(usersig=)[^&"'\s]*"#).unwrap_or_else(|_| unreachable!("a valid pattern"))
     });
+    let mut text = text.to_owned();
+    if !secret.is_empty() {
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        text = text.replace(secret, REDACTED).replace(&encoded, REDACTED);
+    }
     PARAMETER
-        .replace_all(text, format!("${{1}}{REDACTED}"))
+        .replace_all(&text, format!("${{1}}{REDACTED}"))
         .into_owned()
 }
+
+const REDACTED: &str = "<redacted>";
 
 #[cfg(test)]
 mod tests {
@@ -99,25 +76,5 @@ mod tests {
             "usersig=<redacted> y usersig=<redacted>"
         );
         assert_eq!(scrub("ünïcode usersig=ä", ""), "ünïcode usersig=<redacted>");
-    }
-
-    #[test]
-    fn only_tencent_error_info_is_rewritten() {
-        let api = Err::<(), _>(Error::Api {
-            command: "c".into(),
-            code: 70003,
-            info: "invalid sig eJw*x in url?usersig=eJw*x&random=1".into(),
-        });
-        match scrub_answer(api, "eJw*x") {
-            Err(Error::Api { info, code, .. }) => {
-                assert_eq!(code, 70003);
-                assert_eq!(
-                    info,
-                    "invalid sig <redacted> in url?usersig=<redacted>&random=1"
-                );
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(scrub_answer(Ok::<_, Error>(1), "s").is_ok());
     }
 }

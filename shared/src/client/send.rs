@@ -4,17 +4,16 @@
 use std::time::Duration;
 
 use tokio::time::Instant;
-use url::Url;
 
 use crate::credentials::AppCredentials;
 use crate::error::{Error, NetworkFailure};
+use crate::region::Endpoint;
 
 use super::Client;
-use super::deadline::Deadline;
-use super::envelope::{Response, parse_envelope};
-use super::failover::Route;
-use super::request::request_url;
-use super::scrub::{network_error, scrub_answer};
+use super::failover::{Base, PRIMARY};
+use super::retry::Deadline;
+use super::scrub::network_error;
+use super::wire::{Response, parse_envelope, request_url};
 
 /// The largest answer read. Tencent's are about 40 KB; a larger body is not
 /// one, and a 128 MB function holding it several times would die of it.
@@ -34,67 +33,34 @@ impl Client {
     /// primary cannot be connected to (or the other way round while the
     /// primary is remembered as down).
     pub(super) async fn attempt(&self, request: &Request<'_>) -> Result<Response, Error> {
-        let Request {
-            command,
-            deadline,
-            attempt,
-            ..
-        } = *request;
         let endpoint = self.endpoint_for(request.credentials)?;
-        let routes = self.failover.order(&endpoint, Instant::now());
-        let mut outcome = Err(Error::Config {
-            reason: "no base URL to call".to_owned(),
-        });
-        for (i, route) in routes.iter().copied().enumerate() {
-            let Some(base) = route.base(&endpoint) else {
-                break;
-            };
-            if i > 0 && deadline.is_past() {
-                break;
-            }
-            outcome = self.send(request, base, route).await;
-            let connect_failed = matches!(
-                &outcome,
-                Err(Error::Network {
-                    kind: NetworkFailure::Connect,
-                    ..
-                })
-            );
-            match route {
-                Route::Primary if connect_failed => {
-                    self.failover.primary_unreachable(&endpoint, Instant::now())
-                }
-                Route::Primary => self.failover.primary_reachable(&endpoint),
-                Route::Backup => {}
-            }
-            if !connect_failed {
-                break;
-            }
-            if i + 1 < routes.len() {
+        let (first, second) = self.failover.order(&endpoint, Instant::now());
+        let outcome = self.send(request, &endpoint, first).await;
+        match second {
+            Some(second) if connect_failed(&outcome) && !request.deadline.is_past() => {
                 tracing::warn!(
-                    command,
-                    attempt,
-                    from = route.name(),
+                    command = request.command,
+                    attempt = request.attempt,
+                    from = first.0,
                     "cannot connect to Tencent; trying the other domain"
                 );
+                self.send(request, &endpoint, second).await
             }
+            _ => outcome,
         }
-        outcome
     }
 
     /// One HTTP request to one base URL.
     async fn send(
         &self,
         request: &Request<'_>,
-        base: &Url,
-        route: Route,
+        endpoint: &Endpoint,
+        (route, base): Base<'_>,
     ) -> Result<Response, Error> {
         let command = request.command;
         let url = request_url(base, command, request.credentials)?;
-        let timeout = self
-            .config
-            .request_timeout
-            .min(request.deadline.remaining());
+        let remaining = request.deadline.remaining();
+        let timeout = self.config.request_timeout.min(remaining);
         let started = Instant::now();
         let secret = request.credentials.usersig.expose_secret();
         let exchange = async {
@@ -115,28 +81,33 @@ impl Client {
         };
         // reqwest's timeout covers the body too; this outer bound makes the
         // deadline hold whatever the transport does.
-        let result = match tokio::time::timeout(timeout, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err(Error::Network {
-                command: command.to_owned(),
-                kind: NetworkFailure::Timeout,
-                detail: format!("no complete answer within {} ms", timeout.as_millis()),
-            }),
-        };
+        let result = tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::Network {
+                    command: command.to_owned(),
+                    kind: NetworkFailure::Timeout,
+                    detail: format!("no complete answer within {} ms", timeout.as_millis()),
+                })
+            });
         let status = result.as_ref().ok().map(|(status, _)| *status);
         let outcome = match result {
             Err(e) => Err(e),
-            Ok((200, Ok(raw))) => scrub_answer(parse_envelope(command, raw), secret),
-            Ok((200, Err(e))) => Err(e),
+            Ok((200, raw)) => raw.and_then(|raw| parse_envelope(command, raw, secret)),
             Ok((status, _)) => Err(Error::Http {
                 command: command.to_owned(),
                 status,
             }),
         };
+        if route == PRIMARY {
+            let connected = !connect_failed(&outcome);
+            self.failover
+                .note_primary(endpoint, connected, Instant::now());
+        }
         tracing::debug!(
             command,
             attempt = request.attempt,
-            endpoint = route.name(),
+            endpoint = route,
             status,
             code = outcome.as_ref().err().and_then(Error::code),
             elapsed_ms = elapsed_ms(started),
@@ -144,6 +115,16 @@ impl Client {
         );
         outcome
     }
+}
+
+fn connect_failed(outcome: &Result<Response, Error>) -> bool {
+    matches!(
+        outcome,
+        Err(Error::Network {
+            kind: NetworkFailure::Connect,
+            ..
+        })
+    )
 }
 
 /// The body, or a decode error once it passes [`MAX_ANSWER_BYTES`].

@@ -8,13 +8,66 @@
 //! what Tencent's numeric `ErrorCode`s mean comes from one table,
 //! [`TENCENT_CODES`].
 
-mod class;
 mod codes;
 
 use std::time::Duration;
 
-pub use class::ErrorClass;
-pub use codes::{TENCENT_CODES, TencentCode, class_of_code};
+pub use codes::{TENCENT_CODES, TencentCode};
+
+/// Generates [`ErrorClass`] and its name and retry tables from one list, so
+/// that a class cannot be added without its `error_type` and retry rule.
+macro_rules! error_classes {
+    ($(
+        $(#[doc = $doc:literal])*
+        $variant:ident => $error_type:literal, retried: $retried:literal;
+    )+) => {
+        /// What a caller should do about a failure.
+        ///
+        /// Match on this rather than on
+        /// [`Error::error_type`](crate::Error::error_type)'s strings.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorClass {
+            $( $(#[doc = $doc])* $variant, )+
+        }
+
+        impl ErrorClass {
+            /// Every class, in the order of the table above.
+            pub const ALL: &'static [ErrorClass] = &[$(ErrorClass::$variant),+];
+
+            /// A stable identifier for Lambda's `errorType` and for logs
+            /// (`TencentRetryable`, …).
+            pub const fn error_type(self) -> &'static str {
+                match self {
+                    $(ErrorClass::$variant => $error_type,)+
+                }
+            }
+
+            /// Whether the client retries failures of this class (with
+            /// backoff, within the deadline).
+            pub const fn is_retryable(self) -> bool {
+                match self {
+                    $(ErrorClass::$variant => $retried,)+
+                }
+            }
+        }
+    };
+}
+
+error_classes! {
+    /// Transient on Tencent's side (rate limits, timeouts, 5xx, storage
+    /// errors): back off and retry.
+    Retryable => "TencentRetryable", retried: true;
+    /// The UserSig was refused: get a fresh one once, then fail.
+    UserSigRejected => "TencentUserSigRejected", retried: false;
+    /// Wrong SDKAppID, admin account, key, region or source IP: an operator
+    /// must fix the configuration. Never retried.
+    Configuration => "TencentConfiguration", retried: false;
+    /// The request itself is wrong (a bug or a caller's mistake). Never retried.
+    BadRequest => "TencentBadRequest", retried: false;
+    /// The connection failed (refused, DNS, reset, timeout). Retried.
+    Network => "TencentNetwork", retried: true;
+}
 
 /// Why a transport-level failure happened, without the URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -112,16 +165,20 @@ impl Error {
     /// (a deadline hit while Tencent was rate-limiting is still a rate limit).
     pub fn class(&self) -> ErrorClass {
         match self {
-            Error::Api { code, .. } => class_of_code(*code),
+            // Codes the table does not list are the request's fault.
+            Error::Api { .. } => self
+                .tencent_code()
+                .map_or(ErrorClass::BadRequest, |k| k.class),
             // "always 200 unless a network error (such as error 502)
             // occurs": any other status is the gateway's, not the request's.
             Error::Http { .. } => ErrorClass::Retryable,
             Error::Encode { .. } => ErrorClass::BadRequest,
             Error::Decode { .. } => ErrorClass::Retryable,
             Error::Network { .. } => ErrorClass::Network,
-            Error::Deadline { last, .. } => {
-                last.as_ref().map_or(ErrorClass::Retryable, |e| e.class())
-            }
+            Error::Deadline {
+                last: Some(last), ..
+            } => last.class(),
+            Error::Deadline { last: None, .. } => ErrorClass::Retryable,
             Error::Credentials { class, .. } => *class,
             Error::Config { .. } => ErrorClass::Configuration,
         }
@@ -163,9 +220,7 @@ impl Error {
         match self {
             Error::Network { kind, .. } => *kind == NetworkFailure::Timeout,
             Error::Deadline { .. } => true,
-            Error::Api { code, .. } => {
-                TencentCode::lookup(*code).is_some_and(|known| known.timeout)
-            }
+            Error::Api { .. } => self.tencent_code().is_some_and(|known| known.timeout),
             Error::Http { status, .. } => *status == 504,
             _ => false,
         }
@@ -181,15 +236,11 @@ impl Error {
     /// This credentials failure ended a call after Tencent refused the
     /// UserSig with `refusal`: it keeps Tencent's code. Other errors are
     /// returned as they are.
-    pub fn after_refusal(self, refusal: &Error) -> Self {
-        match self {
-            Error::Credentials { reason, class, .. } => Error::Credentials {
-                reason,
-                class,
-                refused_with: refusal.code(),
-            },
-            other => other,
+    pub fn after_refusal(mut self, refusal: &Error) -> Self {
+        if let Error::Credentials { refused_with, .. } = &mut self {
+            *refused_with = refusal.code();
         }
+        self
     }
 
     /// An operator's hint for configuration and UserSig failures.

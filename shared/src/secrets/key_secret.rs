@@ -1,8 +1,10 @@
 //! The key secret reader: signs UserSigs locally (simple setups, local runs).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
+use tokio::sync::Mutex;
 
 use crate::credentials::{AppCredentials, CredentialsProvider, LocalSigner};
 use crate::error::Error;
@@ -20,16 +22,7 @@ pub struct KeySecretProvider {
     /// The signer made from the key secret. A key does not expire: it is
     /// read once, and again only after a rejection. The lock is held across
     /// the read, so concurrent first calls share one.
-    signer: tokio::sync::Mutex<Option<Arc<LocalSigner>>>,
-}
-
-impl std::fmt::Debug for KeySecretProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeySecretProvider")
-            .field("secret_id", &self.secret_id())
-            .field("reads", &self.reads())
-            .finish_non_exhaustive()
-    }
+    signer: Mutex<Option<Arc<LocalSigner>>>,
 }
 
 impl KeySecretProvider {
@@ -38,7 +31,7 @@ impl KeySecretProvider {
         Self {
             reader: CurrentReader::new(client, secret_id.into()),
             clock: Arc::new(SystemClock),
-            signer: tokio::sync::Mutex::new(None),
+            signer: Mutex::new(None),
         }
     }
 
@@ -48,51 +41,35 @@ impl KeySecretProvider {
         self
     }
 
-    /// The secret's id or ARN.
-    pub fn secret_id(&self) -> &str {
-        self.reader.secret_id()
-    }
-
     /// GetSecretValue calls made so far.
     pub fn reads(&self) -> u64 {
-        self.reader.reads()
+        self.reader.reads.load(Ordering::Relaxed)
     }
 
-    /// Reads and parses the key secret (one GetSecretValue).
-    pub async fn read_key(&self) -> Result<KeySecret, Error> {
+    /// The signer, read from the secret when there is none yet or `reread`.
+    async fn signer(&self, reread: bool) -> Result<Arc<LocalSigner>, Error> {
+        let mut slot = self.signer.lock().await;
+        if let (Some(signer), false) = (&*slot, reread) {
+            return Ok(signer.clone());
+        }
         let text = self.reader.read("key secret").await?;
-        KeySecret::from_json(&text).map_err(|e| {
-            Error::credentials(format!(
-                "key secret {:?} is malformed: {e}",
-                self.secret_id()
-            ))
-        })
-    }
-
-    async fn new_signer(&self) -> Result<Arc<LocalSigner>, Error> {
-        let key = self.read_key().await?;
+        let key = KeySecret::from_json(&text).map_err(|e| {
+            let id = &self.reader.secret_id;
+            Error::credentials(format!("key secret {id:?} is malformed: {e}"))
+        })?;
         let signer = LocalSigner::new(key.sdkappid, key.identifier, key.key, Some(key.region))
             .with_clock(self.clock.clone());
-        Ok(Arc::new(signer))
+        Ok(slot.insert(Arc::new(signer)).clone())
     }
 }
 
 #[async_trait]
 impl CredentialsProvider for KeySecretProvider {
     async fn credentials(&self) -> Result<AppCredentials, Error> {
-        let mut slot = self.signer.lock().await;
-        let signer = match &*slot {
-            Some(signer) => signer.clone(),
-            None => slot.insert(self.new_signer().await?).clone(),
-        };
-        drop(slot);
-        signer.credentials().await
+        self.signer(false).await?.credentials().await
     }
 
     async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
-        let mut slot = self.signer.lock().await;
-        let signer = slot.insert(self.new_signer().await?).clone();
-        drop(slot);
-        signer.refresh(rejected).await
+        self.signer(true).await?.refresh(rejected).await
     }
 }

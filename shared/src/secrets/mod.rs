@@ -9,9 +9,9 @@
 //! - The key secret (read by usersig-refresher, or by the functions in simple
 //!   setups): JSON [`KeySecret`]. [`KeySecretProvider`] reads it once and
 //!   signs UserSigs locally ([`LocalSigner`](crate::LocalSigner)).
-//! - Both providers keep what they read in the crate's one expiry-aware
-//!   cache (single-flight reads, refresh before expiry, forced re-read after
-//!   a rejection).
+//! - Both providers read once for concurrent first calls (single flight)
+//!   and again after a rejection; the UserSig secret's reader also before
+//!   expiry.
 //! - Neither the key nor a UserSig appears in `Debug`, `Display` or errors:
 //!   a malformed secret is reported by its id and the field at fault, never
 //!   by its value.
@@ -20,25 +20,22 @@
 //! does by default anyway, and moto_server (tests, local runs) otherwise keeps
 //! answering the version that was current when the secret was created.
 //!
-//! One concern a file: which apps and secrets the environment names (`source`), the
-//! secrets' JSON values (`value`, parsed by `fields`), one GetSecretValue
-//! (`reader`), Secrets Manager failures (`failure`), and the two readers
-//! (`usersig_secret`, `key_secret`).
+//! One concern a file: which apps and secrets the environment names
+//! (`source`), the secrets' JSON values (`value`), reading Secrets Manager
+//! and classing its failures (`reader`), the two readers (`usersig_secret`,
+//! `key_secret`) and the UserSig secret's cache (`cache`).
 
-mod failure;
-mod fields;
+mod cache;
 mod key_secret;
 mod reader;
 mod source;
 mod usersig_secret;
 mod value;
 
-pub use failure::{FailureKind, SecretsManagerFailure};
-pub use fields::MalformedSecret;
 pub use key_secret::KeySecretProvider;
-pub use reader::AWSCURRENT;
+pub use reader::{AWSCURRENT, FailureKind, SecretsManagerFailure};
 pub use source::{
     ConfiguredApp, CredentialsSource, KEY_SECRET_ENV, SDKAPPIDS_ENV, USERSIG_SECRET_ENV,
 };
 pub use usersig_secret::UserSigSecretProvider;
-pub use value::{KeySecret, UserSigSecret};
+pub use value::{KeySecret, MalformedSecret, UserSigSecret};

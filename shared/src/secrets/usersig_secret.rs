@@ -5,11 +5,11 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use async_trait::async_trait;
 
-use crate::cache::{CacheError, CachePolicy, Expiring, ExpiryCache, Reloaded};
 use crate::credentials::{AppCredentials, CredentialsProvider};
 use crate::error::{Error, ErrorClass};
 use crate::usersig::{Clock, SystemClock};
 
+use super::cache::{CacheError, Expiring, ExpiryCache};
 use super::reader::CurrentReader;
 use super::value::UserSigSecret;
 
@@ -38,16 +38,6 @@ pub struct UserSigSecretProvider {
     refused_with: AtomicI64,
 }
 
-impl std::fmt::Debug for UserSigSecretProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserSigSecretProvider")
-            .field("secret_id", &self.secret_id())
-            .field("reads", &self.reads())
-            .field("version_checks", &self.version_checks())
-            .finish_non_exhaustive()
-    }
-}
-
 impl UserSigSecretProvider {
     /// Re-read this long before `expires_at`. Rotation normally replaces the
     /// UserSig weeks before it expires (7-day rotation, 30-day validity), so
@@ -67,11 +57,7 @@ impl UserSigSecretProvider {
         Self {
             reader: CurrentReader::new(client, secret_id.into()),
             clock: Arc::new(SystemClock),
-            cache: ExpiryCache::new(CachePolicy {
-                refresh_margin_secs: Self::REFRESH_MARGIN_SECS,
-                recheck_secs: Self::RECHECK_SECS,
-                refusal_check_secs: Self::REFUSAL_CHECK_SECS,
-            }),
+            cache: ExpiryCache::new(),
             refused_with: AtomicI64::new(0),
         }
     }
@@ -82,43 +68,32 @@ impl UserSigSecretProvider {
         self
     }
 
-    /// The secret's id or ARN.
-    pub fn secret_id(&self) -> &str {
-        self.reader.secret_id()
-    }
-
     /// GetSecretValue calls made so far.
     pub fn reads(&self) -> u64 {
-        self.reader.reads()
+        self.reader.reads.load(Ordering::Relaxed)
     }
 
     /// DescribeSecret calls made so far (the cheap "has `AWSCURRENT`
     /// moved?" check after a refusal).
     pub fn version_checks(&self) -> u64 {
-        self.reader.version_checks()
+        self.reader.version_checks.load(Ordering::Relaxed)
     }
 
     async fn read(&self) -> Result<Expiring<AppCredentials>, Error> {
-        let id = self.secret_id();
+        let id = &self.reader.secret_id;
         let text = self.reader.read("UserSig secret").await?;
         let secret = UserSigSecret::from_json(&text)
             .map_err(|e| Error::credentials(format!("UserSig secret {id:?} is malformed: {e}")))?;
-        let expires_at = secret.expires_at_unix().ok_or_else(|| {
-            Error::credentials(format!(
-                "UserSig secret {id:?} is malformed: field `expires_at` is not a valid timestamp"
-            ))
-        })?;
-        Ok(Expiring {
-            value: secret.to_credentials(),
-            expires_at,
-        })
+        // `from_json` checked that `expires_at` is a timestamp.
+        let expires_at = secret.expires_at_unix().unwrap_or(0);
+        Ok((secret.to_credentials(), expires_at))
     }
 
     fn refused_error(&self) -> Error {
         Error::Credentials {
             reason: format!(
                 "Tencent refused the UserSig in secret {id:?} and the secret still holds the same one: rotate it (`aws secretsmanager rotate-secret --secret-id {id}`) and check usersig-refresher's logs",
-                id = self.secret_id()
+                id = self.reader.secret_id
             ),
             class: ErrorClass::UserSigRejected,
             refused_with: Some(self.refused_with.load(Ordering::Relaxed)).filter(|&code| code != 0),
@@ -126,14 +101,10 @@ impl UserSigSecretProvider {
     }
 
     fn expired_error(&self, expires_at: u64) -> Error {
-        Error::Credentials {
-            reason: format!(
-                "UserSig secret {id:?} holds a UserSig that expired at {expires_at} (unix); rotation is not replacing it: check usersig-refresher's logs and run `aws secretsmanager rotate-secret --secret-id {id}`",
-                id = self.secret_id()
-            ),
-            class: ErrorClass::Configuration,
-            refused_with: None,
-        }
+        Error::credentials(format!(
+            "UserSig secret {id:?} holds a UserSig that expired at {expires_at} (unix); rotation is not replacing it: check usersig-refresher's logs and run `aws secretsmanager rotate-secret --secret-id {id}`",
+            id = self.reader.secret_id
+        ))
     }
 }
 
@@ -141,38 +112,28 @@ impl UserSigSecretProvider {
 impl CredentialsProvider for UserSigSecretProvider {
     async fn credentials(&self) -> Result<AppCredentials, Error> {
         let on_stale = |error: &Error| {
-            tracing::warn!(secret_id = self.secret_id(), error = %error, "re-reading the UserSig secret failed; using the cached UserSig");
+            tracing::warn!(secret_id = self.reader.secret_id.as_str(), error = %error, "re-reading the UserSig secret failed; using the cached UserSig");
         };
         let changed = || self.reader.current_version_changed();
-        match self
+        let found = self
             .cache
-            .get(&*self.clock, || self.read(), on_stale, changed)
-            .await
-        {
-            Ok(credentials) => Ok(credentials),
-            Err(CacheError::Load(error)) => Err(error),
-            Err(CacheError::Expired { expires_at }) => Err(self.expired_error(expires_at)),
-            Err(CacheError::Refused) => Err(self.refused_error()),
-        }
+            .get(&*self.clock, || self.read(), on_stale, changed);
+        found.await.map_err(|e| match e {
+            CacheError::Load(error) => error,
+            CacheError::Expired { expires_at } => self.expired_error(expires_at),
+            CacheError::Refused => self.refused_error(),
+        })
     }
 
     async fn refresh(&self, rejected: &AppCredentials) -> Result<AppCredentials, Error> {
         let is_rejected = |cached: &AppCredentials| cached.usersig == rejected.usersig;
-        match self
-            .cache
-            .reload_rejected(
-                &*self.clock,
-                is_rejected,
-                || self.reader.current_version_changed(),
-                || self.read(),
-            )
+        let changed = || self.reader.current_version_changed();
+        // Either another request already replaced the refused UserSig, or
+        // the re-read found a new one; else the secret still holds it.
+        self.cache
+            .reload_rejected(&*self.clock, is_rejected, changed, || self.read())
             .await?
-        {
-            // Either another request already replaced the refused UserSig,
-            // or the re-read found a new one.
-            Reloaded::Fresh(credentials) => Ok(credentials),
-            Reloaded::StillRejected => Err(self.refused_error()),
-        }
+            .ok_or_else(|| self.refused_error())
     }
 
     fn note_refusal(&self, code: i64) {

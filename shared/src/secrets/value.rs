@@ -1,20 +1,27 @@
 //! The two secrets' JSON values: the UserSig secret and the key secret.
 //!
-//! Parsed by explicit code ([`super::fields`]) and written through a private
-//! wire struct: neither type derives serde's traits, so no serde error
-//! message can ever quote a key or a UserSig.
+//! Read by explicit code, not serde's derived `Deserialize`: its messages
+//! quote the offending value (`invalid type: string "…", expected u64`),
+//! which for a secret could be the key or the UserSig. Errors name the
+//! field at fault and what is wrong with it, never the value.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
 
 use crate::credentials::AppCredentials;
 use crate::region::Region;
 use crate::usersig::{SecretKey, UserSig};
 
-use super::fields::{Fields, MalformedSecret, rfc3339_unix};
+/// A secret's text is not the JSON we expect. The message names the field at
+/// fault and what is wrong with it, never the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MalformedSecret(pub String);
 
 /// The UserSig secret's JSON value (written by usersig-refresher, read by
-/// the functions). `Debug` shows the UserSig redacted.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// the functions), its members in this order. `Debug` shows the UserSig
+/// redacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UserSigSecret {
     /// The app's SDKAppID.
     pub sdkappid: u64,
@@ -23,6 +30,7 @@ pub struct UserSigSecret {
     /// The app's region.
     pub region: Region,
     /// The admin UserSig.
+    #[serde(serialize_with = "expose")]
     pub usersig: UserSig,
     /// When the UserSig was signed, RFC 3339.
     pub issued_at: String,
@@ -30,44 +38,29 @@ pub struct UserSigSecret {
     pub expires_at: String,
 }
 
-/// The UserSig secret as written: the members in this order.
-#[derive(Serialize)]
-struct UserSigSecretWire<'a> {
-    sdkappid: u64,
-    identifier: &'a str,
-    region: Region,
-    usersig: &'a str,
-    issued_at: &'a str,
-    expires_at: &'a str,
+/// Only the secret's own text carries the UserSig.
+fn expose<S: Serializer>(usersig: &UserSig, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(usersig.expose_secret())
 }
 
 impl UserSigSecret {
     /// Parses the secret's text, naming the field at fault on error.
     pub fn from_json(text: &str) -> Result<Self, MalformedSecret> {
         let fields = Fields::parse(text)?;
-        let secret = Self {
+        Ok(Self {
             sdkappid: fields.u64("sdkappid")?,
             identifier: fields.text("identifier")?.to_owned(),
             region: fields.region("region")?,
             usersig: UserSig::new(fields.text("usersig")?),
-            issued_at: fields.timestamp("issued_at")?.0,
-            expires_at: fields.timestamp("expires_at")?.0,
-        };
-        Ok(secret)
+            issued_at: fields.timestamp("issued_at")?,
+            expires_at: fields.timestamp("expires_at")?,
+        })
     }
 
     /// The secret's text (holds the UserSig: store it, never log it).
     pub fn to_json(&self) -> String {
-        let wire = UserSigSecretWire {
-            sdkappid: self.sdkappid,
-            identifier: &self.identifier,
-            region: self.region,
-            usersig: self.usersig.expose_secret(),
-            issued_at: &self.issued_at,
-            expires_at: &self.expires_at,
-        };
         // A struct of strings and integers always serialises.
-        serde_json::to_string(&wire).unwrap_or_else(|_| unreachable!("UserSigSecret serialises"))
+        serde_json::to_string(self).unwrap_or_else(|_| unreachable!("UserSigSecret serialises"))
     }
 
     /// `expires_at` as unix seconds (`None` if it is not RFC 3339).
@@ -113,6 +106,69 @@ impl KeySecret {
             region: fields.region("region")?,
         })
     }
+}
+
+/// Typed, value-free access to a secret's JSON object.
+struct Fields(Map<String, Value>);
+
+fn malformed(field: &str, problem: &str) -> MalformedSecret {
+    MalformedSecret(format!("field `{field}` {problem}"))
+}
+
+impl Fields {
+    fn parse(text: &str) -> Result<Self, MalformedSecret> {
+        let problem = match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => return Ok(Self(map)),
+            Ok(_) => "JSON but not a JSON object".to_owned(),
+            // Only the position: serde_json's syntax messages do not quote the
+            // input today, but nothing promises that.
+            Err(e) => format!("not valid JSON (line {}, column {})", e.line(), e.column()),
+        };
+        Err(MalformedSecret(format!("the secret value is {problem}")))
+    }
+
+    /// A JSON number or a decimal string: the console shows SDKAppIDs as
+    /// text and operators paste them so.
+    fn u64(&self, field: &str) -> Result<u64, MalformedSecret> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => return Err(malformed(field, "is missing")),
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            Some(_) => None,
+        }
+        .ok_or_else(|| malformed(field, "must be a non-negative integer"))
+    }
+
+    fn text(&self, field: &str) -> Result<&str, MalformedSecret> {
+        match self.0.get(field) {
+            None | Some(Value::Null) => Err(malformed(field, "is missing")),
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim()),
+            Some(Value::String(_)) => Err(malformed(field, "is empty")),
+            Some(_) => Err(malformed(field, "must be a string")),
+        }
+    }
+
+    fn region(&self, field: &str) -> Result<Region, MalformedSecret> {
+        self.text(field)?.parse().map_err(|_| {
+            malformed(field, "is not a Tencent Chat region (expected one of: china, singapore, seoul, tokyo, frankfurt, silicon-valley, jakarta, mumbai)")
+        })
+    }
+
+    fn timestamp(&self, field: &str) -> Result<String, MalformedSecret> {
+        let text = self.text(field)?;
+        let example = "must be an RFC 3339 timestamp (e.g. 2026-12-01T00:00:00Z)";
+        rfc3339_unix(text)
+            .map(|_| text.to_owned())
+            .ok_or_else(|| malformed(field, example))
+    }
+}
+
+/// Unix seconds of an RFC 3339 timestamp (`None` if it is not one, or
+/// before 1970).
+fn rfc3339_unix(text: &str) -> Option<u64> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .and_then(|at| u64::try_from(at.timestamp()).ok())
 }
 
 #[cfg(test)]
@@ -168,16 +224,17 @@ mod tests {
         ];
         for (text, field) in cases {
             let err = KeySecret::from_json(text).unwrap_err();
-            assert_eq!(err.field, field, "{text}");
-            if let Some(field) = field {
-                assert!(err.to_string().contains(field));
+            let named = field.map(|field| format!("field `{field}`"));
+            assert_eq!(err.0.starts_with("field"), named.is_some(), "{text}");
+            if let Some(named) = named {
+                assert!(err.to_string().starts_with(&named), "{err}");
             }
             assert!(!err.to_string().contains("SECRET"), "{err}");
         }
         let err =
             UserSigSecret::from_json(&USERSIG_JSON.replace("2026-12-01T00:00:00Z", "SECRET-T"))
                 .unwrap_err();
-        assert_eq!(err.field, Some("expires_at"));
+        assert!(err.to_string().starts_with("field `expires_at`"), "{err}");
         assert!(!err.to_string().contains("SECRET"));
     }
 

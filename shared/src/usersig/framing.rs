@@ -14,7 +14,7 @@ use flate2::Compression;
 use flate2::bufread::ZlibDecoder;
 use flate2::write::ZlibEncoder;
 
-use super::error::UserSigError;
+use super::UserSigError;
 
 /// Inflated JSON larger than this is refused: a UserSig is a few hundred
 /// bytes, and a verifier must not be a zip bomb's target.
@@ -70,13 +70,10 @@ pub(super) fn encode(json: &[u8]) -> String {
 /// after it (trailing bytes would give one token two spellings).
 pub(super) fn decode(usersig: &str) -> Result<Vec<u8>, UserSigError> {
     let malformed = |what: &str| UserSigError::Malformed(what.into());
+    let check = |ok: bool, what: &str| ok.then_some(()).ok_or_else(|| malformed(what));
     let usersig = usersig.trim();
-    if usersig.is_empty() {
-        return Err(malformed("empty UserSig"));
-    }
-    if usersig.len() > MAX_USERSIG_LEN {
-        return Err(malformed("UserSig is too long"));
-    }
+    check(!usersig.is_empty(), "empty UserSig")?;
+    check(usersig.len() <= MAX_USERSIG_LEN, "UserSig is too long")?;
     let compressed = TENCENT_BASE64
         .decode(usersig)
         .map_err(|_| malformed("not base64 in Tencent's URL alphabet"))?;
@@ -86,12 +83,11 @@ pub(super) fn decode(usersig: &str) -> Result<Vec<u8>, UserSigError> {
         .take(MAX_INFLATED_LEN + 1)
         .read_to_end(&mut json)
         .map_err(|_| malformed("not zlib data"))?;
-    if json.len() as u64 > MAX_INFLATED_LEN {
-        return Err(malformed("inflated UserSig is too large"));
-    }
+    check(
+        json.len() as u64 <= MAX_INFLATED_LEN,
+        "inflated UserSig is too large",
+    )?;
     // The bufread decoder consumes its input exactly up to the stream's end.
-    if !inflater.get_ref().is_empty() {
-        return Err(malformed("data after the zlib stream"));
-    }
+    check(inflater.get_ref().is_empty(), "data after the zlib stream")?;
     Ok(json)
 }

@@ -258,7 +258,6 @@ async fn the_key_secret_is_read_once_and_signs_locally() {
     assert_eq!(first.region, Some(tim::Region::Singapore));
     assert_eq!(provider.credentials().await.unwrap(), first);
     assert_eq!(provider.reads(), 1);
-    assert!(!format!("{provider:?}").contains(KEY));
 
     // A rejection re-reads the key (the operator may have fixed it).
     replace_value(&sm, &id, &key_secret_json("SECRET-corrected-key")).await;

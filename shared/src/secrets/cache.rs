@@ -1,12 +1,11 @@
-//! The one expiry-aware cache behind every credentials source: the UserSig
-//! secret reader ([`crate::secrets`]) and the local signer
-//! ([`crate::LocalSigner`]).
+//! The expiry-aware cache behind the UserSig secret reader, on the reader's
+//! schedule ([`UserSigSecretProvider`](super::UserSigSecretProvider)'s constants).
 //!
 //! - Single flight: the lock is held across a load, so concurrent callers
 //!   that find nothing usable wait for one load instead of each loading.
-//! - Refresh before expiry: a value is served until `refresh_margin_secs`
+//! - Refresh before expiry: a value is served until `REFRESH_MARGIN_SECS`
 //!   before its expiry, then loaded again. When a load brings nothing
-//!   fresher, the next one waits `recheck_secs` (a stuck source costs one
+//!   fresher, the next one waits `RECHECK_SECS` (a stuck source costs one
 //!   load a minute, not one per request), and a value still valid is served
 //!   meanwhile, also when loading fails.
 //! - A refused value is never handed out again: once
@@ -14,7 +13,7 @@
 //!   value its user refused, [`ExpiryCache::get`] answers
 //!   [`CacheError::Refused`] (each use would count toward Tencent's 70050
 //!   lock-out) and asks the caller's cheap "has the source changed?" check
-//!   at most once every `refusal_check_secs`, loading only when it has.
+//!   at most once every `REFUSAL_CHECK_SECS`, loading only when it has.
 //!
 //! Time comes from the caller's [`Clock`], read once the lock is held (a
 //! caller that waited for another's load judges expiry at the time it got
@@ -26,45 +25,21 @@ use tokio::sync::Mutex;
 
 use crate::usersig::Clock;
 
-/// When cached values are loaded again (all in seconds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct CachePolicy {
-    /// Load again this long before the value expires.
-    pub refresh_margin_secs: u64,
-    /// After a load that brought nothing usable, wait this long before the
-    /// next one. Zero: load whenever the value is within the margin.
-    pub recheck_secs: u64,
-    /// While the source holds a refused value, ask whether it changed at
-    /// most this often.
-    pub refusal_check_secs: u64,
-}
+use super::UserSigSecretProvider as Schedule;
 
 /// A loaded value and the last second (unix) it may be used.
-#[derive(Debug, Clone)]
-pub(crate) struct Expiring<T> {
-    pub value: T,
-    pub expires_at: u64,
-}
+pub(super) type Expiring<T> = (T, u64);
 
 /// Why [`ExpiryCache::get`] has no value to give.
 #[derive(Debug)]
-pub(crate) enum CacheError<E> {
+pub(super) enum CacheError<E> {
     /// Loading failed, and nothing still valid was cached.
     Load(E),
-    /// The value (just loaded, or loaded within `recheck_secs`) expired at
+    /// The value (just loaded, or loaded within `RECHECK_SECS`) expired at
     /// this second: the source is not being renewed.
     Expired { expires_at: u64 },
     /// The source still holds the value its user refused.
     Refused,
-}
-
-/// What [`ExpiryCache::reload_rejected`] found.
-#[derive(Debug)]
-pub(crate) enum Reloaded<T> {
-    /// A value other than the rejected one.
-    Fresh(T),
-    /// The source still holds the rejected value.
-    StillRejected,
 }
 
 struct Entry<T> {
@@ -77,10 +52,10 @@ struct Entry<T> {
 }
 
 impl<T> Entry<T> {
-    fn loaded(loaded: Expiring<T>, now: u64) -> Self {
+    fn loaded((value, expires_at): Expiring<T>, now: u64) -> Self {
         Self {
-            value: loaded.value,
-            expires_at: loaded.expires_at,
+            value,
+            expires_at,
             read_at: now,
             refused_checked_at: None,
         }
@@ -88,22 +63,20 @@ impl<T> Entry<T> {
 }
 
 /// A value loaded on first use and kept until shortly before it expires.
-pub(crate) struct ExpiryCache<T> {
-    policy: CachePolicy,
+pub(super) struct ExpiryCache<T> {
     state: Mutex<Option<Entry<T>>>,
 }
 
 impl<T: Clone + PartialEq> ExpiryCache<T> {
     /// An empty cache.
-    pub(crate) fn new(policy: CachePolicy) -> Self {
+    pub(super) fn new() -> Self {
         Self {
-            policy,
             state: Mutex::new(None),
         }
     }
 
     /// Whether the refused `entry` may be given up: its source was asked
-    /// less than `refusal_check_secs` ago, or says it has not changed.
+    /// less than `REFUSAL_CHECK_SECS` ago, or says it has not changed.
     async fn still_refused<Changed: Future<Output = bool>>(
         &self,
         entry: &mut Entry<T>,
@@ -113,7 +86,7 @@ impl<T: Clone + PartialEq> ExpiryCache<T> {
         let Some(checked_at) = entry.refused_checked_at else {
             return false;
         };
-        if now < checked_at.saturating_add(self.policy.refusal_check_secs) {
+        if now < checked_at.saturating_add(Schedule::REFUSAL_CHECK_SECS) {
             return true;
         }
         entry.refused_checked_at = Some(now);
@@ -123,7 +96,7 @@ impl<T: Clone + PartialEq> ExpiryCache<T> {
     /// The cached value, or a freshly loaded one. `on_stale` hears of a
     /// load failure that a still-valid cached value covers;
     /// `source_changed` is asked while the cached value is a refused one.
-    pub(crate) async fn get<E, Fut, Changed>(
+    pub(super) async fn get<E, Fut, Changed>(
         &self,
         clock: &dyn Clock,
         load: impl FnOnce() -> Fut,
@@ -145,8 +118,8 @@ impl<T: Clone + PartialEq> ExpiryCache<T> {
                 }
                 refused = Some(entry.value.clone());
             } else {
-                let fresh = now.saturating_add(self.policy.refresh_margin_secs) < entry.expires_at;
-                let recently_read = now < entry.read_at.saturating_add(self.policy.recheck_secs);
+                let fresh = now.saturating_add(Schedule::REFRESH_MARGIN_SECS) < entry.expires_at;
+                let recently_read = now < entry.read_at.saturating_add(Schedule::RECHECK_SECS);
                 if fresh || (recently_read && now <= entry.expires_at) {
                     return Ok(entry.value.clone());
                 }
@@ -162,7 +135,7 @@ impl<T: Clone + PartialEq> ExpiryCache<T> {
             Ok(loaded) => loaded,
             // A cached value that is still valid (and not refused) beats
             // failing because the source hiccupped; load again after
-            // `recheck_secs`.
+            // `RECHECK_SECS`.
             Err(error) => match state.as_mut() {
                 Some(entry) if refused.is_none() && now <= entry.expires_at => {
                     on_stale(&error);
@@ -172,32 +145,32 @@ impl<T: Clone + PartialEq> ExpiryCache<T> {
                 _ => return Err(CacheError::Load(error)),
             },
         };
-        if refused.as_ref() == Some(&loaded.value) {
+        if refused.as_ref() == Some(&loaded.0) {
             // "Changed" but the same value (e.g. a version check that could
             // not tell): still refused.
             return Err(CacheError::Refused);
         }
-        let expires_at = loaded.expires_at;
-        let value = loaded.value.clone();
-        *state = Some(Entry::loaded(loaded, now));
-        if now > expires_at {
+        let entry = state.insert(Entry::loaded(loaded, now));
+        if now > entry.expires_at {
+            let expires_at = entry.expires_at;
             return Err(CacheError::Expired { expires_at });
         }
-        Ok(value)
+        Ok(entry.value.clone())
     }
 
     /// After the value `is_rejected` recognises was refused: the cached value
-    /// if another caller already replaced it, else a load. Once the source
+    /// if another caller already replaced it, else a load; `None` while the
+    /// source still holds the rejected value. Once the source
     /// was found holding the refused value, it is loaded again only if
     /// `source_changed` (a cheap check, e.g. the source's version id), asked
-    /// at most once every `refusal_check_secs`, says it holds something new.
-    pub(crate) async fn reload_rejected<E, Fut, Changed>(
+    /// at most once every `REFUSAL_CHECK_SECS`, says it holds something new.
+    pub(super) async fn reload_rejected<E, Fut, Changed>(
         &self,
         clock: &dyn Clock,
         is_rejected: impl Fn(&T) -> bool,
         source_changed: impl FnOnce() -> Changed,
         load: impl FnOnce() -> Fut,
-    ) -> Result<Reloaded<T>, E>
+    ) -> Result<Option<T>, E>
     where
         Fut: Future<Output = Result<Expiring<T>, E>>,
         Changed: Future<Output = bool>,
@@ -206,22 +179,18 @@ impl<T: Clone + PartialEq> ExpiryCache<T> {
         let now = clock.now_unix();
         if let Some(entry) = state.as_mut() {
             if !is_rejected(&entry.value) && now <= entry.expires_at {
-                return Ok(Reloaded::Fresh(entry.value.clone()));
+                return Ok(Some(entry.value.clone()));
             }
             if is_rejected(&entry.value) && self.still_refused(entry, now, source_changed).await {
-                return Ok(Reloaded::StillRejected);
+                return Ok(None);
             }
         }
-        let loaded = load().await?;
-        let mut entry = Entry::loaded(loaded, now);
+        let entry = state.insert(Entry::loaded(load().await?, now));
         if is_rejected(&entry.value) {
             entry.refused_checked_at = Some(now);
-            *state = Some(entry);
-            return Ok(Reloaded::StillRejected);
+            return Ok(None);
         }
-        let value = entry.value.clone();
-        *state = Some(entry);
-        Ok(Reloaded::Fresh(value))
+        Ok(Some(entry.value.clone()))
     }
 }
 

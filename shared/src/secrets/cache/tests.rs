@@ -4,12 +4,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use super::*;
 use crate::usersig::FixedClock;
 
-const POLICY: CachePolicy = CachePolicy {
-    refresh_margin_secs: 600,
-    recheck_secs: 60,
-    refusal_check_secs: 5,
-};
-
 /// A source whose value and expiry the test sets, counting loads.
 #[derive(Default)]
 struct Source {
@@ -44,7 +38,7 @@ impl Source {
             return Err("unavailable");
         }
         let (value, expires_at) = *self.value.lock().unwrap();
-        Ok(Expiring { value, expires_at })
+        Ok((value, expires_at))
     }
 }
 
@@ -62,7 +56,7 @@ async fn get(
 #[tokio::test]
 async fn serves_the_cached_value_until_the_margin_then_loads_again() {
     let source = Source::holding("a", 10_000);
-    let cache = ExpiryCache::new(POLICY);
+    let cache = ExpiryCache::new();
     assert_eq!(get(&cache, &source, 1_000).await.unwrap(), "a");
     assert_eq!(get(&cache, &source, 9_399).await.unwrap(), "a");
     assert_eq!(source.loads(), 1);
@@ -75,7 +69,7 @@ async fn serves_the_cached_value_until_the_margin_then_loads_again() {
 #[tokio::test]
 async fn a_stuck_source_is_rechecked_at_most_once_a_minute_then_fails_clearly() {
     let source = Source::holding("a", 10_000);
-    let cache = ExpiryCache::new(POLICY);
+    let cache = ExpiryCache::new();
     get(&cache, &source, 1_000).await.unwrap();
     // Within the margin, the source still holds the same value.
     assert_eq!(get(&cache, &source, 9_500).await.unwrap(), "a");
@@ -100,7 +94,7 @@ async fn a_stuck_source_is_rechecked_at_most_once_a_minute_then_fails_clearly() 
 #[tokio::test]
 async fn a_failed_load_is_covered_by_a_still_valid_value() {
     let source = Source::holding("a", 10_000);
-    let cache = ExpiryCache::new(POLICY);
+    let cache = ExpiryCache::new();
     get(&cache, &source, 1_000).await.unwrap();
     source.failing(true);
     let mut stale = 0;
@@ -127,7 +121,7 @@ async fn a_failed_load_is_covered_by_a_still_valid_value() {
 #[tokio::test]
 async fn concurrent_first_calls_share_one_load() {
     let source = Source::holding("a", u64::MAX);
-    let cache = Arc::new(ExpiryCache::new(POLICY));
+    let cache = Arc::new(ExpiryCache::new());
     let calls: Vec<_> = (0..8)
         .map(|_| {
             let (cache, source) = (cache.clone(), source.clone());
@@ -143,7 +137,7 @@ async fn concurrent_first_calls_share_one_load() {
 /// The cache after the source was found still holding the refused "a" at
 /// second 1_000.
 async fn refused_a(source: &Source) -> ExpiryCache<&'static str> {
-    let cache = ExpiryCache::new(POLICY);
+    let cache = ExpiryCache::new();
     get(&cache, source, 900).await.unwrap();
     let found = cache
         .reload_rejected(
@@ -153,7 +147,7 @@ async fn refused_a(source: &Source) -> ExpiryCache<&'static str> {
             || source.load(),
         )
         .await;
-    assert!(matches!(found, Ok(Reloaded::StillRejected)));
+    assert!(matches!(found, Ok(None)));
     assert_eq!(source.loads(), 2, "the first refusal loads without asking");
     cache
 }
@@ -214,18 +208,18 @@ async fn a_late_rejection_reuses_the_replacement_or_waits_for_the_next_check() {
     let found = cache
         .reload_rejected(&FixedClock(1_004), rejected_a, changed, || source.load())
         .await;
-    assert!(matches!(found, Ok(Reloaded::StillRejected)));
+    assert!(matches!(found, Ok(None)));
     assert_eq!(source.loads(), 2);
     // After the interval the check is asked, and the rotated value loaded.
     source.set("b", 20_000);
     let found = cache
         .reload_rejected(&FixedClock(1_005), rejected_a, changed, || source.load())
         .await;
-    assert!(matches!(found, Ok(Reloaded::Fresh("b"))));
+    assert!(matches!(found, Ok(Some("b"))));
     // Another caller rejected "a" too: "b" is already cached, no load.
     let found = cache
         .reload_rejected(&FixedClock(1_006), rejected_a, changed, || source.load())
         .await;
-    assert!(matches!(found, Ok(Reloaded::Fresh("b"))));
+    assert!(matches!(found, Ok(Some("b"))));
     assert_eq!(source.loads(), 3);
 }

@@ -1,22 +1,28 @@
-//! What goes on the wire: the request URL and the JSON body.
+//! What goes on the wire: the request URL and JSON body, and Tencent's
+//! answer envelope (a JSON object whose `ErrorCode` decides).
 
+use bytes::Bytes;
 use serde::Serialize;
+use serde_json::Value;
 use url::Url;
 
+use crate::api::json_kind;
 use crate::credentials::AppCredentials;
 use crate::error::Error;
 
+use super::scrub::scrub;
+
 /// The request body as JSON bytes: `{}` for a body with nothing to say
 /// (Tencent refuses an empty body).
-pub(super) fn encode_body(command: &str, body: &impl Serialize) -> Result<bytes::Bytes, Error> {
+pub(super) fn encode_body(command: &str, body: &impl Serialize) -> Result<Bytes, Error> {
     let json = serde_json::to_vec(body).map_err(|e| Error::Encode {
         command: command.to_owned(),
         reason: e.to_string(),
     })?;
     if json.is_empty() || json == b"null" {
-        return Ok(bytes::Bytes::from_static(b"{}"));
+        return Ok(Bytes::from_static(b"{}"));
     }
-    Ok(bytes::Bytes::from(json))
+    Ok(Bytes::from(json))
 }
 
 /// `{base}/v4/{command}?sdkappid=&identifier=&usersig=&random=&contenttype=json`
@@ -48,6 +54,57 @@ pub(super) fn request_url(
         .append_pair("random", &fastrand::u32(..).to_string())
         .append_pair("contenttype", "json");
     Ok(url)
+}
+
+/// A successful Tencent answer: the envelope and the exact body.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The answer's top-level JSON object (`ErrorCode` 0).
+    pub envelope: serde_json::Map<String, serde_json::Value>,
+    /// The body exactly as received (archived as is by ops-pull).
+    pub raw: Bytes,
+}
+
+/// Reads Tencent's envelope: a JSON object whose `ErrorCode` decides.
+/// Tencent's `ErrorInfo` comes back scrubbed of `usersig`: Tencent (or a
+/// gateway in front of it) may quote the request, URL and UserSig included,
+/// and the text goes on to log lines and, for some callers, to response
+/// bodies.
+pub(super) fn parse_envelope(command: &str, raw: Bytes, usersig: &str) -> Result<Response, Error> {
+    let decode = |reason: String| Error::Decode {
+        command: command.to_owned(),
+        reason,
+    };
+    // The body is never quoted into the error: an intermediary's error page
+    // could echo the request URL, and with it the UserSig.
+    let envelope = match serde_json::from_slice::<Value>(&raw) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(format!("expected a JSON object, got {}", json_kind(&other))),
+        Err(e) => Err(format!("{} bytes, not JSON ({e})", raw.len())),
+    };
+    let envelope = envelope.map_err(decode)?;
+    let code = match envelope.get("ErrorCode") {
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .ok_or_else(|| format!("ErrorCode {n} is not an integer")),
+        Some(other) => Err(format!("ErrorCode is {}, not an integer", json_kind(other))),
+        None => Err("no ErrorCode".to_owned()),
+    };
+    let code = code.map_err(decode)?;
+    if code != 0 {
+        let info = match envelope.get("ErrorInfo") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        };
+        let (command, info) = (command.to_owned(), scrub(&info, usersig));
+        return Err(Error::Api {
+            command,
+            code,
+            info,
+        });
+    }
+    Ok(Response { envelope, raw })
 }
 
 #[cfg(test)]
@@ -131,5 +188,50 @@ mod tests {
         bad.insert((1, 2), 3);
         let err = encode_body("x", &bad).unwrap_err();
         assert_eq!(err.class(), ErrorClass::BadRequest);
+    }
+
+    #[test]
+    fn envelope_error_code_is_the_truth() {
+        let ok = parse_envelope(
+            "c",
+            Bytes::from_static(br#"{"ErrorCode":0,"Result":[]}"#),
+            "s",
+        )
+        .unwrap();
+        assert!(ok.envelope.contains_key("Result"));
+        let fail = parse_envelope(
+            "c",
+            Bytes::from_static(br#"{"ActionStatus":"OK","ErrorCode":60007,"ErrorInfo":"limit"}"#),
+            "s",
+        )
+        .unwrap_err();
+        assert!(matches!(fail, Error::Api { code: 60007, ref info, .. } if info == "limit"));
+        for body in [
+            &b"[1]"[..],
+            b"not json",
+            br#"{"ErrorCode":0"#,
+            br#"{"ActionStatus":"OK"}"#,
+            br#"{"ErrorCode":"0"}"#,
+        ] {
+            let err = parse_envelope("c", Bytes::copy_from_slice(body), "s").unwrap_err();
+            assert!(matches!(err, Error::Decode { .. }), "{body:?}: {err:?}");
+            assert!(err.is_retryable());
+        }
+    }
+
+    #[test]
+    fn tencent_error_info_comes_back_scrubbed() {
+        let body =
+            br#"{"ErrorCode":70003,"ErrorInfo":"invalid sig eJw*x in url?usersig=eJw*x&random=1"}"#;
+        match parse_envelope("c", Bytes::from_static(body), "eJw*x") {
+            Err(Error::Api { info, code, .. }) => {
+                assert_eq!(code, 70003);
+                assert_eq!(
+                    info,
+                    "invalid sig <redacted> in url?usersig=<redacted>&random=1"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
