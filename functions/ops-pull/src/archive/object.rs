@@ -61,11 +61,13 @@ impl DailyObject {
         let mut malformed = serde_json::Map::new();
         for (name, value) in &row.values {
             let json = match value {
+                OpsValue::Number(n) => Value::from(*n),
+                OpsValue::Text(text) => Value::from(text.as_str()),
+                OpsValue::Null => Value::Null,
                 OpsValue::Malformed(text) => {
                     malformed.insert(name.clone(), Value::from(text.as_str()));
                     Value::Null
                 }
-                value => value.to_json(),
             };
             line.insert(name.clone(), json);
         }
