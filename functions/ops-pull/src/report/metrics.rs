@@ -12,11 +12,11 @@
 //! - Per run (not for dry runs), `Function=ops-pull`: `AppsNotSetUp`, and
 //!   for full runs in which an app was set up, `RunSucceeded`.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use lambda_kit::metrics::{Document, Metrics, Unit};
 use tim::api::appinfo::NUMERIC_FIELDS;
 
-use crate::archive::object::Line;
+use crate::archive::object::DailyObject;
 use crate::report::summary::AppSummary;
 use crate::tencent::freshness;
 
@@ -37,19 +37,13 @@ pub fn business_names() -> impl Iterator<Item = &'static str> {
         .filter(|name| !IDENTIFIERS.contains(name))
 }
 
-/// A written day's business document from `lines` (the day's one archived
-/// row as pulled), or nothing when none is due: the day is too old for
-/// CloudWatch, or `lines` is not exactly one row. Absent fields and values
-/// that are not integers (null counts) are left out.
-pub fn emit_day(
-    metrics: &Metrics,
-    sdkappid: u64,
-    day: NaiveDate,
-    lines: &[Line],
-    now: DateTime<Utc>,
-) {
-    let [line] = lines else { return };
-    let at = freshness::metrics_instant(day);
+/// A written day's business document from its one row as pulled, or
+/// nothing when none is due: the day is too old for CloudWatch, or it is not
+/// exactly one row. Absent fields and values that are not integers (null
+/// counts) are left out.
+pub fn emit_day(metrics: &Metrics, sdkappid: u64, day: &DailyObject, now: DateTime<Utc>) {
+    let [line] = day.lines() else { return };
+    let at = freshness::metrics_instant(day.date);
     if now - at >= BUSINESS_MAX_AGE {
         return;
     }
@@ -105,6 +99,8 @@ pub fn emit_run(metrics: &Metrics, name: &str, value: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::object::Line;
+    use chrono::NaiveDate;
     use serde_json::Value;
 
     #[test]
@@ -133,7 +129,12 @@ mod tests {
         .unwrap();
         let (metrics, printed) = Metrics::capture("Test");
         let emitted = |day, lines: &[Line]| {
-            emit_day(&metrics, 7, day, lines, now);
+            emit_day(
+                &metrics,
+                7,
+                &DailyObject::from_lines(day, lines.to_vec()),
+                now,
+            );
             let docs = printed.take();
             docs.iter()
                 .map(|d| serde_json::from_str(d).unwrap())

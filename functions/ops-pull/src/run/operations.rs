@@ -93,7 +93,7 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
             && !cx.writer.dry_run
             && let Some(object) = as_pulled.get(&date)
         {
-            metrics::emit_day(cx.metrics, sdkappid, date, object.lines(), Utc::now());
+            metrics::emit_day(cx.metrics, sdkappid, object, Utc::now());
         }
     }
     if pulled.rows == 0 && pulled.malformed_answer.is_none() {
