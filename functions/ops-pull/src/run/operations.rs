@@ -33,7 +33,7 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     };
     let who = format!("app {} (sdkappid {sdkappid})", app.name);
     let (summary, failures) = (&mut outcome.summary, &mut outcome.failures);
-    let pulled = group_days(&app.name, sdkappid, Utc::now(), info);
+    let pulled = group_days(&app.name, sdkappid, info);
     if pulled.malformed_answer.is_none() {
         summary.days_pulled = pulled.days.len();
         summary.malformed_rows = pulled.malformed_rows;

@@ -24,17 +24,13 @@ pub(crate) struct Pulled {
     pub malformed_answer: Option<MalformedAnswer>,
 }
 
-/// Groups Tencent's rows by their `Date`, counting what is malformed. Of
+/// Groups Tencent's rows, pulled now, by their `Date`, counting what is malformed. Of
 /// two rows with the same `Date`, the later in Tencent's order wins (one
 /// row a day, so that a `sum()` in Athena never counts a day twice); both
 /// stay in the raw copy. A row dated after today (China time) is malformed:
 /// archived, it would be the newest day for ever and mask the lag.
-pub(crate) fn group_days(
-    app: &str,
-    sdkappid: u64,
-    pulled_at: DateTime<Utc>,
-    info: AppInfo,
-) -> Pulled {
+pub(crate) fn group_days(app: &str, sdkappid: u64, info: AppInfo) -> Pulled {
+    let pulled_at = Utc::now();
     let mut days = BTreeMap::new();
     let mut malformed_rows = 0;
     let mut unkeyable_rows = 0;
