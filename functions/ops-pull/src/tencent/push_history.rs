@@ -46,6 +46,13 @@ pub struct PushHistory {
     pub spacing: Duration,
 }
 
+/// `PUSH_ARCHIVE_DAYS` unset.
+impl Default for PushHistory {
+    fn default() -> Self {
+        Self::of_days(DEFAULT_DAYS)
+    }
+}
+
 impl PushHistory {
     /// Off: no push call, no push object.
     pub const OFF: Self = Self::of_days(0);
