@@ -59,11 +59,10 @@ pub fn emit_day(metrics: &Metrics, sdkappid: u64, day: &DailyObject, now: DateTi
 
 /// The per-app document of a run.
 pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
-    let sdkappid = app.sdkappid;
     let count = |doc: Document, name: &str, value: usize| doc.metric(name, Unit::Count, value);
     let mut doc = metrics
         .document()
-        .dimension(SDKAPPID_DIMENSION, sdkappid.to_string());
+        .dimension(SDKAPPID_DIMENSION, app.sdkappid.to_string());
     doc = count(doc, "DaysWritten", app.days_written);
     doc = count(doc, "DaysUnchanged", app.days_unchanged);
     doc = count(doc, "DaysFailed", app.days_failed);
@@ -76,11 +75,8 @@ pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
         doc = count(doc, "PushDaysFailed", push.days_failed);
     }
     if let Some(newest) = app.last_date.or(app.newest_archived_date) {
-        doc = doc.metric(
-            "NewestDayLagHours",
-            Unit::None,
-            freshness::lag_hours(newest, now),
-        );
+        let lag = freshness::lag_hours(newest, now);
+        doc = doc.metric("NewestDayLagHours", Unit::None, lag);
     }
     metrics.emit(doc);
 }
