@@ -28,16 +28,13 @@ impl OpsConfig {
     /// Reads `OPS_BUCKET` (required), `OPS_PREFIX`, `PUSH_ARCHIVE_DAYS` and whether
     /// `AWS_ENDPOINT_URL_S3` is set.
     pub fn read(env: &Env) -> Result<Self, ConfigError> {
-        let bucket = env.required(
-            BUCKET_ENV,
-            "the name of the S3 bucket that receives the archive",
-        )?;
+        let what = "the name of the S3 bucket that receives the archive";
+        let bucket = env.required(BUCKET_ENV, what)?;
         if !is_bucket_name(&bucket) {
+            let problem = "is not a bucket name (give the bare name, not an ARN or s3:// URL)";
             return Err(ConfigError::new(
                 BUCKET_ENV,
-                format!(
-                    "{bucket:?} is not a bucket name (give the bare name, not an ARN or s3:// URL)"
-                ),
+                format!("{bucket:?} {problem}"),
             ));
         }
         // Unset or empty: the default. `/` is the bucket root.

@@ -86,11 +86,8 @@ impl Layout {
     }
 
     pub fn day_key(&self, dataset: &Dataset, sdkappid: u64, date: NaiveDate) -> String {
-        format!(
-            "{}dt={date}/{}",
-            self.folder(dataset, sdkappid),
-            dataset.file
-        )
+        let folder = self.folder(dataset, sdkappid);
+        format!("{folder}dt={date}/{}", dataset.file)
     }
 
     /// The folder of an app's getappinfo raw copies (their keys sort by time).
@@ -110,12 +107,10 @@ impl Layout {
         pulled_at: DateTime<Utc>,
         run_id: &str,
     ) -> String {
+        let folder = self.raw_folder(dataset, sdkappid);
         let day = date.map_or_else(String::new, |date| format!("dt={date}/"));
-        format!(
-            "{}{day}pulled_at={}-{run_id}.json.gz",
-            self.raw_folder(dataset, sdkappid),
-            pulled_at.format("%Y%m%dT%H%M%S%.3fZ")
-        )
+        let at = pulled_at.format("%Y%m%dT%H%M%S%.3fZ");
+        format!("{folder}{day}pulled_at={at}-{run_id}.json.gz")
     }
 
     /// The lease that keeps runs one at a time (see `lease`); outside the

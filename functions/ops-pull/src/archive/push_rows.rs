@@ -175,10 +175,8 @@ pub fn keeping_lower_rows(new: DailyObject, stored: &[u8]) -> (DailyObject, Vec<
             kept.push(reason);
         }
     }
-    (
-        DailyObject::from_lines(date, rows.into_values().collect()),
-        kept,
-    )
+    let day = DailyObject::from_lines(date, rows.into_values().collect());
+    (day, kept)
 }
 
 #[cfg(test)]
