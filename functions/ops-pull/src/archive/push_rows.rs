@@ -112,11 +112,9 @@ pub fn push_object(
     };
     let mut lines = vec![row((ALL, ALL), (None, None), totals)];
     for ((event, platform), counts) in channels {
-        let names = (
-            event.map_or("unknown", |c| EventType::from_code(c).name()),
-            platform.map_or("unknown", |c| PushPlatform::from_code(c).name()),
-        );
-        lines.push(row(names, (event, platform), counts));
+        let event_name = event.map_or("unknown", |c| EventType::from_code(c).name());
+        let platform_name = platform.map_or("unknown", |c| PushPlatform::from_code(c).name());
+        lines.push(row((event_name, platform_name), (event, platform), counts));
     }
     Ok(DailyObject::from_lines(date, lines))
 }
