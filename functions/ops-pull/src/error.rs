@@ -128,13 +128,15 @@ pub(crate) struct RunFailure {
 
 impl RunFailure {
     pub fn pull(error: &tim::Error, text: String) -> Self {
-        let kind = RunErrorKind::of_pull(error);
+        Self::of_kind(RunErrorKind::of_pull(error), text)
+    }
+
+    pub fn of_kind(kind: RunErrorKind, text: String) -> Self {
         Self { kind, text }
     }
 
     pub fn storage(text: String) -> Self {
-        let kind = RunErrorKind::StorageFailed;
-        Self { kind, text }
+        Self::of_kind(RunErrorKind::StorageFailed, text)
     }
 }
 
