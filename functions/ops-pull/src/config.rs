@@ -28,22 +28,17 @@ impl OpsConfig {
     /// Reads `OPS_BUCKET` (required), `OPS_PREFIX`, `PUSH_ARCHIVE_DAYS` and whether
     /// `AWS_ENDPOINT_URL_S3` is set.
     pub fn read(env: &Env) -> Result<Self, ConfigError> {
-        let bucket = env.required(
-            BUCKET_ENV,
-            "the name of the S3 bucket that receives the archive",
-        )?;
+        let what = "the name of the S3 bucket that receives the archive";
+        let bucket = env.required(BUCKET_ENV, what)?;
         if !is_bucket_name(&bucket) {
+            let problem = "is not a bucket name (give the bare name, not an ARN or s3:// URL)";
             return Err(ConfigError::new(
                 BUCKET_ENV,
-                format!(
-                    "{bucket:?} is not a bucket name (give the bare name, not an ARN or s3:// URL)"
-                ),
+                format!("{bucket:?} {problem}"),
             ));
         }
         // Unset or empty: the default. `/` is the bucket root.
-        let prefix = env
-            .get(PREFIX_ENV)
-            .unwrap_or_else(|| DEFAULT_PREFIX.to_owned());
+        let prefix = env.get(PREFIX_ENV);
         let days = env
             .parse_with(PUSH_DAYS_ENV, |text| match text.parse::<u32>() {
                 Ok(days) if days <= push_history::MAX_DAYS => Ok(days),
@@ -55,11 +50,8 @@ impl OpsConfig {
             .unwrap_or(push_history::DEFAULT_DAYS);
         Ok(Self {
             bucket,
-            layout: Layout::new(&prefix),
-            push_history: PushHistory {
-                days,
-                ..PushHistory::default()
-            },
+            layout: Layout::new(prefix.as_deref().unwrap_or(DEFAULT_PREFIX)),
+            push_history: PushHistory::of_days(days),
             s3_endpoint_override: env.get(S3_ENDPOINT_ENV).is_some(),
         })
     }

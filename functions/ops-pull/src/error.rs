@@ -155,11 +155,9 @@ impl RunError {
         if let Some(more @ 1..) = failures.len().checked_sub(MAX_LISTED_FAILURES) {
             listed.push(format!("… and {more} more (see the summary log line)"));
         }
-        let message = format!(
-            "ops-pull incomplete ({} failure(s); everything else landed): {}",
-            failures.len(),
-            listed.join("; ")
-        );
+        let (count, listed) = (failures.len(), listed.join("; "));
+        let message =
+            format!("ops-pull incomplete ({count} failure(s); everything else landed): {listed}");
         RunError::Incomplete {
             kind,
             message,

@@ -68,7 +68,7 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
             summary.apps_not_set_up() < summary.apps.len()
         });
         if full_run && pulled {
-            metrics::emit_run(&self.metrics, result.is_ok());
+            metrics::emit_run(&self.metrics, "RunSucceeded", result.is_ok().into());
         }
         result
     }
@@ -85,15 +85,12 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
         let lease = if request.dry_run {
             None
         } else {
-            let left = deadlines.storage.remaining();
-            let until = chrono::Utc::now() + chrono::Duration::from_std(left).unwrap_or_default();
+            let until = chrono::Utc::now() + deadlines.storage.remaining();
             let key = self.layout.lease_key();
             let lease = lease::acquire(&self.store, &key, &run_id, until, deadlines.tencent).await;
-            Some(
-                lease.inspect_err(
-                    |e| tracing::error!(error = %e, "no lease: this run did not start"),
-                )?,
-            )
+            let lease = lease
+                .inspect_err(|e| tracing::error!(error = %e, "no lease: this run did not start"));
+            Some(lease?)
         };
         let (apps, store, layout, metrics) = (&self.apps, &self.store, &self.layout, &self.metrics);
         let result = run(apps, store, layout, &request, self.push, deadlines, metrics).await;

@@ -25,11 +25,9 @@ pub struct RunRequest {
 
 /// The manual input's shape: `{"fields": [...], "dry_run": true}`, both optional.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 struct ManualInput {
-    #[serde(default)]
     fields: Option<Vec<String>>,
-    #[serde(default)]
     dry_run: bool,
 }
 
@@ -81,9 +79,7 @@ impl RunRequest {
             run_id: None,
         })
     }
-}
 
-impl RunRequest {
     /// What to ask Tencent: every field, or the subset plus `Date` (without
     /// it no row could be placed in a day).
     pub fn app_info_request(&self) -> AppInfoRequest {

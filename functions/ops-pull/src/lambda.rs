@@ -68,12 +68,10 @@ impl Setup for Settings {
                 App::new(name, app.sdkappid, source)
             })
             .collect();
+        let client = s3_client(aws, self.ops.s3_endpoint_override);
         OpsPull {
             apps,
-            store: S3Store::new(
-                s3_client(aws, self.ops.s3_endpoint_override),
-                self.ops.bucket.clone(),
-            ),
+            store: S3Store::new(client, self.ops.bucket.clone()),
             layout: self.ops.layout.clone(),
             push: self.ops.push_history,
             metrics: self.metrics.clone(),

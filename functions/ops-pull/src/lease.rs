@@ -27,7 +27,7 @@ struct Body {
 #[derive(Debug)]
 pub struct Lease {
     key: String,
-    holder: String,
+    body: Body,
     etag: Option<String>,
 }
 
@@ -96,11 +96,8 @@ pub async fn acquire<A: ArchiveStore>(
         };
         match store.put(put(key, &body, condition)).await {
             Ok(etag) => {
-                return Ok(Lease {
-                    key: key.to_owned(),
-                    holder: holder.to_owned(),
-                    etag,
-                });
+                let key = key.to_owned();
+                return Ok(Lease { key, body, etag });
             }
             // Another run took it between the read and the write.
             Err(StoreError::PreconditionFailed) => continue,
@@ -113,9 +110,10 @@ impl Lease {
     /// Frees the lease for the next run (a failure only makes it wait for
     /// the expiry).
     pub async fn release<A: ArchiveStore>(self, store: &A) {
+        let expires_at = Utc::now();
         let body = Body {
-            holder: self.holder,
-            expires_at: Utc::now(),
+            expires_at,
+            ..self.body
         };
         let condition = self
             .etag

@@ -9,7 +9,7 @@
 //! {prefix}/lease/ops-pull.json   the run that holds the lease, until when (see `lease`)
 //! ```
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// `OPS_PREFIX` when unset.
 pub const DEFAULT_PREFIX: &str = "tencent-chat/operations";
@@ -63,45 +63,36 @@ pub const PUSH: Dataset = Dataset {
 /// Where objects go under the configured prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
+    /// Empty (the bucket's root) or ending in `/`.
     prefix: String,
 }
 
 impl Layout {
     /// `prefix` without leading or trailing slashes (empty: the bucket's root).
     pub fn new(prefix: &str) -> Self {
+        let prefix = prefix.trim().trim_matches('/');
         Self {
-            prefix: prefix.trim().trim_matches('/').to_owned(),
+            prefix: format!("{prefix}/").trim_start_matches('/').to_owned(),
         }
     }
 
     pub fn prefix(&self) -> &str {
-        &self.prefix
-    }
-
-    fn under_prefix(&self, rest: String) -> String {
-        if self.prefix.is_empty() {
-            rest
-        } else {
-            format!("{}/{rest}", self.prefix)
-        }
+        self.prefix.trim_end_matches('/')
     }
 
     /// The folder of an app's days of `dataset` (for listings).
     pub fn folder(&self, dataset: &Dataset, sdkappid: u64) -> String {
-        self.under_prefix(format!("{}/sdkappid={sdkappid}/", dataset.folder))
+        format!("{}{}/sdkappid={sdkappid}/", self.prefix, dataset.folder)
     }
 
     pub fn day_key(&self, dataset: &Dataset, sdkappid: u64, date: NaiveDate) -> String {
-        format!(
-            "{}dt={date}/{}",
-            self.folder(dataset, sdkappid),
-            dataset.file
-        )
+        let folder = self.folder(dataset, sdkappid);
+        format!("{folder}dt={date}/{}", dataset.file)
     }
 
     /// The folder of an app's getappinfo raw copies (their keys sort by time).
     pub fn raw_folder(&self, dataset: &Dataset, sdkappid: u64) -> String {
-        self.under_prefix(format!("{}/sdkappid={sdkappid}/", dataset.raw_folder))
+        format!("{}{}/sdkappid={sdkappid}/", self.prefix, dataset.raw_folder)
     }
 
     /// Millisecond resolution, no colons (they need escaping in many
@@ -116,18 +107,16 @@ impl Layout {
         pulled_at: DateTime<Utc>,
         run_id: &str,
     ) -> String {
+        let folder = self.raw_folder(dataset, sdkappid);
         let day = date.map_or_else(String::new, |date| format!("dt={date}/"));
-        format!(
-            "{}{day}pulled_at={}-{run_id}.json.gz",
-            self.raw_folder(dataset, sdkappid),
-            pulled_at.format("%Y%m%dT%H%M%S%.3fZ")
-        )
+        let at = pulled_at.format("%Y%m%dT%H%M%S%.3fZ");
+        format!("{folder}{day}pulled_at={at}-{run_id}.json.gz")
     }
 
     /// The lease that keeps runs one at a time (see `lease`); outside the
     /// Glue tables' folders.
     pub fn lease_key(&self) -> String {
-        self.under_prefix("lease/ops-pull.json".to_owned())
+        format!("{}lease/ops-pull.json", self.prefix)
     }
 }
 
@@ -135,11 +124,6 @@ impl Default for Layout {
     fn default() -> Self {
         Self::new(DEFAULT_PREFIX)
     }
-}
-
-/// `pulled_at` as written on every line: RFC 3339, UTC, milliseconds.
-pub fn pulled_at_text(pulled_at: DateTime<Utc>) -> String {
-    pulled_at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 #[cfg(test)]

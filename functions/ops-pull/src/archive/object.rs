@@ -88,28 +88,19 @@ impl DailyObject {
 
     /// This (field-subset) object laid over the stored one: pulled fields
     /// replace theirs, every other stored field is kept.
-    pub fn merged_over(&self, stored: &[u8]) -> Result<Self, MergeError> {
-        let ([new_line], Some(mut line)) = (self.lines.as_slice(), one_line(stored)) else {
+    pub fn merged_over(mut self, stored: &[u8]) -> Result<Self, MergeError> {
+        let ([new_line], Some(mut line)) = (self.lines.as_mut_slice(), one_line(stored)) else {
             return Err(MergeError);
         };
         // The stored odd texts of the fields pulled now are replaced by the
         // new ones (if any): a count that became a number loses its entry.
         let mut malformed = take_malformed(&mut line);
         malformed.retain(|field, _| !new_line.contains_key(field));
-        if let Some(Value::Object(new)) = new_line.get(MALFORMED_COLUMN) {
-            malformed.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        line.extend(
-            new_line
-                .iter()
-                .filter(|(k, _)| k.as_str() != MALFORMED_COLUMN)
-                .map(|(k, v)| (k.clone(), v.clone())),
-        );
+        malformed.extend(take_malformed(new_line));
+        line.append(new_line);
         put_malformed(&mut line, malformed);
-        Ok(Self {
-            date: self.date,
-            lines: vec![line],
-        })
+        self.lines = vec![line];
+        Ok(self)
     }
 
     /// This (one-line) day over the archived one (`stored`, its JSON Lines),
@@ -130,10 +121,9 @@ impl DailyObject {
             if !value.is_number() || line.get(&field).is_some_and(Value::is_number) {
                 continue;
             }
-            if let Some(Value::String(text)) = line.get(&field) {
-                malformed.insert(field.clone(), Value::from(text.as_str()));
+            if let Some(text @ Value::String(_)) = line.insert(field.clone(), value) {
+                malformed.insert(field.clone(), text);
             }
-            line.insert(field.clone(), value);
             kept.push(field);
         }
         put_malformed(line, malformed);
@@ -170,17 +160,15 @@ impl DailyObject {
     }
 }
 
-/// A stored body's lines without `pulled_at`; `None` when it is not JSON
-/// Lines.
+/// A stored body's lines without `pulled_at` (read as serde_json's stream
+/// of objects); `None` when it is not JSON objects.
 pub fn stored_lines(body: &[u8]) -> Option<Vec<Line>> {
-    let text = std::str::from_utf8(body).ok()?;
-    let lines = text.lines().filter(|l| !l.trim().is_empty());
-    let line = |text: &str| {
-        let mut line: Line = serde_json::from_str(text).ok()?;
+    let lines = serde_json::Deserializer::from_slice(body).into_iter::<Line>();
+    let unstamped = |mut line: Line| {
         line.remove(PULLED_AT_COLUMN);
-        Some(line)
+        line
     };
-    lines.map(line).collect()
+    lines.map(|line| line.ok().map(unstamped)).collect()
 }
 
 /// The one line of a stored object, without `pulled_at`.

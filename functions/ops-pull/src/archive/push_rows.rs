@@ -41,19 +41,19 @@ impl Counts {
     /// channels with the same codes) are summed count by count, over the
     /// entries that sent it.
     fn add(&mut self, entry: &Map<String, Value>) {
-        for (i, (field, column)) in COUNTS.iter().enumerate() {
-            match entry.get(*field) {
-                None | Some(Value::Null) => {}
-                Some(value) => match value.as_u64().filter(|n| i64::try_from(*n).is_ok()) {
-                    Some(n) => self.values[i] = Some(self.values[i].unwrap_or(0).saturating_add(n)),
-                    None => {
-                        let text = value
-                            .as_str()
-                            .map_or_else(|| value.to_string(), str::to_owned);
-                        self.malformed
-                            .insert((*column).to_owned(), Value::from(text));
-                    }
-                },
+        for ((field, column), sum) in COUNTS.iter().zip(&mut self.values) {
+            let Some(value) = entry.get(*field).filter(|v| !v.is_null()) else {
+                continue;
+            };
+            match value.as_u64().filter(|n| i64::try_from(*n).is_ok()) {
+                Some(n) => *sum = Some(sum.unwrap_or(0).saturating_add(n)),
+                None => {
+                    let text = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned);
+                    self.malformed
+                        .insert((*column).to_owned(), Value::from(text));
+                }
             }
         }
     }
@@ -112,11 +112,9 @@ pub fn push_object(
     };
     let mut lines = vec![row((ALL, ALL), (None, None), totals)];
     for ((event, platform), counts) in channels {
-        let names = (
-            event.map_or("unknown", |c| EventType::from_code(c).name()),
-            platform.map_or("unknown", |c| PushPlatform::from_code(c).name()),
-        );
-        lines.push(row(names, (event, platform), counts));
+        let event_name = event.map_or("unknown", |c| EventType::from_code(c).name());
+        let platform_name = platform.map_or("unknown", |c| PushPlatform::from_code(c).name());
+        lines.push(row((event_name, platform_name), (event, platform), counts));
     }
     Ok(DailyObject::from_lines(date, lines))
 }
@@ -124,12 +122,9 @@ pub fn push_object(
 /// A row's identity: the totals, or a channel by its event and platform
 /// codes (two unknown codes share the name `unknown`, never the key).
 fn key_of(line: &Line) -> String {
-    let text = |k: &str| {
-        line.get(k)
-            .map_or_else(|| "null".to_owned(), Value::to_string)
-    };
+    let code = |k: &str| line.get(k).unwrap_or(&Value::Null);
     let totals = line.get("event").and_then(Value::as_str) == Some(ALL);
-    format!("{totals}/{}/{}", text("event_code"), text("platform_code"))
+    format!("{totals}/{}/{}", code("event_code"), code("platform_code"))
 }
 
 /// Why `new` is lower than `archived` (a count that went down, or became
@@ -178,10 +173,8 @@ pub fn keeping_lower_rows(new: DailyObject, stored: &[u8]) -> (DailyObject, Vec<
             kept.push(reason);
         }
     }
-    (
-        DailyObject::from_lines(date, rows.into_values().collect()),
-        kept,
-    )
+    let day = DailyObject::from_lines(date, rows.into_values().collect());
+    (day, kept)
 }
 
 #[cfg(test)]

@@ -175,11 +175,8 @@ impl ArchiveStore for S3Store {
 
     async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<String>, StoreError> {
         let list = self.client.list_objects_v2().bucket(&self.bucket);
-        let pages = list
-            .prefix(prefix)
-            .start_after(start_after)
-            .into_paginator();
-        let pages = pages.send().try_collect().await;
+        let list = list.prefix(prefix).start_after(start_after);
+        let pages = list.into_paginator().send().try_collect().await;
         let pages = pages.map_err(|e| describe("ListObjectsV2", &e))?;
         let objects = pages
             .into_iter()

@@ -21,7 +21,7 @@ pub const WRITE_CONCURRENCY: usize = 64;
 
 /// One day written (or found unchanged), and what of the archived day its
 /// rule kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DayWritten {
     pub written: bool,
     pub kept: Vec<String>,
@@ -129,67 +129,55 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         pulled_at: &str,
         rule: Rule,
     ) -> Result<DayWritten, String> {
-        self.bounded(|| self.write_day(key, object, pulled_at, rule))
-            .await
-    }
-
-    async fn write_day(
-        &self,
-        key: String,
-        mut object: DailyObject,
-        pulled_at: &str,
-        rule: Rule,
-    ) -> Result<DayWritten, String> {
-        let unchanged = |kept| {
+        self.bounded(|| async move {
+            let mut object = object;
+            // A subset run always reads the day; a full one only when its hash differs.
+            let archived = if self.merge {
+                self.store.get(&key).await?
+            } else {
+                match self.store.head(&key).await? {
+                    Some(head) if head.content_sha256 == Some(object.content_sha256()) => {
+                        return Ok(DayWritten::default());
+                    }
+                    Some(_) => self.store.get(&key).await?,
+                    None => None,
+                }
+            };
+            let mut kept = Vec::new();
+            let mut condition = PutCondition::IfAbsent;
+            if let Some((stored, body)) = archived {
+                if self.merge {
+                    object = object.merged_over(&body).map_err(|e| e.to_string())?;
+                }
+                (object, kept) = match rule {
+                    Rule::KeepNumbers => object.keeping_numbers_of(&body),
+                    Rule::NeverLower => keeping_lower_rows(object, &body),
+                };
+                // What was kept may be all there is: the body is the truth.
+                if object::stored_lines(&body).as_deref() == Some(object.lines()) {
+                    let written = false;
+                    return Ok(DayWritten { written, kept });
+                }
+                condition = stored
+                    .etag
+                    .map_or(PutCondition::Always, PutCondition::IfMatch);
+            }
+            if !self.dry_run {
+                let put = PutRequest {
+                    body: object.body(pulled_at),
+                    key,
+                    content_type: object::DAILY_CONTENT_TYPE,
+                    content_encoding: None,
+                    content_sha256: Some(object.content_sha256()),
+                    condition,
+                };
+                self.store.put(put).await?;
+            }
             Ok(DayWritten {
-                written: false,
+                written: true,
                 kept,
             })
-        };
-        // A subset run always reads the day; a full one only when its hash differs.
-        let archived = if self.merge {
-            self.store.get(&key).await?
-        } else {
-            match self.store.head(&key).await? {
-                Some(head) if head.content_sha256 == Some(object.content_sha256()) => {
-                    return unchanged(Vec::new());
-                }
-                Some(_) => self.store.get(&key).await?,
-                None => None,
-            }
-        };
-        let mut kept = Vec::new();
-        let mut condition = PutCondition::IfAbsent;
-        if let Some((stored, body)) = archived {
-            if self.merge {
-                object = object.merged_over(&body).map_err(|e| e.to_string())?;
-            }
-            (object, kept) = match rule {
-                Rule::KeepNumbers => object.keeping_numbers_of(&body),
-                Rule::NeverLower => keeping_lower_rows(object, &body),
-            };
-            // What was kept may be all there is: the body is the truth.
-            if object::stored_lines(&body).as_deref() == Some(object.lines()) {
-                return unchanged(kept);
-            }
-            condition = stored
-                .etag
-                .map_or(PutCondition::Always, PutCondition::IfMatch);
-        }
-        if !self.dry_run {
-            let put = PutRequest {
-                body: object.body(pulled_at),
-                key,
-                content_type: object::DAILY_CONTENT_TYPE,
-                content_encoding: None,
-                content_sha256: Some(object.content_sha256()),
-                condition,
-            };
-            self.store.put(put).await?;
-        }
-        Ok(DayWritten {
-            written: true,
-            kept,
         })
+        .await
     }
 }

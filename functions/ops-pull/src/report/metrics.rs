@@ -12,12 +12,11 @@
 //! - Per run (not for dry runs), `Function=ops-pull`: `AppsNotSetUp`, and
 //!   for full runs in which an app was set up, `RunSucceeded`.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use lambda_kit::metrics::{Document, Metrics, Unit};
-use serde_json::Value;
 use tim::api::appinfo::NUMERIC_FIELDS;
 
-use crate::archive::object::Line;
+use crate::archive::object::DailyObject;
 use crate::report::summary::AppSummary;
 use crate::tencent::freshness;
 
@@ -38,52 +37,32 @@ pub fn business_names() -> impl Iterator<Item = &'static str> {
         .filter(|name| !IDENTIFIERS.contains(name))
 }
 
-/// One day's business numbers, ready to emit once the day is written.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DayMetrics {
-    day: NaiveDate,
-    values: Vec<(&'static str, i64)>,
-}
-
-impl DayMetrics {
-    /// The numbers of `lines` (the day's one archived row), or `None` when no
-    /// document is due: the day is too old for CloudWatch, or `lines` is not
-    /// exactly one row. Absent fields and values that are not integers (null
-    /// counts) are left out.
-    pub fn of(day: NaiveDate, lines: &[Line], now: DateTime<Utc>) -> Option<Self> {
-        let [line] = lines else { return None };
-        if now - freshness::metrics_instant(day) >= BUSINESS_MAX_AGE {
-            return None;
-        }
-        let values = business_names()
-            .filter_map(|name| match line.get(name) {
-                Some(Value::Number(n)) => n.as_i64().map(|v| (name, v)),
-                _ => None,
-            })
-            .collect();
-        Some(Self { day, values })
+/// A written day's business document from its one row as pulled, or
+/// nothing when none is due: the day is too old for CloudWatch, or it is not
+/// exactly one row. Absent fields and values that are not integers (null
+/// counts) are left out.
+pub fn emit_day(metrics: &Metrics, sdkappid: u64, day: &DailyObject, now: DateTime<Utc>) {
+    let [line] = day.lines() else { return };
+    let at = freshness::metrics_instant(day.date);
+    if now - at >= BUSINESS_MAX_AGE {
+        return;
     }
-
-    /// Emits the day's document (nothing when no field had a number).
-    pub fn emit(&self, metrics: &Metrics, sdkappid: u64) {
-        let document = self.values.iter().fold(
-            metrics
-                .document()
-                .at(freshness::metrics_instant(self.day).timestamp_millis())
-                .dimension(SDKAPPID_DIMENSION, sdkappid.to_string()),
-            |doc, (name, value)| doc.metric(*name, Unit::Count, *value),
-        );
-        metrics.emit(document);
-    }
+    let document = metrics
+        .document()
+        .at(at.timestamp_millis())
+        .dimension(SDKAPPID_DIMENSION, sdkappid.to_string());
+    let numbers = business_names().filter_map(|name| Some((name, line.get(name)?.as_i64()?)));
+    metrics.emit(numbers.fold(document, |doc, (name, value)| {
+        doc.metric(name, Unit::Count, value)
+    }));
 }
 
 /// The per-app document of a run.
 pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
-    let sdkappid = app.sdkappid;
     let count = |doc: Document, name: &str, value: usize| doc.metric(name, Unit::Count, value);
     let mut doc = metrics
         .document()
-        .dimension(SDKAPPID_DIMENSION, sdkappid.to_string());
+        .dimension(SDKAPPID_DIMENSION, app.sdkappid.to_string());
     doc = count(doc, "DaysWritten", app.days_written);
     doc = count(doc, "DaysUnchanged", app.days_unchanged);
     doc = count(doc, "DaysFailed", app.days_failed);
@@ -96,38 +75,29 @@ pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
         doc = count(doc, "PushDaysFailed", push.days_failed);
     }
     if let Some(newest) = app.last_date.or(app.newest_archived_date) {
-        doc = doc.metric(
-            "NewestDayLagHours",
-            Unit::None,
-            freshness::lag_hours(newest, now),
-        );
+        let lag = freshness::lag_hours(newest, now);
+        doc = doc.metric("NewestDayLagHours", Unit::None, lag);
     }
     metrics.emit(doc);
 }
 
-/// `AppsNotSetUp`: apps whose UserSig secret has no value yet.
-pub fn emit_not_set_up(metrics: &Metrics, apps: usize) {
+/// A per-run document (`AppsNotSetUp`: apps whose UserSig secret has no
+/// value yet; `RunSucceeded`: 1 for a run that returned success, 0 for an error).
+pub fn emit_run(metrics: &Metrics, name: &str, value: usize) {
     metrics.emit(
         metrics
             .document()
             .dimension(FUNCTION_DIMENSION.0, FUNCTION_DIMENSION.1)
-            .metric("AppsNotSetUp", Unit::Count, apps),
-    );
-}
-
-/// `RunSucceeded`: 1 for a run that returned success, 0 for an error.
-pub fn emit_run(metrics: &Metrics, succeeded: bool) {
-    metrics.emit(
-        metrics
-            .document()
-            .dimension(FUNCTION_DIMENSION.0, FUNCTION_DIMENSION.1)
-            .metric("RunSucceeded", Unit::Count, u8::from(succeeded)),
+            .metric(name, Unit::Count, value),
     );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::object::Line;
+    use chrono::NaiveDate;
+    use serde_json::Value;
 
     #[test]
     fn business_names_are_infra_metrics_jsons() {
@@ -153,15 +123,35 @@ mod tests {
             "AppName": "demo", "NewThing": 3, "sdkappid": 1400000000u64
         }))
         .unwrap();
-        let metrics = DayMetrics::of(day, std::slice::from_ref(&line), now).unwrap();
-        assert_eq!(metrics.values, [("ActiveUserNum", 5)]);
+        let (metrics, printed) = Metrics::capture("Test");
+        let emitted = |day, lines: &[Line]| {
+            emit_day(
+                &metrics,
+                7,
+                &DailyObject::from_lines(day, lines.to_vec()),
+                now,
+            );
+            let docs = printed.take();
+            docs.iter()
+                .map(|d| serde_json::from_str(d).unwrap())
+                .collect::<Vec<Value>>()
+        };
+        let docs = emitted(day, std::slice::from_ref(&line));
+        let defined = &docs[0]["_aws"]["CloudWatchMetrics"][0]["Metrics"];
+        let names: Vec<&str> = defined
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
         assert_eq!(
-            DayMetrics::of(day, &[line.clone(), line.clone()], now),
-            None
+            (names, &docs[0]["ActiveUserNum"]),
+            (vec!["ActiveUserNum"], &serde_json::json!(5))
         );
+        assert!(emitted(day, &[line.clone(), line.clone()]).is_empty());
         // 2026-11-16 noon China time is 14 days and 2 hours before `now`.
         let old = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
-        assert_eq!(DayMetrics::of(old, std::slice::from_ref(&line), now), None);
-        assert!(DayMetrics::of(old.succ_opt().unwrap(), &[line], now).is_some());
+        assert!(emitted(old, std::slice::from_ref(&line)).is_empty());
+        assert_eq!(emitted(old.succ_opt().unwrap(), &[line]).len(), 1);
     }
 }

@@ -3,8 +3,9 @@
 //! the other; and what every dataset shares: writing its raw copies and days.
 
 use bytes::Bytes;
-use chrono::{DateTime, NaiveDate, Utc};
-use futures::future::join_all;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use futures::future::{OptionFuture, join_all};
+use lambda_kit::metrics::Metrics;
 
 use crate::archive::layout::{self, Dataset, Layout};
 use crate::archive::object::DailyObject;
@@ -12,7 +13,6 @@ use crate::archive::store::ArchiveStore;
 use crate::archive::write::{DayWritten, Writer};
 use crate::error::RunFailure;
 use crate::input::RunRequest;
-use crate::report::metrics::DayMetrics;
 use crate::report::summary::{AppState, AppSummary, FailedDay};
 use crate::run::deadlines::Deadlines;
 use crate::tencent::push_history::PushHistory;
@@ -27,6 +27,8 @@ pub(crate) struct Context<'a, A> {
     pub request: &'a RunRequest,
     pub push: PushHistory,
     pub deadlines: Deadlines,
+    /// Each written day's business numbers go here (none in a dry run).
+    pub metrics: &'a Metrics,
 }
 
 /// What one app's part leaves for the run's report.
@@ -34,8 +36,17 @@ pub(crate) struct Context<'a, A> {
 pub(crate) struct AppOutcome {
     pub summary: AppSummary,
     pub failures: Vec<RunFailure>,
-    /// Business metrics of the days written (emitted by the run).
-    pub day_metrics: Vec<(u64, DayMetrics)>,
+}
+
+impl AppOutcome {
+    /// A pull that failed: logged, a run failure, and the summary's error.
+    pub fn pull_failed(&mut self, error: &tim::Error, what: &str) {
+        let (name, sdkappid) = (&self.summary.app, self.summary.sdkappid);
+        tracing::error!(app = %name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
+        let text = format!("app {name} (sdkappid {sdkappid}): {what}: {error}");
+        self.failures.push(RunFailure::pull(error, text));
+        self.summary.error = Some(error.to_string());
+    }
 }
 
 pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
@@ -53,22 +64,11 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
             outcome.summary.state = Some(AppState::NotSetUp);
             return outcome;
         }
-        let text = format!(
-            "app {name} (sdkappid {sdkappid}): credentials not read, nothing pulled: {error}"
-        );
-        tracing::error!(app = %name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
-        outcome.failures.push(RunFailure::pull(&error, text));
-        outcome.summary.error = Some(error.to_string());
+        outcome.pull_failed(&error, "credentials not read, nothing pulled");
     } else {
-        let ((), push) = futures::join!(
-            super::operations::operations(app, sdkappid, cx, &mut outcome),
-            async {
-                match push_on {
-                    true => Some(super::push::push_history(app, sdkappid, cx).await),
-                    false => None,
-                }
-            }
-        );
+        let push = push_on.then(|| super::push::push_history(app, sdkappid, cx));
+        let operations = super::operations::operations(app, sdkappid, cx, &mut outcome);
+        let ((), push) = futures::join!(operations, OptionFuture::from(push));
         if let Some((push, mut failures)) = push {
             outcome.summary.push = Some(push);
             outcome.failures.append(&mut failures);
@@ -83,14 +83,6 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
     outcome
 }
 
-/// What a dataset's pull gave to archive.
-pub(crate) struct Pull {
-    pub pulled_at: DateTime<Utc>,
-    /// Tencent's bodies, each for one day or (`None`) the whole window.
-    pub raws: Vec<(Option<NaiveDate>, Bytes)>,
-    pub days: Vec<(NaiveDate, DailyObject)>,
-}
-
 /// What archiving one dataset's pull gave, day by day.
 #[derive(Default)]
 pub(crate) struct Archived {
@@ -103,29 +95,28 @@ pub(crate) struct Archived {
     pub raw_failed: Vec<(Option<NaiveDate>, String)>,
 }
 
-/// Writes a dataset's raw copies and days, all at once within the writer's
+/// Writes a dataset's pull: Tencent's bodies (`raws`, each for one day or,
+/// `None`, the whole window) and its days, all at once within the writer's
 /// bound, each failure also a run failure.
 pub(crate) async fn archive<A: ArchiveStore>(
     cx: &Context<'_, A>,
     dataset: &Dataset,
     sdkappid: u64,
-    pull: Pull,
+    pulled_at: DateTime<Utc>,
+    raws: Vec<(Option<NaiveDate>, Bytes)>,
+    days: Vec<DailyObject>,
     failures: &mut Vec<RunFailure>,
 ) -> Archived {
-    let Pull {
-        pulled_at,
-        raws,
-        days,
-    } = pull;
-    let stamp = layout::pulled_at_text(pulled_at);
+    // As written on every line: RFC 3339, UTC, milliseconds.
+    let stamp = pulled_at.to_rfc3339_opts(SecondsFormat::Millis, true);
     let (stamp, layout) = (&stamp, cx.layout);
     let raw_writes = raws.into_iter().map(|(date, raw)| async move {
         let key = layout.raw_key(dataset, sdkappid, date, pulled_at, cx.run_id);
         let written = cx.writer.raw(&key, &raw).await;
         (date, key, written)
     });
-    let day_writes = days.into_iter().map(|(date, object)| async move {
-        let key = layout.day_key(dataset, sdkappid, date);
+    let day_writes = days.into_iter().map(|object| async move {
+        let (date, key) = (object.date, layout.day_key(dataset, sdkappid, object.date));
         (date, cx.writer.day(key, object, stamp, dataset.rule).await)
     });
     let (raws, days) = futures::join!(join_all(raw_writes), join_all(day_writes));

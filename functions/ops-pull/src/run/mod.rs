@@ -15,7 +15,7 @@ use crate::archive::write::Writer;
 use crate::error::{RunError, RunFailure};
 use crate::input::RunRequest;
 use crate::report::metrics as emf;
-use crate::report::summary::{AppSummary, RunSummary};
+use crate::report::summary::RunSummary;
 use crate::tencent::push_history::PushHistory;
 use crate::tencent::source::{App, OpsSource};
 use app::{Context, archive_app};
@@ -36,12 +36,9 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
     deadlines: Deadlines,
     metrics: &Metrics,
 ) -> Result<RunSummary, RunError> {
-    let writer = Writer::new(
-        store,
-        deadlines.storage,
-        request.dry_run,
-        request.fields.is_some(),
-    );
+    // A field-subset run merges into the stored days.
+    let merge = request.fields.is_some();
+    let writer = Writer::new(store, deadlines.storage, request.dry_run, merge);
     let run_id = request.run_id.clone().unwrap_or_else(new_run_id);
     let cx = Context {
         writer: &writer,
@@ -50,26 +47,22 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
         request,
         push,
         deadlines,
+        metrics,
     };
     let outcomes = futures::future::join_all(apps.iter().map(|app| archive_app(app, &cx))).await;
 
-    let mut failures: Vec<RunFailure> = Vec::new();
-    let mut summaries: Vec<AppSummary> = Vec::with_capacity(apps.len());
-    for outcome in outcomes {
-        // Only written days have business metrics (none in a dry run).
-        for (sdkappid, day) in &outcome.day_metrics {
-            day.emit(metrics, *sdkappid);
-        }
-        failures.extend(outcome.failures);
-        summaries.push(outcome.summary);
-    }
+    let (failures, apps): (Vec<_>, _) = outcomes
+        .into_iter()
+        .map(|o| (o.failures, o.summary))
+        .unzip();
+    let mut failures: Vec<RunFailure> = failures.into_iter().flatten().collect();
     failures.sort_by(|a, b| a.text.cmp(&b.text));
 
     let summary = RunSummary {
         version: env!("CARGO_PKG_VERSION"),
         dry_run: request.dry_run,
         fields: request.fields.clone(),
-        apps: summaries,
+        apps,
     };
     summary.log();
     if !request.dry_run {
@@ -77,7 +70,7 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
         for app in &summary.apps {
             emf::emit_app(metrics, app, now);
         }
-        emf::emit_not_set_up(metrics, summary.apps_not_set_up());
+        emf::emit_run(metrics, "AppsNotSetUp", summary.apps_not_set_up());
     }
     if failures.is_empty() {
         Ok(summary)

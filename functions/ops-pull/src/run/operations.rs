@@ -1,8 +1,6 @@
 //! The operations dataset in one app's run: getappinfo, its raw copy and
 //! days; an answer with nothing to archive is never a success.
 
-use std::collections::BTreeMap;
-
 use chrono::Utc;
 
 use crate::archive::layout::OPERATIONS;
@@ -11,13 +9,13 @@ use crate::error::RunErrorKind::{
     TencentEmptyAnswer, TencentMalformedAnswer, TencentUnkeyableRows,
 };
 use crate::error::RunFailure;
-use crate::report::metrics::DayMetrics;
+use crate::report::metrics;
 use crate::report::summary::KeptField;
 use crate::tencent::appinfo::group_days;
 use crate::tencent::freshness::{self, EMPTY_ANSWERS_FAIL_AFTER, Warning};
 use crate::tencent::source::{App, OpsSource};
 
-use super::app::{AppOutcome, Context, Pull, archive};
+use super::app::{AppOutcome, Context, archive};
 
 /// getappinfo, then its raw copy and days. Fills the summary's operations
 /// fields.
@@ -27,24 +25,15 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     cx: &Context<'_, A>,
     outcome: &mut AppOutcome,
 ) {
+    let request = cx.request.app_info_request();
+    let info = app.source.get_app_info(&request, cx.deadlines.tencent);
+    let info = match info.await {
+        Ok(info) => info,
+        Err(error) => return outcome.pull_failed(&error, "getappinfo failed, nothing written"),
+    };
     let who = format!("app {} (sdkappid {sdkappid})", app.name);
     let (summary, failures) = (&mut outcome.summary, &mut outcome.failures);
-    let request = cx.request.app_info_request();
-    let info = match app
-        .source
-        .get_app_info(&request, cx.deadlines.tencent)
-        .await
-    {
-        Ok(info) => info,
-        Err(error) => {
-            tracing::error!(app = %app.name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
-            let text = format!("{who}: getappinfo failed, nothing written: {error}");
-            failures.push(RunFailure::pull(&error, text));
-            summary.error = Some(error.to_string());
-            return;
-        }
-    };
-    let pulled = group_days(&app.name, sdkappid, Utc::now(), info);
+    let pulled = group_days(&app.name, sdkappid, info);
     if pulled.malformed_answer.is_none() {
         summary.days_pulled = pulled.days.len();
         summary.malformed_rows = pulled.malformed_rows;
@@ -65,34 +54,25 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
             format!("malformed answer: {malformed}"),
         )),
         // Tencent changed how it sends `Date`: nothing would be archived again.
-        None if pulled.rows > 0 && pulled.days.is_empty() => Some((
-            TencentUnkeyableRows,
-            format!(
-                "{} row(s), none with a valid Date (YYYYMMDD)",
-                pulled.unkeyable_rows
-            ),
-        )),
+        None if pulled.rows > 0 && pulled.days.is_empty() => {
+            let rows = pulled.unkeyable_rows;
+            let why = format!("{rows} row(s), none with a valid Date (YYYYMMDD)");
+            Some((TencentUnkeyableRows, why))
+        }
         None => None,
     };
     if let Some((kind, error)) = unusable {
         tracing::error!(app = %app.name, sdkappid, error = %error, "nothing to archive in the answer");
         let text = format!("{who}: getappinfo answered {error}; no day written (raw copy kept)");
-        failures.push(RunFailure::of_kind(kind, text));
+        failures.push(RunFailure { kind, text });
         summary.error = Some(error);
     }
 
-    let now = Utc::now();
-    let mut metrics: BTreeMap<_, _> = pulled
-        .days
-        .iter()
-        .filter_map(|(date, object)| Some((*date, DayMetrics::of(*date, object.lines(), now)?)))
-        .collect();
-    let pull = Pull {
-        pulled_at: pulled.pulled_at,
-        raws: vec![(None, pulled.raw)],
-        days: pulled.days.into_iter().collect(),
-    };
-    let archived = archive(cx, &OPERATIONS, sdkappid, pull, failures).await;
+    // The business numbers are the day as pulled, before the rule.
+    let as_pulled = pulled.days.clone();
+    let (raws, pulled_at) = (vec![(None, pulled.raw)], pulled.pulled_at);
+    let days = pulled.days.into_values().collect();
+    let archived = archive(cx, &OPERATIONS, sdkappid, pulled_at, raws, days, failures).await;
 
     let summary = &mut outcome.summary;
     summary.days_written = archived.days.iter().filter(|(_, day)| day.written).count();
@@ -109,8 +89,11 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
         }
         let kept = day.kept.into_iter().map(|field| KeptField { date, field });
         summary.fields_kept.extend(kept);
-        if let (true, false, Some(day)) = (day.written, cx.writer.dry_run, metrics.remove(&date)) {
-            outcome.day_metrics.push((sdkappid, day));
+        if day.written
+            && !cx.writer.dry_run
+            && let Some(object) = as_pulled.get(&date)
+        {
+            metrics::emit_day(cx.metrics, sdkappid, object, Utc::now());
         }
     }
     if pulled.rows == 0 && pulled.malformed_answer.is_none() {
@@ -127,27 +110,25 @@ async fn empty_answer<S, A: ArchiveStore>(
     cx: &Context<'_, A>,
     outcome: &mut AppOutcome,
 ) {
-    let mut in_a_row = 1;
     let folder = cx.layout.raw_folder(&OPERATIONS, sdkappid);
     let earlier = async {
         let keys = cx.writer.list(&folder, "").await?;
         // Raw keys sort by time; this run's own copy is not an earlier one.
         let this_run = format!("-{}.json.gz", cx.run_id);
-        for key in keys.iter().rev().filter(|k| !k.ends_with(&this_run)) {
-            let body = cx.writer.body(key).await?.unwrap_or_default();
-            if !was_empty(&body) {
+        let earlier = keys.iter().rev().filter(|k| !k.ends_with(&this_run));
+        let mut in_a_row = 1;
+        for key in earlier.take(EMPTY_ANSWERS_FAIL_AFTER as usize - 1) {
+            if !was_empty(&cx.writer.body(key).await?.unwrap_or_default()) {
                 break;
             }
             in_a_row += 1;
-            if in_a_row >= EMPTY_ANSWERS_FAIL_AFTER {
-                break;
-            }
         }
-        Ok::<_, String>(())
+        Ok::<_, String>(in_a_row)
     };
-    if let Err(error) = earlier.await {
+    let in_a_row = earlier.await.unwrap_or_else(|error| {
         tracing::warn!(app = %app.name, sdkappid, error = %error, "earlier raw copies not read: this empty answer counts as the first");
-    }
+        1
+    });
     outcome.summary.empty_answers = in_a_row;
     if in_a_row >= EMPTY_ANSWERS_FAIL_AFTER {
         let text = format!(
@@ -155,9 +136,8 @@ async fn empty_answer<S, A: ArchiveStore>(
             app.name
         );
         tracing::error!(app = %app.name, sdkappid, in_a_row, "empty answers in a row");
-        outcome
-            .failures
-            .push(RunFailure::of_kind(TencentEmptyAnswer, text));
+        let kind = TencentEmptyAnswer;
+        outcome.failures.push(RunFailure { kind, text });
         outcome.summary.error = Some(format!("empty Result in {in_a_row} runs in a row"));
     }
 }

@@ -3,6 +3,8 @@
 //! copy and an object per day answered.
 
 use chrono::{Days, Utc};
+use serde_json::Value;
+use tim::client::Response;
 
 use crate::archive::layout::PUSH;
 use crate::archive::push_rows::push_object;
@@ -13,7 +15,7 @@ use crate::tencent::freshness::china_today;
 use crate::tencent::push_history::{MAX_DAYS, pull_history};
 use crate::tencent::source::{App, OpsSource};
 
-use super::app::{Context, Pull, archive};
+use super::app::{Context, archive};
 
 pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
@@ -33,58 +35,45 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     summary.first_date = dates.first().copied();
     summary.last_date = dates.last().copied();
     let deadline = cx.deadlines.tencent;
-    let pulled = pull_history(&app.source, cx.push, dates, deadline).await;
-    if pulled.not_enabled {
+    let pulled_at = Utc::now();
+    let Some(pulled) = pull_history(&app.source, cx.push, dates, deadline).await else {
         tracing::warn!(app = %app.name, sdkappid, "push is not enabled for this app (90045): no push history");
         summary.not_enabled = true;
         return (summary, failures);
-    }
-    let who = format!("app {} (sdkappid {sdkappid})", app.name);
-    let mut fail = |date, kind: RunErrorKind, reason: String| {
-        tracing::error!(app = %app.name, sdkappid, %date, error_type = kind.error_type(), error = %reason, "push statistics pull failed");
-        let text = format!("{who}: push statistics dt={date}: {reason}");
-        failures.push(RunFailure::of_kind(kind, text));
-        summary.failed_days.push(FailedDay { date, reason });
     };
+    let who = format!("app {} (sdkappid {sdkappid})", app.name);
     let (mut days, mut raws) = (Vec::new(), Vec::new());
-    for (date, result) in pulled.days {
-        match result {
-            Err(error) => fail(
-                date,
+    for (date, result) in pulled {
+        let object = match result {
+            Err(error) => Err((
                 RunErrorKind::of_pull(&error),
                 format!("not pulled: {error}"),
-            ),
-            Ok(response) => {
-                let envelope = serde_json::Value::Object(response.envelope);
-                match push_object(sdkappid, date, &envelope) {
-                    Ok(object) => days.push((date, object)),
-                    Err(why) => fail(
-                        date,
-                        RunErrorKind::TencentMalformedAnswer,
-                        format!("answered {why}; not written (raw copy kept)"),
-                    ),
-                }
-                raws.push((Some(date), response.raw));
+            )),
+            Ok(Response { envelope, raw }) => {
+                raws.push((Some(date), raw));
+                let object = push_object(sdkappid, date, &Value::Object(envelope));
+                let malformed = |why| format!("answered {why}; not written (raw copy kept)");
+                object.map_err(|why| (RunErrorKind::TencentMalformedAnswer, malformed(why)))
+            }
+        };
+        match object {
+            Ok(object) => days.push(object),
+            Err((kind, reason)) => {
+                tracing::error!(app = %app.name, sdkappid, %date, error_type = kind.error_type(), error = %reason, "push statistics pull failed");
+                let text = format!("{who}: push statistics dt={date}: {reason}");
+                failures.push(RunFailure { kind, text });
+                summary.failed_days.push(FailedDay { date, reason });
             }
         }
     }
-    let pull = Pull {
-        pulled_at: pulled.pulled_at,
-        raws,
-        days,
-    };
-    let archived = archive(cx, &PUSH, sdkappid, pull, &mut failures).await;
+    let archived = archive(cx, &PUSH, sdkappid, pulled_at, raws, days, &mut failures).await;
     summary.days_failed = summary.failed_days.len() + archived.failed.len();
     summary.failed_days.extend(archived.failed);
-    let raw_failed = archived.raw_failed.into_iter();
-    summary
-        .failed_days
-        .extend(raw_failed.filter_map(|(date, reason)| {
-            Some(FailedDay {
-                date: date?,
-                reason,
-            })
-        }));
+    for (date, reason) in archived.raw_failed {
+        summary
+            .failed_days
+            .extend(date.map(|date| FailedDay { date, reason }));
+    }
     for (date, day) in archived.days {
         if !day.kept.is_empty() {
             let reason = day.kept.join("; ");

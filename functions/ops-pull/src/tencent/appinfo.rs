@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use tim::api::appinfo::{AppInfo, AppInfoDay, MalformedAnswer};
+use tim::api::appinfo::{AppInfo, MalformedAnswer};
 
 use crate::archive::object::DailyObject;
 use crate::tencent::freshness::china_today;
@@ -24,24 +24,19 @@ pub(crate) struct Pulled {
     pub malformed_answer: Option<MalformedAnswer>,
 }
 
-/// Groups Tencent's rows by their `Date`, counting what is malformed. Of
+/// Groups Tencent's rows, pulled now, by their `Date`, counting what is malformed. Of
 /// two rows with the same `Date`, the later in Tencent's order wins (one
 /// row a day, so that a `sum()` in Athena never counts a day twice); both
 /// stay in the raw copy. A row dated after today (China time) is malformed:
 /// archived, it would be the newest day for ever and mask the lag.
-pub(crate) fn group_days(
-    app: &str,
-    sdkappid: u64,
-    pulled_at: DateTime<Utc>,
-    info: AppInfo,
-) -> Pulled {
-    let mut by_date: BTreeMap<NaiveDate, &AppInfoDay> = BTreeMap::new();
+pub(crate) fn group_days(app: &str, sdkappid: u64, info: AppInfo) -> Pulled {
+    let pulled_at = Utc::now();
+    let mut days = BTreeMap::new();
     let mut malformed_rows = 0;
     let mut unkeyable_rows = 0;
     for row in &info.days {
         match row.date {
             Ok(date) if date > china_today(pulled_at) => {
-                malformed_rows += 1;
                 unkeyable_rows += 1;
                 tracing::warn!(app, sdkappid, %date, "row dated after today (China time): kept in the raw copy only");
             }
@@ -51,28 +46,25 @@ pub(crate) fn group_days(
                     malformed_rows += 1;
                     tracing::warn!(app, sdkappid, %date, fields = ?malformed, "counts that are not integers: written as null, their text in \"malformed\"");
                 }
-                if by_date.insert(date, row).is_some() {
+                let object = DailyObject::from_row(sdkappid, date, row);
+                if days.insert(date, object).is_some() {
                     malformed_rows += 1;
                     tracing::warn!(app, sdkappid, %date, "Tencent sent this Date more than once: the later row is archived, both are in the raw copy");
                 }
             }
             Err(ref text) => {
-                malformed_rows += 1;
                 unkeyable_rows += 1;
                 tracing::warn!(app, sdkappid, date = %text, "row without a valid Date: kept in the raw copy only");
             }
         }
     }
-    let days = by_date
-        .into_iter()
-        .map(|(date, row)| (date, DailyObject::from_row(sdkappid, date, row)))
-        .collect();
     Pulled {
         pulled_at,
         raw: info.raw.clone(),
         days,
         rows: info.days.len(),
-        malformed_rows,
+        // An unkeyable row is a malformed one too.
+        malformed_rows: malformed_rows + unkeyable_rows,
         unkeyable_rows,
         malformed_answer: info.malformed(),
     }

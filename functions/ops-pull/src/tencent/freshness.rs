@@ -3,11 +3,11 @@
 //! day of an answer should be, how late it is, and where in time a day's
 //! metrics belong.
 
-use chrono::{DateTime, Days, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Days, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 use serde::Serialize;
 
-/// UTC+8, in seconds (China has no daylight saving time).
-const CHINA_OFFSET_SECS: i32 = 8 * 3600;
+/// UTC+8 (China has no daylight saving time).
+const CHINA_OFFSET: Duration = Duration::hours(8);
 /// The China-time hour from which yesterday's data is expected (Tencent
 /// publishes T-1 "around 10:00"; before that the newest day may be T-2).
 pub const PUBLISHED_BY_HOUR: u32 = 10;
@@ -34,16 +34,15 @@ pub enum Warning {
     MissingDays,
 }
 
-fn china_offset() -> Duration {
-    Duration::seconds(i64::from(CHINA_OFFSET_SECS))
-}
-
 /// The oldest newest day that is not late at `now`: T-1 from 10:00 China
 /// time, T-2 before it (T being China's date at `now`).
 pub fn expected_newest_day(now: DateTime<Utc>) -> NaiveDate {
-    let local = (now + china_offset()).naive_utc();
-    let published = NaiveTime::from_hms_opt(PUBLISHED_BY_HOUR, 0, 0).unwrap_or_default();
-    let back = if local.time() < published { 2 } else { 1 };
+    let local = (now + CHINA_OFFSET).naive_utc();
+    let back = if local.hour() < PUBLISHED_BY_HOUR {
+        2
+    } else {
+        1
+    };
     local.date() - Days::new(back)
 }
 
@@ -75,12 +74,12 @@ pub fn missing_days(days: &[NaiveDate]) -> Vec<NaiveDate> {
 
 /// China's calendar date at `now`.
 pub fn china_today(now: DateTime<Utc>) -> NaiveDate {
-    (now + china_offset()).date_naive()
+    (now + CHINA_OFFSET).date_naive()
 }
 
 /// The instant a China calendar day starts.
 pub fn start_of(day: NaiveDate) -> DateTime<Utc> {
-    (day.and_time(NaiveTime::MIN) - china_offset()).and_utc()
+    (day.and_time(NaiveTime::MIN) - CHINA_OFFSET).and_utc()
 }
 
 /// Hours from the end of `newest` (China time) to `now`, to one decimal.

@@ -46,21 +46,24 @@ pub struct PushHistory {
     pub spacing: Duration,
 }
 
+/// `PUSH_ARCHIVE_DAYS` unset.
 impl Default for PushHistory {
     fn default() -> Self {
-        Self {
-            days: DEFAULT_DAYS,
-            spacing: CALL_SPACING,
-        }
+        Self::of_days(DEFAULT_DAYS)
     }
 }
 
 impl PushHistory {
     /// Off: no push call, no push object.
-    pub const OFF: Self = Self {
-        days: 0,
-        spacing: CALL_SPACING,
-    };
+    pub const OFF: Self = Self::of_days(0);
+
+    /// `days` of revisions, calls [`CALL_SPACING`] apart.
+    pub const fn of_days(days: u32) -> Self {
+        Self {
+            days,
+            spacing: CALL_SPACING,
+        }
+    }
 
     /// The days to pull at `now`, oldest first: every day after
     /// `newest_archived` (at most [`MAX_DAYS`] back; all of them when
@@ -93,28 +96,19 @@ pub fn window(date: NaiveDate) -> PushStatsRequest {
     }
 }
 
-/// One app's push history pull.
-#[derive(Debug)]
-pub(crate) struct PushPull {
-    pub pulled_at: DateTime<Utc>,
-    /// Every asked day, oldest first, with its statistics or why not.
-    pub days: Vec<(NaiveDate, Result<Response, tim::Error>)>,
-    /// Tencent answered 90045: push is not enabled for the app.
-    pub not_enabled: bool,
-}
-
 /// Pulls `dates` for one app, one call at a time, `history.spacing` apart
 /// (the client retries transient faults within a call; the lease keeps
 /// runs, and so their pacing, one at a time). After a failure no retry can
 /// fix (bad key, no permission), the remaining days are not called and
-/// carry that failure.
+/// carry that failure. Every asked day, oldest first, with its statistics
+/// or why not; `None` when Tencent answered that push is not enabled for
+/// the app (90045).
 pub(crate) async fn pull_history<S: OpsSource>(
     source: &S,
     history: PushHistory,
     dates: Vec<NaiveDate>,
     deadline: Deadline,
-) -> PushPull {
-    let pulled_at = Utc::now();
+) -> Option<Vec<(NaiveDate, Result<Response, tim::Error>)>> {
     let mut days = Vec::new();
     let mut stop: Option<tim::Error> = None;
     let mut next_call = Instant::now();
@@ -130,34 +124,19 @@ pub(crate) async fn pull_history<S: OpsSource>(
                 tokio::time::sleep_until(next_call).await;
                 let result = source.push_statistics(&window(date), deadline).await;
                 let rate_limited = result.as_ref().is_err_and(tim::Error::is_rate_limited);
-                let spacing = match rate_limited {
-                    true => RATE_LIMITED_SPACING.max(history.spacing),
-                    false => history.spacing,
-                };
-                next_call = Instant::now() + spacing;
+                let least = rate_limited.then_some(RATE_LIMITED_SPACING);
+                next_call = Instant::now() + history.spacing.max(least.unwrap_or_default());
                 result
             }
         };
-        match result {
-            Err(error) if error.code() == Some(PUSH_NOT_ENABLED) => {
-                return PushPull {
-                    pulled_at,
-                    days: Vec::new(),
-                    not_enabled: true,
-                };
-            }
-            Err(error) if stop.is_none() && !error.is_retryable() => {
-                stop = Some(error.clone());
-                days.push((date, Err(error)));
-            }
-            other => days.push((date, other)),
+        match &result {
+            Err(error) if error.code() == Some(PUSH_NOT_ENABLED) => return None,
+            Err(error) if !error.is_retryable() => stop = Some(error.clone()),
+            _ => {}
         }
+        days.push((date, result));
     }
-    PushPull {
-        pulled_at,
-        days,
-        not_enabled: false,
-    }
+    Some(days)
 }
 
 #[cfg(test)]
@@ -174,10 +153,7 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-30T17:00:00Z")
             .unwrap()
             .to_utc();
-        let history = PushHistory {
-            days: 3,
-            ..PushHistory::default()
-        };
+        let history = PushHistory::of_days(3);
         let dates = |newest: Option<&str>| -> Vec<String> {
             history
                 .dates(now, newest.map(day))

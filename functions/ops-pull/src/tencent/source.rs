@@ -114,9 +114,8 @@ pub struct App<S> {
 
 impl<S> App<S> {
     pub fn new(name: impl Into<String>, sdkappid: u64, source: S) -> Self {
-        let name = name.into();
         Self {
-            name,
+            name: name.into(),
             sdkappid,
             source,
         }
