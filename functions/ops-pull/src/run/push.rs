@@ -48,19 +48,20 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
             Err(error) => Err((
                 RunErrorKind::of_pull(&error),
                 format!("not pulled: {error}"),
+                error.to_string(),
             )),
             Ok(Response { envelope, raw }) => {
                 raws.push((Some(date), raw));
                 let object = push_object(sdkappid, date, &Value::Object(envelope));
-                let malformed = |why| format!("answered {why}; not written (raw copy kept)");
-                object.map_err(|why| (RunErrorKind::TencentMalformedAnswer, malformed(why)))
+                let malformed = |why: &str| format!("answered {why}; not written (raw copy kept)");
+                object.map_err(|why| (RunErrorKind::TencentMalformedAnswer, malformed(&why), why))
             }
         };
         match object {
             Ok(object) => days.push(object),
-            Err((kind, reason)) => {
+            Err((kind, what, reason)) => {
                 tracing::error!(app = %app.name, sdkappid, %date, error_type = kind.error_type(), error = %reason, "push statistics pull failed");
-                let text = format!("{who}: push statistics dt={date}: {reason}");
+                let text = format!("{who}: push statistics dt={date} {what}");
                 failures.push(RunFailure { kind, text });
                 summary.failed_days.push(FailedDay { date, reason });
             }

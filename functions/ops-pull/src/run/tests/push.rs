@@ -186,6 +186,9 @@ async fn a_push_failure_costs_neither_the_operations_archive_nor_the_other_app()
         message.contains("90102") && message.contains("90009"),
         "{message}"
     );
+    // As the README shows it: `… push statistics dt=YYYY-MM-DD not pulled: …`.
+    let shape = reads_as_in_the_readme(&message);
+    assert!(shape, "{message}");
     assert!(!message.contains("secret-a"), "{message}");
 
     let summary = err.summary().unwrap();
@@ -227,4 +230,13 @@ async fn push_not_enabled_is_reported_not_failed() {
     assert!(push.not_enabled);
     assert_eq!((push.days_written, push.days_failed), (0, 0));
     assert_eq!(push_calls(&apps[0]).len(), 1);
+}
+
+/// Whether a failure reads `push statistics dt=YYYY-MM-DD not pulled: `.
+fn reads_as_in_the_readme(message: &str) -> bool {
+    message.split("push statistics dt=").skip(1).any(|rest| {
+        rest.get(10..)
+            .is_some_and(|after| after.starts_with(" not pulled: "))
+            && NaiveDate::parse_from_str(&rest[..10], "%Y-%m-%d").is_ok()
+    })
 }
