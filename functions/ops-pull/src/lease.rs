@@ -44,15 +44,17 @@ pub enum LeaseError {
     Storage { key: String, error: StoreError },
 }
 
-fn put(key: &str, body: &Body, condition: PutCondition) -> PutRequest {
-    PutRequest {
-        key: key.to_owned(),
-        // A struct of a string and a date always serialises.
-        body: serde_json::to_vec(body).unwrap_or_default(),
-        content_type: "application/json",
-        content_encoding: None,
-        content_sha256: None,
-        condition,
+impl Body {
+    fn put(&self, key: &str, condition: PutCondition) -> PutRequest {
+        PutRequest {
+            key: key.to_owned(),
+            // A struct of a string and a date always serialises.
+            body: serde_json::to_vec(self).unwrap_or_default(),
+            content_type: "application/json",
+            content_encoding: None,
+            content_sha256: None,
+            condition,
+        }
     }
 }
 
@@ -65,43 +67,41 @@ pub async fn acquire<A: ArchiveStore>(
     until: DateTime<Utc>,
     deadline: Deadline,
 ) -> Result<Lease, LeaseError> {
-    let storage = |error| LeaseError::Storage {
-        key: key.to_owned(),
-        error,
-    };
+    let (key, holder) = (key.to_owned(), holder.to_owned());
     let body = Body {
-        holder: holder.to_owned(),
+        holder,
         expires_at: until,
     };
     loop {
-        let condition = match store.get(key).await.map_err(storage)? {
-            None => PutCondition::IfAbsent,
-            Some((stored, text)) => match serde_json::from_slice::<Body>(&text) {
-                Ok(held) if held.expires_at > Utc::now() => {
-                    if tokio::time::Instant::now() + POLL >= deadline.0 {
-                        return Err(LeaseError::Held {
-                            key: key.to_owned(),
-                            holder: held.holder,
-                            until: held.expires_at,
-                        });
-                    }
-                    tokio::time::sleep(POLL).await;
-                    continue;
-                }
-                // Expired, released, or unreadable: take it over.
-                _ => stored
-                    .etag
-                    .map_or(PutCondition::Always, PutCondition::IfMatch),
-            },
-        };
-        match store.put(put(key, &body, condition)).await {
-            Ok(etag) => {
-                let key = key.to_owned();
-                return Ok(Lease { key, body, etag });
+        let stored = store.get(&key).await;
+        let stored = stored.map_err(|error| LeaseError::Storage {
+            key: key.clone(),
+            error,
+        })?;
+        let held = stored
+            .as_ref()
+            .and_then(|(_, text)| serde_json::from_slice::<Body>(text).ok());
+        // Expired, released, or unreadable: taken over below.
+        if let Some(Body { holder, expires_at }) = held.filter(|held| held.expires_at > Utc::now())
+        {
+            if tokio::time::Instant::now() + POLL >= deadline.0 {
+                return Err(LeaseError::Held {
+                    key,
+                    holder,
+                    until: expires_at,
+                });
             }
+            tokio::time::sleep(POLL).await;
+            continue;
+        }
+        let condition = stored.map_or(PutCondition::IfAbsent, |(s, _)| {
+            PutCondition::if_match(s.etag)
+        });
+        match store.put(body.put(&key, condition)).await {
+            Ok(etag) => return Ok(Lease { key, body, etag }),
             // Another run took it between the read and the write.
             Err(StoreError::PreconditionFailed) => continue,
-            Err(error) => return Err(storage(error)),
+            Err(error) => return Err(LeaseError::Storage { key, error }),
         }
     }
 }
@@ -110,15 +110,12 @@ impl Lease {
     /// Frees the lease for the next run (a failure only makes it wait for
     /// the expiry).
     pub async fn release<A: ArchiveStore>(self, store: &A) {
-        let expires_at = Utc::now();
         let body = Body {
-            expires_at,
+            expires_at: Utc::now(),
             ..self.body
         };
-        let condition = self
-            .etag
-            .map_or(PutCondition::Always, PutCondition::IfMatch);
-        if let Err(error) = store.put(put(&self.key, &body, condition)).await {
+        let put = body.put(&self.key, PutCondition::if_match(self.etag));
+        if let Err(error) = store.put(put).await {
             tracing::warn!(key = self.key, error = %error, "lease not released: the next run waits for its expiry");
         }
     }

@@ -2,9 +2,8 @@
 //! run needs, implemented by `aws_sdk_s3::Client` (tests add in-memory fakes).
 
 use std::collections::HashMap;
-use std::future::Future;
 
-use aws_sdk_s3::error::ProvideErrorMetadata;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::archive::object::HASH_METADATA_KEY;
@@ -26,6 +25,13 @@ pub enum PutCondition {
     IfAbsent,
     /// `If-Match: etag`: only if the object is still the one we read.
     IfMatch(String),
+}
+
+impl PutCondition {
+    /// `If-Match` on the ETag read, when S3 told one.
+    pub fn if_match(etag: Option<String>) -> Self {
+        etag.map_or(Self::Always, Self::IfMatch)
+    }
 }
 
 /// One object to write.
@@ -56,34 +62,18 @@ impl From<StoreError> for String {
     }
 }
 
-/// The storage calls of a run. Futures are `Send` so that a run can be
-/// spawned on a multi-threaded runtime.
+/// The storage calls of a run. Only this crate and its tests implement it,
+/// and each future is awaited where its concrete type (and so its `Send`) is known.
+#[allow(async_fn_in_trait)]
 pub trait ArchiveStore: Sync {
     /// `None` when the key does not exist.
-    fn head(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<StoredObject>, StoreError>> + Send;
-
+    async fn head(&self, key: &str) -> Result<Option<StoredObject>, StoreError>;
     /// The object and its body; `None` when the key does not exist.
-    fn get(
-        &self,
-        key: &str,
-    ) -> impl Future<Output = Result<Option<(StoredObject, Vec<u8>)>, StoreError>> + Send;
-
+    async fn get(&self, key: &str) -> Result<Option<(StoredObject, Vec<u8>)>, StoreError>;
     /// Writes the object; the new object's ETag when S3 tells it.
-    fn put(
-        &self,
-        request: PutRequest,
-    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
-
-    /// Every key under `prefix` that sorts after `start_after`, in key order
-    /// (all pages).
-    fn list(
-        &self,
-        prefix: &str,
-        start_after: &str,
-    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+    async fn put(&self, request: PutRequest) -> Result<Option<String>, StoreError>;
+    /// Every key under `prefix` that sorts after `start_after`, in key order (all pages).
+    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<String>, StoreError>;
 }
 
 /// An S3 bucket as the archive.
@@ -95,29 +85,29 @@ pub struct S3Store {
 
 impl S3Store {
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
-        Self {
-            client,
-            bucket: bucket.into(),
-        }
+        let bucket = bucket.into();
+        Self { client, bucket }
     }
 }
 
 fn stored_object(metadata: Option<&HashMap<String, String>>, etag: Option<&str>) -> StoredObject {
+    let content_sha256 = metadata.and_then(|m| m.get(HASH_METADATA_KEY)).cloned();
+    let etag = etag.map(str::to_owned);
     StoredObject {
-        content_sha256: metadata.and_then(|m| m.get(HASH_METADATA_KEY)).cloned(),
-        etag: etag.map(str::to_owned),
+        content_sha256,
+        etag,
     }
 }
 
 /// S3's error code and message (the SDK's `Display` alone says "service error").
 fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     operation: &str,
-    error: &aws_sdk_s3::error::SdkError<E, R>,
+    error: &SdkError<E, R>,
 ) -> StoreError {
     let detail = match (error.code(), error.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
-        _ => aws_sdk_s3::error::DisplayErrorContext(error).to_string(),
+        _ => DisplayErrorContext(error).to_string(),
     };
     StoreError::Failed(format!("S3 {operation} failed: {detail}"))
 }
@@ -138,9 +128,8 @@ impl ArchiveStore for S3Store {
             Ok(out) => {
                 let stored = stored_object(out.metadata(), out.e_tag());
                 let body = out.body.collect().await;
-                let body =
-                    body.map_err(|e| StoreError::Failed(format!("S3 GetObject body: {e}")))?;
-                Ok(Some((stored, body.to_vec())))
+                let body = body.map_err(|e| StoreError::Failed(format!("S3 GetObject body: {e}")));
+                Ok(Some((stored, body?.to_vec())))
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
             Err(e) => Err(describe("GetObject", &e)),
@@ -148,18 +137,21 @@ impl ArchiveStore for S3Store {
     }
 
     async fn put(&self, request: PutRequest) -> Result<Option<String>, StoreError> {
-        let mut put = self
+        let put = self
             .client
             .put_object()
             .bucket(&self.bucket)
-            .key(request.key)
+            .key(request.key);
+        let put = put
             .content_type(request.content_type)
             .set_content_encoding(request.content_encoding.map(str::to_owned))
+            .set_metadata(
+                request
+                    .content_sha256
+                    .map(|hash| HashMap::from([(HASH_METADATA_KEY.to_owned(), hash)])),
+            )
             .body(ByteStream::from(request.body));
-        if let Some(hash) = request.content_sha256 {
-            put = put.metadata(HASH_METADATA_KEY, hash);
-        }
-        put = match request.condition {
+        let put = match request.condition {
             PutCondition::Always => put,
             PutCondition::IfAbsent => put.if_none_match("*"),
             PutCondition::IfMatch(etag) => put.if_match(etag),

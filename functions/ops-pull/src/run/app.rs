@@ -66,8 +66,8 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
         }
         outcome.pull_failed(&error, "credentials not read, nothing pulled");
     } else {
-        let push = push_on.then(|| super::push::push_history(app, sdkappid, cx));
-        let operations = super::operations::operations(app, sdkappid, cx, &mut outcome);
+        let push = push_on.then(|| super::push::push_history(app, cx));
+        let operations = super::operations::operations(app, cx, &mut outcome);
         let ((), push) = futures::join!(operations, OptionFuture::from(push));
         if let Some((push, mut failures)) = push {
             outcome.summary.push = Some(push);

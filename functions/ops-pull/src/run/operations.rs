@@ -1,18 +1,22 @@
-//! The operations dataset in one app's run: getappinfo, its raw copy and
-//! days; an answer with nothing to archive is never a success.
+//! The operations dataset in one app's run: getappinfo, its rows grouped
+//! by day, its raw copy and days; an answer with nothing to archive is
+//! never a success.
 
-use chrono::Utc;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tim::api::appinfo::AppInfo;
 
 use crate::archive::layout::OPERATIONS;
+use crate::archive::object::DailyObject;
 use crate::archive::store::ArchiveStore;
 use crate::error::RunErrorKind::{
     TencentEmptyAnswer, TencentMalformedAnswer, TencentUnkeyableRows,
 };
 use crate::error::RunFailure;
 use crate::report::metrics;
-use crate::report::summary::KeptField;
-use crate::tencent::appinfo::group_days;
-use crate::tencent::freshness::{self, EMPTY_ANSWERS_FAIL_AFTER, Warning};
+use crate::report::summary::{AppSummary, KeptField};
+use crate::tencent::freshness::{self, EMPTY_ANSWERS_FAIL_AFTER, Warning, china_today};
 use crate::tencent::source::{App, OpsSource};
 
 use super::app::{AppOutcome, Context, archive};
@@ -21,59 +25,68 @@ use super::app::{AppOutcome, Context, archive};
 /// fields.
 pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
-    sdkappid: u64,
     cx: &Context<'_, A>,
     outcome: &mut AppOutcome,
 ) {
+    let (name, sdkappid) = (&app.name, app.sdkappid);
     let request = cx.request.app_info_request();
-    let info = app.source.get_app_info(&request, cx.deadlines.tencent);
-    let info = match info.await {
+    let info = match app
+        .source
+        .get_app_info(&request, cx.deadlines.tencent)
+        .await
+    {
         Ok(info) => info,
         Err(error) => return outcome.pull_failed(&error, "getappinfo failed, nothing written"),
     };
-    let who = format!("app {} (sdkappid {sdkappid})", app.name);
+    let pulled_at = Utc::now();
     let (summary, failures) = (&mut outcome.summary, &mut outcome.failures);
-    let pulled = group_days(&app.name, sdkappid, info);
-    if pulled.malformed_answer.is_none() {
-        summary.days_pulled = pulled.days.len();
-        summary.malformed_rows = pulled.malformed_rows;
-        summary.first_date = pulled.days.keys().next().copied();
-        summary.last_date = pulled.days.keys().next_back().copied();
-        summary.expected_newest_date = Some(freshness::expected_newest_day(pulled.pulled_at));
-        summary.warnings = freshness::warnings(summary.last_date, pulled.rows, pulled.pulled_at);
-        let dates: Vec<_> = pulled.days.keys().copied().collect();
-        summary.missing_dates = freshness::missing_days(&dates);
-        if !summary.missing_dates.is_empty() {
-            summary.warnings.push(Warning::MissingDays);
-        }
-    }
+    let days = group_days(summary, &info, pulled_at);
+    let rows = info.days.len();
     // Nothing to archive but the raw copy, as evidence.
-    let unusable = match &pulled.malformed_answer {
+    let unusable = match info.malformed() {
         Some(malformed) => Some((
             TencentMalformedAnswer,
             format!("malformed answer: {malformed}"),
         )),
         // Tencent changed how it sends `Date`: nothing would be archived again.
-        None if pulled.rows > 0 && pulled.days.is_empty() => {
-            let rows = pulled.unkeyable_rows;
+        None if rows > 0 && days.is_empty() => {
             let why = format!("{rows} row(s), none with a valid Date (YYYYMMDD)");
             Some((TencentUnkeyableRows, why))
         }
-        None => None,
+        None => {
+            summary.expected_newest_date = Some(freshness::expected_newest_day(pulled_at));
+            summary.warnings = freshness::warnings(summary.last_date, rows, pulled_at);
+            let dates: Vec<_> = days.keys().copied().collect();
+            summary.missing_dates = freshness::missing_days(&dates);
+            if !summary.missing_dates.is_empty() {
+                summary.warnings.push(Warning::MissingDays);
+            }
+            None
+        }
     };
     if let Some((kind, error)) = unusable {
-        tracing::error!(app = %app.name, sdkappid, error = %error, "nothing to archive in the answer");
-        let text = format!("{who}: getappinfo answered {error}; no day written (raw copy kept)");
+        tracing::error!(app = %name, sdkappid, error = %error, "nothing to archive in the answer");
+        let text = format!(
+            "app {name} (sdkappid {sdkappid}): getappinfo answered {error}; no day written (raw copy kept)"
+        );
         failures.push(RunFailure { kind, text });
         summary.error = Some(error);
     }
 
     // The business numbers are the day as pulled, before the rule.
-    let as_pulled = pulled.days.clone();
-    let (raws, pulled_at) = (vec![(None, pulled.raw)], pulled.pulled_at);
-    let days = pulled.days.into_values().collect();
-    let archived = archive(cx, &OPERATIONS, sdkappid, pulled_at, raws, days, failures).await;
-
+    let as_pulled = days.clone();
+    let raws = vec![(None, info.raw.clone())];
+    let days = days.into_values().collect();
+    let archived = archive(
+        cx,
+        &OPERATIONS,
+        sdkappid,
+        pulled_at,
+        raws,
+        days,
+        &mut outcome.failures,
+    )
+    .await;
     let summary = &mut outcome.summary;
     summary.days_written = archived.days.iter().filter(|(_, day)| day.written).count();
     summary.days_unchanged = archived.days.len() - summary.days_written;
@@ -85,20 +98,62 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     }
     for (date, day) in archived.days {
         if !day.kept.is_empty() {
-            tracing::warn!(app = %app.name, sdkappid, %date, fields = ?day.kept, "counts archived as numbers not replaced by null, text or absence: the archived numbers are kept");
+            tracing::warn!(app = %name, sdkappid, %date, fields = ?day.kept, "counts archived as numbers not replaced by null, text or absence: the archived numbers are kept");
         }
         let kept = day.kept.into_iter().map(|field| KeptField { date, field });
         summary.fields_kept.extend(kept);
-        if day.written
-            && !cx.writer.dry_run
-            && let Some(object) = as_pulled.get(&date)
-        {
-            metrics::emit_day(cx.metrics, sdkappid, object, Utc::now());
+        if day.written && !cx.writer.dry_run {
+            let now = Utc::now();
+            as_pulled
+                .get(&date)
+                .inspect(|day| metrics::emit_day(cx.metrics, sdkappid, day, now));
         }
     }
-    if pulled.rows == 0 && pulled.malformed_answer.is_none() {
-        empty_answer(app, sdkappid, cx, outcome).await;
+    if rows == 0 && info.malformed().is_none() {
+        empty_answer(app, cx, outcome).await;
     }
+}
+
+/// Tencent's rows by their `Date`, counting in the summary what is
+/// malformed. Of two rows with the same `Date`, the later in Tencent's
+/// order wins (one row a day, so that a `sum()` in Athena never counts a
+/// day twice); both stay in the raw copy. A row dated after today (China
+/// time) is malformed: archived, it would be the newest day for ever and
+/// mask the lag.
+fn group_days(
+    summary: &mut AppSummary,
+    info: &AppInfo,
+    pulled_at: DateTime<Utc>,
+) -> BTreeMap<NaiveDate, DailyObject> {
+    let (app, sdkappid) = (&summary.app, summary.sdkappid);
+    let mut days = BTreeMap::new();
+    for row in &info.days {
+        summary.malformed_rows += match row.date {
+            Ok(date) if date > china_today(pulled_at) => {
+                tracing::warn!(app, sdkappid, %date, "row dated after today (China time): kept in the raw copy only");
+                1
+            }
+            Ok(date) => {
+                let malformed: Vec<&str> = row.malformed_fields().collect();
+                if !malformed.is_empty() {
+                    tracing::warn!(app, sdkappid, %date, fields = ?malformed, "counts that are not integers: written as null, their text in \"malformed\"");
+                }
+                let twice = days.insert(date, DailyObject::from_row(sdkappid, date, row));
+                if twice.is_some() {
+                    tracing::warn!(app, sdkappid, %date, "Tencent sent this Date more than once: the later row is archived, both are in the raw copy");
+                }
+                usize::from(!malformed.is_empty()) + usize::from(twice.is_some())
+            }
+            Err(ref text) => {
+                tracing::warn!(app, sdkappid, date = %text, "row without a valid Date: kept in the raw copy only");
+                1
+            }
+        };
+    }
+    summary.days_pulled = days.len();
+    summary.first_date = days.keys().next().copied();
+    summary.last_date = days.keys().next_back().copied();
+    days
 }
 
 /// An empty `Result`: a warning the first time, a failure from
@@ -106,10 +161,10 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
 /// app's earlier raw copies (read only on an empty answer).
 async fn empty_answer<S, A: ArchiveStore>(
     app: &App<S>,
-    sdkappid: u64,
     cx: &Context<'_, A>,
     outcome: &mut AppOutcome,
 ) {
+    let (name, sdkappid) = (&app.name, app.sdkappid);
     let folder = cx.layout.raw_folder(&OPERATIONS, sdkappid);
     let earlier = async {
         let keys = cx.writer.list(&folder, "").await?;
@@ -126,16 +181,15 @@ async fn empty_answer<S, A: ArchiveStore>(
         Ok::<_, String>(in_a_row)
     };
     let in_a_row = earlier.await.unwrap_or_else(|error| {
-        tracing::warn!(app = %app.name, sdkappid, error = %error, "earlier raw copies not read: this empty answer counts as the first");
+        tracing::warn!(app = %name, sdkappid, error = %error, "earlier raw copies not read: this empty answer counts as the first");
         1
     });
     outcome.summary.empty_answers = in_a_row;
     if in_a_row >= EMPTY_ANSWERS_FAIL_AFTER {
         let text = format!(
-            "app {} (sdkappid {sdkappid}): getappinfo answered an empty Result in {in_a_row} runs in a row; no day archived",
-            app.name
+            "app {name} (sdkappid {sdkappid}): getappinfo answered an empty Result in {in_a_row} runs in a row; no day archived"
         );
-        tracing::error!(app = %app.name, sdkappid, in_a_row, "empty answers in a row");
+        tracing::error!(app = %name, sdkappid, in_a_row, "empty answers in a row");
         let kind = TencentEmptyAnswer;
         outcome.failures.push(RunFailure { kind, text });
         outcome.summary.error = Some(format!("empty Result in {in_a_row} runs in a row"));

@@ -19,11 +19,10 @@ use super::app::{Context, archive};
 
 pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
-    sdkappid: u64,
     cx: &Context<'_, A>,
 ) -> (PushSummary, Vec<RunFailure>) {
-    let mut summary = PushSummary::default();
-    let mut failures = Vec::new();
+    let (name, sdkappid) = (&app.name, app.sdkappid);
+    let (mut summary, mut failures) = (PushSummary::default(), Vec::new());
     // The newest archived day among those Tencent may still hold: the
     // catch-up starts after it.
     let oldest = china_today(Utc::now()) - Days::new(u64::from(MAX_DAYS) + 1);
@@ -37,11 +36,11 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     let deadline = cx.deadlines.tencent;
     let pulled_at = Utc::now();
     let Some(pulled) = pull_history(&app.source, cx.push, dates, deadline).await else {
-        tracing::warn!(app = %app.name, sdkappid, "push is not enabled for this app (90045): no push history");
+        tracing::warn!(app = %name, sdkappid, "push is not enabled for this app (90045): no push history");
         summary.not_enabled = true;
         return (summary, failures);
     };
-    let who = format!("app {} (sdkappid {sdkappid})", app.name);
+    let who = format!("app {name} (sdkappid {sdkappid})");
     let (mut days, mut raws) = (Vec::new(), Vec::new());
     for (date, result) in pulled {
         let object = match result {
@@ -60,7 +59,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
         match object {
             Ok(object) => days.push(object),
             Err((kind, what, reason)) => {
-                tracing::error!(app = %app.name, sdkappid, %date, error_type = kind.error_type(), error = %reason, "push statistics pull failed");
+                tracing::error!(app = %name, sdkappid, %date, error_type = kind.error_type(), error = %reason, "push statistics pull failed");
                 let text = format!("{who}: push statistics dt={date} {what}");
                 failures.push(RunFailure { kind, text });
                 summary.failed_days.push(FailedDay { date, reason });
@@ -78,7 +77,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     for (date, day) in archived.days {
         if !day.kept.is_empty() {
             let reason = day.kept.join("; ");
-            tracing::warn!(app = %app.name, sdkappid, %date, reason, "push statistics rows lower than archived (a partial answer): those rows keep their archived counts");
+            tracing::warn!(app = %name, sdkappid, %date, reason, "push statistics rows lower than archived (a partial answer): those rows keep their archived counts");
             summary.days_kept_archived += 1;
             summary.kept_days.push(FailedDay { date, reason });
         } else if day.written {

@@ -1,8 +1,7 @@
-//! What comes from Tencent: the source of an app's data (`source`), its
-//! getappinfo grouped by day (`appinfo`), the paced push-statistics history
-//! (`push_history`), and Tencent's calendar (`freshness`).
+//! What comes from Tencent: the source of an app's data (`source`), the
+//! paced push-statistics history (`push_history`), and Tencent's calendar
+//! (`freshness`).
 
-pub mod appinfo;
 pub mod freshness;
 pub mod push_history;
 pub mod source;
