@@ -64,8 +64,13 @@ impl Setup for Settings {
                 let client =
                     tim::Client::new(self.http.clone(), self.client_config.clone(), provider);
                 let name = app.secret_id;
-                let source = TencentApp::new(client).with_secret(secrets.clone(), name.clone());
-                App::new(name, app.sdkappid, source)
+                let secret = Some((secrets.clone(), name.clone()));
+                let source = TencentApp { client, secret };
+                App {
+                    name,
+                    sdkappid: app.sdkappid,
+                    source,
+                }
             })
             .collect();
         let client = s3_client(aws, self.ops.s3_endpoint_override);

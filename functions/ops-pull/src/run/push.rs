@@ -35,7 +35,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     summary.last_date = dates.last().copied();
     let deadline = cx.deadlines.tencent;
     let pulled_at = Utc::now();
-    let Some(pulled) = pull_history(&app.source, cx.push, dates, deadline).await else {
+    let Some(pulled) = pull_history(&app.source, dates, deadline).await else {
         tracing::warn!(app = %name, sdkappid, "push is not enabled for this app (90045): no push history");
         summary.not_enabled = true;
         return (summary, failures);

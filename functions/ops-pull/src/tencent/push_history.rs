@@ -37,32 +37,19 @@ pub const RATE_LIMITED_SPACING: Duration = Duration::from_secs(2);
 /// statistics, which is a state to report, not a failure to alarm on.
 pub const PUSH_NOT_ENABLED: i64 = 90045;
 
-/// How much push history a run archives.
+/// How much push history a run archives: complete days before today
+/// (China time) re-pulled each run; 0 switches it off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PushHistory {
-    /// Complete days before today (China time); 0 switches it off.
     pub days: u32,
-    /// Between two calls of one app.
-    pub spacing: Duration,
-}
-
-/// `PUSH_ARCHIVE_DAYS` unset.
-impl Default for PushHistory {
-    fn default() -> Self {
-        Self::of_days(DEFAULT_DAYS)
-    }
 }
 
 impl PushHistory {
     /// Off: no push call, no push object.
-    pub const OFF: Self = Self::of_days(0);
+    pub const OFF: Self = Self { days: 0 };
 
-    /// `days` of revisions, calls [`CALL_SPACING`] apart.
     pub const fn of_days(days: u32) -> Self {
-        Self {
-            days,
-            spacing: CALL_SPACING,
-        }
+        Self { days }
     }
 
     /// The days to pull at `now`, oldest first: every day after
@@ -96,7 +83,7 @@ pub fn window(date: NaiveDate) -> PushStatsRequest {
     }
 }
 
-/// Pulls `dates` for one app, one call at a time, `history.spacing` apart
+/// Pulls `dates` for one app, one call at a time, [`CALL_SPACING`] apart
 /// (the client retries transient faults within a call; the lease keeps
 /// runs, and so their pacing, one at a time). After a failure no retry can
 /// fix (bad key, no permission), the remaining days are not called and
@@ -105,7 +92,6 @@ pub fn window(date: NaiveDate) -> PushStatsRequest {
 /// the app (90045).
 pub(crate) async fn pull_history<S: OpsSource>(
     source: &S,
-    history: PushHistory,
     dates: Vec<NaiveDate>,
     deadline: Deadline,
 ) -> Option<Vec<(NaiveDate, Result<Response, tim::Error>)>> {
@@ -113,19 +99,19 @@ pub(crate) async fn pull_history<S: OpsSource>(
     let mut stop: Option<tim::Error> = None;
     let mut next_call = Instant::now();
     for date in dates {
-        let result = match &stop {
-            Some(error) => Err(error.clone()),
-            None if next_call >= deadline.0 => Err(tim::Error::Deadline {
-                command: tim::api::commands::ALL_MEMBER_PUSH_STATISTICS.to_owned(),
-                attempts: 0,
-                last: None,
-            }),
+        let result = match stop.clone() {
+            Some(error) => Err(error),
             None => {
-                tokio::time::sleep_until(next_call).await;
+                // Past the deadline the client answers at once that it was reached.
+                tokio::time::sleep_until(next_call.min(deadline.0)).await;
                 let result = source.push_statistics(&window(date), deadline).await;
                 let rate_limited = result.as_ref().is_err_and(tim::Error::is_rate_limited);
-                let least = rate_limited.then_some(RATE_LIMITED_SPACING);
-                next_call = Instant::now() + history.spacing.max(least.unwrap_or_default());
+                let spacing = if rate_limited {
+                    RATE_LIMITED_SPACING
+                } else {
+                    CALL_SPACING
+                };
+                next_call = Instant::now() + spacing;
                 result
             }
         };
@@ -153,7 +139,7 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-30T17:00:00Z")
             .unwrap()
             .to_utc();
-        let history = PushHistory::of_days(3);
+        let history = PushHistory { days: 3 };
         let dates = |newest: Option<&str>| -> Vec<String> {
             history
                 .dates(now, newest.map(day))

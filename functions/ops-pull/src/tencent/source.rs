@@ -1,66 +1,48 @@
 //! Where operations data comes from: a small trait implemented by
 //! `tim::Client` (tests add in-memory fakes).
 
-use std::future::Future;
-
 use tim::Deadline;
 use tim::api::appinfo::{AppInfo, AppInfoRequest};
 use tim::api::push::PushStatsRequest;
 use tim::client::Response;
 
-/// One app's `getappinfo`.
+/// One app at Tencent. Only this crate and its tests implement it, and each
+/// future is awaited where its concrete type (and so its `Send`) is known.
+#[allow(async_fn_in_trait)]
 pub trait OpsSource: Sync {
-    fn get_app_info(
+    async fn get_app_info(
         &self,
         request: &AppInfoRequest,
         deadline: Deadline,
-    ) -> impl Future<Output = Result<AppInfo, tim::Error>> + Send;
+    ) -> Result<AppInfo, tim::Error>;
 
     /// `all_member_push_statistics` (the push history paces the calls:
-    /// Tencent allows one a second). The envelope as Tencent sent it (read by `archive::push_rows`, kept
-    /// byte for byte in the raw copy).
-    fn push_statistics(
+    /// Tencent allows one a second): the envelope as Tencent sent it, read
+    /// by `archive::push_rows`, kept byte for byte in the raw copy.
+    async fn push_statistics(
         &self,
         request: &PushStatsRequest,
         deadline: Deadline,
-    ) -> impl Future<Output = Result<Response, tim::Error>> + Send;
+    ) -> Result<Response, tim::Error>;
 
     /// Reads the app's credentials (refused when they are another app's
     /// than the configured one).
-    fn credentials(&self) -> impl Future<Output = Result<(), tim::Error>> + Send;
+    async fn credentials(&self) -> Result<(), tim::Error>;
 
     /// Whether the app's UserSig secret exists but has never held a value
     /// (the template creates it empty, the first rotation fills it): the app
     /// is not set up yet, which is no failure. Asked only after its
     /// credentials could not be read.
-    fn not_set_up(&self) -> impl Future<Output = bool> + Send;
+    async fn not_set_up(&self) -> bool;
 }
 
-/// An app at Tencent: its client (credentials, HTTP pool, retries).
+/// An app at Tencent: its client (credentials, HTTP pool, retries) and the
+/// UserSig secret its credentials come from, to tell "not set up" from a
+/// failure.
 #[derive(Debug, Clone)]
 pub struct TencentApp {
-    client: tim::Client,
-    /// The app's UserSig secret, to tell "not set up" from a failure.
-    secret: Option<(aws_sdk_secretsmanager::Client, String)>,
-}
-
-impl TencentApp {
-    pub fn new(client: tim::Client) -> Self {
-        Self {
-            client,
-            secret: None,
-        }
-    }
-
-    /// With the UserSig secret the app's credentials come from.
-    pub fn with_secret(
-        mut self,
-        secrets: aws_sdk_secretsmanager::Client,
-        secret_id: impl Into<String>,
-    ) -> Self {
-        self.secret = Some((secrets, secret_id.into()));
-        self
-    }
+    pub client: tim::Client,
+    pub secret: Option<(aws_sdk_secretsmanager::Client, String)>,
 }
 
 impl OpsSource for TencentApp {
@@ -110,14 +92,4 @@ pub struct App<S> {
     pub name: String,
     pub sdkappid: u64,
     pub source: S,
-}
-
-impl<S> App<S> {
-    pub fn new(name: impl Into<String>, sdkappid: u64, source: S) -> Self {
-        Self {
-            name: name.into(),
-            sdkappid,
-            source,
-        }
-    }
 }

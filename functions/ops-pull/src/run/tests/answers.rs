@@ -97,7 +97,12 @@ async fn rows_without_a_usable_date_fail_the_app_and_keep_the_raw_copy() {
 async fn a_stale_newest_day_succeeds_with_a_warning() {
     let newest = china_today() - chrono::Days::new(3);
     let rows = thirty_days_from(newest - chrono::Days::new(29));
-    let apps = vec![App::new("secret-a", APP, FakeSource::with_rows(APP, rows))];
+    let source = FakeSource::with_rows(APP, rows);
+    let apps = vec![App {
+        name: "secret-a".into(),
+        sdkappid: APP,
+        source,
+    }];
     let summary = full_run(&apps, &MemoryStore::default()).await.unwrap();
     let app = &summary.apps[0];
     assert_eq!(app.days_written, 30, "the days sent are archived");

@@ -340,10 +340,7 @@ fn line_of(store: &MemoryStore, key: &str) -> serde_json::Map<String, Value> {
 }
 
 /// The push history as deployed (its default days).
-const SEVEN_DAYS: PushHistory = PushHistory {
-    days: 7,
-    spacing: crate::tencent::push_history::CALL_SPACING,
-};
+const SEVEN_DAYS: PushHistory = PushHistory { days: 7 };
 
 /// A full run without push history.
 async fn full_run(apps: &[App<FakeSource>], store: &MemoryStore) -> Result<RunSummary, RunError> {
@@ -377,7 +374,12 @@ fn apps_with(n: u8, rows: fn() -> Vec<Value>) -> Vec<App<FakeSource>> {
         .map(|i| {
             let sdkappid = APP + u64::from(i);
             let source = FakeSource::with_rows(sdkappid, rows());
-            App::new(format!("secret-{}", char::from(b'a' + i)), sdkappid, source)
+            let name = format!("secret-{}", char::from(b'a' + i));
+            App {
+                name,
+                sdkappid,
+                source,
+            }
         })
         .collect()
 }

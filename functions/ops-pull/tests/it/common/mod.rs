@@ -116,7 +116,15 @@ pub fn tencent_app(base_url: &str, sdkappid: u64, key: &str) -> App<TencentApp> 
     };
     let signer = LocalSigner::new(sdkappid, "administrator", SecretKey::new(key), None);
     let client = tim::Client::new(testkit::http_client(&config), config, Arc::new(signer));
-    App::new(format!("app-{sdkappid}"), sdkappid, TencentApp::new(client))
+    let source = TencentApp {
+        client,
+        secret: None,
+    };
+    App {
+        name: format!("app-{sdkappid}"),
+        sdkappid,
+        source,
+    }
 }
 
 pub fn event(name: &str) -> Value {
