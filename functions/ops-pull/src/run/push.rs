@@ -31,49 +31,50 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     let newest = cx.writer.newest_day(&folder, &start_after).await;
     let dates = cx.push.dates(Utc::now(), newest);
     summary.days_asked = dates.len();
-    summary.first_date = dates.first().copied();
-    summary.last_date = dates.last().copied();
-    let deadline = cx.deadlines.tencent;
+    (summary.first_date, summary.last_date) = (dates.first().copied(), dates.last().copied());
     let pulled_at = Utc::now();
-    let Some(pulled) = pull_history(&app.source, dates, deadline).await else {
+    let Some(pulled) = pull_history(&app.source, dates, cx.deadlines.tencent).await else {
         tracing::warn!(app = %name, sdkappid, "push is not enabled for this app (90045): no push history");
         summary.not_enabled = true;
         return (summary, failures);
     };
-    let who = format!("app {name} (sdkappid {sdkappid})");
     let (mut days, mut raws) = (Vec::new(), Vec::new());
     for (date, result) in pulled {
-        let object = match result {
-            Err(error) => Err((
-                RunErrorKind::of_pull(&error),
-                format!("not pulled: {error}"),
-                error.to_string(),
-            )),
+        let (kind, what, reason) = match result {
             Ok(Response { envelope, raw }) => {
                 raws.push((Some(date), raw));
-                let object = push_object(sdkappid, date, &Value::Object(envelope));
-                let malformed = |why: &str| format!("answered {why}; not written (raw copy kept)");
-                object.map_err(|why| (RunErrorKind::TencentMalformedAnswer, malformed(&why), why))
+                match push_object(sdkappid, date, &Value::Object(envelope)) {
+                    Ok(object) => {
+                        days.push(object);
+                        continue;
+                    }
+                    Err(why) => {
+                        let what = format!("answered {why}; not written (raw copy kept)");
+                        (RunErrorKind::TencentMalformedAnswer, what, why)
+                    }
+                }
+            }
+            Err(error) => {
+                let what = format!("not pulled: {error}");
+                (RunErrorKind::of_pull(&error), what, error.to_string())
             }
         };
-        match object {
-            Ok(object) => days.push(object),
-            Err((kind, what, reason)) => {
-                tracing::error!(app = %name, sdkappid, %date, error_type = kind.error_type(), error = %reason, "push statistics pull failed");
-                let text = format!("{who}: push statistics dt={date} {what}");
-                failures.push(RunFailure { kind, text });
-                summary.failed_days.push(FailedDay { date, reason });
-            }
-        }
+        tracing::error!(app = %name, sdkappid, %date, error_type = kind.error_type(), error = %reason, "push statistics pull failed");
+        let text = format!("app {name} (sdkappid {sdkappid}): push statistics dt={date} {what}");
+        failures.push(RunFailure { kind, text });
+        summary.failed_days.push(FailedDay { date, reason });
     }
     let archived = archive(cx, &PUSH, sdkappid, pulled_at, raws, days, &mut failures).await;
     summary.days_failed = summary.failed_days.len() + archived.failed.len();
     summary.failed_days.extend(archived.failed);
-    for (date, reason) in archived.raw_failed {
-        summary
-            .failed_days
-            .extend(date.map(|date| FailedDay { date, reason }));
-    }
+    let raw_failed = archived.raw_failed.into_iter();
+    let raw_failed = raw_failed.filter_map(|(date, reason)| {
+        Some(FailedDay {
+            date: date?,
+            reason,
+        })
+    });
+    summary.failed_days.extend(raw_failed);
     for (date, day) in archived.days {
         if !day.kept.is_empty() {
             let reason = day.kept.join("; ");
