@@ -93,11 +93,13 @@ pub(crate) struct Archived {
     /// Raw copies written, and those that were not (their day, why).
     pub raw_keys: Vec<String>,
     pub raw_failed: Vec<(Option<NaiveDate>, String)>,
+    /// Each of the failures above, for the run's error.
+    pub failures: Vec<RunFailure>,
 }
 
 /// Writes a dataset's pull: Tencent's bodies (`raws`, each for one day or,
 /// `None`, the whole window) and its days, all at once within the writer's
-/// bound, each failure also a run failure.
+/// bound.
 pub(crate) async fn archive<A: ArchiveStore>(
     cx: &Context<'_, A>,
     dataset: &Dataset,
@@ -105,7 +107,6 @@ pub(crate) async fn archive<A: ArchiveStore>(
     pulled_at: DateTime<Utc>,
     raws: Vec<(Option<NaiveDate>, Bytes)>,
     days: Vec<DailyObject>,
-    failures: &mut Vec<RunFailure>,
 ) -> Archived {
     // As written on every line: RFC 3339, UTC, milliseconds.
     let stamp = pulled_at.to_rfc3339_opts(SecondsFormat::Millis, true);
@@ -129,7 +130,7 @@ pub(crate) async fn archive<A: ArchiveStore>(
             Err(reason) => {
                 let text =
                     format!("sdkappid {sdkappid}: {name} raw copy {key} not written: {reason}");
-                failures.push(RunFailure::storage(text));
+                archived.failures.push(RunFailure::storage(text));
                 archived.raw_failed.push((date, reason));
             }
         }
@@ -139,7 +140,7 @@ pub(crate) async fn archive<A: ArchiveStore>(
             Ok(day) => archived.days.push((date, day)),
             Err(reason) => {
                 let text = format!("sdkappid {sdkappid} {name} dt={date}: {reason}");
-                failures.push(RunFailure::storage(text));
+                archived.failures.push(RunFailure::storage(text));
                 archived.failed.push(FailedDay { date, reason });
             }
         }

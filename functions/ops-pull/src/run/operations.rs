@@ -30,11 +30,8 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
 ) {
     let (name, sdkappid) = (&app.name, app.sdkappid);
     let request = cx.request.app_info_request();
-    let info = match app
-        .source
-        .get_app_info(&request, cx.deadlines.tencent)
-        .await
-    {
+    let info = app.source.get_app_info(&request, cx.deadlines.tencent);
+    let info = match info.await {
         Ok(info) => info,
         Err(error) => return outcome.pull_failed(&error, "getappinfo failed, nothing written"),
     };
@@ -77,16 +74,8 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     let as_pulled = days.clone();
     let raws = vec![(None, info.raw.clone())];
     let days = days.into_values().collect();
-    let archived = archive(
-        cx,
-        &OPERATIONS,
-        sdkappid,
-        pulled_at,
-        raws,
-        days,
-        &mut outcome.failures,
-    )
-    .await;
+    let archived = archive(cx, &OPERATIONS, sdkappid, pulled_at, raws, days).await;
+    outcome.failures.extend(archived.failures);
     let summary = &mut outcome.summary;
     summary.days_written = archived.days.iter().filter(|(_, day)| day.written).count();
     summary.days_unchanged = archived.days.len() - summary.days_written;
@@ -102,11 +91,11 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
         }
         let kept = day.kept.into_iter().map(|field| KeptField { date, field });
         summary.fields_kept.extend(kept);
-        if day.written && !cx.writer.dry_run {
-            let now = Utc::now();
-            as_pulled
-                .get(&date)
-                .inspect(|day| metrics::emit_day(cx.metrics, sdkappid, day, now));
+        if day.written
+            && !cx.writer.dry_run
+            && let Some(pulled) = as_pulled.get(&date)
+        {
+            metrics::emit_day(cx.metrics, sdkappid, pulled, Utc::now());
         }
     }
     if rows == 0 && info.malformed().is_none() {

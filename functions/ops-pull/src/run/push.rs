@@ -64,7 +64,8 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
         failures.push(RunFailure { kind, text });
         summary.failed_days.push(FailedDay { date, reason });
     }
-    let archived = archive(cx, &PUSH, sdkappid, pulled_at, raws, days, &mut failures).await;
+    let archived = archive(cx, &PUSH, sdkappid, pulled_at, raws, days).await;
+    failures.extend(archived.failures);
     summary.days_failed = summary.failed_days.len() + archived.failed.len();
     summary.failed_days.extend(archived.failed);
     let raw_failed = archived.raw_failed.into_iter();
