@@ -27,10 +27,9 @@ use crate::report::summary::RunSummary;
 const MAX_LISTED_FAILURES: usize = 40;
 
 /// Declares the kinds with their Lambda `errorType` (the variant's name, a
-/// contract: alarms and callers match it), whether a retry helps, and their
-/// severity next to others (lower: operator action beats a transient failure).
+/// contract: alarms and callers match it) and whether a retry helps.
 macro_rules! kinds {
-    ($($(#[doc = $doc:literal])* $kind:ident: retry $retry:literal, severity $severity:literal;)+) => {
+    ($($(#[doc = $doc:literal])* $kind:ident: retry $retry:literal;)+) => {
         /// What kind of failure ended a run.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum RunErrorKind { $($(#[doc = $doc])* $kind,)+ }
@@ -47,58 +46,52 @@ macro_rules! kinds {
             pub fn is_retryable(self) -> bool {
                 match self { $(Self::$kind => $retry,)+ }
             }
-
-            fn severity(self) -> u8 {
-                match self { $(Self::$kind => $severity,)+ }
-            }
         }
     };
 }
 
 kinds! {
     /// The invocation payload is wrong; nothing was called.
-    InvalidInput: retry false, severity 0;
+    InvalidInput: retry false;
     /// Tencent refused the app's configuration (SDKAppID, admin, region, IP allowlist).
-    TencentConfiguration: retry false, severity 1;
+    TencentConfiguration: retry false;
     /// Tencent refused the UserSig, even after a fresh one.
-    TencentUserSigRejected: retry false, severity 1;
+    TencentUserSigRejected: retry false;
     /// Tencent refused the request as malformed.
-    TencentBadRequest: retry false, severity 1;
+    TencentBadRequest: retry false;
     /// Tencent failed transiently (rate limit, 5xx, timeout) through the retries.
-    TencentRetryable: retry true, severity 2;
+    TencentRetryable: retry true;
     /// The connection to Tencent failed through the retries.
-    TencentNetwork: retry true, severity 2;
+    TencentNetwork: retry true;
     /// getappinfo's `Result` had rows but not one with a valid `Date`
     /// (Tencent changed its format): the same answer comes again.
-    TencentUnkeyableRows: retry false, severity 1;
+    TencentUnkeyableRows: retry false;
     /// Tencent answered `ErrorCode` 0 without its data (`Result`,
     /// `Results`) or not in the API's shape: most likely a glitch on its
     /// side; if Tencent changed the API, the alarms fire all the same.
-    TencentMalformedAnswer: retry true, severity 2;
+    TencentMalformedAnswer: retry true;
     /// getappinfo answered an empty `Result` in
     /// [`crate::tencent::freshness::EMPTY_ANSWERS_FAIL_AFTER`] runs in a row
     /// (the first is a warning); Tencent may publish later.
-    TencentEmptyAnswer: retry true, severity 2;
+    TencentEmptyAnswer: retry true;
     /// Pulls succeeded, some S3 writes failed.
-    StorageFailed: retry true, severity 3;
+    StorageFailed: retry true;
     /// Another run held the lease (see `lease`) for all of this
     /// invocation's time: nothing was called.
-    RunInProgress: retry true, severity 3;
+    RunInProgress: retry true;
 }
 
 impl RunErrorKind {
     /// The kind of a failed pull, from the client's class of the error; an
     /// answer that is not in the API's shape is a malformed answer.
     pub fn of_pull(error: &tim::Error) -> Self {
-        if matches!(error, tim::Error::Decode { .. }) {
-            return Self::TencentMalformedAnswer;
-        }
-        match error.class() {
-            ErrorClass::Configuration => Self::TencentConfiguration,
-            ErrorClass::UserSigRejected => Self::TencentUserSigRejected,
-            ErrorClass::BadRequest => Self::TencentBadRequest,
-            ErrorClass::Retryable => Self::TencentRetryable,
-            ErrorClass::Network => Self::TencentNetwork,
+        match (error, error.class()) {
+            (tim::Error::Decode { .. }, _) => Self::TencentMalformedAnswer,
+            (_, ErrorClass::Configuration) => Self::TencentConfiguration,
+            (_, ErrorClass::UserSigRejected) => Self::TencentUserSigRejected,
+            (_, ErrorClass::BadRequest) => Self::TencentBadRequest,
+            (_, ErrorClass::Retryable) => Self::TencentRetryable,
+            (_, ErrorClass::Network) => Self::TencentNetwork,
         }
     }
 }
@@ -128,38 +121,32 @@ pub(crate) struct RunFailure {
 
 impl RunFailure {
     pub fn pull(error: &tim::Error, text: String) -> Self {
-        Self::of_kind(RunErrorKind::of_pull(error), text)
-    }
-
-    pub fn of_kind(kind: RunErrorKind, text: String) -> Self {
+        let kind = RunErrorKind::of_pull(error);
         Self { kind, text }
     }
 
     pub fn storage(text: String) -> Self {
-        Self::of_kind(RunErrorKind::StorageFailed, text)
+        let kind = RunErrorKind::StorageFailed;
+        Self { kind, text }
     }
 }
 
 impl RunError {
     pub(crate) fn incomplete(failures: &[RunFailure], summary: RunSummary) -> Self {
-        let kind = failures
-            .iter()
-            .map(|f| f.kind)
-            .min_by_key(|kind| kind.severity())
-            .unwrap_or(RunErrorKind::StorageFailed);
-        let mut listed: Vec<String> = failures
-            .iter()
-            .take(MAX_LISTED_FAILURES)
-            .map(|f| f.text.clone())
-            .collect();
-        if let Some(more @ 1..) = failures.len().checked_sub(MAX_LISTED_FAILURES) {
+        // The least retryable names the run: what an operator must fix, then
+        // Tencent's transient failures, then S3's.
+        let rank = |k: &RunErrorKind| (k.is_retryable(), *k == RunErrorKind::StorageFailed);
+        let kind = failures.iter().map(|f| f.kind).min_by_key(rank);
+        let mut listed: Vec<String> = failures.iter().map(|f| f.text.clone()).collect();
+        if let Some(more @ 1..) = listed.len().checked_sub(MAX_LISTED_FAILURES) {
+            listed.truncate(MAX_LISTED_FAILURES);
             listed.push(format!("… and {more} more (see the summary log line)"));
         }
         let (count, listed) = (failures.len(), listed.join("; "));
         let message =
             format!("ops-pull incomplete ({count} failure(s); everything else landed): {listed}");
         RunError::Incomplete {
-            kind,
+            kind: kind.unwrap_or(RunErrorKind::StorageFailed),
             message,
             summary: Box::new(summary),
         }

@@ -1,13 +1,14 @@
 //! The function: its state, built once per cold start, and one invocation
 //! (payload, run, heartbeat).
 
+use futures::future::OptionFuture;
 use lambda_kit::metrics::Metrics;
 use serde_json::Value;
 
 use crate::archive::layout::Layout;
 use crate::archive::store::ArchiveStore;
 use crate::error::RunError;
-use crate::input::RunRequest;
+use crate::input::{InputError, RunRequest};
 use crate::lease;
 use crate::report::metrics;
 use crate::report::summary::RunSummary;
@@ -31,12 +32,8 @@ pub struct OpsPull<S, A> {
 impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
     /// One invocation without a Lambda request id (tests, local runs): see
     /// [`OpsPull::handle_invocation`].
-    pub async fn handle(
-        &self,
-        payload: Value,
-        deadlines: Deadlines,
-    ) -> Result<RunSummary, RunError> {
-        self.handle_invocation(payload, deadlines, None).await
+    pub async fn handle(&self, event: Value, deadlines: Deadlines) -> Result<RunSummary, RunError> {
+        self.handle_invocation(event, deadlines, None).await
     }
 
     /// One invocation: validates the payload (nothing is called before it
@@ -47,51 +44,41 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
     /// not succeed.
     pub async fn handle_invocation(
         &self,
-        payload: Value,
+        event: Value,
         deadlines: Deadlines,
         request_id: Option<&str>,
     ) -> Result<RunSummary, RunError> {
-        let request = RunRequest::from_payload(payload);
-        let full_run = request
-            .as_ref()
-            .map_or(true, |r| !r.dry_run && r.fields.is_none());
-        let result = match request {
-            Ok(request) => self.leased_run(request, deadlines, request_id).await,
-            Err(error) => {
-                tracing::error!(error = %error, "invalid input");
-                Err(error.into())
-            }
-        };
+        let request = RunRequest::from_payload(event);
+        // (An invalid request counts as a full run.)
+        let full_run = request.iter().all(|r| !r.dry_run && r.fields.is_none());
+        let result = self.leased_run(request, deadlines, request_id).await;
         // A run in which no app is set up yet pulled nothing: the heartbeat
         // waits for the first real pull.
-        let pulled = result.as_ref().map_or(true, |summary| {
-            summary.apps_not_set_up() < summary.apps.len()
-        });
+        let pulled = result.iter().all(|s| s.apps_not_set_up() < s.apps.len());
         if full_run && pulled {
             metrics::emit_run(&self.metrics, "RunSucceeded", result.is_ok().into());
         }
         result
     }
 
-    /// The run, holding the lease (a dry run writes nothing, not even the lease).
+    /// The run of a valid request, holding the lease (a dry run writes
+    /// nothing, not even the lease).
     async fn leased_run(
         &self,
-        mut request: RunRequest,
+        request: Result<RunRequest, InputError>,
         deadlines: Deadlines,
         request_id: Option<&str>,
     ) -> Result<RunSummary, RunError> {
+        let mut request = request.inspect_err(|error| tracing::error!(%error, "invalid input"))?;
         let run_id = request_id.map_or_else(crate::run::new_run_id, str::to_owned);
         request.run_id = Some(run_id.clone());
-        let lease = if request.dry_run {
-            None
-        } else {
-            let until = chrono::Utc::now() + deadlines.storage.remaining();
-            let key = self.layout.lease_key();
-            let lease = lease::acquire(&self.store, &key, &run_id, until, deadlines.tencent).await;
-            let lease = lease
-                .inspect_err(|e| tracing::error!(error = %e, "no lease: this run did not start"));
-            Some(lease?)
-        };
+        let until = chrono::Utc::now() + deadlines.storage.remaining();
+        let key = self.layout.lease_key();
+        let acquire = lease::acquire(&self.store, &key, &run_id, until, deadlines.tencent);
+        let lease = OptionFuture::from((!request.dry_run).then_some(acquire)).await;
+        let lease = lease.transpose();
+        let lease = lease
+            .inspect_err(|e| tracing::error!(error = %e, "no lease: this run did not start"))?;
         let (apps, store, layout, metrics) = (&self.apps, &self.store, &self.layout, &self.metrics);
         let result = run(apps, store, layout, &request, self.push, deadlines, metrics).await;
         if let Some(lease) = lease {

@@ -50,29 +50,21 @@ impl Setup for Settings {
     async fn build(&self, aws: &SdkConfig) -> Lambda {
         let secrets = aws_sdk_secretsmanager::Client::new(aws);
         let configured = self.credentials.apps(&secrets);
-        let providers = configured
-            .iter()
-            .map(|app| app.credentials.clone())
-            .collect();
-        let providers =
-            report_rotated(self.credentials.usersigs_rotate(), providers, &self.metrics);
+        let providers = configured.iter().map(|a| a.credentials.clone()).collect();
+        let rotated = self.credentials.usersigs_rotate();
+        let providers = report_rotated(rotated, providers, &self.metrics);
         // Each app is named in reports by the secret it comes from.
-        let apps = configured
-            .into_iter()
-            .zip(providers)
-            .map(|(app, provider)| {
-                let client =
-                    tim::Client::new(self.http.clone(), self.client_config.clone(), provider);
-                let name = app.secret_id;
-                let secret = Some((secrets.clone(), name.clone()));
-                let source = TencentApp { client, secret };
-                App {
-                    name,
-                    sdkappid: app.sdkappid,
-                    source,
-                }
-            })
-            .collect();
+        let mut apps = Vec::new();
+        for (app, provider) in configured.into_iter().zip(providers) {
+            let client = tim::Client::new(self.http.clone(), self.client_config.clone(), provider);
+            let secret = Some((secrets.clone(), app.secret_id.clone()));
+            let source = TencentApp { client, secret };
+            apps.push(App {
+                name: app.secret_id,
+                sdkappid: app.sdkappid,
+                source,
+            });
+        }
         let client = s3_client(aws, self.ops.s3_endpoint_override);
         OpsPull {
             apps,

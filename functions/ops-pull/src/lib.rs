@@ -16,13 +16,10 @@ pub mod report;
 pub mod run;
 pub mod tencent;
 
-pub use archive::store::{ArchiveStore, S3Store};
-pub use error::{RunError, RunErrorKind};
+pub use archive::store::S3Store;
+pub use error::RunError;
 pub use handler::OpsPull;
-pub use input::RunRequest;
-pub use report::summary::{AppSummary, PushSummary, RunSummary};
+pub use report::summary::RunSummary;
 pub use run::deadlines::Deadlines;
-pub use run::run;
-pub use tencent::freshness::Warning;
 pub use tencent::push_history::PushHistory;
-pub use tencent::source::{App, OpsSource, TencentApp};
+pub use tencent::source::{App, TencentApp};

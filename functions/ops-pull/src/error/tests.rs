@@ -23,8 +23,14 @@ fn the_least_retryable_failure_names_the_error() {
     assert!(err.is_retryable());
     // An unkeyable answer outranks transient failures and is not retried.
     let unkeyable = [
-        RunFailure::of_kind(RunErrorKind::TencentEmptyAnswer, "empty".into()),
-        RunFailure::of_kind(RunErrorKind::TencentUnkeyableRows, "no Date".into()),
+        RunFailure {
+            kind: RunErrorKind::TencentEmptyAnswer,
+            text: "empty".into(),
+        },
+        RunFailure {
+            kind: RunErrorKind::TencentUnkeyableRows,
+            text: "no Date".into(),
+        },
     ];
     let err = RunError::incomplete(&unkeyable, RunSummary::default());
     assert_eq!(err.error_type(), "TencentUnkeyableRows");

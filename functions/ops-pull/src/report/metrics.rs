@@ -2,8 +2,9 @@
 //! `lambda_kit::metrics`); every name is listed in `infra/metrics.json`.
 //!
 //! - Business: one document per app per day written (new or changed) whose
-//!   date is under [`BUSINESS_MAX_AGE`] old, stamped at noon China time that
-//!   day, one metric per numeric field of Tencent's row.
+//!   date is under 14 days old (CloudWatch refuses EMF points older than two
+//!   weeks), stamped at noon China time that day, one metric per numeric
+//!   field of Tencent's row but the identifiers (`AppId`, `QQ`).
 //! - Per app per run (not for dry runs): `DaysWritten`, `DaysUnchanged`,
 //!   `DaysFailed`, `MalformedRows`, `FieldsKeptArchived`, and `NewestDayLagHours` whatever the
 //!   pull did (from the answer's newest day, else the archive's, so that a
@@ -20,21 +21,12 @@ use crate::archive::object::DailyObject;
 use crate::report::summary::AppSummary;
 use crate::tencent::freshness;
 
-/// The dimension of every per-app metric.
-pub const SDKAPPID_DIMENSION: &str = "SDKAppID";
-/// `RunSucceeded`'s dimension and its value.
-pub const FUNCTION_DIMENSION: (&str, &str) = ("Function", "ops-pull");
-/// CloudWatch refuses EMF points older than two weeks.
-pub const BUSINESS_MAX_AGE: Duration = Duration::days(14);
-/// Numeric fields that identify rather than count: never a metric.
-const IDENTIFIERS: &[&str] = &["AppId", "QQ"];
-
 /// The business metric names: Tencent's numeric fields without the identifiers.
 pub fn business_names() -> impl Iterator<Item = &'static str> {
     NUMERIC_FIELDS
         .iter()
         .copied()
-        .filter(|name| !IDENTIFIERS.contains(name))
+        .filter(|name| !["AppId", "QQ"].contains(name))
 }
 
 /// A written day's business document from its one row as pulled, or
@@ -44,39 +36,41 @@ pub fn business_names() -> impl Iterator<Item = &'static str> {
 pub fn emit_day(metrics: &Metrics, sdkappid: u64, day: &DailyObject, now: DateTime<Utc>) {
     let [line] = day.lines() else { return };
     let at = freshness::metrics_instant(day.date);
-    if now - at >= BUSINESS_MAX_AGE {
+    if now - at >= Duration::days(14) {
         return;
     }
-    let document = metrics
-        .document()
-        .at(at.timestamp_millis())
-        .dimension(SDKAPPID_DIMENSION, sdkappid.to_string());
+    let doc = app_document(metrics, sdkappid).at(at.timestamp_millis());
     let numbers = business_names().filter_map(|name| Some((name, line.get(name)?.as_i64()?)));
-    metrics.emit(numbers.fold(document, |doc, (name, value)| {
-        doc.metric(name, Unit::Count, value)
-    }));
+    metrics.emit(numbers.fold(doc, |doc, (name, n)| doc.metric(name, Unit::Count, n)));
+}
+
+/// A document with the dimension of every per-app metric.
+fn app_document(metrics: &Metrics, sdkappid: u64) -> Document {
+    metrics
+        .document()
+        .dimension("SDKAppID", sdkappid.to_string())
 }
 
 /// The per-app document of a run.
 pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
-    let count = |doc: Document, name: &str, value: usize| doc.metric(name, Unit::Count, value);
-    let mut doc = metrics
-        .document()
-        .dimension(SDKAPPID_DIMENSION, app.sdkappid.to_string());
-    doc = count(doc, "DaysWritten", app.days_written);
-    doc = count(doc, "DaysUnchanged", app.days_unchanged);
-    doc = count(doc, "DaysFailed", app.days_failed);
-    doc = count(doc, "MalformedRows", app.malformed_rows);
-    doc = count(doc, "FieldsKeptArchived", app.fields_kept.len());
+    let mut doc = app_document(metrics, app.sdkappid);
+    doc = doc.metric("DaysWritten", Unit::Count, app.days_written);
+    doc = doc.metric("DaysUnchanged", Unit::Count, app.days_unchanged);
+    doc = doc.metric("DaysFailed", Unit::Count, app.days_failed);
+    doc = doc.metric("MalformedRows", Unit::Count, app.malformed_rows);
+    doc = doc.metric("FieldsKeptArchived", Unit::Count, app.fields_kept.len());
     if let Some(push) = &app.push {
-        doc = count(doc, "PushDaysWritten", push.days_written);
-        doc = count(doc, "PushDaysUnchanged", push.days_unchanged);
-        doc = count(doc, "PushDaysKeptArchived", push.days_kept_archived);
-        doc = count(doc, "PushDaysFailed", push.days_failed);
+        doc = doc.metric("PushDaysWritten", Unit::Count, push.days_written);
+        doc = doc.metric("PushDaysUnchanged", Unit::Count, push.days_unchanged);
+        doc = doc.metric("PushDaysKeptArchived", Unit::Count, push.days_kept_archived);
+        doc = doc.metric("PushDaysFailed", Unit::Count, push.days_failed);
     }
     if let Some(newest) = app.last_date.or(app.newest_archived_date) {
-        let lag = freshness::lag_hours(newest, now);
-        doc = doc.metric("NewestDayLagHours", Unit::None, lag);
+        doc = doc.metric(
+            "NewestDayLagHours",
+            Unit::None,
+            freshness::lag_hours(newest, now),
+        );
     }
     metrics.emit(doc);
 }
@@ -84,12 +78,8 @@ pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
 /// A per-run document (`AppsNotSetUp`: apps whose UserSig secret has no
 /// value yet; `RunSucceeded`: 1 for a run that returned success, 0 for an error).
 pub fn emit_run(metrics: &Metrics, name: &str, value: usize) {
-    metrics.emit(
-        metrics
-            .document()
-            .dimension(FUNCTION_DIMENSION.0, FUNCTION_DIMENSION.1)
-            .metric(name, Unit::Count, value),
-    );
+    let doc = metrics.document().dimension("Function", "ops-pull");
+    metrics.emit(doc.metric(name, Unit::Count, value));
 }
 
 #[cfg(test)]

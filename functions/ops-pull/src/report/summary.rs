@@ -1,5 +1,7 @@
 //! What a run reports: its return value and its log line.
 
+use std::fmt::Debug;
+
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -101,9 +103,11 @@ pub struct PushSummary {
     pub failed_days: Vec<FailedDay>,
 }
 
-fn join<'a>(dates: impl IntoIterator<Item = &'a NaiveDate>) -> String {
-    let dates: Vec<String> = dates.into_iter().map(NaiveDate::to_string).collect();
-    dates.join(",")
+/// `a,b,c`: dates (a date's `Debug` is its `Display`) or warnings (their
+/// names, as serialised).
+fn join<T: Debug>(items: impl IntoIterator<Item = T>) -> String {
+    let items: Vec<String> = items.into_iter().map(|item| format!("{item:?}")).collect();
+    items.join(",")
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -137,33 +141,28 @@ pub struct KeptField {
 impl RunSummary {
     /// Apps whose UserSig secret has no value yet.
     pub fn apps_not_set_up(&self) -> usize {
-        self.apps
-            .iter()
-            .filter(|a| a.state == Some(AppState::NotSetUp))
-            .count()
+        // (Not set up is the one state an app can be in.)
+        self.apps.iter().filter(|a| a.state.is_some()).count()
     }
 
     /// Logs one structured line per app (and a warning line per app with
-    /// warnings) and one for the run.
+    /// warnings, and one for its push history) and one for the run. An app's
+    /// lines take its `app` and `sdkappid` from its span (lambda_kit's JSON
+    /// lines have a span's fields at the top level).
     pub fn log(&self) {
         for app in &self.apps {
+            let _app =
+                tracing::info_span!("app", app = %app.app, sdkappid = app.sdkappid).entered();
             if !app.warnings.is_empty() {
-                // A warning's `Debug` is its name, as serialised.
-                let names: Vec<String> = app.warnings.iter().map(|w| format!("{w:?}")).collect();
                 tracing::warn!(
-                    app = %app.app,
-                    sdkappid = app.sdkappid,
-                    warnings = %names.join(","),
+                    warnings = %join(&app.warnings),
                     last_date = app.last_date.map(|d| d.to_string()),
                     expected_newest_date = app.expected_newest_date.map(|d| d.to_string()),
                     missing_dates = %join(&app.missing_dates),
                     "ops-pull app warning"
                 );
             }
-            let failed_days = join(app.failed_days.iter().map(|d| &d.date));
             tracing::info!(
-                app = %app.app,
-                sdkappid = app.sdkappid,
                 state = app.state.map(|_| "not_set_up"),
                 dry_run = self.dry_run,
                 days_pulled = app.days_pulled,
@@ -176,15 +175,14 @@ impl RunSummary {
                 newest_archived_date = app.newest_archived_date.map(|d| d.to_string()),
                 empty_answers = app.empty_answers,
                 raw_key = app.raw_key.as_deref(),
-                failed_days = (!failed_days.is_empty()).then_some(failed_days.as_str()),
+                failed_days = (!app.failed_days.is_empty())
+                    .then(|| join(app.failed_days.iter().map(|d| d.date))),
                 fields_kept = app.fields_kept.len(),
                 error = app.error.as_deref(),
                 "ops-pull app summary"
             );
             if let Some(push) = &app.push {
                 tracing::info!(
-                    app = %app.app,
-                    sdkappid = app.sdkappid,
                     dry_run = self.dry_run,
                     not_enabled = push.not_enabled,
                     days_asked = push.days_asked,
