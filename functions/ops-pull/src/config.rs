@@ -2,10 +2,11 @@
 //! `tim::ClientConfig::from_env` and `tim::secrets::CredentialsSource::from_env`),
 //! read once at init through the shared layer, `tim::config::Env`.
 
+use aws_sdk_s3::config::Builder;
 use tim::config::{ConfigError, Env};
 
 use crate::archive::layout::{DEFAULT_PREFIX, Layout};
-use crate::tencent::push_history::{self, PushHistory};
+use crate::tencent::push_history::{DEFAULT_DAYS, MAX_DAYS, PushHistory};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpsConfig {
@@ -32,20 +33,18 @@ impl OpsConfig {
             let problem = format!("{bucket:?} {problem}");
             return Err(ConfigError::new("OPS_BUCKET", problem));
         }
-        let days = env
-            .parse_with("PUSH_ARCHIVE_DAYS", |text| match text.parse::<u32>() {
-                Ok(days) if days <= push_history::MAX_DAYS => Ok(days),
-                _ => Err(format!(
-                    "{text:?} is not a number of days from 0 (off) to {} (Tencent keeps 30; the days at its edge may be partial)",
-                    push_history::MAX_DAYS
-                )),
-            })?
-            .unwrap_or(push_history::DEFAULT_DAYS);
+        let days = |text: &str| match text.parse::<u32>() {
+            Ok(days) if days <= MAX_DAYS => Ok(days),
+            _ => Err(format!(
+                "{text:?} is not a number of days from 0 (off) to {MAX_DAYS} (Tencent keeps 30; the days at its edge may be partial)"
+            )),
+        };
+        let days = env.parse_with("PUSH_ARCHIVE_DAYS", days)?;
         Ok(Self {
             bucket,
             // Unset or empty: the default. `/` is the bucket root.
             layout: Layout::new(env.get("OPS_PREFIX").as_deref().unwrap_or(DEFAULT_PREFIX)),
-            push_history: PushHistory::of_days(days),
+            push_history: PushHistory::of_days(days.unwrap_or(DEFAULT_DAYS)),
             s3_endpoint_override: env.get("AWS_ENDPOINT_URL_S3").is_some(),
         })
     }
@@ -57,9 +56,7 @@ impl OpsConfig {
 /// `bucket.localhost` does not resolve.
 pub fn s3_client(aws: &aws_config::SdkConfig, s3_endpoint_override: bool) -> aws_sdk_s3::Client {
     let path_style = s3_endpoint_override || aws.endpoint_url().is_some();
-    let config = aws_sdk_s3::config::Builder::from(aws)
-        .force_path_style(path_style)
-        .build();
+    let config = Builder::from(aws).force_path_style(path_style).build();
     aws_sdk_s3::Client::from_conf(config)
 }
 

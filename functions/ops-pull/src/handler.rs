@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::archive::layout::Layout;
 use crate::archive::store::ArchiveStore;
 use crate::error::RunError;
-use crate::input::{InputError, RunRequest};
+use crate::input::RunRequest;
 use crate::lease;
 use crate::report::metrics;
 use crate::report::summary::RunSummary;
@@ -51,38 +51,32 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
         let request = RunRequest::from_payload(event);
         // (An invalid request counts as a full run.)
         let full_run = request.iter().all(|r| !r.dry_run && r.fields.is_none());
-        let result = self.leased_run(request, deadlines, request_id).await;
+        // The run, holding the lease (a dry run writes nothing, not even the lease).
+        let result = async {
+            let mut request =
+                request.inspect_err(|error| tracing::error!(%error, "invalid input"))?;
+            let run_id = request_id.map_or_else(crate::run::new_run_id, str::to_owned);
+            request.run_id = Some(run_id.clone());
+            let until = chrono::Utc::now() + deadlines.storage.remaining();
+            let key = self.layout.lease_key();
+            let acquire = lease::acquire(&self.store, &key, &run_id, until, deadlines.tencent);
+            let lease = OptionFuture::from((!request.dry_run).then_some(acquire)).await;
+            let no_lease = |e: &_| tracing::error!(error = %e, "no lease: this run did not start");
+            let lease = lease.transpose().inspect_err(no_lease)?;
+            let (apps, store, layout, metrics) =
+                (&self.apps, &self.store, &self.layout, &self.metrics);
+            let result = run(apps, store, layout, &request, self.push, deadlines, metrics).await;
+            if let Some(lease) = lease {
+                lease.release(&self.store).await;
+            }
+            result
+        }
+        .await;
         // A run in which no app is set up yet pulled nothing: the heartbeat
         // waits for the first real pull.
         let pulled = result.iter().all(|s| s.apps_not_set_up() < s.apps.len());
         if full_run && pulled {
             metrics::emit_run(&self.metrics, "RunSucceeded", result.is_ok().into());
-        }
-        result
-    }
-
-    /// The run of a valid request, holding the lease (a dry run writes
-    /// nothing, not even the lease).
-    async fn leased_run(
-        &self,
-        request: Result<RunRequest, InputError>,
-        deadlines: Deadlines,
-        request_id: Option<&str>,
-    ) -> Result<RunSummary, RunError> {
-        let mut request = request.inspect_err(|error| tracing::error!(%error, "invalid input"))?;
-        let run_id = request_id.map_or_else(crate::run::new_run_id, str::to_owned);
-        request.run_id = Some(run_id.clone());
-        let until = chrono::Utc::now() + deadlines.storage.remaining();
-        let key = self.layout.lease_key();
-        let acquire = lease::acquire(&self.store, &key, &run_id, until, deadlines.tencent);
-        let lease = OptionFuture::from((!request.dry_run).then_some(acquire)).await;
-        let lease = lease.transpose();
-        let lease = lease
-            .inspect_err(|e| tracing::error!(error = %e, "no lease: this run did not start"))?;
-        let (apps, store, layout, metrics) = (&self.apps, &self.store, &self.layout, &self.metrics);
-        let result = run(apps, store, layout, &request, self.push, deadlines, metrics).await;
-        if let Some(lease) = lease {
-            lease.release(&self.store).await;
         }
         result
     }

@@ -73,13 +73,11 @@ impl RunRequest {
     /// What to ask Tencent: every field, or the subset plus `Date` (without
     /// it no row could be placed in a day).
     pub fn app_info_request(&self) -> AppInfoRequest {
-        let mut fields = self.fields.clone();
-        if let Some(asked) = fields.as_mut()
-            && !asked.iter().any(|f| f == DATE_FIELD)
-        {
-            asked.push(DATE_FIELD.to_owned());
-        }
-        AppInfoRequest { fields }
+        let Some(fields) = &self.fields else {
+            return AppInfoRequest::all_fields();
+        };
+        let date = (!fields.iter().any(|f| f == DATE_FIELD)).then_some(DATE_FIELD);
+        AppInfoRequest::only(fields.iter().map(String::as_str).chain(date))
     }
 }
 

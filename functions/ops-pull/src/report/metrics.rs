@@ -23,10 +23,8 @@ use crate::tencent::freshness;
 
 /// The business metric names: Tencent's numeric fields without the identifiers.
 pub fn business_names() -> impl Iterator<Item = &'static str> {
-    NUMERIC_FIELDS
-        .iter()
-        .copied()
-        .filter(|name| !["AppId", "QQ"].contains(name))
+    let is_id = |name: &&str| ["AppId", "QQ"].contains(name);
+    NUMERIC_FIELDS.iter().copied().filter(move |n| !is_id(n))
 }
 
 /// A written day's business document from its one row as pulled, or
@@ -45,10 +43,8 @@ pub fn emit_day(metrics: &Metrics, sdkappid: u64, day: &DailyObject, now: DateTi
 }
 
 /// A document with the dimension of every per-app metric.
-fn app_document(metrics: &Metrics, sdkappid: u64) -> Document {
-    metrics
-        .document()
-        .dimension("SDKAppID", sdkappid.to_string())
+fn app_document(metrics: &Metrics, id: u64) -> Document {
+    metrics.document().dimension("SDKAppID", id.to_string())
 }
 
 /// The per-app document of a run.
@@ -66,11 +62,8 @@ pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
         doc = doc.metric("PushDaysFailed", Unit::Count, push.days_failed);
     }
     if let Some(newest) = app.last_date.or(app.newest_archived_date) {
-        doc = doc.metric(
-            "NewestDayLagHours",
-            Unit::None,
-            freshness::lag_hours(newest, now),
-        );
+        let lag = freshness::lag_hours(newest, now);
+        doc = doc.metric("NewestDayLagHours", Unit::None, lag);
     }
     metrics.emit(doc);
 }
