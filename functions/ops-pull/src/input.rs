@@ -159,6 +159,7 @@ mod tests {
         for manual in [
             json!({"fields": "ActiveUserNum"}),
             json!({"dry_run": "yes"}),
+            json!({"run_id": "not-part-of-the-payload"}),
         ] {
             assert!(matches!(refused(manual), InputError::Manual(_)));
         }
