@@ -19,7 +19,6 @@
 use lambda_kit::Diagnostic;
 use tim::ErrorClass;
 
-use crate::input::InputError;
 use crate::lease::LeaseError;
 use crate::report::summary::RunSummary;
 
@@ -99,7 +98,7 @@ impl RunErrorKind {
 #[derive(thiserror::Error)]
 pub enum RunError {
     #[error("invalid input: {0}")]
-    InvalidInput(#[from] InputError),
+    InvalidInput(#[from] crate::input::InputError),
     /// No lease: another run holds it, or S3 failed (see `lease`).
     #[error("ops-pull did not run: {0}")]
     Lease(#[from] LeaseError),

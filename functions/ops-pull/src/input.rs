@@ -81,22 +81,20 @@ impl RunRequest {
     }
 }
 
-fn validate_fields(requested: Vec<String>) -> Result<Vec<String>, InputError> {
+fn validate_fields(mut requested: Vec<String>) -> Result<Vec<String>, InputError> {
     if requested.is_empty() {
         return Err(InputError::NoFields);
     }
     let known: Vec<&str> = [TEXT_FIELDS, NUMERIC_FIELDS, &[DATE_FIELD]].concat();
-    let mut fields: Vec<String> = Vec::new();
-    for name in requested {
-        if !known.contains(&name.as_str()) {
-            let known = known.join(", ");
-            return Err(InputError::UnknownField { name, known });
-        }
-        if !fields.contains(&name) {
-            fields.push(name);
-        }
+    let unknown = |name: &&String| !known.contains(&name.as_str());
+    if let Some(name) = requested.iter().find(unknown) {
+        let (name, known) = (name.clone(), known.join(", "));
+        return Err(InputError::UnknownField { name, known });
     }
-    Ok(fields)
+    // Each name once, where it was first asked for.
+    let mut seen = std::collections::HashSet::new();
+    requested.retain(|name| seen.insert(name.clone()));
+    Ok(requested)
 }
 
 #[cfg(test)]

@@ -1,7 +1,5 @@
 //! What a run reports: its return value and its log line.
 
-use std::fmt::Debug;
-
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -105,7 +103,7 @@ pub struct PushSummary {
 
 /// `a,b,c`: dates (a date's `Debug` is its `Display`) or warnings (their
 /// names, as serialised).
-fn join<T: Debug>(items: impl IntoIterator<Item = T>) -> String {
+fn join<T: std::fmt::Debug>(items: impl IntoIterator<Item = T>) -> String {
     let items: Vec<String> = items.into_iter().map(|item| format!("{item:?}")).collect();
     items.join(",")
 }
