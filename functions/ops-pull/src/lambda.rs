@@ -82,7 +82,7 @@ impl Function for Lambda {
     type Error = RunError;
 
     async fn handle(&self, event: Value, invocation: &Invocation) -> Result<RunSummary, RunError> {
-        let deadlines = Deadlines::for_invocation(invocation);
+        let deadlines = Deadlines::within(invocation.time_left());
         self.handle_invocation(event, deadlines, Some(&invocation.request_id))
             .await
     }

@@ -22,14 +22,10 @@ impl Deadlines {
     /// invocation's time, at most this much.
     pub const REPORT_RESERVE: Duration = Duration::from_millis(500);
 
-    /// For one Lambda invocation: its time left (which understands
-    /// `cargo lambda watch`'s timeout-instead-of-instant), split.
-    pub fn for_invocation(invocation: &lambda_kit::Invocation) -> Self {
-        Self::within(invocation.time_left())
-    }
-
-    /// Splits `remaining` into the Tencent phase, the write phase and the
-    /// reporting reserve (short timeouts keep proportionate reserves).
+    /// Splits `remaining` (an invocation's time left, which understands
+    /// `cargo lambda watch`'s timeout-instead-of-instant) into the Tencent
+    /// phase, the write phase and the reporting reserve (short timeouts
+    /// keep proportionate reserves).
     pub fn within(remaining: Duration) -> Self {
         let report = Self::REPORT_RESERVE.min(remaining / 10);
         let write = Self::WRITE_RESERVE.min(remaining / 3);

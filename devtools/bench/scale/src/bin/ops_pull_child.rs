@@ -18,7 +18,7 @@ use tim::config::Env;
 
 /// The event EventBridge sends every day.
 const SCHEDULED: &str = include_str!("../../../../../events/ops-pull/scheduled.json");
-/// Lambda's timeout for ops-pull is 120 s; `Deadlines::for_invocation`
+/// Lambda's timeout for ops-pull is 120 s; `Deadlines::within(invocation.time_left())`
 /// would leave this much to the run.
 const RUN_TIME: Duration = Duration::from_secs(110);
 
