@@ -78,11 +78,8 @@ impl Layout {
     }
 
     pub fn day_key(&self, dataset: &Dataset, sdkappid: u64, date: NaiveDate) -> String {
-        format!(
-            "{}dt={date}/{}",
-            self.folder(dataset, sdkappid),
-            dataset.file
-        )
+        let folder = self.folder(dataset, sdkappid);
+        format!("{folder}dt={date}/{}", dataset.file)
     }
 
     /// The folder of an app's getappinfo raw copies (their keys sort by time).

@@ -59,10 +59,7 @@ impl DailyObject {
         put_malformed(&mut line, malformed);
         line.insert("sdkappid".to_owned(), Value::from(sdkappid));
         line.insert("date".to_owned(), Value::from(date.to_string()));
-        Self {
-            date,
-            lines: vec![line],
-        }
+        Self::from_lines(date, vec![line])
     }
 
     /// Lines built elsewhere (push statistics), in a stable order.
@@ -99,10 +96,9 @@ impl DailyObject {
     /// `malformed`. Returns the day and the fields kept; an archived object
     /// that is not one readable line keeps nothing (the new day repairs it).
     pub fn keeping_numbers_of(mut self, stored: &[u8]) -> (Self, Vec<String>) {
-        let Some(archived) = one_line(stored).filter(|_| self.lines.len() == 1) else {
+        let ([line], Some(archived)) = (self.lines.as_mut_slice(), one_line(stored)) else {
             return (self, Vec::new());
         };
-        let line = &mut self.lines[0];
         let mut kept = Vec::new();
         let mut malformed = take_malformed(line);
         for (field, value) in archived {
@@ -156,17 +152,14 @@ pub fn stored_lines(body: &[u8]) -> Option<Vec<Line>> {
 
 /// The one line of a stored object, without `pulled_at`.
 fn one_line(stored: &[u8]) -> Option<Line> {
-    <[Line; 1]>::try_from(stored_lines(stored)?)
-        .ok()
-        .map(|[line]| line)
+    let [line] = <[Line; 1]>::try_from(stored_lines(stored)?).ok()?;
+    Some(line)
 }
 
 /// The line's `malformed` map, taken out of it (empty when it has none).
 fn take_malformed(line: &mut Line) -> Map<String, Value> {
-    let taken = line.remove(MALFORMED_COLUMN);
-    taken
-        .and_then(|m| serde_json::from_value(m).ok())
-        .unwrap_or_default()
+    let taken = line.remove(MALFORMED_COLUMN).map(serde_json::from_value);
+    taken.and_then(Result::ok).unwrap_or_default()
 }
 
 /// Puts `malformed` back on the line, unless it is empty (no empty map in the archive).

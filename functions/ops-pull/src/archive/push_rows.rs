@@ -44,18 +44,12 @@ impl Counts {
             if let Some(n) = value.as_u64().filter(|n| i64::try_from(*n).is_ok()) {
                 *sum = Some(sum.unwrap_or(0).saturating_add(n));
             } else if !value.is_null() {
-                let text = value
-                    .as_str()
-                    .map_or_else(|| value.to_string(), str::to_owned);
-                self.malformed
-                    .insert((*column).to_owned(), Value::from(text));
+                let text = value.as_str().map_or(value.to_string(), String::from);
+                self.malformed.insert(column.to_string(), text.into());
             }
         }
     }
 }
-
-/// The channel codes of an entry of `PlatformStatistics` (`None`: not sent).
-type Codes = (Option<i64>, Option<i64>);
 
 /// The day's object from Tencent's successful envelope: one totals row
 /// (every `Results` entry summed) and one row per (event, platform) code
@@ -73,20 +67,25 @@ pub fn push_object(
     if results.is_empty() {
         totals.values = [Some(0); 4];
     }
-    let mut channels: BTreeMap<Codes, Counts> = BTreeMap::new();
+    // By the channel's (event, platform) codes (`None`: not sent).
+    let mut channels: BTreeMap<_, Counts> = BTreeMap::new();
     for entry in results {
-        let entry = object(entry, "Results")?;
+        let entry = entry
+            .as_object()
+            .ok_or("a Results entry is not an object")?;
         totals.add(entry);
         let platforms = entry.get("PlatformStatistics").and_then(Value::as_array);
         for channel in platforms.into_iter().flatten() {
-            let channel = object(channel, "PlatformStatistics")?;
+            let channel = channel
+                .as_object()
+                .ok_or("a PlatformStatistics entry is not an object")?;
             let code = |name: &str| channel.get(name).and_then(Value::as_i64);
             let codes = (code("EventType"), code("PushPlatform"));
             channels.entry(codes).or_default().add(channel);
         }
     }
     let day = date.to_string();
-    let row = |names: (&str, &str), (event, platform): Codes, counts: Counts| {
+    let row = |names: (&str, &str), (event, platform), counts: Counts| {
         let [total, sent, delivered, clicked] = counts.values;
         let ratio =
             |part: Option<u64>, whole: Option<u64>| part.zip(whole).and_then(|(p, w)| rate(p, w));
@@ -107,13 +106,6 @@ pub fn push_object(
         lines.push(row((event_name, platform_name), (event, platform), counts));
     }
     Ok(DailyObject::from_lines(date, lines))
-}
-
-/// A `list`'s entry as the object it must be.
-fn object<'a>(entry: &'a Value, list: &str) -> Result<&'a Map<String, Value>, String> {
-    entry
-        .as_object()
-        .ok_or(format!("a {list} entry is not an object"))
 }
 
 /// A row's identity: the totals, or a channel by its event and platform
@@ -160,10 +152,8 @@ pub fn keeping_lower_rows(new: DailyObject, stored: &[u8]) -> (DailyObject, Vec<
             kept.push(reason);
         }
     }
-    (
-        DailyObject::from_lines(new.date, rows.into_values().collect()),
-        kept,
-    )
+    let day = DailyObject::from_lines(new.date, rows.into_values().collect());
+    (day, kept)
 }
 
 #[cfg(test)]
