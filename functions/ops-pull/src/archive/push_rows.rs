@@ -63,34 +63,32 @@ pub fn push_object(
     let Some(results) = envelope.get("Results").and_then(Value::as_array) else {
         return Err("ErrorCode 0 but no Results list".to_owned());
     };
-    let mut totals = Counts::default();
-    if results.is_empty() {
-        totals.values = [Some(0); 4];
-    }
-    // By the channel's (event, platform) codes (`None`: not sent).
-    let mut channels: BTreeMap<_, Counts> = BTreeMap::new();
+    // The rows by their names and codes: the totals (`all`, no codes; zeros
+    // for `Results: []`), then one per (event, platform) code pair.
+    let mut rows: BTreeMap<_, Counts> = BTreeMap::new();
+    let totals = (("all", "all"), (None, None));
+    rows.entry(totals).or_default().values = [results.is_empty().then_some(0); 4];
     for entry in results {
-        let entry = entry
-            .as_object()
-            .ok_or("a Results entry is not an object")?;
-        totals.add(entry);
+        let entry = Value::as_object(entry).ok_or("a Results entry is not an object")?;
+        rows.entry(totals).or_default().add(entry);
         let platforms = entry.get("PlatformStatistics").and_then(Value::as_array);
         for channel in platforms.into_iter().flatten() {
-            let channel = channel
-                .as_object()
-                .ok_or("a PlatformStatistics entry is not an object")?;
+            let channel =
+                Value::as_object(channel).ok_or("a PlatformStatistics entry is not an object")?;
             let code = |name: &str| channel.get(name).and_then(Value::as_i64);
-            let codes = (code("EventType"), code("PushPlatform"));
-            channels.entry(codes).or_default().add(channel);
+            let (event, platform) = (code("EventType"), code("PushPlatform"));
+            let event_name = event.map_or("unknown", |c| EventType::from_code(c).name());
+            let platform_name = platform.map_or("unknown", |c| PushPlatform::from_code(c).name());
+            let key = ((event_name, platform_name), (event, platform));
+            rows.entry(key).or_default().add(channel);
         }
     }
     let day = date.to_string();
-    let row = |names: (&str, &str), (event, platform), counts: Counts| {
+    let row = |(((event_name, platform_name), (event, platform)), counts): (_, Counts)| {
         let [total, sent, delivered, clicked] = counts.values;
-        let ratio =
-            |part: Option<u64>, whole: Option<u64>| part.zip(whole).and_then(|(p, w)| rate(p, w));
-        let row = serde_json::json!({"sdkappid": sdkappid, "date": day, "event": names.0, "event_code": event,
-            "platform": names.1, "platform_code": platform, "total": total, "sent": sent,
+        let ratio = |p: Option<u64>, w: Option<u64>| p.zip(w).and_then(|(p, w)| rate(p, w));
+        let row = serde_json::json!({"sdkappid": sdkappid, "date": day, "event": event_name, "event_code": event,
+            "platform": platform_name, "platform_code": platform, "total": total, "sent": sent,
             "delivered": delivered, "clicked": clicked, "delivery_rate": ratio(delivered, sent),
             "click_rate": ratio(clicked, delivered)});
         // An object of JSON values always reads as a line.
@@ -98,13 +96,7 @@ pub fn push_object(
         put_malformed(&mut line, counts.malformed);
         line
     };
-    // The totals row's `event` and `platform` are `all`.
-    let mut lines = vec![row(("all", "all"), (None, None), totals)];
-    for ((event, platform), counts) in channels {
-        let event_name = event.map_or("unknown", |c| EventType::from_code(c).name());
-        let platform_name = platform.map_or("unknown", |c| PushPlatform::from_code(c).name());
-        lines.push(row((event_name, platform_name), (event, platform), counts));
-    }
+    let lines = rows.into_iter().map(row).collect();
     Ok(DailyObject::from_lines(date, lines))
 }
 

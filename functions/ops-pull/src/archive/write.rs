@@ -3,7 +3,6 @@
 //! storage deadline. What is archived is asked of S3 itself (a HEAD per day,
 //! its content hash in the metadata): no index of our own to keep in step.
 
-use std::future::Future;
 use std::io::Read;
 
 use chrono::NaiveDate;
@@ -52,11 +51,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
     /// call's is several kilobytes) is made and boxed only once it holds a
     /// permit: a run waits on thousands of jobs at once, and holding every
     /// one's future from the start cost 100 apps' first run 60 MB.
-    async fn bounded<T, F, J>(&self, job: J) -> Result<T, String>
-    where
-        J: FnOnce() -> F,
-        F: Future<Output = Result<T, String>>,
-    {
+    async fn bounded<T>(&self, job: impl AsyncFnOnce() -> Result<T, String>) -> Result<T, String> {
         let permitted = async {
             // The semaphore is never closed.
             let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
