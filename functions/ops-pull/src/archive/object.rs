@@ -102,13 +102,12 @@ impl DailyObject {
         let mut kept = Vec::new();
         let mut malformed = take_malformed(line);
         for (field, value) in archived {
-            if !value.is_number() || line.get(&field).is_some_and(Value::is_number) {
-                continue;
+            if value.is_number() && !line.get(&field).is_some_and(Value::is_number) {
+                if let Some(text @ Value::String(_)) = line.insert(field.clone(), value) {
+                    malformed.insert(field.clone(), text);
+                }
+                kept.push(field);
             }
-            if let Some(text @ Value::String(_)) = line.insert(field.clone(), value) {
-                malformed.insert(field.clone(), text);
-            }
-            kept.push(field);
         }
         put_malformed(line, malformed);
         (self, kept)
@@ -128,11 +127,10 @@ impl DailyObject {
     /// stamped with `pulled_at` when given.
     pub fn body(&self, pulled_at: Option<&str>) -> Vec<u8> {
         let mut body = Vec::new();
-        for line in &self.lines {
-            let mut stamped = line.clone();
-            stamped.extend(pulled_at.map(|at| (PULLED_AT_COLUMN.to_owned(), Value::from(at))));
+        for mut line in self.lines.iter().cloned() {
+            line.extend(pulled_at.map(|at| (PULLED_AT_COLUMN.to_owned(), Value::from(at))));
             // Serialising a map of JSON values into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut body, &stamped);
+            let _ = serde_json::to_writer(&mut body, &line);
             body.push(b'\n');
         }
         body

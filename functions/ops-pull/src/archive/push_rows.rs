@@ -18,13 +18,9 @@ use tim::api::push::{EventType, PushPlatform, rate};
 
 use crate::archive::object::{DailyObject, Line, put_malformed, stored_lines};
 
-/// Tencent's count fields and their columns.
-const COUNTS: [(&str, &str); 4] = [
-    ("TotalCount", "total"),
-    ("SentCount", "sent"),
-    ("DeliveredCount", "delivered"),
-    ("ClickCount", "clicked"),
-];
+/// Tencent's count fields and, in the same order, their columns.
+const FIELDS: [&str; 4] = ["TotalCount", "SentCount", "DeliveredCount", "ClickCount"];
+const COLUMNS: [&str; 4] = ["total", "sent", "delivered", "clicked"];
 
 /// A row's counts: `None` when no entry sent the count as a number, and
 /// the text of a count that was not a 64-bit integer.
@@ -39,7 +35,7 @@ impl Counts {
     /// channels with the same codes) are summed count by count, over the
     /// entries that sent it.
     fn add(&mut self, entry: &Map<String, Value>) {
-        for ((field, column), sum) in COUNTS.iter().zip(&mut self.values) {
+        for ((field, column), sum) in FIELDS.iter().zip(COLUMNS).zip(&mut self.values) {
             let value = entry.get(*field).unwrap_or(&Value::Null);
             if let Some(n) = value.as_u64().filter(|n| i64::try_from(*n).is_ok()) {
                 *sum = Some(sum.unwrap_or(0).saturating_add(n));
@@ -110,7 +106,7 @@ fn key_of(line: &Line) -> String {
 /// Why `new` is lower than `archived` (a count that went down, or became
 /// null), if it is.
 fn lower(new: Option<&Line>, archived: &Line) -> Option<String> {
-    let (column, was, is) = COUNTS.iter().find_map(|(_, column)| {
+    let (column, was, is) = COLUMNS.iter().find_map(|column| {
         let was = archived.get(*column)?.as_u64()?;
         let is = new.and_then(|line| line.get(*column)?.as_u64());
         is.is_none_or(|is| is < was).then_some((column, was, is))
