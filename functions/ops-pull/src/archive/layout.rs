@@ -17,10 +17,6 @@ use crate::archive::push_rows::keeping_lower_rows;
 /// `OPS_PREFIX` when unset.
 pub const DEFAULT_PREFIX: &str = "tencent-chat/operations";
 
-/// What of an archived day a new answer may never make worse: the new day
-/// over the archived one (its body), and what of the archived day was kept.
-pub type Rule = fn(DailyObject, &[u8]) -> (DailyObject, Vec<String>);
-
 /// One Tencent API archived day by day: its name in reports, its folders,
 /// its Glue table (in `infra/template.yaml`) and its row rule. A third API
 /// is one more value and one pull function.
@@ -32,7 +28,10 @@ pub struct Dataset {
     /// The raw copies' folder.
     pub raw_folder: &'static str,
     pub glue_table: &'static str,
-    pub rule: Rule,
+    /// What of an archived day a new answer may never make worse: the new
+    /// day over the archived one (its body), and what of the archived day
+    /// was kept.
+    pub rule: fn(DailyObject, &[u8]) -> (DailyObject, Vec<String>),
 }
 
 /// getappinfo: one answer holds the last 30 days.

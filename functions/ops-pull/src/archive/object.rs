@@ -69,8 +69,7 @@ impl DailyObject {
     }
 
     /// This (field-subset) object laid over the stored one: pulled fields
-    /// replace theirs, every other stored field is kept. Fails on a stored
-    /// object it cannot merge into.
+    /// replace theirs, every other stored field is kept.
     pub fn merged_over(mut self, stored: &[u8]) -> Result<Self, &'static str> {
         let ([new_line], Some(mut line)) = (self.lines.as_mut_slice(), one_line(stored)) else {
             return Err(
@@ -84,8 +83,7 @@ impl DailyObject {
         malformed.extend(take_malformed(new_line));
         line.append(new_line);
         put_malformed(&mut line, malformed);
-        self.lines = vec![line];
-        Ok(self)
+        Ok(Self::from_lines(self.date, vec![line]))
     }
 
     /// This (one-line) day over the archived one (`stored`, its JSON Lines),

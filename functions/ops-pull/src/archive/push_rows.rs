@@ -79,11 +79,10 @@ pub fn push_object(
             rows.entry(key).or_default().add(channel);
         }
     }
-    let day = date.to_string();
     let row = |(((event_name, platform_name), (event, platform)), counts): (_, Counts)| {
         let [total, sent, delivered, clicked] = counts.values;
         let ratio = |p: Option<u64>, w: Option<u64>| p.zip(w).and_then(|(p, w)| rate(p, w));
-        let row = serde_json::json!({"sdkappid": sdkappid, "date": day, "event": event_name, "event_code": event,
+        let row = serde_json::json!({"sdkappid": sdkappid, "date": date, "event": event_name, "event_code": event,
             "platform": platform_name, "platform_code": platform, "total": total, "sent": sent,
             "delivered": delivered, "clicked": clicked, "delivery_rate": ratio(delivered, sent),
             "click_rate": ratio(clicked, delivered)});

@@ -9,7 +9,6 @@ use chrono::NaiveDate;
 use tim::Deadline;
 use tokio::sync::Semaphore;
 
-use crate::archive::layout::Rule;
 use crate::archive::object::{DailyObject, stored_lines};
 use crate::archive::store::{ArchiveStore, PutCondition, PutRequest};
 
@@ -119,7 +118,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         key: String,
         mut object: DailyObject,
         pulled_at: &str,
-        rule: Rule,
+        rule: fn(DailyObject, &[u8]) -> (DailyObject, Vec<String>),
     ) -> Result<DayWritten, String> {
         self.bounded(|| async move {
             // A subset run always reads the day; a full one only when its hash differs.
