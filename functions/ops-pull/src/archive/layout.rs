@@ -11,24 +11,15 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::archive::object::DailyObject;
+use crate::archive::push_rows::keeping_lower_rows;
+
 /// `OPS_PREFIX` when unset.
 pub const DEFAULT_PREFIX: &str = "tencent-chat/operations";
-
-/// What of an archived day a new answer may never make worse.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
-    /// A count archived as a number is never replaced by null, text or
-    /// absence (see `DailyObject::keeping_numbers_of`).
-    KeepNumbers,
-    /// Counts only grow: a row that went lower keeps its archived counts
-    /// (see `push_rows::keeping_lower_rows`).
-    NeverLower,
-}
 
 /// One Tencent API archived day by day: its name in reports, its folders,
 /// its Glue table (in `infra/template.yaml`) and its row rule. A third API
 /// is one more value and one pull function.
-#[derive(Debug, PartialEq, Eq)]
 pub struct Dataset {
     pub name: &'static str,
     /// The table's folder and each day's file name.
@@ -37,7 +28,10 @@ pub struct Dataset {
     /// The raw copies' folder.
     pub raw_folder: &'static str,
     pub glue_table: &'static str,
-    pub rule: Rule,
+    /// What of an archived day a new answer may never make worse: the new
+    /// day over the archived one (its body), and what of the archived day
+    /// was kept.
+    pub rule: fn(DailyObject, &[u8]) -> (DailyObject, Vec<String>),
 }
 
 /// getappinfo: one answer holds the last 30 days.
@@ -47,7 +41,8 @@ pub const OPERATIONS: Dataset = Dataset {
     file: "operations.json",
     raw_folder: "raw",
     glue_table: "operations_daily",
-    rule: Rule::KeepNumbers,
+    // A count archived as a number is never replaced by null, text or absence.
+    rule: DailyObject::keeping_numbers_of,
 };
 
 /// all_member_push_statistics: one answer per day.
@@ -57,7 +52,8 @@ pub const PUSH: Dataset = Dataset {
     file: "push_statistics.json",
     raw_folder: "raw/push",
     glue_table: "push_statistics",
-    rule: Rule::NeverLower,
+    // Counts only grow: a row that went lower keeps its archived counts.
+    rule: keeping_lower_rows,
 };
 
 /// Where objects go under the configured prefix.
@@ -71,13 +67,8 @@ impl Layout {
     /// `prefix` without leading or trailing slashes (empty: the bucket's root).
     pub fn new(prefix: &str) -> Self {
         let prefix = prefix.trim().trim_matches('/');
-        Self {
-            prefix: format!("{prefix}/").trim_start_matches('/').to_owned(),
-        }
-    }
-
-    pub fn prefix(&self) -> &str {
-        self.prefix.trim_end_matches('/')
+        let prefix = format!("{prefix}/").trim_start_matches('/').to_owned();
+        Self { prefix }
     }
 
     /// The folder of an app's days of `dataset` (for listings).
@@ -120,6 +111,15 @@ impl Layout {
     }
 }
 
+// Only tests use these.
+#[cfg(test)]
+impl Layout {
+    pub fn prefix(&self) -> &str {
+        self.prefix.trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
 impl Default for Layout {
     fn default() -> Self {
         Self::new(DEFAULT_PREFIX)

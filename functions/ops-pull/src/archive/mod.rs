@@ -7,5 +7,3 @@ pub mod object;
 pub mod push_rows;
 pub mod store;
 pub mod write;
-
-pub use layout::Layout;

@@ -10,24 +10,16 @@
 //! recognised as unchanged although it was pulled at another time.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use chrono::NaiveDate;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use tim::api::appinfo::{AppInfoDay, OpsValue};
 
-/// Content type of daily objects (JSON Lines).
-pub const DAILY_CONTENT_TYPE: &str = "application/x-ndjson";
-/// Content type of raw objects (with `Content-Encoding: gzip`).
-pub const RAW_CONTENT_TYPE: &str = "application/json";
-pub const RAW_CONTENT_ENCODING: &str = "gzip";
 /// User metadata key (`x-amz-meta-content-sha256`) holding the content hash.
 pub const HASH_METADATA_KEY: &str = "content-sha256";
 
-/// Columns added to Tencent's fields on every line.
-pub const SDKAPPID_COLUMN: &str = "sdkappid";
-pub const DATE_COLUMN: &str = "date";
+/// Added to Tencent's fields on every line, as are `sdkappid` and `date`.
 pub const PULLED_AT_COLUMN: &str = "pulled_at";
 /// The original text of counts that are not integers, by Tencent's field
 /// name (only on lines that have one).
@@ -43,22 +35,15 @@ pub struct DailyObject {
     pub date: NaiveDate,
     /// One for an operations day; a push day has a totals line and one per
     /// channel (in a stable order).
-    lines: Vec<Line>,
+    pub(crate) lines: Vec<Line>,
 }
-
-/// An existing object a field-subset run cannot merge into.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "the stored object is not one JSON object on one line; run without \"fields\" to rewrite it"
-)]
-pub struct MergeError;
 
 impl DailyObject {
     /// Tencent's row for `date` as one line: counts as numbers or null,
     /// their odd texts in `malformed`, text fields as text.
     pub fn from_row(sdkappid: u64, date: NaiveDate, row: &AppInfoDay) -> Self {
         let mut line = Line::new();
-        let mut malformed = serde_json::Map::new();
+        let mut malformed = Map::new();
         for (name, value) in &row.values {
             let json = match value {
                 OpsValue::Number(n) => Value::from(*n),
@@ -72,12 +57,9 @@ impl DailyObject {
             line.insert(name.clone(), json);
         }
         put_malformed(&mut line, malformed);
-        line.insert(SDKAPPID_COLUMN.to_owned(), Value::from(sdkappid));
-        line.insert(DATE_COLUMN.to_owned(), Value::from(date.to_string()));
-        Self {
-            date,
-            lines: vec![line],
-        }
+        line.insert("sdkappid".to_owned(), Value::from(sdkappid));
+        line.insert("date".to_owned(), Value::from(date.to_string()));
+        Self::from_lines(date, vec![line])
     }
 
     /// Lines built elsewhere (push statistics), in a stable order.
@@ -88,9 +70,11 @@ impl DailyObject {
 
     /// This (field-subset) object laid over the stored one: pulled fields
     /// replace theirs, every other stored field is kept.
-    pub fn merged_over(mut self, stored: &[u8]) -> Result<Self, MergeError> {
+    pub fn merged_over(mut self, stored: &[u8]) -> Result<Self, &'static str> {
         let ([new_line], Some(mut line)) = (self.lines.as_mut_slice(), one_line(stored)) else {
-            return Err(MergeError);
+            return Err(
+                "the stored object is not one JSON object on one line; run without \"fields\" to rewrite it",
+            );
         };
         // The stored odd texts of the fields pulled now are replaced by the
         // new ones (if any): a count that became a number loses its entry.
@@ -99,8 +83,7 @@ impl DailyObject {
         malformed.extend(take_malformed(new_line));
         line.append(new_line);
         put_malformed(&mut line, malformed);
-        self.lines = vec![line];
-        Ok(self)
+        Ok(Self::from_lines(self.date, vec![line]))
     }
 
     /// This (one-line) day over the archived one (`stored`, its JSON Lines),
@@ -111,20 +94,18 @@ impl DailyObject {
     /// `malformed`. Returns the day and the fields kept; an archived object
     /// that is not one readable line keeps nothing (the new day repairs it).
     pub fn keeping_numbers_of(mut self, stored: &[u8]) -> (Self, Vec<String>) {
-        let Some(archived) = one_line(stored).filter(|_| self.lines.len() == 1) else {
+        let ([line], Some(archived)) = (self.lines.as_mut_slice(), one_line(stored)) else {
             return (self, Vec::new());
         };
-        let line = &mut self.lines[0];
         let mut kept = Vec::new();
         let mut malformed = take_malformed(line);
         for (field, value) in archived {
-            if !value.is_number() || line.get(&field).is_some_and(Value::is_number) {
-                continue;
+            if value.is_number() && !line.get(&field).is_some_and(Value::is_number) {
+                if let Some(text @ Value::String(_)) = line.insert(field.clone(), value) {
+                    malformed.insert(field.clone(), text);
+                }
+                kept.push(field);
             }
-            if let Some(text @ Value::String(_)) = line.insert(field.clone(), value) {
-                malformed.insert(field.clone(), text);
-            }
-            kept.push(field);
         }
         put_malformed(line, malformed);
         (self, kept)
@@ -136,24 +117,18 @@ impl DailyObject {
 
     /// Hex SHA-256 of the lines without `pulled_at`.
     pub fn content_sha256(&self) -> String {
-        let mut hasher = Sha256::new();
-        for line in &self.lines {
-            // A BTreeMap of JSON values always serialises.
-            hasher.update(serde_json::to_vec(line).unwrap_or_default());
-            hasher.update(b"\n");
-        }
-        let hash = hasher.finalize();
+        let hash = Sha256::digest(self.body(None));
         hash.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The object's body: one JSON object a line, each ending in `\n`.
-    pub fn body(&self, pulled_at: &str) -> Vec<u8> {
+    /// The object's body: one JSON object a line, each ending in `\n`, each
+    /// stamped with `pulled_at` when given.
+    pub fn body(&self, pulled_at: Option<&str>) -> Vec<u8> {
         let mut body = Vec::new();
-        for line in &self.lines {
-            let mut stamped = line.clone();
-            stamped.insert(PULLED_AT_COLUMN.to_owned(), Value::from(pulled_at));
+        for mut line in self.lines.iter().cloned() {
+            line.extend(pulled_at.map(|at| (PULLED_AT_COLUMN.to_owned(), Value::from(at))));
             // Serialising a map of JSON values into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut body, &stamped);
+            let _ = serde_json::to_writer(&mut body, &line);
             body.push(b'\n');
         }
         body
@@ -178,25 +153,16 @@ fn one_line(stored: &[u8]) -> Option<Line> {
 }
 
 /// The line's `malformed` map, taken out of it (empty when it has none).
-fn take_malformed(line: &mut Line) -> serde_json::Map<String, Value> {
-    match line.remove(MALFORMED_COLUMN) {
-        Some(Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
-    }
+fn take_malformed(line: &mut Line) -> Map<String, Value> {
+    let taken = line.remove(MALFORMED_COLUMN).map(serde_json::from_value);
+    taken.and_then(Result::ok).unwrap_or_default()
 }
 
 /// Puts `malformed` back on the line, unless it is empty (no empty map in the archive).
-pub(crate) fn put_malformed(line: &mut Line, malformed: serde_json::Map<String, Value>) {
+pub(crate) fn put_malformed(line: &mut Line, malformed: Map<String, Value>) {
     if !malformed.is_empty() {
         line.insert(MALFORMED_COLUMN.to_owned(), Value::Object(malformed));
     }
-}
-
-/// Gzip of Tencent's body for the raw archive.
-pub fn gzip(raw: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut zipped = Vec::with_capacity(raw.len() / 4);
-    flate2::read::GzEncoder::new(raw, flate2::Compression::default()).read_to_end(&mut zipped)?;
-    Ok(zipped)
 }
 
 #[cfg(test)]
@@ -225,7 +191,7 @@ mod tests {
                              "MaxOnlineNum": "99999999999999999999", "C2CUpMsgNum": ""}),
         );
         let full = DailyObject::from_row(1400000000, date("2026-11-01"), &row);
-        let body = full.body("2026-11-02T06:00:01.234Z");
+        let body = full.body(Some("2026-11-02T06:00:01.234Z"));
         let text = String::from_utf8(body).unwrap();
         assert!(text.ends_with('\n'));
         assert_eq!(text.lines().count(), 1);
@@ -251,7 +217,7 @@ mod tests {
         let first = object(a.clone());
         assert_eq!(first.content_sha256(), object(a.clone()).content_sha256());
         assert_eq!(first.content_sha256().len(), 64);
-        assert_ne!(first.body("t1"), first.body("t2"));
+        assert_ne!(first.body(Some("t1")), first.body(Some("t2")));
         let b = json!({"Date": "20261101", "ActiveUserNum": "2"});
         assert_ne!(first.content_sha256(), object(b).content_sha256());
         let of_app_8 = DailyObject::from_row(8, date("2026-11-01"), &day(a));
@@ -263,7 +229,7 @@ mod tests {
         let full = json!({"Date": "20261101", "ActiveUserNum": "1", "LoginTimes": "9"});
         let subset = json!({"Date": "20261101", "ActiveUserNum": "2"});
         let merged = |row: &Value, stored: &[u8]| object(row.clone()).merged_over(stored);
-        let stored = object(full.clone()).body("old");
+        let stored = object(full.clone()).body(Some("old"));
         let line = merged(&subset, &stored).unwrap().lines()[0].clone();
         assert_eq!(
             (&line["ActiveUserNum"], &line["LoginTimes"]),
@@ -279,7 +245,7 @@ mod tests {
         // A count pulled sound loses its stored odd text; one pulled odd
         // gains it; the others' entries stay.
         let stored = object(json!({"Date": "20261101", "ActiveUserNum": "x", "LoginTimes": "y"}))
-            .body("old");
+            .body(Some("old"));
         let fixed = merged(&subset, &stored).unwrap().lines()[0].clone();
         assert_eq!(fixed["ActiveUserNum"], json!(2));
         assert_eq!(fixed[MALFORMED_COLUMN], json!({"LoginTimes": "y"}));

@@ -18,15 +18,9 @@ use tim::api::push::{EventType, PushPlatform, rate};
 
 use crate::archive::object::{DailyObject, Line, put_malformed, stored_lines};
 
-/// `event` and `platform` of the totals row.
-pub const ALL: &str = "all";
-/// Tencent's count fields and their columns.
-const COUNTS: [(&str, &str); 4] = [
-    ("TotalCount", "total"),
-    ("SentCount", "sent"),
-    ("DeliveredCount", "delivered"),
-    ("ClickCount", "clicked"),
-];
+/// Tencent's count fields and, in the same order, their columns.
+const FIELDS: [&str; 4] = ["TotalCount", "SentCount", "DeliveredCount", "ClickCount"];
+const COLUMNS: [&str; 4] = ["total", "sent", "delivered", "clicked"];
 
 /// A row's counts: `None` when no entry sent the count as a number, and
 /// the text of a count that was not a 64-bit integer.
@@ -41,26 +35,17 @@ impl Counts {
     /// channels with the same codes) are summed count by count, over the
     /// entries that sent it.
     fn add(&mut self, entry: &Map<String, Value>) {
-        for ((field, column), sum) in COUNTS.iter().zip(&mut self.values) {
-            let Some(value) = entry.get(*field).filter(|v| !v.is_null()) else {
-                continue;
-            };
-            match value.as_u64().filter(|n| i64::try_from(*n).is_ok()) {
-                Some(n) => *sum = Some(sum.unwrap_or(0).saturating_add(n)),
-                None => {
-                    let text = value
-                        .as_str()
-                        .map_or_else(|| value.to_string(), str::to_owned);
-                    self.malformed
-                        .insert((*column).to_owned(), Value::from(text));
-                }
+        for ((field, column), sum) in FIELDS.iter().zip(COLUMNS).zip(&mut self.values) {
+            let value = entry.get(*field).unwrap_or(&Value::Null);
+            if let Some(n) = value.as_u64().filter(|n| i64::try_from(*n).is_ok()) {
+                *sum = Some(sum.unwrap_or(0).saturating_add(n));
+            } else if !value.is_null() {
+                let text = value.as_str().map_or(value.to_string(), String::from);
+                self.malformed.insert(column.to_string(), text.into());
             }
         }
     }
 }
-
-/// The channel codes of an entry of `PlatformStatistics` (`None`: not sent).
-type Codes = (Option<i64>, Option<i64>);
 
 /// The day's object from Tencent's successful envelope: one totals row
 /// (every `Results` entry summed) and one row per (event, platform) code
@@ -74,34 +59,30 @@ pub fn push_object(
     let Some(results) = envelope.get("Results").and_then(Value::as_array) else {
         return Err("ErrorCode 0 but no Results list".to_owned());
     };
-    let mut totals = Counts::default();
-    if results.is_empty() {
-        totals.values = [Some(0); 4];
-    }
-    let mut channels: BTreeMap<Codes, Counts> = BTreeMap::new();
+    // The rows by their names and codes: the totals (`all`, no codes; zeros
+    // for `Results: []`), then one per (event, platform) code pair.
+    let mut rows: BTreeMap<_, Counts> = BTreeMap::new();
+    let totals = (("all", "all"), (None, None));
+    rows.entry(totals).or_default().values = [results.is_empty().then_some(0); 4];
     for entry in results {
-        let entry = entry
-            .as_object()
-            .ok_or("a Results entry is not an object")?;
-        totals.add(entry);
+        let entry = Value::as_object(entry).ok_or("a Results entry is not an object")?;
+        rows.entry(totals).or_default().add(entry);
         let platforms = entry.get("PlatformStatistics").and_then(Value::as_array);
         for channel in platforms.into_iter().flatten() {
-            let channel = channel
-                .as_object()
-                .ok_or("a PlatformStatistics entry is not an object")?;
+            let channel =
+                Value::as_object(channel).ok_or("a PlatformStatistics entry is not an object")?;
             let code = |name: &str| channel.get(name).and_then(Value::as_i64);
-            let codes = (code("EventType"), code("PushPlatform"));
-            channels.entry(codes).or_default().add(channel);
+            let (event, platform) = (code("EventType"), code("PushPlatform"));
+            let event_name = event.map_or("unknown", |c| EventType::from_code(c).name());
+            let platform_name = platform.map_or("unknown", |c| PushPlatform::from_code(c).name());
+            let key = ((event_name, platform_name), (event, platform));
+            rows.entry(key).or_default().add(channel);
         }
     }
-    let day = date.to_string();
-    let row = |(event_name, platform_name): (&str, &str),
-               (event, platform): Codes,
-               counts: Counts| {
+    let row = |(((event_name, platform_name), (event, platform)), counts): (_, Counts)| {
         let [total, sent, delivered, clicked] = counts.values;
-        let ratio =
-            |part: Option<u64>, whole: Option<u64>| part.zip(whole).and_then(|(p, w)| rate(p, w));
-        let row = serde_json::json!({"sdkappid": sdkappid, "date": day, "event": event_name, "event_code": event,
+        let ratio = |p: Option<u64>, w: Option<u64>| p.zip(w).and_then(|(p, w)| rate(p, w));
+        let row = serde_json::json!({"sdkappid": sdkappid, "date": date, "event": event_name, "event_code": event,
             "platform": platform_name, "platform_code": platform, "total": total, "sent": sent,
             "delivered": delivered, "clicked": clicked, "delivery_rate": ratio(delivered, sent),
             "click_rate": ratio(clicked, delivered)});
@@ -110,43 +91,33 @@ pub fn push_object(
         put_malformed(&mut line, counts.malformed);
         line
     };
-    let mut lines = vec![row((ALL, ALL), (None, None), totals)];
-    for ((event, platform), counts) in channels {
-        let event_name = event.map_or("unknown", |c| EventType::from_code(c).name());
-        let platform_name = platform.map_or("unknown", |c| PushPlatform::from_code(c).name());
-        lines.push(row((event_name, platform_name), (event, platform), counts));
-    }
+    let lines = rows.into_iter().map(row).collect();
     Ok(DailyObject::from_lines(date, lines))
 }
 
 /// A row's identity: the totals, or a channel by its event and platform
 /// codes (two unknown codes share the name `unknown`, never the key).
 fn key_of(line: &Line) -> String {
+    let totals = line.get("event").and_then(Value::as_str) == Some("all");
     let code = |k: &str| line.get(k).unwrap_or(&Value::Null);
-    let totals = line.get("event").and_then(Value::as_str) == Some(ALL);
     format!("{totals}/{}/{}", code("event_code"), code("platform_code"))
 }
-
 /// Why `new` is lower than `archived` (a count that went down, or became
 /// null), if it is.
 fn lower(new: Option<&Line>, archived: &Line) -> Option<String> {
-    COUNTS.iter().find_map(|(_, column)| {
-        let was = archived.get(*column).and_then(Value::as_u64)?;
-        let is = new
-            .and_then(|line| line.get(*column))
-            .and_then(Value::as_u64);
-        (is.is_none_or(|is| is < was)).then(|| {
-            let is = is.map_or("none".to_owned(), |n| n.to_string());
-            let text = |k: &str| archived.get(k).and_then(Value::as_str).unwrap_or_default();
-            format!(
-                "{column} of event {}, platform {} (codes {}, {}): {is} < archived {was}",
-                text("event"),
-                text("platform"),
-                archived.get("event_code").unwrap_or(&Value::Null),
-                archived.get("platform_code").unwrap_or(&Value::Null),
-            )
-        })
-    })
+    let (column, was, is) = COLUMNS.iter().find_map(|column| {
+        let was = archived.get(*column)?.as_u64()?;
+        let is = new.and_then(|line| line.get(*column)?.as_u64());
+        is.is_none_or(|is| is < was).then_some((column, was, is))
+    })?;
+    let is = is.map_or("none".to_owned(), |n| n.to_string());
+    let at = |k: &str| archived.get(k).unwrap_or(&Value::Null);
+    let text = |k: &str| at(k).as_str().unwrap_or_default();
+    let (event, platform) = (text("event"), text("platform"));
+    let (event_code, platform_code) = (at("event_code"), at("platform_code"));
+    Some(format!(
+        "{column} of event {event}, platform {platform} (codes {event_code}, {platform_code}): {is} < archived {was}"
+    ))
 }
 
 /// `new` over the archived push day `stored` (its JSON Lines), row by row,
@@ -159,12 +130,7 @@ pub fn keeping_lower_rows(new: DailyObject, stored: &[u8]) -> (DailyObject, Vec<
     let Some(archived) = stored_lines(stored) else {
         return (new, Vec::new());
     };
-    let date = new.date;
-    let mut rows: BTreeMap<String, Line> = new
-        .lines()
-        .iter()
-        .map(|line| (key_of(line), line.clone()))
-        .collect();
+    let mut rows: BTreeMap<_, _> = new.lines.into_iter().map(|l| (key_of(&l), l)).collect();
     let mut kept = Vec::new();
     for old in archived {
         let key = key_of(&old);
@@ -173,7 +139,7 @@ pub fn keeping_lower_rows(new: DailyObject, stored: &[u8]) -> (DailyObject, Vec<
             kept.push(reason);
         }
     }
-    let day = DailyObject::from_lines(date, rows.into_values().collect());
+    let day = DailyObject::from_lines(new.date, rows.into_values().collect());
     (day, kept)
 }
 
@@ -188,7 +154,7 @@ mod tests {
 
     fn lines(envelope: Value) -> Vec<Value> {
         let object = push_object(7, date(), &envelope).unwrap();
-        let body = String::from_utf8(object.body("2026-11-30T02:00:00.000Z")).unwrap();
+        let body = String::from_utf8(object.body(Some("2026-11-30T02:00:00.000Z"))).unwrap();
         body.lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
@@ -314,7 +280,7 @@ mod tests {
                 row.map(|l| l["total"].clone())
             })
         };
-        let archived = day(10, 6, Some(4)).body("t");
+        let archived = day(10, 6, Some(4)).body(Some("t"));
         let (same, kept) = keeping_lower_rows(day(12, 7, Some(5)), &archived);
         assert!(kept.is_empty(), "all grew");
         assert_eq!(same.content_sha256(), day(12, 7, Some(5)).content_sha256());

@@ -3,15 +3,13 @@
 //! storage deadline. What is archived is asked of S3 itself (a HEAD per day,
 //! its content hash in the metadata): no index of our own to keep in step.
 
-use std::future::Future;
+use std::io::Read;
 
 use chrono::NaiveDate;
 use tim::Deadline;
 use tokio::sync::Semaphore;
 
-use crate::archive::layout::Rule;
-use crate::archive::object::{self, DailyObject};
-use crate::archive::push_rows::keeping_lower_rows;
+use crate::archive::object::{DailyObject, stored_lines};
 use crate::archive::store::{ArchiveStore, PutCondition, PutRequest};
 
 /// S3 jobs in flight at once, across all apps of a run. S3 serves far more;
@@ -52,11 +50,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
     /// call's is several kilobytes) is made and boxed only once it holds a
     /// permit: a run waits on thousands of jobs at once, and holding every
     /// one's future from the start cost 100 apps' first run 60 MB.
-    async fn bounded<T, F, J>(&self, job: J) -> Result<T, String>
-    where
-        J: FnOnce() -> F,
-        F: Future<Output = Result<T, String>>,
-    {
+    async fn bounded<T>(&self, job: impl AsyncFnOnce() -> Result<T, String>) -> Result<T, String> {
         let permitted = async {
             // The semaphore is never closed.
             let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
@@ -73,16 +67,19 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
             return Ok(());
         }
         self.bounded(|| async {
+            let mut body = Vec::with_capacity(raw.len() / 4);
+            let mut gzip = flate2::read::GzEncoder::new(raw, flate2::Compression::default());
+            gzip.read_to_end(&mut body)
+                .map_err(|e| format!("gzip: {e}"))?;
             let put = PutRequest {
                 key: key.to_owned(),
-                body: object::gzip(raw).map_err(|e| format!("gzip: {e}"))?,
-                content_type: object::RAW_CONTENT_TYPE,
-                content_encoding: Some(object::RAW_CONTENT_ENCODING),
+                body,
+                content_type: "application/json",
+                content_encoding: Some("gzip"),
                 content_sha256: None,
                 condition: PutCondition::IfAbsent,
             };
-            self.store.put(put).await?;
-            Ok(())
+            self.store.put(put).await.map(drop).map_err(String::from)
         })
         .await
     }
@@ -100,22 +97,16 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
             let dt = key.split("/dt=").nth(1)?.split('/').next()?;
             NaiveDate::parse_from_str(dt, "%Y-%m-%d").ok()
         };
-        match self.list(folder, start_after).await {
-            Ok(keys) => keys.iter().filter_map(dated).max(),
-            Err(error) => {
-                tracing::warn!(folder, error = %error, "listing failed: the newest archived day is unknown");
-                None
-            }
-        }
+        let keys = self.list(folder, start_after).await.inspect_err(|error| {
+            tracing::warn!(folder, error = %error, "listing failed: the newest archived day is unknown");
+        });
+        keys.ok()?.iter().filter_map(dated).max()
     }
 
     /// The body at `key` (`None`: no such object).
     pub async fn body(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
-        self.bounded(|| async {
-            let read = self.store.get(key).await?;
-            Ok(read.map(|(_, body)| body))
-        })
-        .await
+        self.bounded(|| async { Ok(self.store.get(key).await?.map(|(_, body)| body)) })
+            .await
     }
 
     /// Writes one day unless S3 already holds the same content, under
@@ -125,12 +116,11 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
     pub async fn day(
         &self,
         key: String,
-        object: DailyObject,
+        mut object: DailyObject,
         pulled_at: &str,
-        rule: Rule,
+        rule: fn(DailyObject, &[u8]) -> (DailyObject, Vec<String>),
     ) -> Result<DayWritten, String> {
         self.bounded(|| async move {
-            let mut object = object;
             // A subset run always reads the day; a full one only when its hash differs.
             let archived = if self.merge {
                 self.store.get(&key).await?
@@ -143,40 +133,28 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
                     None => None,
                 }
             };
-            let mut kept = Vec::new();
-            let mut condition = PutCondition::IfAbsent;
+            let (mut written, mut kept, mut condition) = (true, Vec::new(), PutCondition::IfAbsent);
             if let Some((stored, body)) = archived {
                 if self.merge {
-                    object = object.merged_over(&body).map_err(|e| e.to_string())?;
+                    object = object.merged_over(&body)?;
                 }
-                (object, kept) = match rule {
-                    Rule::KeepNumbers => object.keeping_numbers_of(&body),
-                    Rule::NeverLower => keeping_lower_rows(object, &body),
-                };
+                (object, kept) = rule(object, &body);
                 // What was kept may be all there is: the body is the truth.
-                if object::stored_lines(&body).as_deref() == Some(object.lines()) {
-                    let written = false;
-                    return Ok(DayWritten { written, kept });
-                }
-                condition = stored
-                    .etag
-                    .map_or(PutCondition::Always, PutCondition::IfMatch);
+                written = stored_lines(&body).as_deref() != Some(object.lines());
+                condition = PutCondition::if_match(stored.etag);
             }
-            if !self.dry_run {
+            if written && !self.dry_run {
                 let put = PutRequest {
-                    body: object.body(pulled_at),
+                    body: object.body(Some(pulled_at)),
                     key,
-                    content_type: object::DAILY_CONTENT_TYPE,
+                    content_type: "application/x-ndjson",
                     content_encoding: None,
                     content_sha256: Some(object.content_sha256()),
                     condition,
                 };
                 self.store.put(put).await?;
             }
-            Ok(DayWritten {
-                written: true,
-                kept,
-            })
+            Ok(DayWritten { written, kept })
         })
         .await
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use chrono::NaiveDate;
 use lambda_kit::metrics::{Captured, Metrics};
-use ops_pull::archive::Layout;
+use ops_pull::archive::layout::Layout;
 use ops_pull::archive::store::{ArchiveStore, PutRequest, StoreError, StoredObject};
 use ops_pull::config::s3_client;
 use ops_pull::{App, Deadlines, OpsPull, PushHistory, RunError, RunSummary, S3Store, TencentApp};
