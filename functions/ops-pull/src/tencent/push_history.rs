@@ -25,7 +25,7 @@ pub const DEFAULT_DAYS: u32 = 7;
 /// partly dropped already: an answer for them can hold lower counts than
 /// the day really had. 28 keeps two days away from that edge (and an
 /// answer lower than the archive never replaces it anyway: see
-/// `write::Guard::NeverLower`).
+/// `push_rows::keeping_lower_rows`).
 pub const MAX_DAYS: u32 = 28;
 /// Between two calls of one app (retries included). Tencent allows one call
 /// a second; the margin keeps two calls out of one second even when the
