@@ -6,6 +6,8 @@ pub mod deadlines;
 mod operations;
 mod push;
 
+use std::sync::{Mutex, PoisonError};
+
 use chrono::Utc;
 use lambda_kit::metrics::Metrics;
 
@@ -18,8 +20,32 @@ use crate::report::metrics as emf;
 use crate::report::summary::RunSummary;
 use crate::tencent::push_history::PushHistory;
 use crate::tencent::source::{App, OpsSource};
-use app::{Context, archive_app};
 use deadlines::Deadlines;
+
+/// The run's settings, shared by every app, and what failed so far.
+pub(crate) struct Context<'a, A> {
+    pub writer: Writer<'a, A>,
+    /// In the raw copies' keys.
+    pub run_id: String,
+    pub layout: &'a Layout,
+    pub request: &'a RunRequest,
+    pub push: PushHistory,
+    pub deadlines: Deadlines,
+    /// Each written day's business numbers go here (none in a dry run).
+    pub metrics: &'a Metrics,
+    failures: Mutex<Vec<RunFailure>>,
+}
+
+impl<A> Context<'_, A> {
+    /// One more failure for the run's error.
+    pub fn failed(&self, failure: RunFailure) {
+        // Pushing cannot panic, so the lock is never poisoned.
+        self.failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(failure);
+    }
+}
 
 /// Runs `request` over `apps`, every app at once (each app's operations
 /// data and push history side by side; S3 calls bounded across all apps by
@@ -38,24 +64,21 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
 ) -> Result<RunSummary, RunError> {
     // A field-subset run merges into the stored days.
     let merge = request.fields.is_some();
-    let writer = Writer::new(store, deadlines.storage, request.dry_run, merge);
-    let run_id = request.run_id.clone().unwrap_or_else(new_run_id);
     let cx = Context {
-        writer: &writer,
-        run_id: &run_id,
+        writer: Writer::new(store, deadlines.storage, request.dry_run, merge),
+        run_id: request.run_id.clone().unwrap_or_else(new_run_id),
         layout,
         request,
         push,
         deadlines,
         metrics,
+        failures: Mutex::default(),
     };
-    let outcomes = futures::future::join_all(apps.iter().map(|app| archive_app(app, &cx))).await;
-
-    let (failures, apps): (Vec<_>, _) = outcomes
-        .into_iter()
-        .map(|o| (o.failures, o.summary))
-        .unzip();
-    let mut failures: Vec<RunFailure> = failures.into_iter().flatten().collect();
+    let apps = futures::future::join_all(apps.iter().map(|app| app::archive_app(app, &cx))).await;
+    let mut failures = cx
+        .failures
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
     failures.sort_by(|a, b| a.text.cmp(&b.text));
 
     let summary = RunSummary {

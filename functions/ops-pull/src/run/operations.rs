@@ -15,28 +15,30 @@ use crate::error::RunErrorKind::{
 };
 use crate::error::RunFailure;
 use crate::report::metrics;
-use crate::report::summary::{AppSummary, KeptField};
+use crate::report::summary::{AppSummary, FailedDay, KeptField};
 use crate::tencent::freshness::{self, EMPTY_ANSWERS_FAIL_AFTER, Warning, china_today};
 use crate::tencent::source::{App, OpsSource};
 
-use super::app::{AppOutcome, Context, archive};
+use super::Context;
+use super::app::{archive, pull_failed};
 
 /// getappinfo, then its raw copy and days. Fills the summary's operations
 /// fields.
 pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
     cx: &Context<'_, A>,
-    outcome: &mut AppOutcome,
+    summary: &mut AppSummary,
 ) {
     let (name, sdkappid) = (&app.name, app.sdkappid);
     let request = cx.request.app_info_request();
     let info = app.source.get_app_info(&request, cx.deadlines.tencent);
     let info = match info.await {
         Ok(info) => info,
-        Err(error) => return outcome.pull_failed(&error, "getappinfo failed, nothing written"),
+        Err(error) => {
+            return pull_failed(cx, summary, &error, "getappinfo failed, nothing written");
+        }
     };
     let pulled_at = Utc::now();
-    let (summary, failures) = (&mut outcome.summary, &mut outcome.failures);
     let days = group_days(summary, &info, pulled_at);
     let rows = info.days.len();
     // Nothing to archive but the raw copy, as evidence.
@@ -66,7 +68,7 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
         let text = format!(
             "app {name} (sdkappid {sdkappid}): getappinfo answered {error}; no day written (raw copy kept)"
         );
-        failures.push(RunFailure { kind, text });
+        cx.failed(RunFailure { kind, text });
         summary.error = Some(error);
     }
 
@@ -74,32 +76,38 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     let as_pulled = days.clone();
     let raws = vec![(None, info.raw.clone())];
     let days = days.into_values().collect();
-    let archived = archive(cx, &OPERATIONS, sdkappid, pulled_at, raws, days).await;
-    outcome.failures.extend(archived.failures);
-    let summary = &mut outcome.summary;
-    summary.days_written = archived.days.iter().filter(|(_, day)| day.written).count();
-    summary.days_unchanged = archived.days.len() - summary.days_written;
-    summary.days_failed = archived.failed.len();
-    summary.failed_days = archived.failed;
-    summary.raw_key = archived.raw_keys.into_iter().next();
-    if let Some((_, reason)) = archived.raw_failed.into_iter().next() {
-        summary.error = Some(format!("raw copy not written: {reason}"));
+    let (raws, days) = archive(cx, &OPERATIONS, sdkappid, pulled_at, raws, days).await;
+    for (_, raw) in raws {
+        match raw {
+            Ok(key) => summary.raw_key = key,
+            Err(reason) => summary.error = Some(format!("raw copy not written: {reason}")),
+        }
     }
-    for (date, day) in archived.days {
+    for (date, result) in days {
+        let day = match result {
+            Ok(day) => day,
+            Err(reason) => {
+                summary.days_failed += 1;
+                summary.failed_days.push(FailedDay { date, reason });
+                continue;
+            }
+        };
         if !day.kept.is_empty() {
             tracing::warn!(app = %name, sdkappid, %date, fields = ?day.kept, "counts archived as numbers not replaced by null, text or absence: the archived numbers are kept");
         }
         let kept = day.kept.into_iter().map(|field| KeptField { date, field });
         summary.fields_kept.extend(kept);
-        if day.written
-            && !cx.writer.dry_run
-            && let Some(pulled) = as_pulled.get(&date)
-        {
+        if !day.written {
+            summary.days_unchanged += 1;
+            continue;
+        }
+        summary.days_written += 1;
+        if let (false, Some(pulled)) = (cx.writer.dry_run, as_pulled.get(&date)) {
             metrics::emit_day(cx.metrics, sdkappid, pulled, Utc::now());
         }
     }
     if rows == 0 && info.malformed().is_none() {
-        empty_answer(app, cx, outcome).await;
+        empty_answer(app, cx, summary).await;
     }
 }
 
@@ -151,7 +159,7 @@ fn group_days(
 async fn empty_answer<S, A: ArchiveStore>(
     app: &App<S>,
     cx: &Context<'_, A>,
-    outcome: &mut AppOutcome,
+    summary: &mut AppSummary,
 ) {
     let (name, sdkappid) = (&app.name, app.sdkappid);
     let folder = cx.layout.raw_folder(&OPERATIONS, sdkappid);
@@ -173,15 +181,17 @@ async fn empty_answer<S, A: ArchiveStore>(
         tracing::warn!(app = %name, sdkappid, error = %error, "earlier raw copies not read: this empty answer counts as the first");
         1
     });
-    outcome.summary.empty_answers = in_a_row;
+    summary.empty_answers = in_a_row;
     if in_a_row >= EMPTY_ANSWERS_FAIL_AFTER {
         let text = format!(
             "app {name} (sdkappid {sdkappid}): getappinfo answered an empty Result in {in_a_row} runs in a row; no day archived"
         );
         tracing::error!(app = %name, sdkappid, in_a_row, "empty answers in a row");
-        let kind = TencentEmptyAnswer;
-        outcome.failures.push(RunFailure { kind, text });
-        outcome.summary.error = Some(format!("empty Result in {in_a_row} runs in a row"));
+        cx.failed(RunFailure {
+            kind: TencentEmptyAnswer,
+            text,
+        });
+        summary.error = Some(format!("empty Result in {in_a_row} runs in a row"));
     }
 }
 

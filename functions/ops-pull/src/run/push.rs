@@ -15,14 +15,15 @@ use crate::tencent::freshness::china_today;
 use crate::tencent::push_history::{MAX_DAYS, pull_history};
 use crate::tencent::source::{App, OpsSource};
 
-use super::app::{Context, archive};
+use super::Context;
+use super::app::archive;
 
 pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
     cx: &Context<'_, A>,
-) -> (PushSummary, Vec<RunFailure>) {
+) -> PushSummary {
     let (name, sdkappid) = (&app.name, app.sdkappid);
-    let (mut summary, mut failures) = (PushSummary::default(), Vec::new());
+    let mut summary = PushSummary::default();
     // The newest archived day among those Tencent may still hold: the
     // catch-up starts after it.
     let oldest = china_today(Utc::now()) - Days::new(u64::from(MAX_DAYS) + 1);
@@ -36,7 +37,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     let Some(pulled) = pull_history(&app.source, dates, cx.deadlines.tencent).await else {
         tracing::warn!(app = %name, sdkappid, "push is not enabled for this app (90045): no push history");
         summary.not_enabled = true;
-        return (summary, failures);
+        return summary;
     };
     let (mut days, mut raws) = (Vec::new(), Vec::new());
     for (date, result) in pulled {
@@ -61,33 +62,32 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
         };
         tracing::error!(app = %name, sdkappid, %date, error_type = kind.error_type(), error = %reason, "push statistics pull failed");
         let text = format!("app {name} (sdkappid {sdkappid}): push statistics dt={date} {what}");
-        failures.push(RunFailure { kind, text });
+        cx.failed(RunFailure { kind, text });
+        summary.days_failed += 1;
         summary.failed_days.push(FailedDay { date, reason });
     }
-    let archived = archive(cx, &PUSH, sdkappid, pulled_at, raws, days).await;
-    failures.extend(archived.failures);
-    summary.days_failed = summary.failed_days.len() + archived.failed.len();
-    summary.failed_days.extend(archived.failed);
-    let raw_failed = archived.raw_failed.into_iter();
-    let raw_failed = raw_failed.filter_map(|(date, reason)| {
-        Some(FailedDay {
-            date: date?,
-            reason,
-        })
-    });
-    summary.failed_days.extend(raw_failed);
-    for (date, day) in archived.days {
-        if !day.kept.is_empty() {
-            let reason = day.kept.join("; ");
-            tracing::warn!(app = %name, sdkappid, %date, reason, "push statistics rows lower than archived (a partial answer): those rows keep their archived counts");
-            summary.days_kept_archived += 1;
-            summary.kept_days.push(FailedDay { date, reason });
-        } else if day.written {
-            summary.days_written += 1;
-        } else {
-            summary.days_unchanged += 1;
+    let (raws, days) = archive(cx, &PUSH, sdkappid, pulled_at, raws, days).await;
+    for (date, raw) in raws {
+        if let (Some(date), Err(reason)) = (date, raw) {
+            summary.failed_days.push(FailedDay { date, reason });
+        }
+    }
+    for (date, result) in days {
+        match result {
+            Err(reason) => {
+                summary.days_failed += 1;
+                summary.failed_days.push(FailedDay { date, reason });
+            }
+            Ok(day) if !day.kept.is_empty() => {
+                let reason = day.kept.join("; ");
+                tracing::warn!(app = %name, sdkappid, %date, reason, "push statistics rows lower than archived (a partial answer): those rows keep their archived counts");
+                summary.days_kept_archived += 1;
+                summary.kept_days.push(FailedDay { date, reason });
+            }
+            Ok(day) if day.written => summary.days_written += 1,
+            Ok(_) => summary.days_unchanged += 1,
         }
     }
     summary.failed_days.sort_by_key(|d| d.date);
-    (summary, failures)
+    summary
 }
