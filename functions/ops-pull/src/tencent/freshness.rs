@@ -38,11 +38,7 @@ pub enum Warning {
 /// time, T-2 before it (T being China's date at `now`).
 pub fn expected_newest_day(now: DateTime<Utc>) -> NaiveDate {
     let local = (now + CHINA_OFFSET).naive_utc();
-    let back = if local.hour() < PUBLISHED_BY_HOUR {
-        2
-    } else {
-        1
-    };
+    let back = 1 + u64::from(local.hour() < PUBLISHED_BY_HOUR);
     local.date() - Days::new(back)
 }
 
@@ -62,14 +58,9 @@ pub fn warnings(newest: Option<NaiveDate>, rows: usize, now: DateTime<Utc>) -> V
 /// The days between the oldest and the newest of `days` (sorted) that are
 /// not among them.
 pub fn missing_days(days: &[NaiveDate]) -> Vec<NaiveDate> {
-    let (Some(first), Some(last)) = (days.first(), days.last()) else {
-        return Vec::new();
-    };
-    first
-        .iter_days()
-        .take_while(|day| day <= last)
-        .filter(|day| days.binary_search(day).is_err())
-        .collect()
+    let gaps = days.windows(2).map(|pair| (pair[0], pair[1]));
+    let gaps = gaps.flat_map(|(day, next)| day.iter_days().skip(1).take_while(move |d| *d < next));
+    gaps.collect()
 }
 
 /// China's calendar date at `now`.

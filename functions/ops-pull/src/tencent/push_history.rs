@@ -106,12 +106,8 @@ pub(crate) async fn pull_history<S: OpsSource>(
                 tokio::time::sleep_until(next_call.min(deadline.0)).await;
                 let result = source.push_statistics(&window(date), deadline).await;
                 let rate_limited = result.as_ref().is_err_and(tim::Error::is_rate_limited);
-                let spacing = if rate_limited {
-                    RATE_LIMITED_SPACING
-                } else {
-                    CALL_SPACING
-                };
-                next_call = Instant::now() + spacing;
+                let spacing = rate_limited.then_some(RATE_LIMITED_SPACING);
+                next_call = Instant::now() + spacing.unwrap_or(CALL_SPACING);
                 result
             }
         };
