@@ -41,35 +41,32 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     let pulled_at = Utc::now();
     let days = group_days(summary, &info, pulled_at);
     let rows = info.days.len();
+    let malformed = info
+        .malformed()
+        .map(|m| (TencentMalformedAnswer, format!("malformed answer: {m}")));
+    // Tencent changed how it sends `Date`: nothing would be archived again.
+    let unkeyable = (rows > 0 && days.is_empty()).then(|| {
+        (
+            TencentUnkeyableRows,
+            format!("{rows} row(s), none with a valid Date (YYYYMMDD)"),
+        )
+    });
     // Nothing to archive but the raw copy, as evidence.
-    let unusable = match info.malformed() {
-        Some(malformed) => Some((
-            TencentMalformedAnswer,
-            format!("malformed answer: {malformed}"),
-        )),
-        // Tencent changed how it sends `Date`: nothing would be archived again.
-        None if rows > 0 && days.is_empty() => {
-            let why = format!("{rows} row(s), none with a valid Date (YYYYMMDD)");
-            Some((TencentUnkeyableRows, why))
-        }
-        None => {
-            summary.expected_newest_date = Some(freshness::expected_newest_day(pulled_at));
-            summary.warnings = freshness::warnings(summary.last_date, rows, pulled_at);
-            let dates: Vec<_> = days.keys().copied().collect();
-            summary.missing_dates = freshness::missing_days(&dates);
-            if !summary.missing_dates.is_empty() {
-                summary.warnings.push(Warning::MissingDays);
-            }
-            None
-        }
-    };
-    if let Some((kind, error)) = unusable {
+    if let Some((kind, error)) = malformed.or(unkeyable) {
         tracing::error!(app = %name, sdkappid, error = %error, "nothing to archive in the answer");
         let text = format!(
             "app {name} (sdkappid {sdkappid}): getappinfo answered {error}; no day written (raw copy kept)"
         );
         cx.failed(RunFailure { kind, text });
         summary.error = Some(error);
+    } else {
+        summary.expected_newest_date = Some(freshness::expected_newest_day(pulled_at));
+        summary.warnings = freshness::warnings(summary.last_date, rows, pulled_at);
+        let dates: Vec<_> = days.keys().copied().collect();
+        summary.missing_dates = freshness::missing_days(&dates);
+        if !summary.missing_dates.is_empty() {
+            summary.warnings.push(Warning::MissingDays);
+        }
     }
 
     // The business numbers are the day as pulled, before the rule.
@@ -84,26 +81,26 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
         }
     }
     for (date, result) in days {
-        let day = match result {
-            Ok(day) => day,
+        match result {
             Err(reason) => {
                 summary.days_failed += 1;
                 summary.failed_days.push(FailedDay { date, reason });
-                continue;
             }
-        };
-        if !day.kept.is_empty() {
-            tracing::warn!(app = %name, sdkappid, %date, fields = ?day.kept, "counts archived as numbers not replaced by null, text or absence: the archived numbers are kept");
-        }
-        let kept = day.kept.into_iter().map(|field| KeptField { date, field });
-        summary.fields_kept.extend(kept);
-        if !day.written {
-            summary.days_unchanged += 1;
-            continue;
-        }
-        summary.days_written += 1;
-        if let (false, Some(pulled)) = (cx.writer.dry_run, as_pulled.get(&date)) {
-            metrics::emit_day(cx.metrics, sdkappid, pulled, Utc::now());
+            Ok(day) => {
+                if !day.kept.is_empty() {
+                    tracing::warn!(app = %name, sdkappid, %date, fields = ?day.kept, "counts archived as numbers not replaced by null, text or absence: the archived numbers are kept");
+                }
+                let kept = day.kept.into_iter().map(|field| KeptField { date, field });
+                summary.fields_kept.extend(kept);
+                if !day.written {
+                    summary.days_unchanged += 1;
+                    continue;
+                }
+                summary.days_written += 1;
+                if let (false, Some(pulled)) = (cx.writer.dry_run, as_pulled.get(&date)) {
+                    metrics::emit_day(cx.metrics, sdkappid, pulled, Utc::now());
+                }
+            }
         }
     }
     if rows == 0 && info.malformed().is_none() {
