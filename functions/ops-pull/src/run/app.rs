@@ -26,24 +26,25 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
         sdkappid,
         ..AppSummary::default()
     };
-    if let Err(error) = app.source.credentials().await {
-        if matches!(error, tim::Error::Credentials { .. }) && app.source.not_set_up().await {
+    match app.source.credentials().await {
+        Ok(false) => {
             tracing::warn!(app = %name, sdkappid, "the UserSig secret has no value yet: the app is not set up, nothing pulled");
             summary.state = Some(AppState::NotSetUp);
             return summary;
         }
-        pull_failed(
+        Err(error) => pull_failed(
             cx,
             &mut summary,
             &error,
             "credentials not read, nothing pulled",
-        );
-    } else {
-        // A field-subset run pulls operations data only.
-        let push_on = cx.push.days > 0 && cx.request.fields.is_none();
-        let push = OptionFuture::from(push_on.then(|| push::push_history(app, cx)));
-        let operations = operations::operations(app, cx, &mut summary);
-        ((), summary.push) = futures::join!(operations, push);
+        ),
+        Ok(true) => {
+            // A field-subset run pulls operations data only.
+            let push_on = cx.push.days > 0 && cx.request.fields.is_none();
+            let push = OptionFuture::from(push_on.then(|| push::push_history(app, cx)));
+            let operations = operations::operations(app, cx, &mut summary);
+            ((), summary.push) = futures::join!(operations, push);
+        }
     }
     if summary.last_date.is_none() && !cx.writer.dry_run {
         // No day in the answer (or no answer): the lag alarm still needs the archive's age.

@@ -26,14 +26,11 @@ pub trait OpsSource: Sync {
     ) -> Result<Response, tim::Error>;
 
     /// Reads the app's credentials (refused when they are another app's
-    /// than the configured one).
-    async fn credentials(&self) -> Result<(), tim::Error>;
-
-    /// Whether the app's UserSig secret exists but has never held a value
-    /// (the template creates it empty, the first rotation fills it): the app
-    /// is not set up yet, which is no failure. Asked only after its
-    /// credentials could not be read.
-    async fn not_set_up(&self) -> bool;
+    /// than the configured one). `Ok(false)`: the app's UserSig secret
+    /// exists but has never held a value (the template creates it empty,
+    /// the first rotation fills it): the app is not set up yet, which is no
+    /// failure.
+    async fn credentials(&self) -> Result<bool, tim::Error>;
 }
 
 /// An app at Tencent: its client (credentials, HTTP pool, retries) and the
@@ -63,23 +60,23 @@ impl OpsSource for TencentApp {
         self.client.call(command, request, deadline).await
     }
 
-    async fn credentials(&self) -> Result<(), tim::Error> {
+    async fn credentials(&self) -> Result<bool, tim::Error> {
         // Cached by the provider after the first call of a cold start.
-        self.client.credentials().credentials().await.map(drop)
-    }
-
-    async fn not_set_up(&self) -> bool {
+        let error = match self.client.credentials().credentials().await {
+            Ok(_) => return Ok(true),
+            Err(error @ tim::Error::Credentials { .. }) => error,
+            Err(error) => return Err(error),
+        };
         let Some((secrets, id)) = &self.secret else {
-            return false;
+            return Err(error);
         };
         // A secret that lost its value after a rotation still lists versions.
         match secrets.describe_secret().secret_id(id).send().await {
-            Ok(secret) => secret
-                .version_ids_to_stages()
-                .is_none_or(|versions| versions.is_empty()),
-            Err(error) => {
-                tracing::warn!(secret_id = %id, error = %aws_sdk_secretsmanager::error::DisplayErrorContext(&error), "DescribeSecret failed: the app counts as failed, not as not set up");
-                false
+            Ok(secret) if secret.version_ids_to_stages().is_none_or(|v| v.is_empty()) => Ok(false),
+            Ok(_) => Err(error),
+            Err(e) => {
+                tracing::warn!(secret_id = %id, error = %aws_sdk_secretsmanager::error::DisplayErrorContext(&e), "DescribeSecret failed: the app counts as failed, not as not set up");
+                Err(error)
             }
         }
     }

@@ -180,22 +180,11 @@ impl OpsSource for FakeSource {
         })
     }
 
-    async fn credentials(&self) -> Result<(), tim::Error> {
-        if let Some(error) = self.credentials_error.lock().unwrap().clone() {
-            return Err(error);
+    async fn credentials(&self) -> Result<bool, tim::Error> {
+        match self.credentials_error.lock().unwrap().clone() {
+            Some(error) => Err(error),
+            None => Ok(!self.not_set_up.load(Ordering::SeqCst)),
         }
-        if self.not_set_up.load(Ordering::SeqCst) {
-            return Err(tim::Error::Credentials {
-                reason: "secret has no AWSCURRENT value".into(),
-                class: tim::ErrorClass::Configuration,
-                refused_with: None,
-            });
-        }
-        Ok(())
-    }
-
-    async fn not_set_up(&self) -> bool {
-        self.not_set_up.load(Ordering::SeqCst)
     }
 }
 
