@@ -18,7 +18,7 @@ pub const POLL: Duration = Duration::from_secs(1);
 
 /// The lease object's body.
 #[derive(Debug, Serialize, Deserialize)]
-struct Body {
+pub struct Body {
     holder: String,
     expires_at: DateTime<Utc>,
 }
@@ -31,17 +31,14 @@ pub struct Lease {
     etag: Option<String>,
 }
 
-/// Why no lease was taken.
+/// Why no lease was taken: another run holds the lease at the key (the
+/// body read), or the lease could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum LeaseError {
-    #[error("another run ({holder}) holds the lease {key} until {until}; this run gave up waiting")]
-    Held {
-        key: String,
-        holder: String,
-        until: DateTime<Utc>,
-    },
-    #[error("lease {key}: {error}")]
-    Storage { key: String, error: StoreError },
+    #[error("another run ({holder}) holds the lease {0} until {until}; this run gave up waiting", holder = .1.holder, until = .1.expires_at)]
+    Held(String, Body),
+    #[error("lease {0}: {1}")]
+    Storage(String, StoreError),
 }
 
 impl Body {
@@ -51,9 +48,8 @@ impl Body {
             // A struct of a string and a date always serialises.
             body: serde_json::to_vec(self).unwrap_or_default(),
             content_type: "application/json",
-            content_encoding: None,
-            content_sha256: None,
             condition,
+            ..Default::default()
         }
     }
 }
@@ -74,22 +70,14 @@ pub async fn acquire<A: ArchiveStore>(
     };
     loop {
         let stored = store.get(&key).await;
-        let stored = stored.map_err(|error| LeaseError::Storage {
-            key: key.clone(),
-            error,
-        })?;
+        let stored = stored.map_err(|error| LeaseError::Storage(key.clone(), error))?;
         let held = stored
             .as_ref()
             .and_then(|(_, text)| serde_json::from_slice::<Body>(text).ok());
         // Expired, released, or unreadable: taken over below.
-        if let Some(Body { holder, expires_at }) = held.filter(|held| held.expires_at > Utc::now())
-        {
+        if let Some(held) = held.filter(|held| held.expires_at > Utc::now()) {
             if tokio::time::Instant::now() + POLL >= deadline.0 {
-                return Err(LeaseError::Held {
-                    key,
-                    holder,
-                    until: expires_at,
-                });
+                return Err(LeaseError::Held(key, held));
             }
             tokio::time::sleep(POLL).await;
             continue;
@@ -101,11 +89,10 @@ pub async fn acquire<A: ArchiveStore>(
             Ok(etag) => return Ok(Lease { key, body, etag }),
             // Another run took it between the read and the write.
             Err(StoreError::PreconditionFailed) => continue,
-            Err(error) => return Err(LeaseError::Storage { key, error }),
+            Err(error) => return Err(LeaseError::Storage(key, error)),
         }
     }
 }
-
 impl Lease {
     /// Frees the lease for the next run (a failure only makes it wait for
     /// the expiry).

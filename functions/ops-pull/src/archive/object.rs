@@ -16,6 +16,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use tim::api::appinfo::{AppInfoDay, OpsValue};
 
+use crate::archive::store::StoreError;
+
 /// User metadata key (`x-amz-meta-content-sha256`) holding the content hash.
 pub const HASH_METADATA_KEY: &str = "content-sha256";
 
@@ -70,11 +72,11 @@ impl DailyObject {
 
     /// This (field-subset) object laid over the stored one: pulled fields
     /// replace theirs, every other stored field is kept.
-    pub fn merged_over(mut self, stored: &[u8]) -> Result<Self, &'static str> {
+    pub fn merged_over(mut self, stored: &[u8]) -> Result<Self, StoreError> {
         let ([new_line], Some(mut line)) = (self.lines.as_mut_slice(), one_line(stored)) else {
-            return Err(
-                "the stored object is not one JSON object on one line; run without \"fields\" to rewrite it",
-            );
+            return Err(StoreError::Failed(
+                "the stored object is not one JSON object on one line; run without \"fields\" to rewrite it".into(),
+            ));
         };
         // The stored odd texts of the fields pulled now are replaced by the
         // new ones (if any): a count that became a number loses its entry.

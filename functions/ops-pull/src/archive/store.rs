@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::primitives::ByteStream;
 
 use crate::archive::object::HASH_METADATA_KEY;
 
@@ -17,9 +16,10 @@ pub struct StoredObject {
 }
 
 /// Guard of a PUT against a concurrent writer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum PutCondition {
     /// Last writer wins (every writer of the key writes complete data).
+    #[default]
     Always,
     /// `If-None-Match: *`: only if the key does not exist.
     IfAbsent,
@@ -35,7 +35,7 @@ impl PutCondition {
 }
 
 /// One object to write.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PutRequest {
     pub key: String,
     pub body: Vec<u8>,
@@ -53,13 +53,6 @@ pub enum StoreError {
     PreconditionFailed,
     #[error("{0}")]
     Failed(String),
-}
-
-/// A run reports a failed storage call as text.
-impl From<StoreError> for String {
-    fn from(error: StoreError) -> Self {
-        error.to_string()
-    }
 }
 
 /// The storage calls of a run. Only this crate and its tests implement it,
@@ -137,20 +130,12 @@ impl ArchiveStore for S3Store {
     }
 
     async fn put(&self, request: PutRequest) -> Result<Option<String>, StoreError> {
-        let put = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(request.key);
-        let put = put
-            .content_type(request.content_type)
-            .set_content_encoding(request.content_encoding.map(str::to_owned))
-            .set_metadata(
-                request
-                    .content_sha256
-                    .map(|hash| HashMap::from([(HASH_METADATA_KEY.to_owned(), hash)])),
-            )
-            .body(ByteStream::from(request.body));
+        let hash = request.content_sha256;
+        let meta = hash.map(|hash| HashMap::from([(HASH_METADATA_KEY.to_owned(), hash)]));
+        let put = self.client.put_object().bucket(&self.bucket);
+        let put = put.key(request.key).body(request.body.into());
+        let put = put.content_type(request.content_type).set_metadata(meta);
+        let put = put.set_content_encoding(request.content_encoding.map(str::to_owned));
         let put = match request.condition {
             PutCondition::Always => put,
             PutCondition::IfAbsent => put.if_none_match("*"),
@@ -170,9 +155,7 @@ impl ArchiveStore for S3Store {
         let list = list.prefix(prefix).start_after(start_after);
         let pages = list.into_paginator().send().try_collect().await;
         let pages = pages.map_err(|e| describe("ListObjectsV2", &e))?;
-        let objects = pages
-            .into_iter()
-            .flat_map(|p| p.contents.unwrap_or_default());
+        let objects = pages.into_iter().filter_map(|p| p.contents).flatten();
         Ok(objects.filter_map(|o| o.key).collect())
     }
 }
