@@ -54,20 +54,17 @@ impl Body {
     }
 }
 
-/// Takes the lease at `key` for `holder` until `until`, waiting (polling
+/// Takes the lease at `key` for `holder` until `expires_at`, waiting (polling
 /// every [`POLL`]) while another run holds it, up to `deadline`.
 pub async fn acquire<A: ArchiveStore>(
     store: &A,
     key: &str,
     holder: &str,
-    until: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
     deadline: Deadline,
 ) -> Result<Lease, LeaseError> {
     let (key, holder) = (key.to_owned(), holder.to_owned());
-    let body = Body {
-        holder,
-        expires_at: until,
-    };
+    let body = Body { holder, expires_at };
     loop {
         let stored = store.get(&key).await;
         let stored = stored.map_err(|error| LeaseError::Storage(key.clone(), error))?;
@@ -93,15 +90,13 @@ pub async fn acquire<A: ArchiveStore>(
         }
     }
 }
+
 impl Lease {
     /// Frees the lease for the next run (a failure only makes it wait for
     /// the expiry).
-    pub async fn release<A: ArchiveStore>(self, store: &A) {
-        let body = Body {
-            expires_at: Utc::now(),
-            ..self.body
-        };
-        let put = body.put(&self.key, PutCondition::if_match(self.etag));
+    pub async fn release<A: ArchiveStore>(mut self, store: &A) {
+        self.body.expires_at = Utc::now();
+        let put = self.body.put(&self.key, PutCondition::if_match(self.etag));
         if let Err(error) = store.put(put).await {
             tracing::warn!(key = self.key, error = %error, "lease not released: the next run waits for its expiry");
         }

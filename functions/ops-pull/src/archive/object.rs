@@ -150,8 +150,7 @@ pub fn stored_lines(body: &[u8]) -> Option<Vec<Line>> {
 
 /// The one line of a stored object, without `pulled_at`.
 fn one_line(stored: &[u8]) -> Option<Line> {
-    let [line] = <[Line; 1]>::try_from(stored_lines(stored)?).ok()?;
-    Some(line)
+    stored_lines(stored).filter(|lines| lines.len() == 1)?.pop()
 }
 
 /// The line's `malformed` map, taken out of it (empty when it has none).

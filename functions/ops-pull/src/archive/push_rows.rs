@@ -47,16 +47,12 @@ impl Counts {
     }
 }
 
-/// The day's object from Tencent's successful envelope: one totals row
+/// The day's object from Tencent's successful answer: one totals row
 /// (every `Results` entry summed) and one row per (event, platform) code
 /// pair. `Results: []` is a totals row of zeros (nothing was pushed); a
 /// missing `Results`, or one that is not a list of objects, is an error.
-pub fn push_object(
-    sdkappid: u64,
-    date: NaiveDate,
-    envelope: &Value,
-) -> Result<DailyObject, String> {
-    let Some(results) = envelope.get("Results").and_then(Value::as_array) else {
+pub fn push_object(sdkappid: u64, date: NaiveDate, answer: &Value) -> Result<DailyObject, String> {
+    let Some(results) = answer.get("Results").and_then(Value::as_array) else {
         return Err("ErrorCode 0 but no Results list".to_owned());
     };
     // The rows by their names and codes: the totals (`all`, no codes; zeros
