@@ -2,8 +2,9 @@
 //! run needs, implemented by `aws_sdk_s3::Client` (tests add in-memory fakes).
 
 use std::collections::HashMap;
+use std::error::Error;
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 use crate::archive::object::HASH_METADATA_KEY;
 
@@ -93,10 +94,7 @@ fn stored_object(metadata: Option<&HashMap<String, String>>, etag: Option<&str>)
 }
 
 /// S3's error code and message (the SDK's `Display` alone says "service error").
-fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    operation: &str,
-    error: &SdkError<E, R>,
-) -> StoreError {
+fn describe(operation: &str, error: &(impl ProvideErrorMetadata + Error)) -> StoreError {
     let detail = match (error.code(), error.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),

@@ -17,6 +17,9 @@ use crate::archive::store::{ArchiveStore, PutCondition, PutRequest, StoreError};
 /// first run (about 4,000 requests) near a second of S3 time.
 pub const WRITE_CONCURRENCY: usize = 64;
 
+/// What a job gives: S3's answer, or why it failed.
+type Answer<T> = Result<T, StoreError>;
+
 /// One day written (or found unchanged), and what of the archived day its
 /// rule kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,10 +53,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
     /// call's is several kilobytes) is made and boxed only once it holds a
     /// permit: a run waits on thousands of jobs at once, and holding every
     /// one's future from the start cost 100 apps' first run 60 MB.
-    async fn bounded<T>(
-        &self,
-        job: impl AsyncFnOnce() -> Result<T, StoreError>,
-    ) -> Result<T, String> {
+    async fn bounded<T>(&self, job: impl AsyncFnOnce() -> Answer<T>) -> Result<T, String> {
         let permitted = async {
             // The semaphore is never closed.
             let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
@@ -72,8 +72,8 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         self.bounded(async || {
             let mut body = Vec::with_capacity(raw.len() / 4);
             let mut gzip = flate2::read::GzEncoder::new(raw, flate2::Compression::default());
-            let gzipped = gzip.read_to_end(&mut body);
-            gzipped.map_err(|e| StoreError::Failed(format!("gzip: {e}")))?;
+            // Gzip from memory into memory cannot fail.
+            let _ = gzip.read_to_end(&mut body);
             let put = PutRequest {
                 key: key.to_owned(),
                 body,
