@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::from_slice;
 use tim::Deadline;
 
 use crate::archive::store::{ArchiveStore, PutCondition, PutRequest, StoreError};
@@ -68,9 +69,7 @@ pub async fn acquire<A: ArchiveStore>(
     loop {
         let stored = store.get(&key).await;
         let stored = stored.map_err(|error| LeaseError::Storage(key.clone(), error))?;
-        let held = stored
-            .as_ref()
-            .and_then(|(_, text)| serde_json::from_slice::<Body>(text).ok());
+        let held: Option<Body> = stored.as_ref().and_then(|(_, b)| from_slice(b).ok());
         // Expired, released, or unreadable: taken over below.
         if let Some(held) = held.filter(|held| held.expires_at > Utc::now()) {
             if tokio::time::Instant::now() + POLL >= deadline.0 {
@@ -79,9 +78,7 @@ pub async fn acquire<A: ArchiveStore>(
             tokio::time::sleep(POLL).await;
             continue;
         }
-        let condition = stored.map_or(PutCondition::IfAbsent, |(s, _)| {
-            PutCondition::if_match(s.etag)
-        });
+        let condition = stored.map_or(PutCondition::IfAbsent, |(s, _)| s.etag.into());
         match store.put(body.put(&key, condition)).await {
             Ok(etag) => return Ok(Lease { key, body, etag }),
             // Another run took it between the read and the write.
@@ -96,7 +93,7 @@ impl Lease {
     /// the expiry).
     pub async fn release<A: ArchiveStore>(mut self, store: &A) {
         self.body.expires_at = Utc::now();
-        let put = self.body.put(&self.key, PutCondition::if_match(self.etag));
+        let put = self.body.put(&self.key, self.etag.into());
         if let Err(error) = store.put(put).await {
             tracing::warn!(key = self.key, error = %error, "lease not released: the next run waits for its expiry");
         }

@@ -28,9 +28,9 @@ pub enum PutCondition {
     IfMatch(String),
 }
 
-impl PutCondition {
-    /// `If-Match` on the ETag read, when S3 told one.
-    pub fn if_match(etag: Option<String>) -> Self {
+/// `If-Match` on the ETag read, when S3 told one.
+impl From<Option<String>> for PutCondition {
+    fn from(etag: Option<String>) -> Self {
         etag.map_or(Self::Always, Self::IfMatch)
     }
 }
@@ -78,18 +78,15 @@ pub struct S3Store {
 }
 
 impl S3Store {
-    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
-        let bucket = bucket.into();
+    pub fn new(client: aws_sdk_s3::Client, bucket: String) -> Self {
         Self { client, bucket }
     }
 }
 
 fn stored_object(metadata: Option<&HashMap<String, String>>, etag: Option<&str>) -> StoredObject {
-    let content_sha256 = metadata.and_then(|m| m.get(HASH_METADATA_KEY)).cloned();
-    let etag = etag.map(str::to_owned);
     StoredObject {
-        content_sha256,
-        etag,
+        content_sha256: metadata.and_then(|m| m.get(HASH_METADATA_KEY)).cloned(),
+        etag: etag.map(str::to_owned),
     }
 }
 

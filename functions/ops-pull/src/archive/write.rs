@@ -143,7 +143,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
                 (object, kept) = rule(object, &body);
                 // What was kept may be all there is: the body is the truth.
                 written = stored_lines(&body).as_deref() != Some(object.lines());
-                condition = PutCondition::if_match(stored.etag);
+                condition = stored.etag.into();
             }
             if written && !self.dry_run {
                 let put = PutRequest {
