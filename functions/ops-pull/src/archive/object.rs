@@ -47,15 +47,14 @@ impl DailyObject {
         let mut line = Line::new();
         let mut malformed = Map::new();
         for (name, value) in &row.values {
-            let json = match value {
-                OpsValue::Number(n) => Value::from(*n),
-                OpsValue::Text(text) => Value::from(text.as_str()),
-                OpsValue::Null => Value::Null,
-                OpsValue::Malformed(text) => {
-                    malformed.insert(name.clone(), Value::from(text.as_str()));
-                    Value::Null
-                }
+            // The value, and the text of a count that is not one.
+            let (json, odd) = match value {
+                OpsValue::Number(n) => (Value::from(*n), None),
+                OpsValue::Text(text) => (Value::from(text.as_str()), None),
+                OpsValue::Null => (Value::Null, None),
+                OpsValue::Malformed(text) => (Value::Null, Some(text)),
             };
+            malformed.extend(odd.map(|text| (name.clone(), Value::from(text.as_str()))));
             line.insert(name.clone(), json);
         }
         put_malformed(&mut line, malformed);

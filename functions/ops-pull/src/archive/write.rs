@@ -71,9 +71,8 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         }
         self.bounded(async || {
             let mut body = Vec::with_capacity(raw.len() / 4);
-            let mut gzip = flate2::read::GzEncoder::new(raw, flate2::Compression::default());
-            // Gzip from memory into memory cannot fail.
-            let _ = gzip.read_to_end(&mut body);
+            // Gzip from memory into memory cannot fail (the default level).
+            let _ = flate2::read::GzEncoder::new(raw, Default::default()).read_to_end(&mut body);
             let put = PutRequest {
                 key: key.to_owned(),
                 body,
