@@ -112,10 +112,6 @@ impl DailyObject {
         (self, kept)
     }
 
-    pub fn lines(&self) -> &[Line] {
-        &self.lines
-    }
-
     /// Hex SHA-256 of the lines without `pulled_at`.
     pub fn content_sha256(&self) -> String {
         let hash = Sha256::digest(self.body(None));
@@ -208,7 +204,7 @@ mod tests {
                    "pulled_at": "2026-11-02T06:00:01.234Z"})
         );
         let sound = object(json!({"Date": "20261101", "ActiveUserNum": "1"}));
-        assert!(!sound.lines()[0].contains_key(MALFORMED_COLUMN));
+        assert!(!sound.lines[0].contains_key(MALFORMED_COLUMN));
     }
 
     #[test]
@@ -230,7 +226,7 @@ mod tests {
         let subset = json!({"Date": "20261101", "ActiveUserNum": "2"});
         let merged = |row: &Value, stored: &[u8]| object(row.clone()).merged_over(stored);
         let stored = object(full.clone()).body(Some("old"));
-        let line = merged(&subset, &stored).unwrap().lines()[0].clone();
+        let line = merged(&subset, &stored).unwrap().lines[0].clone();
         assert_eq!(
             (&line["ActiveUserNum"], &line["LoginTimes"]),
             (&json!(2), &json!(9))
@@ -246,13 +242,13 @@ mod tests {
         // gains it; the others' entries stay.
         let stored = object(json!({"Date": "20261101", "ActiveUserNum": "x", "LoginTimes": "y"}))
             .body(Some("old"));
-        let fixed = merged(&subset, &stored).unwrap().lines()[0].clone();
+        let fixed = merged(&subset, &stored).unwrap().lines[0].clone();
         assert_eq!(fixed["ActiveUserNum"], json!(2));
         assert_eq!(fixed[MALFORMED_COLUMN], json!({"LoginTimes": "y"}));
         let broken = json!({"Date": "20261101", "LoginTimes": "9"});
-        let both = merged(&broken, &stored).unwrap().lines()[0].clone();
+        let both = merged(&broken, &stored).unwrap().lines[0].clone();
         assert_eq!(both[MALFORMED_COLUMN], json!({"ActiveUserNum": "x"}));
-        let all_fixed = merged(&full, &stored).unwrap().lines()[0].clone();
+        let all_fixed = merged(&full, &stored).unwrap().lines[0].clone();
         assert!(!all_fixed.contains_key(MALFORMED_COLUMN));
     }
 }

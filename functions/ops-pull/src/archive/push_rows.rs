@@ -266,7 +266,7 @@ mod tests {
         };
         let totals = |object: &DailyObject| {
             [Value::Null, json!(2), json!(3)].map(|code| {
-                let row = object.lines().iter().find(|l| l["platform_code"] == code);
+                let row = object.lines.iter().find(|l| l["platform_code"] == code);
                 row.map(|l| l["total"].clone())
             })
         };

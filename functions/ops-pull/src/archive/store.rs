@@ -2,7 +2,6 @@
 //! run needs, implemented by `aws_sdk_s3::Client` (tests add in-memory fakes).
 
 use std::collections::HashMap;
-use std::error::Error;
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 
@@ -91,11 +90,11 @@ fn stored_object(metadata: Option<&HashMap<String, String>>, etag: Option<&str>)
 }
 
 /// S3's error code and message (the SDK's `Display` alone says "service error").
-fn describe(operation: &str, error: &(impl ProvideErrorMetadata + Error)) -> StoreError {
-    let detail = match (error.code(), error.message()) {
+fn describe(operation: &str, e: &(impl ProvideErrorMetadata + std::error::Error)) -> StoreError {
+    let detail = match (e.code(), e.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(error).to_string(),
+        _ => DisplayErrorContext(e).to_string(),
     };
     StoreError::Failed(format!("S3 {operation} failed: {detail}"))
 }

@@ -106,8 +106,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
 
     /// The body at `key` (`None`: no such object).
     pub async fn body(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
-        self.bounded(async || Ok(self.store.get(key).await?.map(|(_, body)| body)))
-            .await
+        Ok(self.bounded(|| self.store.get(key)).await?.map(|(_, b)| b))
     }
 
     /// Writes one day unless S3 already holds the same content, under
@@ -141,7 +140,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
                 }
                 (object, kept) = rule(object, &body);
                 // What was kept may be all there is: the body is the truth.
-                written = stored_lines(&body).as_deref() != Some(object.lines());
+                written = stored_lines(&body).as_deref() != Some(&object.lines[..]);
                 condition = stored.etag.into();
             }
             if written && !self.dry_run {
