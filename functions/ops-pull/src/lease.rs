@@ -10,7 +10,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::from_slice;
-use tim::Deadline;
 
 use crate::archive::store::{ArchiveStore, PutCondition, PutRequest, StoreError};
 
@@ -62,7 +61,7 @@ pub async fn acquire<A: ArchiveStore>(
     key: &str,
     holder: &str,
     expires_at: DateTime<Utc>,
-    deadline: Deadline,
+    deadline: tim::Deadline,
 ) -> Result<Lease, LeaseError> {
     let (key, holder) = (key.to_owned(), holder.to_owned());
     let body = Body { holder, expires_at };

@@ -12,7 +12,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::archive::object::DailyObject;
-use crate::archive::push_rows::keeping_lower_rows;
 
 /// `OPS_PREFIX` when unset.
 pub const DEFAULT_PREFIX: &str = "tencent-chat/operations";
@@ -53,7 +52,7 @@ pub const PUSH: Dataset = Dataset {
     raw_folder: "raw/push",
     glue_table: "push_statistics",
     // Counts only grow: a row that went lower keeps its archived counts.
-    rule: keeping_lower_rows,
+    rule: super::push_rows::keeping_lower_rows,
 };
 
 /// Where objects go: under the configured prefix, empty (the bucket's

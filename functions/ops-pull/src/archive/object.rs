@@ -44,8 +44,7 @@ impl DailyObject {
     /// Tencent's row for `date` as one line: counts as numbers or null,
     /// their odd texts in `malformed`, text fields as text.
     pub fn from_row(sdkappid: u64, date: NaiveDate, row: &AppInfoDay) -> Self {
-        let mut line = Line::new();
-        let mut malformed = Map::new();
+        let (mut line, mut malformed) = (Line::new(), Map::new());
         for (name, value) in &row.values {
             // The value, and the text of a count that is not one.
             let (json, odd) = match value {
@@ -98,8 +97,7 @@ impl DailyObject {
         let ([line], Some(archived)) = (self.lines.as_mut_slice(), one_line(stored)) else {
             return (self, Vec::new());
         };
-        let mut kept = Vec::new();
-        let mut malformed = take_malformed(line);
+        let (mut kept, mut malformed) = (Vec::new(), take_malformed(line));
         for (field, value) in archived {
             if value.is_number() && !line.get(&field).is_some_and(Value::is_number) {
                 if let Some(text @ Value::String(_)) = line.insert(field.clone(), value) {

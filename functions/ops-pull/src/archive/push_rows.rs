@@ -58,9 +58,8 @@ pub fn push_object(sdkappid: u64, date: NaiveDate, answer: &Value) -> Result<Dai
         let entry = Value::as_object(entry).ok_or("a Results entry is not an object")?;
         add(rows.entry(totals).or_default(), entry);
         let platforms = entry.get("PlatformStatistics").and_then(Value::as_array);
-        for channel in platforms.into_iter().flatten() {
-            let channel =
-                Value::as_object(channel).ok_or("a PlatformStatistics entry is not an object")?;
+        for channel in platforms.into_iter().flatten().map(Value::as_object) {
+            let channel = channel.ok_or("a PlatformStatistics entry is not an object")?;
             let code = |name: &str| channel.get(name).and_then(Value::as_i64);
             let (event, platform) = (code("EventType"), code("PushPlatform"));
             let event_name = event.map_or("unknown", |c| EventType::from_code(c).name());

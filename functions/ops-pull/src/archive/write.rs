@@ -59,9 +59,8 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
             let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
             Box::pin(job()).await.map_err(|e| e.to_string())
         };
-        tokio::time::timeout_at(self.deadline.0, permitted)
-            .await
-            .unwrap_or_else(|_| Err("deadline reached before S3 answered".to_owned()))
+        let timed = tokio::time::timeout_at(self.deadline.0, permitted).await;
+        timed.unwrap_or_else(|_| Err("deadline reached before S3 answered".to_owned()))
     }
 
     /// Gzips and writes Tencent's body under its own key (never replaced).
