@@ -46,7 +46,8 @@ pub struct PutRequest {
     pub condition: PutCondition,
 }
 
-/// A failed storage call, reduced to text that carries no secret.
+/// A failed storage call (or a stored object that cannot be read), reduced
+/// to text that carries no secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("the object changed while it was being written (precondition failed)")]

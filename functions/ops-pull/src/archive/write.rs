@@ -49,10 +49,11 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         }
     }
 
-    /// `job` with a permit, before the deadline; its failure as text. The job's future (an S3
-    /// call's is several kilobytes) is made and boxed only once it holds a
-    /// permit: a run waits on thousands of jobs at once, and holding every
-    /// one's future from the start cost 100 apps' first run 60 MB.
+    /// `job` with a permit, before the deadline; its failure as text. The
+    /// job's future (an S3 call's is several kilobytes) is made and boxed
+    /// only once it holds a permit: a run waits on thousands of jobs at once,
+    /// and holding every one's future from the start cost 100 apps' first
+    /// run 60 MB.
     async fn bounded<T>(&self, job: impl AsyncFnOnce() -> Answer<T>) -> Result<T, String> {
         let permitted = async {
             // The semaphore is never closed.
@@ -70,8 +71,9 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         }
         self.bounded(async || {
             let mut body = Vec::with_capacity(raw.len() / 4);
-            // Gzip from memory into memory cannot fail (the default level).
-            let _ = flate2::read::GzEncoder::new(raw, Default::default()).read_to_end(&mut body);
+            // Gzip at the default compression level.
+            let read = flate2::read::GzEncoder::new(raw, Default::default()).read_to_end(&mut body);
+            read.map_err(|e| StoreError::Failed(format!("gzip: {e}")))?;
             let put = PutRequest {
                 key: key.to_owned(),
                 body,
