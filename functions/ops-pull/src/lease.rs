@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tim::Deadline;
+use serde_json::from_slice;
 
 use crate::archive::store::{ArchiveStore, PutCondition, PutRequest, StoreError};
 
@@ -18,7 +18,7 @@ pub const POLL: Duration = Duration::from_secs(1);
 
 /// The lease object's body.
 #[derive(Debug, Serialize, Deserialize)]
-struct Body {
+pub struct Body {
     holder: String,
     expires_at: DateTime<Utc>,
 }
@@ -31,17 +31,14 @@ pub struct Lease {
     etag: Option<String>,
 }
 
-/// Why no lease was taken.
+/// Why no lease was taken: another run holds the lease at the key (the
+/// body read), or the lease could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum LeaseError {
-    #[error("another run ({holder}) holds the lease {key} until {until}; this run gave up waiting")]
-    Held {
-        key: String,
-        holder: String,
-        until: DateTime<Utc>,
-    },
-    #[error("lease {key}: {error}")]
-    Storage { key: String, error: StoreError },
+    #[error("another run ({holder}) holds the lease {0} until {until}; this run gave up waiting", holder = .1.holder, until = .1.expires_at)]
+    Held(String, Body),
+    #[error("lease {0}: {1}")]
+    Storage(String, StoreError),
 }
 
 impl Body {
@@ -51,57 +48,41 @@ impl Body {
             // A struct of a string and a date always serialises.
             body: serde_json::to_vec(self).unwrap_or_default(),
             content_type: "application/json",
-            content_encoding: None,
-            content_sha256: None,
             condition,
+            ..Default::default()
         }
     }
 }
 
-/// Takes the lease at `key` for `holder` until `until`, waiting (polling
+/// Takes the lease at `key` for `holder` until `expires_at`, waiting (polling
 /// every [`POLL`]) while another run holds it, up to `deadline`.
 pub async fn acquire<A: ArchiveStore>(
     store: &A,
     key: &str,
     holder: &str,
-    until: DateTime<Utc>,
-    deadline: Deadline,
+    expires_at: DateTime<Utc>,
+    deadline: tim::Deadline,
 ) -> Result<Lease, LeaseError> {
     let (key, holder) = (key.to_owned(), holder.to_owned());
-    let body = Body {
-        holder,
-        expires_at: until,
-    };
+    let body = Body { holder, expires_at };
     loop {
         let stored = store.get(&key).await;
-        let stored = stored.map_err(|error| LeaseError::Storage {
-            key: key.clone(),
-            error,
-        })?;
-        let held = stored
-            .as_ref()
-            .and_then(|(_, text)| serde_json::from_slice::<Body>(text).ok());
+        let stored = stored.map_err(|error| LeaseError::Storage(key.clone(), error))?;
+        let held: Option<Body> = stored.as_ref().and_then(|(_, b)| from_slice(b).ok());
         // Expired, released, or unreadable: taken over below.
-        if let Some(Body { holder, expires_at }) = held.filter(|held| held.expires_at > Utc::now())
-        {
+        if let Some(held) = held.filter(|held| held.expires_at > Utc::now()) {
             if tokio::time::Instant::now() + POLL >= deadline.0 {
-                return Err(LeaseError::Held {
-                    key,
-                    holder,
-                    until: expires_at,
-                });
+                return Err(LeaseError::Held(key, held));
             }
             tokio::time::sleep(POLL).await;
             continue;
         }
-        let condition = stored.map_or(PutCondition::IfAbsent, |(s, _)| {
-            PutCondition::if_match(s.etag)
-        });
+        let condition = stored.map_or(PutCondition::IfAbsent, |(s, _)| s.etag.into());
         match store.put(body.put(&key, condition)).await {
             Ok(etag) => return Ok(Lease { key, body, etag }),
             // Another run took it between the read and the write.
             Err(StoreError::PreconditionFailed) => continue,
-            Err(error) => return Err(LeaseError::Storage { key, error }),
+            Err(error) => return Err(LeaseError::Storage(key, error)),
         }
     }
 }
@@ -109,12 +90,9 @@ pub async fn acquire<A: ArchiveStore>(
 impl Lease {
     /// Frees the lease for the next run (a failure only makes it wait for
     /// the expiry).
-    pub async fn release<A: ArchiveStore>(self, store: &A) {
-        let body = Body {
-            expires_at: Utc::now(),
-            ..self.body
-        };
-        let put = body.put(&self.key, PutCondition::if_match(self.etag));
+    pub async fn release<A: ArchiveStore>(mut self, store: &A) {
+        self.body.expires_at = Utc::now();
+        let put = self.body.put(&self.key, self.etag.into());
         if let Err(error) = store.put(put).await {
             tracing::warn!(key = self.key, error = %error, "lease not released: the next run waits for its expiry");
         }

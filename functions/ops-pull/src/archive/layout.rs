@@ -12,7 +12,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::archive::object::DailyObject;
-use crate::archive::push_rows::keeping_lower_rows;
 
 /// `OPS_PREFIX` when unset.
 pub const DEFAULT_PREFIX: &str = "tencent-chat/operations";
@@ -53,27 +52,24 @@ pub const PUSH: Dataset = Dataset {
     raw_folder: "raw/push",
     glue_table: "push_statistics",
     // Counts only grow: a row that went lower keeps its archived counts.
-    rule: keeping_lower_rows,
+    rule: super::push_rows::keeping_lower_rows,
 };
 
-/// Where objects go under the configured prefix.
+/// Where objects go: under the configured prefix, empty (the bucket's
+/// root) or ending in `/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
-    /// Empty (the bucket's root) or ending in `/`.
-    prefix: String,
-}
+pub struct Layout(String);
 
 impl Layout {
     /// `prefix` without leading or trailing slashes (empty: the bucket's root).
     pub fn new(prefix: &str) -> Self {
         let prefix = prefix.trim().trim_matches('/');
-        let prefix = format!("{prefix}/").trim_start_matches('/').to_owned();
-        Self { prefix }
+        Self(format!("{prefix}/").trim_start_matches('/').to_owned())
     }
 
     /// The folder of an app's days of `dataset` (for listings).
     pub fn folder(&self, dataset: &Dataset, sdkappid: u64) -> String {
-        format!("{}{}/sdkappid={sdkappid}/", self.prefix, dataset.folder)
+        format!("{}{}/sdkappid={sdkappid}/", self.0, dataset.folder)
     }
 
     pub fn day_key(&self, dataset: &Dataset, sdkappid: u64, date: NaiveDate) -> String {
@@ -83,7 +79,7 @@ impl Layout {
 
     /// The folder of an app's getappinfo raw copies (their keys sort by time).
     pub fn raw_folder(&self, dataset: &Dataset, sdkappid: u64) -> String {
-        format!("{}{}/sdkappid={sdkappid}/", self.prefix, dataset.raw_folder)
+        format!("{}{}/sdkappid={sdkappid}/", self.0, dataset.raw_folder)
     }
 
     /// Millisecond resolution, no colons (they need escaping in many
@@ -107,7 +103,7 @@ impl Layout {
     /// The lease that keeps runs one at a time (see `lease`); outside the
     /// Glue tables' folders.
     pub fn lease_key(&self) -> String {
-        format!("{}lease/ops-pull.json", self.prefix)
+        format!("{}lease/ops-pull.json", self.0)
     }
 }
 
@@ -115,7 +111,7 @@ impl Layout {
 #[cfg(test)]
 impl Layout {
     pub fn prefix(&self) -> &str {
-        self.prefix.trim_end_matches('/')
+        self.0.trim_end_matches('/')
     }
 }
 

@@ -16,6 +16,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use tim::api::appinfo::{AppInfoDay, OpsValue};
 
+use crate::archive::store::StoreError;
+
 /// User metadata key (`x-amz-meta-content-sha256`) holding the content hash.
 pub const HASH_METADATA_KEY: &str = "content-sha256";
 
@@ -42,18 +44,16 @@ impl DailyObject {
     /// Tencent's row for `date` as one line: counts as numbers or null,
     /// their odd texts in `malformed`, text fields as text.
     pub fn from_row(sdkappid: u64, date: NaiveDate, row: &AppInfoDay) -> Self {
-        let mut line = Line::new();
-        let mut malformed = Map::new();
+        let (mut line, mut malformed) = (Line::new(), Map::new());
         for (name, value) in &row.values {
-            let json = match value {
-                OpsValue::Number(n) => Value::from(*n),
-                OpsValue::Text(text) => Value::from(text.as_str()),
-                OpsValue::Null => Value::Null,
-                OpsValue::Malformed(text) => {
-                    malformed.insert(name.clone(), Value::from(text.as_str()));
-                    Value::Null
-                }
+            // The value, and the text of a count that is not one.
+            let (json, odd) = match value {
+                OpsValue::Number(n) => (Value::from(*n), None),
+                OpsValue::Text(text) => (Value::from(text.as_str()), None),
+                OpsValue::Null => (Value::Null, None),
+                OpsValue::Malformed(text) => (Value::Null, Some(text)),
             };
+            malformed.extend(odd.map(|text| (name.clone(), Value::from(text.as_str()))));
             line.insert(name.clone(), json);
         }
         put_malformed(&mut line, malformed);
@@ -70,11 +70,11 @@ impl DailyObject {
 
     /// This (field-subset) object laid over the stored one: pulled fields
     /// replace theirs, every other stored field is kept.
-    pub fn merged_over(mut self, stored: &[u8]) -> Result<Self, &'static str> {
+    pub fn merged_over(mut self, stored: &[u8]) -> Result<Self, StoreError> {
         let ([new_line], Some(mut line)) = (self.lines.as_mut_slice(), one_line(stored)) else {
-            return Err(
-                "the stored object is not one JSON object on one line; run without \"fields\" to rewrite it",
-            );
+            return Err(StoreError::Failed(
+                "the stored object is not one JSON object on one line; run without \"fields\" to rewrite it".into(),
+            ));
         };
         // The stored odd texts of the fields pulled now are replaced by the
         // new ones (if any): a count that became a number loses its entry.
@@ -97,8 +97,7 @@ impl DailyObject {
         let ([line], Some(archived)) = (self.lines.as_mut_slice(), one_line(stored)) else {
             return (self, Vec::new());
         };
-        let mut kept = Vec::new();
-        let mut malformed = take_malformed(line);
+        let (mut kept, mut malformed) = (Vec::new(), take_malformed(line));
         for (field, value) in archived {
             if value.is_number() && !line.get(&field).is_some_and(Value::is_number) {
                 if let Some(text @ Value::String(_)) = line.insert(field.clone(), value) {
@@ -109,10 +108,6 @@ impl DailyObject {
         }
         put_malformed(line, malformed);
         (self, kept)
-    }
-
-    pub fn lines(&self) -> &[Line] {
-        &self.lines
     }
 
     /// Hex SHA-256 of the lines without `pulled_at`.
@@ -148,8 +143,7 @@ pub fn stored_lines(body: &[u8]) -> Option<Vec<Line>> {
 
 /// The one line of a stored object, without `pulled_at`.
 fn one_line(stored: &[u8]) -> Option<Line> {
-    let [line] = <[Line; 1]>::try_from(stored_lines(stored)?).ok()?;
-    Some(line)
+    stored_lines(stored).filter(|lines| lines.len() == 1)?.pop()
 }
 
 /// The line's `malformed` map, taken out of it (empty when it has none).
@@ -208,7 +202,7 @@ mod tests {
                    "pulled_at": "2026-11-02T06:00:01.234Z"})
         );
         let sound = object(json!({"Date": "20261101", "ActiveUserNum": "1"}));
-        assert!(!sound.lines()[0].contains_key(MALFORMED_COLUMN));
+        assert!(!sound.lines[0].contains_key(MALFORMED_COLUMN));
     }
 
     #[test]
@@ -230,7 +224,7 @@ mod tests {
         let subset = json!({"Date": "20261101", "ActiveUserNum": "2"});
         let merged = |row: &Value, stored: &[u8]| object(row.clone()).merged_over(stored);
         let stored = object(full.clone()).body(Some("old"));
-        let line = merged(&subset, &stored).unwrap().lines()[0].clone();
+        let line = merged(&subset, &stored).unwrap().lines[0].clone();
         assert_eq!(
             (&line["ActiveUserNum"], &line["LoginTimes"]),
             (&json!(2), &json!(9))
@@ -246,13 +240,13 @@ mod tests {
         // gains it; the others' entries stay.
         let stored = object(json!({"Date": "20261101", "ActiveUserNum": "x", "LoginTimes": "y"}))
             .body(Some("old"));
-        let fixed = merged(&subset, &stored).unwrap().lines()[0].clone();
+        let fixed = merged(&subset, &stored).unwrap().lines[0].clone();
         assert_eq!(fixed["ActiveUserNum"], json!(2));
         assert_eq!(fixed[MALFORMED_COLUMN], json!({"LoginTimes": "y"}));
         let broken = json!({"Date": "20261101", "LoginTimes": "9"});
-        let both = merged(&broken, &stored).unwrap().lines()[0].clone();
+        let both = merged(&broken, &stored).unwrap().lines[0].clone();
         assert_eq!(both[MALFORMED_COLUMN], json!({"ActiveUserNum": "x"}));
-        let all_fixed = merged(&full, &stored).unwrap().lines()[0].clone();
+        let all_fixed = merged(&full, &stored).unwrap().lines[0].clone();
         assert!(!all_fixed.contains_key(MALFORMED_COLUMN));
     }
 }

@@ -22,65 +22,54 @@ use crate::archive::object::{DailyObject, Line, put_malformed, stored_lines};
 const FIELDS: [&str; 4] = ["TotalCount", "SentCount", "DeliveredCount", "ClickCount"];
 const COLUMNS: [&str; 4] = ["total", "sent", "delivered", "clicked"];
 
-/// A row's counts: `None` when no entry sent the count as a number, and
-/// the text of a count that was not a 64-bit integer.
-#[derive(Default)]
-struct Counts {
-    values: [Option<u64>; 4],
-    malformed: Map<String, Value>,
-}
+/// A row's counts (`None` when no entry sent the count as a number) and
+/// the text of each count that was not a 64-bit integer, by column.
+type Counts = ([Option<u64>; 4], Map<String, Value>);
 
-impl Counts {
-    /// Adds one entry's counts: the rows of several `Results` entries (or
-    /// channels with the same codes) are summed count by count, over the
-    /// entries that sent it.
-    fn add(&mut self, entry: &Map<String, Value>) {
-        for ((field, column), sum) in FIELDS.iter().zip(COLUMNS).zip(&mut self.values) {
-            let value = entry.get(*field).unwrap_or(&Value::Null);
-            if let Some(n) = value.as_u64().filter(|n| i64::try_from(*n).is_ok()) {
-                *sum = Some(sum.unwrap_or(0).saturating_add(n));
-            } else if !value.is_null() {
-                let text = value.as_str().map_or(value.to_string(), String::from);
-                self.malformed.insert(column.to_string(), text.into());
-            }
+/// Adds one entry's counts to a row's: the rows of several `Results`
+/// entries (or channels with the same codes) are summed count by count,
+/// over the entries that sent it.
+fn add((sums, malformed): &mut Counts, entry: &Map<String, Value>) {
+    for ((field, column), sum) in FIELDS.iter().zip(COLUMNS).zip(sums) {
+        let value = entry.get(*field).unwrap_or(&Value::Null);
+        if let Some(n) = value.as_u64().filter(|n| i64::try_from(*n).is_ok()) {
+            *sum = Some(sum.unwrap_or(0).saturating_add(n));
+        } else if !value.is_null() {
+            let text = value.as_str().map_or(value.to_string(), String::from);
+            malformed.insert(column.to_string(), text.into());
         }
     }
 }
 
-/// The day's object from Tencent's successful envelope: one totals row
+/// The day's object from Tencent's successful answer: one totals row
 /// (every `Results` entry summed) and one row per (event, platform) code
 /// pair. `Results: []` is a totals row of zeros (nothing was pushed); a
 /// missing `Results`, or one that is not a list of objects, is an error.
-pub fn push_object(
-    sdkappid: u64,
-    date: NaiveDate,
-    envelope: &Value,
-) -> Result<DailyObject, String> {
-    let Some(results) = envelope.get("Results").and_then(Value::as_array) else {
+pub fn push_object(sdkappid: u64, date: NaiveDate, answer: &Value) -> Result<DailyObject, String> {
+    let Some(results) = answer.get("Results").and_then(Value::as_array) else {
         return Err("ErrorCode 0 but no Results list".to_owned());
     };
     // The rows by their names and codes: the totals (`all`, no codes; zeros
     // for `Results: []`), then one per (event, platform) code pair.
     let mut rows: BTreeMap<_, Counts> = BTreeMap::new();
     let totals = (("all", "all"), (None, None));
-    rows.entry(totals).or_default().values = [results.is_empty().then_some(0); 4];
+    rows.entry(totals).or_default().0 = [results.is_empty().then_some(0); 4];
     for entry in results {
         let entry = Value::as_object(entry).ok_or("a Results entry is not an object")?;
-        rows.entry(totals).or_default().add(entry);
+        add(rows.entry(totals).or_default(), entry);
         let platforms = entry.get("PlatformStatistics").and_then(Value::as_array);
-        for channel in platforms.into_iter().flatten() {
-            let channel =
-                Value::as_object(channel).ok_or("a PlatformStatistics entry is not an object")?;
+        for channel in platforms.into_iter().flatten().map(Value::as_object) {
+            let channel = channel.ok_or("a PlatformStatistics entry is not an object")?;
             let code = |name: &str| channel.get(name).and_then(Value::as_i64);
             let (event, platform) = (code("EventType"), code("PushPlatform"));
             let event_name = event.map_or("unknown", |c| EventType::from_code(c).name());
             let platform_name = platform.map_or("unknown", |c| PushPlatform::from_code(c).name());
             let key = ((event_name, platform_name), (event, platform));
-            rows.entry(key).or_default().add(channel);
+            add(rows.entry(key).or_default(), channel);
         }
     }
     let row = |(((event_name, platform_name), (event, platform)), counts): (_, Counts)| {
-        let [total, sent, delivered, clicked] = counts.values;
+        let ([total, sent, delivered, clicked], malformed) = counts;
         let ratio = |p: Option<u64>, w: Option<u64>| p.zip(w).and_then(|(p, w)| rate(p, w));
         let row = serde_json::json!({"sdkappid": sdkappid, "date": date, "event": event_name, "event_code": event,
             "platform": platform_name, "platform_code": platform, "total": total, "sent": sent,
@@ -88,7 +77,7 @@ pub fn push_object(
             "click_rate": ratio(clicked, delivered)});
         // An object of JSON values always reads as a line.
         let mut line: Line = serde_json::from_value(row).unwrap_or_default();
-        put_malformed(&mut line, counts.malformed);
+        put_malformed(&mut line, malformed);
         line
     };
     let lines = rows.into_iter().map(row).collect();
@@ -276,7 +265,7 @@ mod tests {
         };
         let totals = |object: &DailyObject| {
             [Value::Null, json!(2), json!(3)].map(|code| {
-                let row = object.lines().iter().find(|l| l["platform_code"] == code);
+                let row = object.lines.iter().find(|l| l["platform_code"] == code);
                 row.map(|l| l["total"].clone())
             })
         };

@@ -3,8 +3,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 
 use crate::archive::object::HASH_METADATA_KEY;
 
@@ -17,9 +16,10 @@ pub struct StoredObject {
 }
 
 /// Guard of a PUT against a concurrent writer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum PutCondition {
     /// Last writer wins (every writer of the key writes complete data).
+    #[default]
     Always,
     /// `If-None-Match: *`: only if the key does not exist.
     IfAbsent,
@@ -27,15 +27,15 @@ pub enum PutCondition {
     IfMatch(String),
 }
 
-impl PutCondition {
-    /// `If-Match` on the ETag read, when S3 told one.
-    pub fn if_match(etag: Option<String>) -> Self {
+/// `If-Match` on the ETag read, when S3 told one.
+impl From<Option<String>> for PutCondition {
+    fn from(etag: Option<String>) -> Self {
         etag.map_or(Self::Always, Self::IfMatch)
     }
 }
 
 /// One object to write.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PutRequest {
     pub key: String,
     pub body: Vec<u8>,
@@ -46,20 +46,14 @@ pub struct PutRequest {
     pub condition: PutCondition,
 }
 
-/// A failed storage call, reduced to text that carries no secret.
+/// A failed storage call (or a stored object that cannot be read), reduced
+/// to text that carries no secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("the object changed while it was being written (precondition failed)")]
     PreconditionFailed,
     #[error("{0}")]
     Failed(String),
-}
-
-/// A run reports a failed storage call as text.
-impl From<StoreError> for String {
-    fn from(error: StoreError) -> Self {
-        error.to_string()
-    }
 }
 
 /// The storage calls of a run. Only this crate and its tests implement it,
@@ -84,30 +78,24 @@ pub struct S3Store {
 }
 
 impl S3Store {
-    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
-        let bucket = bucket.into();
+    pub fn new(client: aws_sdk_s3::Client, bucket: String) -> Self {
         Self { client, bucket }
     }
 }
 
 fn stored_object(metadata: Option<&HashMap<String, String>>, etag: Option<&str>) -> StoredObject {
-    let content_sha256 = metadata.and_then(|m| m.get(HASH_METADATA_KEY)).cloned();
-    let etag = etag.map(str::to_owned);
     StoredObject {
-        content_sha256,
-        etag,
+        content_sha256: metadata.and_then(|m| m.get(HASH_METADATA_KEY)).cloned(),
+        etag: etag.map(str::to_owned),
     }
 }
 
 /// S3's error code and message (the SDK's `Display` alone says "service error").
-fn describe<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    operation: &str,
-    error: &SdkError<E, R>,
-) -> StoreError {
-    let detail = match (error.code(), error.message()) {
+fn describe(operation: &str, e: &(impl ProvideErrorMetadata + std::error::Error)) -> StoreError {
+    let detail = match (e.code(), e.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
-        _ => DisplayErrorContext(error).to_string(),
+        _ => DisplayErrorContext(e).to_string(),
     };
     StoreError::Failed(format!("S3 {operation} failed: {detail}"))
 }
@@ -137,20 +125,12 @@ impl ArchiveStore for S3Store {
     }
 
     async fn put(&self, request: PutRequest) -> Result<Option<String>, StoreError> {
-        let put = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(request.key);
-        let put = put
-            .content_type(request.content_type)
-            .set_content_encoding(request.content_encoding.map(str::to_owned))
-            .set_metadata(
-                request
-                    .content_sha256
-                    .map(|hash| HashMap::from([(HASH_METADATA_KEY.to_owned(), hash)])),
-            )
-            .body(ByteStream::from(request.body));
+        let hash = request.content_sha256;
+        let meta = hash.map(|hash| HashMap::from([(HASH_METADATA_KEY.to_owned(), hash)]));
+        let put = self.client.put_object().bucket(&self.bucket);
+        let put = put.key(request.key).body(request.body.into());
+        let put = put.content_type(request.content_type).set_metadata(meta);
+        let put = put.set_content_encoding(request.content_encoding.map(str::to_owned));
         let put = match request.condition {
             PutCondition::Always => put,
             PutCondition::IfAbsent => put.if_none_match("*"),
@@ -170,9 +150,7 @@ impl ArchiveStore for S3Store {
         let list = list.prefix(prefix).start_after(start_after);
         let pages = list.into_paginator().send().try_collect().await;
         let pages = pages.map_err(|e| describe("ListObjectsV2", &e))?;
-        let objects = pages
-            .into_iter()
-            .flat_map(|p| p.contents.unwrap_or_default());
+        let objects = pages.into_iter().filter_map(|p| p.contents).flatten();
         Ok(objects.filter_map(|o| o.key).collect())
     }
 }

@@ -10,12 +10,15 @@ use tim::Deadline;
 use tokio::sync::Semaphore;
 
 use crate::archive::object::{DailyObject, stored_lines};
-use crate::archive::store::{ArchiveStore, PutCondition, PutRequest};
+use crate::archive::store::{ArchiveStore, PutCondition, PutRequest, StoreError};
 
 /// S3 jobs in flight at once, across all apps of a run. S3 serves far more;
 /// this bounds sockets and memory, and at 20 ms a request keeps 100 apps'
 /// first run (about 4,000 requests) near a second of S3 time.
 pub const WRITE_CONCURRENCY: usize = 64;
+
+/// What a job gives: S3's answer, or why it failed.
+type Answer<T> = Result<T, StoreError>;
 
 /// One day written (or found unchanged), and what of the archived day its
 /// rule kept.
@@ -46,19 +49,19 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         }
     }
 
-    /// `job` with a permit, before the deadline. The job's future (an S3
-    /// call's is several kilobytes) is made and boxed only once it holds a
-    /// permit: a run waits on thousands of jobs at once, and holding every
-    /// one's future from the start cost 100 apps' first run 60 MB.
-    async fn bounded<T>(&self, job: impl AsyncFnOnce() -> Result<T, String>) -> Result<T, String> {
+    /// `job` with a permit, before the deadline; its failure as text. The
+    /// job's future (an S3 call's is several kilobytes) is made and boxed
+    /// only once it holds a permit: a run waits on thousands of jobs at once,
+    /// and holding every one's future from the start cost 100 apps' first
+    /// run 60 MB.
+    async fn bounded<T>(&self, job: impl AsyncFnOnce() -> Answer<T>) -> Result<T, String> {
         let permitted = async {
             // The semaphore is never closed.
             let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
-            Box::pin(job()).await
+            Box::pin(job()).await.map_err(|e| e.to_string())
         };
-        tokio::time::timeout_at(self.deadline.0, permitted)
-            .await
-            .unwrap_or_else(|_| Err("deadline reached before S3 answered".to_owned()))
+        let timed = tokio::time::timeout_at(self.deadline.0, permitted).await;
+        timed.unwrap_or_else(|_| Err("deadline reached before S3 answered".to_owned()))
     }
 
     /// Gzips and writes Tencent's body under its own key (never replaced).
@@ -66,28 +69,27 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         if self.dry_run {
             return Ok(());
         }
-        self.bounded(|| async {
+        self.bounded(async || {
             let mut body = Vec::with_capacity(raw.len() / 4);
-            let mut gzip = flate2::read::GzEncoder::new(raw, flate2::Compression::default());
-            gzip.read_to_end(&mut body)
-                .map_err(|e| format!("gzip: {e}"))?;
+            // Gzip at the default compression level.
+            let read = flate2::read::GzEncoder::new(raw, Default::default()).read_to_end(&mut body);
+            read.map_err(|e| StoreError::Failed(format!("gzip: {e}")))?;
             let put = PutRequest {
                 key: key.to_owned(),
                 body,
                 content_type: "application/json",
                 content_encoding: Some("gzip"),
-                content_sha256: None,
                 condition: PutCondition::IfAbsent,
+                ..Default::default()
             };
-            self.store.put(put).await.map(drop).map_err(String::from)
+            self.store.put(put).await.map(drop)
         })
         .await
     }
 
     /// The keys under `folder` after `start_after`, in key order (one listing).
     pub async fn list(&self, folder: &str, start_after: &str) -> Result<Vec<String>, String> {
-        self.bounded(|| async { Ok(self.store.list(folder, start_after).await?) })
-            .await
+        self.bounded(|| self.store.list(folder, start_after)).await
     }
 
     /// The newest `dt=` day archived under `folder` after `start_after`;
@@ -105,8 +107,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
 
     /// The body at `key` (`None`: no such object).
     pub async fn body(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
-        self.bounded(|| async { Ok(self.store.get(key).await?.map(|(_, body)| body)) })
-            .await
+        Ok(self.bounded(|| self.store.get(key)).await?.map(|(_, b)| b))
     }
 
     /// Writes one day unless S3 already holds the same content, under
@@ -120,7 +121,7 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         pulled_at: &str,
         rule: fn(DailyObject, &[u8]) -> (DailyObject, Vec<String>),
     ) -> Result<DayWritten, String> {
-        self.bounded(|| async move {
+        self.bounded(async move || {
             // A subset run always reads the day; a full one only when its hash differs.
             let archived = if self.merge {
                 self.store.get(&key).await?
@@ -140,17 +141,17 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
                 }
                 (object, kept) = rule(object, &body);
                 // What was kept may be all there is: the body is the truth.
-                written = stored_lines(&body).as_deref() != Some(object.lines());
-                condition = PutCondition::if_match(stored.etag);
+                written = stored_lines(&body).as_deref() != Some(&object.lines[..]);
+                condition = stored.etag.into();
             }
             if written && !self.dry_run {
                 let put = PutRequest {
                     body: object.body(Some(pulled_at)),
                     key,
                     content_type: "application/x-ndjson",
-                    content_encoding: None,
                     content_sha256: Some(object.content_sha256()),
                     condition,
+                    ..Default::default()
                 };
                 self.store.put(put).await?;
             }

@@ -32,7 +32,7 @@ pub fn business_names() -> impl Iterator<Item = &'static str> {
 /// exactly one row. Absent fields and values that are not integers (null
 /// counts) are left out.
 pub fn emit_day(metrics: &Metrics, sdkappid: u64, day: &DailyObject, now: DateTime<Utc>) {
-    let [line] = day.lines() else { return };
+    let [line] = &day.lines[..] else { return };
     let at = freshness::metrics_instant(day.date);
     if now - at >= Duration::days(14) {
         return;

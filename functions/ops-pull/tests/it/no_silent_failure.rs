@@ -49,9 +49,8 @@ async fn the_lease_rests_on_conditional_writes_that_s3_honours() {
         key: key.clone(),
         body: held.to_vec(),
         content_type: "application/json",
-        content_encoding: None,
-        content_sha256: None,
         condition,
+        ..Default::default()
     };
     let store = &h.function.store.inner;
     for condition in [

@@ -10,9 +10,7 @@ fn lease_held_until(store: &MemoryStore, until: DateTime<Utc>) {
             key: Layout::default().lease_key(),
             body: body.to_string().into_bytes(),
             content_type: "application/json",
-            content_encoding: None,
-            content_sha256: None,
-            condition: PutCondition::Always,
+            ..Default::default()
         })
         .unwrap();
 }
