@@ -33,13 +33,12 @@ impl OpsConfig {
             let problem = format!("{bucket:?} {problem}");
             return Err(ConfigError::new("OPS_BUCKET", problem));
         }
-        let days = |text: &str| match text.parse::<u32>() {
+        let days = env.parse_with("PUSH_ARCHIVE_DAYS", |text| match text.parse::<u32>() {
             Ok(days) if days <= MAX_DAYS => Ok(days),
             _ => Err(format!(
                 "{text:?} is not a number of days from 0 (off) to {MAX_DAYS} (Tencent keeps 30; the days at its edge may be partial)"
             )),
-        };
-        let days = env.parse_with("PUSH_ARCHIVE_DAYS", days)?;
+        })?;
         Ok(Self {
             bucket,
             // Unset or empty: the default. `/` is the bucket root.

@@ -23,7 +23,7 @@ use crate::lease::LeaseError;
 use crate::report::summary::RunSummary;
 
 /// Most failure items spelled out in an error message.
-const MAX_LISTED_FAILURES: usize = 40;
+const MAX_LISTED: usize = 40;
 
 /// Declares the kinds with their Lambda `errorType` (the variant's name, a
 /// contract: alarms and callers match it) and whether a retry helps.
@@ -95,7 +95,7 @@ impl RunErrorKind {
     }
 }
 
-#[derive(thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("invalid input: {0}")]
     InvalidInput(#[from] crate::input::InputError),
@@ -136,11 +136,10 @@ impl RunError {
         // Tencent's transient failures, then S3's.
         let rank = |k: &RunErrorKind| (k.is_retryable(), *k == RunErrorKind::StorageFailed);
         let kind = failures.iter().map(|f| f.kind).min_by_key(rank);
-        let mut listed: Vec<String> = failures.iter().map(|f| f.text.clone()).collect();
-        if let Some(more @ 1..) = listed.len().checked_sub(MAX_LISTED_FAILURES) {
-            listed.truncate(MAX_LISTED_FAILURES);
-            listed.push(format!("… and {more} more (see the summary log line)"));
-        }
+        let more = failures.len().saturating_sub(MAX_LISTED);
+        let more = (more > 0).then(|| format!("… and {more} more (see the summary log line)"));
+        let texts = failures.iter().map(|f| f.text.as_str());
+        let listed: Vec<&str> = texts.take(MAX_LISTED).chain(more.as_deref()).collect();
         let (count, listed) = (failures.len(), listed.join("; "));
         let message =
             format!("ops-pull incomplete ({count} failure(s); everything else landed): {listed}");
@@ -161,16 +160,6 @@ impl RunError {
         }
     }
 
-    /// Stable Lambda `errorType`.
-    pub fn error_type(&self) -> &'static str {
-        self.kind().error_type()
-    }
-
-    /// Whether running again unchanged may succeed.
-    pub fn is_retryable(&self) -> bool {
-        self.kind().is_retryable()
-    }
-
     /// The run's summary, when the run got as far as pulling.
     pub fn summary(&self) -> Option<&RunSummary> {
         match self {
@@ -180,18 +169,10 @@ impl RunError {
     }
 }
 
-/// Short: the Lambda runtime logs the error's `Debug`; the summary has its
-/// own log line.
-impl std::fmt::Debug for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {self}", self.error_type())
-    }
-}
-
 impl From<RunError> for Diagnostic {
     fn from(error: RunError) -> Self {
         Diagnostic {
-            error_type: error.error_type().to_owned(),
+            error_type: error.kind().error_type().to_owned(),
             error_message: error.to_string(),
         }
     }

@@ -39,35 +39,30 @@ impl Settings {
     }
 }
 
-/// The deployed function: the real Tencent client and S3.
-pub type Lambda = OpsPull<TencentApp, S3Store>;
-
 impl Setup for Settings {
-    type Function = Lambda;
+    /// The deployed function: the real Tencent client and S3.
+    type Function = OpsPull<TencentApp, S3Store>;
 
     /// One client per app, sharing the HTTP pool; the S3 store. No network
     /// here: the secrets are read on first use.
-    async fn build(&self, aws: &SdkConfig) -> Lambda {
+    async fn build(&self, aws: &SdkConfig) -> Self::Function {
         let secrets = aws_sdk_secretsmanager::Client::new(aws);
         let configured = self.credentials.apps(&secrets);
         let providers = configured.iter().map(|a| a.credentials.clone()).collect();
         let rotated = self.credentials.usersigs_rotate();
         let providers = report_rotated(rotated, providers, &self.metrics);
         // Each app is named in reports by the secret it comes from.
-        let mut apps = Vec::new();
-        for (app, provider) in configured.into_iter().zip(providers) {
-            let client = tim::Client::new(self.http.clone(), self.client_config.clone(), provider);
-            let secret = Some((secrets.clone(), app.secret_id.clone()));
-            let source = TencentApp { client, secret };
-            apps.push(App {
-                name: app.secret_id,
-                sdkappid: app.sdkappid,
-                source,
-            });
-        }
+        let apps = configured.iter().zip(providers).map(|(app, provider)| App {
+            name: app.secret_id.clone(),
+            sdkappid: app.sdkappid,
+            source: TencentApp {
+                client: tim::Client::new(self.http.clone(), self.client_config.clone(), provider),
+                secret: Some((secrets.clone(), app.secret_id.clone())),
+            },
+        });
         let client = s3_client(aws, self.ops.s3_endpoint_override);
         OpsPull {
-            apps,
+            apps: apps.collect(),
             store: S3Store::new(client, self.ops.bucket.clone()),
             layout: self.ops.layout.clone(),
             push: self.ops.push_history,
@@ -76,7 +71,7 @@ impl Setup for Settings {
     }
 }
 
-impl Function for Lambda {
+impl Function for OpsPull<TencentApp, S3Store> {
     type Event = Value;
     type Output = RunSummary;
     type Error = RunError;

@@ -68,7 +68,7 @@ async fn the_lease_rests_on_conditional_writes_that_s3_honours() {
         .handle(event("manual"), deadlines)
         .await
         .unwrap_err();
-    assert_eq!(err.error_type(), "RunInProgress", "{err}");
+    assert_eq!(err.kind().error_type(), "RunInProgress", "{err}");
     assert!(err.to_string().contains("another run"), "{err}");
     h.emulator.shutdown().await;
 }

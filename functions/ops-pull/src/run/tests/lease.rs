@@ -45,8 +45,8 @@ async fn a_lease_held_all_along_stops_the_run_before_any_call_and_an_expired_one
     let invoke = || function.handle(json!({}), Deadlines::after(Duration::from_secs(10)));
     lease_held_until(&function.store, Utc::now() + chrono::Duration::hours(1));
     let err = invoke().await.unwrap_err();
-    assert_eq!(err.error_type(), "RunInProgress");
-    assert!(err.is_retryable());
+    assert_eq!(err.kind().error_type(), "RunInProgress");
+    assert!(err.kind().is_retryable());
     assert!(err.to_string().contains("a crashed run"), "{err}");
     assert_eq!(function.apps[0].source.calls(), 0);
 
