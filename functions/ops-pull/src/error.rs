@@ -26,12 +26,13 @@ use crate::report::summary::RunSummary;
 const MAX_LISTED: usize = 40;
 
 /// Declares the kinds with their Lambda `errorType` (the variant's name, a
-/// contract: alarms and callers match it) and whether a retry helps.
+/// contract: alarms and callers match it), whether a retry helps and, for a
+/// failed pull, the client's `ErrorClass` that is this kind.
 macro_rules! kinds {
-    ($($(#[doc = $doc:literal])* $kind:ident: retry $retry:literal;)+) => {
+    ($($(#[$doc:meta])* $kind:ident: retry $retry:literal $(, class $class:ident)?;)+) => {
         /// What kind of failure ended a run.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum RunErrorKind { $($(#[doc = $doc])* $kind,)+ }
+        pub enum RunErrorKind { $($(#[$doc])* $kind,)+ }
 
         impl RunErrorKind {
             pub const ALL: &[RunErrorKind] = &[$(Self::$kind,)+];
@@ -45,6 +46,16 @@ macro_rules! kinds {
             pub fn is_retryable(self) -> bool {
                 match self { $(Self::$kind => $retry,)+ }
             }
+
+            /// The kind of a failed pull, from the client's class of the
+            /// error; an answer that is not in the API's shape is a
+            /// malformed answer.
+            pub fn of_pull(error: &tim::Error) -> Self {
+                match (error, error.class()) {
+                    (tim::Error::Decode { .. }, _) => Self::TencentMalformedAnswer,
+                    $($((_, ErrorClass::$class) => Self::$kind,)?)+
+                }
+            }
         }
     };
 }
@@ -53,15 +64,15 @@ kinds! {
     /// The invocation payload is wrong; nothing was called.
     InvalidInput: retry false;
     /// Tencent refused the app's configuration (SDKAppID, admin, region, IP allowlist).
-    TencentConfiguration: retry false;
+    TencentConfiguration: retry false, class Configuration;
     /// Tencent refused the UserSig, even after a fresh one.
-    TencentUserSigRejected: retry false;
+    TencentUserSigRejected: retry false, class UserSigRejected;
     /// Tencent refused the request as malformed.
-    TencentBadRequest: retry false;
+    TencentBadRequest: retry false, class BadRequest;
     /// Tencent failed transiently (rate limit, 5xx, timeout) through the retries.
-    TencentRetryable: retry true;
+    TencentRetryable: retry true, class Retryable;
     /// The connection to Tencent failed through the retries.
-    TencentNetwork: retry true;
+    TencentNetwork: retry true, class Network;
     /// getappinfo's `Result` had rows but not one with a valid `Date`
     /// (Tencent changed its format): the same answer comes again.
     TencentUnkeyableRows: retry false;
@@ -78,21 +89,6 @@ kinds! {
     /// Another run held the lease (see `lease`) for all of this
     /// invocation's time: nothing was called.
     RunInProgress: retry true;
-}
-
-impl RunErrorKind {
-    /// The kind of a failed pull, from the client's class of the error; an
-    /// answer that is not in the API's shape is a malformed answer.
-    pub fn of_pull(error: &tim::Error) -> Self {
-        match (error, error.class()) {
-            (tim::Error::Decode { .. }, _) => Self::TencentMalformedAnswer,
-            (_, ErrorClass::Configuration) => Self::TencentConfiguration,
-            (_, ErrorClass::UserSigRejected) => Self::TencentUserSigRejected,
-            (_, ErrorClass::BadRequest) => Self::TencentBadRequest,
-            (_, ErrorClass::Retryable) => Self::TencentRetryable,
-            (_, ErrorClass::Network) => Self::TencentNetwork,
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

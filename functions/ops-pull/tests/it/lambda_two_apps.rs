@@ -80,7 +80,7 @@ async fn invoke(
     let function = Settings::from_env(&env).unwrap().build(&stack.aws).await;
     let deadlines = Deadlines::after(Duration::from_secs(60));
     let event = testkit::event("ops-pull", "scheduled");
-    OpsPull::handle(&function, event, deadlines).await
+    OpsPull::handle(&function, event, deadlines, None).await
 }
 
 #[tokio::test]

@@ -81,13 +81,9 @@ async fn writes_stop_at_the_storage_deadline() {
 #[tokio::test]
 async fn invalid_input_calls_nothing() {
     let (function, lines) = function(one_app());
-    let err = function
-        .handle(
-            json!({"fields": ["NoSuchField"]}),
-            Deadlines::after(Duration::from_secs(5)),
-        )
-        .await
-        .unwrap_err();
+    let payload = json!({"fields": ["NoSuchField"]});
+    let deadlines = Deadlines::after(Duration::from_secs(5));
+    let err = function.handle(payload, deadlines, None).await.unwrap_err();
     assert_eq!(err.kind().error_type(), "InvalidInput");
     assert_eq!(function.apps[0].source.calls(), 0);
     assert!(function.store.calls.lock().unwrap().is_empty());

@@ -9,7 +9,7 @@ async fn invoke(
     payload: Value,
 ) -> Result<RunSummary, RunError> {
     function
-        .handle(payload, Deadlines::after(Duration::from_secs(30)))
+        .handle(payload, Deadlines::after(Duration::from_secs(30)), None)
         .await
 }
 
