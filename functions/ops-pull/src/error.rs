@@ -17,7 +17,6 @@
 //! re-pulls the whole window.
 
 use lambda_kit::Diagnostic;
-use tim::ErrorClass;
 
 use crate::lease::LeaseError;
 use crate::report::summary::RunSummary;
@@ -53,7 +52,7 @@ macro_rules! kinds {
             pub fn of_pull(error: &tim::Error) -> Self {
                 match (error, error.class()) {
                     (tim::Error::Decode { .. }, _) => Self::TencentMalformedAnswer,
-                    $($((_, ErrorClass::$class) => Self::$kind,)?)+
+                    $($((_, tim::ErrorClass::$class) => Self::$kind,)?)+
                 }
             }
         }

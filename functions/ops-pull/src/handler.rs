@@ -6,7 +6,6 @@ use serde_json::Value;
 
 use crate::archive::layout::Layout;
 use crate::archive::store::ArchiveStore;
-use crate::input::RunRequest;
 use crate::lease;
 use crate::report::metrics;
 use crate::run::run;
@@ -39,7 +38,7 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
         deadlines: Deadlines,
         request_id: Option<&str>,
     ) -> Result<RunSummary, RunError> {
-        let request = RunRequest::from_payload(event);
+        let request = crate::input::RunRequest::from_payload(event);
         // (An invalid request counts as a full run.)
         let full_run = request.iter().all(|r| !r.dry_run && r.fields.is_none());
         // The run, holding the lease (a dry run writes nothing, not even the lease).

@@ -112,6 +112,7 @@ impl Function for OpsPull<TencentApp, S3Store> {
 
     async fn handle(&self, event: Value, invocation: &Invocation) -> Result<RunSummary, RunError> {
         let deadlines = Deadlines::within(invocation.time_left());
+        // The inherent `OpsPull::handle` (it takes the request id).
         self.handle(event, deadlines, Some(&invocation.request_id))
             .await
     }
