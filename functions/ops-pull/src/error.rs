@@ -17,21 +17,21 @@
 //! re-pulls the whole window.
 
 use lambda_kit::Diagnostic;
-use tim::ErrorClass;
 
 use crate::lease::LeaseError;
 use crate::report::summary::RunSummary;
 
 /// Most failure items spelled out in an error message.
-const MAX_LISTED_FAILURES: usize = 40;
+const MAX_LISTED: usize = 40;
 
 /// Declares the kinds with their Lambda `errorType` (the variant's name, a
-/// contract: alarms and callers match it) and whether a retry helps.
+/// contract: alarms and callers match it), whether a retry helps and, for a
+/// failed pull, the client's `ErrorClass` that is this kind.
 macro_rules! kinds {
-    ($($(#[doc = $doc:literal])* $kind:ident: retry $retry:literal;)+) => {
+    ($($(#[$doc:meta])* $kind:ident: retry $retry:literal $(, class $class:ident)?;)+) => {
         /// What kind of failure ended a run.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum RunErrorKind { $($(#[doc = $doc])* $kind,)+ }
+        pub enum RunErrorKind { $($(#[$doc])* $kind,)+ }
 
         impl RunErrorKind {
             pub const ALL: &[RunErrorKind] = &[$(Self::$kind,)+];
@@ -45,6 +45,16 @@ macro_rules! kinds {
             pub fn is_retryable(self) -> bool {
                 match self { $(Self::$kind => $retry,)+ }
             }
+
+            /// The kind of a failed pull, from the client's class of the
+            /// error; an answer that is not in the API's shape is a
+            /// malformed answer.
+            pub fn of_pull(error: &tim::Error) -> Self {
+                match (error, error.class()) {
+                    (tim::Error::Decode { .. }, _) => Self::TencentMalformedAnswer,
+                    $($((_, tim::ErrorClass::$class) => Self::$kind,)?)+
+                }
+            }
         }
     };
 }
@@ -53,15 +63,15 @@ kinds! {
     /// The invocation payload is wrong; nothing was called.
     InvalidInput: retry false;
     /// Tencent refused the app's configuration (SDKAppID, admin, region, IP allowlist).
-    TencentConfiguration: retry false;
+    TencentConfiguration: retry false, class Configuration;
     /// Tencent refused the UserSig, even after a fresh one.
-    TencentUserSigRejected: retry false;
+    TencentUserSigRejected: retry false, class UserSigRejected;
     /// Tencent refused the request as malformed.
-    TencentBadRequest: retry false;
+    TencentBadRequest: retry false, class BadRequest;
     /// Tencent failed transiently (rate limit, 5xx, timeout) through the retries.
-    TencentRetryable: retry true;
+    TencentRetryable: retry true, class Retryable;
     /// The connection to Tencent failed through the retries.
-    TencentNetwork: retry true;
+    TencentNetwork: retry true, class Network;
     /// getappinfo's `Result` had rows but not one with a valid `Date`
     /// (Tencent changed its format): the same answer comes again.
     TencentUnkeyableRows: retry false;
@@ -80,22 +90,7 @@ kinds! {
     RunInProgress: retry true;
 }
 
-impl RunErrorKind {
-    /// The kind of a failed pull, from the client's class of the error; an
-    /// answer that is not in the API's shape is a malformed answer.
-    pub fn of_pull(error: &tim::Error) -> Self {
-        match (error, error.class()) {
-            (tim::Error::Decode { .. }, _) => Self::TencentMalformedAnswer,
-            (_, ErrorClass::Configuration) => Self::TencentConfiguration,
-            (_, ErrorClass::UserSigRejected) => Self::TencentUserSigRejected,
-            (_, ErrorClass::BadRequest) => Self::TencentBadRequest,
-            (_, ErrorClass::Retryable) => Self::TencentRetryable,
-            (_, ErrorClass::Network) => Self::TencentNetwork,
-        }
-    }
-}
-
-#[derive(thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("invalid input: {0}")]
     InvalidInput(#[from] crate::input::InputError),
@@ -136,11 +131,10 @@ impl RunError {
         // Tencent's transient failures, then S3's.
         let rank = |k: &RunErrorKind| (k.is_retryable(), *k == RunErrorKind::StorageFailed);
         let kind = failures.iter().map(|f| f.kind).min_by_key(rank);
-        let mut listed: Vec<String> = failures.iter().map(|f| f.text.clone()).collect();
-        if let Some(more @ 1..) = listed.len().checked_sub(MAX_LISTED_FAILURES) {
-            listed.truncate(MAX_LISTED_FAILURES);
-            listed.push(format!("… and {more} more (see the summary log line)"));
-        }
+        let more = failures.len().saturating_sub(MAX_LISTED);
+        let more = (more > 0).then(|| format!("… and {more} more (see the summary log line)"));
+        let texts = failures.iter().map(|f| f.text.as_str());
+        let listed: Vec<&str> = texts.take(MAX_LISTED).chain(more.as_deref()).collect();
         let (count, listed) = (failures.len(), listed.join("; "));
         let message =
             format!("ops-pull incomplete ({count} failure(s); everything else landed): {listed}");
@@ -161,16 +155,6 @@ impl RunError {
         }
     }
 
-    /// Stable Lambda `errorType`.
-    pub fn error_type(&self) -> &'static str {
-        self.kind().error_type()
-    }
-
-    /// Whether running again unchanged may succeed.
-    pub fn is_retryable(&self) -> bool {
-        self.kind().is_retryable()
-    }
-
     /// The run's summary, when the run got as far as pulling.
     pub fn summary(&self) -> Option<&RunSummary> {
         match self {
@@ -180,18 +164,10 @@ impl RunError {
     }
 }
 
-/// Short: the Lambda runtime logs the error's `Debug`; the summary has its
-/// own log line.
-impl std::fmt::Debug for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {self}", self.error_type())
-    }
-}
-
 impl From<RunError> for Diagnostic {
     fn from(error: RunError) -> Self {
         Diagnostic {
-            error_type: error.error_type().to_owned(),
+            error_type: error.kind().error_type().to_owned(),
             error_message: error.to_string(),
         }
     }

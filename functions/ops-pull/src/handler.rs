@@ -2,20 +2,15 @@
 //! (payload, run, heartbeat).
 
 use futures::future::OptionFuture;
-use lambda_kit::metrics::Metrics;
 use serde_json::Value;
 
 use crate::archive::layout::Layout;
 use crate::archive::store::ArchiveStore;
-use crate::error::RunError;
-use crate::input::RunRequest;
 use crate::lease;
 use crate::report::metrics;
-use crate::report::summary::RunSummary;
-use crate::run::deadlines::Deadlines;
 use crate::run::run;
-use crate::tencent::push_history::PushHistory;
 use crate::tencent::source::{App, OpsSource};
+use crate::{Deadlines, PushHistory, RunError, RunSummary};
 
 /// The function's state, built once per cold start.
 #[derive(Debug)]
@@ -26,29 +21,24 @@ pub struct OpsPull<S, A> {
     /// How much push history each run archives.
     pub push: PushHistory,
     /// Where the EMF documents go (stdout in Lambda).
-    pub metrics: Metrics,
+    pub metrics: lambda_kit::metrics::Metrics,
 }
 
 impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
-    /// One invocation without a Lambda request id (tests, local runs): see
-    /// [`OpsPull::handle_invocation`].
-    pub async fn handle(&self, event: Value, deadlines: Deadlines) -> Result<RunSummary, RunError> {
-        self.handle_invocation(event, deadlines, None).await
-    }
-
     /// One invocation: validates the payload (nothing is called before it
     /// passes), then runs. Only a full run (the scheduled event, `{}`,
     /// `manual.json`) feeds the heartbeat: a dry run or a field subset
     /// archives less than a day's work, so one such run must not hide a day
     /// of failed scheduled runs. An invalid payload counts as a run that did
-    /// not succeed.
-    pub async fn handle_invocation(
+    /// not succeed. `request_id`: Lambda's, in the raw copies' keys; `None`
+    /// (tests, local runs): the run makes one up.
+    pub async fn handle(
         &self,
         event: Value,
         deadlines: Deadlines,
         request_id: Option<&str>,
     ) -> Result<RunSummary, RunError> {
-        let request = RunRequest::from_payload(event);
+        let request = crate::input::RunRequest::from_payload(event);
         // (An invalid request counts as a full run.)
         let full_run = request.iter().all(|r| !r.dry_run && r.fields.is_none());
         // The run, holding the lease (a dry run writes nothing, not even the lease).
@@ -66,9 +56,7 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
             let (apps, store, layout, metrics) =
                 (&self.apps, &self.store, &self.layout, &self.metrics);
             let result = run(apps, store, layout, &request, self.push, deadlines, metrics).await;
-            if let Some(lease) = lease {
-                lease.release(&self.store).await;
-            }
+            OptionFuture::from(lease.map(|lease| lease.release(&self.store))).await;
             result
         }
         .await;

@@ -66,7 +66,19 @@ impl RunRequest {
         }
         let mut request: Self =
             serde_json::from_value(payload).map_err(|e| InputError::Manual(e.to_string()))?;
-        request.fields = request.fields.map(validate_fields).transpose()?;
+        if let Some(fields) = &mut request.fields {
+            if fields.is_empty() {
+                return Err(InputError::NoFields);
+            }
+            let known: Vec<&str> = [TEXT_FIELDS, NUMERIC_FIELDS, &[DATE_FIELD]].concat();
+            if let Some(name) = fields.iter().find(|name| !known.contains(&name.as_str())) {
+                let (name, known) = (name.clone(), known.join(", "));
+                return Err(InputError::UnknownField { name, known });
+            }
+            // Each name once, where it was first asked for.
+            let mut seen = std::collections::HashSet::new();
+            fields.retain(|name| seen.insert(name.clone()));
+        }
         Ok(request)
     }
 
@@ -79,22 +91,6 @@ impl RunRequest {
         let date = (!fields.iter().any(|f| f == DATE_FIELD)).then_some(DATE_FIELD);
         AppInfoRequest::only(fields.iter().map(String::as_str).chain(date))
     }
-}
-
-fn validate_fields(mut requested: Vec<String>) -> Result<Vec<String>, InputError> {
-    if requested.is_empty() {
-        return Err(InputError::NoFields);
-    }
-    let known: Vec<&str> = [TEXT_FIELDS, NUMERIC_FIELDS, &[DATE_FIELD]].concat();
-    let unknown = |name: &&String| !known.contains(&name.as_str());
-    if let Some(name) = requested.iter().find(unknown) {
-        let (name, known) = (name.clone(), known.join(", "));
-        return Err(InputError::UnknownField { name, known });
-    }
-    // Each name once, where it was first asked for.
-    let mut seen = std::collections::HashSet::new();
-    requested.retain(|name| seen.insert(name.clone()));
-    Ok(requested)
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 //! goes to S3: layout, objects, writes), `lease` (one run at a time), `report` (summary, metrics), `error`.
 
 pub mod archive;
-pub mod config;
 pub mod error;
 pub mod handler;
 pub mod input;

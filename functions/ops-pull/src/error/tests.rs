@@ -16,11 +16,11 @@ fn the_least_retryable_failure_names_the_error() {
         RunFailure::pull(&api(60006), "c".into()),
     ];
     let err = RunError::incomplete(&failures, RunSummary::default());
-    assert_eq!(err.error_type(), "TencentConfiguration");
-    assert!(!err.is_retryable());
+    assert_eq!(err.kind().error_type(), "TencentConfiguration");
+    assert!(!err.kind().is_retryable());
     let err = RunError::incomplete(&failures[..2], RunSummary::default());
-    assert_eq!(err.error_type(), "TencentRetryable");
-    assert!(err.is_retryable());
+    assert_eq!(err.kind().error_type(), "TencentRetryable");
+    assert!(err.kind().is_retryable());
     // An unkeyable answer outranks transient failures and is not retried.
     let unkeyable = [
         RunFailure {
@@ -33,8 +33,8 @@ fn the_least_retryable_failure_names_the_error() {
         },
     ];
     let err = RunError::incomplete(&unkeyable, RunSummary::default());
-    assert_eq!(err.error_type(), "TencentUnkeyableRows");
-    assert!(!err.is_retryable());
+    assert_eq!(err.kind().error_type(), "TencentUnkeyableRows");
+    assert!(!err.kind().is_retryable());
     let diagnostic = Diagnostic::from(RunError::incomplete(&failures[..1], RunSummary::default()));
     assert_eq!(diagnostic.error_type, "StorageFailed");
     assert!(

@@ -18,7 +18,7 @@ use lambda_kit::metrics::{Document, Metrics, Unit};
 use tim::api::appinfo::NUMERIC_FIELDS;
 
 use crate::archive::object::DailyObject;
-use crate::report::summary::AppSummary;
+use crate::report::summary::{AppSummary, PushSummary};
 use crate::tencent::freshness;
 
 /// The business metric names: Tencent's numeric fields without the identifiers.
@@ -47,24 +47,24 @@ fn app_document(metrics: &Metrics, id: u64) -> Document {
     metrics.document().dimension("SDKAppID", id.to_string())
 }
 
-/// The per-app document of a run.
+/// The per-app document of a run. A metric without a value (`None`: no
+/// push history, no newest day) is left out of the document.
 pub fn emit_app(metrics: &Metrics, app: &AppSummary, now: DateTime<Utc>) {
-    let mut doc = app_document(metrics, app.sdkappid);
-    doc = doc.metric("DaysWritten", Unit::Count, app.days_written);
-    doc = doc.metric("DaysUnchanged", Unit::Count, app.days_unchanged);
-    doc = doc.metric("DaysFailed", Unit::Count, app.days_failed);
-    doc = doc.metric("MalformedRows", Unit::Count, app.malformed_rows);
-    doc = doc.metric("FieldsKeptArchived", Unit::Count, app.fields_kept.len());
-    if let Some(push) = &app.push {
-        doc = doc.metric("PushDaysWritten", Unit::Count, push.days_written);
-        doc = doc.metric("PushDaysUnchanged", Unit::Count, push.days_unchanged);
-        doc = doc.metric("PushDaysKeptArchived", Unit::Count, push.days_kept_archived);
-        doc = doc.metric("PushDaysFailed", Unit::Count, push.days_failed);
-    }
-    if let Some(newest) = app.last_date.or(app.newest_archived_date) {
-        let lag = freshness::lag_hours(newest, now);
-        doc = doc.metric("NewestDayLagHours", Unit::None, lag);
-    }
+    let push = |count: fn(&PushSummary) -> usize| app.push.as_ref().map(count);
+    let kept = push(|p| p.days_kept_archived);
+    let newest = app.last_date.or(app.newest_archived_date);
+    let lag = newest.map(|newest| freshness::lag_hours(newest, now));
+    let doc = app_document(metrics, app.sdkappid)
+        .metric("DaysWritten", Unit::Count, app.days_written)
+        .metric("DaysUnchanged", Unit::Count, app.days_unchanged)
+        .metric("DaysFailed", Unit::Count, app.days_failed)
+        .metric("MalformedRows", Unit::Count, app.malformed_rows)
+        .metric("FieldsKeptArchived", Unit::Count, app.fields_kept.len())
+        .metric("PushDaysWritten", Unit::Count, push(|p| p.days_written))
+        .metric("PushDaysUnchanged", Unit::Count, push(|p| p.days_unchanged))
+        .metric("PushDaysKeptArchived", Unit::Count, kept)
+        .metric("PushDaysFailed", Unit::Count, push(|p| p.days_failed))
+        .metric("NewestDayLagHours", Unit::None, lag);
     metrics.emit(doc);
 }
 

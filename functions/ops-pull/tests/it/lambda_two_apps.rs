@@ -80,7 +80,7 @@ async fn invoke(
     let function = Settings::from_env(&env).unwrap().build(&stack.aws).await;
     let deadlines = Deadlines::after(Duration::from_secs(60));
     let event = testkit::event("ops-pull", "scheduled");
-    OpsPull::handle(&function, event, deadlines).await
+    OpsPull::handle(&function, event, deadlines, None).await
 }
 
 #[tokio::test]
@@ -158,14 +158,14 @@ async fn an_app_whose_usersig_secret_has_no_value_yet_is_not_set_up_not_failed()
     let ids = format!("{},1400000009", APPS[0]);
     let err = invoke(&stack, (&ids, &pattern), "0").await;
     let err = err.unwrap_err();
-    assert_eq!(err.error_type(), "TencentConfiguration", "{err}");
+    assert_eq!(err.kind().error_type(), "TencentConfiguration", "{err}");
 
     // So does one holding another app's credentials: never used as this app's.
     let wrong = secret(&stack, &pattern, 1_400_000_008, Some(APPS[0])).await;
     let ids = format!("{},1400000008", APPS[0]);
     let err = invoke(&stack, (&ids, &pattern), "0").await;
     let err = err.unwrap_err();
-    assert_eq!(err.error_type(), "TencentConfiguration", "{err}");
+    assert_eq!(err.kind().error_type(), "TencentConfiguration", "{err}");
     assert!(err.to_string().contains(&wrong), "{err}");
     stack.emulator.shutdown().await;
 }

@@ -64,10 +64,10 @@ async fn the_lease_rests_on_conditional_writes_that_s3_honours() {
     let deadlines = Deadlines::after(std::time::Duration::from_secs(2));
     let err = h
         .function
-        .handle(event("manual"), deadlines)
+        .handle(event("manual"), deadlines, None)
         .await
         .unwrap_err();
-    assert_eq!(err.error_type(), "RunInProgress", "{err}");
+    assert_eq!(err.kind().error_type(), "RunInProgress", "{err}");
     assert!(err.to_string().contains("another run"), "{err}");
     h.emulator.shutdown().await;
 }

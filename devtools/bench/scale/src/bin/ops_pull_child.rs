@@ -68,7 +68,7 @@ async fn run(started: Instant) -> Result<ChildReport, String> {
 
     let init = started.elapsed();
     let handle_started = Instant::now();
-    let result = OpsPull::handle(&function, event, Deadlines::after(RUN_TIME)).await;
+    let result = OpsPull::handle(&function, event, Deadlines::after(RUN_TIME), None).await;
     let handle = handle_started.elapsed();
 
     let mut report = ChildReport {

@@ -10,8 +10,8 @@ async fn an_answer_without_a_result_list_fails_the_run_and_writes_no_day() {
     apps[1].source.no_result.store(true, Ordering::SeqCst);
     let store = MemoryStore::default();
     let err = full_run(&apps, &store).await.unwrap_err();
-    assert_eq!(err.error_type(), "TencentMalformedAnswer");
-    assert!(err.is_retryable());
+    assert_eq!(err.kind().error_type(), "TencentMalformedAnswer");
+    assert!(err.kind().is_retryable());
     assert!(err.to_string().contains("secret-b"), "{err}");
     let of_b: Vec<String> = store
         .keys()
@@ -45,8 +45,8 @@ async fn an_empty_result_warns_once_then_fails_and_rows_reset_the_count() {
 
     // The second in a row is a failure, named, with the raw copy kept.
     let err = run().await.unwrap_err();
-    assert_eq!(err.error_type(), "TencentEmptyAnswer");
-    assert!(err.is_retryable());
+    assert_eq!(err.kind().error_type(), "TencentEmptyAnswer");
+    assert!(err.kind().is_retryable());
     assert!(err.to_string().contains("2 runs in a row"), "{err}");
     let app = &err.summary().unwrap().apps[0];
     assert_eq!(app.empty_answers, 2);
@@ -74,8 +74,8 @@ async fn rows_without_a_usable_date_fail_the_app_and_keep_the_raw_copy() {
     }
     let store = MemoryStore::default();
     let err = full_run(&apps, &store).await.unwrap_err();
-    assert_eq!(err.error_type(), "TencentUnkeyableRows");
-    assert!(!err.is_retryable(), "the same answer comes again");
+    assert_eq!(err.kind().error_type(), "TencentUnkeyableRows");
+    assert!(!err.kind().is_retryable(), "the same answer comes again");
     assert!(
         err.to_string()
             .contains("30 row(s), none with a valid Date")

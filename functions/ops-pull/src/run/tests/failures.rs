@@ -9,8 +9,8 @@ async fn a_failed_pull_writes_nothing_for_that_app_and_fails_the_run() {
     apps[1].source.fail(60006);
     let store = MemoryStore::default();
     let err = full_run(&apps, &store).await.unwrap_err();
-    assert_eq!(err.error_type(), "TencentConfiguration");
-    assert!(!err.is_retryable());
+    assert_eq!(err.kind().error_type(), "TencentConfiguration");
+    assert!(!err.kind().is_retryable());
     let message = err.to_string();
     assert!(
         message.contains("secret-b") && message.contains("1400000001") && message.contains("60006"),
@@ -30,8 +30,8 @@ async fn failed_writes_are_listed_and_the_rest_land() {
     *store.fail_puts_containing.lock().unwrap() =
         vec!["dt=2026-10-05".into(), "dt=2026-10-20".into()];
     let err = full_run(&apps, &store).await.unwrap_err();
-    assert_eq!(err.error_type(), "StorageFailed");
-    assert!(err.is_retryable());
+    assert_eq!(err.kind().error_type(), "StorageFailed");
+    assert!(err.kind().is_retryable());
     for date in ["2026-10-05", "2026-10-20"] {
         let day = format!("sdkappid 1400000000 operations dt={date}");
         assert!(err.to_string().contains(&day), "{err}");
@@ -81,14 +81,10 @@ async fn writes_stop_at_the_storage_deadline() {
 #[tokio::test]
 async fn invalid_input_calls_nothing() {
     let (function, lines) = function(one_app());
-    let err = function
-        .handle(
-            json!({"fields": ["NoSuchField"]}),
-            Deadlines::after(Duration::from_secs(5)),
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(err.error_type(), "InvalidInput");
+    let payload = json!({"fields": ["NoSuchField"]});
+    let deadlines = Deadlines::after(Duration::from_secs(5));
+    let err = function.handle(payload, deadlines, None).await.unwrap_err();
+    assert_eq!(err.kind().error_type(), "InvalidInput");
     assert_eq!(function.apps[0].source.calls(), 0);
     assert!(function.store.calls.lock().unwrap().is_empty());
     // An invalid payload is a run that did not succeed.

@@ -21,8 +21,8 @@ async fn overlapping_runs_take_turns() {
     *function.apps[0].source.answer_after.lock().unwrap() = Duration::from_secs(5);
     let deadlines = Deadlines::after(Duration::from_secs(60));
     let (a, b) = tokio::join!(
-        function.handle(json!({}), deadlines),
-        function.handle(json!({}), deadlines)
+        function.handle(json!({}), deadlines, None),
+        function.handle(json!({}), deadlines, None)
     );
     assert_eq!(
         a.unwrap().apps[0].days_written + b.unwrap().apps[0].days_written,
@@ -40,11 +40,11 @@ async fn overlapping_runs_take_turns() {
 #[tokio::test(start_paused = true)]
 async fn a_lease_held_all_along_stops_the_run_before_any_call_and_an_expired_one_is_taken() {
     let (function, _) = function(one_app());
-    let invoke = || function.handle(json!({}), Deadlines::after(Duration::from_secs(10)));
+    let invoke = || function.handle(json!({}), Deadlines::after(Duration::from_secs(10)), None);
     lease_held_until(&function.store, Utc::now() + chrono::Duration::hours(1));
     let err = invoke().await.unwrap_err();
-    assert_eq!(err.error_type(), "RunInProgress");
-    assert!(err.is_retryable());
+    assert_eq!(err.kind().error_type(), "RunInProgress");
+    assert!(err.kind().is_retryable());
     assert!(err.to_string().contains("a crashed run"), "{err}");
     assert_eq!(function.apps[0].source.calls(), 0);
 

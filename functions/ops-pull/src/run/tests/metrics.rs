@@ -9,7 +9,7 @@ async fn invoke(
     payload: Value,
 ) -> Result<RunSummary, RunError> {
     function
-        .handle(payload, Deadlines::after(Duration::from_secs(30)))
+        .handle(payload, Deadlines::after(Duration::from_secs(30)), None)
         .await
 }
 
@@ -187,7 +187,7 @@ async fn an_app_whose_credentials_fail_still_ages_from_the_archive() {
     let refused = tim::Error::credentials("secret \"a\" holds the credentials of SDKAppID 7");
     *function.apps[0].source.credentials_error.lock().unwrap() = Some(refused);
     let err = invoke(&function, json!({})).await.unwrap_err();
-    assert_eq!(err.error_type(), "TencentConfiguration");
+    assert_eq!(err.kind().error_type(), "TencentConfiguration");
     assert!(err.to_string().contains("credentials not read"), "{err}");
     let app = &err.summary().unwrap().apps[0];
     let yesterday = china_today() - chrono::Days::new(1);

@@ -155,7 +155,7 @@ async fn a_transient_failure_fails_its_day_alone_and_a_rate_limit_spaces_the_nex
     *apps[0].source.push_failures.lock().unwrap() =
         vec![api_error(PUSH_STATS, 90102), api_error(PUSH_STATS, 60007)];
     let err = run_push(&apps, &MemoryStore::default()).await.unwrap_err();
-    assert_eq!(err.error_type(), "TencentRetryable");
+    assert_eq!(err.kind().error_type(), "TencentRetryable");
     let push = err.summary().unwrap().apps[0].push.clone().unwrap();
     assert_eq!((push.days_written, push.days_failed), (26, 2));
     let calls = push_calls(&apps[0]);
@@ -176,7 +176,7 @@ async fn a_push_failure_costs_neither_the_operations_archive_nor_the_other_app()
     *apps[1].source.push_failures.lock().unwrap() = failures;
     let store = MemoryStore::default();
     let err = run_push(&apps, &store).await.unwrap_err();
-    assert_eq!(err.error_type(), "TencentConfiguration");
+    assert_eq!(err.kind().error_type(), "TencentConfiguration");
     let message = err.to_string();
     assert!(
         message.contains("app secret-b (sdkappid 1400000001): push statistics dt="),

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use lambda_kit::metrics::{Captured, Metrics};
 use ops_pull::archive::layout::Layout;
 use ops_pull::archive::store::{ArchiveStore, PutRequest, StoreError, StoredObject};
-use ops_pull::config::s3_client;
+use ops_pull::lambda::s3_client;
 use ops_pull::{App, Deadlines, OpsPull, PushHistory, RunError, RunSummary, S3Store, TencentApp};
 use serde_json::Value;
 use tim::usersig::SecretKey;
@@ -134,7 +134,7 @@ pub fn event(name: &str) -> Value {
 impl Harness {
     pub async fn invoke(&self, payload: Value) -> Result<RunSummary, RunError> {
         self.function
-            .handle(payload, Deadlines::after(Duration::from_secs(30)))
+            .handle(payload, Deadlines::after(Duration::from_secs(30)), None)
             .await
     }
 
