@@ -21,23 +21,15 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
     cx: &Context<'_, A>,
 ) -> AppSummary {
     let (name, sdkappid) = (&app.name, app.sdkappid);
-    let mut summary = AppSummary {
-        app: name.clone(),
-        sdkappid,
-        ..AppSummary::default()
-    };
+    let mut summary = AppSummary::default();
+    (summary.app, summary.sdkappid) = (name.clone(), sdkappid);
     match app.source.credentials().await {
         Ok(false) => {
             tracing::warn!(app = %name, sdkappid, "the UserSig secret has no value yet: the app is not set up, nothing pulled");
             summary.state = Some(AppState::NotSetUp);
             return summary;
         }
-        Err(error) => pull_failed(
-            cx,
-            &mut summary,
-            &error,
-            "credentials not read, nothing pulled",
-        ),
+        Err(error) => cx.pull_failed(&mut summary, &error, "credentials not read, nothing pulled"),
         Ok(true) => {
             // A field-subset run pulls operations data only.
             let push_on = cx.push.days > 0 && cx.request.fields.is_none();
@@ -52,20 +44,6 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
         summary.newest_archived_date = cx.writer.newest_day(&folder, "").await;
     }
     summary
-}
-
-/// A pull that failed: logged, a run failure, and the summary's error.
-pub(crate) fn pull_failed<A>(
-    cx: &Context<'_, A>,
-    summary: &mut AppSummary,
-    error: &tim::Error,
-    what: &str,
-) {
-    let (name, sdkappid) = (&summary.app, summary.sdkappid);
-    tracing::error!(app = %name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
-    let text = format!("app {name} (sdkappid {sdkappid}): {what}: {error}");
-    cx.failed(RunFailure::pull(error, text));
-    summary.error = Some(error.to_string());
 }
 
 /// Writes a dataset's pull: Tencent's bodies (`raws`, each for one day or,

@@ -17,7 +17,7 @@ use crate::archive::write::Writer;
 use crate::error::{RunError, RunFailure};
 use crate::input::RunRequest;
 use crate::report::metrics as emf;
-use crate::report::summary::RunSummary;
+use crate::report::summary::{AppSummary, RunSummary};
 use crate::tencent::push_history::PushHistory;
 use crate::tencent::source::{App, OpsSource};
 use deadlines::Deadlines;
@@ -40,10 +40,17 @@ impl<A> Context<'_, A> {
     /// One more failure for the run's error.
     pub fn failed(&self, failure: RunFailure) {
         // Pushing cannot panic, so the lock is never poisoned.
-        self.failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(failure);
+        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        failures.push(failure);
+    }
+
+    /// A pull that failed: logged, a run failure, and the summary's error.
+    pub fn pull_failed(&self, summary: &mut AppSummary, error: &tim::Error, what: &str) {
+        let (name, sdkappid) = (&summary.app, summary.sdkappid);
+        tracing::error!(app = %name, sdkappid, error_type = error.error_type(), error = %error, "pull failed");
+        let text = format!("app {name} (sdkappid {sdkappid}): {what}: {error}");
+        self.failed(RunFailure::pull(error, text));
+        summary.error = Some(error.to_string());
     }
 }
 

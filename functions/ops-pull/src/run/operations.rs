@@ -20,7 +20,7 @@ use crate::tencent::freshness::{self, EMPTY_ANSWERS_FAIL_AFTER, Warning, china_t
 use crate::tencent::source::{App, OpsSource};
 
 use super::Context;
-use super::app::{archive, pull_failed};
+use super::app::archive;
 
 /// getappinfo, then its raw copy and days. Fills the summary's operations
 /// fields.
@@ -35,7 +35,7 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     let info = match info.await {
         Ok(info) => info,
         Err(error) => {
-            return pull_failed(cx, summary, &error, "getappinfo failed, nothing written");
+            return cx.pull_failed(summary, &error, "getappinfo failed, nothing written");
         }
     };
     let pulled_at = Utc::now();
