@@ -59,11 +59,12 @@ impl Settings {
                 "{text:?} is not a number of days from 0 (off) to {MAX_DAYS} (Tencent keeps 30; the days at its edge may be partial)"
             )),
         })?;
+        let days = days.unwrap_or(DEFAULT_DAYS);
         Ok(Self {
             bucket,
             // Unset or empty: the default. `/` is the bucket root.
             layout: Layout::new(env.get("OPS_PREFIX").as_deref().unwrap_or(DEFAULT_PREFIX)),
-            push_history: PushHistory::of_days(days.unwrap_or(DEFAULT_DAYS)),
+            push_history: PushHistory { days },
             s3_endpoint_override: env.get("AWS_ENDPOINT_URL_S3").is_some(),
             credentials: CredentialsSource::from_env(env)?,
             http: lambda_kit::http_client(&client_config)?,

@@ -69,10 +69,14 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
     deadlines: Deadlines,
     metrics: &Metrics,
 ) -> Result<RunSummary, RunError> {
-    // A field-subset run merges into the stored days.
-    let merge = request.fields.is_some();
     let cx = Context {
-        writer: Writer::new(store, deadlines.storage, request.dry_run, merge),
+        // A field-subset run merges into the stored days.
+        writer: Writer::new(
+            store,
+            deadlines.storage,
+            request.dry_run,
+            request.fields.is_some(),
+        ),
         run_id: request.run_id.clone().unwrap_or_else(new_run_id),
         layout,
         request,

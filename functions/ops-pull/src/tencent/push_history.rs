@@ -48,10 +48,6 @@ impl PushHistory {
     /// Off: no push call, no push object.
     pub const OFF: Self = Self { days: 0 };
 
-    pub const fn of_days(days: u32) -> Self {
-        Self { days }
-    }
-
     /// The days to pull at `now`, oldest first: every day after
     /// `newest_archived` (at most [`MAX_DAYS`] back; all of them when
     /// nothing is archived yet) through yesterday, plus the last `days`
