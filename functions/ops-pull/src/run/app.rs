@@ -72,11 +72,10 @@ pub(crate) async fn archive<A: ArchiveStore>(
     let day_writes = days.into_iter().map(|object| async move {
         let (date, key) = (object.date, layout.day_key(dataset, sdkappid, object.date));
         let result = cx.writer.day(key, object, stamp, dataset.rule).await;
-        let result = result.inspect_err(|reason| {
-            cx.failed(RunFailure::storage(format!(
-                "sdkappid {sdkappid} {name} dt={date}: {reason}"
-            )));
-        });
+        if let Err(reason) = &result {
+            let text = format!("sdkappid {sdkappid} {name} dt={date}: {reason}");
+            cx.failed(RunFailure::storage(text));
+        }
         (date, result)
     });
     futures::join!(join_all(raw_writes), join_all(day_writes))

@@ -184,17 +184,15 @@ async fn empty_answer<S, A: ArchiveStore>(
             "app {name} (sdkappid {sdkappid}): getappinfo answered an empty Result in {in_a_row} runs in a row; no day archived"
         );
         tracing::error!(app = %name, sdkappid, in_a_row, "empty answers in a row");
-        cx.failed(RunFailure {
-            kind: TencentEmptyAnswer,
-            text,
-        });
+        let kind = TencentEmptyAnswer;
+        cx.failed(RunFailure { kind, text });
         summary.error = Some(format!("empty Result in {in_a_row} runs in a row"));
     }
 }
 
 /// Whether a raw copy (gzip of getappinfo's body) holds `Result: []`.
 fn was_empty(gzipped: &[u8]) -> bool {
-    let body: Option<serde_json::Value> =
-        serde_json::from_reader(flate2::read::GzDecoder::new(gzipped)).ok();
-    body.is_some_and(|b| b["Result"].as_array().is_some_and(Vec::is_empty))
+    let body =
+        serde_json::from_reader::<_, serde_json::Value>(flate2::read::GzDecoder::new(gzipped));
+    body.is_ok_and(|b| b["Result"].as_array().is_some_and(Vec::is_empty))
 }
