@@ -66,8 +66,8 @@ pub trait ArchiveStore: Sync {
     async fn get(&self, key: &str) -> Result<Option<(StoredObject, Vec<u8>)>, StoreError>;
     /// Writes the object; the new object's ETag when S3 tells it.
     async fn put(&self, request: PutRequest) -> Result<Option<String>, StoreError>;
-    /// Every key under `prefix` that sorts after `start_after`, in key order (all pages).
-    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<String>, StoreError>;
+    /// Every key under `prefix`, in key order (all pages).
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
 }
 
 /// An S3 bucket as the archive.
@@ -145,9 +145,9 @@ impl ArchiveStore for S3Store {
         }
     }
 
-    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<String>, StoreError> {
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let list = self.client.list_objects_v2().bucket(&self.bucket);
-        let list = list.prefix(prefix).start_after(start_after);
+        let list = list.prefix(prefix);
         let pages = list.into_paginator().send().try_collect().await;
         let pages = pages.map_err(|e| describe("ListObjectsV2", &e))?;
         let objects = pages.into_iter().filter_map(|p| p.contents).flatten();

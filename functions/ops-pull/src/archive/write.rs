@@ -87,19 +87,19 @@ impl<'a, A: ArchiveStore> Writer<'a, A> {
         .await
     }
 
-    /// The keys under `folder` after `start_after`, in key order (one listing).
-    pub async fn list(&self, folder: &str, start_after: &str) -> Result<Vec<String>, String> {
-        self.bounded(|| self.store.list(folder, start_after)).await
+    /// The keys under `folder`, in key order (one listing).
+    pub async fn list(&self, folder: &str) -> Result<Vec<String>, String> {
+        self.bounded(|| self.store.list(folder)).await
     }
 
-    /// The newest `dt=` day archived under `folder` after `start_after`;
+    /// The newest `dt=` day archived under `folder`;
     /// `None` when there is none or the listing failed.
-    pub async fn newest_day(&self, folder: &str, start_after: &str) -> Option<NaiveDate> {
+    pub async fn newest_day(&self, folder: &str) -> Option<NaiveDate> {
         let dated = |key: &String| {
             let dt = key.split("/dt=").nth(1)?.split('/').next()?;
             NaiveDate::parse_from_str(dt, "%Y-%m-%d").ok()
         };
-        let keys = self.list(folder, start_after).await.inspect_err(|error| {
+        let keys = self.list(folder).await.inspect_err(|error| {
             tracing::warn!(folder, error = %error, "listing failed: the newest archived day is unknown");
         });
         keys.ok()?.iter().filter_map(dated).max()

@@ -161,7 +161,7 @@ async fn empty_answer<S, A: ArchiveStore>(
     let (name, sdkappid) = (&app.name, app.sdkappid);
     let folder = cx.layout.raw_folder(&OPERATIONS, sdkappid);
     let earlier = async {
-        let keys = cx.writer.list(&folder, "").await?;
+        let keys = cx.writer.list(&folder).await?;
         // Raw keys sort by time; this run's own copy is not an earlier one.
         let this_run = format!("-{}.json.gz", cx.run_id);
         let earlier = keys.iter().rev().filter(|k| !k.ends_with(&this_run));

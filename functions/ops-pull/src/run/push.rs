@@ -2,7 +2,7 @@
 //! day (one listing: where to catch up from), the paced pulls, then a raw
 //! copy and an object per day answered.
 
-use chrono::{Days, Utc};
+use chrono::Utc;
 use serde_json::Value;
 use tim::client::Response;
 
@@ -11,8 +11,7 @@ use crate::archive::push_rows::push_object;
 use crate::archive::store::ArchiveStore;
 use crate::error::{RunErrorKind, RunFailure};
 use crate::report::summary::{FailedDay, PushSummary};
-use crate::tencent::freshness::china_today;
-use crate::tencent::push_history::{MAX_DAYS, pull_history};
+use crate::tencent::push_history::pull_history;
 use crate::tencent::source::{App, OpsSource};
 
 use super::Context;
@@ -24,12 +23,10 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
 ) -> PushSummary {
     let (name, sdkappid) = (&app.name, app.sdkappid);
     let mut summary = PushSummary::default();
-    // The newest archived day among those Tencent may still hold: the
-    // catch-up starts after it.
-    let oldest = china_today(Utc::now()) - Days::new(u64::from(MAX_DAYS) + 1);
+    // The catch-up starts after the newest archived day (one listing: a
+    // page holds almost three years of days).
     let folder = cx.layout.folder(&PUSH, sdkappid);
-    let start_after = cx.layout.day_key(&PUSH, sdkappid, oldest);
-    let newest = cx.writer.newest_day(&folder, &start_after).await;
+    let newest = cx.writer.newest_day(&folder).await;
     let dates = cx.push.dates(Utc::now(), newest);
     summary.days_asked = dates.len();
     (summary.first_date, summary.last_date) = (dates.first().copied(), dates.last().copied());

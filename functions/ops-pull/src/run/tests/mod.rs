@@ -287,11 +287,10 @@ impl ArchiveStore for MemoryStore {
         self.call("put", || self.put_now(request)).await
     }
 
-    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<String>, StoreError> {
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let listed = || {
             let keys = self.keys().into_iter();
-            keys.filter(|k| k.starts_with(prefix) && k.as_str() > start_after)
-                .collect()
+            keys.filter(|k| k.starts_with(prefix)).collect()
         };
         Ok(self.call("list", listed).await)
     }

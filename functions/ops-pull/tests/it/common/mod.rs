@@ -49,8 +49,8 @@ impl ArchiveStore for FailingStore {
         self.inner.put(request).await
     }
 
-    async fn list(&self, prefix: &str, start_after: &str) -> Result<Vec<String>, StoreError> {
-        self.inner.list(prefix, start_after).await
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        self.inner.list(prefix).await
     }
 }
 
