@@ -34,25 +34,22 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
     let info = app.source.get_app_info(&request, cx.deadlines.tencent);
     let info = match info.await {
         Ok(info) => info,
-        Err(error) => {
-            return cx.pull_failed(summary, &error, "getappinfo failed, nothing written");
-        }
+        Err(error) => return cx.pull_failed(summary, &error, "getappinfo failed, nothing written"),
     };
     let pulled_at = Utc::now();
     let days = group_days(summary, &info, pulled_at);
     let rows = info.days.len();
-    let malformed = info
-        .malformed()
-        .map(|m| (TencentMalformedAnswer, format!("malformed answer: {m}")));
-    // Tencent changed how it sends `Date`: nothing would be archived again.
-    let unkeyable = (rows > 0 && days.is_empty()).then(|| {
-        (
-            TencentUnkeyableRows,
-            format!("{rows} row(s), none with a valid Date (YYYYMMDD)"),
-        )
-    });
     // Nothing to archive but the raw copy, as evidence.
-    if let Some((kind, error)) = malformed.or(unkeyable) {
+    let unusable = match info.malformed() {
+        Some(m) => Some((TencentMalformedAnswer, format!("malformed answer: {m}"))),
+        // Tencent changed how it sends `Date`: nothing would be archived again.
+        None if rows > 0 && days.is_empty() => {
+            let why = format!("{rows} row(s), none with a valid Date (YYYYMMDD)");
+            Some((TencentUnkeyableRows, why))
+        }
+        None => None,
+    };
+    if let Some((kind, error)) = unusable {
         tracing::error!(app = %name, sdkappid, error = %error, "nothing to archive in the answer");
         let text = format!(
             "app {name} (sdkappid {sdkappid}): getappinfo answered {error}; no day written (raw copy kept)"
