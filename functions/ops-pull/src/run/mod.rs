@@ -106,11 +106,10 @@ pub async fn run<S: OpsSource, A: ArchiveStore>(
         }
         emf::emit_run(metrics, "AppsNotSetUp", summary.apps_not_set_up());
     }
-    if failures.is_empty() {
-        Ok(summary)
-    } else {
-        Err(RunError::incomplete(&failures, summary))
+    if !failures.is_empty() {
+        return Err(RunError::incomplete(&failures, summary));
     }
+    Ok(summary)
 }
 
 /// A run's id when the invocation has none (tests, local runs): unique

@@ -101,9 +101,12 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
         }
     }
     if rows == 0 && info.malformed().is_none() {
-        empty_answer(app, cx, summary).await;
+        empty_answer(cx, summary).await;
     }
 }
+
+/// An answer's days, each one row's object.
+type Days = BTreeMap<NaiveDate, DailyObject>;
 
 /// Tencent's rows by their `Date`, counting in the summary what is
 /// malformed. Of two rows with the same `Date`, the later in Tencent's
@@ -111,11 +114,7 @@ pub(crate) async fn operations<S: OpsSource, A: ArchiveStore>(
 /// day twice); both stay in the raw copy. A row dated after today (China
 /// time) is malformed: archived, it would be the newest day for ever and
 /// mask the lag.
-fn group_days(
-    summary: &mut AppSummary,
-    info: &AppInfo,
-    pulled_at: DateTime<Utc>,
-) -> BTreeMap<NaiveDate, DailyObject> {
+fn group_days(summary: &mut AppSummary, info: &AppInfo, pulled_at: DateTime<Utc>) -> Days {
     let (app, sdkappid) = (&summary.app, summary.sdkappid);
     let mut days = BTreeMap::new();
     for row in &info.days {
@@ -150,12 +149,8 @@ fn group_days(
 /// An empty `Result`: a warning the first time, a failure from
 /// [`EMPTY_ANSWERS_FAIL_AFTER`] answers in a row, counted back through the
 /// app's earlier raw copies (read only on an empty answer).
-async fn empty_answer<S, A: ArchiveStore>(
-    app: &App<S>,
-    cx: &Context<'_, A>,
-    summary: &mut AppSummary,
-) {
-    let (name, sdkappid) = (&app.name, app.sdkappid);
+async fn empty_answer<A: ArchiveStore>(cx: &Context<'_, A>, summary: &mut AppSummary) {
+    let (name, sdkappid) = (summary.app.clone(), summary.sdkappid);
     let folder = cx.layout.raw_folder(&OPERATIONS, sdkappid);
     let earlier = async {
         let keys = cx.writer.list(&folder).await?;
