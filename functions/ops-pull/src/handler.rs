@@ -47,9 +47,7 @@ impl<S: OpsSource, A: ArchiveStore> OpsPull<S, A> {
                 request.inspect_err(|error| tracing::error!(%error, "invalid input"))?;
             let run_id = request_id.map_or_else(crate::run::new_run_id, str::to_owned);
             request.run_id = Some(run_id.clone());
-            let until = chrono::Utc::now() + deadlines.storage.remaining();
-            let key = self.layout.lease_key();
-            let acquire = lease::acquire(&self.store, &key, &run_id, until, deadlines.tencent);
+            let acquire = lease::acquire(&self.store, self.layout.lease_key(), &run_id, deadlines);
             let lease = OptionFuture::from((!request.dry_run).then_some(acquire)).await;
             let no_lease = |e: &_| tracing::error!(error = %e, "no lease: this run did not start");
             let lease = lease.transpose().inspect_err(no_lease)?;

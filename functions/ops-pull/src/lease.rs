@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::from_slice;
 
+use crate::Deadlines;
 use crate::archive::store::{ArchiveStore, PutCondition, PutRequest, StoreError};
 
 /// How often a waiting run looks at the lease again.
@@ -54,16 +55,17 @@ impl Body {
     }
 }
 
-/// Takes the lease at `key` for `holder` until `expires_at`, waiting (polling
-/// every [`POLL`]) while another run holds it, up to `deadline`.
+/// Takes the lease at `key` for `holder` until the run's storage deadline,
+/// waiting (polling every [`POLL`]) while another run holds it, up to the
+/// run's Tencent deadline (nothing was called yet).
 pub async fn acquire<A: ArchiveStore>(
     store: &A,
-    key: &str,
+    key: String,
     holder: &str,
-    expires_at: DateTime<Utc>,
-    deadline: tim::Deadline,
+    deadlines: Deadlines,
 ) -> Result<Lease, LeaseError> {
-    let (key, holder) = (key.to_owned(), holder.to_owned());
+    let expires_at = Utc::now() + deadlines.storage.remaining();
+    let holder = holder.to_owned();
     let body = Body { holder, expires_at };
     loop {
         let stored = store.get(&key).await;
@@ -71,7 +73,7 @@ pub async fn acquire<A: ArchiveStore>(
         let held: Option<Body> = stored.as_ref().and_then(|(_, b)| from_slice(b).ok());
         // Expired, released, or unreadable: taken over below.
         if let Some(held) = held.filter(|held| held.expires_at > Utc::now()) {
-            if tokio::time::Instant::now() + POLL >= deadline.0 {
+            if tokio::time::Instant::now() + POLL >= deadlines.tencent.0 {
                 return Err(LeaseError::Held(key, held));
             }
             tokio::time::sleep(POLL).await;

@@ -20,12 +20,11 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
     app: &App<S>,
     cx: &Context<'_, A>,
 ) -> AppSummary {
-    let (name, sdkappid) = (&app.name, app.sdkappid);
     let mut summary = AppSummary::default();
-    (summary.app, summary.sdkappid) = (name.clone(), sdkappid);
+    (summary.app, summary.sdkappid) = (app.name.clone(), app.sdkappid);
     match app.source.credentials().await {
         Ok(false) => {
-            tracing::warn!(app = %name, sdkappid, "the UserSig secret has no value yet: the app is not set up, nothing pulled");
+            tracing::warn!(app = %app.name, sdkappid = app.sdkappid, "the UserSig secret has no value yet: the app is not set up, nothing pulled");
             summary.state = Some(AppState::NotSetUp);
             return summary;
         }
@@ -40,7 +39,7 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
     }
     if summary.last_date.is_none() && !cx.writer.dry_run {
         // No day in the answer (or no answer): the lag alarm still needs the archive's age.
-        let folder = cx.layout.folder(&layout::OPERATIONS, sdkappid);
+        let folder = cx.layout.folder(&layout::OPERATIONS, app.sdkappid);
         summary.newest_archived_date = cx.writer.newest_day(&folder).await;
     }
     summary
