@@ -91,6 +91,7 @@ fn key_of(line: &Line) -> String {
     let code = |k: &str| line.get(k).unwrap_or(&Value::Null);
     format!("{totals}/{}/{}", code("event_code"), code("platform_code"))
 }
+
 /// Why `new` is lower than `archived` (a count that went down, or became
 /// null), if it is.
 fn lower(new: Option<&Line>, archived: &Line) -> Option<String> {
