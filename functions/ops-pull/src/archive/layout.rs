@@ -67,19 +67,15 @@ impl Layout {
         Self(format!("{prefix}/").trim_start_matches('/').to_owned())
     }
 
-    /// The folder of an app's days of `dataset` (for listings).
-    pub fn folder(&self, dataset: &Dataset, sdkappid: u64) -> String {
-        format!("{}{}/sdkappid={sdkappid}/", self.0, dataset.folder)
+    /// An app's part of a dataset's `folder` (its days, or its raw copies,
+    /// whose keys sort by time), for listings.
+    pub fn folder(&self, folder: &str, sdkappid: u64) -> String {
+        format!("{}{folder}/sdkappid={sdkappid}/", self.0)
     }
 
     pub fn day_key(&self, dataset: &Dataset, sdkappid: u64, date: NaiveDate) -> String {
-        let folder = self.folder(dataset, sdkappid);
+        let folder = self.folder(dataset.folder, sdkappid);
         format!("{folder}dt={date}/{}", dataset.file)
-    }
-
-    /// The folder of an app's getappinfo raw copies (their keys sort by time).
-    pub fn raw_folder(&self, dataset: &Dataset, sdkappid: u64) -> String {
-        format!("{}{}/sdkappid={sdkappid}/", self.0, dataset.raw_folder)
     }
 
     /// Millisecond resolution, no colons (they need escaping in many
@@ -94,7 +90,7 @@ impl Layout {
         pulled_at: DateTime<Utc>,
         run_id: &str,
     ) -> String {
-        let folder = self.raw_folder(dataset, sdkappid);
+        let folder = self.folder(dataset.raw_folder, sdkappid);
         let day = date.map_or_else(String::new, |date| format!("dt={date}/"));
         let at = pulled_at.format("%Y%m%dT%H%M%S%.3fZ");
         format!("{folder}{day}pulled_at={at}-{run_id}.json.gz")
@@ -150,11 +146,9 @@ mod tests {
             layout.raw_key(&PUSH, 7, Some(d), t, "req-1"),
             "ops/data/raw/push/sdkappid=7/dt=2026-11-01/pulled_at=20261102T060001.234Z-req-1.json.gz"
         );
-        assert_eq!(layout.folder(&PUSH, 7), "ops/data/push/sdkappid=7/");
-        assert_eq!(
-            layout.raw_folder(&OPERATIONS, 7),
-            "ops/data/raw/sdkappid=7/"
-        );
+        assert_eq!(layout.folder(PUSH.folder, 7), "ops/data/push/sdkappid=7/");
+        let raw = layout.folder(OPERATIONS.raw_folder, 7);
+        assert_eq!(raw, "ops/data/raw/sdkappid=7/");
         assert_eq!(layout.lease_key(), "ops/data/lease/ops-pull.json");
         assert_eq!(
             Layout::new("/").day_key(&OPERATIONS, 1, d),

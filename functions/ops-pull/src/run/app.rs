@@ -39,7 +39,7 @@ pub(crate) async fn archive_app<S: OpsSource, A: ArchiveStore>(
     }
     if summary.last_date.is_none() && !cx.writer.dry_run {
         // No day in the answer (or no answer): the lag alarm still needs the archive's age.
-        let folder = cx.layout.folder(&layout::OPERATIONS, app.sdkappid);
+        let folder = cx.layout.folder(layout::OPERATIONS.folder, app.sdkappid);
         summary.newest_archived_date = cx.writer.newest_day(&folder).await;
     }
     summary

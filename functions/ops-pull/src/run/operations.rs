@@ -151,7 +151,7 @@ fn group_days(summary: &mut AppSummary, info: &AppInfo, pulled_at: DateTime<Utc>
 /// app's earlier raw copies (read only on an empty answer).
 async fn empty_answer<A: ArchiveStore>(cx: &Context<'_, A>, summary: &mut AppSummary) {
     let (name, sdkappid) = (summary.app.clone(), summary.sdkappid);
-    let folder = cx.layout.raw_folder(&OPERATIONS, sdkappid);
+    let folder = cx.layout.folder(OPERATIONS.raw_folder, sdkappid);
     let earlier = async {
         let keys = cx.writer.list(&folder).await?;
         // Raw keys sort by time; this run's own copy is not an earlier one.

@@ -25,7 +25,7 @@ pub(crate) async fn push_history<S: OpsSource, A: ArchiveStore>(
     let mut summary = PushSummary::default();
     // The catch-up starts after the newest archived day (one listing: a
     // page holds almost three years of days).
-    let folder = cx.layout.folder(&PUSH, sdkappid);
+    let folder = cx.layout.folder(PUSH.folder, sdkappid);
     let newest = cx.writer.newest_day(&folder).await;
     let dates = cx.push.dates(Utc::now(), newest);
     summary.days_asked = dates.len();
